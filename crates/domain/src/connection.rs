@@ -1,0 +1,177 @@
+//! A connection and its status machine.
+//!
+//! Statuses (DESIGN §3.3): `pending` until a grant completes, `active` when usable, `degraded`
+//! when the provider fails transiently (the credential is kept and retried), `needs_reauth` when
+//! the provider rejected the credential or the grant expired (the user must act), `revoked` after
+//! delete. A connection never leaves `active` without a `status_reason` saying why.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::ids::{ConnectionId, TeamId};
+use crate::scope::ScopeSet;
+
+/// Lifecycle status of a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectionStatus {
+    /// Created; waiting for the consent flow to complete.
+    Pending,
+    /// Usable.
+    Active,
+    /// The provider failed transiently; the credential is kept and retried.
+    Degraded,
+    /// The provider rejected the credential or the grant expired; the user must reauthorize.
+    NeedsReauth,
+    /// Deleted and revoked; kept only as an audit record.
+    Revoked,
+}
+
+impl ConnectionStatus {
+    /// All statuses, for filters and validation messages.
+    pub const ALL: [ConnectionStatus; 5] = [
+        ConnectionStatus::Pending,
+        ConnectionStatus::Active,
+        ConnectionStatus::Degraded,
+        ConnectionStatus::NeedsReauth,
+        ConnectionStatus::Revoked,
+    ];
+
+    /// The status's name as stored and returned.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConnectionStatus::Pending => "pending",
+            ConnectionStatus::Active => "active",
+            ConnectionStatus::Degraded => "degraded",
+            ConnectionStatus::NeedsReauth => "needs_reauth",
+            ConnectionStatus::Revoked => "revoked",
+        }
+    }
+}
+
+impl fmt::Display for ConnectionStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ConnectionStatus {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        ConnectionStatus::ALL
+            .into_iter()
+            .find(|st| st.as_str() == s)
+            .ok_or_else(|| format!("unknown status `{s}`: use pending, active, degraded, needs_reauth or revoked"))
+    }
+}
+
+/// The outcome of the last verify call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerifyResult {
+    /// Whether the provider accepted the credential.
+    pub ok: bool,
+    /// Account label the provider reported.
+    pub account: Option<String>,
+    /// When the check ran.
+    #[serde(with = "time::serde::rfc3339")]
+    pub checked_at: OffsetDateTime,
+    /// Why it failed.
+    pub error: Option<String>,
+}
+
+/// A team's stored grant for one provider account (metadata only: secrets live in the vault).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Connection {
+    /// Unguessable id.
+    pub id: ConnectionId,
+    /// Owning team.
+    pub team_id: TeamId,
+    /// Provider id.
+    pub provider: String,
+    /// User-visible name, unique within the team.
+    pub name: String,
+    /// Lifecycle status.
+    pub status: ConnectionStatus,
+    /// Why the status is what it is (always set when not `active`).
+    pub status_reason: Option<String>,
+    /// Account label at the provider ("Connected as").
+    pub account: Option<String>,
+    /// Scopes the provider granted.
+    pub granted_scopes: ScopeSet,
+    /// Non-secret advanced settings.
+    pub settings: BTreeMap<String, String>,
+    /// Fingerprint of the main secret ("set · 3f9a1c2b"), when one is stored.
+    pub credential_fingerprint: Option<String>,
+    /// Access token expiry.
+    pub expires_at: Option<OffsetDateTime>,
+    /// When the whole grant expires (provider `grant_lifetime`).
+    pub reauthorize_by: Option<OffsetDateTime>,
+    /// Last verify outcome.
+    pub last_verify: Option<VerifyResult>,
+    /// Creation time.
+    pub created_at: OffsetDateTime,
+    /// Last metadata or credential change.
+    pub updated_at: OffsetDateTime,
+}
+
+/// The default name for a new connection: "My {display_name} connection", then "… 2", "… 3"
+/// until it does not clash with `taken` (names already used in the team).
+pub fn default_connection_name<'a>(display_name: &str, taken: impl IntoIterator<Item = &'a str>) -> String {
+    let taken: std::collections::HashSet<&str> = taken.into_iter().collect();
+    let base = format!("My {display_name} connection");
+    if !taken.contains(base.as_str()) {
+        return base;
+    }
+    (2..)
+        .map(|n| format!("{base} {n}"))
+        .find(|candidate| !taken.contains(candidate.as_str()))
+        .expect("an unbounded range always yields a free name")
+}
+
+/// Validates a user-chosen connection name: trimmed, 1–100 characters, no control characters.
+pub fn validate_connection_name(name: &str) -> Result<String, String> {
+    let trimmed = name.trim();
+    if trimmed.is_empty() {
+        return Err("the connection name is empty: give it a name, e.g. \"My Stripe connection\"".into());
+    }
+    if trimmed.chars().count() > 100 {
+        return Err("the connection name is longer than 100 characters: shorten it".into());
+    }
+    if trimmed.chars().any(char::is_control) {
+        return Err("the connection name contains control characters: use plain text".into());
+    }
+    Ok(trimmed.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_names_count_up_past_taken_ones() {
+        assert_eq!(default_connection_name("Stripe", []), "My Stripe connection");
+        assert_eq!(
+            default_connection_name("Stripe", ["My Stripe connection", "My Stripe connection 2"]),
+            "My Stripe connection 3"
+        );
+    }
+
+    #[test]
+    fn names_are_trimmed_and_bounded() {
+        assert_eq!(validate_connection_name("  Ops  ").unwrap(), "Ops");
+        assert!(validate_connection_name("   ").is_err());
+        assert!(validate_connection_name(&"x".repeat(101)).is_err());
+        assert!(validate_connection_name("a\u{7}b").is_err());
+    }
+
+    #[test]
+    fn statuses_round_trip() {
+        for st in ConnectionStatus::ALL {
+            assert_eq!(st.as_str().parse::<ConnectionStatus>().unwrap(), st);
+        }
+    }
+}

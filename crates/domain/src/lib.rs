@@ -1,0 +1,15 @@
+//! Patchbay's domain: the vocabulary of DESIGN §2 as types, with no I/O.
+//!
+//! Every other crate speaks in these terms: a [`Connection`](connection::Connection) of a
+//! [`TeamId`](ids::TeamId) to a [`Provider`](provider::Provider), holding a
+//! [`Credential`](credential::Credential) whose secret parts are [`secrecy`] types.
+
+pub mod clock;
+pub mod connection;
+pub mod credential;
+pub mod ids;
+pub mod principal;
+pub mod provider;
+pub mod scope;
+
+pub use secrecy::{ExposeSecret, SecretString};

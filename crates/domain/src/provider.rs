@@ -1,0 +1,360 @@
+//! The provider model (DESIGN §3.4): one YAML file per third-party service.
+//!
+//! These types are the deserialization target of a provider file, so serde's
+//! `deny_unknown_fields` makes an unknown key an error with its line number. Checks that need more
+//! than one field (a module naming an undeclared scope, a URL that is not https) live in the
+//! `patchbay-providers` catalog, which also interpolates `${VAR}` before parsing.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use secrecy::SecretString;
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// How a provider authenticates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthMode {
+    /// OAuth 2.0 authorization code grant (with PKCE unless disabled).
+    Oauth2,
+    /// OAuth 2.0 client credentials grant: no user consent, a token per connection.
+    Oauth2ClientCredentials,
+    /// A static API key placed in a header or the query string.
+    ApiKey,
+    /// HTTP basic authentication (username and password or token).
+    Basic,
+}
+
+impl AuthMode {
+    /// The name used in provider files and API responses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthMode::Oauth2 => "oauth2",
+            AuthMode::Oauth2ClientCredentials => "oauth2_client_credentials",
+            AuthMode::ApiKey => "api_key",
+            AuthMode::Basic => "basic",
+        }
+    }
+
+    /// Whether the credential comes from a consent flow or token endpoint rather than a form.
+    pub fn is_oauth(self) -> bool {
+        matches!(self, AuthMode::Oauth2 | AuthMode::Oauth2ClientCredentials)
+    }
+}
+
+/// How the client authenticates at the token endpoint.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenEndpointAuth {
+    /// HTTP basic with client id and secret (RFC 6749 §2.3.1, the recommended form).
+    #[default]
+    ClientSecretBasic,
+    /// Client id and secret in the form body.
+    ClientSecretPost,
+}
+
+/// Where an API key goes on each request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyLocation {
+    /// A request header.
+    Header,
+    /// A query-string parameter.
+    Query,
+}
+
+/// Placement of an API key (`api_key: {in: header, name: Authorization, prefix: "Bearer "}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiKeyPlacement {
+    /// Header or query.
+    #[serde(rename = "in")]
+    pub location: KeyLocation,
+    /// Header or parameter name.
+    pub name: String,
+    /// Text put before the key, e.g. `"Bearer "`.
+    #[serde(default)]
+    pub prefix: String,
+    /// Label of the key field in the Add connection form.
+    #[serde(default = "default_api_key_label")]
+    pub label: String,
+    /// Where the user finds the key (shown under the field).
+    #[serde(default)]
+    pub help: Option<String>,
+}
+
+fn default_api_key_label() -> String {
+    "API key".to_owned()
+}
+
+/// Form labels for basic-auth providers; everything is optional.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BasicAuthForm {
+    /// Label of the username field.
+    #[serde(default = "default_username_label")]
+    pub username_label: String,
+    /// Label of the password field.
+    #[serde(default = "default_password_label")]
+    pub password_label: String,
+    /// A username the service always expects (Mailgun's `api`); the form then hides the field.
+    #[serde(default)]
+    pub fixed_username: Option<String>,
+    /// Where the user finds the credentials.
+    #[serde(default)]
+    pub help: Option<String>,
+}
+
+impl Default for BasicAuthForm {
+    fn default() -> Self {
+        Self {
+            username_label: default_username_label(),
+            password_label: default_password_label(),
+            fixed_username: None,
+            help: None,
+        }
+    }
+}
+
+fn default_username_label() -> String {
+    "Username".to_owned()
+}
+
+fn default_password_label() -> String {
+    "Password".to_owned()
+}
+
+/// The call that proves a credential works and names the account behind it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyCall {
+    /// HTTP method, `GET` unless stated.
+    #[serde(default = "default_method")]
+    pub method: String,
+    /// Path appended to `api_base_url` (may contain `{setting}` placeholders).
+    pub path: String,
+    /// JSON pointers into the reply, tried in order; the first string found is the account label.
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub account: Vec<String>,
+}
+
+fn default_method() -> String {
+    "GET".to_owned()
+}
+
+fn one_or_many<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::One(s) => vec![s],
+        OneOrMany::Many(v) => v,
+    })
+}
+
+/// A module: one operation a scenario step runs, with the scopes it needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Module {
+    /// Human name ("Watch posts").
+    pub name: String,
+    /// Scopes the module needs.
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// Optional longer description.
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// One advanced setting of a connection (own OAuth client, subdomain, region...).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SettingField {
+    /// Key used in requests and in `{key}` URL placeholders.
+    pub key: String,
+    /// Form label.
+    pub label: String,
+    /// Whether the value is a secret (encrypted, never returned).
+    #[serde(default)]
+    pub secret: bool,
+    /// Whether the connection cannot be created without it.
+    #[serde(default)]
+    pub required: bool,
+    /// Help text shown under the field.
+    #[serde(default)]
+    pub help: Option<String>,
+    /// Example value shown as a placeholder.
+    #[serde(default)]
+    pub placeholder: Option<String>,
+}
+
+/// A duration written as `60d`, `7d`, `12h`, `30m` or `90s` in provider files.
+#[derive(Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(into = "String")]
+pub struct Lifetime {
+    /// Length in seconds.
+    pub seconds: i64,
+}
+
+impl Lifetime {
+    /// Parses `<number><unit>` with unit `d`, `h`, `m` or `s`.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        let (digits, unit) = text.split_at(text.len().saturating_sub(1));
+        let factor = match unit {
+            "d" => 86_400,
+            "h" => 3_600,
+            "m" => 60,
+            "s" => 1,
+            _ => return Err(format!("`{text}` is not a duration: write e.g. 60d, 12h, 30m or 90s")),
+        };
+        let n: i64 = digits
+            .parse()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| format!("`{text}` is not a duration: write a positive whole number before the unit, e.g. 60d"))?;
+        Ok(Lifetime { seconds: n * factor })
+    }
+}
+
+impl fmt::Debug for Lifetime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}s", self.seconds)
+    }
+}
+
+impl From<Lifetime> for String {
+    fn from(l: Lifetime) -> String {
+        if l.seconds % 86_400 == 0 {
+            format!("{}d", l.seconds / 86_400)
+        } else {
+            format!("{}s", l.seconds)
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Lifetime {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Lifetime::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A provider definition as written in its YAML file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Provider {
+    /// `[a-z0-9-]+`, unique in the catalog.
+    pub id: String,
+    /// Name shown to users.
+    pub display_name: String,
+    /// How it authenticates.
+    pub auth_mode: AuthMode,
+    /// One line about the service.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The service's API documentation, for operators.
+    #[serde(default)]
+    pub docs_url: Option<String>,
+    /// OAuth authorize endpoint.
+    #[serde(default)]
+    pub authorization_url: Option<String>,
+    /// OAuth token endpoint.
+    #[serde(default)]
+    pub token_url: Option<String>,
+    /// RFC 7009 revocation endpoint.
+    #[serde(default)]
+    pub revocation_url: Option<String>,
+    /// RFC 9207 issuer the callback's `iss` must equal.
+    #[serde(default)]
+    pub issuer: Option<String>,
+    /// Client authentication at the token endpoint.
+    #[serde(default)]
+    pub token_endpoint_auth: TokenEndpointAuth,
+    /// PKCE S256 (default on).
+    #[serde(default = "yes")]
+    pub pkce: bool,
+    /// Separator of the `scope` parameter.
+    #[serde(default = "space")]
+    pub scope_separator: String,
+    /// `false`: the service cannot limit access, so every scope is requested.
+    #[serde(default = "yes")]
+    pub granular_scopes: bool,
+    /// Scopes every connection requests.
+    #[serde(default)]
+    pub default_scopes: Vec<String>,
+    /// Extra parameters on the authorize URL.
+    #[serde(default)]
+    pub authorization_params: BTreeMap<String, String>,
+    /// The platform's OAuth client id (usually `${VAR}`).
+    #[serde(default)]
+    pub client_id: Option<String>,
+    /// The platform's OAuth client secret (usually `${VAR}`).
+    #[serde(default, skip_serializing)]
+    pub client_secret: Option<SecretString>,
+    /// How long a whole grant lives before the user must consent again.
+    #[serde(default)]
+    pub grant_lifetime: Option<Lifetime>,
+    /// Scope name → human description.
+    #[serde(default)]
+    pub scopes: BTreeMap<String, String>,
+    /// Base of API calls (verify, proxy); may contain `{setting}` placeholders.
+    #[serde(default)]
+    pub api_base_url: Option<String>,
+    /// Headers sent on every API call (e.g. an API version header).
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// Where the key goes, for `api_key` providers.
+    #[serde(default)]
+    pub api_key: Option<ApiKeyPlacement>,
+    /// Form labels, for `basic` providers.
+    #[serde(default)]
+    pub basic: Option<BasicAuthForm>,
+    /// The identity / test call.
+    #[serde(default)]
+    pub verify: Option<VerifyCall>,
+    /// Module id → module.
+    #[serde(default)]
+    pub modules: BTreeMap<String, Module>,
+    /// Advanced settings of a connection.
+    #[serde(default)]
+    pub settings: Vec<SettingField>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn space() -> String {
+    " ".to_owned()
+}
+
+impl Provider {
+    /// The setting declared with `key`, if any.
+    pub fn setting(&self, key: &str) -> Option<&SettingField> {
+        self.settings.iter().find(|s| s.key == key)
+    }
+
+    /// The basic-auth form, defaulted when the file does not spell it out.
+    pub fn basic_form(&self) -> BasicAuthForm {
+        self.basic.clone().unwrap_or_default()
+    }
+
+    /// Whether the operator configured the platform's own OAuth client for this provider.
+    ///
+    /// A catalog file usually reads `client_id: ${ACME_CLIENT_ID}`; when the operator has not set
+    /// that variable the provider still loads (it may be used with a user's own client from the
+    /// advanced settings), but its `client_id` and `client_secret` are both `None`, and this
+    /// returns `false`.
+    pub fn has_platform_client(&self) -> bool {
+        self.client_id.as_deref().is_some_and(|id| !id.is_empty())
+    }
+
+    /// The module declared with `id` (the part after `provider.` in `provider.module`).
+    pub fn module(&self, id: &str) -> Option<&Module> {
+        self.modules.get(id)
+    }
+}
