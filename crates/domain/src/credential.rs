@@ -54,7 +54,10 @@ impl Credential {
             Credential::Basic { username, password } => {
                 vec![(field::USERNAME, username), (field::PASSWORD, password)]
             }
-            Credential::OAuth2 { access_token, refresh_token } => {
+            Credential::OAuth2 {
+                access_token,
+                refresh_token,
+            } => {
                 let mut v = vec![(field::ACCESS_TOKEN, access_token)];
                 if let Some(r) = refresh_token {
                     v.push((field::REFRESH_TOKEN, r));
@@ -100,7 +103,9 @@ mod tests {
 
     #[test]
     fn fingerprint_is_short_stable_and_bound_to_the_connection() {
-        let c = Credential::ApiKey { key: SecretString::from("sk-test") };
+        let c = Credential::ApiKey {
+            key: SecretString::from("sk-test"),
+        };
         assert_eq!(c.fingerprint("con_a"), c.fingerprint("con_a"));
         assert_ne!(c.fingerprint("con_a"), c.fingerprint("con_b"));
         assert_eq!(c.fingerprint("con_a").len(), 8);

@@ -209,14 +209,20 @@ impl Lifetime {
             "h" => 3_600,
             "m" => 60,
             "s" => 1,
-            _ => return Err(format!("`{text}` is not a duration: write e.g. 60d, 12h, 30m or 90s")),
+            _ => {
+                return Err(format!(
+                    "`{text}` is not a duration: write e.g. 60d, 12h, 30m or 90s"
+                ));
+            }
         };
         let n: i64 = digits
             .parse()
             .ok()
             .filter(|n| *n > 0)
             .ok_or_else(|| format!("`{text}` is not a duration: write a positive whole number before the unit, e.g. 60d"))?;
-        Ok(Lifetime { seconds: n * factor })
+        Ok(Lifetime {
+            seconds: n * factor,
+        })
     }
 }
 

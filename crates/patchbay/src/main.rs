@@ -1,1 +1,104 @@
-fn main() {}
+//! `patchbay`: the one binary (DESIGN §3.1) — server, bootstrap commands on the database, key
+//! management, catalog tools and an HTTP client of the API.
+
+mod app;
+mod cli_admin;
+mod cli_connections;
+mod cli_keys;
+mod cli_providers;
+mod config;
+mod logging;
+mod serve;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::ConfigArgs;
+
+/// Patchbay: the connections service for workflow automation.
+#[derive(Debug, Parser)]
+#[command(name = "patchbay", version, about, long_about = None)]
+struct Cli {
+    #[command(flatten)]
+    config: ConfigArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the HTTP API, OAuth callback and background workers.
+    Serve,
+    /// Apply database migrations and exit (serve also does this at start).
+    Migrate,
+    /// Bootstrap teams, users and API tokens directly on the database.
+    #[command(subcommand)]
+    Admin(cli_admin::AdminCommand),
+    /// Master key ring: status and rotation.
+    #[command(subcommand)]
+    Keys(cli_keys::KeysCommand),
+    /// The provider catalog: list and validate provider files.
+    #[command(subcommand)]
+    Providers(cli_providers::ProvidersCommand),
+    /// Manage connections through the HTTP API (token from PATCHBAY_TOKEN).
+    Connections(cli_connections::ConnectionsArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(run(cli));
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Serve => {
+            let config = config::Config::resolve(&cli.config)?;
+            logging::init(&config.log_format, "info");
+            serve::run(config).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Migrate => {
+            let config = config::Config::resolve(&cli.config)?;
+            logging::init(&config.log_format, "warn");
+            app::open_store(&config).await?;
+            println!("migrations applied");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Admin(cmd) => {
+            let config = config::Config::resolve(&cli.config)?;
+            logging::init(&config.log_format, "warn");
+            cli_admin::run(&config, cmd).await
+        }
+        Command::Keys(cmd) => {
+            let config = config::Config::resolve(&cli.config)?;
+            logging::init(&config.log_format, "warn");
+            cli_keys::run(&config, cmd).await
+        }
+        Command::Providers(cmd) => {
+            logging::init("text", "warn");
+            cli_providers::run(&cli.config, cmd)
+        }
+        Command::Connections(args) => {
+            logging::init("text", "warn");
+            cli_connections::run(args).await
+        }
+    }
+}

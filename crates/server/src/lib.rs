@@ -1,1 +1,60 @@
-//! server (being written).
+//! Patchbay's HTTP surface: the JSON API (DESIGN §3.3), health, metrics and the OpenAPI document.
+//!
+//! Handlers only translate: parse the request, call one use-case with the authenticated
+//! principal, render the result. Permission checks and every rule live in the service. Errors
+//! leave through [`error::ApiError`] as one envelope, `{"error": {"code", "message"}}`.
+
+pub(crate) mod api;
+pub mod error;
+mod extract;
+pub(crate) mod health;
+mod metrics_layer;
+pub mod openapi;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::header;
+use metrics_exporter_prometheus::PrometheusHandle;
+use patchbay_service::Patchbay;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+/// Shared state of every handler.
+#[derive(Clone)]
+pub struct AppState {
+    /// The use-cases.
+    pub patchbay: Arc<Patchbay>,
+    /// Renders `/metrics`.
+    pub metrics: Option<PrometheusHandle>,
+}
+
+/// Largest request body accepted (a credential form is tiny; this bounds abuse).
+const MAX_BODY_BYTES: usize = 256 * 1024;
+
+/// Builds the whole router.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(api::routes())
+        .merge(health::routes())
+        .merge(openapi::routes())
+        .fallback(error::not_found_fallback)
+        .layer(axum::middleware::from_fn(metrics_layer::record))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::GATEWAY_TIMEOUT,
+            Duration::from_secs(60),
+        ))
+        .layer(CatchPanicLayer::custom(error::panic_response))
+        .layer(TraceLayer::new_for_http())
+        // Marked sensitive before tracing sees them, so they are never logged.
+        .layer(SetSensitiveRequestHeadersLayer::new([
+            header::AUTHORIZATION,
+            header::COOKIE,
+        ]))
+        .with_state(state)
+}

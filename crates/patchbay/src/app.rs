@@ -1,0 +1,58 @@
+//! The composition root: the only place that names concrete adapters and wires them into the
+//! service.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use patchbay_domain::clock::SystemClock;
+use patchbay_providers::{Catalog, GuardOptions, GuardedClient};
+use patchbay_service::{KeyService, KeySource, Patchbay};
+use patchbay_store::Store;
+
+use crate::config::{Config, MasterKey};
+
+/// Opens (creating when needed) and migrates the database.
+pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    config.ensure_data_dir()?;
+    let store = Store::connect(&config.database_url).await?;
+    store.migrate().await?;
+    Ok(store)
+}
+
+/// Loads the provider catalog: built-ins plus `PATCHBAY_PROVIDERS_DIR`.
+pub fn load_catalog(config: &Config) -> anyhow::Result<Catalog> {
+    Catalog::load(config.providers_dir.as_deref(), &|name| {
+        std::env::var(name).ok()
+    })
+    .map_err(|errors| anyhow::anyhow!("the provider catalog has errors:\n{errors}"))
+}
+
+/// Builds the whole service: store, key ring (sealed when the key does not match), catalog and
+/// the guarded HTTP client.
+pub async fn build(config: &Config) -> anyhow::Result<Arc<Patchbay>> {
+    let store = open_store(config).await?;
+    let catalog = load_catalog(config)?;
+    let source = match &config.master_key {
+        MasterKey::Env(v) => KeySource::Env(v.clone()),
+        MasterKey::File(p) => KeySource::File(p.clone()),
+    };
+    let clock = Arc::new(SystemClock);
+    let keys = KeyService::open(&store, source, time::OffsetDateTime::now_utc())
+        .await
+        .context("cannot open the key ring")?;
+    let http = GuardedClient::new(GuardOptions {
+        allow_private_networks: config.allow_private_networks,
+        connect_timeout: Duration::from_secs(5),
+        request_timeout: Duration::from_secs(20),
+        max_response_bytes: 1024 * 1024,
+    })
+    .context("cannot build the HTTP client")?;
+    Ok(Arc::new(Patchbay {
+        store,
+        catalog: Arc::new(catalog),
+        http,
+        keys,
+        clock,
+    }))
+}

@@ -1,0 +1,65 @@
+//! `patchbay serve`: bind, serve, and shut down gracefully on SIGTERM or SIGINT (in-flight
+//! requests finish, then the database pool closes).
+
+use anyhow::Context;
+use metrics_exporter_prometheus::PrometheusBuilder;
+use patchbay_server::{AppState, router};
+use tokio::signal::unix::{SignalKind, signal};
+
+use crate::app;
+use crate::config::Config;
+
+/// Runs the server until a shutdown signal.
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    let patchbay = app::build(&config).await?;
+    let metrics = PrometheusBuilder::new().install_recorder().ok();
+    let state = AppState {
+        patchbay: patchbay.clone(),
+        metrics,
+    };
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot listen on {}: is another process using it? set PATCHBAY_LISTEN",
+                config.listen
+            )
+        })?;
+    tracing::info!(
+        listen = %config.listen,
+        public_url = %config.public_url,
+        database = %redact_url(&config.database_url),
+        providers = patchbay.catalog.len(),
+        sealed = patchbay.keys.sealed_reason().is_some(),
+        "patchbay is serving"
+    );
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("the HTTP server failed")?;
+    patchbay.store.close().await;
+    tracing::info!("patchbay stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let mut term =
+        signal(SignalKind::terminate()).expect("installing a SIGTERM handler cannot fail on Unix");
+    let mut int =
+        signal(SignalKind::interrupt()).expect("installing a SIGINT handler cannot fail on Unix");
+    tokio::select! {
+        _ = term.recv() => tracing::info!("SIGTERM received: finishing in-flight requests"),
+        _ = int.recv() => tracing::info!("SIGINT received: finishing in-flight requests"),
+    }
+}
+
+/// Hides a password in a database URL for the start-up log.
+fn redact_url(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("redacted"));
+            u.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}

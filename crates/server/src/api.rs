@@ -1,0 +1,202 @@
+//! The JSON API of DESIGN §3.3: providers, connections and the audit trail. Each handler is
+//! parse → one use-case → render.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use patchbay_service::connections::{
+    CreateConnection, Created, DeleteReceipt, ListFilter, Verified,
+};
+use patchbay_service::views::{ConnectionView, ProviderView};
+use patchbay_store::{AuditEntry, AuditQuery};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::AppState;
+use crate::error::{ApiError, ErrorEnvelope};
+use crate::extract::{ApiJson, ApiQuery, Authed};
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/providers", get(list_providers))
+        .route("/v1/providers/{id}", get(get_provider))
+        .route(
+            "/v1/connections",
+            get(list_connections).post(create_connection),
+        )
+        .route(
+            "/v1/connections/{id}",
+            get(get_connection)
+                .patch(rename_connection)
+                .delete(delete_connection),
+        )
+        .route("/v1/connections/{id}/verify", post(verify_connection))
+        .route("/v1/audit", get(list_audit))
+}
+
+/// A list response.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Items<T> {
+    /// The items.
+    pub items: Vec<T>,
+}
+
+#[utoipa::path(get, path = "/v1/providers", tag = "providers",
+    responses((status = 200, body = Items<ProviderView>), (status = 401, body = ErrorEnvelope)),
+    security(("bearer" = [])))]
+pub(crate) async fn list_providers(
+    State(s): State<AppState>,
+    Authed(_who): Authed,
+) -> Json<Items<ProviderView>> {
+    Json(Items {
+        items: s.patchbay.list_providers(),
+    })
+}
+
+#[utoipa::path(get, path = "/v1/providers/{id}", tag = "providers",
+    params(("id" = String, Path, description = "Provider id")),
+    responses((status = 200, body = ProviderView), (status = 404, body = ErrorEnvelope)),
+    security(("bearer" = [])))]
+pub(crate) async fn get_provider(
+    State(s): State<AppState>,
+    Authed(_who): Authed,
+    Path(id): Path<String>,
+) -> Result<Json<ProviderView>, ApiError> {
+    Ok(Json(s.patchbay.get_provider(&id)?))
+}
+
+#[utoipa::path(post, path = "/v1/connections", tag = "connections", request_body = CreateConnection,
+    responses(
+        (status = 201, body = Created, description = "Created (API key/basic: verified unless `verify: false`)"),
+        (status = 400, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope, description = "Name taken"),
+        (status = 422, body = ErrorEnvelope, description = "The provider rejected the credential; nothing saved"),
+        (status = 502, body = ErrorEnvelope, description = "The provider could not be reached; nothing saved"),
+        (status = 503, body = ErrorEnvelope, description = "Sealed")),
+    security(("bearer" = [])))]
+pub(crate) async fn create_connection(
+    State(s): State<AppState>,
+    Authed(who): Authed,
+    ApiJson(req): ApiJson<CreateConnection>,
+) -> Result<(StatusCode, Json<Created>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(s.patchbay.create_connection(&who, req).await?),
+    ))
+}
+
+#[utoipa::path(get, path = "/v1/connections", tag = "connections", params(ListParams),
+    responses((status = 200, body = Items<ConnectionView>)), security(("bearer" = [])))]
+pub(crate) async fn list_connections(
+    State(s): State<AppState>,
+    Authed(who): Authed,
+    ApiQuery(filter): ApiQuery<ListFilter>,
+) -> Result<Json<Items<ConnectionView>>, ApiError> {
+    Ok(Json(Items {
+        items: s.patchbay.list_connections(&who, &filter).await?,
+    }))
+}
+
+/// Query parameters of `GET /v1/connections` (documentation twin of `ListFilter`).
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub(crate) struct ListParams {
+    /// Only this provider.
+    provider: Option<String>,
+    /// Only this status.
+    status: Option<String>,
+    /// Case-insensitive match on name or account.
+    q: Option<String>,
+}
+
+#[utoipa::path(get, path = "/v1/connections/{id}", tag = "connections",
+    params(("id" = String, Path, description = "Connection id")),
+    responses((status = 200, body = ConnectionView), (status = 404, body = ErrorEnvelope)),
+    security(("bearer" = [])))]
+pub(crate) async fn get_connection(
+    State(s): State<AppState>,
+    Authed(who): Authed,
+    Path(id): Path<String>,
+) -> Result<Json<ConnectionView>, ApiError> {
+    Ok(Json(s.patchbay.get_connection(&who, &id).await?))
+}
+
+/// Body of `PATCH /v1/connections/{id}`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Rename {
+    /// The new name.
+    pub name: String,
+}
+
+#[utoipa::path(patch, path = "/v1/connections/{id}", tag = "connections", request_body = Rename,
+    params(("id" = String, Path, description = "Connection id")),
+    responses((status = 200, body = ConnectionView), (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)),
+    security(("bearer" = [])))]
+pub(crate) async fn rename_connection(
+    State(s): State<AppState>,
+    Authed(who): Authed,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<Rename>,
+) -> Result<Json<ConnectionView>, ApiError> {
+    Ok(Json(
+        s.patchbay.rename_connection(&who, &id, &body.name).await?,
+    ))
+}
+
+#[utoipa::path(delete, path = "/v1/connections/{id}", tag = "connections",
+    params(("id" = String, Path, description = "Connection id")),
+    responses((status = 200, body = DeleteReceipt), (status = 404, body = ErrorEnvelope)),
+    security(("bearer" = [])))]
+pub(crate) async fn delete_connection(
+    State(s): State<AppState>,
+    Authed(who): Authed,
+    Path(id): Path<String>,
+) -> Result<Json<DeleteReceipt>, ApiError> {
+    Ok(Json(s.patchbay.delete_connection(&who, &id).await?))
+}
+
+#[utoipa::path(post, path = "/v1/connections/{id}/verify", tag = "connections",
+    params(("id" = String, Path, description = "Connection id")),
+    responses((status = 200, body = Verified, description = "Checked; `ok` says whether the provider accepted it"),
+        (status = 404, body = ErrorEnvelope), (status = 503, body = ErrorEnvelope)),
+    security(("bearer" = [])))]
+pub(crate) async fn verify_connection(
+    State(s): State<AppState>,
+    Authed(who): Authed,
+    Path(id): Path<String>,
+) -> Result<Json<Verified>, ApiError> {
+    Ok(Json(s.patchbay.verify_connection(&who, &id).await?))
+}
+
+/// Query parameters of `GET /v1/audit`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct AuditParams {
+    /// Only records about this connection.
+    connection: Option<String>,
+    /// Paging cursor: records older than this id.
+    before: Option<i64>,
+    /// Page size (default 100, at most 500).
+    limit: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/v1/audit", tag = "audit", params(AuditParams),
+    responses((status = 200, body = Items<Object>), (status = 403, body = ErrorEnvelope)),
+    security(("bearer" = [])))]
+pub(crate) async fn list_audit(
+    State(s): State<AppState>,
+    Authed(who): Authed,
+    ApiQuery(p): ApiQuery<AuditParams>,
+) -> Result<Json<Items<AuditEntry>>, ApiError> {
+    let q = AuditQuery {
+        connection_id: p.connection,
+        before_id: p.before,
+        limit: p.limit.unwrap_or(100),
+    };
+    Ok(Json(Items {
+        items: s.patchbay.list_audit(&who, &q).await?,
+    }))
+}

@@ -1,0 +1,104 @@
+//! Extractors: who is calling (the tenant comes from here and nowhere else, SECURITY T-01/T-03)
+//! and request bodies whose parse errors become the API's envelope.
+
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Query, Request};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use patchbay_domain::SecretString;
+use patchbay_domain::principal::Principal;
+use serde::de::DeserializeOwned;
+
+use crate::AppState;
+use crate::error::{ApiError, redact_serde_message};
+
+/// The authenticated principal of an API request (`Authorization: Bearer <token>`).
+pub struct Authed(pub Principal);
+
+impl FromRequestParts<AppState> for Authed {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let missing = || {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "send `Authorization: Bearer <token>`; create a token with `patchbay admin create-token`",
+            )
+        };
+        let value = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .ok_or_else(missing)?;
+        let text = value.to_str().map_err(|_| missing())?;
+        let token = text
+            .strip_prefix("Bearer ")
+            .or_else(|| text.strip_prefix("bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(missing)?;
+        let principal = state
+            .patchbay
+            .authenticate_token(&SecretString::from(token.to_owned()))
+            .await?;
+        Ok(Authed(principal))
+    }
+}
+
+/// A JSON body whose errors say what was wrong, without echoing input values.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(ApiJson(v)),
+            Err(rejection) => Err(json_error(rejection)),
+        }
+    }
+}
+
+fn json_error(rejection: JsonRejection) -> ApiError {
+    match rejection {
+        JsonRejection::MissingJsonContentType(_) => ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "invalid_request",
+            "send the body as JSON with `Content-Type: application/json`",
+        ),
+        JsonRejection::JsonSyntaxError(e) => ApiError::bad_request(format!(
+            "the body is not valid JSON: {}",
+            redact_serde_message(&e.body_text())
+        )),
+        JsonRejection::JsonDataError(e) => ApiError::bad_request(format!(
+            "the JSON body does not match the expected shape: {}",
+            redact_serde_message(&e.body_text())
+        )),
+        JsonRejection::BytesRejection(e) => ApiError::new(
+            e.status(),
+            "invalid_request",
+            format!("cannot read the body: {}", e.body_text()),
+        ),
+        other => ApiError::bad_request(redact_serde_message(&other.body_text())),
+    }
+}
+
+/// Query parameters whose errors become the envelope.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned + Send> FromRequestParts<AppState> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(v)) => Ok(ApiQuery(v)),
+            Err(QueryRejection::FailedToDeserializeQueryString(e)) => {
+                Err(ApiError::bad_request(format!(
+                    "bad query parameters: {}",
+                    redact_serde_message(&e.body_text())
+                )))
+            }
+            Err(other) => Err(ApiError::bad_request(other.body_text())),
+        }
+    }
+}

@@ -1,0 +1,71 @@
+//! Writing the audit trail from use-cases. Every create, rename, verify, delete and secret read is
+//! recorded with the principal and time; details never include a secret value.
+
+use patchbay_domain::ids::{ConnectionId, TeamId};
+use patchbay_domain::principal::Principal;
+use patchbay_store::NewAuditEntry;
+
+use crate::{Patchbay, ServiceResult};
+
+/// Audit action names (stable; documented in docs/api.md).
+pub mod action {
+    /// A connection was created.
+    pub const CONNECTION_CREATE: &str = "connection.create";
+    /// A connection was renamed.
+    pub const CONNECTION_RENAME: &str = "connection.rename";
+    /// A connection was verified.
+    pub const CONNECTION_VERIFY: &str = "connection.verify";
+    /// A connection was deleted.
+    pub const CONNECTION_DELETE: &str = "connection.delete";
+    /// A stored secret was decrypted (detail says why).
+    pub const SECRET_READ: &str = "secret.read";
+    /// An API token was created.
+    pub const TOKEN_CREATE: &str = "token.create";
+}
+
+impl Patchbay {
+    /// Appends one record. Errors propagate: an action whose record cannot be written is not
+    /// carried out (SECURITY S-09).
+    pub(crate) async fn audit(
+        &self,
+        who: &Principal,
+        action: &str,
+        connection: Option<&ConnectionId>,
+        outcome: &str,
+        detail: Option<&str>,
+    ) -> ServiceResult<()> {
+        self.audit_as(
+            &who.team_id,
+            &who.actor.label(),
+            action,
+            connection,
+            outcome,
+            detail,
+        )
+        .await
+    }
+
+    /// Appends one record for an explicit team and actor label (CLI, scheduler).
+    pub(crate) async fn audit_as(
+        &self,
+        team: &TeamId,
+        actor: &str,
+        action: &str,
+        connection: Option<&ConnectionId>,
+        outcome: &str,
+        detail: Option<&str>,
+    ) -> ServiceResult<()> {
+        self.store
+            .append_audit(&NewAuditEntry {
+                team_id: team,
+                at: self.clock.now(),
+                actor,
+                action,
+                connection_id: connection.map(|c| c.as_str()),
+                outcome,
+                detail,
+            })
+            .await?;
+        Ok(())
+    }
+}

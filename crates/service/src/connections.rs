@@ -1,0 +1,755 @@
+//! Connection use-cases for API-key and basic-auth providers: create (verify first), list, get,
+//! rename, verify, delete.
+//!
+//! Invariants: a bad request changes nothing stored; a connection and its secrets are written in
+//! one transaction; a failing verify keeps the connection and says why; the team always comes from
+//! the principal.
+
+use std::collections::BTreeMap;
+
+use patchbay_domain::SecretString;
+use patchbay_domain::connection::{
+    Connection, ConnectionStatus, VerifyResult, default_connection_name, validate_connection_name,
+};
+use patchbay_domain::credential::{Credential, field};
+use patchbay_domain::ids::ConnectionId;
+use patchbay_domain::principal::{Action, Principal};
+use patchbay_domain::provider::{AuthMode, Provider};
+use patchbay_domain::scope::ScopeSet;
+use patchbay_providers::VerifyOutcome;
+use patchbay_store::{NewConnection, StoreError};
+use secrecy::ExposeSecret;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+
+use crate::audit::action;
+use crate::views::{ConnectionView, secret_setting_names};
+use crate::{Patchbay, ServiceError, ServiceResult};
+
+/// Body of `POST /v1/connections`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateConnection {
+    /// Provider id.
+    pub provider: String,
+    /// Name; defaults to "My {provider} connection" (then "… 2", "… 3").
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Modules (`provider.module`) the connection is for.
+    #[serde(default)]
+    pub modules: Vec<String>,
+    /// Extra scopes to request.
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// Advanced settings (secret ones are encrypted, never returned).
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub settings: BTreeMap<String, SecretString>,
+    /// `{"api_key": …}` or `{"username": …, "password": …}`.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub credentials: BTreeMap<String, SecretString>,
+    /// Verify the credential before saving (default true).
+    #[serde(default = "default_true")]
+    pub verify: bool,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+/// Result of creating a connection.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Created {
+    /// The new connection.
+    pub connection: ConnectionView,
+    /// Where to send the user for consent (OAuth providers).
+    pub authorize_url: Option<String>,
+}
+
+/// Result of `POST /v1/connections/{id}/verify`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Verified {
+    /// Whether the provider accepted the credential.
+    pub ok: bool,
+    /// Account the provider reported.
+    pub account: Option<String>,
+    /// When the check ran.
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub checked_at: OffsetDateTime,
+    /// Why it failed.
+    pub error: Option<String>,
+    /// The connection's status afterwards.
+    pub status: String,
+}
+
+/// What happened to one credential at the provider on delete.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RevocationItem {
+    /// Which credential (`api_key`, `refresh_token`, …).
+    pub credential: String,
+    /// `revoked`, `pending` (retried in the background), `not_supported`, `failed`.
+    pub outcome: String,
+    /// What the user should know or do.
+    pub detail: String,
+}
+
+/// The receipt of `DELETE /v1/connections/{id}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeleteReceipt {
+    /// Deleted connection id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Its provider.
+    pub provider: String,
+    /// Whether the local secret was destroyed (always true on success).
+    pub secret_destroyed: bool,
+    /// Per-credential revocation outcome at the provider.
+    pub revocation: Vec<RevocationItem>,
+}
+
+/// Filters for listing connections.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ListFilter {
+    /// Only this provider.
+    pub provider: Option<String>,
+    /// Only this status.
+    pub status: Option<String>,
+    /// Case-insensitive match on name or account.
+    pub q: Option<String>,
+}
+
+fn require(who: &Principal, action: Action) -> ServiceResult<()> {
+    if who.may(action) {
+        Ok(())
+    } else {
+        Err(ServiceError::Forbidden(format!(
+            "the `{}` role may not do this",
+            who.role
+        )))
+    }
+}
+
+fn not_found(id: &str) -> ServiceError {
+    ServiceError::NotFound(format!("no connection `{id}` in your team"))
+}
+
+/// Parses a connection id from a path; a malformed id is answered like a missing one (404) so ids
+/// cannot be probed, but with a message that says what shape was expected.
+pub fn parse_connection_id(id: &str) -> ServiceResult<ConnectionId> {
+    ConnectionId::parse(id).map_err(|e| {
+        ServiceError::NotFound(format!("no connection `{}` in your team ({e})", e.value))
+    })
+}
+
+/// Builds the credential from the create request's `credentials` for the provider's auth mode.
+fn credential_from_request(
+    provider: &Provider,
+    given: &BTreeMap<String, SecretString>,
+) -> ServiceResult<Credential> {
+    let allowed: &[&str] = match provider.auth_mode {
+        AuthMode::ApiKey => &[field::API_KEY],
+        AuthMode::Basic => &[field::USERNAME, field::PASSWORD],
+        _ => &[],
+    };
+    if let Some(unknown) = given.keys().find(|k| !allowed.contains(&k.as_str())) {
+        return Err(ServiceError::Invalid(format!(
+            "unknown credential field `{unknown}` for {} ({}): send {}",
+            provider.display_name,
+            provider.auth_mode.as_str(),
+            allowed
+                .iter()
+                .map(|a| format!("`{a}`"))
+                .collect::<Vec<_>>()
+                .join(" and ")
+        )));
+    }
+    let take = |name: &str, label: &str| -> ServiceResult<SecretString> {
+        match given.get(name) {
+            Some(v) if !v.expose_secret().trim().is_empty() => {
+                if v.expose_secret().len() > 8192 {
+                    return Err(ServiceError::Invalid(format!(
+                        "`credentials.{name}` is longer than 8192 characters"
+                    )));
+                }
+                Ok(SecretString::from(v.expose_secret().trim().to_owned()))
+            }
+            _ => Err(ServiceError::Invalid(format!(
+                "{} needs `credentials.{name}` ({label})",
+                provider.display_name
+            ))),
+        }
+    };
+    match provider.auth_mode {
+        AuthMode::ApiKey => {
+            let label = provider
+                .api_key
+                .as_ref()
+                .map_or("API key", |k| k.label.as_str());
+            Ok(Credential::ApiKey {
+                key: take(field::API_KEY, label)?,
+            })
+        }
+        AuthMode::Basic => {
+            let form = provider.basic_form();
+            let username = match &form.fixed_username {
+                Some(fixed) => SecretString::from(fixed.clone()),
+                None => take(field::USERNAME, &form.username_label)?,
+            };
+            Ok(Credential::Basic {
+                username,
+                password: take(field::PASSWORD, &form.password_label)?,
+            })
+        }
+        AuthMode::Oauth2 | AuthMode::Oauth2ClientCredentials => {
+            Err(ServiceError::Unsupported(format!(
+                "{} uses OAuth 2.0 ({}), which this Patchbay version cannot connect yet; API-key and basic-auth providers work",
+                provider.display_name,
+                provider.auth_mode.as_str()
+            )))
+        }
+    }
+}
+
+/// Splits and validates advanced settings: non-secret ones are returned in clear, secret ones as
+/// fields to encrypt.
+fn split_settings(
+    provider: &Provider,
+    given: &BTreeMap<String, SecretString>,
+) -> ServiceResult<(BTreeMap<String, String>, Vec<(String, SecretString)>)> {
+    let mut clear = BTreeMap::new();
+    let mut secret = Vec::new();
+    for (key, value) in given {
+        let Some(decl) = provider.setting(key) else {
+            let known: Vec<_> = provider
+                .settings
+                .iter()
+                .map(|s| format!("`{}`", s.key))
+                .collect();
+            return Err(ServiceError::Invalid(format!(
+                "unknown setting `{key}` for {}: {}",
+                provider.display_name,
+                if known.is_empty() {
+                    "it has no advanced settings".to_owned()
+                } else {
+                    format!("use {}", known.join(", "))
+                }
+            )));
+        };
+        let text = value.expose_secret().trim();
+        if text.is_empty() {
+            continue;
+        }
+        if text.len() > 2048 {
+            return Err(ServiceError::Invalid(format!(
+                "setting `{key}` is longer than 2048 characters"
+            )));
+        }
+        if decl.secret {
+            secret.push((
+                format!("{}{key}", field::SETTING_PREFIX),
+                SecretString::from(text.to_owned()),
+            ));
+        } else {
+            clear.insert(key.clone(), text.to_owned());
+        }
+    }
+    for decl in provider.settings.iter().filter(|s| s.required) {
+        let present = clear.contains_key(&decl.key)
+            || secret
+                .iter()
+                .any(|(f, _)| f.ends_with(&format!(":{}", decl.key)));
+        if !present {
+            return Err(ServiceError::Invalid(format!(
+                "{} needs the setting `{}` ({})",
+                provider.display_name, decl.key, decl.label
+            )));
+        }
+    }
+    // Placeholders in the API URL must render safely with these values (single DNS label, N-02).
+    if let Some(base) = &provider.api_base_url {
+        patchbay_providers::render_url(base, &clear).map_err(|e| {
+            ServiceError::Invalid(format!(
+                "the settings do not make a valid {} address: {e}",
+                provider.display_name
+            ))
+        })?;
+    }
+    Ok((clear, secret))
+}
+
+/// Validates requested modules and scopes against the provider.
+fn requested_scopes(
+    provider: &Provider,
+    modules: &[String],
+    scopes: &[String],
+) -> ServiceResult<ScopeSet> {
+    let mut set: ScopeSet = provider.default_scopes.iter().map(String::as_str).collect();
+    for m in modules {
+        let module = m
+            .strip_prefix(&format!("{}.", provider.id))
+            .and_then(|id| provider.modules.get(id))
+            .ok_or_else(|| {
+                ServiceError::Invalid(format!(
+                    "unknown module `{m}` for {}: modules are written `{}.<module>`; see GET /v1/providers/{}",
+                    provider.display_name, provider.id, provider.id
+                ))
+            })?;
+        set = set.union(&module.scopes.iter().map(String::as_str).collect());
+    }
+    for s in scopes {
+        if !provider.scopes.contains_key(s) {
+            return Err(ServiceError::Invalid(format!(
+                "{} has no scope `{s}`",
+                provider.display_name
+            )));
+        }
+    }
+    Ok(set.union(&scopes.iter().map(String::as_str).collect()))
+}
+
+/// How a verify outcome changes a connection.
+fn verify_effect(
+    outcome: &VerifyOutcome,
+    now: OffsetDateTime,
+) -> (VerifyResult, ConnectionStatus, Option<String>) {
+    match outcome {
+        VerifyOutcome::Ok { account } => (
+            VerifyResult {
+                ok: true,
+                account: account.clone(),
+                checked_at: now,
+                error: None,
+            },
+            ConnectionStatus::Active,
+            None,
+        ),
+        VerifyOutcome::Rejected { message, .. } => {
+            let reason = message.clone();
+            (
+                VerifyResult {
+                    ok: false,
+                    account: None,
+                    checked_at: now,
+                    error: Some(reason.clone()),
+                },
+                ConnectionStatus::NeedsReauth,
+                Some(reason),
+            )
+        }
+        VerifyOutcome::Failed { message } => {
+            let reason = format!("verify failed: {message}");
+            (
+                VerifyResult {
+                    ok: false,
+                    account: None,
+                    checked_at: now,
+                    error: Some(reason.clone()),
+                },
+                ConnectionStatus::Degraded,
+                Some(reason),
+            )
+        }
+    }
+}
+
+impl Patchbay {
+    fn provider(&self, id: &str) -> ServiceResult<std::sync::Arc<Provider>> {
+        self.catalog.get(id).cloned().ok_or_else(|| {
+            ServiceError::Invalid(format!(
+                "unknown provider `{id}`: see GET /v1/providers for the catalog"
+            ))
+        })
+    }
+
+    async fn load(&self, who: &Principal, id: &str) -> ServiceResult<Connection> {
+        let id = parse_connection_id(id)?;
+        self.store
+            .get_connection(&who.team_id, &id)
+            .await?
+            .ok_or_else(|| not_found(id.as_str()))
+    }
+
+    async fn view(&self, c: &Connection) -> ServiceResult<ConnectionView> {
+        let provider = self.catalog.get(&c.provider).cloned();
+        // Only field names are read here, never a ciphertext.
+        let fields: Vec<String> = self
+            .store
+            .connection_secrets(&c.team_id, &c.id)
+            .await?
+            .into_iter()
+            .map(|(f, _)| f)
+            .collect();
+        Ok(ConnectionView::new(
+            c,
+            provider.as_deref(),
+            secret_setting_names(&fields),
+        ))
+    }
+
+    /// Creates a connection. For API-key and basic providers the credential is verified first
+    /// (unless `verify: false`) and nothing is stored when the provider rejects it.
+    pub async fn create_connection(
+        &self,
+        who: &Principal,
+        req: CreateConnection,
+    ) -> ServiceResult<Created> {
+        require(who, Action::Manage)?;
+        let provider = self.provider(&req.provider)?;
+        let name = req
+            .name
+            .as_deref()
+            .map(validate_connection_name)
+            .transpose()
+            .map_err(ServiceError::Invalid)?;
+        let (settings, secret_settings) = split_settings(&provider, &req.settings)?;
+        let _scopes = requested_scopes(&provider, &req.modules, &req.scopes)?;
+        let credential = credential_from_request(&provider, &req.credentials)?;
+        self.keys.require_unsealed()?;
+
+        let now = self.clock.now();
+        let id = ConnectionId::generate();
+        let last_verify = if req.verify {
+            let outcome = patchbay_providers::verify_credential(
+                &self.http,
+                &provider,
+                &settings,
+                &credential,
+            )
+            .await;
+            match outcome {
+                VerifyOutcome::Ok { account } => Some(VerifyResult {
+                    ok: true,
+                    account,
+                    checked_at: now,
+                    error: None,
+                }),
+                VerifyOutcome::Rejected { status, message } => {
+                    self.audit(
+                        who,
+                        action::CONNECTION_CREATE,
+                        None,
+                        "rejected",
+                        Some(&format!("provider={} http={status}", provider.id)),
+                    )
+                    .await?;
+                    return Err(ServiceError::CredentialRejected(format!(
+                        "{message}. Check it and try again; nothing was saved"
+                    )));
+                }
+                VerifyOutcome::Failed { message } => {
+                    return Err(ServiceError::ProviderUnavailable(format!(
+                        "could not verify the credential: {message}. Nothing was saved; retry, or send \"verify\": false to save it unverified"
+                    )));
+                }
+            }
+        } else {
+            None
+        };
+
+        let mut fields: Vec<(String, &SecretString)> = credential
+            .fields()
+            .into_iter()
+            .map(|(f, v)| (f.to_owned(), v))
+            .collect();
+        fields.extend(secret_settings.iter().map(|(f, v)| (f.clone(), v)));
+        let sealed = self
+            .keys
+            .seal_fields(&self.store, &who.team_id, &id, &fields, now)
+            .await?;
+
+        let mut connection = Connection {
+            id: id.clone(),
+            team_id: who.team_id.clone(),
+            provider: provider.id.clone(),
+            name: String::new(),
+            status: ConnectionStatus::Active,
+            status_reason: None,
+            account: last_verify.as_ref().and_then(|v| v.account.clone()),
+            granted_scopes: ScopeSet::new(),
+            settings,
+            credential_fingerprint: Some(credential.fingerprint(id.as_str())),
+            expires_at: None,
+            reauthorize_by: None,
+            last_verify,
+            created_at: now,
+            updated_at: now,
+        };
+        // A default name can race with another create; pick the next free one and retry.
+        for _attempt in 0..5 {
+            connection.name = match &name {
+                Some(n) => n.clone(),
+                None => {
+                    let base = format!("My {} connection", provider.display_name);
+                    let taken = self
+                        .store
+                        .connection_names_like(&who.team_id, &base)
+                        .await?;
+                    default_connection_name(
+                        &provider.display_name,
+                        taken.iter().map(String::as_str),
+                    )
+                }
+            };
+            match self
+                .store
+                .insert_connection(NewConnection {
+                    connection: &connection,
+                    secrets: &sealed,
+                })
+                .await
+            {
+                Ok(()) => {
+                    let detail = format!("provider={} name={}", provider.id, connection.name);
+                    self.audit(
+                        who,
+                        action::CONNECTION_CREATE,
+                        Some(&id),
+                        "ok",
+                        Some(&detail),
+                    )
+                    .await?;
+                    tracing::info!(connection_id = %id, provider = %provider.id, "connection created");
+                    return Ok(Created {
+                        connection: self.view(&connection).await?,
+                        authorize_url: None,
+                    });
+                }
+                Err(StoreError::Conflict(_)) if name.is_some() => {
+                    return Err(ServiceError::Conflict(format!(
+                        "a connection named `{}` already exists in your team: choose another name",
+                        connection.name
+                    )));
+                }
+                Err(StoreError::Conflict(_)) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(ServiceError::Conflict(
+            "could not find a free default name: give the connection a name".into(),
+        ))
+    }
+
+    /// The team's connections, filtered.
+    pub async fn list_connections(
+        &self,
+        who: &Principal,
+        filter: &ListFilter,
+    ) -> ServiceResult<Vec<ConnectionView>> {
+        require(who, Action::Read)?;
+        let status = filter
+            .status
+            .as_deref()
+            .map(str::parse::<ConnectionStatus>)
+            .transpose()
+            .map_err(ServiceError::Invalid)?;
+        let q = filter.q.as_deref().map(str::to_lowercase);
+        let mut out = Vec::new();
+        for c in self.store.list_connections(&who.team_id).await? {
+            let keep = filter.provider.as_deref().is_none_or(|p| p == c.provider)
+                && status.is_none_or(|s| s == c.status)
+                && q.as_deref().is_none_or(|q| {
+                    c.name.to_lowercase().contains(q)
+                        || c.account
+                            .as_deref()
+                            .is_some_and(|a| a.to_lowercase().contains(q))
+                });
+            if keep {
+                out.push(self.view(&c).await?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// One connection of the team.
+    pub async fn get_connection(&self, who: &Principal, id: &str) -> ServiceResult<ConnectionView> {
+        require(who, Action::Read)?;
+        let c = self.load(who, id).await?;
+        self.view(&c).await
+    }
+
+    /// Renames a connection; the name must stay unique in the team.
+    pub async fn rename_connection(
+        &self,
+        who: &Principal,
+        id: &str,
+        name: &str,
+    ) -> ServiceResult<ConnectionView> {
+        require(who, Action::Manage)?;
+        let name = validate_connection_name(name).map_err(ServiceError::Invalid)?;
+        let c = self.load(who, id).await?;
+        let now = self.clock.now();
+        match self
+            .store
+            .rename_connection(&who.team_id, &c.id, &name, now)
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => return Err(not_found(c.id.as_str())),
+            Err(StoreError::Conflict(_)) if name == c.name => {}
+            Err(StoreError::Conflict(_)) => {
+                return Err(ServiceError::Conflict(format!(
+                    "a connection named `{name}` already exists in your team: choose another name"
+                )));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let detail = format!("from={} to={name}", c.name);
+        self.audit(
+            who,
+            action::CONNECTION_RENAME,
+            Some(&c.id),
+            "ok",
+            Some(&detail),
+        )
+        .await?;
+        let c = self
+            .store
+            .get_connection(&who.team_id, &c.id)
+            .await?
+            .ok_or_else(|| not_found(c.id.as_str()))?;
+        self.view(&c).await
+    }
+
+    /// Decrypts a connection's credential for a stated purpose, auditing the read first (S-09).
+    async fn read_credential(
+        &self,
+        who: &Principal,
+        c: &Connection,
+        provider: &Provider,
+        purpose: &str,
+    ) -> ServiceResult<Credential> {
+        self.keys.require_unsealed()?;
+        self.audit(who, action::SECRET_READ, Some(&c.id), "ok", Some(purpose))
+            .await?;
+        let blobs = self.store.connection_secrets(&who.team_id, &c.id).await?;
+        let mut fields = self
+            .keys
+            .open_fields(&self.store, &who.team_id, &c.id, &blobs)
+            .await?;
+        let mut take = |f: &str| {
+            fields.remove(f).ok_or_else(|| {
+                ServiceError::Internal(format!("connection {} has no stored `{f}`", c.id))
+            })
+        };
+        Ok(match provider.auth_mode {
+            AuthMode::ApiKey => Credential::ApiKey {
+                key: take(field::API_KEY)?,
+            },
+            AuthMode::Basic => Credential::Basic {
+                username: take(field::USERNAME)?,
+                password: take(field::PASSWORD)?,
+            },
+            AuthMode::Oauth2 | AuthMode::Oauth2ClientCredentials => Credential::OAuth2 {
+                access_token: take(field::ACCESS_TOKEN)?,
+                refresh_token: fields.remove(field::REFRESH_TOKEN),
+            },
+        })
+    }
+
+    /// Calls the provider's verify endpoint with the stored credential and records the outcome.
+    /// A rejected credential marks the connection `needs_reauth`, an unreachable provider marks it
+    /// `degraded`; either way it is kept.
+    pub async fn verify_connection(&self, who: &Principal, id: &str) -> ServiceResult<Verified> {
+        require(who, Action::Manage)?;
+        let c = self.load(who, id).await?;
+        let provider = self.catalog.get(&c.provider).cloned().ok_or_else(|| {
+            ServiceError::Invalid(format!(
+                "provider `{}` is no longer in the catalog: restore its file or delete the connection",
+                c.provider
+            ))
+        })?;
+        let credential = self.read_credential(who, &c, &provider, "verify").await?;
+        let outcome =
+            patchbay_providers::verify_credential(&self.http, &provider, &c.settings, &credential)
+                .await;
+        drop(credential);
+        let now = self.clock.now();
+        let (result, status, reason) = verify_effect(&outcome, now);
+        self.store
+            .record_verify(&who.team_id, &c.id, status, reason.as_deref(), &result)
+            .await?;
+        let outcome_label = if result.ok { "ok" } else { "failed" };
+        self.audit(
+            who,
+            action::CONNECTION_VERIFY,
+            Some(&c.id),
+            outcome_label,
+            result.error.as_deref(),
+        )
+        .await?;
+        Ok(Verified {
+            ok: result.ok,
+            account: result.account.or(c.account),
+            checked_at: now,
+            error: result.error,
+            status: status.to_string(),
+        })
+    }
+
+    /// Deletes a connection: revokes at the provider where possible, destroys the local secret,
+    /// and returns a receipt.
+    pub async fn delete_connection(
+        &self,
+        who: &Principal,
+        id: &str,
+    ) -> ServiceResult<DeleteReceipt> {
+        require(who, Action::Manage)?;
+        let c = self.load(who, id).await?;
+        let provider = self.catalog.get(&c.provider).cloned();
+        let revocation = match provider
+            .as_deref()
+            .map(|p| (p.auth_mode, p.display_name.as_str()))
+        {
+            Some((AuthMode::ApiKey | AuthMode::Basic, display)) => vec![RevocationItem {
+                credential: match provider.as_deref().map(|p| p.auth_mode) {
+                    Some(AuthMode::Basic) => "password".into(),
+                    _ => "api_key".into(),
+                },
+                outcome: "not_supported".into(),
+                detail: format!(
+                    "{display} has no API to revoke a key: Patchbay destroyed its copy, but the key still works at {display} until you revoke it in its dashboard"
+                ),
+            }],
+            Some((_, display)) => vec![RevocationItem {
+                credential: "oauth2".into(),
+                outcome: "not_supported".into(),
+                detail: format!(
+                    "revocation of {display} OAuth grants is not available in this version"
+                ),
+            }],
+            None => vec![RevocationItem {
+                credential: "unknown".into(),
+                outcome: "not_supported".into(),
+                detail: format!(
+                    "provider `{}` is no longer in the catalog; revoke the credential at the service",
+                    c.provider
+                ),
+            }],
+        };
+        if !self.store.delete_connection(&who.team_id, &c.id).await? {
+            return Err(not_found(c.id.as_str()));
+        }
+        let detail = format!("provider={} name={}", c.provider, c.name);
+        self.audit(
+            who,
+            action::CONNECTION_DELETE,
+            Some(&c.id),
+            "ok",
+            Some(&detail),
+        )
+        .await?;
+        tracing::info!(connection_id = %c.id, provider = %c.provider, "connection deleted");
+        Ok(DeleteReceipt {
+            id: c.id.to_string(),
+            name: c.name,
+            provider: c.provider,
+            secret_destroyed: true,
+            revocation,
+        })
+    }
+}

@@ -1,0 +1,312 @@
+//! What the API, CLI and UI show: metadata views of connections and providers.
+//!
+//! These are the only shapes that leave the service for list/get, and they are built from
+//! metadata alone — no field here is ever filled from a decrypted credential (SECURITY S-06).
+//! A credential is shown as its kind, "set", and a short keyed fingerprint.
+
+use std::collections::BTreeMap;
+
+use patchbay_domain::connection::{Connection, VerifyResult};
+use patchbay_domain::credential::field;
+use patchbay_domain::provider::{AuthMode, Provider};
+use serde::Serialize;
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+
+/// A granted or requested scope with the provider's description.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ScopeView {
+    /// Scope name.
+    pub scope: String,
+    /// Human description from the provider file.
+    pub description: Option<String>,
+}
+
+/// How the stored credential looks from outside: never its value.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CredentialView {
+    /// `api_key`, `basic` or `oauth2`.
+    pub kind: String,
+    /// `set` when a secret is stored.
+    pub state: String,
+    /// Short keyed fingerprint to tell credentials apart.
+    pub fingerprint: Option<String>,
+}
+
+/// One scenario step that uses a connection.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct UsageView {
+    /// Scenario id.
+    pub scenario: String,
+    /// Step index.
+    pub step: usize,
+    /// Module (`provider.module`).
+    pub module: String,
+}
+
+/// A connection as returned by list/get.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ConnectionView {
+    /// Id (`con_…`).
+    pub id: String,
+    /// Name, unique in the team.
+    pub name: String,
+    /// Provider id.
+    pub provider: String,
+    /// Provider display name.
+    pub provider_name: String,
+    /// Provider auth mode.
+    pub auth_mode: String,
+    /// `pending`, `active`, `degraded`, `needs_reauth`, `revoked`.
+    pub status: String,
+    /// Why the status is what it is.
+    pub status_reason: Option<String>,
+    /// "Connected as".
+    pub account: Option<String>,
+    /// Granted scopes with descriptions.
+    pub granted_scopes: Vec<ScopeView>,
+    /// Scopes the scenarios using this connection need.
+    pub required_scopes: Vec<String>,
+    /// Required but not granted.
+    pub missing_scopes: Vec<String>,
+    /// Access token expiry.
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub expires_at: Option<OffsetDateTime>,
+    /// When the grant itself expires.
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub reauthorize_by: Option<OffsetDateTime>,
+    /// Time of the last successful verify.
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last_verified_at: Option<OffsetDateTime>,
+    /// Last verify outcome.
+    #[schema(value_type = Option<Object>)]
+    pub last_verify: Option<VerifyResult>,
+    /// Scenario steps using it.
+    pub used_by: Vec<UsageView>,
+    /// Non-secret advanced settings.
+    pub settings: BTreeMap<String, String>,
+    /// Secret advanced settings that are set (names only).
+    pub secret_settings: Vec<String>,
+    /// The credential, described.
+    pub credential: CredentialView,
+    /// Creation time.
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: OffsetDateTime,
+    /// Last change.
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: OffsetDateTime,
+}
+
+impl ConnectionView {
+    /// Builds the view of a connection; `provider` is `None` when its file was removed from the
+    /// catalog (the connection is still listed, so it can be deleted).
+    pub fn new(c: &Connection, provider: Option<&Provider>, secret_settings: Vec<String>) -> Self {
+        let describe = |scope: &str| provider.and_then(|p| p.scopes.get(scope).cloned());
+        let auth_mode = provider.map(|p| p.auth_mode);
+        ConnectionView {
+            id: c.id.to_string(),
+            name: c.name.clone(),
+            provider: c.provider.clone(),
+            provider_name: provider.map_or_else(|| c.provider.clone(), |p| p.display_name.clone()),
+            auth_mode: auth_mode.map_or("unknown", AuthMode::as_str).to_owned(),
+            status: c.status.to_string(),
+            status_reason: c.status_reason.clone(),
+            account: c.account.clone(),
+            granted_scopes: c
+                .granted_scopes
+                .iter()
+                .map(|s| ScopeView {
+                    scope: s.to_owned(),
+                    description: describe(s),
+                })
+                .collect(),
+            required_scopes: Vec::new(),
+            missing_scopes: Vec::new(),
+            expires_at: c.expires_at,
+            reauthorize_by: c.reauthorize_by,
+            last_verified_at: c
+                .last_verify
+                .as_ref()
+                .filter(|v| v.ok)
+                .map(|v| v.checked_at),
+            last_verify: c.last_verify.clone(),
+            used_by: Vec::new(),
+            settings: c.settings.clone(),
+            secret_settings,
+            credential: CredentialView {
+                kind: match auth_mode {
+                    Some(AuthMode::ApiKey) => "api_key",
+                    Some(AuthMode::Basic) => "basic",
+                    Some(AuthMode::Oauth2 | AuthMode::Oauth2ClientCredentials) => "oauth2",
+                    None => "unknown",
+                }
+                .to_owned(),
+                state: if c.credential_fingerprint.is_some() {
+                    "set"
+                } else {
+                    "not_set"
+                }
+                .to_owned(),
+                fingerprint: c.credential_fingerprint.clone(),
+            },
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        }
+    }
+}
+
+/// Names of secret settings stored for a connection, from its secret field names.
+pub fn secret_setting_names(fields: &[String]) -> Vec<String> {
+    fields
+        .iter()
+        .filter_map(|f| f.strip_prefix(field::SETTING_PREFIX).map(str::to_owned))
+        .collect()
+}
+
+/// A form field of the Add connection form.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FieldView {
+    /// Key to send in `credentials` or `settings`.
+    pub key: String,
+    /// Label.
+    pub label: String,
+    /// Whether it is secret (a password input; never echoed back).
+    pub secret: bool,
+    /// Whether it must be filled.
+    pub required: bool,
+    /// Help text.
+    pub help: Option<String>,
+    /// Placeholder example.
+    pub placeholder: Option<String>,
+}
+
+/// A module with its scopes.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ModuleView {
+    /// `provider.module`.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Scopes it needs.
+    pub scopes: Vec<String>,
+}
+
+/// A provider as the catalog endpoints show it (no client secret, ever).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ProviderView {
+    /// Id.
+    pub id: String,
+    /// Display name.
+    pub display_name: String,
+    /// Auth mode.
+    pub auth_mode: String,
+    /// One-line description.
+    pub description: Option<String>,
+    /// API docs.
+    pub docs_url: Option<String>,
+    /// Whether scopes can be limited.
+    pub granular_scopes: bool,
+    /// Scopes with descriptions.
+    pub scopes: Vec<ScopeView>,
+    /// Default scopes.
+    pub default_scopes: Vec<String>,
+    /// Modules.
+    pub modules: Vec<ModuleView>,
+    /// Credential form fields (API key or username/password).
+    pub credential_fields: Vec<FieldView>,
+    /// Advanced settings.
+    pub settings: Vec<FieldView>,
+    /// Grant lifetime, e.g. `60d`.
+    pub grant_lifetime: Option<String>,
+    /// Whether it has a revocation endpoint.
+    pub supports_revocation: bool,
+}
+
+impl ProviderView {
+    /// Builds the public view of a provider.
+    pub fn new(p: &Provider) -> Self {
+        let credential_fields = match p.auth_mode {
+            AuthMode::ApiKey => {
+                let placement = p.api_key.as_ref();
+                vec![FieldView {
+                    key: field::API_KEY.into(),
+                    label: placement.map_or_else(|| "API key".to_owned(), |k| k.label.clone()),
+                    secret: true,
+                    required: true,
+                    help: placement.and_then(|k| k.help.clone()),
+                    placeholder: None,
+                }]
+            }
+            AuthMode::Basic => {
+                let form = p.basic_form();
+                let mut fields = Vec::new();
+                if form.fixed_username.is_none() {
+                    fields.push(FieldView {
+                        key: field::USERNAME.into(),
+                        label: form.username_label.clone(),
+                        secret: false,
+                        required: true,
+                        help: None,
+                        placeholder: None,
+                    });
+                }
+                fields.push(FieldView {
+                    key: field::PASSWORD.into(),
+                    label: form.password_label.clone(),
+                    secret: true,
+                    required: true,
+                    help: form.help.clone(),
+                    placeholder: None,
+                });
+                fields
+            }
+            AuthMode::Oauth2 | AuthMode::Oauth2ClientCredentials => Vec::new(),
+        };
+        ProviderView {
+            id: p.id.clone(),
+            display_name: p.display_name.clone(),
+            auth_mode: p.auth_mode.as_str().to_owned(),
+            description: p.description.clone(),
+            docs_url: p.docs_url.clone(),
+            granular_scopes: p.granular_scopes,
+            scopes: p
+                .scopes
+                .iter()
+                .map(|(s, d)| ScopeView {
+                    scope: s.clone(),
+                    description: Some(d.clone()),
+                })
+                .collect(),
+            default_scopes: p.default_scopes.clone(),
+            modules: p
+                .modules
+                .iter()
+                .map(|(id, m)| ModuleView {
+                    id: format!("{}.{id}", p.id),
+                    name: m.name.clone(),
+                    scopes: m.scopes.clone(),
+                })
+                .collect(),
+            credential_fields,
+            settings: p
+                .settings
+                .iter()
+                .map(|s| FieldView {
+                    key: s.key.clone(),
+                    label: s.label.clone(),
+                    secret: s.secret,
+                    required: s.required,
+                    help: s.help.clone(),
+                    placeholder: s.placeholder.clone(),
+                })
+                .collect(),
+            grant_lifetime: p.grant_lifetime.map(String::from),
+            supports_revocation: p.revocation_url.is_some(),
+        }
+    }
+}

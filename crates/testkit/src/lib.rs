@@ -1,0 +1,23 @@
+//! Test-only helpers for Patchbay (a dev-dependency, never shipped):
+//!
+//! - [`MockProvider`]: a real loopback HTTP server playing an API-key / basic-auth third-party
+//!   service, with fault knobs (failures, delays, revoked keys) and a ledger of every request;
+//!   it also writes provider files pointing at itself.
+//! - [`PatchbayProcess`]: the real `patchbay` binary as a child process with a temporary data
+//!   directory, a free port, captured logs, admin commands and a JSON [`PatchbayClient`].
+//! - [`canary`] and [`scan_dir_for`] / [`scan_dir_for_encoded`]: prove a secret never lands in a
+//!   file (database, WAL, logs).
+//! - [`fresh_postgres_database`]: an empty database on the PostgreSQL test cluster, when
+//!   `scripts/test` started one.
+
+mod mock;
+mod postgres;
+mod process;
+mod secrets;
+
+pub use mock::{MockAuth, MockProvider, RecordedRequest};
+pub use postgres::{TEST_DATABASE_URL_ENV, fresh_postgres_database, postgres_test_url};
+pub use process::{
+    PatchbayClient, PatchbayOptions, PatchbayProcess, READY_TIMEOUT, TERMINATE_TIMEOUT, free_port,
+};
+pub use secrets::{canary, encodings_of, scan_dir_for, scan_dir_for_encoded};
