@@ -1,0 +1,26 @@
+//! Providers: the catalog of third-party service definitions, and the one guarded HTTP client
+//! through which Patchbay talks to them.
+//!
+//! - [`catalog`]: built-in YAML files plus `PATCHBAY_PROVIDERS_DIR`, strictly validated
+//!   ([`validate`]) after `${VAR}` interpolation; see `docs/providers.md`.
+//! - [`http`]: [`GuardedClient`], which refuses private addresses (checked at connect time),
+//!   never follows redirects and bounds time and response size (SECURITY.md N-01, N-04).
+//! - [`template`]: `{setting}` URL templates that can never move a credential to another host
+//!   (N-02, N-03).
+//! - [`verify`]: putting a credential on a request and running a provider's verify call.
+
+pub mod catalog;
+pub mod http;
+mod interpolate;
+pub mod oauth;
+pub mod template;
+pub mod validate;
+pub mod verify;
+
+pub use catalog::{Catalog, builtin_files, process_env};
+pub use http::{
+    AddressClass, FetchedResponse, GuardOptions, GuardedClient, HttpError, classify_ip,
+};
+pub use template::{TemplateError, api_url, join_api_url, render_path, render_url};
+pub use validate::{CatalogError, CatalogErrors};
+pub use verify::{VerifyOutcome, apply_credential, verify_credential};

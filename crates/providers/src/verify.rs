@@ -1,0 +1,369 @@
+//! Credential calls: put a connection's credential on a request ([`apply_credential`]) and run the
+//! provider's identity/test call ([`verify_credential`]).
+//!
+//! A credential is only ever attached to a request whose URL is under the provider's own
+//! `api_base_url` host (SECURITY.md N-03): [`verify_credential`] builds its URL with
+//! [`crate::template::api_url`], and [`apply_credential`] refuses any other host before it
+//! touches the secret.
+
+use std::collections::BTreeMap;
+
+use patchbay_domain::credential::Credential;
+use patchbay_domain::provider::{KeyLocation, Provider};
+use secrecy::ExposeSecret;
+use serde_json::Value;
+use url::Url;
+
+use crate::http::{GuardedClient, HttpError};
+use crate::template::{self, Label, UrlTemplate};
+
+/// Longest provider error text or account label kept.
+const MAX_TEXT: usize = 200;
+
+/// Where provider APIs usually put a human-readable error, tried in order.
+const ERROR_POINTERS: &[&str] = &[
+    "/error/message",
+    "/error_description",
+    "/message",
+    "/Message",
+    "/detail",
+    "/errors/0/message",
+    "/errors/0/detail",
+    "/error",
+    "/title",
+];
+
+/// The result of a verify call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VerifyOutcome {
+    /// The provider accepted the credential.
+    Ok {
+        /// The account label from the first `verify.account` pointer that named one.
+        account: Option<String>,
+    },
+    /// The provider said the credential is wrong (HTTP 401 or 403).
+    Rejected {
+        /// The HTTP status.
+        status: u16,
+        /// What the provider said, shortened; never contains the secret.
+        message: String,
+    },
+    /// The check could not be completed (5xx, timeout, blocked address, unexpected reply...): the
+    /// credential may be fine.
+    Failed {
+        /// What went wrong and what to do.
+        message: String,
+    },
+}
+
+impl VerifyOutcome {
+    /// Whether the credential was accepted.
+    pub fn is_ok(&self) -> bool {
+        matches!(self, VerifyOutcome::Ok { .. })
+    }
+}
+
+/// Puts `credential` on `request` the way `provider` expects, plus the provider's static
+/// `headers`.
+///
+/// - API key: in the header named by `api_key` (with its prefix) or as a query parameter; a
+///   provider without `api_key` gets `Authorization: Bearer <key>`.
+/// - Basic: HTTP basic auth; a provider with `basic.fixed_username` always sends that username.
+/// - OAuth 2: `Authorization: Bearer <access token>`.
+///
+/// Header values carrying a secret are marked sensitive (hyper then keeps them out of HPACK
+/// tables and debug output).
+///
+/// # Errors
+/// [`HttpError::Blocked`] when the request's URL is not on the provider's API host (N-03): the
+/// credential is not attached. Build URLs with [`crate::template::api_url`].
+pub fn apply_credential(
+    request: reqwest::RequestBuilder,
+    provider: &Provider,
+    credential: &Credential,
+) -> Result<reqwest::RequestBuilder, HttpError> {
+    let (client, built) = request.build_split();
+    let built = built.map_err(|e| HttpError::Other {
+        host: String::new(),
+        message: crate::http::describe(&e),
+    })?;
+    check_credential_host(provider, built.url())?;
+    let mut request = reqwest::RequestBuilder::from_parts(client, built);
+    for (name, value) in &provider.headers {
+        request = request.header(name.as_str(), value.as_str());
+    }
+    Ok(match credential {
+        Credential::ApiKey { key } => match &provider.api_key {
+            Some(p) if p.location == KeyLocation::Query => {
+                request.query(&[(p.name.as_str(), key.expose_secret())])
+            }
+            Some(p) => {
+                let value = sensitive(&format!("{}{}", p.prefix, key.expose_secret()));
+                request.header(p.name.as_str(), value)
+            }
+            None => request.bearer_auth(key.expose_secret()),
+        },
+        Credential::Basic { username, password } => {
+            let fixed = provider
+                .basic
+                .as_ref()
+                .and_then(|b| b.fixed_username.as_deref());
+            let username = fixed.unwrap_or_else(|| username.expose_secret());
+            request.basic_auth(username, Some(password.expose_secret()))
+        }
+        Credential::OAuth2 { access_token, .. } => {
+            request.bearer_auth(access_token.expose_secret())
+        }
+    })
+}
+
+/// A header value marked sensitive. An invalid value (a newline in a key) becomes an empty,
+/// sensitive value; the provider then rejects the call, and no error message ever holds the key.
+fn sensitive(value: &str) -> http::HeaderValue {
+    let mut v =
+        http::HeaderValue::from_str(value).unwrap_or_else(|_| http::HeaderValue::from_static(""));
+    v.set_sensitive(true);
+    v
+}
+
+/// N-03: the URL must be `https` (or loopback `http`) on the host of the provider's
+/// `api_base_url`, where a host placeholder matches any single DNS label.
+fn check_credential_host(provider: &Provider, url: &Url) -> Result<(), HttpError> {
+    let host = url.host_str().unwrap_or_default();
+    let refuse = |reason: String| HttpError::Blocked {
+        host: host.to_owned(),
+        reason,
+    };
+    let Some(base) = provider.api_base_url.as_deref() else {
+        return Err(refuse(format!(
+            "provider `{}` declares no api_base_url, so no host may receive its credentials",
+            provider.id
+        )));
+    };
+    let template =
+        UrlTemplate::parse(base).map_err(|m| refuse(format!("invalid api_base_url: {m}")))?;
+    let labels: Vec<&str> = host.split('.').collect();
+    let host_matches = labels.len() == template.host.len()
+        && template.host.iter().zip(&labels).all(|(t, l)| match t {
+            Label::Fixed(f) => f == l,
+            Label::Setting(_) => template::is_dns_label(l),
+        });
+    let port_matches = url.port_or_known_default()
+        == template.port.or(match template.scheme.as_str() {
+            "https" => Some(443),
+            "http" => Some(80),
+            _ => None,
+        });
+    if !host_matches || !port_matches || url.scheme() != template.scheme {
+        return Err(refuse(format!(
+            "it is not the API host declared by provider `{}`; credentials are only sent to its api_base_url",
+            provider.id
+        )));
+    }
+    Ok(())
+}
+
+/// Calls the provider's `verify` endpoint with `credential` and reports whether it works and
+/// which account it belongs to.
+///
+/// A provider without a `verify` call cannot be checked: the outcome is `Failed` saying so (the
+/// caller may decide to accept such credentials unverified).
+pub async fn verify_credential(
+    client: &GuardedClient,
+    provider: &Provider,
+    settings: &BTreeMap<String, String>,
+    credential: &Credential,
+) -> VerifyOutcome {
+    let name = &provider.display_name;
+    let Some(call) = &provider.verify else {
+        return VerifyOutcome::Failed {
+            message: format!(
+                "{name} declares no verify call, so Patchbay cannot check this credential"
+            ),
+        };
+    };
+    let url = match template::render_path(&call.path, settings)
+        .and_then(|path| template::api_url(provider, settings, &path))
+    {
+        Ok(url) => url,
+        Err(e) => {
+            return VerifyOutcome::Failed {
+                message: format!("cannot build the verify URL for {name}: {e}"),
+            };
+        }
+    };
+    let method = http::Method::from_bytes(call.method.as_bytes()).unwrap_or(http::Method::GET);
+    let response = async {
+        let mut request = client.request(method, url)?;
+        // The provider's own Accept (GitHub's vnd.github+json) wins over the generic one.
+        if !provider
+            .headers
+            .keys()
+            .any(|h| h.eq_ignore_ascii_case("accept"))
+        {
+            request = request.header(http::header::ACCEPT, "application/json");
+        }
+        let request = apply_credential(request, provider, credential)?;
+        client.fetch(request).await
+    }
+    .await;
+    let response = match response {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::info!(provider = %provider.id, error = %e, "verify call failed");
+            return VerifyOutcome::Failed {
+                message: format!("could not reach {name}: {e}"),
+            };
+        }
+    };
+    let status = response.status;
+    let secrets = secret_texts(credential);
+    if status.is_success() {
+        return account_outcome(name, &call.account, &response.body);
+    }
+    let said = provider_message(&response.body, &secrets);
+    let said = said.map(|m| format!(": {m}")).unwrap_or_default();
+    let code = status.as_u16();
+    tracing::info!(provider = %provider.id, status = code, "verify call answered with an error");
+    match code {
+        401 | 403 => VerifyOutcome::Rejected {
+            status: code,
+            message: format!("{name} rejected the credential (HTTP {code}){said}"),
+        },
+        429 => VerifyOutcome::Failed {
+            message: format!(
+                "{name} is rate limiting requests (HTTP 429){said}; try again in a minute"
+            ),
+        },
+        500..=599 => VerifyOutcome::Failed {
+            message: format!("{name} had a server error (HTTP {code}){said}; try again later"),
+        },
+        _ => VerifyOutcome::Failed {
+            message: format!(
+                "{name} answered HTTP {code}{said}; check the connection's settings (e.g. subdomain or region)"
+            ),
+        },
+    }
+}
+
+fn account_outcome(name: &str, pointers: &[String], body: &[u8]) -> VerifyOutcome {
+    if pointers.is_empty() {
+        return VerifyOutcome::Ok { account: None };
+    }
+    let Ok(json) = serde_json::from_slice::<Value>(body) else {
+        return VerifyOutcome::Failed {
+            message: format!(
+                "{name} accepted the credential but its reply is not JSON, so the account is unknown"
+            ),
+        };
+    };
+    let account = pointers.iter().find_map(|p| match json.pointer(p) {
+        Some(Value::String(s)) if !s.trim().is_empty() => Some(clean(s)),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    });
+    VerifyOutcome::Ok { account }
+}
+
+/// The provider's own error text, if short and present; the secret is masked out of it.
+fn provider_message(body: &[u8], secrets: &[String]) -> Option<String> {
+    let text = match serde_json::from_slice::<Value>(body) {
+        Ok(json) => ERROR_POINTERS
+            .iter()
+            .find_map(|p| {
+                json.pointer(p)
+                    .and_then(Value::as_str)
+                    .filter(|s| !s.trim().is_empty())
+            })?
+            .to_owned(),
+        Err(_) => {
+            let text = std::str::from_utf8(body).ok()?.trim();
+            // An HTML error page says nothing useful in one line.
+            if text.is_empty() || text.starts_with('<') {
+                return None;
+            }
+            text.to_owned()
+        }
+    };
+    let mut text = text;
+    for s in secrets {
+        text = text.replace(s.as_str(), "[redacted]");
+    }
+    Some(clean(&text))
+}
+
+/// The secret strings of a credential worth masking (very short ones would mask ordinary words).
+fn secret_texts(credential: &Credential) -> Vec<String> {
+    credential
+        .fields()
+        .into_iter()
+        .filter(|(field, _)| *field != patchbay_domain::credential::field::USERNAME)
+        .map(|(_, s)| s.expose_secret().to_owned())
+        .filter(|s| s.len() >= 4)
+        .collect()
+}
+
+/// One line, no control characters, at most [`MAX_TEXT`] characters.
+fn clean(text: &str) -> String {
+    let one_line: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    if one_line.chars().count() > MAX_TEXT {
+        let cut: String = one_line.chars().take(MAX_TEXT - 1).collect();
+        format!("{cut}…")
+    } else {
+        one_line
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn provider_messages_are_found_masked_and_shortened() {
+        let s = vec!["sk-live-123".to_owned()];
+        let m = |b: &str| provider_message(b.as_bytes(), &s);
+        assert_eq!(
+            m(r#"{"error":{"message":"Invalid key sk-live-123"}}"#).unwrap(),
+            "Invalid key [redacted]"
+        );
+        assert_eq!(
+            m(r#"{"errors":[{"field":null,"message":"authorization required"}]}"#).unwrap(),
+            "authorization required"
+        );
+        assert_eq!(
+            m(r#"{"success":false,"error":"unauthorized access"}"#).unwrap(),
+            "unauthorized access"
+        );
+        assert_eq!(m("Forbidden\n").unwrap(), "Forbidden");
+        assert_eq!(m("<html>nope</html>"), None);
+        assert_eq!(m(&"x".repeat(500)).unwrap().chars().count(), MAX_TEXT);
+    }
+
+    #[test]
+    fn account_pointers_fall_back_in_order() {
+        let body = br#"{"name":"","data":{"id":42,"email":"a@b.example"},"list":[{"n":"first"}]}"#;
+        let ptr = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        let acct = |p: &[&str]| match account_outcome("X", &ptr(p), body) {
+            VerifyOutcome::Ok { account } => account,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(acct(&["/name", "/data/email"]), Some("a@b.example".into()));
+        assert_eq!(acct(&["/missing", "/data/id"]), Some("42".into()));
+        assert_eq!(acct(&["/list/0/n"]), Some("first".into()));
+        assert_eq!(acct(&["/missing"]), None);
+        assert!(matches!(
+            account_outcome("X", &ptr(&["/a"]), b"not json"),
+            VerifyOutcome::Failed { .. }
+        ));
+        assert_eq!(
+            account_outcome("X", &[], b"not json"),
+            VerifyOutcome::Ok { account: None }
+        );
+    }
+}
