@@ -18,6 +18,8 @@ pub mod field {
     pub const ACCESS_TOKEN: &str = "access_token";
     /// An OAuth refresh token.
     pub const REFRESH_TOKEN: &str = "refresh_token";
+    /// The PKCE verifier of a consent flow in progress.
+    pub const PKCE_VERIFIER: &str = "pkce_verifier";
     /// Prefix of secret advanced settings (`setting:client_secret`).
     pub const SETTING_PREFIX: &str = "setting:";
 }

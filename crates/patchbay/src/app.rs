@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 use patchbay_domain::clock::SystemClock;
 use patchbay_providers::{Catalog, GuardOptions, GuardedClient};
-use patchbay_service::{KeyService, KeySource, Patchbay};
+use patchbay_service::{KeyService, KeySource, Patchbay, ServiceConfig};
 use patchbay_store::Store;
 
 use crate::config::{Config, MasterKey};
@@ -48,11 +48,14 @@ pub async fn build(config: &Config) -> anyhow::Result<Arc<Patchbay>> {
         max_response_bytes: 1024 * 1024,
     })
     .context("cannot build the HTTP client")?;
+    let mut service_config = ServiceConfig::new(&config.public_url);
+    service_config.revocation_retry_base = config.revocation_retry_base;
     Ok(Arc::new(Patchbay {
         store,
         catalog: Arc::new(catalog),
         http,
         keys,
         clock,
+        config: service_config,
     }))
 }

@@ -28,7 +28,7 @@ pub fn run(args: &ConfigArgs, cmd: ProvidersCommand) -> anyhow::Result<ExitCode>
         ProvidersCommand::List => {
             let config = Config::resolve(args)?;
             let catalog = crate::app::load_catalog(&config)?;
-            println!("{:<20} {:<26} {}", "ID", "AUTH", "NAME");
+            println!("{:<20} {:<26} NAME", "ID", "AUTH");
             for p in catalog.list() {
                 println!(
                     "{:<20} {:<26} {}",

@@ -43,6 +43,9 @@ pub struct ConfigArgs {
     /// Log format: text or json [default: text].
     #[arg(long, env = "PATCHBAY_LOG_FORMAT", global = true)]
     pub log_format: Option<String>,
+    /// First delay in milliseconds before retrying a failed revocation at a provider [default: 5000].
+    #[arg(long, env = "PATCHBAY_REVOCATION_RETRY_MS", global = true, hide = true)]
+    pub revocation_retry_ms: Option<u64>,
 }
 
 /// The config file's shape; unknown keys are errors.
@@ -87,6 +90,8 @@ pub struct Config {
     pub allow_private_networks: bool,
     /// `text` or `json`.
     pub log_format: String,
+    /// First delay before retrying a failed revocation.
+    pub revocation_retry_base: std::time::Duration,
 }
 
 impl Config {
@@ -164,6 +169,9 @@ impl Config {
                 .or(file.allow_private_networks)
                 .unwrap_or(false),
             log_format,
+            revocation_retry_base: std::time::Duration::from_millis(
+                args.revocation_retry_ms.unwrap_or(5000).max(10),
+            ),
         })
     }
 

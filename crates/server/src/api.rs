@@ -8,6 +8,7 @@ use axum::{Json, Router};
 use patchbay_service::connections::{
     CreateConnection, Created, DeleteReceipt, ListFilter, Verified,
 };
+use patchbay_service::oauth::{AuthorizeStart, ReauthorizeRequest};
 use patchbay_service::views::{ConnectionView, ProviderView};
 use patchbay_store::{AuditEntry, AuditQuery};
 use serde::{Deserialize, Serialize};
@@ -32,6 +33,10 @@ pub(crate) fn routes() -> Router<AppState> {
                 .delete(delete_connection),
         )
         .route("/v1/connections/{id}/verify", post(verify_connection))
+        .route(
+            "/v1/connections/{id}/reauthorize",
+            post(reauthorize_connection),
+        )
         .route("/v1/audit", get(list_audit))
 }
 
@@ -168,6 +173,35 @@ pub(crate) async fn verify_connection(
     Path(id): Path<String>,
 ) -> Result<Json<Verified>, ApiError> {
     Ok(Json(s.patchbay.verify_connection(&who, &id).await?))
+}
+
+#[utoipa::path(post, path = "/v1/connections/{id}/reauthorize", tag = "connections", request_body = ReauthorizeRequest,
+    params(("id" = String, Path, description = "Connection id")),
+    responses((status = 200, body = AuthorizeStart, description = "Send the user to `authorize_url`; the connection keeps its id"),
+        (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)),
+    security(("bearer" = [])))]
+pub(crate) async fn reauthorize_connection(
+    State(s): State<AppState>,
+    Authed(who): Authed,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Json<AuthorizeStart>, ApiError> {
+    // The body is optional: an empty POST asks for the scopes already granted.
+    let req = if body.iter().all(u8::is_ascii_whitespace) {
+        ReauthorizeRequest::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| {
+            ApiError::bad_request(format!(
+                "the JSON body does not match the expected shape: {}",
+                crate::error::redact_serde_message(&e.to_string())
+            ))
+        })?
+    };
+    Ok(Json(
+        s.patchbay
+            .reauthorize_connection(&who, &id, req, None)
+            .await?,
+    ))
 }
 
 /// Query parameters of `GET /v1/audit`.

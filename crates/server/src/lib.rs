@@ -5,6 +5,7 @@
 //! leave through [`error::ApiError`] as one envelope, `{"error": {"code", "message"}}`.
 
 pub(crate) mod api;
+pub mod callback;
 pub mod error;
 mod extract;
 pub(crate) mod health;
@@ -40,6 +41,7 @@ const MAX_BODY_BYTES: usize = 256 * 1024;
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api::routes())
+        .merge(callback::routes())
         .merge(health::routes())
         .merge(openapi::routes())
         .fallback(error::not_found_fallback)

@@ -15,6 +15,7 @@ use crate::AppState;
         crate::api::list_providers, crate::api::get_provider,
         crate::api::create_connection, crate::api::list_connections, crate::api::get_connection,
         crate::api::rename_connection, crate::api::delete_connection, crate::api::verify_connection,
+        crate::api::reauthorize_connection, crate::callback::callback,
         crate::api::list_audit,
         crate::health::healthz, crate::health::readyz, crate::health::metrics,
     ),

@@ -17,6 +17,14 @@ pub mod action {
     pub const CONNECTION_VERIFY: &str = "connection.verify";
     /// A connection was deleted.
     pub const CONNECTION_DELETE: &str = "connection.delete";
+    /// A consent flow for a new connection completed (or failed).
+    pub const CONNECTION_AUTHORIZE: &str = "connection.authorize";
+    /// A reauthorization was started or completed.
+    pub const CONNECTION_REAUTHORIZE: &str = "connection.reauthorize";
+    /// An access token was refreshed or re-obtained.
+    pub const CONNECTION_REFRESH: &str = "connection.refresh";
+    /// A revocation at the provider (retried in the background).
+    pub const REVOCATION: &str = "revocation";
     /// A stored secret was decrypted (detail says why).
     pub const SECRET_READ: &str = "secret.read";
     /// An API token was created.

@@ -53,6 +53,13 @@ pub struct CreateConnection {
     /// Verify the credential before saving (default true).
     #[serde(default = "default_true")]
     pub verify: bool,
+    /// Same-origin path to land on after the consent flow (default: the connection's page).
+    #[serde(default)]
+    pub return_to: Option<String>,
+    /// Binds the consent flow to a browser session (set by the web UI, never from JSON).
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub binding: Option<String>,
 }
 
 fn default_true() -> bool {
@@ -123,7 +130,7 @@ pub struct ListFilter {
     pub q: Option<String>,
 }
 
-fn require(who: &Principal, action: Action) -> ServiceResult<()> {
+pub(crate) fn require(who: &Principal, action: Action) -> ServiceResult<()> {
     if who.may(action) {
         Ok(())
     } else {
@@ -134,7 +141,7 @@ fn require(who: &Principal, action: Action) -> ServiceResult<()> {
     }
 }
 
-fn not_found(id: &str) -> ServiceError {
+pub(crate) fn not_found(id: &str) -> ServiceError {
     ServiceError::NotFound(format!("no connection `{id}` in your team"))
 }
 
@@ -144,6 +151,21 @@ pub fn parse_connection_id(id: &str) -> ServiceResult<ConnectionId> {
     ConnectionId::parse(id).map_err(|e| {
         ServiceError::NotFound(format!("no connection `{}` in your team ({e})", e.value))
     })
+}
+
+/// OAuth providers take no credentials in the form: the grant supplies them.
+fn no_credentials(
+    provider: &Provider,
+    given: &BTreeMap<String, SecretString>,
+) -> ServiceResult<()> {
+    if given.is_empty() {
+        Ok(())
+    } else {
+        Err(ServiceError::Invalid(format!(
+            "{} uses OAuth 2.0: send no `credentials`; its own client id and secret, if any, go in `settings`",
+            provider.display_name
+        )))
+    }
 }
 
 /// Builds the credential from the create request's `credentials` for the provider's auth mode.
@@ -206,21 +228,39 @@ fn credential_from_request(
             })
         }
         AuthMode::Oauth2 | AuthMode::Oauth2ClientCredentials => {
-            Err(ServiceError::Unsupported(format!(
-                "{} uses OAuth 2.0 ({}), which this Patchbay version cannot connect yet; API-key and basic-auth providers work",
-                provider.display_name,
-                provider.auth_mode.as_str()
+            Err(ServiceError::Invalid(format!(
+                "{} uses OAuth 2.0: its credential comes from the grant, not from `credentials`",
+                provider.display_name
             )))
         }
     }
 }
 
+/// Advanced settings of a new connection, split by secrecy.
+pub(crate) struct SplitSettings {
+    /// Non-secret settings, stored in clear and shown.
+    pub clear: BTreeMap<String, String>,
+    /// Secret settings as (field name, value), sealed like credentials.
+    pub secret: Vec<(String, SecretString)>,
+}
+
+impl SplitSettings {
+    /// The own OAuth client secret among the secret settings, if given.
+    pub fn secret_value(&self, key: &str) -> Option<&SecretString> {
+        let field = format!("{}{key}", field::SETTING_PREFIX);
+        self.secret
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, v)| v)
+    }
+}
+
 /// Splits and validates advanced settings: non-secret ones are returned in clear, secret ones as
 /// fields to encrypt.
-fn split_settings(
+pub(crate) fn split_settings(
     provider: &Provider,
     given: &BTreeMap<String, SecretString>,
-) -> ServiceResult<(BTreeMap<String, String>, Vec<(String, SecretString)>)> {
+) -> ServiceResult<SplitSettings> {
     let mut clear = BTreeMap::new();
     let mut secret = Vec::new();
     for (key, value) in given {
@@ -279,11 +319,12 @@ fn split_settings(
             ))
         })?;
     }
-    Ok((clear, secret))
+    Ok(SplitSettings { clear, secret })
 }
 
-/// Validates requested modules and scopes against the provider.
-fn requested_scopes(
+/// Validates requested modules and scopes against the provider. A provider that cannot limit
+/// access (`granular_scopes: false`) always gets every scope it declares.
+pub(crate) fn requested_scopes(
     provider: &Provider,
     modules: &[String],
     scopes: &[String],
@@ -308,6 +349,9 @@ fn requested_scopes(
                 provider.display_name
             )));
         }
+    }
+    if !provider.granular_scopes {
+        return Ok(provider.scopes.keys().map(String::as_str).collect());
     }
     Ok(set.union(&scopes.iter().map(String::as_str).collect()))
 }
@@ -358,7 +402,7 @@ fn verify_effect(
 }
 
 impl Patchbay {
-    fn provider(&self, id: &str) -> ServiceResult<std::sync::Arc<Provider>> {
+    pub(crate) fn provider(&self, id: &str) -> ServiceResult<std::sync::Arc<Provider>> {
         self.catalog.get(id).cloned().ok_or_else(|| {
             ServiceError::Invalid(format!(
                 "unknown provider `{id}`: see GET /v1/providers for the catalog"
@@ -366,7 +410,7 @@ impl Patchbay {
         })
     }
 
-    async fn load(&self, who: &Principal, id: &str) -> ServiceResult<Connection> {
+    pub(crate) async fn load(&self, who: &Principal, id: &str) -> ServiceResult<Connection> {
         let id = parse_connection_id(id)?;
         self.store
             .get_connection(&who.team_id, &id)
@@ -374,7 +418,7 @@ impl Patchbay {
             .ok_or_else(|| not_found(id.as_str()))
     }
 
-    async fn view(&self, c: &Connection) -> ServiceResult<ConnectionView> {
+    pub(crate) async fn view(&self, c: &Connection) -> ServiceResult<ConnectionView> {
         let provider = self.catalog.get(&c.provider).cloned();
         // Only field names are read here, never a ciphertext.
         let fields: Vec<String> = self
@@ -392,7 +436,9 @@ impl Patchbay {
     }
 
     /// Creates a connection. For API-key and basic providers the credential is verified first
-    /// (unless `verify: false`) and nothing is stored when the provider rejects it.
+    /// (unless `verify: false`) and nothing is stored when the provider rejects it. For OAuth
+    /// providers the connection is stored `pending` and the answer carries the consent URL; for
+    /// client-credentials providers the token is obtained first.
     pub async fn create_connection(
         &self,
         who: &Principal,
@@ -406,22 +452,62 @@ impl Patchbay {
             .map(validate_connection_name)
             .transpose()
             .map_err(ServiceError::Invalid)?;
-        let (settings, secret_settings) = split_settings(&provider, &req.settings)?;
-        let _scopes = requested_scopes(&provider, &req.modules, &req.scopes)?;
-        let credential = credential_from_request(&provider, &req.credentials)?;
-        self.keys.require_unsealed()?;
+        let settings = split_settings(&provider, &req.settings)?;
+        let scopes = requested_scopes(&provider, &req.modules, &req.scopes)?;
+        let return_to = req
+            .return_to
+            .as_deref()
+            .map(crate::oauth::validate_return_to)
+            .transpose()?;
+        match provider.auth_mode {
+            AuthMode::ApiKey | AuthMode::Basic => {
+                let credential = credential_from_request(&provider, &req.credentials)?;
+                self.keys.require_unsealed()?;
+                self.create_static(who, &provider, name, settings, credential, req.verify)
+                    .await
+            }
+            AuthMode::Oauth2 => {
+                no_credentials(&provider, &req.credentials)?;
+                self.keys.require_unsealed()?;
+                self.create_oauth(
+                    who,
+                    &provider,
+                    name,
+                    settings,
+                    scopes,
+                    req.binding,
+                    return_to,
+                )
+                .await
+            }
+            AuthMode::Oauth2ClientCredentials => {
+                no_credentials(&provider, &req.credentials)?;
+                self.keys.require_unsealed()?;
+                self.create_client_credentials(who, &provider, name, settings, scopes)
+                    .await
+            }
+        }
+    }
 
+    async fn create_static(
+        &self,
+        who: &Principal,
+        provider: &Provider,
+        name: Option<String>,
+        settings: SplitSettings,
+        credential: Credential,
+        verify: bool,
+    ) -> ServiceResult<Created> {
         let now = self.clock.now();
-        let id = ConnectionId::generate();
-        let last_verify = if req.verify {
-            let outcome = patchbay_providers::verify_credential(
+        let last_verify = if verify {
+            match patchbay_providers::verify_credential(
                 &self.http,
-                &provider,
-                &settings,
+                provider,
+                &settings.clear,
                 &credential,
             )
-            .await;
-            match outcome {
+            .await
+            {
                 VerifyOutcome::Ok { account } => Some(VerifyResult {
                     ok: true,
                     account,
@@ -429,12 +515,13 @@ impl Patchbay {
                     error: None,
                 }),
                 VerifyOutcome::Rejected { status, message } => {
+                    let detail = format!("provider={} http={status}", provider.id);
                     self.audit(
                         who,
                         action::CONNECTION_CREATE,
                         None,
                         "rejected",
-                        Some(&format!("provider={} http={status}", provider.id)),
+                        Some(&detail),
                     )
                     .await?;
                     return Err(ServiceError::CredentialRejected(format!(
@@ -450,36 +537,88 @@ impl Patchbay {
         } else {
             None
         };
-
-        let mut fields: Vec<(String, &SecretString)> = credential
+        let connection = self.new_connection(
+            who,
+            provider,
+            settings.clear.clone(),
+            ConnectionStatus::Active,
+            None,
+            now,
+        );
+        let connection = Connection {
+            account: last_verify.as_ref().and_then(|v| v.account.clone()),
+            credential_fingerprint: Some(credential.fingerprint(connection.id.as_str())),
+            last_verify,
+            ..connection
+        };
+        let fields = credential
             .fields()
             .into_iter()
-            .map(|(f, v)| (f.to_owned(), v))
+            .map(|(f, v)| (f.to_owned(), v.clone()))
             .collect();
-        fields.extend(secret_settings.iter().map(|(f, v)| (f.clone(), v)));
-        let sealed = self
-            .keys
-            .seal_fields(&self.store, &who.team_id, &id, &fields, now)
+        let connection = self
+            .insert_new_connection(who, provider, name, connection, fields, &settings)
             .await?;
+        Ok(Created {
+            connection: self.view(&connection).await?,
+            authorize_url: None,
+        })
+    }
 
-        let mut connection = Connection {
-            id: id.clone(),
+    /// A connection value with fresh id and times, not yet stored.
+    pub(crate) fn new_connection(
+        &self,
+        who: &Principal,
+        provider: &Provider,
+        settings: BTreeMap<String, String>,
+        status: ConnectionStatus,
+        status_reason: Option<String>,
+        now: OffsetDateTime,
+    ) -> Connection {
+        Connection {
+            id: ConnectionId::generate(),
             team_id: who.team_id.clone(),
             provider: provider.id.clone(),
             name: String::new(),
-            status: ConnectionStatus::Active,
-            status_reason: None,
-            account: last_verify.as_ref().and_then(|v| v.account.clone()),
+            status,
+            status_reason,
+            account: None,
             granted_scopes: ScopeSet::new(),
             settings,
-            credential_fingerprint: Some(credential.fingerprint(id.as_str())),
+            credential_fingerprint: None,
             expires_at: None,
             reauthorize_by: None,
-            last_verify,
+            last_verify: None,
             created_at: now,
             updated_at: now,
-        };
-        // A default name can race with another create; pick the next free one and retry.
+        }
+    }
+
+    /// Seals the credential and secret settings and inserts the connection, choosing the default
+    /// name when none was given. A default name can race with another create; the next free one
+    /// is taken then.
+    pub(crate) async fn insert_new_connection(
+        &self,
+        who: &Principal,
+        provider: &Provider,
+        name: Option<String>,
+        mut connection: Connection,
+        mut fields: Vec<(String, SecretString)>,
+        settings: &SplitSettings,
+    ) -> ServiceResult<Connection> {
+        fields.extend(settings.secret.iter().cloned());
+        let refs: Vec<(String, &SecretString)> =
+            fields.iter().map(|(f, v)| (f.clone(), v)).collect();
+        let sealed = self
+            .keys
+            .seal_fields(
+                &self.store,
+                &who.team_id,
+                &connection.id,
+                &refs,
+                connection.created_at,
+            )
+            .await?;
         for _attempt in 0..5 {
             connection.name = match &name {
                 Some(n) => n.clone(),
@@ -508,16 +647,13 @@ impl Patchbay {
                     self.audit(
                         who,
                         action::CONNECTION_CREATE,
-                        Some(&id),
+                        Some(&connection.id),
                         "ok",
                         Some(&detail),
                     )
                     .await?;
-                    tracing::info!(connection_id = %id, provider = %provider.id, "connection created");
-                    return Ok(Created {
-                        connection: self.view(&connection).await?,
-                        authorize_url: None,
-                    });
+                    tracing::info!(connection_id = %connection.id, provider = %provider.id, "connection created");
+                    return Ok(connection);
                 }
                 Err(StoreError::Conflict(_)) if name.is_some() => {
                     return Err(ServiceError::Conflict(format!(
@@ -616,7 +752,7 @@ impl Patchbay {
     }
 
     /// Decrypts a connection's credential for a stated purpose, auditing the read first (S-09).
-    async fn read_credential(
+    pub(crate) async fn read_credential(
         &self,
         who: &Principal,
         c: &Connection,
@@ -663,6 +799,9 @@ impl Patchbay {
                 c.provider
             ))
         })?;
+        let c = self
+            .renew_client_credentials_if_due(who, c, &provider)
+            .await?;
         let credential = self.read_credential(who, &c, &provider, "verify").await?;
         let outcome =
             patchbay_providers::verify_credential(&self.http, &provider, &c.settings, &credential)
@@ -701,36 +840,7 @@ impl Patchbay {
         require(who, Action::Manage)?;
         let c = self.load(who, id).await?;
         let provider = self.catalog.get(&c.provider).cloned();
-        let revocation = match provider
-            .as_deref()
-            .map(|p| (p.auth_mode, p.display_name.as_str()))
-        {
-            Some((AuthMode::ApiKey | AuthMode::Basic, display)) => vec![RevocationItem {
-                credential: match provider.as_deref().map(|p| p.auth_mode) {
-                    Some(AuthMode::Basic) => "password".into(),
-                    _ => "api_key".into(),
-                },
-                outcome: "not_supported".into(),
-                detail: format!(
-                    "{display} has no API to revoke a key: Patchbay destroyed its copy, but the key still works at {display} until you revoke it in its dashboard"
-                ),
-            }],
-            Some((_, display)) => vec![RevocationItem {
-                credential: "oauth2".into(),
-                outcome: "not_supported".into(),
-                detail: format!(
-                    "revocation of {display} OAuth grants is not available in this version"
-                ),
-            }],
-            None => vec![RevocationItem {
-                credential: "unknown".into(),
-                outcome: "not_supported".into(),
-                detail: format!(
-                    "provider `{}` is no longer in the catalog; revoke the credential at the service",
-                    c.provider
-                ),
-            }],
-        };
+        let revocation = self.revoke_for_delete(who, &c, provider.as_deref()).await?;
         if !self.store.delete_connection(&who.team_id, &c.id).await? {
             return Err(not_found(c.id.as_str()));
         }

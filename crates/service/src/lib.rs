@@ -9,7 +9,11 @@ mod auth;
 pub mod connections;
 mod error;
 pub mod keys;
+pub mod oauth;
 mod providers;
+pub mod revocations;
+pub mod sessions;
+mod ui_queries;
 pub mod views;
 
 use std::sync::Arc;
@@ -33,6 +37,30 @@ pub struct Patchbay {
     pub keys: KeyService,
     /// The clock.
     pub clock: Arc<dyn Clock>,
+    /// Settings of the use-cases.
+    pub config: ServiceConfig,
+}
+
+/// Settings the use-cases need from the configuration.
+#[derive(Debug, Clone)]
+pub struct ServiceConfig {
+    /// External base URL without a trailing slash; the redirect URI is `{public_url}/oauth/callback`.
+    pub public_url: String,
+    /// First delay before retrying a failed revocation (doubles each attempt, capped at 5 min).
+    pub revocation_retry_base: std::time::Duration,
+    /// How long to keep retrying a revocation before giving up.
+    pub revocation_give_up_after: std::time::Duration,
+}
+
+impl ServiceConfig {
+    /// Defaults for a public URL: retry from 5 s, give up after 24 h.
+    pub fn new(public_url: &str) -> Self {
+        ServiceConfig {
+            public_url: public_url.trim_end_matches('/').to_owned(),
+            revocation_retry_base: std::time::Duration::from_secs(5),
+            revocation_give_up_after: std::time::Duration::from_secs(24 * 3600),
+        }
+    }
 }
 
 impl std::fmt::Debug for Patchbay {

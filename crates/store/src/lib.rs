@@ -15,6 +15,8 @@ mod audit;
 mod connections;
 mod error;
 mod keys;
+mod oauth;
+mod sessions;
 mod teams;
 mod time_col;
 
@@ -30,6 +32,8 @@ pub use audit::{AuditEntry, AuditQuery, NewAuditEntry};
 pub use connections::NewConnection;
 pub use error::StoreError;
 pub use keys::TeamKeyRow;
+pub use oauth::{CredentialUpdate, FlowRow, PendingRevocation};
+pub use sessions::WebSessionRow;
 pub use teams::{TeamRow, TokenRow, UserRow};
 
 /// Which database engine a [`Store`] runs on.

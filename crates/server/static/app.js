@@ -1,0 +1,54 @@
+// Patchbay web UI: small progressive enhancements. Every page works without this file.
+(function () {
+  "use strict";
+
+  // Filter selects apply as soon as they change (the Filter button stays for keyboard users
+  // and for browsers without JavaScript).
+  document.querySelectorAll("form[data-autosubmit] select").forEach(function (select) {
+    select.addEventListener("change", function () {
+      select.form.requestSubmit();
+    });
+  });
+
+  // The app picker narrows its list while typing (the search form also works server-side).
+  var search = document.getElementById("app-search");
+  var items = document.querySelectorAll("[data-search]");
+  var empty = document.getElementById("app-search-empty");
+  if (search && items.length) {
+    var apply = function () {
+      var q = search.value.trim().toLowerCase();
+      var shown = 0;
+      items.forEach(function (item) {
+        var match = !q || item.getAttribute("data-search").indexOf(q) !== -1;
+        item.hidden = !match;
+        if (match) shown += 1;
+      });
+      if (empty) empty.hidden = shown !== 0;
+    };
+    search.addEventListener("input", apply);
+    apply();
+  }
+
+  // A slow action (Verify calls the provider) shows that it is running and is not sent twice.
+  document.querySelectorAll("form[method='post']").forEach(function (form) {
+    form.addEventListener("submit", function () {
+      if (form.dataset.sent === "1") return;
+      form.dataset.sent = "1";
+      form.setAttribute("aria-busy", "true");
+      form.querySelectorAll("button[type='submit'], button:not([type])").forEach(function (b) {
+        // Disabled after the submission has started, so the form data is already taken.
+        setTimeout(function () { b.disabled = true; }, 0);
+      });
+    });
+  });
+
+  // Rename: focus the name field when the inline form opens.
+  document.querySelectorAll("details.rename").forEach(function (details) {
+    details.addEventListener("toggle", function () {
+      if (details.open) {
+        var input = details.querySelector("input[name='name']");
+        if (input) { input.focus(); input.select(); }
+      }
+    });
+  });
+})();

@@ -1,0 +1,288 @@
+//! Revoking a deleted connection's tokens at the provider (RFC 7009), now and later.
+//!
+//! Delete revokes the refresh token first (which at most providers also kills its access
+//! tokens), then the access token, each with its `token_type_hint`. The local secret is destroyed
+//! at once either way. A revocation that fails transiently (5xx, 429, timeout) is queued with its
+//! still-sealed token and retried by [`run_worker`] with exponential backoff and jitter until it
+//! succeeds or the give-up time passes; every outcome is audited.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use patchbay_domain::connection::Connection;
+use patchbay_domain::credential::field;
+use patchbay_domain::ids::ConnectionId;
+use patchbay_domain::principal::Principal;
+use patchbay_domain::provider::{AuthMode, Provider};
+use patchbay_providers::oauth::{self as client, RevokeOutcome};
+use patchbay_store::PendingRevocation;
+use time::Duration;
+
+use crate::audit::action;
+use crate::connections::RevocationItem;
+use crate::{Patchbay, ServiceResult};
+
+fn item(credential: &str, outcome: &str, detail: String) -> RevocationItem {
+    RevocationItem {
+        credential: credential.to_owned(),
+        outcome: outcome.to_owned(),
+        detail,
+    }
+}
+
+/// Delay before attempt `attempts + 1`: base·2^attempts, capped at 5 minutes, plus up to 25 %
+/// jitter so many queued revocations do not hit a recovering provider together.
+fn backoff(base: std::time::Duration, attempts: i64) -> Duration {
+    let exp = 2u32.saturating_pow(attempts.clamp(0, 16) as u32);
+    let delay = base
+        .saturating_mul(exp)
+        .min(std::time::Duration::from_secs(300));
+    let mut r = [0u8; 1];
+    aws_lc_rs::rand::fill(&mut r).expect("the system random generator failed");
+    let jitter = delay.mul_f64(f64::from(r[0]) / 255.0 * 0.25);
+    Duration::try_from(delay + jitter).unwrap_or(Duration::minutes(5))
+}
+
+impl Patchbay {
+    /// Revokes the connection's tokens before it is deleted and says what happened to each.
+    pub(crate) async fn revoke_for_delete(
+        &self,
+        who: &Principal,
+        c: &Connection,
+        provider: Option<&Provider>,
+    ) -> ServiceResult<Vec<RevocationItem>> {
+        let Some(provider) = provider else {
+            return Ok(vec![item(
+                "unknown",
+                "not_supported",
+                format!(
+                    "provider `{}` is no longer in the catalog; revoke the credential at the service",
+                    c.provider
+                ),
+            )]);
+        };
+        let display = &provider.display_name;
+        match provider.auth_mode {
+            AuthMode::ApiKey | AuthMode::Basic => {
+                let credential = if provider.auth_mode == AuthMode::Basic {
+                    "password"
+                } else {
+                    "api_key"
+                };
+                return Ok(vec![item(
+                    credential,
+                    "not_supported",
+                    format!(
+                        "{display} has no API to revoke a key: Patchbay destroyed its copy, but the key still works at {display} until you revoke it in its dashboard"
+                    ),
+                )]);
+            }
+            AuthMode::Oauth2 | AuthMode::Oauth2ClientCredentials => {}
+        }
+        let blobs = self.store.connection_secrets(&c.team_id, &c.id).await?;
+        let token_blobs: Vec<(String, Vec<u8>)> = [field::REFRESH_TOKEN, field::ACCESS_TOKEN]
+            .iter()
+            .filter_map(|f| blobs.iter().find(|(name, _)| name == f).cloned())
+            .collect();
+        if token_blobs.is_empty() {
+            return Ok(vec![item(
+                "oauth2",
+                "not_needed",
+                "the connection never received tokens".into(),
+            )]);
+        }
+        if provider.revocation_url.is_none() {
+            return Ok(vec![item(
+                "oauth2",
+                "not_supported",
+                format!(
+                    "{display} offers no revocation endpoint: the grant stays valid until it expires or you remove the app's access in your {display} account"
+                ),
+            )]);
+        }
+        self.keys.require_unsealed()?;
+        self.audit(who, action::SECRET_READ, Some(&c.id), "ok", Some("revoke"))
+            .await?;
+        let secret_field = format!("{}client_secret", field::SETTING_PREFIX);
+        let client_secret_blob = blobs
+            .iter()
+            .find(|(f, _)| *f == secret_field)
+            .map(|(_, b)| b.clone());
+        let mut opened = self
+            .keys
+            .open_fields(&self.store, &c.team_id, &c.id, &blobs)
+            .await?;
+        let oauth = self.oauth_client(provider, &c.settings, opened.remove(&secret_field))?;
+        let now = self.clock.now();
+        let mut items = Vec::new();
+        for (hint, blob) in token_blobs {
+            let Some(token) = opened.remove(&hint) else {
+                continue;
+            };
+            match client::revoke(&self.http, provider, &c.settings, &oauth, &token, &hint).await {
+                RevokeOutcome::Revoked => items.push(item(
+                    &hint,
+                    "revoked",
+                    format!("{display} confirmed the revocation"),
+                )),
+                RevokeOutcome::Refused(reason) => items.push(item(&hint, "failed", reason)),
+                RevokeOutcome::Retry(reason) => {
+                    let pending = PendingRevocation {
+                        id: 0,
+                        team_id: c.team_id.clone(),
+                        connection_id: c.id.to_string(),
+                        provider: provider.id.clone(),
+                        settings: serde_json::to_string(&c.settings)
+                            .expect("a string map always serializes"),
+                        hint: hint.clone(),
+                        token: blob,
+                        client_secret: client_secret_blob.clone(),
+                        attempts: 1,
+                        give_up_at: now
+                            + Duration::try_from(self.config.revocation_give_up_after)
+                                .unwrap_or(Duration::days(1)),
+                    };
+                    self.store
+                        .insert_pending_revocation(
+                            &pending,
+                            now + backoff(self.config.revocation_retry_base, 0),
+                            &reason,
+                        )
+                        .await?;
+                    items.push(item(
+                        &hint,
+                        "pending",
+                        format!("{reason}; Patchbay keeps retrying in the background"),
+                    ));
+                }
+            }
+        }
+        Ok(items)
+    }
+
+    /// One pass of the retry worker: attempts every due revocation once.
+    pub async fn retry_due_revocations(&self) -> ServiceResult<usize> {
+        let now = self.clock.now();
+        let due = self
+            .store
+            .claim_due_revocations(now, Duration::minutes(2), 50)
+            .await?;
+        let mut done = 0;
+        for r in due {
+            let connection_id = ConnectionId::parse(&r.connection_id).ok();
+            let outcome = self.retry_one(&r).await;
+            let actor = "system";
+            match outcome {
+                Ok(RevokeOutcome::Revoked) => {
+                    self.store.delete_revocation(r.id).await?;
+                    self.audit_as(
+                        &r.team_id,
+                        actor,
+                        action::REVOCATION,
+                        connection_id.as_ref(),
+                        "revoked",
+                        Some(&r.hint),
+                    )
+                    .await?;
+                    done += 1;
+                }
+                Ok(RevokeOutcome::Refused(reason)) => {
+                    self.store.delete_revocation(r.id).await?;
+                    self.audit_as(
+                        &r.team_id,
+                        actor,
+                        action::REVOCATION,
+                        connection_id.as_ref(),
+                        "failed",
+                        Some(&reason),
+                    )
+                    .await?;
+                }
+                Ok(RevokeOutcome::Retry(reason)) | Err(reason) => {
+                    if self.clock.now() >= r.give_up_at {
+                        self.store.delete_revocation(r.id).await?;
+                        let detail = format!("gave up after {} attempts: {reason}", r.attempts);
+                        self.audit_as(
+                            &r.team_id,
+                            actor,
+                            action::REVOCATION,
+                            connection_id.as_ref(),
+                            "gave_up",
+                            Some(&detail),
+                        )
+                        .await?;
+                    } else {
+                        let next = self.clock.now()
+                            + backoff(self.config.revocation_retry_base, r.attempts);
+                        self.store
+                            .reschedule_revocation(r.id, r.attempts + 1, next, &reason)
+                            .await?;
+                    }
+                }
+            }
+        }
+        Ok(done)
+    }
+
+    async fn retry_one(&self, r: &PendingRevocation) -> Result<RevokeOutcome, String> {
+        let provider = self
+            .catalog
+            .get(&r.provider)
+            .cloned()
+            .ok_or_else(|| format!("provider `{}` left the catalog", r.provider))?;
+        let connection = ConnectionId::parse(&r.connection_id).map_err(|e| e.to_string())?;
+        let settings: BTreeMap<String, String> =
+            serde_json::from_str(&r.settings).map_err(|e| e.to_string())?;
+        let mut blobs = vec![(r.hint.clone(), r.token.clone())];
+        let secret_field = format!("{}client_secret", field::SETTING_PREFIX);
+        if let Some(cs) = &r.client_secret {
+            blobs.push((secret_field.clone(), cs.clone()));
+        }
+        let mut opened = self
+            .keys
+            .open_fields(&self.store, &r.team_id, &connection, &blobs)
+            .await
+            .map_err(|e| e.to_string())?;
+        let token = opened
+            .remove(&r.hint)
+            .ok_or("the queued token is missing")?;
+        let oauth = self
+            .oauth_client(&provider, &settings, opened.remove(&secret_field))
+            .map_err(|e| e.to_string())?;
+        Ok(client::revoke(&self.http, &provider, &settings, &oauth, &token, &r.hint).await)
+    }
+}
+
+/// Runs the retry loop until `shutdown` resolves, polling every `interval`.
+pub async fn run_worker(
+    patchbay: Arc<Patchbay>,
+    interval: std::time::Duration,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut shutdown = shutdown;
+    loop {
+        if let Err(e) = patchbay.retry_due_revocations().await {
+            tracing::warn!(error = %e, "revocation retry pass failed");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = shutdown.changed() => return,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_with_bounded_jitter_and_a_cap() {
+        let base = std::time::Duration::from_secs(5);
+        for attempts in 0..6 {
+            let d = backoff(base, attempts).whole_milliseconds();
+            let nominal = 5000 * 2i128.pow(attempts as u32);
+            assert!(d >= nominal && d <= nominal * 5 / 4, "{attempts}: {d}");
+        }
+        assert!(backoff(base, 40).whole_seconds() <= 375);
+    }
+}
