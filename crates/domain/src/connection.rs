@@ -65,11 +65,7 @@ impl FromStr for ConnectionStatus {
         ConnectionStatus::ALL
             .into_iter()
             .find(|st| st.as_str() == s)
-            .ok_or_else(|| {
-                format!(
-                    "unknown status `{s}`: use pending, active, degraded, needs_reauth or revoked"
-                )
-            })
+            .ok_or_else(|| format!("unknown status `{s}`: use pending, active, degraded, needs_reauth or revoked"))
     }
 }
 
@@ -124,10 +120,7 @@ pub struct Connection {
 
 /// The default name for a new connection: "My {display_name} connection", then "… 2", "… 3"
 /// until it does not clash with `taken` (names already used in the team).
-pub fn default_connection_name<'a>(
-    display_name: &str,
-    taken: impl IntoIterator<Item = &'a str>,
-) -> String {
+pub fn default_connection_name<'a>(display_name: &str, taken: impl IntoIterator<Item = &'a str>) -> String {
     let taken: std::collections::HashSet<&str> = taken.into_iter().collect();
     let base = format!("My {display_name} connection");
     if !taken.contains(base.as_str()) {
@@ -143,9 +136,7 @@ pub fn default_connection_name<'a>(
 pub fn validate_connection_name(name: &str) -> Result<String, String> {
     let trimmed = name.trim();
     if trimmed.is_empty() {
-        return Err(
-            "the connection name is empty: give it a name, e.g. \"My Stripe connection\"".into(),
-        );
+        return Err("the connection name is empty: give it a name, e.g. \"My Stripe connection\"".into());
     }
     if trimmed.chars().count() > 100 {
         return Err("the connection name is longer than 100 characters: shorten it".into());
@@ -162,10 +153,7 @@ mod tests {
 
     #[test]
     fn default_names_count_up_past_taken_ones() {
-        assert_eq!(
-            default_connection_name("Stripe", []),
-            "My Stripe connection"
-        );
+        assert_eq!(default_connection_name("Stripe", []), "My Stripe connection");
         assert_eq!(
             default_connection_name("Stripe", ["My Stripe connection", "My Stripe connection 2"]),
             "My Stripe connection 3"

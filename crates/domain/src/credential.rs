@@ -56,10 +56,7 @@ impl Credential {
             Credential::Basic { username, password } => {
                 vec![(field::USERNAME, username), (field::PASSWORD, password)]
             }
-            Credential::OAuth2 {
-                access_token,
-                refresh_token,
-            } => {
+            Credential::OAuth2 { access_token, refresh_token } => {
                 let mut v = vec![(field::ACCESS_TOKEN, access_token)];
                 if let Some(r) = refresh_token {
                     v.push((field::REFRESH_TOKEN, r));
@@ -94,10 +91,8 @@ mod tests {
 
     #[test]
     fn debug_never_shows_the_secret() {
-        let c = Credential::Basic {
-            username: SecretString::from("alice"),
-            password: SecretString::from("CANARY-pw-123"),
-        };
+        let c =
+            Credential::Basic { username: SecretString::from("alice"), password: SecretString::from("CANARY-pw-123") };
         let text = format!("{c:?}");
         assert!(!text.contains("CANARY"), "{text}");
         assert!(!text.contains("alice"), "{text}");
@@ -105,9 +100,7 @@ mod tests {
 
     #[test]
     fn fingerprint_is_short_stable_and_bound_to_the_connection() {
-        let c = Credential::ApiKey {
-            key: SecretString::from("sk-test"),
-        };
+        let c = Credential::ApiKey { key: SecretString::from("sk-test") };
         assert_eq!(c.fingerprint("con_a"), c.fingerprint("con_a"));
         assert_ne!(c.fingerprint("con_a"), c.fingerprint("con_b"));
         assert_eq!(c.fingerprint("con_a").len(), 8);

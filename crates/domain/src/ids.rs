@@ -119,13 +119,9 @@ mod tests {
 
     #[test]
     fn malformed_ids_are_rejected_with_the_expected_shape() {
-        for bad in [
-            "",
-            "con_",
-            "con_123",
-            "team_00000000000000000000000000000000",
-            "con_0000000000000000000000000000000G",
-        ] {
+        for bad in
+            ["", "con_", "con_123", "team_00000000000000000000000000000000", "con_0000000000000000000000000000000G"]
+        {
             let err = ConnectionId::parse(bad).unwrap_err();
             assert!(err.to_string().contains("connection id"), "{err}");
         }

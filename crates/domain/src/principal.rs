@@ -143,10 +143,7 @@ mod tests {
             (Role::Runtime, [true, false, true, false]),
         ];
         for (role, expected) in table {
-            for (action, want) in [Read, Manage, UseCredential, Administer]
-                .into_iter()
-                .zip(expected)
-            {
+            for (action, want) in [Read, Manage, UseCredential, Administer].into_iter().zip(expected) {
                 assert_eq!(role.allows(action), want, "{role} {action:?}");
             }
         }
@@ -155,11 +152,6 @@ mod tests {
     #[test]
     fn roles_parse_by_name_only() {
         assert_eq!("runtime".parse::<Role>().unwrap(), Role::Runtime);
-        assert!(
-            "root"
-                .parse::<Role>()
-                .unwrap_err()
-                .contains("admin, member")
-        );
+        assert!("root".parse::<Role>().unwrap_err().contains("admin, member"));
     }
 }

@@ -210,19 +210,13 @@ impl Lifetime {
             "m" => 60,
             "s" => 1,
             _ => {
-                return Err(format!(
-                    "`{text}` is not a duration: write e.g. 60d, 12h, 30m or 90s"
-                ));
+                return Err(format!("`{text}` is not a duration: write e.g. 60d, 12h, 30m or 90s"));
             }
         };
-        let n: i64 = digits
-            .parse()
-            .ok()
-            .filter(|n| *n > 0)
-            .ok_or_else(|| format!("`{text}` is not a duration: write a positive whole number before the unit, e.g. 60d"))?;
-        Ok(Lifetime {
-            seconds: n * factor,
-        })
+        let n: i64 = digits.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+            format!("`{text}` is not a duration: write a positive whole number before the unit, e.g. 60d")
+        })?;
+        Ok(Lifetime { seconds: n * factor })
     }
 }
 
@@ -234,11 +228,7 @@ impl fmt::Debug for Lifetime {
 
 impl From<Lifetime> for String {
     fn from(l: Lifetime) -> String {
-        if l.seconds % 86_400 == 0 {
-            format!("{}d", l.seconds / 86_400)
-        } else {
-            format!("{}s", l.seconds)
-        }
+        if l.seconds % 86_400 == 0 { format!("{}d", l.seconds / 86_400) } else { format!("{}s", l.seconds) }
     }
 }
 

@@ -19,11 +19,7 @@ impl ScopeSet {
     /// providers use even when they declare a comma).
     pub fn parse(text: &str, separator: &str) -> Self {
         let sep = if separator.is_empty() { " " } else { separator };
-        text.split(sep)
-            .flat_map(|part| part.split_whitespace())
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect()
+        text.split(sep).flat_map(|part| part.split_whitespace()).filter(|s| !s.is_empty()).map(str::to_owned).collect()
     }
 
     /// Joins the scopes with the provider's separator, for an authorize URL.

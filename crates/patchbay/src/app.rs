@@ -22,10 +22,8 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
 
 /// Loads the provider catalog: built-ins plus `PATCHBAY_PROVIDERS_DIR`.
 pub fn load_catalog(config: &Config) -> anyhow::Result<Catalog> {
-    Catalog::load(config.providers_dir.as_deref(), &|name| {
-        std::env::var(name).ok()
-    })
-    .map_err(|errors| anyhow::anyhow!("the provider catalog has errors:\n{errors}"))
+    Catalog::load(config.providers_dir.as_deref(), &|name| std::env::var(name).ok())
+        .map_err(|errors| anyhow::anyhow!("the provider catalog has errors:\n{errors}"))
 }
 
 /// Builds the whole service: store, key ring (sealed when the key does not match), catalog and
@@ -38,9 +36,8 @@ pub async fn build(config: &Config) -> anyhow::Result<Arc<Patchbay>> {
         MasterKey::File(p) => KeySource::File(p.clone()),
     };
     let clock = Arc::new(SystemClock);
-    let keys = KeyService::open(&store, source, time::OffsetDateTime::now_utc())
-        .await
-        .context("cannot open the key ring")?;
+    let keys =
+        KeyService::open(&store, source, time::OffsetDateTime::now_utc()).await.context("cannot open the key ring")?;
     let http = GuardedClient::new(GuardOptions {
         allow_private_networks: config.allow_private_networks,
         connect_timeout: Duration::from_secs(5),
@@ -50,12 +47,5 @@ pub async fn build(config: &Config) -> anyhow::Result<Arc<Patchbay>> {
     .context("cannot build the HTTP client")?;
     let mut service_config = ServiceConfig::new(&config.public_url);
     service_config.revocation_retry_base = config.revocation_retry_base;
-    Ok(Arc::new(Patchbay {
-        store,
-        catalog: Arc::new(catalog),
-        http,
-        keys,
-        clock,
-        config: service_config,
-    }))
+    Ok(Arc::new(Patchbay { store, catalog: Arc::new(catalog), http, keys, clock, config: service_config }))
 }

@@ -59,16 +59,11 @@ pub async fn run(config: &Config, cmd: AdminCommand) -> anyhow::Result<ExitCode>
         }
         AdminCommand::CreateUser { team, login, role } => {
             if role == Role::Runtime {
-                anyhow::bail!(
-                    "the runtime role is for API tokens, not users: use --role admin, member or viewer"
-                );
+                anyhow::bail!("the runtime role is for API tokens, not users: use --role admin, member or viewer");
             }
             eprintln!("password for {login} (read from stdin):");
             let mut line = String::new();
-            std::io::stdin()
-                .lock()
-                .read_line(&mut line)
-                .context("cannot read the password from stdin")?;
+            std::io::stdin().lock().read_line(&mut line).context("cannot read the password from stdin")?;
             let password = SecretString::from(line.trim_end_matches(['\r', '\n']).to_owned());
             line.clear();
             let user = patchbay.create_user(&team, &login, &password, role).await?;

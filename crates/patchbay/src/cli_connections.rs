@@ -74,9 +74,7 @@ enum ConnectionsCommand {
 }
 
 fn parse_setting(s: &str) -> Result<(String, String), String> {
-    s.split_once('=')
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .ok_or_else(|| format!("`{s}` is not KEY=VALUE"))
+    s.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())).ok_or_else(|| format!("`{s}` is not KEY=VALUE"))
 }
 
 /// Runs a connections command against the API.
@@ -85,15 +83,11 @@ pub async fn run(args: ConnectionsArgs) -> anyhow::Result<ExitCode> {
         .ok()
         .filter(|t| !t.is_empty())
         .map(SecretString::from)
-        .context(
-            "set PATCHBAY_TOKEN to an API token (create one with `patchbay admin create-token`)",
-        )?;
+        .context("set PATCHBAY_TOKEN to an API token (create one with `patchbay admin create-token`)")?;
     let base = args.url.trim_end_matches('/').to_owned();
     let client = reqwest::Client::new();
     let send = |method: reqwest::Method, path: String, body: Option<Value>| {
-        let mut req = client
-            .request(method, format!("{base}{path}"))
-            .bearer_auth(token.expose_secret());
+        let mut req = client.request(method, format!("{base}{path}")).bearer_auth(token.expose_secret());
         if let Some(b) = body {
             req = req.json(&b);
         }
@@ -108,86 +102,42 @@ pub async fn run(args: ConnectionsArgs) -> anyhow::Result<ExitCode> {
             if let Some(s) = status {
                 query.push(format!("status={s}"));
             }
-            let qs = if query.is_empty() {
-                String::new()
-            } else {
-                format!("?{}", query.join("&"))
-            };
-            (
-                send(reqwest::Method::GET, format!("/v1/connections{qs}"), None).await?,
-                true,
-            )
+            let qs = if query.is_empty() { String::new() } else { format!("?{}", query.join("&")) };
+            (send(reqwest::Method::GET, format!("/v1/connections{qs}"), None).await?, true)
         }
-        ConnectionsCommand::Show { id } => (
-            send(reqwest::Method::GET, format!("/v1/connections/{id}"), None).await?,
-            false,
-        ),
-        ConnectionsCommand::Create {
-            provider,
-            name,
-            settings,
-            no_verify,
-        } => {
+        ConnectionsCommand::Show { id } => {
+            (send(reqwest::Method::GET, format!("/v1/connections/{id}"), None).await?, false)
+        }
+        ConnectionsCommand::Create { provider, name, settings, no_verify } => {
             let mut input = String::new();
-            std::io::stdin()
-                .read_to_string(&mut input)
-                .context("cannot read the credential JSON from stdin")?;
+            std::io::stdin().read_to_string(&mut input).context("cannot read the credential JSON from stdin")?;
             let credentials: Value = serde_json::from_str(input.trim()).map_err(|_| {
                 anyhow::anyhow!("stdin must be a JSON object like {{\"api_key\": \"...\"}} or {{\"username\": \"...\", \"password\": \"...\"}}")
             })?;
             input.clear();
-            let settings: serde_json::Map<String, Value> = settings
-                .into_iter()
-                .map(|(k, v)| (k, Value::String(v)))
-                .collect();
+            let settings: serde_json::Map<String, Value> =
+                settings.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
             let body = json!({"provider": provider, "name": name, "settings": settings, "credentials": credentials, "verify": !no_verify});
-            (
-                send(reqwest::Method::POST, "/v1/connections".into(), Some(body)).await?,
-                false,
-            )
+            (send(reqwest::Method::POST, "/v1/connections".into(), Some(body)).await?, false)
         }
-        ConnectionsCommand::Rename { id, name } => (
-            send(
-                reqwest::Method::PATCH,
-                format!("/v1/connections/{id}"),
-                Some(json!({"name": name})),
-            )
-            .await?,
-            false,
-        ),
-        ConnectionsCommand::Verify { id } => (
-            send(
-                reqwest::Method::POST,
-                format!("/v1/connections/{id}/verify"),
-                None,
-            )
-            .await?,
-            false,
-        ),
-        ConnectionsCommand::Delete { id } => (
-            send(
-                reqwest::Method::DELETE,
-                format!("/v1/connections/{id}"),
-                None,
-            )
-            .await?,
-            false,
-        ),
+        ConnectionsCommand::Rename { id, name } => {
+            (send(reqwest::Method::PATCH, format!("/v1/connections/{id}"), Some(json!({"name": name}))).await?, false)
+        }
+        ConnectionsCommand::Verify { id } => {
+            (send(reqwest::Method::POST, format!("/v1/connections/{id}/verify"), None).await?, false)
+        }
+        ConnectionsCommand::Delete { id } => {
+            (send(reqwest::Method::DELETE, format!("/v1/connections/{id}"), None).await?, false)
+        }
     };
     let status = resp.status();
     let body: Value = resp.json().await.unwrap_or(Value::Null);
     if !status.is_success() {
-        let message = body
-            .pointer("/error/message")
-            .and_then(Value::as_str)
-            .unwrap_or("no error message");
+        let message = body.pointer("/error/message").and_then(Value::as_str).unwrap_or("no error message");
         bail!("HTTP {status}: {message}");
     }
     if table && !args.json {
-        println!(
-            "{:<37} {:<30} {:<12} {:<13} ACCOUNT",
-            "ID", "NAME", "PROVIDER", "STATUS"
-        );
+        println!("{:<37} {:<30} {:<12} {:<13} ACCOUNT", "ID", "NAME", "PROVIDER", "STATUS");
         for c in body["items"].as_array().into_iter().flatten() {
             println!(
                 "{:<37} {:<30} {:<12} {:<13} {}",

@@ -36,17 +36,10 @@ pub async fn run(config: &Config, cmd: KeysCommand) -> anyhow::Result<ExitCode> 
             for (version, count) in &status.data_keys_by_version {
                 println!("  v{version}: {count} team data key(s)");
             }
-            if status.sealed.is_some() {
-                ExitCode::FAILURE
-            } else {
-                ExitCode::SUCCESS
-            }
+            if status.sealed.is_some() { ExitCode::FAILURE } else { ExitCode::SUCCESS }
         }
         KeysCommand::Rotate => {
-            let report = patchbay
-                .keys
-                .rotate(&patchbay.store, time::OffsetDateTime::now_utc())
-                .await?;
+            let report = patchbay.keys.rotate(&patchbay.store, time::OffsetDateTime::now_utc()).await?;
             println!("new active master-key version: v{}", report.new_version);
             println!("re-wrapped data keys: {}", report.rewrapped);
             if !report.retired.is_empty() {

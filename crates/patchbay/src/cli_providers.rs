@@ -30,12 +30,7 @@ pub fn run(args: &ConfigArgs, cmd: ProvidersCommand) -> anyhow::Result<ExitCode>
             let catalog = crate::app::load_catalog(&config)?;
             println!("{:<20} {:<26} NAME", "ID", "AUTH");
             for p in catalog.list() {
-                println!(
-                    "{:<20} {:<26} {}",
-                    p.id,
-                    p.auth_mode.as_str(),
-                    p.display_name
-                );
+                println!("{:<20} {:<26} {}", p.id, p.auth_mode.as_str(), p.display_name);
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -44,12 +39,7 @@ pub fn run(args: &ConfigArgs, cmd: ProvidersCommand) -> anyhow::Result<ExitCode>
             let mut failed = false;
             for file in &files {
                 match Catalog::validate_file(file, &env) {
-                    Ok(p) => println!(
-                        "{}: ok ({}, {})",
-                        file.display(),
-                        p.id,
-                        p.auth_mode.as_str()
-                    ),
+                    Ok(p) => println!("{}: ok ({}, {})", file.display(), p.id, p.auth_mode.as_str()),
                     Err(errors) => {
                         failed = true;
                         for e in errors {
@@ -58,11 +48,7 @@ pub fn run(args: &ConfigArgs, cmd: ProvidersCommand) -> anyhow::Result<ExitCode>
                     }
                 }
             }
-            Ok(if failed {
-                ExitCode::FAILURE
-            } else {
-                ExitCode::SUCCESS
-            })
+            Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
         }
     }
 }

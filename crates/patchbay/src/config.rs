@@ -106,35 +106,19 @@ impl Config {
             }
             None => FileConfig::default(),
         };
-        let listen_text = args
-            .listen
-            .clone()
-            .or(file.listen)
-            .unwrap_or_else(|| "127.0.0.1:8080".to_owned());
-        let listen: SocketAddr = listen_text.parse().with_context(|| {
-            format!("PATCHBAY_LISTEN `{listen_text}` is not an address: write e.g. 127.0.0.1:8080")
-        })?;
-        let public_url = args
-            .public_url
-            .clone()
-            .or(file.public_url)
-            .unwrap_or_else(|| format!("http://{listen}"));
+        let listen_text = args.listen.clone().or(file.listen).unwrap_or_else(|| "127.0.0.1:8080".to_owned());
+        let listen: SocketAddr = listen_text
+            .parse()
+            .with_context(|| format!("PATCHBAY_LISTEN `{listen_text}` is not an address: write e.g. 127.0.0.1:8080"))?;
+        let public_url = args.public_url.clone().or(file.public_url).unwrap_or_else(|| format!("http://{listen}"));
         let public_url = public_url.trim_end_matches('/').to_owned();
-        let parsed = reqwest::Url::parse(&public_url)
-            .with_context(|| format!("PATCHBAY_PUBLIC_URL `{public_url}` is not a URL: write e.g. https://patchbay.example.com"))?;
-        if !matches!(parsed.scheme(), "http" | "https")
-            || parsed.query().is_some()
-            || parsed.fragment().is_some()
-        {
-            bail!(
-                "PATCHBAY_PUBLIC_URL `{public_url}` must be an http(s) base URL without query or fragment"
-            );
+        let parsed = reqwest::Url::parse(&public_url).with_context(|| {
+            format!("PATCHBAY_PUBLIC_URL `{public_url}` is not a URL: write e.g. https://patchbay.example.com")
+        })?;
+        if !matches!(parsed.scheme(), "http" | "https") || parsed.query().is_some() || parsed.fragment().is_some() {
+            bail!("PATCHBAY_PUBLIC_URL `{public_url}` must be an http(s) base URL without query or fragment");
         }
-        let data_dir = args
-            .data_dir
-            .clone()
-            .or(file.data_dir)
-            .unwrap_or_else(|| PathBuf::from("./patchbay-data"));
+        let data_dir = args.data_dir.clone().or(file.data_dir).unwrap_or_else(|| PathBuf::from("./patchbay-data"));
         let database_url = args
             .database_url
             .clone()
@@ -143,17 +127,10 @@ impl Config {
         let master_key = match std::env::var("PATCHBAY_MASTER_KEY") {
             Ok(v) if !v.trim().is_empty() => MasterKey::Env(SecretString::from(v)),
             _ => MasterKey::File(
-                args.master_key_file
-                    .clone()
-                    .or(file.master_key_file)
-                    .unwrap_or_else(|| data_dir.join("master.key")),
+                args.master_key_file.clone().or(file.master_key_file).unwrap_or_else(|| data_dir.join("master.key")),
             ),
         };
-        let log_format = args
-            .log_format
-            .clone()
-            .or(file.log_format)
-            .unwrap_or_else(|| "text".to_owned());
+        let log_format = args.log_format.clone().or(file.log_format).unwrap_or_else(|| "text".to_owned());
         if !matches!(log_format.as_str(), "text" | "json") {
             bail!("PATCHBAY_LOG_FORMAT `{log_format}` is unknown: use text or json");
         }
@@ -164,21 +141,15 @@ impl Config {
             database_url,
             master_key,
             providers_dir: args.providers_dir.clone().or(file.providers_dir),
-            allow_private_networks: args
-                .allow_private_networks
-                .or(file.allow_private_networks)
-                .unwrap_or(false),
+            allow_private_networks: args.allow_private_networks.or(file.allow_private_networks).unwrap_or(false),
             log_format,
-            revocation_retry_base: std::time::Duration::from_millis(
-                args.revocation_retry_ms.unwrap_or(5000).max(10),
-            ),
+            revocation_retry_base: std::time::Duration::from_millis(args.revocation_retry_ms.unwrap_or(5000).max(10)),
         })
     }
 
     /// Creates the data directory (0700) when the database lives in it.
     pub fn ensure_data_dir(&self) -> anyhow::Result<()> {
-        if self.database_url.starts_with("sqlite:") || matches!(self.master_key, MasterKey::File(_))
-        {
+        if self.database_url.starts_with("sqlite:") || matches!(self.master_key, MasterKey::File(_)) {
             create_private_dir(&self.data_dir)?;
         }
         Ok(())
@@ -206,16 +177,9 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("pb-config-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let file = dir.join("c.toml");
-        std::fs::write(
-            &file,
-            "listen = \"127.0.0.1:9000\"\ndata_dir = \"/tmp/x\"\n",
-        )
-        .unwrap();
-        let args = ConfigArgs {
-            config: Some(file.clone()),
-            listen: Some("127.0.0.1:9001".into()),
-            ..Default::default()
-        };
+        std::fs::write(&file, "listen = \"127.0.0.1:9000\"\ndata_dir = \"/tmp/x\"\n").unwrap();
+        let args =
+            ConfigArgs { config: Some(file.clone()), listen: Some("127.0.0.1:9001".into()), ..Default::default() };
         let c = Config::resolve(&args).unwrap();
         assert_eq!(c.listen.port(), 9001, "flag beats file");
         assert_eq!(c.data_dir, PathBuf::from("/tmp/x"), "file beats default");
@@ -223,30 +187,16 @@ mod tests {
         assert_eq!(c.public_url, "http://127.0.0.1:9001");
 
         std::fs::write(&file, "listn = \"x\"\n").unwrap();
-        let err = Config::resolve(&ConfigArgs {
-            config: Some(file),
-            ..Default::default()
-        })
-        .unwrap_err();
-        assert!(
-            format!("{err:#}").contains("unknown field `listn`"),
-            "{err:#}"
-        );
+        let err = Config::resolve(&ConfigArgs { config: Some(file), ..Default::default() }).unwrap_err();
+        assert!(format!("{err:#}").contains("unknown field `listn`"), "{err:#}");
     }
 
     #[test]
     fn bad_values_are_explained() {
-        let err = Config::resolve(&ConfigArgs {
-            listen: Some("nope".into()),
-            ..Default::default()
-        })
-        .unwrap_err();
+        let err = Config::resolve(&ConfigArgs { listen: Some("nope".into()), ..Default::default() }).unwrap_err();
         assert!(err.to_string().contains("is not an address"), "{err}");
-        let err = Config::resolve(&ConfigArgs {
-            public_url: Some("ftp://x".into()),
-            ..Default::default()
-        })
-        .unwrap_err();
+        let err =
+            Config::resolve(&ConfigArgs { public_url: Some("ftp://x".into()), ..Default::default() }).unwrap_err();
         assert!(err.to_string().contains("http(s) base URL"), "{err}");
     }
 }

@@ -13,18 +13,10 @@ use crate::config::Config;
 pub async fn run(config: Config) -> anyhow::Result<()> {
     let patchbay = app::build(&config).await?;
     let metrics = PrometheusBuilder::new().install_recorder().ok();
-    let state = AppState {
-        patchbay: patchbay.clone(),
-        metrics,
-    };
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .with_context(|| {
-            format!(
-                "cannot listen on {}: is another process using it? set PATCHBAY_LISTEN",
-                config.listen
-            )
-        })?;
+    let state = AppState { patchbay: patchbay.clone(), metrics };
+    let listener = tokio::net::TcpListener::bind(config.listen).await.with_context(|| {
+        format!("cannot listen on {}: is another process using it? set PATCHBAY_LISTEN", config.listen)
+    })?;
     tracing::info!(
         listen = %config.listen,
         public_url = %config.public_url,
@@ -43,10 +35,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 }
 
 async fn shutdown_signal() {
-    let mut term =
-        signal(SignalKind::terminate()).expect("installing a SIGTERM handler cannot fail on Unix");
-    let mut int =
-        signal(SignalKind::interrupt()).expect("installing a SIGINT handler cannot fail on Unix");
+    let mut term = signal(SignalKind::terminate()).expect("installing a SIGTERM handler cannot fail on Unix");
+    let mut int = signal(SignalKind::interrupt()).expect("installing a SIGINT handler cannot fail on Unix");
     tokio::select! {
         _ = term.recv() => tracing::info!("SIGTERM received: finishing in-flight requests"),
         _ = int.recv() => tracing::info!("SIGINT received: finishing in-flight requests"),

@@ -12,34 +12,19 @@ async fn admin_commands_work_before_the_first_serve() {
     let app = PatchbayProcess::prepare(BIN, PatchbayOptions::default());
     let team = app.create_team("early").await;
     assert!(team.starts_with("team_"), "{team}");
-    let out = app
-        .admin(&["create-token", "--team", "early", "--role", "runtime"])
-        .await;
+    let out = app.admin(&["create-token", "--team", "early", "--role", "runtime"]).await;
     assert!(out.status.success(), "{out:?}");
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert_eq!(stdout.lines().count(), 1, "only the token: {stdout:?}");
-    assert!(
-        stdout.starts_with("pbt_") && stdout.trim().len() == 47,
-        "{stdout:?}"
-    );
-    assert!(
-        app.data_dir().join("master.key").exists(),
-        "initialised like serve"
-    );
-    let out = app
-        .admin(&["create-token", "--team", "nope", "--role", "admin"])
-        .await;
+    assert!(stdout.starts_with("pbt_") && stdout.trim().len() == 47, "{stdout:?}");
+    assert!(app.data_dir().join("master.key").exists(), "initialised like serve");
+    let out = app.admin(&["create-token", "--team", "nope", "--role", "admin"]).await;
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no team `nope`"));
-    let out = app
-        .admin(&["create-token", "--team", "early", "--role", "root"])
-        .await;
+    let out = app.admin(&["create-token", "--team", "early", "--role", "root"]).await;
     assert!(!out.status.success());
     let out = app.admin(&["create-team", "early"]).await;
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("already exists"),
-        "{out:?}"
-    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"), "{out:?}");
 }
 
 #[tokio::test]
@@ -51,11 +36,7 @@ async fn providers_validate_names_file_line_and_field() {
         "id: bad\ndisplay_name: Bad\nauth_mode: api_key\napi_key: {in: header, name: X-Key}\napi_base_url: https://api.bad.example\nverify: {path: /me, acount: /email}\n",
     )
     .unwrap();
-    let out = std::process::Command::new(BIN)
-        .args(["providers", "validate"])
-        .arg(&bad)
-        .output()
-        .unwrap();
+    let out = std::process::Command::new(BIN).args(["providers", "validate"]).arg(&bad).output().unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("bad.yaml:6"), "{err}");
@@ -67,11 +48,7 @@ async fn providers_validate_names_file_line_and_field() {
         "id: good\ndisplay_name: Good\nauth_mode: api_key\napi_key: {in: header, name: X-Key}\napi_base_url: https://api.good.example\nverify: {path: /me, account: /email}\n",
     )
     .unwrap();
-    let out = std::process::Command::new(BIN)
-        .args(["providers", "validate"])
-        .arg(&good)
-        .output()
-        .unwrap();
+    let out = std::process::Command::new(BIN).args(["providers", "validate"]).arg(&good).output().unwrap();
     assert!(out.status.success(), "{out:?}");
 
     let out = std::process::Command::new(BIN)
@@ -109,18 +86,13 @@ async fn unknown_database_scheme_is_an_error_not_a_new_file() {
         .output()
         .unwrap();
     assert!(!out.status.success());
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("unsupported database URL scheme `mysql`"),
-        "{out:?}"
-    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unsupported database URL scheme `mysql`"), "{out:?}");
 }
 
 #[tokio::test]
 async fn keys_rotate_online_and_sigterm_stops_gracefully() {
     let mut w = World::start().await;
-    let c = w
-        .bearer_connection("rot-key", "r@acme.test", Some("Rotating"))
-        .await;
+    let c = w.bearer_connection("rot-key", "r@acme.test", Some("Rotating")).await;
     let id = c["id"].as_str().unwrap().to_owned();
 
     for expected_version in [2, 3] {
@@ -129,10 +101,7 @@ async fn keys_rotate_online_and_sigterm_stops_gracefully() {
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(stdout.contains(&format!("v{expected_version}")), "{stdout}");
         // The running server still opens the old connection's secret…
-        let (status, v) = w
-            .member
-            .post_empty(&format!("/v1/connections/{id}/verify"))
-            .await;
+        let (status, v) = w.member.post_empty(&format!("/v1/connections/{id}/verify")).await;
         assert_eq!((status, v["ok"].clone()), (200, json!(true)), "{v}");
     }
     // …and a team created after the rotation gets a data key wrapped by the new version.
@@ -140,10 +109,7 @@ async fn keys_rotate_online_and_sigterm_stops_gracefully() {
     let fresh = w.app.client(&w.app.create_token(&team, "member").await);
     w.mock.add_key("new-team-key", "n@acme.test");
     let (status, body) = fresh
-        .post(
-            "/v1/connections",
-            &json!({"provider": "mock-bearer", "credentials": {"api_key": "new-team-key"}}),
-        )
+        .post("/v1/connections", &json!({"provider": "mock-bearer", "credentials": {"api_key": "new-team-key"}}))
         .await;
     assert_eq!(status, 201, "{body}");
 
@@ -151,23 +117,14 @@ async fn keys_rotate_online_and_sigterm_stops_gracefully() {
     let status_text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{status_text}");
     assert!(status_text.contains("active: 3"), "{status_text}");
-    assert!(
-        status_text.contains("v3: 2 team data key(s)"),
-        "{status_text}"
-    );
-    assert!(
-        !status_text.contains("v1:"),
-        "v1 was retired once unused: {status_text}"
-    );
+    assert!(status_text.contains("v3: 2 team data key(s)"), "{status_text}");
+    assert!(!status_text.contains("v1:"), "v1 was retired once unused: {status_text}");
 
     let exit = w.app.terminate().await;
     assert!(exit.success(), "{exit:?}");
     assert!(w.app.logs().contains("patchbay stopped"));
     // Restarting with the rotated key file unseals and serves the old secrets.
     w.app.restart().await;
-    let (status, v) = w
-        .member
-        .post_empty(&format!("/v1/connections/{id}/verify"))
-        .await;
+    let (status, v) = w.member.post_empty(&format!("/v1/connections/{id}/verify")).await;
     assert_eq!((status, v["ok"].clone()), (200, json!(true)), "{v}");
 }

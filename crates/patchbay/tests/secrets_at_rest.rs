@@ -10,17 +10,12 @@ use serde_json::json;
 
 async fn sqlite(w: &World) -> sqlx::SqlitePool {
     let path = w.app.data_dir().join("patchbay.db");
-    sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
-        .await
-        .unwrap()
+    sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display())).await.unwrap()
 }
 
 async fn count(db: &sqlx::SqlitePool, table: &str) -> i64 {
     let sql = format!("SELECT COUNT(*) FROM {table}");
-    sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-        .fetch_one(db)
-        .await
-        .unwrap()
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(db).await.unwrap()
 }
 
 #[tokio::test]
@@ -31,49 +26,33 @@ async fn canaries_never_reach_disk_logs_or_responses() {
     w.mock.add_key(&key, "canary@acme.test");
     w.mock.add_basic("user-1", &password, "basic@acme.test");
     let mut responses = Vec::new();
-    let (s, b) = w
-        .member
-        .post(
-            "/v1/connections",
-            &json!({"provider": "mock-bearer", "credentials": {"api_key": key}}),
-        )
-        .await;
+    let (s, b) =
+        w.member.post("/v1/connections", &json!({"provider": "mock-bearer", "credentials": {"api_key": key}})).await;
     assert_eq!(s, 201, "{b}");
     let id = b["connection"]["id"].as_str().unwrap().to_owned();
     responses.push(b);
     let (s, b) = w
         .member
-        .post("/v1/connections", &json!({"provider": "mock-basic", "credentials": {"username": "user-1", "password": password}}))
+        .post(
+            "/v1/connections",
+            &json!({"provider": "mock-basic", "credentials": {"username": "user-1", "password": password}}),
+        )
         .await;
     assert_eq!(s, 201, "{b}");
     responses.push(b);
     responses.push(w.viewer.get("/v1/connections").await.1);
     responses.push(w.viewer.get(&format!("/v1/connections/{id}")).await.1);
-    responses.push(
-        w.member
-            .post_empty(&format!("/v1/connections/{id}/verify"))
-            .await
-            .1,
-    );
+    responses.push(w.member.post_empty(&format!("/v1/connections/{id}/verify")).await.1);
     responses.push(w.admin.get("/v1/audit").await.1);
     // A wrong-typed secret must not be echoed by the parse error.
-    let (s, b) = w
-        .member
-        .post(
-            "/v1/connections",
-            &json!({"provider": "mock-bearer", "credentials": key}),
-        )
-        .await;
+    let (s, b) = w.member.post("/v1/connections", &json!({"provider": "mock-bearer", "credentials": key})).await;
     assert_eq!(s, 400);
     responses.push(b);
     responses.push(w.member.delete(&format!("/v1/connections/{id}")).await.1);
 
     for needle in [&key, &password] {
         for r in &responses {
-            assert!(
-                !r.to_string().contains(needle.as_str()),
-                "a response contains a secret: {r}"
-            );
+            assert!(!r.to_string().contains(needle.as_str()), "a response contains a secret: {r}");
         }
         let logs = w.app.logs();
         assert!(!logs.contains(needle.as_str()), "the logs contain a secret");
@@ -81,10 +60,7 @@ async fn canaries_never_reach_disk_logs_or_responses() {
         assert!(hits.is_empty(), "a secret is readable in {hits:?}");
     }
     // Logs ran at trace level and are not empty: the scan above looked at something.
-    assert!(
-        w.app.logs().contains("connection created"),
-        "logs were captured"
-    );
+    assert!(w.app.logs().contains("connection created"), "logs were captured");
 }
 
 #[tokio::test]
@@ -92,19 +68,18 @@ async fn tampered_or_moved_ciphertext_fails_closed() {
     let w = World::start().await;
     let a = w.bearer_connection("key-a", "a@acme.test", Some("A")).await;
     let b = w.bearer_connection("key-b", "b@acme.test", Some("B")).await;
-    let (a, b) = (
-        a["id"].as_str().unwrap().to_owned(),
-        b["id"].as_str().unwrap().to_owned(),
-    );
+    let (a, b) = (a["id"].as_str().unwrap().to_owned(), b["id"].as_str().unwrap().to_owned());
     let db = sqlite(&w).await;
     let blob_of = |id: String| {
         let db = db.clone();
         async move {
-            sqlx::query_scalar::<_, Vec<u8>>("SELECT ciphertext FROM connection_secrets WHERE connection_id = $1 AND field = 'api_key'")
-                .bind(id)
-                .fetch_one(&db)
-                .await
-                .unwrap()
+            sqlx::query_scalar::<_, Vec<u8>>(
+                "SELECT ciphertext FROM connection_secrets WHERE connection_id = $1 AND field = 'api_key'",
+            )
+            .bind(id)
+            .fetch_one(&db)
+            .await
+            .unwrap()
         }
     };
     let original_a = blob_of(a.clone()).await;
@@ -120,20 +95,10 @@ async fn tampered_or_moved_ciphertext_fails_closed() {
         .await
         .unwrap();
     let calls = w.mock.request_count();
-    let (status, body) = w
-        .member
-        .post_empty(&format!("/v1/connections/{a}/verify"))
-        .await;
+    let (status, body) = w.member.post_empty(&format!("/v1/connections/{a}/verify")).await;
     assert_eq!((status, code(&body)), (500, "internal"), "{body}");
-    assert_eq!(
-        w.mock.request_count(),
-        calls,
-        "nothing was sent to the provider"
-    );
-    assert!(
-        w.app.logs().contains("failed to decrypt"),
-        "the cause is logged"
-    );
+    assert_eq!(w.mock.request_count(), calls, "nothing was sent to the provider");
+    assert!(w.app.logs().contains("failed to decrypt"), "the cause is logged");
 
     // B's ciphertext copied into A's row fails too (bound to its connection by the AAD).
     let original_b = blob_of(b.clone()).await;
@@ -143,10 +108,7 @@ async fn tampered_or_moved_ciphertext_fails_closed() {
         .execute(&db)
         .await
         .unwrap();
-    let (status, _) = w
-        .member
-        .post_empty(&format!("/v1/connections/{a}/verify"))
-        .await;
+    let (status, _) = w.member.post_empty(&format!("/v1/connections/{a}/verify")).await;
     assert_eq!(status, 500);
     assert_eq!(w.mock.request_count(), calls);
 
@@ -157,41 +119,26 @@ async fn tampered_or_moved_ciphertext_fails_closed() {
         .execute(&db)
         .await
         .unwrap();
-    let (status, body) = w
-        .member
-        .post_empty(&format!("/v1/connections/{a}/verify"))
-        .await;
+    let (status, body) = w.member.post_empty(&format!("/v1/connections/{a}/verify")).await;
     assert_eq!((status, body["ok"].clone()), (200, json!(true)), "{body}");
 }
 
 #[tokio::test]
 async fn wrong_or_missing_master_key_seals_without_writing() {
     let mut w = World::start().await;
-    let c = w
-        .bearer_connection("seal-key", "s@acme.test", Some("Sealed"))
-        .await;
+    let c = w.bearer_connection("seal-key", "s@acme.test", Some("Sealed")).await;
     let id = c["id"].as_str().unwrap().to_owned();
     let key_file = w.app.data_dir().join("master.key");
     let right_key = std::fs::read(&key_file).unwrap();
     w.app.terminate().await;
 
     // A different, well-formed key.
-    std::fs::write(
-        &key_file,
-        "v1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n",
-    )
-    .unwrap();
+    std::fs::write(&key_file, "v1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n").unwrap();
     w.app.restart().await;
     let db = sqlite(&w).await;
     let counts = |db: sqlx::SqlitePool| async move {
         let mut v = Vec::new();
-        for t in [
-            "connections",
-            "connection_secrets",
-            "team_keys",
-            "master_key_checks",
-            "teams",
-        ] {
+        for t in ["connections", "connection_secrets", "team_keys", "master_key_checks", "teams"] {
             v.push(count(&db, t).await);
         }
         v
@@ -199,36 +146,19 @@ async fn wrong_or_missing_master_key_seals_without_writing() {
     let before = counts(db.clone()).await;
     let anon = w.app.anonymous_client();
     let (status, ready) = anon.get("/readyz").await;
-    assert_eq!(
-        (status, ready["status"].clone()),
-        (503, json!("sealed")),
-        "{ready}"
-    );
-    assert!(
-        ready["reason"].as_str().unwrap().contains("does not match"),
-        "{ready}"
-    );
+    assert_eq!((status, ready["status"].clone()), (503, json!("sealed")), "{ready}");
+    assert!(ready["reason"].as_str().unwrap().contains("does not match"), "{ready}");
     let (status, body) = w
         .member
-        .post(
-            "/v1/connections",
-            &json!({"provider": "mock-bearer", "credentials": {"api_key": "seal-key"}}),
-        )
+        .post("/v1/connections", &json!({"provider": "mock-bearer", "credentials": {"api_key": "seal-key"}}))
         .await;
     assert_eq!((status, code(&body)), (503, "sealed"), "{body}");
     assert!(message(&body).contains("master key"), "{body}");
-    let (status, _) = w
-        .member
-        .post_empty(&format!("/v1/connections/{id}/verify"))
-        .await;
+    let (status, _) = w.member.post_empty(&format!("/v1/connections/{id}/verify")).await;
     assert_eq!(status, 503);
     let (status, list) = w.viewer.get("/v1/connections").await;
     assert_eq!(status, 200, "metadata stays readable: {list}");
-    assert_eq!(
-        counts(db.clone()).await,
-        before,
-        "nothing was written while sealed"
-    );
+    assert_eq!(counts(db.clone()).await, before, "nothing was written while sealed");
     w.app.terminate().await;
 
     // No key file at all: sealed, and no new key is generated for an existing database.
@@ -236,10 +166,7 @@ async fn wrong_or_missing_master_key_seals_without_writing() {
     w.app.restart().await;
     let (status, ready) = anon.get("/readyz").await;
     assert_eq!(status, 503, "{ready}");
-    assert!(
-        ready["reason"].as_str().unwrap().contains("not found"),
-        "{ready}"
-    );
+    assert!(ready["reason"].as_str().unwrap().contains("not found"), "{ready}");
     assert!(!key_file.exists(), "no key was generated");
     assert_eq!(counts(db.clone()).await, before);
     w.app.terminate().await;
@@ -248,9 +175,6 @@ async fn wrong_or_missing_master_key_seals_without_writing() {
     std::fs::write(&key_file, right_key).unwrap();
     w.app.restart().await;
     assert_eq!(anon.get("/readyz").await.0, 200);
-    let (status, body) = w
-        .member
-        .post_empty(&format!("/v1/connections/{id}/verify"))
-        .await;
+    let (status, body) = w.member.post_empty(&format!("/v1/connections/{id}/verify")).await;
     assert_eq!((status, body["ok"].clone()), (200, json!(true)), "{body}");
 }

@@ -63,16 +63,11 @@ impl Catalog {
     ///
     /// # Errors
     /// Every error of every file (and an unreadable directory), when there is at least one.
-    pub fn load(
-        extra_dir: Option<&Path>,
-        env: &dyn Fn(&str) -> Option<String>,
-    ) -> Result<Catalog, CatalogErrors> {
+    pub fn load(extra_dir: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> Result<Catalog, CatalogErrors> {
         let mut catalog = Catalog::default();
         let mut errors = Vec::new();
         catalog.add_all(
-            BUILTIN
-                .iter()
-                .map(|(name, text)| (format!("builtin:{name}"), Ok((*text).to_owned()))),
+            BUILTIN.iter().map(|(name, text)| (format!("builtin:{name}"), Ok((*text).to_owned()))),
             false,
             env,
             &mut errors,
@@ -94,11 +89,7 @@ impl Catalog {
                 }),
             }
         }
-        if errors.is_empty() {
-            Ok(catalog)
-        } else {
-            Err(CatalogErrors(errors))
-        }
+        if errors.is_empty() { Ok(catalog) } else { Err(CatalogErrors(errors)) }
     }
 
     /// A catalog of exactly these `(name, YAML text)` sources, without the built-ins (tests, the
@@ -112,19 +103,8 @@ impl Catalog {
     ) -> Result<Catalog, CatalogErrors> {
         let mut catalog = Catalog::default();
         let mut errors = Vec::new();
-        catalog.add_all(
-            sources
-                .into_iter()
-                .map(|(n, t)| (n.to_owned(), Ok(t.to_owned()))),
-            false,
-            env,
-            &mut errors,
-        );
-        if errors.is_empty() {
-            Ok(catalog)
-        } else {
-            Err(CatalogErrors(errors))
-        }
+        catalog.add_all(sources.into_iter().map(|(n, t)| (n.to_owned(), Ok(t.to_owned()))), false, env, &mut errors);
+        if errors.is_empty() { Ok(catalog) } else { Err(CatalogErrors(errors)) }
     }
 
     /// Validates one more source and adds it, replacing a provider with the same id (returned).
@@ -148,18 +128,10 @@ impl Catalog {
     ///
     /// # Errors
     /// Every error found in the file, or one error when it cannot be read.
-    pub fn validate_file(
-        path: &Path,
-        env: &dyn Fn(&str) -> Option<String>,
-    ) -> Result<Provider, Vec<CatalogError>> {
+    pub fn validate_file(path: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<Provider, Vec<CatalogError>> {
         let name = path.display().to_string();
         let text = read_limited(path).map_err(|message| {
-            vec![CatalogError {
-                file: name.clone(),
-                line: None,
-                field: "(file)".into(),
-                message,
-            }]
+            vec![CatalogError { file: name.clone(), line: None, field: "(file)".into(), message }]
         })?;
         Self::parse(&name, &text, env)
     }
@@ -168,11 +140,7 @@ impl Catalog {
     ///
     /// # Errors
     /// Every error found.
-    pub fn parse(
-        name: &str,
-        text: &str,
-        env: &dyn Fn(&str) -> Option<String>,
-    ) -> Result<Provider, Vec<CatalogError>> {
+    pub fn parse(name: &str, text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Provider, Vec<CatalogError>> {
         let parsed = validate::parse_provider(name, text, env)?;
         log_warnings(&parsed.warnings);
         Ok(parsed.provider)
@@ -212,12 +180,7 @@ impl Catalog {
             let text = match text {
                 Ok(t) => t,
                 Err(message) => {
-                    errors.push(CatalogError {
-                        file: name,
-                        line: None,
-                        field: "(file)".into(),
-                        message,
-                    });
+                    errors.push(CatalogError { file: name, line: None, field: "(file)".into(), message });
                     continue;
                 }
             };
@@ -235,9 +198,7 @@ impl Catalog {
                     file: name.clone(),
                     line: validate::Locator::new(&text).find(&[validate::Seg::Key("id")]),
                     field: "id".into(),
-                    message: format!(
-                        "the id `{id}` is already used by {first}; ids must be unique"
-                    ),
+                    message: format!("the id `{id}` is already used by {first}; ids must be unique"),
                 });
                 continue;
             }
@@ -266,8 +227,7 @@ fn log_warnings(warnings: &[String]) {
 
 /// The `*.yaml` / `*.yml` files of a directory, sorted by name.
 fn provider_files(dir: &Path) -> Result<Vec<std::path::PathBuf>, String> {
-    let entries =
-        std::fs::read_dir(dir).map_err(|e| format!("cannot read the providers directory: {e}"))?;
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("cannot read the providers directory: {e}"))?;
     let mut files = Vec::new();
     for entry in entries {
         let entry = entry.map_err(|e| format!("cannot read the providers directory: {e}"))?;

@@ -27,8 +27,7 @@ use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use url::{Host, Url};
 
 /// The hint appended to errors about private addresses.
-const PRIVATE_HINT: &str =
-    "set PATCHBAY_ALLOW_PRIVATE_NETWORKS=true for on-premises or test providers";
+const PRIVATE_HINT: &str = "set PATCHBAY_ALLOW_PRIVATE_NETWORKS=true for on-premises or test providers";
 
 /// Limits and policy of a [`GuardedClient`].
 #[derive(Debug, Clone)]
@@ -75,9 +74,7 @@ pub enum HttpError {
         seconds: u64,
     },
     /// No connection could be made (refused, DNS failure, TLS failure...).
-    #[error(
-        "could not connect to {host}: {message}; check the provider's URL and that Patchbay can reach it"
-    )]
+    #[error("could not connect to {host}: {message}; check the provider's URL and that Patchbay can reach it")]
     Connect {
         /// The host called.
         host: String,
@@ -133,71 +130,36 @@ pub fn classify_ip(ip: IpAddr) -> AddressClass {
 }
 
 fn in_v4(ip: Ipv4Addr, net: [u8; 4], prefix: u32) -> bool {
-    let mask = if prefix == 0 {
-        0
-    } else {
-        u32::MAX << (32 - prefix)
-    };
+    let mask = if prefix == 0 { 0 } else { u32::MAX << (32 - prefix) };
     (u32::from(ip) & mask) == (u32::from(Ipv4Addr::from(net)) & mask)
 }
 
 fn classify_v4(ip: Ipv4Addr) -> AddressClass {
     use AddressClass::{Forbidden, Private, Public};
     // Metadata services are the prize of SSRF; no on-premises provider lives there.
-    const METADATA: [[u8; 4]; 4] = [
-        [169, 254, 169, 254],
-        [169, 254, 170, 2],
-        [169, 254, 170, 23],
-        [100, 100, 100, 200],
-    ];
+    const METADATA: [[u8; 4]; 4] =
+        [[169, 254, 169, 254], [169, 254, 170, 2], [169, 254, 170, 23], [100, 100, 100, 200]];
     if METADATA.iter().any(|m| ip.octets() == *m) {
         return Forbidden("a cloud metadata address");
     }
     let table: &[([u8; 4], u32, AddressClass)] = &[
-        (
-            [0, 0, 0, 0],
-            8,
-            Forbidden("an unspecified (\"this network\") address"),
-        ),
+        ([0, 0, 0, 0], 8, Forbidden("an unspecified (\"this network\") address")),
         ([10, 0, 0, 0], 8, Private("a private (RFC 1918) address")),
-        (
-            [100, 64, 0, 0],
-            10,
-            Private("a carrier-grade NAT (RFC 6598) address"),
-        ),
+        ([100, 64, 0, 0], 10, Private("a carrier-grade NAT (RFC 6598) address")),
         ([127, 0, 0, 0], 8, Private("a loopback address")),
         ([169, 254, 0, 0], 16, Private("a link-local address")),
         ([172, 16, 0, 0], 12, Private("a private (RFC 1918) address")),
-        (
-            [192, 0, 0, 0],
-            24,
-            Forbidden("an IETF protocol assignment address"),
-        ),
+        ([192, 0, 0, 0], 24, Forbidden("an IETF protocol assignment address")),
         ([192, 0, 2, 0], 24, Forbidden("a documentation address")),
-        (
-            [192, 88, 99, 0],
-            24,
-            Forbidden("a 6to4 relay anycast address"),
-        ),
-        (
-            [192, 168, 0, 0],
-            16,
-            Private("a private (RFC 1918) address"),
-        ),
+        ([192, 88, 99, 0], 24, Forbidden("a 6to4 relay anycast address")),
+        ([192, 168, 0, 0], 16, Private("a private (RFC 1918) address")),
         ([198, 18, 0, 0], 15, Forbidden("a benchmarking address")),
         ([198, 51, 100, 0], 24, Forbidden("a documentation address")),
         ([203, 0, 113, 0], 24, Forbidden("a documentation address")),
         ([224, 0, 0, 0], 4, Forbidden("a multicast address")),
-        (
-            [240, 0, 0, 0],
-            4,
-            Forbidden("a reserved or broadcast address"),
-        ),
+        ([240, 0, 0, 0], 4, Forbidden("a reserved or broadcast address")),
     ];
-    table
-        .iter()
-        .find(|(net, prefix, _)| in_v4(ip, *net, *prefix))
-        .map_or(Public, |(_, _, class)| *class)
+    table.iter().find(|(net, prefix, _)| in_v4(ip, *net, *prefix)).map_or(Public, |(_, _, class)| *class)
 }
 
 fn classify_v6(ip: Ipv6Addr) -> AddressClass {
@@ -215,14 +177,10 @@ fn classify_v6(ip: Ipv6Addr) -> AddressClass {
         return classify_v4(v4);
     }
     if seg[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
-        return classify_v4(Ipv4Addr::from(
-            (u32::from(seg[6]) << 16) | u32::from(seg[7]),
-        ));
+        return classify_v4(Ipv4Addr::from((u32::from(seg[6]) << 16) | u32::from(seg[7])));
     }
     if seg[0] == 0x2002 {
-        return classify_v4(Ipv4Addr::from(
-            (u32::from(seg[1]) << 16) | u32::from(seg[2]),
-        ));
+        return classify_v4(Ipv4Addr::from((u32::from(seg[1]) << 16) | u32::from(seg[2])));
     }
     if seg[..6] == [0, 0, 0, 0, 0, 0] {
         return Forbidden("an IPv4-compatible IPv6 address (deprecated)");
@@ -231,19 +189,11 @@ fn classify_v6(ip: Ipv6Addr) -> AddressClass {
         return Forbidden("a cloud metadata address");
     }
     let in6 = |net: u128, prefix: u32| {
-        let mask = if prefix == 0 {
-            0
-        } else {
-            u128::MAX << (128 - prefix)
-        };
+        let mask = if prefix == 0 { 0 } else { u128::MAX << (128 - prefix) };
         (u128::from(ip) & mask) == (net & mask)
     };
     let table: &[(u128, u32, AddressClass)] = &[
-        (
-            0x0064_ff9b_0001 << 80,
-            48,
-            Private("a local-use NAT64 address"),
-        ),
+        (0x0064_ff9b_0001 << 80, 48, Private("a local-use NAT64 address")),
         (0x0100 << 112, 64, Forbidden("a discard-only address")),
         (0x2001 << 112, 32, Forbidden("a Teredo tunnel address")),
         (0x2001_0002 << 96, 48, Forbidden("a benchmarking address")),
@@ -254,10 +204,7 @@ fn classify_v6(ip: Ipv6Addr) -> AddressClass {
         (0xfec0 << 112, 10, Private("a site-local address")),
         (0xff00 << 112, 8, Forbidden("a multicast address")),
     ];
-    table
-        .iter()
-        .find(|(net, prefix, _)| in6(*net, *prefix))
-        .map_or(Public, |(_, _, class)| *class)
+    table.iter().find(|(net, prefix, _)| in6(*net, *prefix)).map_or(Public, |(_, _, class)| *class)
 }
 
 /// Whether the guard lets `ip` through, and if not, why (with what to do).
@@ -279,11 +226,7 @@ struct BlockedAddress {
 
 impl fmt::Display for BlockedAddress {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} resolves only to refused addresses: {}",
-            self.host, self.reason
-        )
+        write!(f, "{} resolves only to refused addresses: {}", self.host, self.reason)
     }
 }
 
@@ -297,8 +240,7 @@ impl Resolve for SystemResolver {
     fn resolve(&self, name: Name) -> Resolving {
         let host = name.as_str().to_owned();
         Box::pin(async move {
-            let addrs: Vec<SocketAddr> =
-                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
             Ok(Box::new(addrs.into_iter()) as Addrs)
         })
     }
@@ -360,9 +302,7 @@ pub struct GuardedClient {
 
 impl fmt::Debug for GuardedClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("GuardedClient")
-            .field("options", &self.options)
-            .finish_non_exhaustive()
+        f.debug_struct("GuardedClient").field("options", &self.options).finish_non_exhaustive()
     }
 }
 
@@ -374,14 +314,8 @@ impl GuardedClient {
 
     /// A client whose name lookups go to `resolver`, with the guard applied to every answer
     /// (tests use this to simulate DNS rebinding and names pointing at loopback).
-    pub fn with_resolver(
-        options: GuardOptions,
-        resolver: Arc<dyn Resolve>,
-    ) -> Result<Self, HttpError> {
-        let guarded = GuardedResolver {
-            inner: resolver,
-            allow_private: options.allow_private_networks,
-        };
+    pub fn with_resolver(options: GuardOptions, resolver: Arc<dyn Resolve>) -> Result<Self, HttpError> {
+        let guarded = GuardedResolver { inner: resolver, allow_private: options.allow_private_networks };
         let client = reqwest::Client::builder()
             .user_agent(concat!("patchbay/", env!("CARGO_PKG_VERSION")))
             .redirect(reqwest::redirect::Policy::none())
@@ -408,20 +342,14 @@ impl GuardedClient {
     pub fn check_url(&self, url: &Url) -> Result<(), HttpError> {
         let host_text = url.host_str().unwrap_or_default().to_owned();
         let blocked = |reason: String| HttpError::Blocked {
-            host: if host_text.is_empty() {
-                url.scheme().to_owned()
-            } else {
-                host_text.clone()
-            },
+            host: if host_text.is_empty() { url.scheme().to_owned() } else { host_text.clone() },
             reason,
         };
         let Some(host) = url.host() else {
             return Err(blocked("the URL has no host".into()));
         };
         if !url.username().is_empty() || url.password().is_some() {
-            return Err(blocked(
-                "the URL carries a username or password; credentials are never sent in URLs".into(),
-            ));
+            return Err(blocked("the URL carries a username or password; credentials are never sent in URLs".into()));
         }
         let loopback_name = match &host {
             Host::Domain(d) => {
@@ -435,14 +363,10 @@ impl GuardedClient {
             "https" => {}
             "http" if loopback_name => {}
             "http" => {
-                return Err(blocked(
-                    "plain http:// is only used for loopback test providers; use https://".into(),
-                ));
+                return Err(blocked("plain http:// is only used for loopback test providers; use https://".into()));
             }
             other => {
-                return Err(blocked(format!(
-                    "the {other}: scheme is not allowed; use https://"
-                )));
+                return Err(blocked(format!("the {other}: scheme is not allowed; use https://")));
             }
         }
         let ip = match host {
@@ -454,37 +378,22 @@ impl GuardedClient {
     }
 
     /// A request builder for `url`, after [`check_url`](Self::check_url).
-    pub fn request(
-        &self,
-        method: http::Method,
-        url: Url,
-    ) -> Result<reqwest::RequestBuilder, HttpError> {
+    pub fn request(&self, method: http::Method, url: Url) -> Result<reqwest::RequestBuilder, HttpError> {
         self.check_url(&url)?;
         Ok(self.client.request(method, url))
     }
 
     /// Sends a request and returns the response head, the body unread. The URL is checked again
     /// (the builder may have changed it), errors are classified, and a redirect is an error.
-    pub async fn send(
-        &self,
-        request: reqwest::RequestBuilder,
-    ) -> Result<reqwest::Response, HttpError> {
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> Result<reqwest::Response, HttpError> {
         let (_, request) = request.build_split();
         let request = request.map_err(|e| HttpError::Other {
-            host: e
-                .url()
-                .and_then(Url::host_str)
-                .unwrap_or_default()
-                .to_owned(),
+            host: e.url().and_then(Url::host_str).unwrap_or_default().to_owned(),
             message: describe(&e),
         })?;
         self.check_url(request.url())?;
         let host = request.url().host_str().unwrap_or_default().to_owned();
-        let response = self
-            .client
-            .execute(request)
-            .await
-            .map_err(|e| self.classify(&host, &e))?;
+        let response = self.client.execute(request).await.map_err(|e| self.classify(&host, &e))?;
         let status = response.status();
         if status.is_redirection() && status != http::StatusCode::NOT_MODIFIED {
             let location = response
@@ -492,10 +401,7 @@ impl GuardedClient {
                 .get(http::header::LOCATION)
                 .and_then(|v| v.to_str().ok())
                 .map_or_else(|| "(no Location header)".to_owned(), strip_query);
-            return Err(HttpError::Redirect {
-                status: status.as_u16(),
-                location,
-            });
+            return Err(HttpError::Redirect { status: status.as_u16(), location });
         }
         Ok(response)
     }
@@ -504,19 +410,12 @@ impl GuardedClient {
     pub async fn read_body(&self, mut response: reqwest::Response) -> Result<Bytes, HttpError> {
         let host = response.url().host_str().unwrap_or_default().to_owned();
         let limit = self.options.max_response_bytes;
-        let too_large = || HttpError::TooLarge {
-            host: host.clone(),
-            limit,
-        };
+        let too_large = || HttpError::TooLarge { host: host.clone(), limit };
         if response.content_length().is_some_and(|n| n > limit as u64) {
             return Err(too_large());
         }
         let mut body = BytesMut::new();
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|e| self.classify(&host, &e))?
-        {
+        while let Some(chunk) = response.chunk().await.map_err(|e| self.classify(&host, &e))? {
             if body.len() + chunk.len() > limit {
                 return Err(too_large());
             }
@@ -526,54 +425,31 @@ impl GuardedClient {
     }
 
     /// [`send`](Self::send) then [`read_body`](Self::read_body).
-    pub async fn fetch(
-        &self,
-        request: reqwest::RequestBuilder,
-    ) -> Result<FetchedResponse, HttpError> {
+    pub async fn fetch(&self, request: reqwest::RequestBuilder) -> Result<FetchedResponse, HttpError> {
         let response = self.send(request).await?;
         let status = response.status();
         let headers = response.headers().clone();
         let body = self.read_body(response).await?;
-        Ok(FetchedResponse {
-            status,
-            headers,
-            body,
-        })
+        Ok(FetchedResponse { status, headers, body })
     }
 
     fn classify(&self, host: &str, e: &reqwest::Error) -> HttpError {
         let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
         while let Some(err) = source {
             if let Some(blocked) = err.downcast_ref::<BlockedAddress>() {
-                return HttpError::Blocked {
-                    host: blocked.host.clone(),
-                    reason: blocked.reason.clone(),
-                };
+                return HttpError::Blocked { host: blocked.host.clone(), reason: blocked.reason.clone() };
             }
             source = err.source();
         }
         if e.is_timeout() {
-            let limit = if e.is_connect() {
-                self.options.connect_timeout
-            } else {
-                self.options.request_timeout
-            };
-            return HttpError::Timeout {
-                host: host.to_owned(),
-                seconds: limit.as_secs().max(1),
-            };
+            let limit = if e.is_connect() { self.options.connect_timeout } else { self.options.request_timeout };
+            return HttpError::Timeout { host: host.to_owned(), seconds: limit.as_secs().max(1) };
         }
         let message = describe(e);
         if e.is_connect() {
-            HttpError::Connect {
-                host: host.to_owned(),
-                message,
-            }
+            HttpError::Connect { host: host.to_owned(), message }
         } else {
-            HttpError::Other {
-                host: host.to_owned(),
-                message,
-            }
+            HttpError::Other { host: host.to_owned(), message }
         }
     }
 }
@@ -611,11 +487,7 @@ pub(crate) fn describe(e: &reqwest::Error) -> String {
 /// key in its query would echo the key there.
 fn strip_query(location: &str) -> String {
     let end = location.find(['?', '#']).unwrap_or(location.len());
-    let mut out: String = location[..end]
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(200)
-        .collect();
+    let mut out: String = location[..end].chars().filter(|c| !c.is_control()).take(200).collect();
     if end < location.len() {
         out.push_str("?…");
     }
@@ -660,26 +532,14 @@ mod tests {
             let class = classify_ip(ip.parse().unwrap());
             assert_eq!(class == AddressClass::Public, *public, "{ip}: {class:?}");
         }
-        assert!(matches!(
-            classify_ip("169.254.169.254".parse().unwrap()),
-            AddressClass::Forbidden(_)
-        ));
-        assert!(matches!(
-            classify_ip("fd00:ec2::254".parse().unwrap()),
-            AddressClass::Forbidden(_)
-        ));
-        assert!(matches!(
-            classify_ip("127.0.0.1".parse().unwrap()),
-            AddressClass::Private(_)
-        ));
+        assert!(matches!(classify_ip("169.254.169.254".parse().unwrap()), AddressClass::Forbidden(_)));
+        assert!(matches!(classify_ip("fd00:ec2::254".parse().unwrap()), AddressClass::Forbidden(_)));
+        assert!(matches!(classify_ip("127.0.0.1".parse().unwrap()), AddressClass::Private(_)));
     }
 
     #[test]
     fn redirect_locations_lose_their_query() {
-        assert_eq!(
-            strip_query("https://a.example/x?api_token=SECRET#f"),
-            "https://a.example/x?…"
-        );
+        assert_eq!(strip_query("https://a.example/x?api_token=SECRET#f"), "https://a.example/x?…");
         assert_eq!(strip_query("/relative"), "/relative");
     }
 }

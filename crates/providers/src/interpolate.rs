@@ -56,10 +56,10 @@ pub(crate) fn interpolate(
             out.push_str(raw_line);
             continue;
         }
-        let client_field = CLIENT_FIELDS.iter().copied().find(|f| {
-            line.strip_prefix(f)
-                .is_some_and(|r| r.trim_start().starts_with(':'))
-        });
+        let client_field = CLIENT_FIELDS
+            .iter()
+            .copied()
+            .find(|f| line.strip_prefix(f).is_some_and(|r| r.trim_start().starts_with(':')));
         let key = line_key(line);
         match interpolate_line(line, env, client_field.is_some()) {
             Ok(LineResult::Text(t)) => out.push_str(&t),
@@ -67,31 +67,16 @@ pub(crate) fn interpolate(
                 let field = client_field.unwrap_or("client_id");
                 out.push_str(field);
                 out.push_str(": null");
-                unset_client_fields.push(UnsetClientField {
-                    field,
-                    var,
-                    line: line_no,
-                });
+                unset_client_fields.push(UnsetClientField { field, var, line: line_no });
             }
             Err(message) => {
-                errors.push(InterpolationError {
-                    line: line_no,
-                    field: key.unwrap_or("${...}").to_owned(),
-                    message,
-                });
+                errors.push(InterpolationError { line: line_no, field: key.unwrap_or("${...}").to_owned(), message });
                 out.push_str(line);
             }
         }
         out.push_str(eol);
     }
-    if errors.is_empty() {
-        Ok(Interpolated {
-            text: out,
-            unset_client_fields,
-        })
-    } else {
-        Err(errors)
-    }
+    if errors.is_empty() { Ok(Interpolated { text: out, unset_client_fields }) } else { Err(errors) }
 }
 
 enum LineResult {
@@ -111,10 +96,7 @@ fn line_key(line: &str) -> Option<&str> {
     let t = t.strip_prefix("- ").unwrap_or(t).trim_start();
     let (k, _) = t.split_once(':')?;
     let k = k.trim();
-    (!k.is_empty()
-        && k.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'))
-    .then_some(k)
+    (!k.is_empty() && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')).then_some(k)
 }
 
 fn interpolate_line(
@@ -137,9 +119,7 @@ fn interpolate_line(
             rest = &after[1..];
             continue;
         }
-        let close = after
-            .find('}')
-            .ok_or("unterminated `${`: write ${NAME}, or $${ for a literal ${")?;
+        let close = after.find('}').ok_or("unterminated `${`: write ${NAME}, or $${ for a literal ${")?;
         let name = &after[2..close];
         if !is_var_name(name) {
             return Err(format!(
@@ -152,9 +132,7 @@ fn interpolate_line(
             if client_field {
                 return Ok(LineResult::UnsetClient(name.to_owned()));
             }
-            return Err(format!(
-                "environment variable {name} is not set: set it, or write $${{ to keep a literal ${{"
-            ));
+            return Err(format!("environment variable {name} is not set: set it, or write $${{ to keep a literal ${{"));
         };
         let before = &line[..line.len() - after.len()];
         let tail = &after[close + 1..];
@@ -195,9 +173,7 @@ fn whole_value(before: &str, tail: &str) -> Option<usize> {
 }
 
 fn check_embeddable(name: &str, value: &str) -> Result<(), String> {
-    let bad = value
-        .chars()
-        .any(|c| c.is_control() || "\"'\\#{}[],&*!|>%@`".contains(c))
+    let bad = value.chars().any(|c| c.is_control() || "\"'\\#{}[],&*!|>%@`".contains(c))
         || value.contains(": ")
         || value.ends_with(':');
     if bad {
@@ -211,9 +187,7 @@ fn check_embeddable(name: &str, value: &str) -> Result<(), String> {
 
 fn is_var_name(name: &str) -> bool {
     let mut bytes = name.bytes();
-    bytes
-        .next()
-        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+    bytes.next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
         && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
@@ -222,26 +196,14 @@ mod tests {
     use super::*;
 
     fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
-        move |k| {
-            pairs
-                .iter()
-                .find(|(n, _)| *n == k)
-                .map(|(_, v)| (*v).to_owned())
-        }
+        move |k| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| (*v).to_owned())
     }
 
     #[test]
     fn whole_values_are_quoted_and_embedded_values_inserted() {
         let e = env(&[("SECRET", "a#b: \"c\""), ("HOST", "api.example.com")]);
-        let r = interpolate(
-            "client_secret: ${SECRET}  # note\nurl: https://${HOST}/v1\n",
-            &e,
-        )
-        .unwrap();
-        assert_eq!(
-            r.text,
-            "client_secret: \"a#b: \\\"c\\\"\"\nurl: https://api.example.com/v1\n"
-        );
+        let r = interpolate("client_secret: ${SECRET}  # note\nurl: https://${HOST}/v1\n", &e).unwrap();
+        assert_eq!(r.text, "client_secret: \"a#b: \\\"c\\\"\"\nurl: https://api.example.com/v1\n");
         let r = interpolate("x: \"${HOST}\"\n", &e).unwrap();
         assert_eq!(r.text, "x: \"api.example.com\"\n");
     }
@@ -256,31 +218,17 @@ mod tests {
     #[test]
     fn unset_variables_are_errors_with_lines_except_client_fields() {
         let e = env(&[("EMPTY", "")]);
-        let text = "id: x\nclient_id: ${ACME_ID}\nclient_secret: ${EMPTY}\nurl: https://${HOST}/\nb: ${1X}\nc: ${OPEN\n";
+        let text =
+            "id: x\nclient_id: ${ACME_ID}\nclient_secret: ${EMPTY}\nurl: https://${HOST}/\nb: ${1X}\nc: ${OPEN\n";
         let errs = interpolate(text, &e).unwrap_err();
         let lines: Vec<usize> = errs.iter().map(|e| e.line).collect();
         assert_eq!(lines, vec![4, 5, 6]);
-        assert!(
-            errs[0].message.contains("HOST is not set"),
-            "{}",
-            errs[0].message
-        );
+        assert!(errs[0].message.contains("HOST is not set"), "{}", errs[0].message);
         assert_eq!(errs[0].field, "url");
-        let ok = interpolate(
-            "id: x\nclient_id: ${ACME_ID}\nclient_secret: ${EMPTY}\n",
-            &e,
-        )
-        .unwrap();
+        let ok = interpolate("id: x\nclient_id: ${ACME_ID}\nclient_secret: ${EMPTY}\n", &e).unwrap();
         assert_eq!(ok.text, "id: x\nclient_id: null\nclient_secret: null\n");
-        let fields: Vec<_> = ok
-            .unset_client_fields
-            .iter()
-            .map(|f| (f.field, f.var.as_str(), f.line))
-            .collect();
-        assert_eq!(
-            fields,
-            vec![("client_id", "ACME_ID", 2), ("client_secret", "EMPTY", 3)]
-        );
+        let fields: Vec<_> = ok.unset_client_fields.iter().map(|f| (f.field, f.var.as_str(), f.line)).collect();
+        assert_eq!(fields, vec![("client_id", "ACME_ID", 2), ("client_secret", "EMPTY", 3)]);
     }
 
     #[test]

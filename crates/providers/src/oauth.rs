@@ -111,11 +111,7 @@ fn short(text: &str) -> String {
 }
 
 /// Renders one of the provider's endpoint URLs with the connection's settings.
-pub fn endpoint(
-    provider: &Provider,
-    which: &str,
-    settings: &BTreeMap<String, String>,
-) -> Result<Url, String> {
+pub fn endpoint(provider: &Provider, which: &str, settings: &BTreeMap<String, String>) -> Result<Url, String> {
     let raw = match which {
         "authorization_url" => provider.authorization_url.as_deref(),
         "token_url" => provider.token_url.as_deref(),
@@ -187,18 +183,12 @@ fn form_request(
     client: &OAuthClient,
     mut form: Vec<(&'static str, String)>,
 ) -> Result<reqwest::RequestBuilder, HttpError> {
-    let mut request = http
-        .request(http::Method::POST, url)?
-        .header(http::header::ACCEPT, "application/json");
+    let mut request = http.request(http::Method::POST, url)?.header(http::header::ACCEPT, "application/json");
     match client.auth {
         TokenEndpointAuth::ClientSecretBasic => {
             // RFC 6749 §2.3.1: both parts are form-urlencoded before the basic encoding.
-            let enc =
-                |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-            let secret = client
-                .client_secret
-                .as_ref()
-                .map(|s| enc(s.expose_secret()));
+            let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+            let secret = client.client_secret.as_ref().map(|s| enc(s.expose_secret()));
             request = request.basic_auth(enc(&client.client_id), secret);
         }
         TokenEndpointAuth::ClientSecretPost => {
@@ -212,13 +202,7 @@ fn form_request(
 }
 
 fn retry_after(headers: &http::HeaderMap) -> Option<u64> {
-    headers
-        .get(http::header::RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse()
-        .ok()
+    headers.get(http::header::RETRY_AFTER)?.to_str().ok()?.trim().parse().ok()
 }
 
 async fn token_call(
@@ -229,44 +213,23 @@ async fn token_call(
     form: Vec<(&'static str, String)>,
 ) -> Result<TokenSet, TokenError> {
     let name = provider.display_name.clone();
-    let url = endpoint(provider, "token_url", settings)
-        .map_err(|message| TokenError::Protocol { message })?;
-    let request = form_request(http, url, client, form).map_err(|e| TokenError::Protocol {
-        message: e.to_string(),
-    })?;
+    let url = endpoint(provider, "token_url", settings).map_err(|message| TokenError::Protocol { message })?;
+    let request = form_request(http, url, client, form).map_err(|e| TokenError::Protocol { message: e.to_string() })?;
     let response = match http.fetch(request).await {
         Ok(r) => r,
         Err(e @ (HttpError::Timeout { .. } | HttpError::Connect { .. })) => {
-            return Err(TokenError::Transient {
-                message: format!("{name} token endpoint: {e}"),
-                retry_after: None,
-            });
+            return Err(TokenError::Transient { message: format!("{name} token endpoint: {e}"), retry_after: None });
         }
         Err(e) => {
-            return Err(TokenError::Protocol {
-                message: format!("{name} token endpoint: {e}"),
-            });
+            return Err(TokenError::Protocol { message: format!("{name} token endpoint: {e}") });
         }
     };
     let status = response.status.as_u16();
     let json: Option<Value> = serde_json::from_slice(&response.body).ok();
-    let oauth_error = json
-        .as_ref()
-        .and_then(|j| j.get("error"))
-        .and_then(Value::as_str)
-        .map(short);
+    let oauth_error = json.as_ref().and_then(|j| j.get("error")).and_then(Value::as_str).map(short);
     if let Some(error) = oauth_error.filter(|_| status < 500 && status != 429) {
-        let description = json
-            .as_ref()
-            .and_then(|j| j.get("error_description"))
-            .and_then(Value::as_str)
-            .map(short);
-        return Err(TokenError::OAuth {
-            provider: name,
-            status,
-            error,
-            description,
-        });
+        let description = json.as_ref().and_then(|j| j.get("error_description")).and_then(Value::as_str).map(short);
+        return Err(TokenError::OAuth { provider: name, status, error, description });
     }
     if status == 429 || status >= 500 {
         return Err(TokenError::Transient {
@@ -286,18 +249,11 @@ async fn token_call(
 }
 
 /// Parses a token response leniently (see the module header).
-pub fn parse_token_response(
-    provider: &str,
-    json: &Value,
-    separator: &str,
-) -> Result<TokenSet, TokenError> {
+pub fn parse_token_response(provider: &str, json: &Value, separator: &str) -> Result<TokenSet, TokenError> {
     // Some providers nest the tokens (e.g. `{"authed_user": {...}}`) — only top level is standard.
-    let access = json
-        .get("access_token")
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| TokenError::Protocol {
-            message: format!("{provider} token response has no access_token"),
+    let access =
+        json.get("access_token").and_then(Value::as_str).filter(|s| !s.is_empty()).ok_or_else(|| {
+            TokenError::Protocol { message: format!("{provider} token response has no access_token") }
         })?;
     let expires_in = match json.get("expires_in") {
         Some(Value::Number(n)) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)),
@@ -306,10 +262,9 @@ pub fn parse_token_response(
     }
     .filter(|n| *n > 0);
     let scope = match json.get("scope") {
-        Some(Value::String(s)) => Some(ScopeSet::parse(
-            &s.replace(',', " "),
-            if separator == "," { " " } else { separator },
-        )),
+        Some(Value::String(s)) => {
+            Some(ScopeSet::parse(&s.replace(',', " "), if separator == "," { " " } else { separator }))
+        }
         Some(Value::Array(items)) => Some(items.iter().filter_map(Value::as_str).collect()),
         _ => None,
     };
@@ -320,11 +275,7 @@ pub fn parse_token_response(
             .and_then(Value::as_str)
             .filter(|s| !s.is_empty())
             .map(|s| SecretString::from(s.to_owned())),
-        token_type: json
-            .get("token_type")
-            .and_then(Value::as_str)
-            .unwrap_or("Bearer")
-            .to_owned(),
+        token_type: json.get("token_type").and_then(Value::as_str).unwrap_or("Bearer").to_owned(),
         expires_in,
         scope,
     })
@@ -374,10 +325,8 @@ pub async fn refresh(
     client: &OAuthClient,
     refresh_token: &SecretString,
 ) -> Result<TokenSet, TokenError> {
-    let form = vec![
-        ("grant_type", "refresh_token".to_owned()),
-        ("refresh_token", refresh_token.expose_secret().to_owned()),
-    ];
+    let form =
+        vec![("grant_type", "refresh_token".to_owned()), ("refresh_token", refresh_token.expose_secret().to_owned())];
     token_call(http, provider, settings, client, form).await
 }
 
@@ -395,10 +344,7 @@ pub async fn revoke(
         Ok(u) => u,
         Err(e) => return RevokeOutcome::Refused(e),
     };
-    let form = vec![
-        ("token", token.expose_secret().to_owned()),
-        ("token_type_hint", hint.to_owned()),
-    ];
+    let form = vec![("token", token.expose_secret().to_owned()), ("token_type_hint", hint.to_owned())];
     let request = match form_request(http, url, client, form) {
         Ok(r) => r,
         Err(e) => return RevokeOutcome::Refused(e.to_string()),
@@ -406,18 +352,11 @@ pub async fn revoke(
     match http.fetch(request).await {
         Ok(r) if r.status.is_success() => RevokeOutcome::Revoked,
         Ok(r) if r.status.as_u16() == 429 || r.status.is_server_error() => {
-            RevokeOutcome::Retry(format!(
-                "{name} revocation endpoint answered HTTP {}",
-                r.status.as_u16()
-            ))
+            RevokeOutcome::Retry(format!("{name} revocation endpoint answered HTTP {}", r.status.as_u16()))
         }
         Ok(r) => {
             let json: Option<Value> = serde_json::from_slice(&r.body).ok();
-            let error = json
-                .as_ref()
-                .and_then(|j| j.get("error"))
-                .and_then(Value::as_str)
-                .map(short);
+            let error = json.as_ref().and_then(|j| j.get("error")).and_then(Value::as_str).map(short);
             RevokeOutcome::Refused(format!(
                 "{name} refused the revocation (HTTP {}{})",
                 r.status.as_u16(),
@@ -438,21 +377,13 @@ mod tests {
 
     #[test]
     fn lenient_token_responses() {
-        let t = parse_token_response(
-            "X",
-            &json!({"access_token": "a", "expires_in": "3600", "scope": "a,b"}),
-            " ",
-        )
-        .unwrap();
+        let t = parse_token_response("X", &json!({"access_token": "a", "expires_in": "3600", "scope": "a,b"}), " ")
+            .unwrap();
         assert_eq!(t.expires_in, Some(3600));
         assert_eq!(t.token_type, "Bearer");
         assert_eq!(t.scope.unwrap().join(" "), "a b");
-        let t = parse_token_response(
-            "X",
-            &json!({"access_token": "a", "scope": ["x", "y"], "refresh_token": ""}),
-            " ",
-        )
-        .unwrap();
+        let t = parse_token_response("X", &json!({"access_token": "a", "scope": ["x", "y"], "refresh_token": ""}), " ")
+            .unwrap();
         assert!(t.refresh_token.is_none());
         assert_eq!(t.scope.unwrap().len(), 2);
         let err = parse_token_response("X", &json!({"token": "a"}), " ").unwrap_err();
@@ -477,12 +408,6 @@ mod tests {
         };
         assert!(e("invalid_grant").is_terminal());
         assert!(!e("temporarily_unavailable").is_terminal());
-        assert!(
-            !TokenError::Transient {
-                message: String::new(),
-                retry_after: None
-            }
-            .is_terminal()
-        );
+        assert!(!TokenError::Transient { message: String::new(), retry_after: None }.is_terminal());
     }
 }

@@ -105,20 +105,12 @@ pub(crate) enum Place {
 impl UrlTemplate {
     /// Parses an absolute URL template (`scheme://host[:port][/path][?query][#fragment]`).
     pub fn parse(template: &str) -> Result<Self, String> {
-        let (scheme, rest) = template
-            .split_once("://")
-            .ok_or("not an absolute URL: write it as https://host/path")?;
-        if scheme.is_empty()
-            || !scheme
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
-        {
+        let (scheme, rest) = template.split_once("://").ok_or("not an absolute URL: write it as https://host/path")?;
+        if scheme.is_empty() || !scheme.bytes().all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b)) {
             return Err(format!("`{scheme}` is not a URL scheme"));
         }
         if scheme.contains(['{', '}']) {
-            return Err(
-                "placeholders are allowed only as whole labels of the host or in the path".into(),
-            );
+            return Err("placeholders are allowed only as whole labels of the host or in the path".into());
         }
         let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
         let (authority, tail) = rest.split_at(authority_end);
@@ -132,19 +124,14 @@ impl UrlTemplate {
         let host = if host_text.starts_with('[') {
             vec![Label::Fixed(host_text.to_ascii_lowercase())]
         } else {
-            host_text
-                .split('.')
-                .map(parse_label)
-                .collect::<Result<Vec<_>, _>>()?
+            host_text.split('.').map(parse_label).collect::<Result<Vec<_>, _>>()?
         };
         let path_end = tail.find(['?', '#']).unwrap_or(tail.len());
         let (path_text, rest) = tail.split_at(path_end);
         if rest.contains(['{', '}']) {
-            return Err(
-                "placeholders are allowed only as whole labels of the host or in the path, \
+            return Err("placeholders are allowed only as whole labels of the host or in the path, \
                         not in the query or fragment"
-                    .into(),
-            );
+                .into());
         }
         Ok(UrlTemplate {
             scheme: scheme.to_ascii_lowercase(),
@@ -171,11 +158,7 @@ impl UrlTemplate {
     /// The labels after the last host placeholder, joined (`zendesk.com` for
     /// `{subdomain}.zendesk.com`); the whole host when it has no placeholder.
     pub fn fixed_host_suffix(&self) -> String {
-        let start = self
-            .host
-            .iter()
-            .rposition(|l| matches!(l, Label::Setting(_)))
-            .map_or(0, |i| i + 1);
+        let start = self.host.iter().rposition(|l| matches!(l, Label::Setting(_))).map_or(0, |i| i + 1);
         self.host[start..]
             .iter()
             .map(|l| match l {
@@ -200,11 +183,7 @@ impl UrlTemplate {
     }
 
     /// Fills in the placeholders and parses the result.
-    pub fn render(
-        &self,
-        template: &str,
-        settings: &BTreeMap<String, String>,
-    ) -> Result<Url, TemplateError> {
+    pub fn render(&self, template: &str, settings: &BTreeMap<String, String>) -> Result<Url, TemplateError> {
         let mut host = String::new();
         for (i, label) in self.host.iter().enumerate() {
             if i > 0 {
@@ -227,10 +206,8 @@ impl UrlTemplate {
         }
         text.push_str(&render_pieces(&self.path, settings)?);
         text.push_str(&self.rest);
-        let url = Url::parse(&text).map_err(|e| TemplateError::Syntax {
-            template: template.to_owned(),
-            message: e.to_string(),
-        })?;
+        let url = Url::parse(&text)
+            .map_err(|e| TemplateError::Syntax { template: template.to_owned(), message: e.to_string() })?;
         // Belt and braces: the parser must have seen exactly the host we assembled.
         let parsed_host = url.host_str().unwrap_or_default();
         if parsed_host != host {
@@ -265,12 +242,11 @@ fn split_port(authority: &str) -> Result<(&str, Option<u16>), String> {
     let port = match port {
         None => None,
         Some(p) if p.contains(['{', '}']) => {
-            return Err("placeholders are allowed only as whole labels of the host or in the path, not in the port".into());
+            return Err(
+                "placeholders are allowed only as whole labels of the host or in the path, not in the port".into()
+            );
         }
-        Some(p) => Some(
-            p.parse::<u16>()
-                .map_err(|_| format!("`{p}` is not a port number"))?,
-        ),
+        Some(p) => Some(p.parse::<u16>().map_err(|_| format!("`{p}` is not a port number"))?),
     };
     Ok((host, port))
 }
@@ -280,9 +256,7 @@ fn parse_label(label: &str) -> Result<Label, String> {
         if is_setting_key(inner) {
             return Ok(Label::Setting(inner.to_owned()));
         }
-        return Err(format!(
-            "`{label}` is not a placeholder: write {{key}} with a setting key of a-z, 0-9 and _"
-        ));
+        return Err(format!("`{label}` is not a placeholder: write {{key}} with a setting key of a-z, 0-9 and _"));
     }
     if label.contains(['{', '}']) {
         return Err(format!(
@@ -306,9 +280,7 @@ fn parse_pieces(path: &str) -> Result<Vec<Piece>, String> {
         let close = rest[open..].find('}').ok_or("unmatched `{` in the path")? + open;
         let key = &rest[open + 1..close];
         if !is_setting_key(key) {
-            return Err(format!(
-                "`{{{key}}}` is not a placeholder: setting keys use a-z, 0-9 and _"
-            ));
+            return Err(format!("`{{{key}}}` is not a placeholder: setting keys use a-z, 0-9 and _"));
         }
         if open > 0 {
             pieces.push(Piece::Text(rest[..open].to_owned()));
@@ -322,10 +294,7 @@ fn parse_pieces(path: &str) -> Result<Vec<Piece>, String> {
     Ok(pieces)
 }
 
-fn render_pieces(
-    pieces: &[Piece],
-    settings: &BTreeMap<String, String>,
-) -> Result<String, TemplateError> {
+fn render_pieces(pieces: &[Piece], settings: &BTreeMap<String, String>) -> Result<String, TemplateError> {
     let mut out = String::new();
     for piece in pieces {
         match piece {
@@ -344,17 +313,12 @@ fn render_pieces(
     Ok(out)
 }
 
-fn setting<'a>(
-    settings: &'a BTreeMap<String, String>,
-    key: &str,
-) -> Result<&'a str, TemplateError> {
+fn setting<'a>(settings: &'a BTreeMap<String, String>, key: &str) -> Result<&'a str, TemplateError> {
     settings
         .get(key)
         .map(String::as_str)
         .filter(|v| !v.trim().is_empty())
-        .ok_or_else(|| TemplateError::MissingSetting {
-            key: key.to_owned(),
-        })
+        .ok_or_else(|| TemplateError::MissingSetting { key: key.to_owned() })
 }
 
 /// Encodes everything but RFC 3986 unreserved characters, so a value is always one path segment.
@@ -370,29 +334,19 @@ fn percent_encode_into(value: &str, out: &mut String) {
 
 /// `[a-z0-9_]+`: the syntax of setting keys (and so of placeholders).
 pub(crate) fn is_setting_key(key: &str) -> bool {
-    !key.is_empty()
-        && key
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    !key.is_empty() && key.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
 /// `^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`: one DNS label, the only thing a host placeholder takes.
 pub fn is_dns_label(value: &str) -> bool {
     let b = value.as_bytes();
     let ok = |c: &u8| c.is_ascii_lowercase() || c.is_ascii_digit();
-    (1..=63).contains(&b.len())
-        && ok(&b[0])
-        && ok(&b[b.len() - 1])
-        && b.iter().all(|c| ok(c) || *c == b'-')
+    (1..=63).contains(&b.len()) && ok(&b[0]) && ok(&b[b.len() - 1]) && b.iter().all(|c| ok(c) || *c == b'-')
 }
 
 pub(crate) fn is_loopback_name(host: &str) -> bool {
     let host = host.trim_end_matches('.');
-    host == "localhost"
-        || host == "[::1]"
-        || host
-            .parse::<std::net::Ipv4Addr>()
-            .is_ok_and(|ip| ip.is_loopback())
+    host == "localhost" || host == "[::1]" || host.parse::<std::net::Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Renders an absolute URL template with a connection's settings.
@@ -400,33 +354,20 @@ pub(crate) fn is_loopback_name(host: &str) -> bool {
 /// `{key}` in the host must be a whole DNS label and takes a single-label value; `{key}` in the
 /// path takes any non-empty value except `.`/`..`, percent-encoded. A missing or empty setting is
 /// an error naming it.
-pub fn render_url(
-    template: &str,
-    settings: &BTreeMap<String, String>,
-) -> Result<Url, TemplateError> {
-    let parsed = UrlTemplate::parse(template).map_err(|message| TemplateError::Syntax {
-        template: template.to_owned(),
-        message,
-    })?;
+pub fn render_url(template: &str, settings: &BTreeMap<String, String>) -> Result<Url, TemplateError> {
+    let parsed = UrlTemplate::parse(template)
+        .map_err(|message| TemplateError::Syntax { template: template.to_owned(), message })?;
     parsed.render(template, settings)
 }
 
 /// Renders a path template (`/2010-04-01/Accounts/{sid}.json?x=1`): placeholders only before any
 /// `?` or `#`, values percent-encoded.
-pub fn render_path(
-    template: &str,
-    settings: &BTreeMap<String, String>,
-) -> Result<String, TemplateError> {
-    let syntax = |message: String| TemplateError::Syntax {
-        template: template.to_owned(),
-        message,
-    };
+pub fn render_path(template: &str, settings: &BTreeMap<String, String>) -> Result<String, TemplateError> {
+    let syntax = |message: String| TemplateError::Syntax { template: template.to_owned(), message };
     let end = template.find(['?', '#']).unwrap_or(template.len());
     let (path, rest) = template.split_at(end);
     if rest.contains(['{', '}']) {
-        return Err(syntax(
-            "placeholders are allowed only in the path, not in the query or fragment".into(),
-        ));
+        return Err(syntax("placeholders are allowed only in the path, not in the query or fragment".into()));
     }
     let pieces = parse_pieces(path).map_err(syntax)?;
     Ok(render_pieces(&pieces, settings)? + rest)
@@ -435,10 +376,7 @@ pub fn render_path(
 /// Appends `path` (which must start with `/`) to an API base URL and checks that the result kept
 /// the base's scheme, host, port and path prefix, so a path can never redirect a credential.
 pub fn join_api_url(base: &Url, path: &str) -> Result<Url, TemplateError> {
-    let outside = |reason| TemplateError::OutsideApiBase {
-        path: path.to_owned(),
-        reason,
-    };
+    let outside = |reason| TemplateError::OutsideApiBase { path: path.to_owned(), reason };
     if !path.starts_with('/') {
         return Err(outside("an API path must start with `/`"));
     }
@@ -465,17 +403,9 @@ pub fn join_api_url(base: &Url, path: &str) -> Result<Url, TemplateError> {
 
 /// The provider's API base URL rendered with `settings`, joined with `path` (N-03: the only
 /// way Patchbay builds a URL that a credential is attached to).
-pub fn api_url(
-    provider: &Provider,
-    settings: &BTreeMap<String, String>,
-    path: &str,
-) -> Result<Url, TemplateError> {
-    let base = provider
-        .api_base_url
-        .as_deref()
-        .ok_or_else(|| TemplateError::NoApiBase {
-            provider: provider.id.clone(),
-        })?;
+pub fn api_url(provider: &Provider, settings: &BTreeMap<String, String>, path: &str) -> Result<Url, TemplateError> {
+    let base =
+        provider.api_base_url.as_deref().ok_or_else(|| TemplateError::NoApiBase { provider: provider.id.clone() })?;
     let base = render_url(base, settings)?;
     join_api_url(&base, path)
 }
@@ -485,31 +415,21 @@ mod tests {
     use super::*;
 
     fn settings(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
     }
 
     #[test]
     fn renders_host_label_and_encodes_path_values() {
         let s = settings(&[("subdomain", "Acme"), ("sid", "AC 1/2?x#y")]);
         let url = render_url("https://{subdomain}.zendesk.com/api/v2/{sid}.json", &s).unwrap();
-        assert_eq!(
-            url.as_str(),
-            "https://acme.zendesk.com/api/v2/AC%201%2F2%3Fx%23y.json"
-        );
+        assert_eq!(url.as_str(), "https://acme.zendesk.com/api/v2/AC%201%2F2%3Fx%23y.json");
     }
 
     #[test]
     fn missing_and_empty_settings_are_named() {
         let err = render_url("https://{dc}.api.mailchimp.com/3.0", &settings(&[])).unwrap_err();
         assert_eq!(err, TemplateError::MissingSetting { key: "dc".into() });
-        let err = render_url(
-            "https://{dc}.api.mailchimp.com/3.0",
-            &settings(&[("dc", "  ")]),
-        )
-        .unwrap_err();
+        let err = render_url("https://{dc}.api.mailchimp.com/3.0", &settings(&[("dc", "  ")])).unwrap_err();
         assert_eq!(err, TemplateError::MissingSetting { key: "dc".into() });
     }
 
@@ -608,16 +528,10 @@ mod tests {
                 let s = settings(&[("subdomain", v), ("dc", v), ("a", v), ("b", "ok")]);
                 if let Ok(url) = render_url(t, &s) {
                     let host = url.host_str().unwrap();
-                    assert!(
-                        host.ends_with(&format!(".{suffix}")),
-                        "{t} with {v:?} gave {host}"
-                    );
+                    assert!(host.ends_with(&format!(".{suffix}")), "{t} with {v:?} gave {host}");
                     assert_eq!(url.username(), "");
                     let prefix = &host[..host.len() - suffix.len() - 1];
-                    assert!(
-                        prefix.split('.').all(is_dns_label),
-                        "{t} with {v:?} gave {host}"
-                    );
+                    assert!(prefix.split('.').all(is_dns_label), "{t} with {v:?} gave {host}");
                 }
             }
         }
@@ -630,38 +544,21 @@ mod tests {
             assert!(render_path("/tenant/{t}/me", &s).is_err(), "{v:?}");
         }
         let s = settings(&[("t", "../admin")]);
-        assert_eq!(
-            render_path("/tenant/{t}/me", &s).unwrap(),
-            "/tenant/..%2Fadmin/me"
-        );
+        assert_eq!(render_path("/tenant/{t}/me", &s).unwrap(), "/tenant/..%2Fadmin/me");
     }
 
     #[test]
     fn join_keeps_host_and_base_path() {
         let base = Url::parse("https://us6.api.mailchimp.com/3.0").unwrap();
-        assert_eq!(
-            join_api_url(&base, "/").unwrap().as_str(),
-            "https://us6.api.mailchimp.com/3.0/"
-        );
+        assert_eq!(join_api_url(&base, "/").unwrap().as_str(), "https://us6.api.mailchimp.com/3.0/");
         assert_eq!(
             join_api_url(&base, "/lists?count=1").unwrap().as_str(),
             "https://us6.api.mailchimp.com/3.0/lists?count=1"
         );
-        for bad in [
-            "@evil.example/",
-            "lists",
-            ".evil.example/",
-            ":444/x",
-            "/../admin",
-            "/%2e%2e/admin",
-            "/..\\admin",
-        ] {
+        for bad in ["@evil.example/", "lists", ".evil.example/", ":444/x", "/../admin", "/%2e%2e/admin", "/..\\admin"] {
             assert!(join_api_url(&base, bad).is_err(), "{bad}");
         }
         let root = Url::parse("https://api.stripe.com").unwrap();
-        assert_eq!(
-            join_api_url(&root, "//evil.example/x").unwrap().host_str(),
-            Some("api.stripe.com")
-        );
+        assert_eq!(join_api_url(&root, "//evil.example/x").unwrap().host_str(), Some("api.stripe.com"));
     }
 }

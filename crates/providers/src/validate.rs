@@ -37,11 +37,7 @@ pub struct CatalogError {
 impl fmt::Display for CatalogError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.line {
-            Some(line) => write!(
-                f,
-                "{}:{}: {}: {}",
-                self.file, line, self.field, self.message
-            ),
+            Some(line) => write!(f, "{}:{}: {}: {}", self.file, line, self.field, self.message),
             None => write!(f, "{}: {}: {}", self.file, self.field, self.message),
         }
     }
@@ -113,19 +109,10 @@ const SETTING: Shape = Shape::Struct(&[
     ("help", Leaf),
     ("placeholder", Leaf),
 ]);
-const API_KEY: Shape = Shape::Struct(&[
-    ("in", Leaf),
-    ("name", Leaf),
-    ("prefix", Leaf),
-    ("label", Leaf),
-    ("help", Leaf),
-]);
-const BASIC: Shape = Shape::Struct(&[
-    ("username_label", Leaf),
-    ("password_label", Leaf),
-    ("fixed_username", Leaf),
-    ("help", Leaf),
-]);
+const API_KEY: Shape =
+    Shape::Struct(&[("in", Leaf), ("name", Leaf), ("prefix", Leaf), ("label", Leaf), ("help", Leaf)]);
+const BASIC: Shape =
+    Shape::Struct(&[("username_label", Leaf), ("password_label", Leaf), ("fixed_username", Leaf), ("help", Leaf)]);
 const VERIFY: Shape = Shape::Struct(&[("method", Leaf), ("path", Leaf), ("account", Leaf)]);
 const PROVIDER: Shape = Shape::Struct(&[
     ("id", Leaf),
@@ -214,22 +201,15 @@ pub(crate) fn parse_provider(
         return Err(vec![error(
             None,
             "(file)",
-            format!(
-                "the file is larger than {} KiB; a provider file is a few KiB",
-                MAX_FILE_BYTES / 1024
-            ),
+            format!("the file is larger than {} KiB; a provider file is a few KiB", MAX_FILE_BYTES / 1024),
         )]);
     }
-    let interpolated = interpolate::interpolate(text, env).map_err(|errs| {
-        errs.into_iter()
-            .map(|e| error(Some(e.line), &e.field, e.message))
-            .collect::<Vec<_>>()
-    })?;
+    let interpolated = interpolate::interpolate(text, env)
+        .map_err(|errs| errs.into_iter().map(|e| error(Some(e.line), &e.field, e.message)).collect::<Vec<_>>())?;
     let text = interpolated.text.as_str();
     let locator = Locator::new(text);
 
-    let value: Value =
-        yaml_serde::from_str(text).map_err(|e| vec![serde_error(file, &e, "(yaml)")])?;
+    let value: Value = yaml_serde::from_str(text).map_err(|e| vec![serde_error(file, &e, "(yaml)")])?;
     if !matches!(value, Value::Mapping(_)) {
         return Err(vec![error(
             Some(1),
@@ -238,27 +218,14 @@ pub(crate) fn parse_provider(
         )]);
     }
     let mut errors = Vec::new();
-    unknown_keys(
-        &value,
-        PROVIDER,
-        &mut Vec::new(),
-        &locator,
-        file,
-        &mut errors,
-    );
+    unknown_keys(&value, PROVIDER, &mut Vec::new(), &locator, file, &mut errors);
     if !errors.is_empty() {
         return Err(errors);
     }
 
-    let mut provider: Provider =
-        yaml_serde::from_str(text).map_err(|e| vec![serde_error(file, &e, "(file)")])?;
+    let mut provider: Provider = yaml_serde::from_str(text).map_err(|e| vec![serde_error(file, &e, "(file)")])?;
 
-    let mut checker = Checker {
-        file,
-        locator: &locator,
-        root: &value,
-        errors: Vec::new(),
-    };
+    let mut checker = Checker { file, locator: &locator, root: &value, errors: Vec::new() };
     checker.check(&provider);
     if !checker.errors.is_empty() {
         return Err(checker.errors);
@@ -266,11 +233,7 @@ pub(crate) fn parse_provider(
 
     let mut warnings = Vec::new();
     if !interpolated.unset_client_fields.is_empty() {
-        warnings.push(unset_client_warning(
-            file,
-            &provider,
-            &interpolated.unset_client_fields,
-        ));
+        warnings.push(unset_client_warning(file, &provider, &interpolated.unset_client_fields));
         // The platform client is a pair: half of one is not usable, so drop both.
         provider.client_id = None;
         provider.client_secret = None;
@@ -279,20 +242,13 @@ pub(crate) fn parse_provider(
 }
 
 fn unset_client_warning(file: &str, provider: &Provider, unset: &[UnsetClientField]) -> String {
-    let vars: Vec<String> = unset
-        .iter()
-        .map(|u| format!("{} (line {}, {})", u.var, u.line, u.field))
-        .collect();
+    let vars: Vec<String> = unset.iter().map(|u| format!("{} (line {}, {})", u.var, u.line, u.field)).collect();
     format!(
         "{file}: provider `{}` loads without the platform's OAuth client because {} not set; \
          connections can still use their own client from the advanced settings, or set the \
          variable(s) and restart",
         provider.id,
-        if vars.len() == 1 {
-            format!("{} is", vars[0])
-        } else {
-            format!("{} are", vars.join(" and "))
-        }
+        if vars.len() == 1 { format!("{} is", vars[0]) } else { format!("{} are", vars.join(" and ")) }
     )
 }
 
@@ -305,31 +261,17 @@ fn serde_error(file: &str, e: &yaml_serde::Error, default_field: &str) -> Catalo
         }
     }
     let (mut field, mut message) = match text.split_once(": ") {
-        Some((path, msg)) if !path.is_empty() && !path.contains(' ') => {
-            (path.to_owned(), msg.to_owned())
-        }
+        Some((path, msg)) if !path.is_empty() && !path.contains(' ') => (path.to_owned(), msg.to_owned()),
         _ => (default_field.to_owned(), text.clone()),
     };
-    if let Some(missing) = message
-        .strip_prefix("missing field `")
-        .and_then(|m| m.split('`').next())
-        .map(str::to_owned)
+    if let Some(missing) = message.strip_prefix("missing field `").and_then(|m| m.split('`').next()).map(str::to_owned)
     {
-        field = if field == default_field {
-            missing.clone()
-        } else {
-            format!("{field}.{missing}")
-        };
+        field = if field == default_field { missing.clone() } else { format!("{field}.{missing}") };
         message = format!("this field is required: add `{missing}: ...`");
     } else if message.starts_with("invalid type") {
         message.push_str(" (check the indentation and quoting of this value)");
     }
-    CatalogError {
-        file: file.to_owned(),
-        line: e.location().map(|l| l.line()),
-        field,
-        message,
-    }
+    CatalogError { file: file.to_owned(), line: e.location().map(|l| l.line()), field, message }
 }
 
 /// Reports every key that the shape does not know, with a "did you mean".
@@ -463,9 +405,7 @@ pub(crate) struct Locator<'a> {
 
 impl<'a> Locator<'a> {
     pub(crate) fn new(text: &'a str) -> Self {
-        Locator {
-            lines: text.lines().collect(),
-        }
+        Locator { lines: text.lines().collect() }
     }
 
     /// The 1-based line of the path, or of its deepest ancestor found.
@@ -613,11 +553,7 @@ impl Checker<'_> {
             );
         }
         if p.display_name.trim().is_empty() {
-            self.err(
-                &[Seg::Key("display_name")],
-                "display_name",
-                "must not be empty: it is the name users see",
-            );
+            self.err(&[Seg::Key("display_name")], "display_name", "must not be empty: it is the name users see");
         }
     }
 
@@ -629,18 +565,11 @@ impl Checker<'_> {
                 self.err(
                     &path,
                     format!("settings[{i}].key"),
-                    format!(
-                        "`{}` is not a valid setting key: use a-z, 0-9 and _ (e.g. `subdomain`)",
-                        s.key
-                    ),
+                    format!("`{}` is not a valid setting key: use a-z, 0-9 and _ (e.g. `subdomain`)", s.key),
                 );
             }
             if !seen.insert(s.key.as_str()) {
-                self.err(
-                    &path,
-                    format!("settings[{i}].key"),
-                    format!("the setting `{}` is declared twice", s.key),
-                );
+                self.err(&path, format!("settings[{i}].key"), format!("the setting `{}` is declared twice", s.key));
             }
             if s.label.trim().is_empty() {
                 self.err(
@@ -692,11 +621,7 @@ impl Checker<'_> {
                 return;
             }
             other => {
-                self.err(
-                    &at,
-                    field,
-                    format!("`{value}` must be an https:// URL, not {other}://"),
-                );
+                self.err(&at, field, format!("`{value}` must be an https:// URL, not {other}://"));
                 return;
             }
         }
@@ -713,11 +638,7 @@ impl Checker<'_> {
             );
         }
         self.check_placeholders(p, field, &t.placeholders());
-        let host_placeholders = t
-            .host
-            .iter()
-            .filter(|l| matches!(l, Label::Setting(_)))
-            .count();
+        let host_placeholders = t.host.iter().filter(|l| matches!(l, Label::Setting(_))).count();
         if host_placeholders > 0 && t.fixed_host_suffix().split('.').count() < 2 {
             self.err(
                 &at,
@@ -730,11 +651,8 @@ impl Checker<'_> {
             );
         }
         // With every placeholder filled with a plain label the URL must parse.
-        let dummy: BTreeMap<String, String> = t
-            .placeholders()
-            .into_iter()
-            .map(|(k, _)| (k.to_owned(), "x".to_owned()))
-            .collect();
+        let dummy: BTreeMap<String, String> =
+            t.placeholders().into_iter().map(|(k, _)| (k.to_owned(), "x".to_owned())).collect();
         if let Err(e) = t.render(value, &dummy) {
             self.err(&at, field, format!("`{value}` is not a valid URL: {e}"));
         }
@@ -760,11 +678,9 @@ impl Checker<'_> {
                          Send it as a credential instead, or drop `secret: true`"
                     ),
                 ),
-                Some(s) if *place == Place::Host && !s.required => self.err(
-                    &at,
-                    field,
-                    format!("the setting `{key}` picks the host, so it must be `required: true`"),
-                ),
+                Some(s) if *place == Place::Host && !s.required => {
+                    self.err(&at, field, format!("the setting `{key}` picks the host, so it must be `required: true`"))
+                }
                 Some(_) => {}
             }
         }
@@ -775,26 +691,15 @@ impl Checker<'_> {
         let mode_at = [Seg::Key("auth_mode")];
         match p.auth_mode {
             AuthMode::Oauth2 => {
-                for (field, v) in [
-                    ("authorization_url", &p.authorization_url),
-                    ("token_url", &p.token_url),
-                ] {
+                for (field, v) in [("authorization_url", &p.authorization_url), ("token_url", &p.token_url)] {
                     if v.is_none() {
-                        self.err(
-                            &mode_at,
-                            field,
-                            format!("auth_mode: oauth2 needs `{field}: https://...`"),
-                        );
+                        self.err(&mode_at, field, format!("auth_mode: oauth2 needs `{field}: https://...`"));
                     }
                 }
             }
             AuthMode::Oauth2ClientCredentials => {
                 if p.token_url.is_none() {
-                    self.err(
-                        &mode_at,
-                        "token_url",
-                        format!("auth_mode: {mode} needs `token_url: https://...`"),
-                    );
+                    self.err(&mode_at, "token_url", format!("auth_mode: {mode} needs `token_url: https://...`"));
                 }
                 if p.authorization_url.is_some() {
                     self.err(
@@ -825,48 +730,27 @@ impl Checker<'_> {
             );
         }
         if p.auth_mode != AuthMode::ApiKey && p.api_key.is_some() {
-            self.err(
-                &[Seg::Key("api_key")],
-                "api_key",
-                format!("only used with auth_mode: api_key (this is {mode})"),
-            );
+            self.err(&[Seg::Key("api_key")], "api_key", format!("only used with auth_mode: api_key (this is {mode})"));
         }
         if p.auth_mode != AuthMode::Basic && p.basic.is_some() {
-            self.err(
-                &[Seg::Key("basic")],
-                "basic",
-                format!("only used with auth_mode: basic (this is {mode})"),
-            );
+            self.err(&[Seg::Key("basic")], "basic", format!("only used with auth_mode: basic (this is {mode})"));
         }
         if p.auth_mode.is_oauth() && self.present("client_secret") && !self.present("client_id") {
-            self.err(
-                &[Seg::Key("client_secret")],
-                "client_secret",
-                "client_secret without client_id: add client_id",
-            );
+            self.err(&[Seg::Key("client_secret")], "client_secret", "client_secret without client_id: add client_id");
         }
         if p.auth_mode.is_oauth() && p.scope_separator.is_empty() {
-            self.err(
-                &[Seg::Key("scope_separator")],
-                "scope_separator",
-                "must not be empty (usually \" \" or \",\")",
-            );
+            self.err(&[Seg::Key("scope_separator")], "scope_separator", "must not be empty (usually \" \" or \",\")");
         }
     }
 
     fn check_scopes_and_modules(&mut self, p: &Provider) {
         let sep = p.scope_separator.trim();
         for scope in p.scopes.keys() {
-            if scope.is_empty()
-                || scope.chars().any(char::is_whitespace)
-                || (!sep.is_empty() && scope.contains(sep))
-            {
+            if scope.is_empty() || scope.chars().any(char::is_whitespace) || (!sep.is_empty() && scope.contains(sep)) {
                 self.err(
                     &[Seg::Key("scopes"), Seg::Key(scope)],
                     format!("scopes.{scope}"),
-                    format!(
-                        "`{scope}` is not a valid scope name: no spaces and no scope separator"
-                    ),
+                    format!("`{scope}` is not a valid scope name: no spaces and no scope separator"),
                 );
             }
         }
@@ -875,9 +759,7 @@ impl Checker<'_> {
                 self.err(
                     &[Seg::Key("default_scopes")],
                     "default_scopes",
-                    format!(
-                        "`{scope}` is not declared under `scopes:`; declare it with a description"
-                    ),
+                    format!("`{scope}` is not declared under `scopes:`; declare it with a description"),
                 );
             }
         }
@@ -887,9 +769,7 @@ impl Checker<'_> {
                 self.err(
                     &at,
                     format!("modules.{id}"),
-                    format!(
-                        "`{id}` is not a valid module id: use a-z, 0-9 and _ (e.g. `create_post`)"
-                    ),
+                    format!("`{id}` is not a valid module id: use a-z, 0-9 and _ (e.g. `create_post`)"),
                 );
             }
             if module.name.trim().is_empty() {
@@ -920,19 +800,12 @@ impl Checker<'_> {
             self.err(
                 &[Seg::Key("verify"), Seg::Key("method")],
                 "verify.method",
-                format!(
-                    "`{}` is not allowed: use GET (or HEAD/POST when the identity call needs it)",
-                    v.method
-                ),
+                format!("`{}` is not allowed: use GET (or HEAD/POST when the identity call needs it)", v.method),
             );
         }
         let path_at = [Seg::Key("verify"), Seg::Key("path")];
         if !v.path.starts_with('/') {
-            self.err(
-                &path_at,
-                "verify.path",
-                format!("`{}` must start with `/`", v.path),
-            );
+            self.err(&path_at, "verify.path", format!("`{}` must start with `/`", v.path));
         }
         let end = v.path.find(['?', '#']).unwrap_or(v.path.len());
         let mut placeholders = Vec::new();
@@ -958,8 +831,7 @@ impl Checker<'_> {
                  not in the query",
             );
         }
-        let with_place: Vec<(&str, Place)> =
-            placeholders.into_iter().map(|k| (k, Place::Path)).collect();
+        let with_place: Vec<(&str, Place)> = placeholders.into_iter().map(|k| (k, Place::Path)).collect();
         self.check_placeholders(p, "verify.path", &with_place);
         for (i, pointer) in v.account.iter().enumerate() {
             if !pointer.starts_with('/') {
@@ -980,11 +852,7 @@ impl Checker<'_> {
             let at = [Seg::Key("headers"), Seg::Key(name)];
             let field = format!("headers.{name}");
             if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
-                self.err(
-                    &at,
-                    field,
-                    format!("`{name}` is not a valid HTTP header name"),
-                );
+                self.err(&at, field, format!("`{name}` is not a valid HTTP header name"));
                 continue;
             }
             let lower = name.to_ascii_lowercase();
@@ -1003,11 +871,7 @@ impl Checker<'_> {
                 && k.location == KeyLocation::Header
                 && k.name.eq_ignore_ascii_case(name)
             {
-                self.err(
-                    &at,
-                    field,
-                    format!("`{name}` is where the API key goes; remove the static header"),
-                );
+                self.err(&at, field, format!("`{name}` is where the API key goes; remove the static header"));
                 continue;
             }
             if http::HeaderValue::from_str(value).is_err() {
@@ -1022,27 +886,15 @@ impl Checker<'_> {
         match k.location {
             KeyLocation::Header => {
                 if http::HeaderName::from_bytes(k.name.as_bytes()).is_err() {
-                    self.err(
-                        &name_at,
-                        "api_key.name",
-                        format!("`{}` is not a valid HTTP header name", k.name),
-                    );
+                    self.err(&name_at, "api_key.name", format!("`{}` is not a valid HTTP header name", k.name));
                 }
             }
             KeyLocation::Query => {
-                if k.name.is_empty()
-                    || !k
-                        .name
-                        .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b))
-                {
+                if k.name.is_empty() || !k.name.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b)) {
                     self.err(
                         &name_at,
                         "api_key.name",
-                        format!(
-                            "`{}` is not a query parameter name: use letters, digits, _ - .",
-                            k.name
-                        ),
+                        format!("`{}` is not a query parameter name: use letters, digits, _ - .", k.name),
                     );
                 }
                 if !k.prefix.is_empty() {
@@ -1062,11 +914,7 @@ impl Checker<'_> {
             );
         }
         if k.label.trim().is_empty() {
-            self.err(
-                &[Seg::Key("api_key"), Seg::Key("label")],
-                "api_key.label",
-                "must not be empty",
-            );
+            self.err(&[Seg::Key("api_key"), Seg::Key("label")], "api_key.label", "must not be empty");
         }
     }
 }
@@ -1075,8 +923,7 @@ impl Checker<'_> {
 pub(crate) fn is_provider_id(id: &str) -> bool {
     let b = id.as_bytes();
     (1..=64).contains(&b.len())
-        && b.iter()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+        && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
         && b[0] != b'-'
         && b[b.len() - 1] != b'-'
 }
@@ -1135,8 +982,7 @@ settings:
     lable: Zone
 ";
         let errs = errors(text);
-        let got: Vec<(Option<usize>, &str)> =
-            errs.iter().map(|e| (e.line, e.field.as_str())).collect();
+        let got: Vec<(Option<usize>, &str)> = errs.iter().map(|e| (e.line, e.field.as_str())).collect();
         assert_eq!(
             got,
             vec![
@@ -1147,15 +993,8 @@ settings:
             ],
             "{errs:#?}"
         );
-        assert!(
-            errs[0].message.contains("did you mean `display_name`"),
-            "{}",
-            errs[0]
-        );
-        assert_eq!(
-            errs[1].to_string(),
-            "t.yaml:6: api_key.nme: unknown key `nme`; did you mean `name`?"
-        );
+        assert!(errs[0].message.contains("did you mean `display_name`"), "{}", errs[0]);
+        assert_eq!(errs[1].to_string(), "t.yaml:6: api_key.nme: unknown key `nme`; did you mean `name`?");
     }
 
     #[test]
@@ -1212,11 +1051,7 @@ headers:
             "t.yaml:17: headers.Authorization: `Authorization` cannot be a static header",
         ];
         for e in expect {
-            assert!(
-                rendered.iter().any(|r| r.starts_with(e)),
-                "missing {e:?} in\n{}",
-                rendered.join("\n")
-            );
+            assert!(rendered.iter().any(|r| r.starts_with(e)), "missing {e:?} in\n{}", rendered.join("\n"));
         }
         assert_eq!(rendered.len(), expect.len(), "{}", rendered.join("\n"));
     }
@@ -1228,8 +1063,7 @@ headers:
         let errs = errors("id: a\ndisplay_name: A\nauth_mode: oauth2\n");
         let fields: Vec<_> = errs.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, vec!["authorization_url", "token_url"]);
-        let errs =
-            errors("id: a\ndisplay_name: A\nauth_mode: basic\npkce: false\nverify: {path: /me}\n");
+        let errs = errors("id: a\ndisplay_name: A\nauth_mode: basic\npkce: false\nverify: {path: /me}\n");
         let fields: Vec<_> = errs.iter().map(|e| (e.line, e.field.as_str())).collect();
         assert_eq!(fields, vec![(Some(4), "pkce"), (Some(5), "verify")]);
     }
@@ -1270,20 +1104,13 @@ scopes: {profile: See your profile}
         let parsed = parse_provider("t.yaml", text, &env).unwrap();
         assert!(!parsed.provider.has_platform_client());
         assert!(parsed.provider.client_secret.is_none());
-        assert!(
-            parsed.warnings[0].contains("ACME_SECRET (line 7"),
-            "{}",
-            parsed.warnings[0]
-        );
+        assert!(parsed.warnings[0].contains("ACME_SECRET (line 7"), "{}", parsed.warnings[0]);
         let env = |k: &str| Some(format!("{k}-value"));
         let parsed = parse_provider("t.yaml", text, &env).unwrap();
         assert!(parsed.provider.has_platform_client());
         assert!(parsed.warnings.is_empty());
         let text = text.replace("scopes:", "api_base_url: https://${API_HOST}/v1\nscopes:");
-        let errs = parse_provider("t.yaml", &text, &|k: &str| {
-            (k != "API_HOST").then(|| "v".into())
-        })
-        .unwrap_err();
+        let errs = parse_provider("t.yaml", &text, &|k: &str| (k != "API_HOST").then(|| "v".into())).unwrap_err();
         assert_eq!(errs[0].to_string().split(": ").next(), Some("t.yaml:8"));
         assert!(errs[0].message.contains("API_HOST is not set"));
     }
@@ -1326,41 +1153,17 @@ settings:
         let p: Provider = yaml_serde::from_str(full).unwrap();
         let v: Value = yaml_serde::from_str(full).unwrap();
         let mut errs = Vec::new();
-        unknown_keys(
-            &v,
-            PROVIDER,
-            &mut Vec::new(),
-            &Locator::new(full),
-            "f",
-            &mut errs,
-        );
+        unknown_keys(&v, PROVIDER, &mut Vec::new(), &Locator::new(full), "f", &mut errs);
         assert!(errs.is_empty(), "{errs:#?}");
         // And the serialized model has no key the shape lacks (client_secret is never serialized).
         let ser: Value = yaml_serde::to_value(&p).unwrap();
         let mut errs = Vec::new();
-        unknown_keys(
-            &ser,
-            PROVIDER,
-            &mut Vec::new(),
-            &Locator::new(""),
-            "f",
-            &mut errs,
-        );
+        unknown_keys(&ser, PROVIDER, &mut Vec::new(), &Locator::new(""), "f", &mut errs);
         assert!(errs.is_empty(), "{errs:#?}");
-        let Shape::Struct(top) = PROVIDER else {
-            unreachable!()
-        };
-        let ser_keys: BTreeSet<&str> = ser
-            .as_mapping()
-            .unwrap()
-            .keys()
-            .filter_map(|k| k.as_str())
-            .collect();
+        let Shape::Struct(top) = PROVIDER else { unreachable!() };
+        let ser_keys: BTreeSet<&str> = ser.as_mapping().unwrap().keys().filter_map(|k| k.as_str()).collect();
         for (k, _) in top {
-            assert!(
-                ser_keys.contains(k) || *k == "client_secret",
-                "shape key `{k}` is not in the model"
-            );
+            assert!(ser_keys.contains(k) || *k == "client_secret", "shape key `{k}` is not in the model");
         }
     }
 
@@ -1383,22 +1186,10 @@ settings:
 ";
         let l = Locator::new(text);
         assert_eq!(l.find(&[Seg::Key("verify"), Seg::Key("path")]), Some(2));
-        assert_eq!(
-            l.find(&[Seg::Key("modules"), Seg::Key("b"), Seg::Key("scopes")]),
-            Some(8)
-        );
-        assert_eq!(
-            l.find(&[Seg::Key("modules"), Seg::Key("b"), Seg::Key("nope")]),
-            Some(6)
-        );
-        assert_eq!(
-            l.find(&[Seg::Key("settings"), Seg::Item(1), Seg::Key("label")]),
-            Some(13)
-        );
-        assert_eq!(
-            l.find(&[Seg::Key("settings"), Seg::Item(0), Seg::Key("key")]),
-            Some(10)
-        );
+        assert_eq!(l.find(&[Seg::Key("modules"), Seg::Key("b"), Seg::Key("scopes")]), Some(8));
+        assert_eq!(l.find(&[Seg::Key("modules"), Seg::Key("b"), Seg::Key("nope")]), Some(6));
+        assert_eq!(l.find(&[Seg::Key("settings"), Seg::Item(1), Seg::Key("label")]), Some(13));
+        assert_eq!(l.find(&[Seg::Key("settings"), Seg::Item(0), Seg::Key("key")]), Some(10));
         assert_eq!(l.find(&[Seg::Key("name")]), None);
     }
 }

@@ -83,10 +83,7 @@ pub fn apply_credential(
     credential: &Credential,
 ) -> Result<reqwest::RequestBuilder, HttpError> {
     let (client, built) = request.build_split();
-    let built = built.map_err(|e| HttpError::Other {
-        host: String::new(),
-        message: crate::http::describe(&e),
-    })?;
+    let built = built.map_err(|e| HttpError::Other { host: String::new(), message: crate::http::describe(&e) })?;
     check_credential_host(provider, built.url())?;
     let mut request = reqwest::RequestBuilder::from_parts(client, built);
     for (name, value) in &provider.headers {
@@ -94,9 +91,7 @@ pub fn apply_credential(
     }
     Ok(match credential {
         Credential::ApiKey { key } => match &provider.api_key {
-            Some(p) if p.location == KeyLocation::Query => {
-                request.query(&[(p.name.as_str(), key.expose_secret())])
-            }
+            Some(p) if p.location == KeyLocation::Query => request.query(&[(p.name.as_str(), key.expose_secret())]),
             Some(p) => {
                 let value = sensitive(&format!("{}{}", p.prefix, key.expose_secret()));
                 request.header(p.name.as_str(), value)
@@ -104,24 +99,18 @@ pub fn apply_credential(
             None => request.bearer_auth(key.expose_secret()),
         },
         Credential::Basic { username, password } => {
-            let fixed = provider
-                .basic
-                .as_ref()
-                .and_then(|b| b.fixed_username.as_deref());
+            let fixed = provider.basic.as_ref().and_then(|b| b.fixed_username.as_deref());
             let username = fixed.unwrap_or_else(|| username.expose_secret());
             request.basic_auth(username, Some(password.expose_secret()))
         }
-        Credential::OAuth2 { access_token, .. } => {
-            request.bearer_auth(access_token.expose_secret())
-        }
+        Credential::OAuth2 { access_token, .. } => request.bearer_auth(access_token.expose_secret()),
     })
 }
 
 /// A header value marked sensitive. An invalid value (a newline in a key) becomes an empty,
 /// sensitive value; the provider then rejects the call, and no error message ever holds the key.
 fn sensitive(value: &str) -> http::HeaderValue {
-    let mut v =
-        http::HeaderValue::from_str(value).unwrap_or_else(|_| http::HeaderValue::from_static(""));
+    let mut v = http::HeaderValue::from_str(value).unwrap_or_else(|_| http::HeaderValue::from_static(""));
     v.set_sensitive(true);
     v
 }
@@ -130,18 +119,14 @@ fn sensitive(value: &str) -> http::HeaderValue {
 /// `api_base_url`, where a host placeholder matches any single DNS label.
 fn check_credential_host(provider: &Provider, url: &Url) -> Result<(), HttpError> {
     let host = url.host_str().unwrap_or_default();
-    let refuse = |reason: String| HttpError::Blocked {
-        host: host.to_owned(),
-        reason,
-    };
+    let refuse = |reason: String| HttpError::Blocked { host: host.to_owned(), reason };
     let Some(base) = provider.api_base_url.as_deref() else {
         return Err(refuse(format!(
             "provider `{}` declares no api_base_url, so no host may receive its credentials",
             provider.id
         )));
     };
-    let template =
-        UrlTemplate::parse(base).map_err(|m| refuse(format!("invalid api_base_url: {m}")))?;
+    let template = UrlTemplate::parse(base).map_err(|m| refuse(format!("invalid api_base_url: {m}")))?;
     let labels: Vec<&str> = host.split('.').collect();
     let host_matches = labels.len() == template.host.len()
         && template.host.iter().zip(&labels).all(|(t, l)| match t {
@@ -177,9 +162,7 @@ pub async fn verify_credential(
     let name = &provider.display_name;
     let Some(call) = &provider.verify else {
         return VerifyOutcome::Failed {
-            message: format!(
-                "{name} declares no verify call, so Patchbay cannot check this credential"
-            ),
+            message: format!("{name} declares no verify call, so Patchbay cannot check this credential"),
         };
     };
     let url = match template::render_path(&call.path, settings)
@@ -187,20 +170,14 @@ pub async fn verify_credential(
     {
         Ok(url) => url,
         Err(e) => {
-            return VerifyOutcome::Failed {
-                message: format!("cannot build the verify URL for {name}: {e}"),
-            };
+            return VerifyOutcome::Failed { message: format!("cannot build the verify URL for {name}: {e}") };
         }
     };
     let method = http::Method::from_bytes(call.method.as_bytes()).unwrap_or(http::Method::GET);
     let response = async {
         let mut request = client.request(method, url)?;
         // The provider's own Accept (GitHub's vnd.github+json) wins over the generic one.
-        if !provider
-            .headers
-            .keys()
-            .any(|h| h.eq_ignore_ascii_case("accept"))
-        {
+        if !provider.headers.keys().any(|h| h.eq_ignore_ascii_case("accept")) {
             request = request.header(http::header::ACCEPT, "application/json");
         }
         let request = apply_credential(request, provider, credential)?;
@@ -211,9 +188,7 @@ pub async fn verify_credential(
         Ok(r) => r,
         Err(e) => {
             tracing::info!(provider = %provider.id, error = %e, "verify call failed");
-            return VerifyOutcome::Failed {
-                message: format!("could not reach {name}: {e}"),
-            };
+            return VerifyOutcome::Failed { message: format!("could not reach {name}: {e}") };
         }
     };
     let status = response.status;
@@ -231,13 +206,11 @@ pub async fn verify_credential(
             message: format!("{name} rejected the credential (HTTP {code}){said}"),
         },
         429 => VerifyOutcome::Failed {
-            message: format!(
-                "{name} is rate limiting requests (HTTP 429){said}; try again in a minute"
-            ),
+            message: format!("{name} is rate limiting requests (HTTP 429){said}; try again in a minute"),
         },
-        500..=599 => VerifyOutcome::Failed {
-            message: format!("{name} had a server error (HTTP {code}){said}; try again later"),
-        },
+        500..=599 => {
+            VerifyOutcome::Failed { message: format!("{name} had a server error (HTTP {code}){said}; try again later") }
+        }
         _ => VerifyOutcome::Failed {
             message: format!(
                 "{name} answered HTTP {code}{said}; check the connection's settings (e.g. subdomain or region)"
@@ -252,9 +225,7 @@ fn account_outcome(name: &str, pointers: &[String], body: &[u8]) -> VerifyOutcom
     }
     let Ok(json) = serde_json::from_slice::<Value>(body) else {
         return VerifyOutcome::Failed {
-            message: format!(
-                "{name} accepted the credential but its reply is not JSON, so the account is unknown"
-            ),
+            message: format!("{name} accepted the credential but its reply is not JSON, so the account is unknown"),
         };
     };
     let account = pointers.iter().find_map(|p| match json.pointer(p) {
@@ -270,11 +241,7 @@ fn provider_message(body: &[u8], secrets: &[String]) -> Option<String> {
     let text = match serde_json::from_slice::<Value>(body) {
         Ok(json) => ERROR_POINTERS
             .iter()
-            .find_map(|p| {
-                json.pointer(p)
-                    .and_then(Value::as_str)
-                    .filter(|s| !s.trim().is_empty())
-            })?
+            .find_map(|p| json.pointer(p).and_then(Value::as_str).filter(|s| !s.trim().is_empty()))?
             .to_owned(),
         Err(_) => {
             let text = std::str::from_utf8(body).ok()?.trim();
@@ -328,18 +295,12 @@ mod tests {
     fn provider_messages_are_found_masked_and_shortened() {
         let s = vec!["sk-live-123".to_owned()];
         let m = |b: &str| provider_message(b.as_bytes(), &s);
-        assert_eq!(
-            m(r#"{"error":{"message":"Invalid key sk-live-123"}}"#).unwrap(),
-            "Invalid key [redacted]"
-        );
+        assert_eq!(m(r#"{"error":{"message":"Invalid key sk-live-123"}}"#).unwrap(), "Invalid key [redacted]");
         assert_eq!(
             m(r#"{"errors":[{"field":null,"message":"authorization required"}]}"#).unwrap(),
             "authorization required"
         );
-        assert_eq!(
-            m(r#"{"success":false,"error":"unauthorized access"}"#).unwrap(),
-            "unauthorized access"
-        );
+        assert_eq!(m(r#"{"success":false,"error":"unauthorized access"}"#).unwrap(), "unauthorized access");
         assert_eq!(m("Forbidden\n").unwrap(), "Forbidden");
         assert_eq!(m("<html>nope</html>"), None);
         assert_eq!(m(&"x".repeat(500)).unwrap().chars().count(), MAX_TEXT);
@@ -357,13 +318,7 @@ mod tests {
         assert_eq!(acct(&["/missing", "/data/id"]), Some("42".into()));
         assert_eq!(acct(&["/list/0/n"]), Some("first".into()));
         assert_eq!(acct(&["/missing"]), None);
-        assert!(matches!(
-            account_outcome("X", &ptr(&["/a"]), b"not json"),
-            VerifyOutcome::Failed { .. }
-        ));
-        assert_eq!(
-            account_outcome("X", &[], b"not json"),
-            VerifyOutcome::Ok { account: None }
-        );
+        assert!(matches!(account_outcome("X", &ptr(&["/a"]), b"not json"), VerifyOutcome::Failed { .. }));
+        assert_eq!(account_outcome("X", &[], b"not json"), VerifyOutcome::Ok { account: None });
     }
 }

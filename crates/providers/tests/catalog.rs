@@ -19,69 +19,27 @@ fn the_builtin_catalog_loads_without_errors() {
     sorted.sort_unstable();
     assert_eq!(ids, sorted, "list() is sorted by id");
     for p in catalog.list() {
-        assert!(
-            matches!(p.auth_mode, AuthMode::ApiKey | AuthMode::Basic),
-            "{}",
-            p.id
-        );
+        assert!(matches!(p.auth_mode, AuthMode::ApiKey | AuthMode::Basic), "{}", p.id);
         assert!(p.verify.is_some(), "{} has no verify call", p.id);
-        assert!(
-            p.docs_url
-                .as_deref()
-                .is_some_and(|u| u.starts_with("https://")),
-            "{}",
-            p.id
-        );
+        assert!(p.docs_url.as_deref().is_some_and(|u| u.starts_with("https://")), "{}", p.id);
         assert!(p.description.is_some(), "{}", p.id);
         assert!(!p.modules.is_empty(), "{}", p.id);
-        assert!(
-            p.api_base_url
-                .as_deref()
-                .is_some_and(|u| u.starts_with("https://")),
-            "{}",
-            p.id
-        );
+        assert!(p.api_base_url.as_deref().is_some_and(|u| u.starts_with("https://")), "{}", p.id);
     }
     let stripe = catalog.get("stripe").unwrap();
     assert_eq!(stripe.api_key.as_ref().unwrap().prefix, "Bearer ");
-    assert_eq!(
-        catalog.get("anthropic").unwrap().headers["anthropic-version"],
-        "2023-06-01"
-    );
-    assert_eq!(
-        catalog
-            .get("mailgun")
-            .unwrap()
-            .basic_form()
-            .fixed_username
-            .as_deref(),
-        Some("api")
-    );
-    assert!(
-        catalog
-            .get("zendesk")
-            .unwrap()
-            .setting("subdomain")
-            .unwrap()
-            .required
-    );
+    assert_eq!(catalog.get("anthropic").unwrap().headers["anthropic-version"], "2023-06-01");
+    assert_eq!(catalog.get("mailgun").unwrap().basic_form().fixed_username.as_deref(), Some("api"));
+    assert!(catalog.get("zendesk").unwrap().setting("subdomain").unwrap().required);
 }
 
 #[test]
 fn every_catalog_file_is_embedded() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("catalog");
-    let on_disk: BTreeSet<String> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    let embedded: BTreeSet<String> = builtin_files()
-        .iter()
-        .map(|(n, _)| (*n).to_owned())
-        .collect();
-    assert_eq!(
-        on_disk, embedded,
-        "list every file of catalog/ in BUILTIN (catalog.rs)"
-    );
+    let on_disk: BTreeSet<String> =
+        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let embedded: BTreeSet<String> = builtin_files().iter().map(|(n, _)| (*n).to_owned()).collect();
+    assert_eq!(on_disk, embedded, "list every file of catalog/ in BUILTIN (catalog.rs)");
     for (name, text) in builtin_files() {
         let p = Catalog::parse(name, text, &no_env).unwrap();
         assert_eq!(format!("{}.yaml", p.id), *name, "file name matches the id");
@@ -89,10 +47,7 @@ fn every_catalog_file_is_embedded() {
 }
 
 fn temp_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "patchbay-providers-test-{name}-{}",
-        std::process::id()
-    ));
+    let dir = std::env::temp_dir().join(format!("patchbay-providers-test-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
@@ -131,10 +86,7 @@ fn extra_dir_adds_and_replaces_providers() {
     let acme = catalog.get("acme").unwrap();
     assert!(acme.has_platform_client());
     assert_eq!(acme.client_id.as_deref(), Some("ACME_CLIENT_ID-value"));
-    assert_eq!(
-        catalog.get("stripe").unwrap().display_name,
-        "Stripe (mirror)"
-    );
+    assert_eq!(catalog.get("stripe").unwrap().display_name, "Stripe (mirror)");
     // Without the variables the provider still loads, without a platform client.
     let catalog = Catalog::load(Some(&dir), &no_env).unwrap();
     assert!(!catalog.get("acme").unwrap().has_platform_client());
@@ -145,41 +97,20 @@ fn extra_dir_adds_and_replaces_providers() {
 fn errors_of_every_file_are_reported_together() {
     let dir = temp_dir("errors");
     std::fs::write(dir.join("a.yaml"), ACME).unwrap();
-    std::fs::write(
-        dir.join("b.yaml"),
-        ACME.replace("display_name: Acme", "display_name: Acme 2"),
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("c.yaml"),
-        "id: c\ndisplay_name: C\nauth_mode: api_key\nbase_url: https://x\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("d.yaml"),
-        ACME.replace("id: acme", "id: dee")
-            .replace("/email", "email"),
-    )
-    .unwrap();
+    std::fs::write(dir.join("b.yaml"), ACME.replace("display_name: Acme", "display_name: Acme 2")).unwrap();
+    std::fs::write(dir.join("c.yaml"), "id: c\ndisplay_name: C\nauth_mode: api_key\nbase_url: https://x\n").unwrap();
+    std::fs::write(dir.join("d.yaml"), ACME.replace("id: acme", "id: dee").replace("/email", "email")).unwrap();
     let errs = Catalog::load(Some(&dir), &no_env).unwrap_err();
     let text = errs.to_string();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 3, "{text}");
     let first = dir.join("a.yaml").display().to_string();
     assert!(
-        lines[0].ends_with(&format!(
-            "b.yaml:1: id: the id `acme` is already used by {first}; ids must be unique"
-        )),
+        lines[0].ends_with(&format!("b.yaml:1: id: the id `acme` is already used by {first}; ids must be unique")),
         "{text}"
     );
-    assert!(
-        lines[1].contains("c.yaml:4: base_url: unknown key `base_url`"),
-        "{text}"
-    );
-    assert!(
-        lines[2].contains("d.yaml:13: verify.account: `email` (entry 0) is not a JSON pointer"),
-        "{text}"
-    );
+    assert!(lines[1].contains("c.yaml:4: base_url: unknown key `base_url`"), "{text}");
+    assert!(lines[2].contains("d.yaml:13: verify.account: `email` (entry 0) is not a JSON pointer"), "{text}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -187,24 +118,16 @@ fn errors_of_every_file_are_reported_together() {
 fn validate_file_reports_line_numbers() {
     let dir = temp_dir("validate");
     let path = dir.join("bad.yaml");
-    std::fs::write(
-        &path,
-        ACME.replace("posts:read]", "posts:write]")
-            .replace("https://api", "http://api"),
-    )
-    .unwrap();
+    std::fs::write(&path, ACME.replace("posts:read]", "posts:write]").replace("https://api", "http://api")).unwrap();
     let errs = Catalog::validate_file(&path, &no_env).unwrap_err();
     let rendered: Vec<String> = errs.iter().map(ToString::to_string).collect();
     assert_eq!(rendered.len(), 2, "{rendered:#?}");
     assert!(
-        rendered[0].contains(
-            "bad.yaml:12: api_base_url: `http://api.acme.example` must be an https:// URL"
-        ),
+        rendered[0].contains("bad.yaml:12: api_base_url: `http://api.acme.example` must be an https:// URL"),
         "{rendered:#?}"
     );
     assert!(
-        rendered[1]
-            .contains("bad.yaml:15: modules.watch_posts.scopes: `posts:write` is not declared"),
+        rendered[1].contains("bad.yaml:15: modules.watch_posts.scopes: `posts:write` is not declared"),
         "{rendered:#?}"
     );
     let missing = Catalog::validate_file(&dir.join("nope.yaml"), &no_env).unwrap_err();
@@ -214,8 +137,7 @@ fn validate_file_reports_line_numbers() {
 
 #[test]
 fn a_missing_extra_dir_is_an_error() {
-    let errs =
-        Catalog::load(Some(Path::new("/nonexistent/patchbay-providers")), &no_env).unwrap_err();
+    let errs = Catalog::load(Some(Path::new("/nonexistent/patchbay-providers")), &no_env).unwrap_err();
     assert_eq!(errs.errors().len(), 1);
     assert_eq!(errs.errors()[0].field, "PATCHBAY_PROVIDERS_DIR");
 }
@@ -232,8 +154,7 @@ fn testkit_style_loopback_providers_load() {
          settings:\n  - {{key: tenant, label: Tenant, required: true, placeholder: acme}}\n\
          modules:\n  read_items: {{name: Read items}}\n  create_item: {{name: Create an item}}\n"
     );
-    let catalog = Catalog::from_sources([("mock.yaml", text.as_str())], &no_env)
-        .unwrap_or_else(|e| panic!("{e}"));
+    let catalog = Catalog::from_sources([("mock.yaml", text.as_str())], &no_env).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(catalog.len(), 1);
     let mut catalog = catalog;
     let replaced = catalog.add_source("again.yaml", &text, &no_env).unwrap();

@@ -21,10 +21,7 @@ fn hello_router() -> Router {
     Router::new().route("/hello", get(|| async { "hello" }))
 }
 
-async fn get_url(
-    client: &GuardedClient,
-    url: &str,
-) -> Result<patchbay_providers::FetchedResponse, HttpError> {
+async fn get_url(client: &GuardedClient, url: &str) -> Result<patchbay_providers::FetchedResponse, HttpError> {
     let url = url::Url::parse(url).expect("test URL parses");
     let request = client.request(http::Method::GET, url)?;
     client.fetch(request).await
@@ -39,19 +36,13 @@ async fn loopback_is_refused_unless_private_networks_are_allowed() {
     match &err {
         HttpError::Blocked { host, reason } => {
             assert_eq!(host, "127.0.0.1");
-            assert!(
-                reason.contains("PATCHBAY_ALLOW_PRIVATE_NETWORKS=true"),
-                "{reason}"
-            );
+            assert!(reason.contains("PATCHBAY_ALLOW_PRIVATE_NETWORKS=true"), "{reason}");
         }
         other => panic!("expected Blocked, got {other:?}"),
     }
     // The name `localhost` goes through the resolver, whose answer is checked at connect time.
     let by_name = format!("http://localhost:{}/hello", server.addr.port());
-    assert!(matches!(
-        get_url(&client(false), &by_name).await,
-        Err(HttpError::Blocked { .. })
-    ));
+    assert!(matches!(get_url(&client(false), &by_name).await, Err(HttpError::Blocked { .. })));
     assert_eq!(server.hits(), 0, "a refused call must not reach the server");
 
     let ok = get_url(&client(true), url.as_str()).await.unwrap();
@@ -68,48 +59,18 @@ async fn redirects_are_returned_not_followed() {
         .route(
             "/start",
             get(|| async {
-                (
-                    StatusCode::FOUND,
-                    [(
-                        header::LOCATION,
-                        "http://169.254.169.254/latest/meta-data?api_key=CANARY",
-                    )],
-                )
+                (StatusCode::FOUND, [(header::LOCATION, "http://169.254.169.254/latest/meta-data?api_key=CANARY")])
             }),
         )
-        .route(
-            "/moved",
-            get(|| async {
-                (
-                    StatusCode::PERMANENT_REDIRECT,
-                    [(header::LOCATION, "/hello")],
-                )
-            }),
-        )
+        .route("/moved", get(|| async { (StatusCode::PERMANENT_REDIRECT, [(header::LOCATION, "/hello")]) }))
         .route("/hello", get(|| async { "hello" }));
     let server = TestServer::start(router).await;
-    let err = get_url(&client(true), server.url("/start").as_str())
-        .await
-        .unwrap_err();
-    assert_eq!(
-        err,
-        HttpError::Redirect {
-            status: 302,
-            location: "http://169.254.169.254/latest/meta-data?…".into()
-        }
-    );
-    assert!(
-        err.to_string().contains("does not follow redirects"),
-        "{err}"
-    );
+    let err = get_url(&client(true), server.url("/start").as_str()).await.unwrap_err();
+    assert_eq!(err, HttpError::Redirect { status: 302, location: "http://169.254.169.254/latest/meta-data?…".into() });
+    assert!(err.to_string().contains("does not follow redirects"), "{err}");
     assert!(!err.to_string().contains("CANARY"));
-    let err = get_url(&client(true), server.url("/moved").as_str())
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(err, HttpError::Redirect { status: 308, .. }),
-        "{err:?}"
-    );
+    let err = get_url(&client(true), server.url("/moved").as_str()).await.unwrap_err();
+    assert!(matches!(err, HttpError::Redirect { status: 308, .. }), "{err:?}");
     assert_eq!(server.hits(), 2, "the redirect target was never requested");
 }
 
@@ -121,9 +82,7 @@ async fn oversized_and_endless_bodies_are_errors_not_truncations() {
             "/endless",
             get(|| async {
                 let chunk = Bytes::from(vec![b'a'; 8 * 1024]);
-                Body::from_stream(futures::stream::repeat_with(move || {
-                    Ok::<_, Infallible>(chunk.clone())
-                }))
+                Body::from_stream(futures::stream::repeat_with(move || Ok::<_, Infallible>(chunk.clone())))
             }),
         )
         .route("/fits", get(|| async { vec![b'a'; 64 * 1024] }));
@@ -131,19 +90,9 @@ async fn oversized_and_endless_bodies_are_errors_not_truncations() {
     let c = client(true);
     for path in ["/big", "/endless"] {
         let err = get_url(&c, server.url(path).as_str()).await.unwrap_err();
-        assert!(
-            matches!(err, HttpError::TooLarge { limit: 65536, .. }),
-            "{path}: {err:?}"
-        );
+        assert!(matches!(err, HttpError::TooLarge { limit: 65536, .. }), "{path}: {err:?}");
     }
-    assert_eq!(
-        get_url(&c, server.url("/fits").as_str())
-            .await
-            .unwrap()
-            .body
-            .len(),
-        64 * 1024
-    );
+    assert_eq!(get_url(&c, server.url("/fits").as_str()).await.unwrap().body.len(), 64 * 1024);
 }
 
 #[tokio::test]
@@ -174,11 +123,7 @@ async fn slow_servers_time_out() {
         let started = std::time::Instant::now();
         let err = get_url(&c, server.url(path).as_str()).await.unwrap_err();
         assert!(matches!(err, HttpError::Timeout { .. }), "{path}: {err:?}");
-        assert!(
-            started.elapsed() < Duration::from_secs(5),
-            "{path} took {:?}",
-            started.elapsed()
-        );
+        assert!(started.elapsed() < Duration::from_secs(5), "{path} took {:?}", started.elapsed());
     }
 }
 
@@ -243,10 +188,7 @@ async fn blocked_address_literals() {
         "https://[::ffff:a9fe:a9fe]/",
         "https://224.0.0.1/",
     ] {
-        assert!(
-            matches!(get_url(&open, p).await, Err(HttpError::Blocked { .. })),
-            "{p}"
-        );
+        assert!(matches!(get_url(&open, p).await, Err(HttpError::Blocked { .. })), "{p}");
     }
 }
 
@@ -262,25 +204,16 @@ impl Resolve for FixedResolver {
 
 #[tokio::test]
 async fn names_resolving_to_private_addresses_are_refused_at_connect_time() {
-    for answer in [
-        vec!["127.0.0.1:0"],
-        vec!["10.0.0.7:0", "[::1]:0"],
-        vec!["169.254.169.254:0"],
-        vec!["[::ffff:127.0.0.1]:0"],
-    ] {
+    for answer in
+        [vec!["127.0.0.1:0"], vec!["10.0.0.7:0", "[::1]:0"], vec!["169.254.169.254:0"], vec!["[::ffff:127.0.0.1]:0"]]
+    {
         let addrs = answer.iter().map(|a| a.parse().unwrap()).collect();
-        let c =
-            GuardedClient::with_resolver(options(false), Arc::new(FixedResolver(addrs))).unwrap();
-        let err = get_url(&c, "https://api.innocent.example/v1/me")
-            .await
-            .unwrap_err();
+        let c = GuardedClient::with_resolver(options(false), Arc::new(FixedResolver(addrs))).unwrap();
+        let err = get_url(&c, "https://api.innocent.example/v1/me").await.unwrap_err();
         match err {
             HttpError::Blocked { host, reason } => {
                 assert_eq!(host, "api.innocent.example");
-                assert!(
-                    reason.contains("is a") || reason.contains("never"),
-                    "{reason}"
-                );
+                assert!(reason.contains("is a") || reason.contains("never"), "{reason}");
             }
             other => panic!("{answer:?}: expected Blocked, got {other:?}"),
         }
@@ -293,12 +226,7 @@ async fn errors_never_echo_the_query_string() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     drop(listener);
-    let err = get_url(
-        &client(true),
-        &format!("http://127.0.0.1:{port}/v1?api_key=CANARY-SECRET"),
-    )
-    .await
-    .unwrap_err();
+    let err = get_url(&client(true), &format!("http://127.0.0.1:{port}/v1?api_key=CANARY-SECRET")).await.unwrap_err();
     assert!(matches!(err, HttpError::Connect { .. }), "{err:?}");
     let text = format!("{err} {err:?}");
     assert!(!text.contains("CANARY"), "{text}");
@@ -309,20 +237,10 @@ async fn user_agent_names_patchbay() {
     let router = Router::new().route(
         "/ua",
         get(|headers: axum::http::HeaderMap| async move {
-            headers
-                .get(header::USER_AGENT)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("")
-                .to_owned()
+            headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned()
         }),
     );
     let server = TestServer::start(router).await;
-    let r = get_url(&client(true), server.url("/ua").as_str())
-        .await
-        .unwrap();
-    assert!(
-        std::str::from_utf8(&r.body)
-            .unwrap()
-            .starts_with("patchbay/")
-    );
+    let r = get_url(&client(true), server.url("/ua").as_str()).await.unwrap();
+    assert!(std::str::from_utf8(&r.body).unwrap().starts_with("patchbay/"));
 }

@@ -24,10 +24,7 @@ type Seen = Arc<Mutex<Vec<(String, HeaderMap)>>>;
 
 fn basic_ok(headers: &HeaderMap) -> bool {
     // "alice:pw-CANARY" in base64.
-    headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        == Some("Basic YWxpY2U6cHctQ0FOQVJZ")
+    headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) == Some("Basic YWxpY2U6cHctQ0FOQVJZ")
 }
 
 async fn provider_mock() -> (TestServer, Seen) {
@@ -37,8 +34,7 @@ async fn provider_mock() -> (TestServer, Seen) {
         .route(
             "/bearer/me",
             get(|headers: HeaderMap| async move {
-                if headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) == Some(&format!("Bearer {KEY}"))
-                {
+                if headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) == Some(&format!("Bearer {KEY}")) {
                     (StatusCode::OK, axum::Json(json!({"name": "", "user": {"email": "ada@example.com"}})))
                         .into_response()
                 } else {
@@ -58,7 +54,9 @@ async fn provider_mock() -> (TestServer, Seen) {
                 let version = headers.get("x-api-version").and_then(|v| v.to_str().ok()) == Some("7");
                 match headers.get("x-key").and_then(|v| v.to_str().ok()) {
                     Some(KEY) if version => axum::Json(json!({"data": {"id": 42}})).into_response(),
-                    _ => (StatusCode::FORBIDDEN, axum::Json(json!({"message": "key lacks permission"}))).into_response(),
+                    _ => {
+                        (StatusCode::FORBIDDEN, axum::Json(json!({"message": "key lacks permission"}))).into_response()
+                    }
                 }
             }),
         )
@@ -66,8 +64,13 @@ async fn provider_mock() -> (TestServer, Seen) {
             "/query/me",
             get(|Query(q): Query<BTreeMap<String, String>>| async move {
                 match q.get("api_token").map(String::as_str) {
-                    Some(KEY) => axum::Json(json!({"success": true, "data": {"email": "q@example.com"}})).into_response(),
-                    _ => (StatusCode::UNAUTHORIZED, axum::Json(json!({"success": false, "error": "unauthorized access"})))
+                    Some(KEY) => {
+                        axum::Json(json!({"success": true, "data": {"email": "q@example.com"}})).into_response()
+                    }
+                    _ => (
+                        StatusCode::UNAUTHORIZED,
+                        axum::Json(json!({"success": false, "error": "unauthorized access"})),
+                    )
                         .into_response(),
                 }
             }),
@@ -97,7 +100,10 @@ async fn provider_mock() -> (TestServer, Seen) {
             get(|| async { (StatusCode::SERVICE_UNAVAILABLE, axum::Json(json!({"message": "maintenance"}))) }),
         )
         .route("/garbage/me", get(|| async { "this is not json" }))
-        .route("/moved/me", get(|| async { (StatusCode::FOUND, [(header::LOCATION, "https://elsewhere.example/me")]) }));
+        .route(
+            "/moved/me",
+            get(|| async { (StatusCode::FOUND, [(header::LOCATION, "https://elsewhere.example/me")]) }),
+        );
     (TestServer::start(router).await, seen)
 }
 
@@ -107,9 +113,7 @@ fn provider(base: &str, auth: &str) -> Provider {
 }
 
 fn api_key(k: &str) -> Credential {
-    Credential::ApiKey {
-        key: SecretString::from(k.to_owned()),
-    }
+    Credential::ApiKey { key: SecretString::from(k.to_owned()) }
 }
 
 fn no_settings() -> BTreeMap<String, String> {
@@ -126,25 +130,14 @@ async fn bearer_header_key_is_verified_with_account_fallback() {
     );
     let c = client(true);
     let ok = verify_credential(&c, &p, &no_settings(), &api_key(KEY)).await;
-    assert_eq!(
-        ok,
-        VerifyOutcome::Ok {
-            account: Some("ada@example.com".into())
-        }
-    );
+    assert_eq!(ok, VerifyOutcome::Ok { account: Some("ada@example.com".into()) });
 
     let bad = verify_credential(&c, &p, &no_settings(), &api_key("sk-wrong-CANARY-9999")).await;
     match bad {
         VerifyOutcome::Rejected { status, message } => {
             assert_eq!(status, 401);
-            assert!(
-                message.contains("Mock rejected the credential (HTTP 401)"),
-                "{message}"
-            );
-            assert!(
-                message.contains("Incorrect API key provided: Bearer [redacted]"),
-                "{message}"
-            );
+            assert!(message.contains("Mock rejected the credential (HTTP 401)"), "{message}");
+            assert!(message.contains("Incorrect API key provided: Bearer [redacted]"), "{message}");
             assert!(!message.contains("CANARY"), "{message}");
         }
         other => panic!("{other:?}"),
@@ -162,9 +155,7 @@ async fn custom_header_key_with_static_headers_and_numeric_account() {
     let c = client(true);
     assert_eq!(
         verify_credential(&c, &p, &no_settings(), &api_key(KEY)).await,
-        VerifyOutcome::Ok {
-            account: Some("42".into())
-        }
+        VerifyOutcome::Ok { account: Some("42".into()) }
     );
     let bad = verify_credential(&c, &p, &no_settings(), &api_key("nope")).await;
     assert_eq!(
@@ -186,15 +177,12 @@ async fn query_key() {
     let c = client(true);
     assert_eq!(
         verify_credential(&c, &p, &no_settings(), &api_key(KEY)).await,
-        VerifyOutcome::Ok {
-            account: Some("q@example.com".into())
-        }
+        VerifyOutcome::Ok { account: Some("q@example.com".into()) }
     );
     match verify_credential(&c, &p, &no_settings(), &api_key("wrong")).await {
-        VerifyOutcome::Rejected {
-            status: 401,
-            message,
-        } => assert!(message.ends_with(": unauthorized access"), "{message}"),
+        VerifyOutcome::Rejected { status: 401, message } => {
+            assert!(message.ends_with(": unauthorized access"), "{message}")
+        }
         other => panic!("{other:?}"),
     }
 }
@@ -203,44 +191,24 @@ async fn query_key() {
 async fn basic_auth_and_fixed_username() {
     let (server, _) = provider_mock().await;
     let c = client(true);
-    let good = Credential::Basic {
-        username: SecretString::from("alice"),
-        password: SecretString::from("pw-CANARY"),
-    };
-    let p = provider(
-        &server.base(),
-        "auth_mode: basic\nverify: {path: /basic/me, account: /user/email}\n",
-    );
+    let good = Credential::Basic { username: SecretString::from("alice"), password: SecretString::from("pw-CANARY") };
+    let p = provider(&server.base(), "auth_mode: basic\nverify: {path: /basic/me, account: /user/email}\n");
     assert_eq!(
         verify_credential(&c, &p, &no_settings(), &good).await,
-        VerifyOutcome::Ok {
-            account: Some("alice@example.com".into())
-        }
+        VerifyOutcome::Ok { account: Some("alice@example.com".into()) }
     );
     // A fixed username replaces whatever the credential carries.
     let p = provider(
         &server.base(),
         "auth_mode: basic\nbasic: {fixed_username: alice}\nverify: {path: /basic/me, account: /user/email}\n",
     );
-    let other_user = Credential::Basic {
-        username: SecretString::from("ignored"),
-        password: SecretString::from("pw-CANARY"),
-    };
-    assert!(
-        verify_credential(&c, &p, &no_settings(), &other_user)
-            .await
-            .is_ok()
-    );
-    let wrong = Credential::Basic {
-        username: SecretString::from("alice"),
-        password: SecretString::from("nope"),
-    };
+    let other_user =
+        Credential::Basic { username: SecretString::from("ignored"), password: SecretString::from("pw-CANARY") };
+    assert!(verify_credential(&c, &p, &no_settings(), &other_user).await.is_ok());
+    let wrong = Credential::Basic { username: SecretString::from("alice"), password: SecretString::from("nope") };
     assert_eq!(
         verify_credential(&c, &p, &no_settings(), &wrong).await,
-        VerifyOutcome::Rejected {
-            status: 401,
-            message: "Mock rejected the credential (HTTP 401): Forbidden".into()
-        }
+        VerifyOutcome::Rejected { status: 401, message: "Mock rejected the credential (HTTP 401): Forbidden".into() }
     );
 }
 
@@ -252,15 +220,8 @@ async fn oauth_tokens_are_sent_as_bearer() {
         "auth_mode: oauth2\nauthorization_url: http://127.0.0.1:1/authorize\ntoken_url: http://127.0.0.1:1/token\n\
          verify: {path: /bearer/me, account: /user/email}\n",
     );
-    let token = Credential::OAuth2 {
-        access_token: SecretString::from(KEY),
-        refresh_token: None,
-    };
-    assert!(
-        verify_credential(&client(true), &p, &no_settings(), &token)
-            .await
-            .is_ok()
-    );
+    let token = Credential::OAuth2 { access_token: SecretString::from(KEY), refresh_token: None };
+    assert!(verify_credential(&client(true), &p, &no_settings(), &token).await.is_ok());
 }
 
 #[tokio::test]
@@ -279,30 +240,15 @@ async fn failures_are_not_rejections() {
         VerifyOutcome::Failed { message } => message,
         other => panic!("expected Failed, got {other:?}"),
     };
-    let m =
-        failed(verify_credential(&c, &mk("/broken/me", "/a"), &no_settings(), &api_key(KEY)).await);
-    assert!(
-        m.contains("HTTP 503") && m.contains("maintenance") && m.contains("try again later"),
-        "{m}"
-    );
-    let m = failed(
-        verify_credential(&c, &mk("/garbage/me", "/a"), &no_settings(), &api_key(KEY)).await,
-    );
+    let m = failed(verify_credential(&c, &mk("/broken/me", "/a"), &no_settings(), &api_key(KEY)).await);
+    assert!(m.contains("HTTP 503") && m.contains("maintenance") && m.contains("try again later"), "{m}");
+    let m = failed(verify_credential(&c, &mk("/garbage/me", "/a"), &no_settings(), &api_key(KEY)).await);
     assert!(m.contains("not JSON"), "{m}");
-    let m =
-        failed(verify_credential(&c, &mk("/moved/me", "/a"), &no_settings(), &api_key(KEY)).await);
+    let m = failed(verify_credential(&c, &mk("/moved/me", "/a"), &no_settings(), &api_key(KEY)).await);
     assert!(m.contains("redirected"), "{m}");
     // Private networks not allowed: the loopback provider is refused before any request.
     let before = server.hits();
-    let m = failed(
-        verify_credential(
-            &client(false),
-            &mk("/bearer/me", "/a"),
-            &no_settings(),
-            &api_key(KEY),
-        )
-        .await,
-    );
+    let m = failed(verify_credential(&client(false), &mk("/bearer/me", "/a"), &no_settings(), &api_key(KEY)).await);
     assert!(m.contains("PATCHBAY_ALLOW_PRIVATE_NETWORKS"), "{m}");
     assert_eq!(server.hits(), before);
 }
@@ -320,15 +266,10 @@ async fn settings_fill_the_path_encoded_and_hostile_hosts_fail() {
     let settings: BTreeMap<String, String> = [("tenant".to_owned(), "acme".to_owned())].into();
     assert_eq!(
         verify_credential(&c, &p, &settings, &api_key(KEY)).await,
-        VerifyOutcome::Ok {
-            account: Some("acme@example.com".into())
-        }
+        VerifyOutcome::Ok { account: Some("acme@example.com".into()) }
     );
     let settings: BTreeMap<String, String> = [("tenant".to_owned(), "..".to_owned())].into();
-    assert!(matches!(
-        verify_credential(&c, &p, &settings, &api_key(KEY)).await,
-        VerifyOutcome::Failed { .. }
-    ));
+    assert!(matches!(verify_credential(&c, &p, &settings, &api_key(KEY)).await, VerifyOutcome::Failed { .. }));
     let missing = verify_credential(&c, &p, &no_settings(), &api_key(KEY)).await;
     assert!(
         matches!(&missing, VerifyOutcome::Failed { message } if message.contains("`tenant` is not set")),
@@ -363,14 +304,8 @@ async fn credentials_are_never_attached_to_other_hosts() {
         "auth_mode: api_key\napi_key: {in: header, name: X-Key}\nverify: {path: /header/me}\n",
     );
     let other_port = format!("http://127.0.0.1:{}/header/me", server.addr.port() + 1);
-    for url in [
-        other_port.as_str(),
-        "http://localhost/header/me",
-        "https://attacker.example/x",
-    ] {
-        let request = c
-            .request(http::Method::GET, url::Url::parse(url).unwrap())
-            .unwrap();
+    for url in [other_port.as_str(), "http://localhost/header/me", "https://attacker.example/x"] {
+        let request = c.request(http::Method::GET, url::Url::parse(url).unwrap()).unwrap();
         match apply_credential(request, &p, &api_key(KEY)) {
             Err(HttpError::Blocked { reason, .. }) => {
                 assert!(reason.contains("not the API host"), "{reason}")
@@ -393,20 +328,12 @@ async fn credentials_are_never_attached_to_other_hosts() {
         ("https://acme.zendesk.com.evil.example/", false),
     ] {
         let request = reqwest::Client::new().get(url);
-        assert_eq!(
-            apply_credential(request, &zendesk, &api_key(KEY)).is_ok(),
-            ok,
-            "{url}"
-        );
+        assert_eq!(apply_credential(request, &zendesk, &api_key(KEY)).is_ok(), ok, "{url}");
     }
-    let built = apply_credential(
-        reqwest::Client::new().get("https://acme.zendesk.com/x"),
-        &zendesk,
-        &api_key(KEY),
-    )
-    .unwrap()
-    .build()
-    .unwrap();
+    let built = apply_credential(reqwest::Client::new().get("https://acme.zendesk.com/x"), &zendesk, &api_key(KEY))
+        .unwrap()
+        .build()
+        .unwrap();
     let value = built.headers().get("x-key").unwrap();
     assert!(value.is_sensitive());
     assert_eq!(value.to_str().unwrap(), KEY);

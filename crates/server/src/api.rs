@@ -5,9 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use patchbay_service::connections::{
-    CreateConnection, Created, DeleteReceipt, ListFilter, Verified,
-};
+use patchbay_service::connections::{CreateConnection, Created, DeleteReceipt, ListFilter, Verified};
 use patchbay_service::oauth::{AuthorizeStart, ReauthorizeRequest};
 use patchbay_service::views::{ConnectionView, ProviderView};
 use patchbay_store::{AuditEntry, AuditQuery};
@@ -22,21 +20,10 @@ pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/v1/providers", get(list_providers))
         .route("/v1/providers/{id}", get(get_provider))
-        .route(
-            "/v1/connections",
-            get(list_connections).post(create_connection),
-        )
-        .route(
-            "/v1/connections/{id}",
-            get(get_connection)
-                .patch(rename_connection)
-                .delete(delete_connection),
-        )
+        .route("/v1/connections", get(list_connections).post(create_connection))
+        .route("/v1/connections/{id}", get(get_connection).patch(rename_connection).delete(delete_connection))
         .route("/v1/connections/{id}/verify", post(verify_connection))
-        .route(
-            "/v1/connections/{id}/reauthorize",
-            post(reauthorize_connection),
-        )
+        .route("/v1/connections/{id}/reauthorize", post(reauthorize_connection))
         .route("/v1/audit", get(list_audit))
 }
 
@@ -50,13 +37,8 @@ pub(crate) struct Items<T> {
 #[utoipa::path(get, path = "/v1/providers", tag = "providers",
     responses((status = 200, body = Items<ProviderView>), (status = 401, body = ErrorEnvelope)),
     security(("bearer" = [])))]
-pub(crate) async fn list_providers(
-    State(s): State<AppState>,
-    Authed(_who): Authed,
-) -> Json<Items<ProviderView>> {
-    Json(Items {
-        items: s.patchbay.list_providers(),
-    })
+pub(crate) async fn list_providers(State(s): State<AppState>, Authed(_who): Authed) -> Json<Items<ProviderView>> {
+    Json(Items { items: s.patchbay.list_providers() })
 }
 
 #[utoipa::path(get, path = "/v1/providers/{id}", tag = "providers",
@@ -84,10 +66,7 @@ pub(crate) async fn create_connection(
     Authed(who): Authed,
     ApiJson(req): ApiJson<CreateConnection>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
-    Ok((
-        StatusCode::CREATED,
-        Json(s.patchbay.create_connection(&who, req).await?),
-    ))
+    Ok((StatusCode::CREATED, Json(s.patchbay.create_connection(&who, req).await?)))
 }
 
 #[utoipa::path(get, path = "/v1/connections", tag = "connections", params(ListParams),
@@ -97,9 +76,7 @@ pub(crate) async fn list_connections(
     Authed(who): Authed,
     ApiQuery(filter): ApiQuery<ListFilter>,
 ) -> Result<Json<Items<ConnectionView>>, ApiError> {
-    Ok(Json(Items {
-        items: s.patchbay.list_connections(&who, &filter).await?,
-    }))
+    Ok(Json(Items { items: s.patchbay.list_connections(&who, &filter).await? }))
 }
 
 /// Query parameters of `GET /v1/connections` (documentation twin of `ListFilter`).
@@ -145,9 +122,7 @@ pub(crate) async fn rename_connection(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<Rename>,
 ) -> Result<Json<ConnectionView>, ApiError> {
-    Ok(Json(
-        s.patchbay.rename_connection(&who, &id, &body.name).await?,
-    ))
+    Ok(Json(s.patchbay.rename_connection(&who, &id, &body.name).await?))
 }
 
 #[utoipa::path(delete, path = "/v1/connections/{id}", tag = "connections",
@@ -197,11 +172,7 @@ pub(crate) async fn reauthorize_connection(
             ))
         })?
     };
-    Ok(Json(
-        s.patchbay
-            .reauthorize_connection(&who, &id, req, None)
-            .await?,
-    ))
+    Ok(Json(s.patchbay.reauthorize_connection(&who, &id, req, None).await?))
 }
 
 /// Query parameters of `GET /v1/audit`.
@@ -225,12 +196,6 @@ pub(crate) async fn list_audit(
     Authed(who): Authed,
     ApiQuery(p): ApiQuery<AuditParams>,
 ) -> Result<Json<Items<AuditEntry>>, ApiError> {
-    let q = AuditQuery {
-        connection_id: p.connection,
-        before_id: p.before,
-        limit: p.limit.unwrap_or(100),
-    };
-    Ok(Json(Items {
-        items: s.patchbay.list_audit(&who, &q).await?,
-    }))
+    let q = AuditQuery { connection_id: p.connection, before_id: p.before, limit: p.limit.unwrap_or(100) };
+    Ok(Json(Items { items: s.patchbay.list_audit(&who, &q).await? }))
 }

@@ -54,19 +54,11 @@ pub fn escape_html(text: &str) -> String {
 fn harden(mut response: Response) -> Response {
     let h = response.headers_mut();
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
-        ),
+        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"),
     );
     response
 }
@@ -91,19 +83,13 @@ pub(crate) async fn callback(
     let response = match state.patchbay.complete_callback(query, binding).await {
         Ok(location) => match HeaderValue::from_str(&location) {
             Ok(value) => (StatusCode::SEE_OTHER, [(header::LOCATION, value)]).into_response(),
-            Err(_) => error_page(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal error: the landing address is invalid",
-            ),
+            Err(_) => error_page(StatusCode::INTERNAL_SERVER_ERROR, "internal error: the landing address is invalid"),
         },
         Err(ServiceError::Invalid(message)) => error_page(StatusCode::BAD_REQUEST, &message),
         Err(ServiceError::Sealed(message)) => error_page(StatusCode::SERVICE_UNAVAILABLE, &message),
         Err(e) => {
             tracing::error!(error = %e, "oauth callback failed");
-            error_page(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal error: the server log has the details",
-            )
+            error_page(StatusCode::INTERNAL_SERVER_ERROR, "internal error: the server log has the details")
         }
     };
     harden(response)
@@ -128,19 +114,13 @@ mod tests {
     #[test]
     fn cookies_are_found_among_others() {
         let mut h = HeaderMap::new();
-        h.insert(
-            header::COOKIE,
-            HeaderValue::from_static("a=1; patchbay_session=tok; b=2"),
-        );
+        h.insert(header::COOKIE, HeaderValue::from_static("a=1; patchbay_session=tok; b=2"));
         assert_eq!(cookie(&h, SESSION_COOKIE).as_deref(), Some("tok"));
         assert_eq!(cookie(&h, "c"), None);
     }
 
     #[test]
     fn html_is_escaped() {
-        assert_eq!(
-            escape_html("<a href='x'>&"),
-            "&lt;a href=&#39;x&#39;&gt;&amp;"
-        );
+        assert_eq!(escape_html("<a href='x'>&"), "&lt;a href=&#39;x&#39;&gt;&amp;");
     }
 }

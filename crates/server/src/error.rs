@@ -41,11 +41,7 @@ pub struct ApiError {
 impl ApiError {
     /// An error with an explicit status and code.
     pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
-        ApiError {
-            status,
-            code: code.to_owned(),
-            message: message.into(),
-        }
+        ApiError { status, code: code.to_owned(), message: message.into() }
     }
 
     /// A 400 for a malformed request.
@@ -75,28 +71,17 @@ impl From<ServiceError> for ApiError {
             }
             other => other.to_string(),
         };
-        ApiError {
-            status,
-            code: e.code().to_owned(),
-            message,
-        }
+        ApiError { status, code: e.code().to_owned(), message }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = ErrorEnvelope {
-            error: ErrorBody {
-                code: self.code,
-                message: self.message,
-            },
-        };
+        let body = ErrorEnvelope { error: ErrorBody { code: self.code, message: self.message } };
         let mut resp = (self.status, Json(body)).into_response();
         if self.status == StatusCode::UNAUTHORIZED {
-            resp.headers_mut().insert(
-                axum::http::header::WWW_AUTHENTICATE,
-                axum::http::HeaderValue::from_static("Bearer"),
-            );
+            resp.headers_mut()
+                .insert(axum::http::header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Bearer"));
         }
         resp
     }
@@ -110,8 +95,7 @@ pub fn redact_serde_message(message: &str) -> String {
     while let Some(start) = rest.find(" \"") {
         let before = &rest[..start];
         let after = &rest[start + 2..];
-        let quotes_a_value =
-            before.ends_with("string") || before.ends_with("value") || before.ends_with("str");
+        let quotes_a_value = before.ends_with("string") || before.ends_with("value") || before.ends_with("str");
         match closing_quote(after) {
             Some(end) if quotes_a_value => {
                 out.push_str(before);
@@ -143,22 +127,14 @@ fn closing_quote(s: &str) -> Option<usize> {
 
 /// Answer for unknown paths.
 pub async fn not_found_fallback() -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        "not_found",
-        "no such endpoint: see /openapi.json for the API",
-    )
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint: see /openapi.json for the API")
 }
 
 /// Answer for a handler panic: no panic text reaches the client.
 pub fn panic_response(_err: Box<dyn Any + Send + 'static>) -> Response {
     tracing::error!("a request handler panicked");
-    ApiError::new(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "internal",
-        "internal error: the server log has the details",
-    )
-    .into_response()
+    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error: the server log has the details")
+        .into_response()
 }
 
 #[cfg(test)]
@@ -167,13 +143,8 @@ mod tests {
 
     #[test]
     fn serde_values_are_removed_but_field_names_kept() {
-        let m = redact_serde_message(
-            "invalid type: string \"sk-CANARY\", expected a map at line 1 column 30",
-        );
-        assert_eq!(
-            m,
-            "invalid type: string, expected a map at line 1 column 30"
-        );
+        let m = redact_serde_message("invalid type: string \"sk-CANARY\", expected a map at line 1 column 30");
+        assert_eq!(m, "invalid type: string, expected a map at line 1 column 30");
         let m = redact_serde_message("unknown field `foo`, expected one of `provider`, `name`");
         assert_eq!(m, "unknown field `foo`, expected one of `provider`, `name`");
         let m = redact_serde_message("invalid value: string \"x\\\"y\", expected z");

@@ -26,10 +26,7 @@ impl FromRequestParts<AppState> for Authed {
                 "send `Authorization: Bearer <token>`; create a token with `patchbay admin create-token`",
             )
         };
-        let value = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .ok_or_else(missing)?;
+        let value = parts.headers.get(header::AUTHORIZATION).ok_or_else(missing)?;
         let text = value.to_str().map_err(|_| missing())?;
         let token = text
             .strip_prefix("Bearer ")
@@ -37,10 +34,7 @@ impl FromRequestParts<AppState> for Authed {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or_else(missing)?;
-        let principal = state
-            .patchbay
-            .authenticate_token(&SecretString::from(token.to_owned()))
-            .await?;
+        let principal = state.patchbay.authenticate_token(&SecretString::from(token.to_owned())).await?;
         Ok(Authed(principal))
     }
 }
@@ -66,19 +60,16 @@ fn json_error(rejection: JsonRejection) -> ApiError {
             "invalid_request",
             "send the body as JSON with `Content-Type: application/json`",
         ),
-        JsonRejection::JsonSyntaxError(e) => ApiError::bad_request(format!(
-            "the body is not valid JSON: {}",
-            redact_serde_message(&e.body_text())
-        )),
+        JsonRejection::JsonSyntaxError(e) => {
+            ApiError::bad_request(format!("the body is not valid JSON: {}", redact_serde_message(&e.body_text())))
+        }
         JsonRejection::JsonDataError(e) => ApiError::bad_request(format!(
             "the JSON body does not match the expected shape: {}",
             redact_serde_message(&e.body_text())
         )),
-        JsonRejection::BytesRejection(e) => ApiError::new(
-            e.status(),
-            "invalid_request",
-            format!("cannot read the body: {}", e.body_text()),
-        ),
+        JsonRejection::BytesRejection(e) => {
+            ApiError::new(e.status(), "invalid_request", format!("cannot read the body: {}", e.body_text()))
+        }
         other => ApiError::bad_request(redact_serde_message(&other.body_text())),
     }
 }
@@ -93,10 +84,7 @@ impl<T: DeserializeOwned + Send> FromRequestParts<AppState> for ApiQuery<T> {
         match Query::<T>::from_request_parts(parts, state).await {
             Ok(Query(v)) => Ok(ApiQuery(v)),
             Err(QueryRejection::FailedToDeserializeQueryString(e)) => {
-                Err(ApiError::bad_request(format!(
-                    "bad query parameters: {}",
-                    redact_serde_message(&e.body_text())
-                )))
+                Err(ApiError::bad_request(format!("bad query parameters: {}", redact_serde_message(&e.body_text()))))
             }
             Err(other) => Err(ApiError::bad_request(other.body_text())),
         }

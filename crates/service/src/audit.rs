@@ -42,15 +42,7 @@ impl Patchbay {
         outcome: &str,
         detail: Option<&str>,
     ) -> ServiceResult<()> {
-        self.audit_as(
-            &who.team_id,
-            &who.actor.label(),
-            action,
-            connection,
-            outcome,
-            detail,
-        )
-        .await
+        self.audit_as(&who.team_id, &who.actor.label(), action, connection, outcome, detail).await
     }
 
     /// Appends one record for an explicit team and actor label (CLI, scheduler).

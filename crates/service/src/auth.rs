@@ -18,32 +18,23 @@ use crate::{Patchbay, ServiceError, ServiceResult};
 const TOKEN_PREFIX: &str = "pbt_";
 
 fn digest(token: &str) -> Vec<u8> {
-    aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, token.as_bytes())
-        .as_ref()
-        .to_vec()
+    aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, token.as_bytes()).as_ref().to_vec()
 }
 
 fn new_token_secret() -> SecretString {
     let mut bytes = [0u8; 32];
     aws_lc_rs::rand::fill(&mut bytes).expect("the system random generator failed");
-    let text = format!(
-        "{TOKEN_PREFIX}{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-    );
+    let text = format!("{TOKEN_PREFIX}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes));
     SecretString::from(text)
 }
 
 fn validate_team_name(name: &str) -> ServiceResult<String> {
     let name = name.trim();
     if name.is_empty() || name.len() > 100 || name.chars().any(char::is_control) {
-        return Err(ServiceError::Invalid(
-            "a team name must be 1-100 printable characters".into(),
-        ));
+        return Err(ServiceError::Invalid("a team name must be 1-100 printable characters".into()));
     }
     if TeamId::parse(name).is_ok() {
-        return Err(ServiceError::Invalid(
-            "a team name cannot look like a team id".into(),
-        ));
+        return Err(ServiceError::Invalid("a team name cannot look like a team id".into()));
     }
     Ok(name.to_owned())
 }
@@ -60,57 +51,27 @@ impl Patchbay {
         if !token.starts_with(TOKEN_PREFIX) || token.len() > 200 {
             return Err(unknown());
         }
-        let row = self
-            .store
-            .find_token(&digest(token))
-            .await?
-            .ok_or_else(unknown)?;
-        Ok(Principal {
-            team_id: row.team_id,
-            role: row.role,
-            actor: Actor::Token {
-                id: row.id,
-                name: row.name,
-            },
-        })
+        let row = self.store.find_token(&digest(token)).await?.ok_or_else(unknown)?;
+        Ok(Principal { team_id: row.team_id, role: row.role, actor: Actor::Token { id: row.id, name: row.name } })
     }
 
     /// Checks a user's password; the same answer for an unknown login and a wrong password.
-    pub async fn authenticate_user(
-        &self,
-        login: &str,
-        password: &SecretString,
-    ) -> ServiceResult<Principal> {
+    pub async fn authenticate_user(&self, login: &str, password: &SecretString) -> ServiceResult<Principal> {
         let denied = || ServiceError::Unauthenticated("wrong login or password".into());
         let Some(user) = self.store.find_user(login.trim()).await? else {
             // Spend the same time as a real check so logins cannot be probed by timing.
-            let _: Result<argon2::PasswordHash, _> =
-                Argon2::default().hash_password(b"timing-equaliser");
+            let _: Result<argon2::PasswordHash, _> = Argon2::default().hash_password(b"timing-equaliser");
             return Err(denied());
         };
         Argon2::default()
-            .verify_password(
-                password.expose_secret().as_bytes(),
-                user.password_hash.as_str(),
-            )
+            .verify_password(password.expose_secret().as_bytes(), user.password_hash.as_str())
             .map_err(|_| denied())?;
-        Ok(Principal {
-            team_id: user.team_id,
-            role: user.role,
-            actor: Actor::User {
-                id: user.id,
-                login: user.login,
-            },
-        })
+        Ok(Principal { team_id: user.team_id, role: user.role, actor: Actor::User { id: user.id, login: user.login } })
     }
 
     /// Creates a team and returns it.
     pub async fn create_team(&self, name: &str) -> ServiceResult<TeamRow> {
-        let row = TeamRow {
-            id: TeamId::generate(),
-            name: validate_team_name(name)?,
-            created_at: self.clock.now(),
-        };
+        let row = TeamRow { id: TeamId::generate(), name: validate_team_name(name)?, created_at: self.clock.now() };
         self.store.create_team(&row).await.map_err(|e| match e {
             patchbay_store::StoreError::Conflict(_) => {
                 ServiceError::Conflict(format!("a team named `{}` already exists", row.name))
@@ -123,46 +84,22 @@ impl Patchbay {
     /// Finds a team by id or name.
     pub async fn find_team(&self, id_or_name: &str) -> ServiceResult<TeamRow> {
         self.store.find_team(id_or_name).await?.ok_or_else(|| {
-            ServiceError::NotFound(format!(
-                "no team `{id_or_name}`: create it with `patchbay admin create-team`"
-            ))
+            ServiceError::NotFound(format!("no team `{id_or_name}`: create it with `patchbay admin create-team`"))
         })
     }
 
     /// Creates an API token; the secret is returned once and only its digest is stored.
-    pub async fn create_token(
-        &self,
-        team: &str,
-        role: Role,
-        name: &str,
-    ) -> ServiceResult<(TokenRow, SecretString)> {
+    pub async fn create_token(&self, team: &str, role: Role, name: &str) -> ServiceResult<(TokenRow, SecretString)> {
         let team = self.find_team(team).await?;
         let name = name.trim();
         if name.is_empty() || name.len() > 100 {
-            return Err(ServiceError::Invalid(
-                "a token name must be 1-100 characters".into(),
-            ));
+            return Err(ServiceError::Invalid("a token name must be 1-100 characters".into()));
         }
         let secret = new_token_secret();
-        let row = TokenRow {
-            id: TokenId::generate(),
-            team_id: team.id.clone(),
-            name: name.to_owned(),
-            role,
-        };
-        self.store
-            .create_token(&row, &digest(secret.expose_secret()), self.clock.now())
-            .await?;
+        let row = TokenRow { id: TokenId::generate(), team_id: team.id.clone(), name: name.to_owned(), role };
+        self.store.create_token(&row, &digest(secret.expose_secret()), self.clock.now()).await?;
         let detail = format!("name={name} role={role}");
-        self.audit_as(
-            &team.id,
-            "system",
-            action::TOKEN_CREATE,
-            None,
-            "ok",
-            Some(&detail),
-        )
-        .await?;
+        self.audit_as(&team.id, "system", action::TOKEN_CREATE, None, "ok", Some(&detail)).await?;
         Ok((row, secret))
     }
 
@@ -182,30 +119,20 @@ impl Patchbay {
             ));
         }
         if password.expose_secret().chars().count() < 8 {
-            return Err(ServiceError::Invalid(
-                "the password is shorter than 8 characters: choose a longer one".into(),
-            ));
+            return Err(ServiceError::Invalid("the password is shorter than 8 characters: choose a longer one".into()));
         }
         let hash: argon2::PasswordHash = Argon2::default()
             .hash_password(password.expose_secret().as_bytes())
             .map_err(|e| ServiceError::Internal(format!("password hashing failed: {e}")))?;
         let hash = hash.to_string();
-        let row = UserRow {
-            id: UserId::generate(),
-            team_id: team.id,
-            login: login.to_owned(),
-            password_hash: hash,
-            role,
-        };
-        self.store
-            .create_user(&row, self.clock.now())
-            .await
-            .map_err(|e| match e {
-                patchbay_store::StoreError::Conflict(_) => {
-                    ServiceError::Conflict(format!("a user with login `{login}` already exists"))
-                }
-                e => e.into(),
-            })?;
+        let row =
+            UserRow { id: UserId::generate(), team_id: team.id, login: login.to_owned(), password_hash: hash, role };
+        self.store.create_user(&row, self.clock.now()).await.map_err(|e| match e {
+            patchbay_store::StoreError::Conflict(_) => {
+                ServiceError::Conflict(format!("a user with login `{login}` already exists"))
+            }
+            e => e.into(),
+        })?;
         Ok(row)
     }
 }

@@ -134,10 +134,7 @@ pub(crate) fn require(who: &Principal, action: Action) -> ServiceResult<()> {
     if who.may(action) {
         Ok(())
     } else {
-        Err(ServiceError::Forbidden(format!(
-            "the `{}` role may not do this",
-            who.role
-        )))
+        Err(ServiceError::Forbidden(format!("the `{}` role may not do this", who.role)))
     }
 }
 
@@ -148,16 +145,12 @@ pub(crate) fn not_found(id: &str) -> ServiceError {
 /// Parses a connection id from a path; a malformed id is answered like a missing one (404) so ids
 /// cannot be probed, but with a message that says what shape was expected.
 pub fn parse_connection_id(id: &str) -> ServiceResult<ConnectionId> {
-    ConnectionId::parse(id).map_err(|e| {
-        ServiceError::NotFound(format!("no connection `{}` in your team ({e})", e.value))
-    })
+    ConnectionId::parse(id)
+        .map_err(|e| ServiceError::NotFound(format!("no connection `{}` in your team ({e})", e.value)))
 }
 
 /// OAuth providers take no credentials in the form: the grant supplies them.
-fn no_credentials(
-    provider: &Provider,
-    given: &BTreeMap<String, SecretString>,
-) -> ServiceResult<()> {
+fn no_credentials(provider: &Provider, given: &BTreeMap<String, SecretString>) -> ServiceResult<()> {
     if given.is_empty() {
         Ok(())
     } else {
@@ -169,10 +162,7 @@ fn no_credentials(
 }
 
 /// Builds the credential from the create request's `credentials` for the provider's auth mode.
-fn credential_from_request(
-    provider: &Provider,
-    given: &BTreeMap<String, SecretString>,
-) -> ServiceResult<Credential> {
+fn credential_from_request(provider: &Provider, given: &BTreeMap<String, SecretString>) -> ServiceResult<Credential> {
     let allowed: &[&str] = match provider.auth_mode {
         AuthMode::ApiKey => &[field::API_KEY],
         AuthMode::Basic => &[field::USERNAME, field::PASSWORD],
@@ -183,38 +173,24 @@ fn credential_from_request(
             "unknown credential field `{unknown}` for {} ({}): send {}",
             provider.display_name,
             provider.auth_mode.as_str(),
-            allowed
-                .iter()
-                .map(|a| format!("`{a}`"))
-                .collect::<Vec<_>>()
-                .join(" and ")
+            allowed.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(" and ")
         )));
     }
     let take = |name: &str, label: &str| -> ServiceResult<SecretString> {
         match given.get(name) {
             Some(v) if !v.expose_secret().trim().is_empty() => {
                 if v.expose_secret().len() > 8192 {
-                    return Err(ServiceError::Invalid(format!(
-                        "`credentials.{name}` is longer than 8192 characters"
-                    )));
+                    return Err(ServiceError::Invalid(format!("`credentials.{name}` is longer than 8192 characters")));
                 }
                 Ok(SecretString::from(v.expose_secret().trim().to_owned()))
             }
-            _ => Err(ServiceError::Invalid(format!(
-                "{} needs `credentials.{name}` ({label})",
-                provider.display_name
-            ))),
+            _ => Err(ServiceError::Invalid(format!("{} needs `credentials.{name}` ({label})", provider.display_name))),
         }
     };
     match provider.auth_mode {
         AuthMode::ApiKey => {
-            let label = provider
-                .api_key
-                .as_ref()
-                .map_or("API key", |k| k.label.as_str());
-            Ok(Credential::ApiKey {
-                key: take(field::API_KEY, label)?,
-            })
+            let label = provider.api_key.as_ref().map_or("API key", |k| k.label.as_str());
+            Ok(Credential::ApiKey { key: take(field::API_KEY, label)? })
         }
         AuthMode::Basic => {
             let form = provider.basic_form();
@@ -222,17 +198,12 @@ fn credential_from_request(
                 Some(fixed) => SecretString::from(fixed.clone()),
                 None => take(field::USERNAME, &form.username_label)?,
             };
-            Ok(Credential::Basic {
-                username,
-                password: take(field::PASSWORD, &form.password_label)?,
-            })
+            Ok(Credential::Basic { username, password: take(field::PASSWORD, &form.password_label)? })
         }
-        AuthMode::Oauth2 | AuthMode::Oauth2ClientCredentials => {
-            Err(ServiceError::Invalid(format!(
-                "{} uses OAuth 2.0: its credential comes from the grant, not from `credentials`",
-                provider.display_name
-            )))
-        }
+        AuthMode::Oauth2 | AuthMode::Oauth2ClientCredentials => Err(ServiceError::Invalid(format!(
+            "{} uses OAuth 2.0: its credential comes from the grant, not from `credentials`",
+            provider.display_name
+        ))),
     }
 }
 
@@ -248,10 +219,7 @@ impl SplitSettings {
     /// The own OAuth client secret among the secret settings, if given.
     pub fn secret_value(&self, key: &str) -> Option<&SecretString> {
         let field = format!("{}{key}", field::SETTING_PREFIX);
-        self.secret
-            .iter()
-            .find(|(f, _)| *f == field)
-            .map(|(_, v)| v)
+        self.secret.iter().find(|(f, _)| *f == field).map(|(_, v)| v)
     }
 }
 
@@ -265,11 +233,7 @@ pub(crate) fn split_settings(
     let mut secret = Vec::new();
     for (key, value) in given {
         let Some(decl) = provider.setting(key) else {
-            let known: Vec<_> = provider
-                .settings
-                .iter()
-                .map(|s| format!("`{}`", s.key))
-                .collect();
+            let known: Vec<_> = provider.settings.iter().map(|s| format!("`{}`", s.key)).collect();
             return Err(ServiceError::Invalid(format!(
                 "unknown setting `{key}` for {}: {}",
                 provider.display_name,
@@ -285,24 +249,17 @@ pub(crate) fn split_settings(
             continue;
         }
         if text.len() > 2048 {
-            return Err(ServiceError::Invalid(format!(
-                "setting `{key}` is longer than 2048 characters"
-            )));
+            return Err(ServiceError::Invalid(format!("setting `{key}` is longer than 2048 characters")));
         }
         if decl.secret {
-            secret.push((
-                format!("{}{key}", field::SETTING_PREFIX),
-                SecretString::from(text.to_owned()),
-            ));
+            secret.push((format!("{}{key}", field::SETTING_PREFIX), SecretString::from(text.to_owned())));
         } else {
             clear.insert(key.clone(), text.to_owned());
         }
     }
     for decl in provider.settings.iter().filter(|s| s.required) {
-        let present = clear.contains_key(&decl.key)
-            || secret
-                .iter()
-                .any(|(f, _)| f.ends_with(&format!(":{}", decl.key)));
+        let present =
+            clear.contains_key(&decl.key) || secret.iter().any(|(f, _)| f.ends_with(&format!(":{}", decl.key)));
         if !present {
             return Err(ServiceError::Invalid(format!(
                 "{} needs the setting `{}` ({})",
@@ -313,10 +270,7 @@ pub(crate) fn split_settings(
     // Placeholders in the API URL must render safely with these values (single DNS label, N-02).
     if let Some(base) = &provider.api_base_url {
         patchbay_providers::render_url(base, &clear).map_err(|e| {
-            ServiceError::Invalid(format!(
-                "the settings do not make a valid {} address: {e}",
-                provider.display_name
-            ))
+            ServiceError::Invalid(format!("the settings do not make a valid {} address: {e}", provider.display_name))
         })?;
     }
     Ok(SplitSettings { clear, secret })
@@ -324,17 +278,11 @@ pub(crate) fn split_settings(
 
 /// Validates requested modules and scopes against the provider. A provider that cannot limit
 /// access (`granular_scopes: false`) always gets every scope it declares.
-pub(crate) fn requested_scopes(
-    provider: &Provider,
-    modules: &[String],
-    scopes: &[String],
-) -> ServiceResult<ScopeSet> {
+pub(crate) fn requested_scopes(provider: &Provider, modules: &[String], scopes: &[String]) -> ServiceResult<ScopeSet> {
     let mut set: ScopeSet = provider.default_scopes.iter().map(String::as_str).collect();
     for m in modules {
-        let module = m
-            .strip_prefix(&format!("{}.", provider.id))
-            .and_then(|id| provider.modules.get(id))
-            .ok_or_else(|| {
+        let module =
+            m.strip_prefix(&format!("{}.", provider.id)).and_then(|id| provider.modules.get(id)).ok_or_else(|| {
                 ServiceError::Invalid(format!(
                     "unknown module `{m}` for {}: modules are written `{}.<module>`; see GET /v1/providers/{}",
                     provider.display_name, provider.id, provider.id
@@ -344,10 +292,7 @@ pub(crate) fn requested_scopes(
     }
     for s in scopes {
         if !provider.scopes.contains_key(s) {
-            return Err(ServiceError::Invalid(format!(
-                "{} has no scope `{s}`",
-                provider.display_name
-            )));
+            return Err(ServiceError::Invalid(format!("{} has no scope `{s}`", provider.display_name)));
         }
     }
     if !provider.granular_scopes {
@@ -357,30 +302,17 @@ pub(crate) fn requested_scopes(
 }
 
 /// How a verify outcome changes a connection.
-fn verify_effect(
-    outcome: &VerifyOutcome,
-    now: OffsetDateTime,
-) -> (VerifyResult, ConnectionStatus, Option<String>) {
+fn verify_effect(outcome: &VerifyOutcome, now: OffsetDateTime) -> (VerifyResult, ConnectionStatus, Option<String>) {
     match outcome {
         VerifyOutcome::Ok { account } => (
-            VerifyResult {
-                ok: true,
-                account: account.clone(),
-                checked_at: now,
-                error: None,
-            },
+            VerifyResult { ok: true, account: account.clone(), checked_at: now, error: None },
             ConnectionStatus::Active,
             None,
         ),
         VerifyOutcome::Rejected { message, .. } => {
             let reason = message.clone();
             (
-                VerifyResult {
-                    ok: false,
-                    account: None,
-                    checked_at: now,
-                    error: Some(reason.clone()),
-                },
+                VerifyResult { ok: false, account: None, checked_at: now, error: Some(reason.clone()) },
                 ConnectionStatus::NeedsReauth,
                 Some(reason),
             )
@@ -388,12 +320,7 @@ fn verify_effect(
         VerifyOutcome::Failed { message } => {
             let reason = format!("verify failed: {message}");
             (
-                VerifyResult {
-                    ok: false,
-                    account: None,
-                    checked_at: now,
-                    error: Some(reason.clone()),
-                },
+                VerifyResult { ok: false, account: None, checked_at: now, error: Some(reason.clone()) },
                 ConnectionStatus::Degraded,
                 Some(reason),
             )
@@ -404,87 +331,49 @@ fn verify_effect(
 impl Patchbay {
     pub(crate) fn provider(&self, id: &str) -> ServiceResult<std::sync::Arc<Provider>> {
         self.catalog.get(id).cloned().ok_or_else(|| {
-            ServiceError::Invalid(format!(
-                "unknown provider `{id}`: see GET /v1/providers for the catalog"
-            ))
+            ServiceError::Invalid(format!("unknown provider `{id}`: see GET /v1/providers for the catalog"))
         })
     }
 
     pub(crate) async fn load(&self, who: &Principal, id: &str) -> ServiceResult<Connection> {
         let id = parse_connection_id(id)?;
-        self.store
-            .get_connection(&who.team_id, &id)
-            .await?
-            .ok_or_else(|| not_found(id.as_str()))
+        self.store.get_connection(&who.team_id, &id).await?.ok_or_else(|| not_found(id.as_str()))
     }
 
     pub(crate) async fn view(&self, c: &Connection) -> ServiceResult<ConnectionView> {
         let provider = self.catalog.get(&c.provider).cloned();
         // Only field names are read here, never a ciphertext.
-        let fields: Vec<String> = self
-            .store
-            .connection_secrets(&c.team_id, &c.id)
-            .await?
-            .into_iter()
-            .map(|(f, _)| f)
-            .collect();
-        Ok(ConnectionView::new(
-            c,
-            provider.as_deref(),
-            secret_setting_names(&fields),
-        ))
+        let fields: Vec<String> =
+            self.store.connection_secrets(&c.team_id, &c.id).await?.into_iter().map(|(f, _)| f).collect();
+        Ok(ConnectionView::new(c, provider.as_deref(), secret_setting_names(&fields)))
     }
 
     /// Creates a connection. For API-key and basic providers the credential is verified first
     /// (unless `verify: false`) and nothing is stored when the provider rejects it. For OAuth
     /// providers the connection is stored `pending` and the answer carries the consent URL; for
     /// client-credentials providers the token is obtained first.
-    pub async fn create_connection(
-        &self,
-        who: &Principal,
-        req: CreateConnection,
-    ) -> ServiceResult<Created> {
+    pub async fn create_connection(&self, who: &Principal, req: CreateConnection) -> ServiceResult<Created> {
         require(who, Action::Manage)?;
         let provider = self.provider(&req.provider)?;
-        let name = req
-            .name
-            .as_deref()
-            .map(validate_connection_name)
-            .transpose()
-            .map_err(ServiceError::Invalid)?;
+        let name = req.name.as_deref().map(validate_connection_name).transpose().map_err(ServiceError::Invalid)?;
         let settings = split_settings(&provider, &req.settings)?;
         let scopes = requested_scopes(&provider, &req.modules, &req.scopes)?;
-        let return_to = req
-            .return_to
-            .as_deref()
-            .map(crate::oauth::validate_return_to)
-            .transpose()?;
+        let return_to = req.return_to.as_deref().map(crate::oauth::validate_return_to).transpose()?;
         match provider.auth_mode {
             AuthMode::ApiKey | AuthMode::Basic => {
                 let credential = credential_from_request(&provider, &req.credentials)?;
                 self.keys.require_unsealed()?;
-                self.create_static(who, &provider, name, settings, credential, req.verify)
-                    .await
+                self.create_static(who, &provider, name, settings, credential, req.verify).await
             }
             AuthMode::Oauth2 => {
                 no_credentials(&provider, &req.credentials)?;
                 self.keys.require_unsealed()?;
-                self.create_oauth(
-                    who,
-                    &provider,
-                    name,
-                    settings,
-                    scopes,
-                    req.binding,
-                    return_to,
-                )
-                .await
+                self.create_oauth(who, &provider, name, settings, scopes, req.binding, return_to).await
             }
             AuthMode::Oauth2ClientCredentials => {
                 no_credentials(&provider, &req.credentials)?;
                 self.keys.require_unsealed()?;
-                self.create_client_credentials(who, &provider, name, settings, scopes)
-                    .await
+                self.create_client_credentials(who, &provider, name, settings, scopes).await
             }
         }
     }
@@ -500,30 +389,11 @@ impl Patchbay {
     ) -> ServiceResult<Created> {
         let now = self.clock.now();
         let last_verify = if verify {
-            match patchbay_providers::verify_credential(
-                &self.http,
-                provider,
-                &settings.clear,
-                &credential,
-            )
-            .await
-            {
-                VerifyOutcome::Ok { account } => Some(VerifyResult {
-                    ok: true,
-                    account,
-                    checked_at: now,
-                    error: None,
-                }),
+            match patchbay_providers::verify_credential(&self.http, provider, &settings.clear, &credential).await {
+                VerifyOutcome::Ok { account } => Some(VerifyResult { ok: true, account, checked_at: now, error: None }),
                 VerifyOutcome::Rejected { status, message } => {
                     let detail = format!("provider={} http={status}", provider.id);
-                    self.audit(
-                        who,
-                        action::CONNECTION_CREATE,
-                        None,
-                        "rejected",
-                        Some(&detail),
-                    )
-                    .await?;
+                    self.audit(who, action::CONNECTION_CREATE, None, "rejected", Some(&detail)).await?;
                     return Err(ServiceError::CredentialRejected(format!(
                         "{message}. Check it and try again; nothing was saved"
                     )));
@@ -537,32 +407,17 @@ impl Patchbay {
         } else {
             None
         };
-        let connection = self.new_connection(
-            who,
-            provider,
-            settings.clear.clone(),
-            ConnectionStatus::Active,
-            None,
-            now,
-        );
+        let connection =
+            self.new_connection(who, provider, settings.clear.clone(), ConnectionStatus::Active, None, now);
         let connection = Connection {
             account: last_verify.as_ref().and_then(|v| v.account.clone()),
             credential_fingerprint: Some(credential.fingerprint(connection.id.as_str())),
             last_verify,
             ..connection
         };
-        let fields = credential
-            .fields()
-            .into_iter()
-            .map(|(f, v)| (f.to_owned(), v.clone()))
-            .collect();
-        let connection = self
-            .insert_new_connection(who, provider, name, connection, fields, &settings)
-            .await?;
-        Ok(Created {
-            connection: self.view(&connection).await?,
-            authorize_url: None,
-        })
+        let fields = credential.fields().into_iter().map(|(f, v)| (f.to_owned(), v.clone())).collect();
+        let connection = self.insert_new_connection(who, provider, name, connection, fields, &settings).await?;
+        Ok(Created { connection: self.view(&connection).await?, authorize_url: None })
     }
 
     /// A connection value with fresh id and times, not yet stored.
@@ -607,51 +462,22 @@ impl Patchbay {
         settings: &SplitSettings,
     ) -> ServiceResult<Connection> {
         fields.extend(settings.secret.iter().cloned());
-        let refs: Vec<(String, &SecretString)> =
-            fields.iter().map(|(f, v)| (f.clone(), v)).collect();
-        let sealed = self
-            .keys
-            .seal_fields(
-                &self.store,
-                &who.team_id,
-                &connection.id,
-                &refs,
-                connection.created_at,
-            )
-            .await?;
+        let refs: Vec<(String, &SecretString)> = fields.iter().map(|(f, v)| (f.clone(), v)).collect();
+        let sealed =
+            self.keys.seal_fields(&self.store, &who.team_id, &connection.id, &refs, connection.created_at).await?;
         for _attempt in 0..5 {
             connection.name = match &name {
                 Some(n) => n.clone(),
                 None => {
                     let base = format!("My {} connection", provider.display_name);
-                    let taken = self
-                        .store
-                        .connection_names_like(&who.team_id, &base)
-                        .await?;
-                    default_connection_name(
-                        &provider.display_name,
-                        taken.iter().map(String::as_str),
-                    )
+                    let taken = self.store.connection_names_like(&who.team_id, &base).await?;
+                    default_connection_name(&provider.display_name, taken.iter().map(String::as_str))
                 }
             };
-            match self
-                .store
-                .insert_connection(NewConnection {
-                    connection: &connection,
-                    secrets: &sealed,
-                })
-                .await
-            {
+            match self.store.insert_connection(NewConnection { connection: &connection, secrets: &sealed }).await {
                 Ok(()) => {
                     let detail = format!("provider={} name={}", provider.id, connection.name);
-                    self.audit(
-                        who,
-                        action::CONNECTION_CREATE,
-                        Some(&connection.id),
-                        "ok",
-                        Some(&detail),
-                    )
-                    .await?;
+                    self.audit(who, action::CONNECTION_CREATE, Some(&connection.id), "ok", Some(&detail)).await?;
                     tracing::info!(connection_id = %connection.id, provider = %provider.id, "connection created");
                     return Ok(connection);
                 }
@@ -665,24 +491,14 @@ impl Patchbay {
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(ServiceError::Conflict(
-            "could not find a free default name: give the connection a name".into(),
-        ))
+        Err(ServiceError::Conflict("could not find a free default name: give the connection a name".into()))
     }
 
     /// The team's connections, filtered.
-    pub async fn list_connections(
-        &self,
-        who: &Principal,
-        filter: &ListFilter,
-    ) -> ServiceResult<Vec<ConnectionView>> {
+    pub async fn list_connections(&self, who: &Principal, filter: &ListFilter) -> ServiceResult<Vec<ConnectionView>> {
         require(who, Action::Read)?;
-        let status = filter
-            .status
-            .as_deref()
-            .map(str::parse::<ConnectionStatus>)
-            .transpose()
-            .map_err(ServiceError::Invalid)?;
+        let status =
+            filter.status.as_deref().map(str::parse::<ConnectionStatus>).transpose().map_err(ServiceError::Invalid)?;
         let q = filter.q.as_deref().map(str::to_lowercase);
         let mut out = Vec::new();
         for c in self.store.list_connections(&who.team_id).await? {
@@ -690,9 +506,7 @@ impl Patchbay {
                 && status.is_none_or(|s| s == c.status)
                 && q.as_deref().is_none_or(|q| {
                     c.name.to_lowercase().contains(q)
-                        || c.account
-                            .as_deref()
-                            .is_some_and(|a| a.to_lowercase().contains(q))
+                        || c.account.as_deref().is_some_and(|a| a.to_lowercase().contains(q))
                 });
             if keep {
                 out.push(self.view(&c).await?);
@@ -709,21 +523,12 @@ impl Patchbay {
     }
 
     /// Renames a connection; the name must stay unique in the team.
-    pub async fn rename_connection(
-        &self,
-        who: &Principal,
-        id: &str,
-        name: &str,
-    ) -> ServiceResult<ConnectionView> {
+    pub async fn rename_connection(&self, who: &Principal, id: &str, name: &str) -> ServiceResult<ConnectionView> {
         require(who, Action::Manage)?;
         let name = validate_connection_name(name).map_err(ServiceError::Invalid)?;
         let c = self.load(who, id).await?;
         let now = self.clock.now();
-        match self
-            .store
-            .rename_connection(&who.team_id, &c.id, &name, now)
-            .await
-        {
+        match self.store.rename_connection(&who.team_id, &c.id, &name, now).await {
             Ok(true) => {}
             Ok(false) => return Err(not_found(c.id.as_str())),
             Err(StoreError::Conflict(_)) if name == c.name => {}
@@ -735,19 +540,8 @@ impl Patchbay {
             Err(e) => return Err(e.into()),
         }
         let detail = format!("from={} to={name}", c.name);
-        self.audit(
-            who,
-            action::CONNECTION_RENAME,
-            Some(&c.id),
-            "ok",
-            Some(&detail),
-        )
-        .await?;
-        let c = self
-            .store
-            .get_connection(&who.team_id, &c.id)
-            .await?
-            .ok_or_else(|| not_found(c.id.as_str()))?;
+        self.audit(who, action::CONNECTION_RENAME, Some(&c.id), "ok", Some(&detail)).await?;
+        let c = self.store.get_connection(&who.team_id, &c.id).await?.ok_or_else(|| not_found(c.id.as_str()))?;
         self.view(&c).await
     }
 
@@ -760,26 +554,15 @@ impl Patchbay {
         purpose: &str,
     ) -> ServiceResult<Credential> {
         self.keys.require_unsealed()?;
-        self.audit(who, action::SECRET_READ, Some(&c.id), "ok", Some(purpose))
-            .await?;
+        self.audit(who, action::SECRET_READ, Some(&c.id), "ok", Some(purpose)).await?;
         let blobs = self.store.connection_secrets(&who.team_id, &c.id).await?;
-        let mut fields = self
-            .keys
-            .open_fields(&self.store, &who.team_id, &c.id, &blobs)
-            .await?;
+        let mut fields = self.keys.open_fields(&self.store, &who.team_id, &c.id, &blobs).await?;
         let mut take = |f: &str| {
-            fields.remove(f).ok_or_else(|| {
-                ServiceError::Internal(format!("connection {} has no stored `{f}`", c.id))
-            })
+            fields.remove(f).ok_or_else(|| ServiceError::Internal(format!("connection {} has no stored `{f}`", c.id)))
         };
         Ok(match provider.auth_mode {
-            AuthMode::ApiKey => Credential::ApiKey {
-                key: take(field::API_KEY)?,
-            },
-            AuthMode::Basic => Credential::Basic {
-                username: take(field::USERNAME)?,
-                password: take(field::PASSWORD)?,
-            },
+            AuthMode::ApiKey => Credential::ApiKey { key: take(field::API_KEY)? },
+            AuthMode::Basic => Credential::Basic { username: take(field::USERNAME)?, password: take(field::PASSWORD)? },
             AuthMode::Oauth2 | AuthMode::Oauth2ClientCredentials => Credential::OAuth2 {
                 access_token: take(field::ACCESS_TOKEN)?,
                 refresh_token: fields.remove(field::REFRESH_TOKEN),
@@ -799,28 +582,15 @@ impl Patchbay {
                 c.provider
             ))
         })?;
-        let c = self
-            .renew_client_credentials_if_due(who, c, &provider)
-            .await?;
+        let c = self.renew_client_credentials_if_due(who, c, &provider).await?;
         let credential = self.read_credential(who, &c, &provider, "verify").await?;
-        let outcome =
-            patchbay_providers::verify_credential(&self.http, &provider, &c.settings, &credential)
-                .await;
+        let outcome = patchbay_providers::verify_credential(&self.http, &provider, &c.settings, &credential).await;
         drop(credential);
         let now = self.clock.now();
         let (result, status, reason) = verify_effect(&outcome, now);
-        self.store
-            .record_verify(&who.team_id, &c.id, status, reason.as_deref(), &result)
-            .await?;
+        self.store.record_verify(&who.team_id, &c.id, status, reason.as_deref(), &result).await?;
         let outcome_label = if result.ok { "ok" } else { "failed" };
-        self.audit(
-            who,
-            action::CONNECTION_VERIFY,
-            Some(&c.id),
-            outcome_label,
-            result.error.as_deref(),
-        )
-        .await?;
+        self.audit(who, action::CONNECTION_VERIFY, Some(&c.id), outcome_label, result.error.as_deref()).await?;
         Ok(Verified {
             ok: result.ok,
             account: result.account.or(c.account),
@@ -832,11 +602,7 @@ impl Patchbay {
 
     /// Deletes a connection: revokes at the provider where possible, destroys the local secret,
     /// and returns a receipt.
-    pub async fn delete_connection(
-        &self,
-        who: &Principal,
-        id: &str,
-    ) -> ServiceResult<DeleteReceipt> {
+    pub async fn delete_connection(&self, who: &Principal, id: &str) -> ServiceResult<DeleteReceipt> {
         require(who, Action::Manage)?;
         let c = self.load(who, id).await?;
         let provider = self.catalog.get(&c.provider).cloned();
@@ -845,14 +611,7 @@ impl Patchbay {
             return Err(not_found(c.id.as_str()));
         }
         let detail = format!("provider={} name={}", c.provider, c.name);
-        self.audit(
-            who,
-            action::CONNECTION_DELETE,
-            Some(&c.id),
-            "ok",
-            Some(&detail),
-        )
-        .await?;
+        self.audit(who, action::CONNECTION_DELETE, Some(&c.id), "ok", Some(&detail)).await?;
         tracing::info!(connection_id = %c.id, provider = %c.provider, "connection deleted");
         Ok(DeleteReceipt {
             id: c.id.to_string(),

@@ -47,10 +47,7 @@ impl std::fmt::Debug for KeySource {
 
 enum KeyState {
     Sealed(String),
-    Unsealed {
-        ring: Arc<MasterKeyRing>,
-        file_mtime: Option<SystemTime>,
-    },
+    Unsealed { ring: Arc<MasterKeyRing>, file_mtime: Option<SystemTime> },
 }
 
 /// The unsealed (or sealed) key ring plus a cache of unwrapped data keys.
@@ -62,12 +59,7 @@ pub struct KeyService {
 
 impl std::fmt::Debug for KeyService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "KeyService({:?}, sealed: {})",
-            self.source,
-            self.sealed_reason().is_some()
-        )
+        write!(f, "KeyService({:?}, sealed: {})", self.source, self.sealed_reason().is_some())
     }
 }
 
@@ -119,8 +111,7 @@ async fn check_ring(store: &Store, ring: &MasterKeyRing) -> Result<Vec<(u32, Vec
                  your backup (see `patchbay keys status`)"
             ));
         }
-        ring.verify_key_check(*version, blob)
-            .map_err(|e| e.to_string())?;
+        ring.verify_key_check(*version, blob).map_err(|e| e.to_string())?;
     }
     Ok(checks)
 }
@@ -128,15 +119,13 @@ async fn check_ring(store: &Store, ring: &MasterKeyRing) -> Result<Vec<(u32, Vec
 impl KeyService {
     /// Loads the ring and unseals against the database, or comes up sealed with the reason.
     /// Errors only when the database itself fails.
-    pub async fn open(
-        store: &Store,
-        source: KeySource,
-        now: OffsetDateTime,
-    ) -> ServiceResult<KeyService> {
+    pub async fn open(store: &Store, source: KeySource, now: OffsetDateTime) -> ServiceResult<KeyService> {
         let checks = store.key_checks().await.map_err(store_err)?;
         let fresh = checks.is_empty();
         if fresh && !store.all_team_keys().await.map_err(store_err)?.is_empty() {
-            let reason = "the database holds data keys but no master-key check value: it is damaged; restore it from a backup".to_owned();
+            let reason =
+                "the database holds data keys but no master-key check value: it is damaged; restore it from a backup"
+                    .to_owned();
             return Ok(Self::sealed(source, reason));
         }
         let loaded = match &source {
@@ -176,21 +165,14 @@ impl KeyService {
         };
         Ok(KeyService {
             source,
-            state: RwLock::new(KeyState::Unsealed {
-                ring: Arc::new(ring),
-                file_mtime,
-            }),
+            state: RwLock::new(KeyState::Unsealed { ring: Arc::new(ring), file_mtime }),
             data_keys: RwLock::new(HashMap::new()),
         })
     }
 
     fn sealed(source: KeySource, reason: String) -> KeyService {
         tracing::error!(%reason, "key ring sealed: secret operations are refused until the right master key is configured");
-        KeyService {
-            source,
-            state: RwLock::new(KeyState::Sealed(reason)),
-            data_keys: RwLock::new(HashMap::new()),
-        }
+        KeyService { source, state: RwLock::new(KeyState::Sealed(reason)), data_keys: RwLock::new(HashMap::new()) }
     }
 
     /// Why the service is sealed, or `None` when it is unsealed.
@@ -229,14 +211,9 @@ impl KeyService {
             Ok(ring) => match check_ring(store, &ring).await {
                 Ok(_) => {
                     let ring = Arc::new(ring);
-                    *self.state.write().expect("key state lock") = KeyState::Unsealed {
-                        ring: ring.clone(),
-                        file_mtime: now_mtime,
-                    };
-                    tracing::info!(
-                        active_version = ring.active_version(),
-                        "reloaded the master key file"
-                    );
+                    *self.state.write().expect("key state lock") =
+                        KeyState::Unsealed { ring: ring.clone(), file_mtime: now_mtime };
+                    tracing::info!(active_version = ring.active_version(), "reloaded the master key file");
                     Ok(ring)
                 }
                 Err(reason) => {
@@ -251,29 +228,13 @@ impl KeyService {
         }
     }
 
-    async fn data_key(
-        &self,
-        store: &Store,
-        team: &TeamId,
-        key_id: u32,
-    ) -> ServiceResult<Arc<DataKey>> {
-        if let Some(k) = self
-            .data_keys
-            .read()
-            .expect("data key cache")
-            .get(&(team.clone(), key_id))
-        {
+    async fn data_key(&self, store: &Store, team: &TeamId, key_id: u32) -> ServiceResult<Arc<DataKey>> {
+        if let Some(k) = self.data_keys.read().expect("data key cache").get(&(team.clone(), key_id)) {
             return Ok(k.clone());
         }
-        let row = store
-            .team_key(team, key_id)
-            .await
-            .map_err(store_err)?
-            .ok_or_else(|| {
-                ServiceError::Internal(format!(
-                    "data key {key_id} of team {team} is missing from the database"
-                ))
-            })?;
+        let row = store.team_key(team, key_id).await.map_err(store_err)?.ok_or_else(|| {
+            ServiceError::Internal(format!("data key {key_id} of team {team} is missing from the database"))
+        })?;
         self.unwrap_row(store, row).await
     }
 
@@ -282,35 +243,16 @@ impl KeyService {
         if !ring.has_version(row.master_version) {
             ring = self.refresh_ring(store).await?;
         }
-        let wrapped = WrappedKey {
-            master_version: row.master_version,
-            blob: row.wrapped,
-        };
-        let key = Arc::new(
-            ring.unwrap_data_key(row.team_id.as_str(), row.key_id, &wrapped)
-                .map_err(vault_internal)?,
-        );
-        self.data_keys
-            .write()
-            .expect("data key cache")
-            .insert((row.team_id, row.key_id), key.clone());
+        let wrapped = WrappedKey { master_version: row.master_version, blob: row.wrapped };
+        let key = Arc::new(ring.unwrap_data_key(row.team_id.as_str(), row.key_id, &wrapped).map_err(vault_internal)?);
+        self.data_keys.write().expect("data key cache").insert((row.team_id, row.key_id), key.clone());
         Ok(key)
     }
 
     /// The team's current data key, created (and wrapped under the active master key) on first use.
-    async fn current_data_key(
-        &self,
-        store: &Store,
-        team: &TeamId,
-        now: OffsetDateTime,
-    ) -> ServiceResult<Arc<DataKey>> {
+    async fn current_data_key(&self, store: &Store, team: &TeamId, now: OffsetDateTime) -> ServiceResult<Arc<DataKey>> {
         if let Some(row) = store.current_team_key(team).await.map_err(store_err)? {
-            let cached = self
-                .data_keys
-                .read()
-                .expect("data key cache")
-                .get(&(team.clone(), row.key_id))
-                .cloned();
+            let cached = self.data_keys.read().expect("data key cache").get(&(team.clone(), row.key_id)).cloned();
             return match cached {
                 Some(key) => Ok(key),
                 None => self.unwrap_row(store, row).await,
@@ -328,10 +270,7 @@ impl KeyService {
         match store.insert_team_key(&row, now).await {
             Ok(()) => {
                 let key = Arc::new(key);
-                self.data_keys
-                    .write()
-                    .expect("data key cache")
-                    .insert((team.clone(), 1), key.clone());
+                self.data_keys.write().expect("data key cache").insert((team.clone(), 1), key.clone());
                 Ok(key)
             }
             // Another request or node created it first: use theirs.
@@ -353,15 +292,8 @@ impl KeyService {
         Ok(fields
             .iter()
             .map(|(field, value)| {
-                let aad = FieldAad {
-                    team: team.as_str(),
-                    connection: connection.as_str(),
-                    field,
-                };
-                (
-                    field.clone(),
-                    patchbay_vault::seal(&dek, &aad, value.expose_secret().as_bytes()),
-                )
+                let aad = FieldAad { team: team.as_str(), connection: connection.as_str(), field };
+                (field.clone(), patchbay_vault::seal(&dek, &aad, value.expose_secret().as_bytes()))
             })
             .collect())
     }
@@ -380,11 +312,7 @@ impl KeyService {
         for (field, blob) in blobs {
             let key_id = patchbay_vault::blob_key_id(blob).map_err(vault_internal)?;
             let dek = self.data_key(store, team, key_id).await?;
-            let aad = FieldAad {
-                team: team.as_str(),
-                connection: connection.as_str(),
-                field,
-            };
+            let aad = FieldAad { team: team.as_str(), connection: connection.as_str(), field };
             let value = patchbay_vault::open_string(&dek, &aad, blob).map_err(|e| {
                 ServiceError::Internal(format!(
                     "stored secret `{field}` of connection {connection} failed to decrypt: {e}"
@@ -429,11 +357,7 @@ impl KeyService {
 
     /// Adds a master-key version, re-wraps every data key under it and retires versions that are
     /// neither active nor the previous one and that no data key uses.
-    pub async fn rotate(
-        &self,
-        store: &Store,
-        now: OffsetDateTime,
-    ) -> ServiceResult<RotationReport> {
+    pub async fn rotate(&self, store: &Store, now: OffsetDateTime) -> ServiceResult<RotationReport> {
         let KeySource::File(path) = &self.source else {
             return Err(ServiceError::Invalid(
                 "key rotation needs a key file: set PATCHBAY_MASTER_KEY_FILE instead of PATCHBAY_MASTER_KEY".into(),
@@ -444,42 +368,21 @@ impl KeyService {
         // The file first: if anything below fails, the new version is already safe on disk.
         ring.write_file(path).map_err(vault_internal)?;
         let check = ring.key_check(new_version).map_err(vault_internal)?;
-        store
-            .insert_key_check(new_version, &check, now)
-            .await
-            .map_err(store_err)?;
+        store.insert_key_check(new_version, &check, now).await.map_err(store_err)?;
         let mut rewrapped = 0;
         for row in store.all_team_keys().await.map_err(store_err)? {
             if row.master_version == new_version {
                 continue;
             }
-            let old = WrappedKey {
-                master_version: row.master_version,
-                blob: row.wrapped.clone(),
-            };
-            let new = ring
-                .rewrap(row.team_id.as_str(), row.key_id, &old)
-                .map_err(vault_internal)?;
-            let updated = TeamKeyRow {
-                master_version: new.master_version,
-                wrapped: new.blob,
-                ..row.clone()
-            };
-            if store
-                .rewrap_team_key(&updated, row.master_version)
-                .await
-                .map_err(store_err)?
-            {
+            let old = WrappedKey { master_version: row.master_version, blob: row.wrapped.clone() };
+            let new = ring.rewrap(row.team_id.as_str(), row.key_id, &old).map_err(vault_internal)?;
+            let updated = TeamKeyRow { master_version: new.master_version, wrapped: new.blob, ..row.clone() };
+            if store.rewrap_team_key(&updated, row.master_version).await.map_err(store_err)? {
                 rewrapped += 1;
             }
         }
-        let in_use: Vec<u32> = store
-            .all_team_keys()
-            .await
-            .map_err(store_err)?
-            .iter()
-            .map(|k| k.master_version)
-            .collect();
+        let in_use: Vec<u32> =
+            store.all_team_keys().await.map_err(store_err)?.iter().map(|k| k.master_version).collect();
         let mut retired = Vec::new();
         for version in ring.versions() {
             // Keep the previous version: a node that has not re-read the file yet may still wrap with it.
@@ -494,14 +397,8 @@ impl KeyService {
                 store.delete_key_check(*v).await.map_err(store_err)?;
             }
         }
-        *self.state.write().expect("key state lock") = KeyState::Unsealed {
-            ring: Arc::new(ring),
-            file_mtime: mtime(path),
-        };
-        Ok(RotationReport {
-            new_version,
-            rewrapped,
-            retired,
-        })
+        *self.state.write().expect("key state lock") =
+            KeyState::Unsealed { ring: Arc::new(ring), file_mtime: mtime(path) };
+        Ok(RotationReport { new_version, rewrapped, retired })
     }
 }

@@ -19,9 +19,7 @@ use patchbay_domain::principal::{Action, Principal};
 use patchbay_domain::provider::{AuthMode, Provider};
 use patchbay_domain::scope::ScopeSet;
 use patchbay_providers::VerifyOutcome;
-use patchbay_providers::oauth::{
-    self as client, AuthorizeParams, OAuthClient, TokenError, TokenSet,
-};
+use patchbay_providers::oauth::{self as client, AuthorizeParams, OAuthClient, TokenError, TokenSet};
 use patchbay_store::{CredentialUpdate, FlowRow};
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
@@ -117,9 +115,7 @@ pub fn validate_return_to(path: &str) -> ServiceResult<String> {
     if ok {
         Ok(path.to_owned())
     } else {
-        Err(ServiceError::Invalid(
-            "`return_to` must be a path on this server, e.g. /connections".into(),
-        ))
+        Err(ServiceError::Invalid("`return_to` must be a path on this server, e.g. /connections".into()))
     }
 }
 
@@ -142,18 +138,12 @@ impl Patchbay {
     ) -> ServiceResult<OAuthClient> {
         let auth = provider.token_endpoint_auth;
         if let Some(id) = settings.get("client_id") {
-            return Ok(OAuthClient {
-                client_id: id.clone(),
-                client_secret: own_secret,
-                auth,
-            });
+            return Ok(OAuthClient { client_id: id.clone(), client_secret: own_secret, auth });
         }
         match &provider.client_id {
-            Some(id) if !id.is_empty() => Ok(OAuthClient {
-                client_id: id.clone(),
-                client_secret: provider.client_secret.clone(),
-                auth,
-            }),
+            Some(id) if !id.is_empty() => {
+                Ok(OAuthClient { client_id: id.clone(), client_secret: provider.client_secret.clone(), auth })
+            }
             _ => Err(ServiceError::Invalid(format!(
                 "{} has no OAuth client configured: the operator sets its client id and secret in the provider file \
                  (usually ${{{}_CLIENT_ID}}), or you enter your own in the advanced settings",
@@ -164,26 +154,14 @@ impl Patchbay {
     }
 
     /// The connection's own client secret (advanced settings), decrypted.
-    async fn own_client_secret(
-        &self,
-        team: &TeamId,
-        connection: &ConnectionId,
-    ) -> ServiceResult<Option<SecretString>> {
+    async fn own_client_secret(&self, team: &TeamId, connection: &ConnectionId) -> ServiceResult<Option<SecretString>> {
         let wanted = format!("{}client_secret", field::SETTING_PREFIX);
-        let blobs: Vec<_> = self
-            .store
-            .connection_secrets(team, connection)
-            .await?
-            .into_iter()
-            .filter(|(f, _)| *f == wanted)
-            .collect();
+        let blobs: Vec<_> =
+            self.store.connection_secrets(team, connection).await?.into_iter().filter(|(f, _)| *f == wanted).collect();
         if blobs.is_empty() {
             return Ok(None);
         }
-        let mut opened = self
-            .keys
-            .open_fields(&self.store, team, connection, &blobs)
-            .await?;
+        let mut opened = self.keys.open_fields(&self.store, team, connection, &blobs).await?;
         Ok(opened.remove(&wanted))
     }
 
@@ -211,16 +189,8 @@ impl Patchbay {
         let sealed_verifier = match &verifier {
             Some(v) => {
                 let fields = [(field::PKCE_VERIFIER.to_owned(), v)];
-                let mut sealed = self
-                    .keys
-                    .seal_fields(
-                        &self.store,
-                        &connection.team_id,
-                        &connection.id,
-                        &fields,
-                        now,
-                    )
-                    .await?;
+                let mut sealed =
+                    self.keys.seal_fields(&self.store, &connection.team_id, &connection.id, &fields, now).await?;
                 sealed.pop().map(|(_, blob)| blob)
             }
             None => None,
@@ -273,24 +243,12 @@ impl Patchbay {
         binding: Option<String>,
         return_to: Option<String>,
     ) -> ServiceResult<Created> {
-        let client = self.oauth_client(
-            provider,
-            &settings.clear,
-            settings.secret_value("client_secret").cloned(),
-        )?;
+        let client = self.oauth_client(provider, &settings.clear, settings.secret_value("client_secret").cloned())?;
         let now = self.clock.now();
         let reason = format!("waiting for consent at {}", provider.display_name);
-        let connection = self.new_connection(
-            who,
-            provider,
-            settings.clear.clone(),
-            ConnectionStatus::Pending,
-            Some(reason),
-            now,
-        );
-        let connection = self
-            .insert_new_connection(who, provider, name, connection, Vec::new(), &settings)
-            .await?;
+        let connection =
+            self.new_connection(who, provider, settings.clear.clone(), ConnectionStatus::Pending, Some(reason), now);
+        let connection = self.insert_new_connection(who, provider, name, connection, Vec::new(), &settings).await?;
         let url = self
             .start_flow(
                 &who.actor.label(),
@@ -304,10 +262,7 @@ impl Patchbay {
                 return_to,
             )
             .await?;
-        Ok(Created {
-            connection: self.view(&connection).await?,
-            authorize_url: Some(url),
-        })
+        Ok(Created { connection: self.view(&connection).await?, authorize_url: Some(url) })
     }
 
     /// Starts a new consent flow for an existing connection (same id, name, settings and
@@ -329,17 +284,11 @@ impl Patchbay {
                 provider.auth_mode.as_str()
             )));
         }
-        let return_to = req
-            .return_to
-            .as_deref()
-            .map(validate_return_to)
-            .transpose()?;
+        let return_to = req.return_to.as_deref().map(validate_return_to).transpose()?;
         let asked = requested_scopes(&provider, &req.modules, &req.scopes)?;
         let scopes = connection.granted_scopes.union(&asked);
         self.keys.require_unsealed()?;
-        let own_secret = self
-            .own_client_secret(&connection.team_id, &connection.id)
-            .await?;
+        let own_secret = self.own_client_secret(&connection.team_id, &connection.id).await?;
         let client = self.oauth_client(&provider, &connection.settings, own_secret)?;
         let url = self
             .start_flow(
@@ -355,14 +304,7 @@ impl Patchbay {
             )
             .await?;
         let detail = format!("scopes={}", scopes.join(" "));
-        self.audit(
-            who,
-            action::CONNECTION_REAUTHORIZE,
-            Some(&connection.id),
-            "started",
-            Some(&detail),
-        )
-        .await?;
+        self.audit(who, action::CONNECTION_REAUTHORIZE, Some(&connection.id), "started", Some(&detail)).await?;
         Ok(AuthorizeStart {
             authorize_url: url,
             connection: self.view(&connection).await?,
@@ -373,24 +315,14 @@ impl Patchbay {
     /// Completes a consent flow at `GET /oauth/callback`. Returns where to send the browser;
     /// an error means the request itself is invalid (unknown, expired or replayed state, wrong
     /// issuer, another browser) and nothing was sent to the provider.
-    pub async fn complete_callback(
-        &self,
-        q: CallbackQuery,
-        browser_binding: Option<String>,
-    ) -> ServiceResult<String> {
-        let state = q
-            .state
-            .as_deref()
-            .filter(|s| !s.is_empty() && s.len() <= 512)
-            .ok_or_else(|| {
-                ServiceError::Invalid(
-                    "the callback has no valid `state`: start the connection again from Patchbay"
-                        .into(),
-                )
-            })?;
+    pub async fn complete_callback(&self, q: CallbackQuery, browser_binding: Option<String>) -> ServiceResult<String> {
+        let state = q.state.as_deref().filter(|s| !s.is_empty() && s.len() <= 512).ok_or_else(|| {
+            ServiceError::Invalid("the callback has no valid `state`: start the connection again from Patchbay".into())
+        })?;
         let flow = self.store.take_flow(&sha256_hex(state)).await?.ok_or_else(|| {
             ServiceError::Invalid(
-                "this authorization is unknown, expired or was already used: start again from the connection's page".into(),
+                "this authorization is unknown, expired or was already used: start again from the connection's page"
+                    .into(),
             )
         })?;
         let now = self.clock.now();
@@ -400,10 +332,7 @@ impl Patchbay {
             ));
         }
         let provider = self.catalog.get(&flow.provider).cloned().ok_or_else(|| {
-            ServiceError::Invalid(format!(
-                "provider `{}` is no longer in the catalog",
-                flow.provider
-            ))
+            ServiceError::Invalid(format!("provider `{}` is no longer in the catalog", flow.provider))
         })?;
         if let Some(issuer) = &provider.issuer
             && q.iss.as_deref() != Some(issuer.as_str())
@@ -418,59 +347,28 @@ impl Patchbay {
                 "this authorization was started in another browser session: sign in to Patchbay in this browser and start again".into(),
             ));
         }
-        let Some(connection) = self
-            .store
-            .get_connection(&flow.team_id, &flow.connection_id)
-            .await?
-        else {
+        let Some(connection) = self.store.get_connection(&flow.team_id, &flow.connection_id).await? else {
             return Err(ServiceError::Invalid(
                 "the connection was deleted while its authorization was in progress".into(),
             ));
         };
-        let audit_action = if flow.kind == kind::REAUTHORIZE {
-            action::CONNECTION_REAUTHORIZE
-        } else {
-            action::CONNECTION_AUTHORIZE
-        };
+        let audit_action =
+            if flow.kind == kind::REAUTHORIZE { action::CONNECTION_REAUTHORIZE } else { action::CONNECTION_AUTHORIZE };
         if let Some(error) = q.error.as_deref() {
             let (reason, outcome) = if error == "access_denied" {
-                (
-                    format!("access denied at {}", provider.display_name),
-                    "denied",
-                )
+                (format!("access denied at {}", provider.display_name), "denied")
             } else {
-                let desc = q
-                    .error_description
-                    .as_deref()
-                    .map(|d| format!(": {}", short(d)))
-                    .unwrap_or_default();
-                (
-                    format!(
-                        "{} answered `{}`{desc}",
-                        provider.display_name,
-                        short(error)
-                    ),
-                    "error",
-                )
+                let desc = q.error_description.as_deref().map(|d| format!(": {}", short(d))).unwrap_or_default();
+                (format!("{} answered `{}`{desc}", provider.display_name, short(error)), "error")
             };
-            return self
-                .flow_failed(&flow, &connection, audit_action, reason, outcome, now)
-                .await;
+            return self.flow_failed(&flow, &connection, audit_action, reason, outcome, now).await;
         }
-        let Some(code) = q
-            .code
-            .as_deref()
-            .filter(|c| !c.is_empty() && c.len() <= 4096)
-        else {
+        let Some(code) = q.code.as_deref().filter(|c| !c.is_empty() && c.len() <= 4096) else {
             let reason = format!("{} sent no authorization code", provider.display_name);
-            return self
-                .flow_failed(&flow, &connection, audit_action, reason, "error", now)
-                .await;
+            return self.flow_failed(&flow, &connection, audit_action, reason, "error", now).await;
         };
 
-        let own_secret = self
-            .own_client_secret(&flow.team_id, &connection.id)
-            .await?;
+        let own_secret = self.own_client_secret(&flow.team_id, &connection.id).await?;
         let oauth_client = self.oauth_client(&provider, &connection.settings, own_secret)?;
         let verifier = match &flow.pkce_verifier {
             Some(blob) => {
@@ -496,9 +394,7 @@ impl Patchbay {
             Ok(t) => t,
             Err(e) => {
                 let reason = format!("the token exchange failed: {e}");
-                return self
-                    .flow_failed(&flow, &connection, audit_action, reason, "error", now)
-                    .await;
+                return self.flow_failed(&flow, &connection, audit_action, reason, "error", now).await;
             }
         };
         let granted = granted_or_requested(&tokens, &flow.requested_scopes);
@@ -506,9 +402,7 @@ impl Patchbay {
             access_token: tokens.access_token.clone(),
             refresh_token: tokens.refresh_token.clone(),
         };
-        let last_verify = self
-            .verify_with(&provider, &connection.settings, &credential, now)
-            .await;
+        let last_verify = self.verify_with(&provider, &connection.settings, &credential, now).await;
         let account = last_verify.as_ref().and_then(|v| v.account.clone());
 
         if flow.kind == kind::REAUTHORIZE
@@ -529,8 +423,7 @@ impl Patchbay {
                 Some(&reason),
             )
             .await?;
-            self.revoke_unused_grant(&provider, &connection.settings, &oauth_client, &tokens)
-                .await;
+            self.revoke_unused_grant(&provider, &connection.settings, &oauth_client, &tokens).await;
             return Ok(self.landing(&flow, &connection, "account_mismatch"));
         }
 
@@ -561,10 +454,7 @@ impl Patchbay {
     /// Where the browser lands after a callback: the connection's page (or the flow's
     /// `return_to`) with an outcome word the page renders as a fixed banner.
     fn landing(&self, flow: &FlowRow, connection: &Connection, outcome: &str) -> String {
-        let path = flow
-            .return_to
-            .clone()
-            .unwrap_or_else(|| format!("/connections/{}", connection.id));
+        let path = flow.return_to.clone().unwrap_or_else(|| format!("/connections/{}", connection.id));
         let sep = if path.contains('?') { '&' } else { '?' };
         format!("{}{path}{sep}outcome={outcome}", self.config.public_url)
     }
@@ -582,25 +472,9 @@ impl Patchbay {
         now: OffsetDateTime,
     ) -> ServiceResult<String> {
         if connection.status == ConnectionStatus::Pending {
-            self.store
-                .set_status(
-                    &flow.team_id,
-                    &connection.id,
-                    ConnectionStatus::Pending,
-                    Some(&reason),
-                    now,
-                )
-                .await?;
+            self.store.set_status(&flow.team_id, &connection.id, ConnectionStatus::Pending, Some(&reason), now).await?;
         }
-        self.audit_as(
-            &flow.team_id,
-            &flow.actor,
-            audit_action,
-            Some(&connection.id),
-            outcome,
-            Some(&reason),
-        )
-        .await?;
+        self.audit_as(&flow.team_id, &flow.actor, audit_action, Some(&connection.id), outcome, Some(&reason)).await?;
         Ok(self.landing(flow, connection, outcome))
     }
 
@@ -621,19 +495,9 @@ impl Patchbay {
         if let Some(r) = &tokens.refresh_token {
             fields.push((field::REFRESH_TOKEN.to_owned(), r));
         }
-        let sealed = self
-            .keys
-            .seal_fields(&self.store, team, &connection.id, &fields, now)
-            .await?;
-        let remove: &[&str] = if tokens.refresh_token.is_none() {
-            &[field::REFRESH_TOKEN]
-        } else {
-            &[]
-        };
-        let credential = Credential::OAuth2 {
-            access_token: tokens.access_token.clone(),
-            refresh_token: None,
-        };
+        let sealed = self.keys.seal_fields(&self.store, team, &connection.id, &fields, now).await?;
+        let remove: &[&str] = if tokens.refresh_token.is_none() { &[field::REFRESH_TOKEN] } else { &[] };
+        let credential = Credential::OAuth2 { access_token: tokens.access_token.clone(), refresh_token: None };
         let fingerprint = credential.fingerprint(connection.id.as_str());
         let updated = self
             .store
@@ -648,20 +512,14 @@ impl Patchbay {
                     account,
                     granted_scopes: granted,
                     expires_at: tokens.expires_in.map(|s| now + Duration::seconds(s)),
-                    reauthorize_by: provider
-                        .grant_lifetime
-                        .map(|l| now + Duration::seconds(l.seconds)),
+                    reauthorize_by: provider.grant_lifetime.map(|l| now + Duration::seconds(l.seconds)),
                     last_verify,
                     fingerprint: &fingerprint,
                     now,
                 },
             )
             .await?;
-        if updated {
-            Ok(())
-        } else {
-            Err(not_found(connection.id.as_str()))
-        }
+        if updated { Ok(()) } else { Err(not_found(connection.id.as_str())) }
     }
 
     /// Calls the provider's verify endpoint with a fresh credential; `None` when it has none.
@@ -673,26 +531,12 @@ impl Patchbay {
         now: OffsetDateTime,
     ) -> Option<VerifyResult> {
         provider.verify.as_ref()?;
-        Some(
-            match patchbay_providers::verify_credential(&self.http, provider, settings, credential)
-                .await
-            {
-                VerifyOutcome::Ok { account } => VerifyResult {
-                    ok: true,
-                    account,
-                    checked_at: now,
-                    error: None,
-                },
-                VerifyOutcome::Rejected { message, .. } | VerifyOutcome::Failed { message } => {
-                    VerifyResult {
-                        ok: false,
-                        account: None,
-                        checked_at: now,
-                        error: Some(message),
-                    }
-                }
-            },
-        )
+        Some(match patchbay_providers::verify_credential(&self.http, provider, settings, credential).await {
+            VerifyOutcome::Ok { account } => VerifyResult { ok: true, account, checked_at: now, error: None },
+            VerifyOutcome::Rejected { message, .. } | VerifyOutcome::Failed { message } => {
+                VerifyResult { ok: false, account: None, checked_at: now, error: Some(message) }
+            }
+        })
     }
 
     /// Best-effort revocation of tokens we will not keep (an account mismatch on reauthorize).
@@ -709,15 +553,7 @@ impl Patchbay {
         if let Some(r) = &tokens.refresh_token {
             let _ = client::revoke(&self.http, provider, settings, oauth, r, "refresh_token").await;
         }
-        let _ = client::revoke(
-            &self.http,
-            provider,
-            settings,
-            oauth,
-            &tokens.access_token,
-            "access_token",
-        )
-        .await;
+        let _ = client::revoke(&self.http, provider, settings, oauth, &tokens.access_token, "access_token").await;
     }
 
     /// Creates a client-credentials connection: the token is obtained first, nothing is stored
@@ -730,31 +566,15 @@ impl Patchbay {
         settings: SplitSettings,
         scopes: ScopeSet,
     ) -> ServiceResult<Created> {
-        let oauth = self.oauth_client(
-            provider,
-            &settings.clear,
-            settings.secret_value("client_secret").cloned(),
-        )?;
-        let tokens =
-            client::client_credentials(&self.http, provider, &settings.clear, &oauth, &scopes)
-                .await
-                .map_err(|e| token_error_for_create(provider, e))?;
+        let oauth = self.oauth_client(provider, &settings.clear, settings.secret_value("client_secret").cloned())?;
+        let tokens = client::client_credentials(&self.http, provider, &settings.clear, &oauth, &scopes)
+            .await
+            .map_err(|e| token_error_for_create(provider, e))?;
         let now = self.clock.now();
-        let credential = Credential::OAuth2 {
-            access_token: tokens.access_token.clone(),
-            refresh_token: None,
-        };
-        let last_verify = self
-            .verify_with(provider, &settings.clear, &credential, now)
-            .await;
-        let connection = self.new_connection(
-            who,
-            provider,
-            settings.clear.clone(),
-            ConnectionStatus::Active,
-            None,
-            now,
-        );
+        let credential = Credential::OAuth2 { access_token: tokens.access_token.clone(), refresh_token: None };
+        let last_verify = self.verify_with(provider, &settings.clear, &credential, now).await;
+        let connection =
+            self.new_connection(who, provider, settings.clear.clone(), ConnectionStatus::Active, None, now);
         let connection = Connection {
             account: last_verify.as_ref().and_then(|v| v.account.clone()),
             granted_scopes: granted_or_requested(&tokens, &scopes),
@@ -764,13 +584,8 @@ impl Patchbay {
             ..connection
         };
         let fields = vec![(field::ACCESS_TOKEN.to_owned(), tokens.access_token.clone())];
-        let connection = self
-            .insert_new_connection(who, provider, name, connection, fields, &settings)
-            .await?;
-        Ok(Created {
-            connection: self.view(&connection).await?,
-            authorize_url: None,
-        })
+        let connection = self.insert_new_connection(who, provider, name, connection, fields, &settings).await?;
+        Ok(Created { connection: self.view(&connection).await?, authorize_url: None })
     }
 
     /// Re-obtains a client-credentials token when it has expired or is about to (within a
@@ -783,46 +598,21 @@ impl Patchbay {
     ) -> ServiceResult<Connection> {
         let now = self.clock.now();
         let due = provider.auth_mode == AuthMode::Oauth2ClientCredentials
-            && connection
-                .expires_at
-                .is_some_and(|t| t <= now + Duration::minutes(1));
+            && connection.expires_at.is_some_and(|t| t <= now + Duration::minutes(1));
         if !due {
             return Ok(connection);
         }
-        let own_secret = self
-            .own_client_secret(&connection.team_id, &connection.id)
-            .await?;
+        let own_secret = self.own_client_secret(&connection.team_id, &connection.id).await?;
         let oauth = self.oauth_client(provider, &connection.settings, own_secret)?;
-        match client::client_credentials(
-            &self.http,
-            provider,
-            &connection.settings,
-            &oauth,
-            &connection.granted_scopes,
-        )
-        .await
+        match client::client_credentials(&self.http, provider, &connection.settings, &oauth, &connection.granted_scopes)
+            .await
         {
             Ok(tokens) => {
                 let granted = granted_or_requested(&tokens, &connection.granted_scopes);
-                self.store_grant(
-                    &connection.team_id,
-                    &connection,
-                    provider,
-                    &tokens,
-                    &granted,
-                    None,
-                    None,
-                    now,
-                )
-                .await?;
-                self.audit(
-                    who,
-                    action::CONNECTION_REFRESH,
-                    Some(&connection.id),
-                    "ok",
-                    Some("client_credentials"),
-                )
-                .await?;
+                self.store_grant(&connection.team_id, &connection, provider, &tokens, &granted, None, None, now)
+                    .await?;
+                self.audit(who, action::CONNECTION_REFRESH, Some(&connection.id), "ok", Some("client_credentials"))
+                    .await?;
             }
             Err(e) => {
                 let (status, outcome) = if e.is_terminal() {
@@ -831,23 +621,8 @@ impl Patchbay {
                     (ConnectionStatus::Degraded, "retry")
                 };
                 let reason = format!("could not obtain a new token: {e}");
-                self.store
-                    .set_status(
-                        &connection.team_id,
-                        &connection.id,
-                        status,
-                        Some(&reason),
-                        now,
-                    )
-                    .await?;
-                self.audit(
-                    who,
-                    action::CONNECTION_REFRESH,
-                    Some(&connection.id),
-                    outcome,
-                    Some(&reason),
-                )
-                .await?;
+                self.store.set_status(&connection.team_id, &connection.id, status, Some(&reason), now).await?;
+                self.audit(who, action::CONNECTION_REFRESH, Some(&connection.id), outcome, Some(&reason)).await?;
             }
         }
         self.store
@@ -859,15 +634,13 @@ impl Patchbay {
 
 fn token_error_for_create(provider: &Provider, e: TokenError) -> ServiceError {
     match e {
-        TokenError::OAuth { .. } => ServiceError::CredentialRejected(format!(
-            "{e}. Check the client id and secret; nothing was saved"
-        )),
-        TokenError::Transient { .. } | TokenError::Protocol { .. } => {
-            ServiceError::ProviderUnavailable(format!(
-                "could not obtain a token from {}: {e}. Nothing was saved; retry later",
-                provider.display_name
-            ))
+        TokenError::OAuth { .. } => {
+            ServiceError::CredentialRejected(format!("{e}. Check the client id and secret; nothing was saved"))
         }
+        TokenError::Transient { .. } | TokenError::Protocol { .. } => ServiceError::ProviderUnavailable(format!(
+            "could not obtain a token from {}: {e}. Nothing was saved; retry later",
+            provider.display_name
+        )),
     }
 }
 
@@ -879,13 +652,7 @@ mod tests {
     fn return_to_must_stay_on_this_origin() {
         assert!(validate_return_to("/connections").is_ok());
         assert!(validate_return_to("/scenarios/1?x=y").is_ok());
-        for bad in [
-            "//evil.example",
-            "https://evil.example/",
-            "/\\evil",
-            "connections",
-            "/a\nb",
-        ] {
+        for bad in ["//evil.example", "https://evil.example/", "/\\evil", "connections", "/a\nb"] {
             assert!(validate_return_to(bad).is_err(), "{bad}");
         }
     }

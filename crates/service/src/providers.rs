@@ -17,24 +17,13 @@ impl Patchbay {
         self.catalog
             .get(id)
             .map(|p| ProviderView::new(p))
-            .ok_or_else(|| {
-                ServiceError::NotFound(format!(
-                    "no provider `{id}` in the catalog: see GET /v1/providers"
-                ))
-            })
+            .ok_or_else(|| ServiceError::NotFound(format!("no provider `{id}` in the catalog: see GET /v1/providers")))
     }
 
     /// The team's audit trail, newest first (admins only).
-    pub async fn list_audit(
-        &self,
-        who: &Principal,
-        query: &AuditQuery,
-    ) -> ServiceResult<Vec<AuditEntry>> {
+    pub async fn list_audit(&self, who: &Principal, query: &AuditQuery) -> ServiceResult<Vec<AuditEntry>> {
         if !who.may(Action::Administer) {
-            return Err(ServiceError::Forbidden(format!(
-                "the `{}` role may not read the audit trail",
-                who.role
-            )));
+            return Err(ServiceError::Forbidden(format!("the `{}` role may not read the audit trail", who.role)));
         }
         Ok(self.store.list_audit(&who.team_id, query).await?)
     }

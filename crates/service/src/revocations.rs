@@ -23,20 +23,14 @@ use crate::connections::RevocationItem;
 use crate::{Patchbay, ServiceResult};
 
 fn item(credential: &str, outcome: &str, detail: String) -> RevocationItem {
-    RevocationItem {
-        credential: credential.to_owned(),
-        outcome: outcome.to_owned(),
-        detail,
-    }
+    RevocationItem { credential: credential.to_owned(), outcome: outcome.to_owned(), detail }
 }
 
 /// Delay before attempt `attempts + 1`: base·2^attempts, capped at 5 minutes, plus up to 25 %
 /// jitter so many queued revocations do not hit a recovering provider together.
 fn backoff(base: std::time::Duration, attempts: i64) -> Duration {
     let exp = 2u32.saturating_pow(attempts.clamp(0, 16) as u32);
-    let delay = base
-        .saturating_mul(exp)
-        .min(std::time::Duration::from_secs(300));
+    let delay = base.saturating_mul(exp).min(std::time::Duration::from_secs(300));
     let mut r = [0u8; 1];
     aws_lc_rs::rand::fill(&mut r).expect("the system random generator failed");
     let jitter = delay.mul_f64(f64::from(r[0]) / 255.0 * 0.25);
@@ -55,20 +49,13 @@ impl Patchbay {
             return Ok(vec![item(
                 "unknown",
                 "not_supported",
-                format!(
-                    "provider `{}` is no longer in the catalog; revoke the credential at the service",
-                    c.provider
-                ),
+                format!("provider `{}` is no longer in the catalog; revoke the credential at the service", c.provider),
             )]);
         };
         let display = &provider.display_name;
         match provider.auth_mode {
             AuthMode::ApiKey | AuthMode::Basic => {
-                let credential = if provider.auth_mode == AuthMode::Basic {
-                    "password"
-                } else {
-                    "api_key"
-                };
+                let credential = if provider.auth_mode == AuthMode::Basic { "password" } else { "api_key" };
                 return Ok(vec![item(
                     credential,
                     "not_supported",
@@ -85,11 +72,7 @@ impl Patchbay {
             .filter_map(|f| blobs.iter().find(|(name, _)| name == f).cloned())
             .collect();
         if token_blobs.is_empty() {
-            return Ok(vec![item(
-                "oauth2",
-                "not_needed",
-                "the connection never received tokens".into(),
-            )]);
+            return Ok(vec![item("oauth2", "not_needed", "the connection never received tokens".into())]);
         }
         if provider.revocation_url.is_none() {
             return Ok(vec![item(
@@ -101,17 +84,10 @@ impl Patchbay {
             )]);
         }
         self.keys.require_unsealed()?;
-        self.audit(who, action::SECRET_READ, Some(&c.id), "ok", Some("revoke"))
-            .await?;
+        self.audit(who, action::SECRET_READ, Some(&c.id), "ok", Some("revoke")).await?;
         let secret_field = format!("{}client_secret", field::SETTING_PREFIX);
-        let client_secret_blob = blobs
-            .iter()
-            .find(|(f, _)| *f == secret_field)
-            .map(|(_, b)| b.clone());
-        let mut opened = self
-            .keys
-            .open_fields(&self.store, &c.team_id, &c.id, &blobs)
-            .await?;
+        let client_secret_blob = blobs.iter().find(|(f, _)| *f == secret_field).map(|(_, b)| b.clone());
+        let mut opened = self.keys.open_fields(&self.store, &c.team_id, &c.id, &blobs).await?;
         let oauth = self.oauth_client(provider, &c.settings, opened.remove(&secret_field))?;
         let now = self.clock.now();
         let mut items = Vec::new();
@@ -120,11 +96,9 @@ impl Patchbay {
                 continue;
             };
             match client::revoke(&self.http, provider, &c.settings, &oauth, &token, &hint).await {
-                RevokeOutcome::Revoked => items.push(item(
-                    &hint,
-                    "revoked",
-                    format!("{display} confirmed the revocation"),
-                )),
+                RevokeOutcome::Revoked => {
+                    items.push(item(&hint, "revoked", format!("{display} confirmed the revocation")))
+                }
                 RevokeOutcome::Refused(reason) => items.push(item(&hint, "failed", reason)),
                 RevokeOutcome::Retry(reason) => {
                     let pending = PendingRevocation {
@@ -132,15 +106,13 @@ impl Patchbay {
                         team_id: c.team_id.clone(),
                         connection_id: c.id.to_string(),
                         provider: provider.id.clone(),
-                        settings: serde_json::to_string(&c.settings)
-                            .expect("a string map always serializes"),
+                        settings: serde_json::to_string(&c.settings).expect("a string map always serializes"),
                         hint: hint.clone(),
                         token: blob,
                         client_secret: client_secret_blob.clone(),
                         attempts: 1,
                         give_up_at: now
-                            + Duration::try_from(self.config.revocation_give_up_after)
-                                .unwrap_or(Duration::days(1)),
+                            + Duration::try_from(self.config.revocation_give_up_after).unwrap_or(Duration::days(1)),
                     };
                     self.store
                         .insert_pending_revocation(
@@ -149,11 +121,7 @@ impl Patchbay {
                             &reason,
                         )
                         .await?;
-                    items.push(item(
-                        &hint,
-                        "pending",
-                        format!("{reason}; Patchbay keeps retrying in the background"),
-                    ));
+                    items.push(item(&hint, "pending", format!("{reason}; Patchbay keeps retrying in the background")));
                 }
             }
         }
@@ -163,10 +131,7 @@ impl Patchbay {
     /// One pass of the retry worker: attempts every due revocation once.
     pub async fn retry_due_revocations(&self) -> ServiceResult<usize> {
         let now = self.clock.now();
-        let due = self
-            .store
-            .claim_due_revocations(now, Duration::minutes(2), 50)
-            .await?;
+        let due = self.store.claim_due_revocations(now, Duration::minutes(2), 50).await?;
         let mut done = 0;
         for r in due {
             let connection_id = ConnectionId::parse(&r.connection_id).ok();
@@ -212,11 +177,8 @@ impl Patchbay {
                         )
                         .await?;
                     } else {
-                        let next = self.clock.now()
-                            + backoff(self.config.revocation_retry_base, r.attempts);
-                        self.store
-                            .reschedule_revocation(r.id, r.attempts + 1, next, &reason)
-                            .await?;
+                        let next = self.clock.now() + backoff(self.config.revocation_retry_base, r.attempts);
+                        self.store.reschedule_revocation(r.id, r.attempts + 1, next, &reason).await?;
                     }
                 }
             }
@@ -231,24 +193,16 @@ impl Patchbay {
             .cloned()
             .ok_or_else(|| format!("provider `{}` left the catalog", r.provider))?;
         let connection = ConnectionId::parse(&r.connection_id).map_err(|e| e.to_string())?;
-        let settings: BTreeMap<String, String> =
-            serde_json::from_str(&r.settings).map_err(|e| e.to_string())?;
+        let settings: BTreeMap<String, String> = serde_json::from_str(&r.settings).map_err(|e| e.to_string())?;
         let mut blobs = vec![(r.hint.clone(), r.token.clone())];
         let secret_field = format!("{}client_secret", field::SETTING_PREFIX);
         if let Some(cs) = &r.client_secret {
             blobs.push((secret_field.clone(), cs.clone()));
         }
-        let mut opened = self
-            .keys
-            .open_fields(&self.store, &r.team_id, &connection, &blobs)
-            .await
-            .map_err(|e| e.to_string())?;
-        let token = opened
-            .remove(&r.hint)
-            .ok_or("the queued token is missing")?;
-        let oauth = self
-            .oauth_client(&provider, &settings, opened.remove(&secret_field))
-            .map_err(|e| e.to_string())?;
+        let mut opened =
+            self.keys.open_fields(&self.store, &r.team_id, &connection, &blobs).await.map_err(|e| e.to_string())?;
+        let token = opened.remove(&r.hint).ok_or("the queued token is missing")?;
+        let oauth = self.oauth_client(&provider, &settings, opened.remove(&secret_field)).map_err(|e| e.to_string())?;
         Ok(client::revoke(&self.http, &provider, &settings, &oauth, &token, &r.hint).await)
     }
 }

@@ -120,20 +120,13 @@ impl ConnectionView {
             granted_scopes: c
                 .granted_scopes
                 .iter()
-                .map(|s| ScopeView {
-                    scope: s.to_owned(),
-                    description: describe(s),
-                })
+                .map(|s| ScopeView { scope: s.to_owned(), description: describe(s) })
                 .collect(),
             required_scopes: Vec::new(),
             missing_scopes: Vec::new(),
             expires_at: c.expires_at,
             reauthorize_by: c.reauthorize_by,
-            last_verified_at: c
-                .last_verify
-                .as_ref()
-                .filter(|v| v.ok)
-                .map(|v| v.checked_at),
+            last_verified_at: c.last_verify.as_ref().filter(|v| v.ok).map(|v| v.checked_at),
             last_verify: c.last_verify.clone(),
             used_by: Vec::new(),
             settings: c.settings.clone(),
@@ -146,12 +139,7 @@ impl ConnectionView {
                     None => "unknown",
                 }
                 .to_owned(),
-                state: if c.credential_fingerprint.is_some() {
-                    "set"
-                } else {
-                    "not_set"
-                }
-                .to_owned(),
+                state: if c.credential_fingerprint.is_some() { "set" } else { "not_set" }.to_owned(),
                 fingerprint: c.credential_fingerprint.clone(),
             },
             created_at: c.created_at,
@@ -162,10 +150,7 @@ impl ConnectionView {
 
 /// Names of secret settings stored for a connection, from its secret field names.
 pub fn secret_setting_names(fields: &[String]) -> Vec<String> {
-    fields
-        .iter()
-        .filter_map(|f| f.strip_prefix(field::SETTING_PREFIX).map(str::to_owned))
-        .collect()
+    fields.iter().filter_map(|f| f.strip_prefix(field::SETTING_PREFIX).map(str::to_owned)).collect()
 }
 
 /// A form field of the Add connection form.
@@ -277,10 +262,7 @@ impl ProviderView {
             scopes: p
                 .scopes
                 .iter()
-                .map(|(s, d)| ScopeView {
-                    scope: s.clone(),
-                    description: Some(d.clone()),
-                })
+                .map(|(s, d)| ScopeView { scope: s.clone(), description: Some(d.clone()) })
                 .collect(),
             default_scopes: p.default_scopes.clone(),
             modules: p

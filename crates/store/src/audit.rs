@@ -57,15 +57,7 @@ pub struct AuditQuery {
     pub limit: u32,
 }
 
-type AuditTuple = (
-    i64,
-    i64,
-    String,
-    String,
-    Option<String>,
-    String,
-    Option<String>,
-);
+type AuditTuple = (i64, i64, String, String, Option<String>, String, Option<String>);
 
 impl Store {
     /// Appends a record. The caller treats a failure as fatal for the action (S-09: no secret
@@ -87,11 +79,7 @@ impl Store {
     }
 
     /// Reads the team's trail, newest first.
-    pub async fn list_audit(
-        &self,
-        team: &TeamId,
-        q: &AuditQuery,
-    ) -> Result<Vec<AuditEntry>, StoreError> {
+    pub async fn list_audit(&self, team: &TeamId, q: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
         let limit = i64::from(q.limit.clamp(1, 500));
         let rows: Vec<AuditTuple> = with_pool!(self, p => sqlx::query_as(
             "SELECT id, at, actor, action, connection_id, outcome, detail FROM audit_log \
@@ -105,15 +93,7 @@ impl Store {
             .await)?;
         rows.into_iter()
             .map(|(id, at, actor, action, connection_id, outcome, detail)| {
-                Ok(AuditEntry {
-                    id,
-                    at: from_ms(at)?,
-                    actor,
-                    action,
-                    connection_id,
-                    outcome,
-                    detail,
-                })
+                Ok(AuditEntry { id, at: from_ms(at)?, actor, action, connection_id, outcome, detail })
             })
             .collect()
     }

@@ -46,16 +46,11 @@ const COLUMNS: &str = "id, team_id, provider, name, status, status_reason, accou
 impl TryFrom<ConnectionRow> for Connection {
     type Error = StoreError;
     fn try_from(r: ConnectionRow) -> Result<Self, StoreError> {
-        let corrupt = |what: &str, e: String| {
-            StoreError::Corrupt(format!("connection {}: {what}: {e}", r.id))
-        };
+        let corrupt = |what: &str, e: String| StoreError::Corrupt(format!("connection {}: {what}: {e}", r.id));
         Ok(Connection {
             id: ConnectionId::parse(&r.id).map_err(|e| corrupt("id", e.to_string()))?,
             team_id: TeamId::parse(&r.team_id).map_err(|e| corrupt("team", e.to_string()))?,
-            status: r
-                .status
-                .parse::<ConnectionStatus>()
-                .map_err(|e| corrupt("status", e))?,
+            status: r.status.parse::<ConnectionStatus>().map_err(|e| corrupt("status", e))?,
             granted_scopes: ScopeSet::parse(&r.granted_scopes, " "),
             settings: serde_json::from_str::<BTreeMap<String, String>>(&r.settings)
                 .map_err(|e| corrupt("settings", e.to_string()))?,
@@ -79,9 +74,7 @@ impl TryFrom<ConnectionRow> for Connection {
 }
 
 fn last_verify_json(c: &Connection) -> Option<String> {
-    c.last_verify
-        .as_ref()
-        .map(|v| serde_json::to_string(v).expect("a verify result always serializes"))
+    c.last_verify.as_ref().map(|v| serde_json::to_string(v).expect("a verify result always serializes"))
 }
 
 fn settings_json(c: &Connection) -> String {
@@ -141,11 +134,7 @@ impl Store {
     }
 
     /// One connection of the team; `None` when missing *or* owned by another team.
-    pub async fn get_connection(
-        &self,
-        team: &TeamId,
-        id: &ConnectionId,
-    ) -> Result<Option<Connection>, StoreError> {
+    pub async fn get_connection(&self, team: &TeamId, id: &ConnectionId) -> Result<Option<Connection>, StoreError> {
         let row: Option<ConnectionRow> = with_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM connections WHERE team_id = $1 AND id = $2")))
             .bind(team.as_str())
@@ -156,11 +145,7 @@ impl Store {
     }
 
     /// Names in use in the team that start with `prefix` (for default names).
-    pub async fn connection_names_like(
-        &self,
-        team: &TeamId,
-        prefix: &str,
-    ) -> Result<Vec<String>, StoreError> {
+    pub async fn connection_names_like(&self, team: &TeamId, prefix: &str) -> Result<Vec<String>, StoreError> {
         let rows: Vec<(String,)> = with_pool!(self, p => sqlx::query_as(
             "SELECT name FROM connections WHERE team_id = $1 AND substr(name, 1, length($2)) = $2")
             .bind(team.as_str())
@@ -234,11 +219,7 @@ impl Store {
 
     /// Deletes a connection and destroys its secrets in one transaction. `Ok(false)`: no such
     /// connection in the team.
-    pub async fn delete_connection(
-        &self,
-        team: &TeamId,
-        id: &ConnectionId,
-    ) -> Result<bool, StoreError> {
+    pub async fn delete_connection(&self, team: &TeamId, id: &ConnectionId) -> Result<bool, StoreError> {
         with_pool!(self, p => {
             let mut tx = p.begin().await?;
             sqlx::query(

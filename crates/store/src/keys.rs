@@ -26,8 +26,7 @@ type KeyTuple = (String, i64, i64, Vec<u8>);
 fn key_row((team, key_id, master_version, wrapped): KeyTuple) -> Result<TeamKeyRow, StoreError> {
     Ok(TeamKeyRow {
         team_id: TeamId::parse(&team).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        key_id: u32::try_from(key_id)
-            .map_err(|_| StoreError::Corrupt(format!("key id {key_id}")))?,
+        key_id: u32::try_from(key_id).map_err(|_| StoreError::Corrupt(format!("key id {key_id}")))?,
         master_version: u32::try_from(master_version)
             .map_err(|_| StoreError::Corrupt(format!("master version {master_version}")))?,
         wrapped,
@@ -43,12 +42,7 @@ impl Store {
     }
 
     /// Records the check value of a master-key version (first start, rotation).
-    pub async fn insert_key_check(
-        &self,
-        version: u32,
-        blob: &[u8],
-        now: OffsetDateTime,
-    ) -> Result<(), StoreError> {
+    pub async fn insert_key_check(&self, version: u32, blob: &[u8], now: OffsetDateTime) -> Result<(), StoreError> {
         with_pool!(self, p => sqlx::query(
             "INSERT INTO master_key_checks (version, check_blob, created_at) VALUES ($1, $2, $3)")
             .bind(i64::from(version))
@@ -76,11 +70,7 @@ impl Store {
     }
 
     /// A specific data key of a team.
-    pub async fn team_key(
-        &self,
-        team: &TeamId,
-        key_id: u32,
-    ) -> Result<Option<TeamKeyRow>, StoreError> {
+    pub async fn team_key(&self, team: &TeamId, key_id: u32) -> Result<Option<TeamKeyRow>, StoreError> {
         let row: Option<KeyTuple> = with_pool!(self, p => sqlx::query_as(
             "SELECT team_id, key_id, master_version, wrapped FROM team_keys WHERE team_id = $1 AND key_id = $2")
             .bind(team.as_str()).bind(i64::from(key_id)).fetch_optional(p).await)?;
@@ -96,11 +86,7 @@ impl Store {
 
     /// Stores a new data key. Fails with a conflict when another node created it first; the
     /// caller then reads the winner's key.
-    pub async fn insert_team_key(
-        &self,
-        row: &TeamKeyRow,
-        now: OffsetDateTime,
-    ) -> Result<(), StoreError> {
+    pub async fn insert_team_key(&self, row: &TeamKeyRow, now: OffsetDateTime) -> Result<(), StoreError> {
         with_pool!(self, p => sqlx::query(
             "INSERT INTO team_keys (team_id, key_id, master_version, wrapped, created_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(row.team_id.as_str())
@@ -117,11 +103,7 @@ impl Store {
     /// Replaces the wrapping of a data key (rotation); the data key itself is unchanged, so
     /// no ciphertext needs rewriting. Fenced on the old master version so two rotations cannot
     /// clobber each other.
-    pub async fn rewrap_team_key(
-        &self,
-        row: &TeamKeyRow,
-        old_master_version: u32,
-    ) -> Result<bool, StoreError> {
+    pub async fn rewrap_team_key(&self, row: &TeamKeyRow, old_master_version: u32) -> Result<bool, StoreError> {
         let done = with_pool!(self, p => sqlx::query(
             "UPDATE team_keys SET master_version = $1, wrapped = $2 WHERE team_id = $3 AND key_id = $4 AND master_version = $5")
             .bind(i64::from(row.master_version))

@@ -24,9 +24,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 pub use audit::{AuditEntry, AuditQuery, NewAuditEntry};
 pub use connections::NewConnection;
@@ -82,10 +80,7 @@ impl Store {
     /// Opens the database at `url` (`sqlite://path` or `postgres://…`), creating a SQLite file
     /// when missing. Does not migrate; call [`Store::migrate`].
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
-        let pool = if let Some(path) = url
-            .strip_prefix("sqlite://")
-            .or_else(|| url.strip_prefix("sqlite:"))
-        {
+        let pool = if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
             if path.is_empty() {
                 return Err(StoreError::BadUrl(
                     "the SQLite URL has no file path: write sqlite:///path/to/patchbay.db".into(),
@@ -148,9 +143,7 @@ impl Store {
             Engine::Sqlite => &SQLITE_MIGRATIONS,
             Engine::Postgres => &POSTGRES_MIGRATIONS,
         };
-        m.iter()
-            .map(|m| format!("{}_{}", m.version, m.description))
-            .collect()
+        m.iter().map(|m| format!("{}_{}", m.version, m.description)).collect()
     }
 
     /// Checks the database answers (for `/readyz`).

@@ -131,18 +131,7 @@ pub struct PendingRevocation {
     pub give_up_at: OffsetDateTime,
 }
 
-type RevocationTuple = (
-    i64,
-    String,
-    String,
-    String,
-    String,
-    String,
-    Vec<u8>,
-    Option<Vec<u8>>,
-    i64,
-    i64,
-);
+type RevocationTuple = (i64, String, String, String, String, String, Vec<u8>, Option<Vec<u8>>, i64, i64);
 
 impl Store {
     /// Records a started flow.
@@ -184,10 +173,8 @@ impl Store {
 
     /// Deletes flows that expired before `now`; returns how many.
     pub async fn purge_expired_flows(&self, now: OffsetDateTime) -> Result<u64, StoreError> {
-        Ok(
-            with_pool!(self, p => sqlx::query("DELETE FROM oauth_flows WHERE expires_at < $1")
-            .bind(to_ms(now)).execute(p).await.map(|r| r.rows_affected()))?,
-        )
+        Ok(with_pool!(self, p => sqlx::query("DELETE FROM oauth_flows WHERE expires_at < $1")
+            .bind(to_ms(now)).execute(p).await.map(|r| r.rows_affected()))?)
     }
 
     /// Replaces a connection's credential and metadata atomically. `Ok(false)`: no such
@@ -198,9 +185,7 @@ impl Store {
         id: &ConnectionId,
         u: &CredentialUpdate<'_>,
     ) -> Result<bool, StoreError> {
-        let last_verify = u
-            .last_verify
-            .map(|v| serde_json::to_string(v).expect("a verify result always serializes"));
+        let last_verify = u.last_verify.map(|v| serde_json::to_string(v).expect("a verify result always serializes"));
         with_pool!(self, p => {
             let mut tx = p.begin().await?;
             let updated = sqlx::query(

@@ -51,11 +51,7 @@ fn from_tuple(t: SessionTuple) -> Result<WebSessionRow, StoreError> {
 
 impl Store {
     /// Stores a new session under the digest of its token.
-    pub async fn create_web_session(
-        &self,
-        digest: &[u8],
-        session: &WebSessionRow,
-    ) -> Result<(), StoreError> {
+    pub async fn create_web_session(&self, digest: &[u8], session: &WebSessionRow) -> Result<(), StoreError> {
         with_pool!(self, p => sqlx::query(
             "INSERT INTO web_sessions (token_hash, team_id, user_id, login, role, csrf_token, created_at, last_seen_at, expires_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
@@ -119,10 +115,7 @@ impl Store {
     }
 
     /// Removes sessions that expired before `now`; returns how many.
-    pub async fn delete_expired_web_sessions(
-        &self,
-        now: OffsetDateTime,
-    ) -> Result<u64, StoreError> {
+    pub async fn delete_expired_web_sessions(&self, now: OffsetDateTime) -> Result<u64, StoreError> {
         let n = with_pool!(self, p => sqlx::query("DELETE FROM web_sessions WHERE expires_at <= $1")
             .bind(to_ms(now))
             .execute(p)
@@ -141,9 +134,7 @@ mod tests {
 
     async fn stores() -> Vec<(Store, Option<tempfile::TempDir>)> {
         let dir = tempfile::tempdir().unwrap();
-        let sqlite = Store::connect(&format!("sqlite://{}/t.db", dir.path().display()))
-            .await
-            .unwrap();
+        let sqlite = Store::connect(&format!("sqlite://{}/t.db", dir.path().display())).await.unwrap();
         sqlite.migrate().await.unwrap();
         let mut out = vec![(sqlite, Some(dir))];
         if let Ok(url) = std::env::var("PATCHBAY_TEST_DATABASE_URL") {
@@ -203,23 +194,12 @@ mod tests {
             store.create_web_session(&d, &row).await.unwrap();
             let found = store.find_web_session(&d, now()).await.unwrap().unwrap();
             assert_eq!(found, row);
-            assert!(
-                store
-                    .find_web_session(b"other", now())
-                    .await
-                    .unwrap()
-                    .is_none()
-            );
+            assert!(store.find_web_session(b"other", now()).await.unwrap().is_none());
             // Expired at exactly expires_at.
             let later = now() + Duration::hours(12);
             assert!(store.find_web_session(&d, later).await.unwrap().is_none());
             // Sliding: extended sessions live on.
-            assert!(
-                store
-                    .touch_web_session(&d, now() + Duration::hours(1), later + Duration::hours(1))
-                    .await
-                    .unwrap()
-            );
+            assert!(store.touch_web_session(&d, now() + Duration::hours(1), later + Duration::hours(1)).await.unwrap());
             let found = store.find_web_session(&d, later).await.unwrap().unwrap();
             assert_eq!(found.last_seen_at, now() + Duration::hours(1));
             assert!(store.delete_web_session(&d).await.unwrap());
@@ -248,20 +228,8 @@ mod tests {
                 store.create_web_session(d, &row).await.unwrap();
             }
             assert!(store.delete_expired_web_sessions(now()).await.unwrap() >= 1);
-            assert!(
-                store
-                    .find_web_session(&old, now() - Duration::hours(1))
-                    .await
-                    .unwrap()
-                    .is_none()
-            );
-            assert!(
-                store
-                    .find_web_session(&fresh, now())
-                    .await
-                    .unwrap()
-                    .is_some()
-            );
+            assert!(store.find_web_session(&old, now() - Duration::hours(1)).await.unwrap().is_none());
+            assert!(store.find_web_session(&fresh, now()).await.unwrap().is_some());
         }
     }
 }

@@ -76,37 +76,19 @@ impl Store {
             .bind(id_or_name)
             .fetch_optional(p)
             .await)?;
-        row.map(|(id, name, at)| {
-            Ok(TeamRow {
-                id: parse_team(id)?,
-                name,
-                created_at: from_ms(at)?,
-            })
-        })
-        .transpose()
+        row.map(|(id, name, at)| Ok(TeamRow { id: parse_team(id)?, name, created_at: from_ms(at)? })).transpose()
     }
 
     /// Every team (for the CLI and key rotation).
     pub async fn list_teams(&self) -> Result<Vec<TeamRow>, StoreError> {
         let rows: Vec<(String, String, i64)> = with_pool!(self, p => sqlx::query_as("SELECT id, name, created_at FROM teams ORDER BY name").fetch_all(p).await)?;
         rows.into_iter()
-            .map(|(id, name, at)| {
-                Ok(TeamRow {
-                    id: parse_team(id)?,
-                    name,
-                    created_at: from_ms(at)?,
-                })
-            })
+            .map(|(id, name, at)| Ok(TeamRow { id: parse_team(id)?, name, created_at: from_ms(at)? }))
             .collect()
     }
 
     /// Stores an API token record under the digest of its secret.
-    pub async fn create_token(
-        &self,
-        token: &TokenRow,
-        digest: &[u8],
-        now: OffsetDateTime,
-    ) -> Result<(), StoreError> {
+    pub async fn create_token(&self, token: &TokenRow, digest: &[u8], now: OffsetDateTime) -> Result<(), StoreError> {
         with_pool!(self, p => sqlx::query(
             "INSERT INTO api_tokens (id, team_id, name, role, token_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(token.id.as_str())

@@ -13,9 +13,7 @@ use crate::*;
 
 async fn stores() -> Vec<(Store, Option<tempfile::TempDir>)> {
     let dir = tempfile::tempdir().unwrap();
-    let sqlite = Store::connect(&format!("sqlite://{}/t.db", dir.path().display()))
-        .await
-        .unwrap();
+    let sqlite = Store::connect(&format!("sqlite://{}/t.db", dir.path().display())).await.unwrap();
     sqlite.migrate().await.unwrap();
     let mut out = vec![(sqlite, Some(dir))];
     if let Ok(url) = std::env::var("PATCHBAY_TEST_DATABASE_URL") {
@@ -34,14 +32,7 @@ async fn team(store: &Store, name: &str) -> TeamId {
     let id = TeamId::generate();
     // Unique per run so a shared PostgreSQL database can be reused between runs.
     let name = format!("{name}-{}", &id.as_str()[5..13]);
-    store
-        .create_team(&TeamRow {
-            id: id.clone(),
-            name,
-            created_at: now(),
-        })
-        .await
-        .unwrap();
+    store.create_team(&TeamRow { id: id.clone(), name, created_at: now() }).await.unwrap();
     id
 }
 
@@ -67,20 +58,13 @@ fn connection(team: &TeamId, name: &str) -> Connection {
 
 #[test]
 fn both_engines_have_the_same_migrations() {
-    assert_eq!(
-        Store::migration_names(Engine::Sqlite),
-        Store::migration_names(Engine::Postgres)
-    );
+    assert_eq!(Store::migration_names(Engine::Sqlite), Store::migration_names(Engine::Postgres));
 }
 
 #[tokio::test]
 async fn unknown_schemes_are_refused_not_created() {
     let err = Store::connect("mysql://localhost/x").await.unwrap_err();
-    assert!(
-        err.to_string()
-            .contains("unsupported database URL scheme `mysql`"),
-        "{err}"
-    );
+    assert!(err.to_string().contains("unsupported database URL scheme `mysql`"), "{err}");
     let err = Store::connect("patchbay.db").await.unwrap_err();
     assert!(err.to_string().contains("unsupported"), "{err}");
 }
@@ -92,96 +76,36 @@ async fn connections_round_trip_and_stay_in_their_team() {
         let b = team(&store, "b").await;
         let c = connection(&a, "My Stripe connection");
         let secrets = vec![("api_key".to_owned(), vec![1, 2, 3])];
-        store
-            .insert_connection(NewConnection {
-                connection: &c,
-                secrets: &secrets,
-            })
-            .await
-            .unwrap();
+        store.insert_connection(NewConnection { connection: &c, secrets: &secrets }).await.unwrap();
 
         assert_eq!(store.get_connection(&a, &c.id).await.unwrap().unwrap(), c);
-        assert_eq!(
-            store.get_connection(&b, &c.id).await.unwrap(),
-            None,
-            "other team sees nothing"
-        );
-        assert!(
-            store
-                .connection_secrets(&b, &c.id)
-                .await
-                .unwrap()
-                .is_empty()
-        );
+        assert_eq!(store.get_connection(&b, &c.id).await.unwrap(), None, "other team sees nothing");
+        assert!(store.connection_secrets(&b, &c.id).await.unwrap().is_empty());
         assert_eq!(store.connection_secrets(&a, &c.id).await.unwrap(), secrets);
-        assert!(
-            !store
-                .rename_connection(&b, &c.id, "x", now())
-                .await
-                .unwrap()
-        );
+        assert!(!store.rename_connection(&b, &c.id, "x", now()).await.unwrap());
         assert!(!store.delete_connection(&b, &c.id).await.unwrap());
 
         // Same name in the same team clashes; in another team it is fine.
         let dup = connection(&a, "My Stripe connection");
-        let err = store
-            .insert_connection(NewConnection {
-                connection: &dup,
-                secrets: &[],
-            })
-            .await
-            .unwrap_err();
+        let err = store.insert_connection(NewConnection { connection: &dup, secrets: &[] }).await.unwrap_err();
         assert!(matches!(err, StoreError::Conflict(_)), "{err}");
-        assert!(
-            store.get_connection(&a, &dup.id).await.unwrap().is_none(),
-            "no half-written row"
-        );
+        assert!(store.get_connection(&a, &dup.id).await.unwrap().is_none(), "no half-written row");
         let other = connection(&b, "My Stripe connection");
-        store
-            .insert_connection(NewConnection {
-                connection: &other,
-                secrets: &[],
-            })
-            .await
-            .unwrap();
+        store.insert_connection(NewConnection { connection: &other, secrets: &[] }).await.unwrap();
 
         let names = store.connection_names_like(&a, "My Stripe").await.unwrap();
         assert_eq!(names, vec!["My Stripe connection".to_owned()]);
 
-        let result = VerifyResult {
-            ok: false,
-            account: None,
-            checked_at: now(),
-            error: Some("401".into()),
-        };
-        store
-            .record_verify(
-                &a,
-                &c.id,
-                ConnectionStatus::NeedsReauth,
-                Some("rejected"),
-                &result,
-            )
-            .await
-            .unwrap();
+        let result = VerifyResult { ok: false, account: None, checked_at: now(), error: Some("401".into()) };
+        store.record_verify(&a, &c.id, ConnectionStatus::NeedsReauth, Some("rejected"), &result).await.unwrap();
         let got = store.get_connection(&a, &c.id).await.unwrap().unwrap();
         assert_eq!(got.status, ConnectionStatus::NeedsReauth);
-        assert_eq!(
-            got.account.as_deref(),
-            Some("acct"),
-            "a failed verify keeps the account"
-        );
+        assert_eq!(got.account.as_deref(), Some("acct"), "a failed verify keeps the account");
         assert_eq!(got.last_verify, Some(result));
 
         assert!(store.delete_connection(&a, &c.id).await.unwrap());
         assert!(store.get_connection(&a, &c.id).await.unwrap().is_none());
-        assert!(
-            store
-                .connection_secrets(&a, &c.id)
-                .await
-                .unwrap()
-                .is_empty()
-        );
+        assert!(store.connection_secrets(&a, &c.id).await.unwrap().is_empty());
         assert_eq!(store.list_connections(&b).await.unwrap().len(), 1);
     }
 }
@@ -190,12 +114,7 @@ async fn connections_round_trip_and_stay_in_their_team() {
 async fn tokens_are_found_by_digest_only() {
     for (store, _dir) in stores().await {
         let t = team(&store, "tok").await;
-        let row = TokenRow {
-            id: TokenId::generate(),
-            team_id: t.clone(),
-            name: "ci".into(),
-            role: Role::Runtime,
-        };
+        let row = TokenRow { id: TokenId::generate(), team_id: t.clone(), name: "ci".into(), role: Role::Runtime };
         let digest = row.id.as_str().as_bytes().to_vec();
         store.create_token(&row, &digest, now()).await.unwrap();
         assert_eq!(store.find_token(&digest).await.unwrap(), Some(row));
@@ -222,44 +141,16 @@ async fn audit_pages_newest_first_per_team() {
                 .await
                 .unwrap();
         }
-        let all = store
-            .list_audit(
-                &t,
-                &AuditQuery {
-                    limit: 10,
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
+        let all = store.list_audit(&t, &AuditQuery { limit: 10, ..Default::default() }).await.unwrap();
         assert_eq!(all.len(), 5);
         assert_eq!(all[0].detail.as_deref(), Some("n4"));
         let page = store
-            .list_audit(
-                &t,
-                &AuditQuery {
-                    limit: 2,
-                    before_id: Some(all[1].id),
-                    ..Default::default()
-                },
-            )
+            .list_audit(&t, &AuditQuery { limit: 2, before_id: Some(all[1].id), ..Default::default() })
             .await
             .unwrap();
-        assert_eq!(
-            page.iter()
-                .map(|e| e.detail.clone().unwrap())
-                .collect::<Vec<_>>(),
-            ["n2", "n1"]
-        );
+        assert_eq!(page.iter().map(|e| e.detail.clone().unwrap()).collect::<Vec<_>>(), ["n2", "n1"]);
         let only = store
-            .list_audit(
-                &t,
-                &AuditQuery {
-                    limit: 10,
-                    connection_id: Some("con_x".into()),
-                    ..Default::default()
-                },
-            )
+            .list_audit(&t, &AuditQuery { limit: 10, connection_id: Some("con_x".into()), ..Default::default() })
             .await
             .unwrap();
         assert_eq!(only.len(), 3);
@@ -270,28 +161,13 @@ async fn audit_pages_newest_first_per_team() {
 async fn key_material_rows() {
     for (store, _dir) in stores().await {
         let t = team(&store, "keys").await;
-        let row = TeamKeyRow {
-            team_id: t.clone(),
-            key_id: 1,
-            master_version: 1,
-            wrapped: vec![9; 40],
-        };
+        let row = TeamKeyRow { team_id: t.clone(), key_id: 1, master_version: 1, wrapped: vec![9; 40] };
         store.insert_team_key(&row, now()).await.unwrap();
-        assert!(matches!(
-            store.insert_team_key(&row, now()).await,
-            Err(StoreError::Conflict(_))
-        ));
+        assert!(matches!(store.insert_team_key(&row, now()).await, Err(StoreError::Conflict(_))));
         assert_eq!(store.current_team_key(&t).await.unwrap(), Some(row.clone()));
-        let rewrapped = TeamKeyRow {
-            master_version: 2,
-            wrapped: vec![7; 40],
-            ..row.clone()
-        };
+        let rewrapped = TeamKeyRow { master_version: 2, wrapped: vec![7; 40], ..row.clone() };
         assert!(store.rewrap_team_key(&rewrapped, 1).await.unwrap());
-        assert!(
-            !store.rewrap_team_key(&rewrapped, 1).await.unwrap(),
-            "fenced on the old version"
-        );
+        assert!(!store.rewrap_team_key(&rewrapped, 1).await.unwrap(), "fenced on the old version");
         assert_eq!(store.team_key(&t, 1).await.unwrap(), Some(rewrapped));
     }
 }

@@ -17,7 +17,5 @@ mod secrets;
 
 pub use mock::{MockAuth, MockProvider, RecordedRequest};
 pub use postgres::{TEST_DATABASE_URL_ENV, fresh_postgres_database, postgres_test_url};
-pub use process::{
-    PatchbayClient, PatchbayOptions, PatchbayProcess, READY_TIMEOUT, TERMINATE_TIMEOUT, free_port,
-};
+pub use process::{PatchbayClient, PatchbayOptions, PatchbayProcess, READY_TIMEOUT, TERMINATE_TIMEOUT, free_port};
 pub use secrets::{canary, encodings_of, scan_dir_for, scan_dir_for_encoded};

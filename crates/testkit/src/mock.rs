@@ -56,19 +56,13 @@ pub struct RecordedRequest {
 impl RecordedRequest {
     /// The first value of header `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
     /// The first value of query parameter `name`, percent-decoded.
     pub fn query_param(&self, name: &str) -> Option<String> {
         let query = self.query.as_deref()?;
-        url_decode_pairs(query)
-            .into_iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v)
+        url_decode_pairs(query).into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
     }
 }
 
@@ -90,13 +84,8 @@ pub enum MockAuth {
 
 impl MockAuth {
     /// Every kind, in the order [`MockProvider::write_providers_dir`] writes them.
-    pub const ALL: [MockAuth; 5] = [
-        MockAuth::Bearer,
-        MockAuth::Header,
-        MockAuth::Query,
-        MockAuth::Basic,
-        MockAuth::Tenant,
-    ];
+    pub const ALL: [MockAuth; 5] =
+        [MockAuth::Bearer, MockAuth::Header, MockAuth::Query, MockAuth::Basic, MockAuth::Tenant];
 
     /// The provider id used by [`MockProvider::provider_yaml`] and the providers dir.
     pub fn default_id(self) -> &'static str {
@@ -161,9 +150,7 @@ pub struct MockProvider {
 
 impl std::fmt::Debug for MockProvider {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MockProvider")
-            .field("addr", &self.addr)
-            .finish_non_exhaustive()
+        f.debug_struct("MockProvider").field("addr", &self.addr).finish_non_exhaustive()
     }
 }
 
@@ -174,9 +161,8 @@ impl MockProvider {
     /// # Panics
     /// When the loopback listener cannot be bound (or outside a tokio runtime).
     pub async fn start() -> MockProvider {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind 127.0.0.1:0 for the mock provider");
+        let listener =
+            tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0 for the mock provider");
         let addr = listener.local_addr().expect("mock provider local address");
         let shared = Arc::new(Shared::default());
         let app = router(shared.clone());
@@ -188,12 +174,7 @@ impl MockProvider {
                 })
                 .await;
         });
-        MockProvider {
-            addr,
-            shared,
-            shutdown: Some(tx),
-            task: Some(task),
-        }
+        MockProvider { addr, shared, shutdown: Some(tx), task: Some(task) }
     }
 
     /// Stops the server and waits (at most 5 s, then aborts it) until the listener and every
@@ -203,9 +184,7 @@ impl MockProvider {
             let _ = tx.send(());
         }
         if let Some(mut task) = self.task.take()
-            && tokio::time::timeout(Duration::from_secs(5), &mut task)
-                .await
-                .is_err()
+            && tokio::time::timeout(Duration::from_secs(5), &mut task).await.is_err()
         {
             task.abort();
         }
@@ -223,18 +202,12 @@ impl MockProvider {
 
     /// Accepts `key` (bearer, `X-Api-Key` or `api_key` query) as the credential of `account`.
     pub fn add_key(&self, key: &str, account: &str) {
-        self.shared
-            .lock()
-            .keys
-            .insert(key.to_owned(), account.to_owned());
+        self.shared.lock().keys.insert(key.to_owned(), account.to_owned());
     }
 
     /// Accepts HTTP basic `user`:`pass` as the credential of `account`.
     pub fn add_basic(&self, user: &str, pass: &str, account: &str) {
-        self.shared
-            .lock()
-            .basic
-            .insert((user.to_owned(), pass.to_owned()), account.to_owned());
+        self.shared.lock().basic.insert((user.to_owned(), pass.to_owned()), account.to_owned());
     }
 
     /// Stops accepting `key`; returns whether it was valid.
@@ -277,13 +250,7 @@ impl MockProvider {
 
     /// The recorded requests whose path is `path`.
     pub fn requests_to(&self, path: &str) -> Vec<RecordedRequest> {
-        self.shared
-            .lock()
-            .ledger
-            .iter()
-            .filter(|r| r.path == path)
-            .cloned()
-            .collect()
+        self.shared.lock().ledger.iter().filter(|r| r.path == path).cloned().collect()
     }
 
     /// Forgets the recorded requests and revocations (keys and knobs stay).
@@ -359,8 +326,7 @@ impl MockProvider {
         for kind in MockAuth::ALL {
             let id = kind.default_id();
             let path = dir.join(format!("{id}.yaml"));
-            std::fs::write(&path, self.provider_yaml(id))
-                .unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+            std::fs::write(&path, self.provider_yaml(id)).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
         }
     }
 
@@ -370,10 +336,8 @@ impl MockProvider {
     /// # Panics
     /// When the directory or a file cannot be created.
     pub fn write_providers_dir(&self) -> TempDir {
-        let dir = tempfile::Builder::new()
-            .prefix("patchbay-providers-")
-            .tempdir()
-            .expect("create a providers temp dir");
+        let dir =
+            tempfile::Builder::new().prefix("patchbay-providers-").tempdir().expect("create a providers temp dir");
         self.write_provider_files(dir.path());
         dir
     }
@@ -399,19 +363,12 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/echo/{*path}", any(echo))
         .route("/oauth/revoke", post(oauth_revoke))
         .fallback(not_found)
-        .layer(middleware::from_fn_with_state(
-            shared.clone(),
-            record_and_inject,
-        ))
+        .layer(middleware::from_fn_with_state(shared.clone(), record_and_inject))
         .with_state(shared)
 }
 
 /// Records the request, then applies the delay and failure knobs.
-async fn record_and_inject(
-    State(shared): State<Arc<Shared>>,
-    req: Request,
-    next: Next,
-) -> Response {
+async fn record_and_inject(State(shared): State<Arc<Shared>>, req: Request, next: Next) -> Response {
     let (parts, body) = req.into_parts();
     let bytes = to_bytes(body, MAX_BODY).await.unwrap_or_default();
     let recorded = RecordedRequest {
@@ -421,12 +378,7 @@ async fn record_and_inject(
         headers: parts
             .headers
             .iter()
-            .map(|(n, v)| {
-                (
-                    n.as_str().to_owned(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
+            .map(|(n, v)| (n.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
             .collect(),
         body: String::from_utf8_lossy(&bytes).into_owned(),
     };
@@ -446,23 +398,15 @@ async fn record_and_inject(
         tokio::time::sleep(delay).await;
     }
     if let Some(status) = failure {
-        return (
-            status,
-            axum::Json(json!({"error": {"message": "injected failure"}})),
-        )
-            .into_response();
+        return (status, axum::Json(json!({"error": {"message": "injected failure"}}))).into_response();
     }
-    next.run(Request::from_parts(parts, Body::from(bytes)))
-        .await
+    next.run(Request::from_parts(parts, Body::from(bytes))).await
 }
 
 fn unauthorized() -> Response {
     (
         StatusCode::UNAUTHORIZED,
-        [(
-            header::WWW_AUTHENTICATE,
-            "Bearer realm=\"mock\", Basic realm=\"mock\"",
-        )],
+        [(header::WWW_AUTHENTICATE, "Bearer realm=\"mock\", Basic realm=\"mock\"")],
         axum::Json(json!({"error": {"message": "Invalid API key provided"}})),
     )
         .into_response()
@@ -475,9 +419,7 @@ fn identity(account: String) -> Response {
 fn bearer_key(headers: &HeaderMap) -> Option<String> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, key) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| key.trim().to_owned())
+    scheme.eq_ignore_ascii_case("bearer").then(|| key.trim().to_owned())
 }
 
 fn header_key(headers: &HeaderMap) -> Option<String> {
@@ -485,10 +427,7 @@ fn header_key(headers: &HeaderMap) -> Option<String> {
 }
 
 fn query_key(query: Option<&str>) -> Option<String> {
-    url_decode_pairs(query?)
-        .into_iter()
-        .find(|(k, _)| k == "api_key")
-        .map(|(_, v)| v)
+    url_decode_pairs(query?).into_iter().find(|(k, _)| k == "api_key").map(|(_, v)| v)
 }
 
 fn basic_pair(headers: &HeaderMap) -> Option<(String, String)> {
@@ -497,9 +436,7 @@ fn basic_pair(headers: &HeaderMap) -> Option<(String, String)> {
     if !scheme.eq_ignore_ascii_case("basic") {
         return None;
     }
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(encoded.trim())
-        .ok()?;
+    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
     let decoded = String::from_utf8(decoded).ok()?;
     let (user, pass) = decoded.split_once(':')?;
     Some((user.to_owned(), pass.to_owned()))
@@ -543,9 +480,7 @@ async fn tenant_me(
         .or_else(|| account_for_key(&shared, query_key(uri.query())))
         .or_else(|| account_for_basic(&shared, basic_pair(&headers)));
     match account {
-        Some(account) => {
-            axum::Json(json!({"email": account, "id": 42, "tenant": name})).into_response()
-        }
+        Some(account) => axum::Json(json!({"email": account, "id": 42, "tenant": name})).into_response(),
         None => unauthorized(),
     }
 }
@@ -556,12 +491,7 @@ async fn echo(req: Request) -> Response {
     let headers: serde_json::Map<String, Value> = parts
         .headers
         .iter()
-        .map(|(n, v)| {
-            (
-                n.as_str().to_owned(),
-                Value::String(String::from_utf8_lossy(v.as_bytes()).into_owned()),
-            )
-        })
+        .map(|(n, v)| (n.as_str().to_owned(), Value::String(String::from_utf8_lossy(v.as_bytes()).into_owned())))
         .collect();
     axum::Json(json!({
         "method": parts.method.as_str(),
@@ -579,11 +509,7 @@ async fn oauth_revoke(State(shared): State<Arc<Shared>>, body: String) -> Respon
 }
 
 async fn not_found() -> Response {
-    (
-        StatusCode::NOT_FOUND,
-        axum::Json(json!({"error": {"message": "no such endpoint"}})),
-    )
-        .into_response()
+    (StatusCode::NOT_FOUND, axum::Json(json!({"error": {"message": "no such endpoint"}}))).into_response()
 }
 
 /// Splits `a=1&b=x%20y` (query string or form body) into decoded pairs.
@@ -607,10 +533,7 @@ fn percent_decode(text: &str) -> String {
     while i < bytes.len() {
         match bytes[i] {
             b'+' => out.push(b' '),
-            b'%' => match (
-                bytes.get(i + 1).copied().and_then(hex),
-                bytes.get(i + 2).copied().and_then(hex),
-            ) {
+            b'%' => match (bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
                 (Some(hi), Some(lo)) => {
                     out.push(hi << 4 | lo);
                     i += 2;

@@ -11,9 +11,7 @@ pub const TEST_DATABASE_URL_ENV: &str = "PATCHBAY_TEST_DATABASE_URL";
 
 /// `PATCHBAY_TEST_DATABASE_URL`, when set and not empty.
 pub fn postgres_test_url() -> Option<String> {
-    std::env::var(TEST_DATABASE_URL_ENV)
-        .ok()
-        .filter(|s| !s.trim().is_empty())
+    std::env::var(TEST_DATABASE_URL_ENV).ok().filter(|s| !s.trim().is_empty())
 }
 
 /// Creates a new, empty database `patchbay_t_<random hex>` on the test cluster and returns its
@@ -23,12 +21,10 @@ pub fn postgres_test_url() -> Option<String> {
 /// When a cluster is configured but cannot be reached or refuses `CREATE DATABASE`.
 pub async fn fresh_postgres_database() -> Option<String> {
     let base = postgres_test_url()?;
-    let mut url = reqwest::Url::parse(&base)
-        .unwrap_or_else(|e| panic!("{TEST_DATABASE_URL_ENV} is not a URL: {e}"));
+    let mut url = reqwest::Url::parse(&base).unwrap_or_else(|e| panic!("{TEST_DATABASE_URL_ENV} is not a URL: {e}"));
     let name = format!("patchbay_t_{}", &crate::canary("x")["CANARY-x-".len()..]);
-    let mut conn = sqlx::PgConnection::connect(&base)
-        .await
-        .unwrap_or_else(|e| panic!("connect to {TEST_DATABASE_URL_ENV}: {e}"));
+    let mut conn =
+        sqlx::PgConnection::connect(&base).await.unwrap_or_else(|e| panic!("connect to {TEST_DATABASE_URL_ENV}: {e}"));
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
         .execute(&mut conn)
         .await

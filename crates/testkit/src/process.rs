@@ -113,35 +113,23 @@ impl PatchbayProcess {
     /// When the binary does not exist or the temporary root cannot be created.
     pub fn prepare(bin: impl AsRef<Path>, options: PatchbayOptions) -> PatchbayProcess {
         let bin = bin.as_ref().to_path_buf();
-        assert!(
-            bin.is_file(),
-            "patchbay binary not found at {} (use env!(\"CARGO_BIN_EXE_patchbay\"))",
-            bin.display()
-        );
-        let mut root = tempfile::Builder::new()
-            .prefix("patchbay-test-")
-            .tempdir()
-            .expect("create a temp dir for patchbay");
+        assert!(bin.is_file(), "patchbay binary not found at {} (use env!(\"CARGO_BIN_EXE_patchbay\"))", bin.display());
+        let mut root =
+            tempfile::Builder::new().prefix("patchbay-test-").tempdir().expect("create a temp dir for patchbay");
         if std::env::var_os("PATCHBAY_TEST_KEEP").is_some_and(|v| v == "1") {
             root.disable_cleanup(true);
             eprintln!("PATCHBAY_TEST_KEEP=1: keeping {}", root.path().display());
         }
         let logs = root.path().join("logs");
         std::fs::create_dir_all(&logs).expect("create the logs dir");
-        let data_dir = options
-            .data_dir
-            .clone()
-            .unwrap_or_else(|| root.path().join("data"));
+        let data_dir = options.data_dir.clone().unwrap_or_else(|| root.path().join("data"));
         let port = free_port();
         let url = format!("http://127.0.0.1:{port}");
         let mut env = vec![
             ("PATCHBAY_LISTEN".to_owned(), format!("127.0.0.1:{port}")),
             ("PATCHBAY_PUBLIC_URL".to_owned(), url),
             ("PATCHBAY_DATA_DIR".to_owned(), path_string(&data_dir)),
-            (
-                "PATCHBAY_ALLOW_PRIVATE_NETWORKS".to_owned(),
-                "true".to_owned(),
-            ),
+            ("PATCHBAY_ALLOW_PRIVATE_NETWORKS".to_owned(), "true".to_owned()),
             ("RUST_LOG".to_owned(), "trace".to_owned()),
             ("RUST_BACKTRACE".to_owned(), "1".to_owned()),
             ("NO_COLOR".to_owned(), "1".to_owned()),
@@ -193,9 +181,7 @@ impl PatchbayProcess {
 
     /// Everything `serve` printed so far (all starts), lossily decoded.
     pub fn logs(&self) -> String {
-        std::fs::read(&self.log_path)
-            .map(|b| String::from_utf8_lossy(&b).into_owned())
-            .unwrap_or_default()
+        std::fs::read(&self.log_path).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default()
     }
 
     /// The environment given to every command (after the inherited one is scrubbed).
@@ -224,10 +210,7 @@ impl PatchbayProcess {
         S: AsRef<OsStr>,
     {
         let mut cmd = tokio::process::Command::new(&self.bin);
-        cmd.args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        cmd.args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
         apply_env(cmd.as_std_mut(), &self.env);
         cmd
     }
@@ -237,10 +220,7 @@ impl PatchbayProcess {
     /// # Panics
     /// When the binary cannot be spawned.
     pub async fn run(&self, args: &[&str]) -> Output {
-        self.command(args)
-            .output()
-            .await
-            .unwrap_or_else(|e| panic!("run patchbay {args:?}: {e}"))
+        self.command(args).output().await.unwrap_or_else(|e| panic!("run patchbay {args:?}: {e}"))
     }
 
     /// Runs `patchbay admin <args>` to completion (works with or without `serve` running).
@@ -257,37 +237,19 @@ impl PatchbayProcess {
     pub async fn create_team(&self, name: &str) -> String {
         let out = self.admin(&["create-team", name]).await;
         let stdout = expect_success("admin create-team", &out);
-        let id = stdout
-            .lines()
-            .map(str::trim)
-            .rfind(|l| !l.is_empty())
-            .unwrap_or_default()
-            .to_owned();
-        assert!(
-            id.starts_with("team_"),
-            "create-team printed no team id: {stdout:?}"
-        );
+        let id = stdout.lines().map(str::trim).rfind(|l| !l.is_empty()).unwrap_or_default().to_owned();
+        assert!(id.starts_with("team_"), "create-team printed no team id: {stdout:?}");
         id
     }
 
     /// `patchbay admin create-token --team TEAM --role ROLE`; returns the token.
     pub async fn create_token(&self, team: &str, role: &str) -> String {
-        self.create_token_args(&["create-token", "--team", team, "--role", role])
-            .await
+        self.create_token_args(&["create-token", "--team", team, "--role", role]).await
     }
 
     /// `patchbay admin create-token --team TEAM --role ROLE --name NAME`; returns the token.
     pub async fn create_token_named(&self, team: &str, role: &str, name: &str) -> String {
-        self.create_token_args(&[
-            "create-token",
-            "--team",
-            team,
-            "--role",
-            role,
-            "--name",
-            name,
-        ])
-        .await
+        self.create_token_args(&["create-token", "--team", team, "--role", role, "--name", name]).await
     }
 
     async fn create_token_args(&self, args: &[&str]) -> String {
@@ -303,20 +265,12 @@ impl PatchbayProcess {
 
     /// An HTTP client for this server that sends `Authorization: Bearer <token>`.
     pub fn client(&self, token: &str) -> PatchbayClient {
-        PatchbayClient {
-            base: self.url(),
-            token: Some(token.to_owned()),
-            http: self.http.clone(),
-        }
+        PatchbayClient { base: self.url(), token: Some(token.to_owned()), http: self.http.clone() }
     }
 
     /// An HTTP client for this server without credentials.
     pub fn anonymous_client(&self) -> PatchbayClient {
-        PatchbayClient {
-            base: self.url(),
-            token: None,
-            http: self.http.clone(),
-        }
+        PatchbayClient { base: self.url(), token: None, http: self.http.clone() }
     }
 
     /// Starts `serve` again on the same port, data directory and environment (terminating the
@@ -340,25 +294,14 @@ impl PatchbayProcess {
                 && let Ok(Some(status)) = child.try_wait()
             {
                 self.child = None;
-                panic!(
-                    "patchbay serve exited before it was ready ({status}); logs:\n{}",
-                    self.log_tail()
-                );
+                panic!("patchbay serve exited before it was ready ({status}); logs:\n{}", self.log_tail());
             }
-            let answer = self
-                .http
-                .get(&url)
-                .timeout(Duration::from_secs(2))
-                .send()
-                .await;
+            let answer = self.http.get(&url).timeout(Duration::from_secs(2)).send().await;
             if answer.is_ok_and(|r| r.status() == reqwest::StatusCode::OK) {
                 return;
             }
             if Instant::now() >= deadline {
-                panic!(
-                    "patchbay serve not ready at {url} after {READY_TIMEOUT:?}; logs:\n{}",
-                    self.log_tail()
-                );
+                panic!("patchbay serve not ready at {url} after {READY_TIMEOUT:?}; logs:\n{}", self.log_tail());
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -369,13 +312,9 @@ impl PatchbayProcess {
     /// # Panics
     /// When `serve` is not running, or does not exit in time (it is then killed).
     pub async fn terminate(&mut self) -> ExitStatus {
-        let pid = self
-            .pid()
-            .expect("terminate: patchbay serve is not running");
-        let sent = std::process::Command::new("kill")
-            .args(["-TERM", &pid.to_string()])
-            .status()
-            .expect("run kill -TERM");
+        let pid = self.pid().expect("terminate: patchbay serve is not running");
+        let sent =
+            std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status().expect("run kill -TERM");
         assert!(sent.success(), "kill -TERM {pid} failed: {sent}");
         let deadline = Instant::now() + TERMINATE_TIMEOUT;
         loop {
@@ -400,10 +339,7 @@ impl PatchbayProcess {
     /// # Panics
     /// When `serve` is not running.
     pub fn kill(&mut self) -> ExitStatus {
-        let mut child = self
-            .child
-            .take()
-            .expect("kill: patchbay serve is not running");
+        let mut child = self.child.take().expect("kill: patchbay serve is not running");
         let _ = child.kill();
         child.wait().expect("reap patchbay serve")
     }
@@ -411,26 +347,13 @@ impl PatchbayProcess {
     async fn spawn_serve(&mut self) {
         assert!(self.child.is_none(), "patchbay serve is already running");
         self.starts += 1;
-        let mut log = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.log_path)
-            .expect("open the serve log");
-        let _ = writeln!(
-            log,
-            "==== testkit: patchbay serve, start #{} ====",
-            self.starts
-        );
+        let mut log = OpenOptions::new().create(true).append(true).open(&self.log_path).expect("open the serve log");
+        let _ = writeln!(log, "==== testkit: patchbay serve, start #{} ====", self.starts);
         let stderr = log.try_clone().expect("clone the log handle");
         let mut cmd = std::process::Command::new(&self.bin);
-        cmd.arg("serve")
-            .stdin(Stdio::null())
-            .stdout(log)
-            .stderr(stderr);
+        cmd.arg("serve").stdin(Stdio::null()).stdout(log).stderr(stderr);
         apply_env(&mut cmd, &self.env);
-        let child = cmd
-            .spawn()
-            .unwrap_or_else(|e| panic!("spawn {} serve: {e}", self.bin.display()));
+        let child = cmd.spawn().unwrap_or_else(|e| panic!("spawn {} serve: {e}", self.bin.display()));
         self.child = Some(child);
         self.wait_ready().await;
     }
@@ -478,10 +401,7 @@ impl PatchbayClient {
 
     /// The same server with another bearer token.
     pub fn with_token(&self, token: &str) -> PatchbayClient {
-        PatchbayClient {
-            token: Some(token.to_owned()),
-            ..self.clone()
-        }
+        PatchbayClient { token: Some(token.to_owned()), ..self.clone() }
     }
 
     /// The server's base URL.
@@ -503,25 +423,14 @@ impl PatchbayClient {
     ///
     /// # Panics
     /// When the request cannot be sent or the body not read (server down, timeout).
-    pub async fn send<B: Serialize + ?Sized>(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<&B>,
-    ) -> (u16, Value) {
+    pub async fn send<B: Serialize + ?Sized>(&self, method: Method, path: &str, body: Option<&B>) -> (u16, Value) {
         let mut builder = self.request(method.clone(), path);
         if let Some(body) = body {
             builder = builder.json(body);
         }
-        let response = builder
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        let response = builder.send().await.unwrap_or_else(|e| panic!("{method} {path}: {e}"));
         let status = response.status().as_u16();
-        let bytes = response
-            .bytes()
-            .await
-            .unwrap_or_else(|e| panic!("{method} {path}: reading the body: {e}"));
+        let bytes = response.bytes().await.unwrap_or_else(|e| panic!("{method} {path}: reading the body: {e}"));
         (status, parse_body(&bytes))
     }
 
@@ -564,8 +473,7 @@ fn parse_body(bytes: &[u8]) -> Value {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Value::Null;
     }
-    serde_json::from_slice(bytes)
-        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(bytes).into_owned()))
+    serde_json::from_slice(bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(bytes).into_owned()))
 }
 
 fn apply_env(cmd: &mut std::process::Command, env: &[(String, String)]) {
@@ -591,9 +499,7 @@ fn expect_success(what: &str, out: &Output) -> String {
 }
 
 fn path_string(path: &Path) -> String {
-    path.to_str()
-        .unwrap_or_else(|| panic!("non-UTF-8 path {}", path.display()))
-        .to_owned()
+    path.to_str().unwrap_or_else(|| panic!("non-UTF-8 path {}", path.display())).to_owned()
 }
 
 /// The last `max` bytes of `text` (on a character boundary).

@@ -15,10 +15,7 @@ use base64::Engine as _;
 pub fn canary(label: &str) -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or_default();
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or_default();
     let a = RandomState::new().hash_one((n, nanos, std::process::id()));
     let b = RandomState::new().hash_one((a, n));
     format!("CANARY-{label}-{a:016x}{b:016x}")
@@ -45,10 +42,8 @@ pub fn encodings_of(needle: &[u8]) -> Vec<Vec<u8>> {
     let hex: String = needle.iter().map(|b| format!("{b:02x}")).collect();
     out.push(hex.to_uppercase().into_bytes());
     out.push(hex.into_bytes());
-    for engine in [
-        &base64::engine::general_purpose::STANDARD_NO_PAD,
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
-    ] {
+    for engine in [&base64::engine::general_purpose::STANDARD_NO_PAD, &base64::engine::general_purpose::URL_SAFE_NO_PAD]
+    {
         for prefix in 0..3usize {
             // With `prefix` unknown bytes before the needle, base64 characters
             // ceil(8*prefix/6) .. floor(8*(prefix+len)/6) depend on the needle alone.
@@ -117,10 +112,7 @@ mod tests {
         std::fs::write(dir.path().join("sub/enc.db"), format!("..{b64}..")).unwrap();
         std::fs::write(dir.path().join("clean.db"), "nothing here").unwrap();
 
-        assert_eq!(
-            scan_dir_for(dir.path(), &secret),
-            vec![dir.path().join("raw.log")]
-        );
+        assert_eq!(scan_dir_for(dir.path(), &secret), vec![dir.path().join("raw.log")]);
         assert_eq!(
             scan_dir_for_encoded(dir.path(), &secret),
             vec![dir.path().join("raw.log"), dir.path().join("sub/enc.db")]
@@ -136,12 +128,7 @@ mod tests {
             data.extend_from_slice(secret);
             data.extend_from_slice(b"!!");
             let encoded = base64::engine::general_purpose::STANDARD.encode(&data);
-            assert!(
-                encodings_of(secret)
-                    .iter()
-                    .any(|n| contains(encoded.as_bytes(), n)),
-                "prefix {prefix}"
-            );
+            assert!(encodings_of(secret).iter().any(|n| contains(encoded.as_bytes(), n)), "prefix {prefix}");
         }
     }
 }

@@ -27,74 +27,21 @@ async fn keys_are_accepted_and_rejected_in_every_placement() {
     let denied = json!({"error": {"message": "Invalid API key provided"}});
 
     let ok = json!({"email": "ann@example.com", "id": 42});
-    assert_eq!(
-        get(c.get(format!("{base}/bearer/me")).bearer_auth("k-good")).await,
-        (200, ok.clone())
-    );
-    assert_eq!(
-        get(c.get(format!("{base}/bearer/me")).bearer_auth("k-bad")).await,
-        (401, denied.clone())
-    );
-    assert_eq!(
-        get(c.get(format!("{base}/bearer/me"))).await,
-        (401, denied.clone())
-    );
-    assert_eq!(
-        get(c
-            .get(format!("{base}/header/me"))
-            .header("X-Api-Key", "k-good"))
-        .await,
-        (200, ok.clone())
-    );
-    assert_eq!(
-        get(c.get(format!("{base}/header/me")).bearer_auth("k-good"))
-            .await
-            .0,
-        401
-    );
-    assert_eq!(
-        get(c.get(format!("{base}/query/me?api_key=k-good"))).await,
-        (200, ok.clone())
-    );
-    assert_eq!(
-        get(c.get(format!("{base}/query/me?api_key=k%2Dgood")))
-            .await
-            .0,
-        200,
-        "percent-decoded"
-    );
-    assert_eq!(
-        get(c.get(format!("{base}/query/me?api_key=nope"))).await.0,
-        401
-    );
+    assert_eq!(get(c.get(format!("{base}/bearer/me")).bearer_auth("k-good")).await, (200, ok.clone()));
+    assert_eq!(get(c.get(format!("{base}/bearer/me")).bearer_auth("k-bad")).await, (401, denied.clone()));
+    assert_eq!(get(c.get(format!("{base}/bearer/me"))).await, (401, denied.clone()));
+    assert_eq!(get(c.get(format!("{base}/header/me")).header("X-Api-Key", "k-good")).await, (200, ok.clone()));
+    assert_eq!(get(c.get(format!("{base}/header/me")).bearer_auth("k-good")).await.0, 401);
+    assert_eq!(get(c.get(format!("{base}/query/me?api_key=k-good"))).await, (200, ok.clone()));
+    assert_eq!(get(c.get(format!("{base}/query/me?api_key=k%2Dgood"))).await.0, 200, "percent-decoded");
+    assert_eq!(get(c.get(format!("{base}/query/me?api_key=nope"))).await.0, 401);
 
     let ok_basic = json!({"user": {"email": "bob@example.com"}});
-    assert_eq!(
-        get(c
-            .get(format!("{base}/basic/me"))
-            .basic_auth("bob", Some("pw")))
-        .await,
-        (200, ok_basic)
-    );
-    assert_eq!(
-        get(c
-            .get(format!("{base}/basic/me"))
-            .basic_auth("bob", Some("no")))
-        .await
-        .0,
-        401
-    );
-    assert_eq!(
-        get(c.get(format!("{base}/basic/me")).bearer_auth("k-good"))
-            .await
-            .0,
-        401
-    );
+    assert_eq!(get(c.get(format!("{base}/basic/me")).basic_auth("bob", Some("pw"))).await, (200, ok_basic));
+    assert_eq!(get(c.get(format!("{base}/basic/me")).basic_auth("bob", Some("no"))).await.0, 401);
+    assert_eq!(get(c.get(format!("{base}/basic/me")).bearer_auth("k-good")).await.0, 401);
 
-    let (status, body) = get(c
-        .get(format!("{base}/tenant/acme-eu/me"))
-        .header("X-Api-Key", "k-good"))
-    .await;
+    let (status, body) = get(c.get(format!("{base}/tenant/acme-eu/me")).header("X-Api-Key", "k-good")).await;
     assert_eq!(
         (status, body["tenant"].clone(), body["email"].clone()),
         (200, json!("acme-eu"), json!("ann@example.com"))
@@ -103,21 +50,9 @@ async fn keys_are_accepted_and_rejected_in_every_placement() {
 
     assert!(mock.revoke_key("k-good"));
     assert!(!mock.revoke_key("k-good"));
-    assert_eq!(
-        get(c.get(format!("{base}/bearer/me")).bearer_auth("k-good"))
-            .await
-            .0,
-        401
-    );
+    assert_eq!(get(c.get(format!("{base}/bearer/me")).bearer_auth("k-good")).await.0, 401);
     assert!(mock.revoke_basic("bob"));
-    assert_eq!(
-        get(c
-            .get(format!("{base}/basic/me"))
-            .basic_auth("bob", Some("pw")))
-        .await
-        .0,
-        401
-    );
+    assert_eq!(get(c.get(format!("{base}/basic/me")).basic_auth("bob", Some("pw"))).await.0, 401);
     assert_eq!(get(c.get(format!("{base}/nowhere"))).await.0, 404);
 }
 
@@ -128,24 +63,13 @@ async fn fail_next_answers_n_requests_with_the_status_then_recovers() {
     let c = client();
     let url = format!("{}/bearer/me", mock.base_url());
     mock.fail_next(2, 503);
-    assert_eq!(
-        get(c.get(&url).bearer_auth("k")).await,
-        (503, json!({"error": {"message": "injected failure"}}))
-    );
+    assert_eq!(get(c.get(&url).bearer_auth("k")).await, (503, json!({"error": {"message": "injected failure"}})));
     assert_eq!(get(c.get(&url).bearer_auth("k")).await.0, 503);
     assert_eq!(get(c.get(&url).bearer_auth("k")).await.0, 200);
     mock.fail_next(1, 500);
     mock.fail_next(0, 500);
-    assert_eq!(
-        get(c.get(&url).bearer_auth("k")).await.0,
-        200,
-        "fail_next(0) clears"
-    );
-    assert_eq!(
-        mock.request_count(),
-        4,
-        "failed requests still reach the ledger"
-    );
+    assert_eq!(get(c.get(&url).bearer_auth("k")).await.0, 200, "fail_next(0) clears");
+    assert_eq!(mock.request_count(), 4, "failed requests still reach the ledger");
 }
 
 #[tokio::test]
@@ -158,19 +82,9 @@ async fn delay_holds_answers() {
     let started = Instant::now();
     assert_eq!(get(c.get(&url).bearer_auth("k")).await.0, 200);
     assert!(started.elapsed() >= Duration::from_millis(300));
-    let err = c
-        .get(&url)
-        .bearer_auth("k")
-        .timeout(Duration::from_millis(50))
-        .send()
-        .await
-        .expect_err("times out");
+    let err = c.get(&url).bearer_auth("k").timeout(Duration::from_millis(50)).send().await.expect_err("times out");
     assert!(err.is_timeout());
-    assert_eq!(
-        mock.request_count(),
-        2,
-        "a request that timed out was still recorded"
-    );
+    assert_eq!(mock.request_count(), 2, "a request that timed out was still recorded");
     mock.set_delay(Duration::ZERO);
     let started = Instant::now();
     assert_eq!(get(c.get(&url).bearer_auth("k")).await.0, 200);
@@ -183,15 +97,9 @@ async fn ledger_records_method_path_query_headers_and_body() {
     assert_eq!(mock.request_count(), 0);
     let c = client();
     let base = mock.base_url();
-    c.get(format!("{base}/query/me?api_key=s3cr%20t&x=1"))
-        .send()
-        .await
-        .unwrap();
-    let (status, echo) = get(c
-        .post(format!("{base}/echo/v2/items?limit=5"))
-        .header("X-Trace", "abc")
-        .body("{\"n\":1}"))
-    .await;
+    c.get(format!("{base}/query/me?api_key=s3cr%20t&x=1")).send().await.unwrap();
+    let (status, echo) =
+        get(c.post(format!("{base}/echo/v2/items?limit=5")).header("X-Trace", "abc").body("{\"n\":1}")).await;
     assert_eq!(status, 200);
     assert_eq!(echo["method"], "POST");
     assert_eq!(echo["path"], "/echo/v2/items");
@@ -206,10 +114,7 @@ async fn ledger_records_method_path_query_headers_and_body() {
 
     let reqs = mock.requests();
     assert_eq!(reqs.len(), 3);
-    assert_eq!(
-        (reqs[0].method.as_str(), reqs[0].path.as_str()),
-        ("GET", "/query/me")
-    );
+    assert_eq!((reqs[0].method.as_str(), reqs[0].path.as_str()), ("GET", "/query/me"));
     assert_eq!(reqs[0].query.as_deref(), Some("api_key=s3cr%20t&x=1"));
     assert_eq!(reqs[0].query_param("api_key").as_deref(), Some("s3cr t"));
     assert_eq!(reqs[1].header("X-TRACE"), Some("abc"));
@@ -231,13 +136,8 @@ async fn ledger_records_method_path_query_headers_and_body() {
 async fn knobs_work_from_another_thread_while_running() {
     let mock = std::sync::Arc::new(MockProvider::start().await);
     let m = mock.clone();
-    std::thread::spawn(move || m.add_key("from-thread", "t@example.com"))
-        .join()
-        .unwrap();
-    let (status, _) = get(client()
-        .get(format!("{}/bearer/me", mock.base_url()))
-        .bearer_auth("from-thread"))
-    .await;
+    std::thread::spawn(move || m.add_key("from-thread", "t@example.com")).join().unwrap();
+    let (status, _) = get(client().get(format!("{}/bearer/me", mock.base_url())).bearer_auth("from-thread")).await;
     assert_eq!(status, 200);
 }
 
@@ -245,17 +145,12 @@ async fn knobs_work_from_another_thread_while_running() {
 async fn provider_files_parse_as_provider_definitions() {
     let mock = MockProvider::start().await;
     let dir = mock.write_providers_dir();
-    let mut files: Vec<_> = std::fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
+    let mut files: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().path()).collect();
     files.sort();
     assert_eq!(files.len(), MockAuth::ALL.len());
     for kind in MockAuth::ALL {
-        let text = std::fs::read_to_string(dir.path().join(format!("{}.yaml", kind.default_id())))
-            .unwrap();
-        let p: Provider =
-            yaml_serde::from_str(&text).unwrap_or_else(|e| panic!("{kind:?}: {e}\n{text}"));
+        let text = std::fs::read_to_string(dir.path().join(format!("{}.yaml", kind.default_id()))).unwrap();
+        let p: Provider = yaml_serde::from_str(&text).unwrap_or_else(|e| panic!("{kind:?}: {e}\n{text}"));
         assert_eq!(p.id, kind.default_id());
         assert_eq!(p.display_name, kind.display_name());
         assert_eq!(p.api_base_url.as_deref(), Some(mock.base_url().as_str()));
@@ -269,18 +164,12 @@ async fn provider_files_parse_as_provider_definitions() {
                     (key.location, key.name.as_str(), key.prefix.as_str()),
                     (KeyLocation::Header, "Authorization", "Bearer ")
                 );
-                assert_eq!(
-                    (verify.path.as_str(), verify.account.clone()),
-                    ("/bearer/me", vec!["/email".to_owned()])
-                );
+                assert_eq!((verify.path.as_str(), verify.account.clone()), ("/bearer/me", vec!["/email".to_owned()]));
             }
             MockAuth::Header => assert_eq!(p.api_key.as_ref().unwrap().name, "X-Api-Key"),
             MockAuth::Query => {
                 let key = p.api_key.as_ref().unwrap();
-                assert_eq!(
-                    (key.location, key.name.as_str()),
-                    (KeyLocation::Query, "api_key")
-                );
+                assert_eq!((key.location, key.name.as_str()), (KeyLocation::Query, "api_key"));
             }
             MockAuth::Basic => {
                 assert_eq!(p.auth_mode, AuthMode::Basic);
@@ -310,17 +199,8 @@ async fn shutdown_makes_the_provider_unreachable() {
     mock.add_key("k", "a@example.com");
     let c = client();
     let url = format!("{}/bearer/me", mock.base_url());
-    assert_eq!(
-        get(c.get(&url).bearer_auth("k")).await.0,
-        200,
-        "opens a keep-alive connection"
-    );
+    assert_eq!(get(c.get(&url).bearer_auth("k")).await.0, 200, "opens a keep-alive connection");
     mock.shutdown().await;
-    let err = c
-        .get(&url)
-        .bearer_auth("k")
-        .send()
-        .await
-        .expect_err("provider is down");
+    let err = c.get(&url).bearer_auth("k").send().await.expect_err("provider is down");
     assert!(err.is_connect() || err.is_request(), "{err:?}");
 }

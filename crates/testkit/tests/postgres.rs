@@ -8,9 +8,7 @@ use sqlx::Connection as _;
 async fn fresh_databases_are_distinct_and_usable() {
     let Some(first) = fresh_postgres_database().await else {
         assert!(postgres_test_url().is_none());
-        eprintln!(
-            "PATCHBAY_TEST_DATABASE_URL not set: skipping (scripts/test with PATCHBAY_TEST_POSTGRES=1 sets it)"
-        );
+        eprintln!("PATCHBAY_TEST_DATABASE_URL not set: skipping (scripts/test with PATCHBAY_TEST_POSTGRES=1 sets it)");
         return;
     };
     let second = fresh_postgres_database().await.expect("second database");
@@ -23,15 +21,11 @@ async fn fresh_databases_are_distinct_and_usable() {
                 .await
                 .expect("query");
         assert!(url.ends_with(&format!("/{db}")), "{url} vs {db}");
-        assert!(
-            version.starts_with("15"),
-            "PostgreSQL 15 expected, got {version}"
-        );
-        let (tables,): (i64,) =
-            sqlx::query_as("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")
-                .fetch_one(&mut conn)
-                .await
-                .expect("count tables");
+        assert!(version.starts_with("15"), "PostgreSQL 15 expected, got {version}");
+        let (tables,): (i64,) = sqlx::query_as("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")
+            .fetch_one(&mut conn)
+            .await
+            .expect("count tables");
         assert_eq!(tables, 0, "a fresh database is empty");
     }
 }

@@ -13,10 +13,7 @@ async fn starts_serves_runs_admin_and_terminates() {
         FAKE,
         PatchbayOptions {
             providers_dir: Some(providers.path().to_path_buf()),
-            extra_env: vec![
-                ("RUST_LOG".into(), "debug".into()),
-                ("PATCHBAY_EXTRA".into(), "1".into()),
-            ],
+            extra_env: vec![("RUST_LOG".into(), "debug".into()), ("PATCHBAY_EXTRA".into(), "1".into())],
             data_dir: None,
         },
     )
@@ -45,20 +42,14 @@ async fn starts_serves_runs_admin_and_terminates() {
     assert_eq!(env["PATCHBAY_EXTRA"], "1");
     assert_eq!(env["PATCHBAY_ALLOW_PRIVATE_NETWORKS"], "true");
     assert_eq!(env["PATCHBAY_PUBLIC_URL"], p.url());
-    assert_eq!(
-        env["PATCHBAY_PROVIDERS_DIR"],
-        providers.path().to_str().unwrap()
-    );
+    assert_eq!(env["PATCHBAY_PROVIDERS_DIR"], providers.path().to_str().unwrap());
     assert_eq!(env["PATCHBAY_DATA_DIR"], p.data_dir().to_str().unwrap());
 
     let status = p.terminate().await;
     assert!(status.success(), "graceful exit: {status}");
     assert!(!p.is_running());
     let logs = p.logs();
-    assert!(
-        logs.contains("listening on") && logs.contains("SIGTERM"),
-        "{logs}"
-    );
+    assert!(logs.contains("listening on") && logs.contains("SIGTERM"), "{logs}");
 
     // Restart keeps port and data dir; kill is a crash.
     let port = p.port();
@@ -71,33 +62,22 @@ async fn starts_serves_runs_admin_and_terminates() {
 
     // Admin output is not part of the serve logs; the team name is in the data dir.
     assert!(!p.logs().contains(&token));
-    assert_eq!(
-        scan_dir_for(p.root_dir(), "acme"),
-        vec![p.data_dir().join("team")]
-    );
+    assert_eq!(scan_dir_for(p.root_dir(), "acme"), vec![p.data_dir().join("team")]);
     assert!(scan_dir_for(p.root_dir(), canary("never")).is_empty());
 }
 
 #[tokio::test]
 async fn prepare_then_start_with_a_caller_owned_data_dir() {
     let data = tempfile::tempdir().unwrap();
-    let mut p = PatchbayProcess::prepare(
-        FAKE,
-        PatchbayOptions {
-            data_dir: Some(data.path().join("d")),
-            ..Default::default()
-        },
-    );
+    let mut p =
+        PatchbayProcess::prepare(FAKE, PatchbayOptions { data_dir: Some(data.path().join("d")), ..Default::default() });
     assert!(!p.is_running());
     let team = p.create_team("before-serve").await;
     assert!(team.starts_with("team_"));
     p.restart().await;
     assert!(p.is_running());
     drop(p);
-    assert!(
-        data.path().join("d/served").is_file(),
-        "the caller's data dir outlives the process"
-    );
+    assert!(data.path().join("d/served").is_file(), "the caller's data dir outlives the process");
 }
 
 #[tokio::test]
@@ -105,10 +85,7 @@ async fn prepare_then_start_with_a_caller_owned_data_dir() {
 async fn early_exit_panics_with_logs() {
     let _p = PatchbayProcess::start(
         FAKE,
-        PatchbayOptions {
-            extra_env: vec![("FAKE_EXIT_EARLY".into(), "3".into())],
-            ..Default::default()
-        },
+        PatchbayOptions { extra_env: vec![("FAKE_EXIT_EARLY".into(), "3".into())], ..Default::default() },
     )
     .await;
 }

@@ -68,11 +68,7 @@ pub(crate) fn seal(key: &[u8; KEY_LEN], aad: &[u8], header: &[u8], plaintext: &[
     let start = out.len();
     out.extend_from_slice(plaintext);
     let tag = aead_key(key)
-        .seal_in_place_separate_tag(
-            Nonce::assume_unique_for_key(nonce),
-            Aad::from(aad),
-            &mut out[start..],
-        )
+        .seal_in_place_separate_tag(Nonce::assume_unique_for_key(nonce), Aad::from(aad), &mut out[start..])
         // Only inputs beyond GCM's ~64 GiB limit fail; secret fields are tiny.
         .expect("AES-GCM input within size limits");
     out.extend_from_slice(tag.as_ref());
@@ -90,9 +86,7 @@ pub(crate) fn open(key: &[u8; KEY_LEN], aad: &[u8], sealed: &[u8]) -> Option<Zer
     let (nonce, ciphertext) = sealed.split_at(NONCE);
     let nonce = Nonce::try_assume_unique_for_key(nonce).ok()?;
     let mut work = Zeroizing::new(ciphertext.to_vec());
-    let plaintext = aead_key(key)
-        .open_in_place(nonce, Aad::from(aad), &mut work)
-        .ok()?;
+    let plaintext = aead_key(key).open_in_place(nonce, Aad::from(aad), &mut work).ok()?;
     // Copy into an exact-capacity buffer: converting it later (e.g. into a boxed str) then
     // never reallocates, which would leave an unzeroized plaintext copy in freed memory.
     let mut out = Zeroizing::new(Vec::with_capacity(plaintext.len()));

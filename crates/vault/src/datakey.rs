@@ -31,10 +31,7 @@ impl DataKey {
     ///
     /// Ids are the caller's to allocate (unique per team, e.g. 1, 2, ... per rotation).
     pub fn generate(id: u32) -> Self {
-        Self {
-            id,
-            key: KeyBytes::generate(),
-        }
+        Self { id, key: KeyBytes::generate() }
     }
 
     /// The key id, as written in ciphertexts sealed with this key.
@@ -59,10 +56,7 @@ impl DataKey {
 
 impl fmt::Debug for DataKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DataKey")
-            .field("id", &self.id)
-            .field("key", &"[REDACTED]")
-            .finish()
+        f.debug_struct("DataKey").field("id", &self.id).field("key", &"[REDACTED]").finish()
     }
 }
 
@@ -89,29 +83,15 @@ impl fmt::Debug for WrappedKey {
 }
 
 fn wrap_aad(team_id: &str, key_id: u32, master_version: u32) -> Vec<u8> {
-    AadBuilder::new()
-        .str(WRAP_LABEL)
-        .u8(FORMAT_VERSION)
-        .str(team_id)
-        .u32(key_id)
-        .u32(master_version)
-        .finish()
+    AadBuilder::new().str(WRAP_LABEL).u8(FORMAT_VERSION).str(team_id).u32(key_id).u32(master_version).finish()
 }
 
 impl MasterKeyRing {
     /// Seals `dek` for `team_id` under the active master key version.
     pub fn wrap_data_key(&self, team_id: &str, dek: &DataKey) -> WrappedKey {
         let (version, kek) = self.active_key();
-        let blob = aead::seal(
-            kek.expose(),
-            &wrap_aad(team_id, dek.id, version),
-            &[FORMAT_VERSION],
-            dek.key.expose(),
-        );
-        WrappedKey {
-            master_version: version,
-            blob,
-        }
+        let blob = aead::seal(kek.expose(), &wrap_aad(team_id, dek.id, version), &[FORMAT_VERSION], dek.key.expose());
+        WrappedKey { master_version: version, blob }
     }
 
     /// Opens a wrapped data key of `team_id` with id `key_id`.
@@ -119,23 +99,14 @@ impl MasterKeyRing {
     /// [`VaultError::MissingMasterKeyVersion`] if its master version is not in the ring;
     /// [`VaultError::Unwrap`] if it is malformed, wrapped for another team or id, or the master
     /// key is wrong.
-    pub fn unwrap_data_key(
-        &self,
-        team_id: &str,
-        key_id: u32,
-        wrapped: &WrappedKey,
-    ) -> Result<DataKey, VaultError> {
+    pub fn unwrap_data_key(&self, team_id: &str, key_id: u32, wrapped: &WrappedKey) -> Result<DataKey, VaultError> {
         let version = wrapped.master_version;
         let kek = self.key(version)?;
-        let fail = || VaultError::Unwrap {
-            key_id,
-            master_version: version,
-        };
+        let fail = || VaultError::Unwrap { key_id, master_version: version };
         let Some((&FORMAT_VERSION, sealed)) = wrapped.blob.split_first() else {
             return Err(fail());
         };
-        let plain = aead::open(kek.expose(), &wrap_aad(team_id, key_id, version), sealed)
-            .ok_or_else(fail)?;
+        let plain = aead::open(kek.expose(), &wrap_aad(team_id, key_id, version), sealed).ok_or_else(fail)?;
         let key = KeyBytes::from_slice(&plain).ok_or_else(fail)?;
         Ok(DataKey { id: key_id, key })
     }
@@ -143,12 +114,7 @@ impl MasterKeyRing {
     /// Re-seals a wrapped data key under the active master key version (`keys rotate`).
     ///
     /// Field ciphertexts are untouched: they name the data key, not the master key.
-    pub fn rewrap(
-        &self,
-        team_id: &str,
-        key_id: u32,
-        wrapped: &WrappedKey,
-    ) -> Result<WrappedKey, VaultError> {
+    pub fn rewrap(&self, team_id: &str, key_id: u32, wrapped: &WrappedKey) -> Result<WrappedKey, VaultError> {
         let dek = self.unwrap_data_key(team_id, key_id, wrapped)?;
         Ok(self.wrap_data_key(team_id, &dek))
     }

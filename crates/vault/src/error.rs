@@ -102,10 +102,7 @@ pub enum VaultError {
     },
 
     /// The key ring already holds version `u32::MAX`.
-    #[error(
-        "the key ring has no version numbers left after v{}: retire old versions into a fresh key file",
-        u32::MAX
-    )]
+    #[error("the key ring has no version numbers left after v{}: retire old versions into a fresh key file", u32::MAX)]
     VersionsExhausted,
 
     /// A wrapped data key does not open under the master key (wrong key, moved, or corrupted).
@@ -194,10 +191,9 @@ impl fmt::Display for KeyRingProblem {
             Self::BadVersion => f.write_str("version is not a whole number from 1 to 4294967295"),
             Self::DuplicateVersion(v) => write!(f, "version v{v} appears more than once"),
             Self::NotBase64 => f.write_str("key is not valid base64 (truncated or mangled?)"),
-            Self::WrongLength { len } => write!(
-                f,
-                "key is {len} bytes long, not 32 (truncated or not a Patchbay key?)"
-            ),
+            Self::WrongLength { len } => {
+                write!(f, "key is {len} bytes long, not 32 (truncated or not a Patchbay key?)")
+            }
         }
     }
 }

@@ -36,13 +36,7 @@ pub struct FieldAad<'a> {
 
 impl FieldAad<'_> {
     fn encode(&self, key_id: u32) -> Vec<u8> {
-        AadBuilder::new()
-            .u8(FORMAT_VERSION)
-            .str(self.team)
-            .str(self.connection)
-            .str(self.field)
-            .u32(key_id)
-            .finish()
+        AadBuilder::new().u8(FORMAT_VERSION).str(self.team).str(self.connection).str(self.field).u32(key_id).finish()
     }
 }
 
@@ -53,21 +47,14 @@ pub fn seal(dek: &DataKey, aad: &FieldAad<'_>, plaintext: &[u8]) -> Vec<u8> {
     let mut header = [0u8; HEADER_LEN];
     header[0] = FORMAT_VERSION;
     header[1..].copy_from_slice(&dek.id().to_be_bytes());
-    aead::seal(
-        dek.key().expose(),
-        &aad.encode(dek.id()),
-        &header,
-        plaintext,
-    )
+    aead::seal(dek.key().expose(), &aad.encode(dek.id()), &header, plaintext)
 }
 
 /// The data key id a field ciphertext was sealed with, so the caller knows which key to load.
 ///
 /// Checks the format version and minimum length; authenticity is checked only by [`open`].
 pub fn blob_key_id(blob: &[u8]) -> Result<u32, VaultError> {
-    let (&version, rest) = blob
-        .split_first()
-        .ok_or(VaultError::Decrypt(DecryptFailure::Truncated))?;
+    let (&version, rest) = blob.split_first().ok_or(VaultError::Decrypt(DecryptFailure::Truncated))?;
     if version != FORMAT_VERSION {
         return Err(VaultError::Decrypt(DecryptFailure::UnknownFormat(version)));
     }
@@ -80,22 +67,14 @@ pub fn blob_key_id(blob: &[u8]) -> Result<u32, VaultError> {
 }
 
 /// Decrypts a field sealed by [`seal`]; the plaintext is zeroized on drop.
-pub fn open(
-    dek: &DataKey,
-    aad: &FieldAad<'_>,
-    blob: &[u8],
-) -> Result<SecretBox<Vec<u8>>, VaultError> {
+pub fn open(dek: &DataKey, aad: &FieldAad<'_>, blob: &[u8]) -> Result<SecretBox<Vec<u8>>, VaultError> {
     let mut plain = open_raw(dek, aad, blob)?;
     Ok(SecretBox::new(Box::new(std::mem::take(&mut *plain))))
 }
 
 /// [`open`] for text fields (tokens, passwords): fails with [`DecryptFailure::NotUtf8`] rather
 /// than return lossy text.
-pub fn open_string(
-    dek: &DataKey,
-    aad: &FieldAad<'_>,
-    blob: &[u8],
-) -> Result<SecretString, VaultError> {
+pub fn open_string(dek: &DataKey, aad: &FieldAad<'_>, blob: &[u8]) -> Result<SecretString, VaultError> {
     let mut plain = open_raw(dek, aad, blob)?;
     match String::from_utf8(std::mem::take(&mut *plain)) {
         // `plain` has exact capacity (see `aead::open`), so boxing the str does not reallocate.
@@ -108,22 +87,11 @@ pub fn open_string(
     }
 }
 
-fn open_raw(
-    dek: &DataKey,
-    aad: &FieldAad<'_>,
-    blob: &[u8],
-) -> Result<zeroize::Zeroizing<Vec<u8>>, VaultError> {
+fn open_raw(dek: &DataKey, aad: &FieldAad<'_>, blob: &[u8]) -> Result<zeroize::Zeroizing<Vec<u8>>, VaultError> {
     let blob_key_id = blob_key_id(blob)?;
     if blob_key_id != dek.id() {
-        return Err(VaultError::Decrypt(DecryptFailure::KeyMismatch {
-            blob_key_id,
-            key_id: dek.id(),
-        }));
+        return Err(VaultError::Decrypt(DecryptFailure::KeyMismatch { blob_key_id, key_id: dek.id() }));
     }
-    aead::open(
-        dek.key().expose(),
-        &aad.encode(dek.id()),
-        &blob[HEADER_LEN..],
-    )
-    .ok_or(VaultError::Decrypt(DecryptFailure::Authentication))
+    aead::open(dek.key().expose(), &aad.encode(dek.id()), &blob[HEADER_LEN..])
+        .ok_or(VaultError::Decrypt(DecryptFailure::Authentication))
 }

@@ -41,8 +41,6 @@ mod master;
 
 pub use datakey::{DataKey, WrappedKey};
 pub use error::{DecryptFailure, KeyRingProblem, VaultError};
-pub use field::{
-    DATA_KEY_SEAL_LIMIT, FORMAT_VERSION, FieldAad, blob_key_id, open, open_string, seal,
-};
+pub use field::{DATA_KEY_SEAL_LIMIT, FORMAT_VERSION, FieldAad, blob_key_id, open, open_string, seal};
 pub use fingerprint::hmac_fingerprint;
 pub use master::{KEY_LEN, MasterKeyRing};

@@ -74,21 +74,12 @@ impl MasterKeyRing {
     pub fn load_file(path: impl AsRef<Path>) -> Result<Self, VaultError> {
         let path = path.as_ref();
         let bytes = Zeroizing::new(fs::read(path).map_err(|e| match e.kind() {
-            io::ErrorKind::NotFound => VaultError::KeyFileMissing {
-                path: path.to_owned(),
-            },
-            _ => VaultError::KeyFileIo {
-                action: "read",
-                path: path.to_owned(),
-                cause: e,
-            },
+            io::ErrorKind::NotFound => VaultError::KeyFileMissing { path: path.to_owned() },
+            _ => VaultError::KeyFileIo { action: "read", path: path.to_owned(), cause: e },
         })?);
         let origin = format!("master key file {}", path.display());
         let text = std::str::from_utf8(&bytes).map_err(|e| VaultError::MalformedKeyRing {
-            line: 1 + bytes[..e.valid_up_to()]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count(),
+            line: 1 + bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count(),
             origin: origin.clone(),
             problem: KeyRingProblem::NotText,
         })?;
@@ -102,11 +93,8 @@ impl MasterKeyRing {
     }
 
     fn parse(text: &str, origin: &str) -> Result<Self, VaultError> {
-        let malformed = |line: usize, problem| VaultError::MalformedKeyRing {
-            origin: origin.to_owned(),
-            line,
-            problem,
-        };
+        let malformed =
+            |line: usize, problem| VaultError::MalformedKeyRing { origin: origin.to_owned(), line, problem };
         let lines: Vec<(usize, &str)> = text
             .lines()
             .enumerate()
@@ -120,31 +108,21 @@ impl MasterKeyRing {
             && !only.contains(':')
         {
             let key = decode_key(only).map_err(|p| malformed(line, p))?;
-            return Ok(Self {
-                keys: BTreeMap::from([(1, key)]),
-            });
+            return Ok(Self { keys: BTreeMap::from([(1, key)]) });
         }
 
         let mut keys = BTreeMap::new();
         for (line, l) in lines {
-            let (label, b64) = l
-                .split_once(':')
-                .ok_or_else(|| malformed(line, KeyRingProblem::NotVersioned))?;
-            let digits = label
-                .trim()
-                .strip_prefix('v')
-                .ok_or_else(|| malformed(line, KeyRingProblem::NotVersioned))?;
-            let version =
-                parse_version(digits).ok_or_else(|| malformed(line, KeyRingProblem::BadVersion))?;
+            let (label, b64) = l.split_once(':').ok_or_else(|| malformed(line, KeyRingProblem::NotVersioned))?;
+            let digits = label.trim().strip_prefix('v').ok_or_else(|| malformed(line, KeyRingProblem::NotVersioned))?;
+            let version = parse_version(digits).ok_or_else(|| malformed(line, KeyRingProblem::BadVersion))?;
             let key = decode_key(b64.trim()).map_err(|p| malformed(line, p))?;
             if keys.insert(version, key).is_some() {
                 return Err(malformed(line, KeyRingProblem::DuplicateVersion(version)));
             }
         }
         if keys.is_empty() {
-            return Err(VaultError::EmptyKeyRing {
-                origin: origin.to_owned(),
-            });
+            return Err(VaultError::EmptyKeyRing { origin: origin.to_owned() });
         }
         Ok(Self { keys })
     }
@@ -157,11 +135,7 @@ impl MasterKeyRing {
     /// The version new data keys are wrapped under: the highest present.
     pub fn active_version(&self) -> u32 {
         // The constructors never build an empty ring and `retire` never removes the active key.
-        *self
-            .keys
-            .keys()
-            .next_back()
-            .expect("a key ring is never empty")
+        *self.keys.keys().next_back().expect("a key ring is never empty")
     }
 
     /// Whether `version` is in the ring.
@@ -174,10 +148,7 @@ impl MasterKeyRing {
     /// Only changes this in-memory ring; persist it with [`write_file`](Self::write_file) before
     /// wrapping anything under the new version.
     pub fn add_version(&mut self) -> Result<u32, VaultError> {
-        let version = self
-            .active_version()
-            .checked_add(1)
-            .ok_or(VaultError::VersionsExhausted)?;
+        let version = self.active_version().checked_add(1).ok_or(VaultError::VersionsExhausted)?;
         self.keys.insert(version, KeyBytes::generate());
         Ok(version)
     }
@@ -190,24 +161,15 @@ impl MasterKeyRing {
         if version == self.active_version() {
             return Err(VaultError::CannotRetireActive { version });
         }
-        self.keys
-            .remove(&version)
-            .map(drop)
-            .ok_or(VaultError::MissingMasterKeyVersion { version })
+        self.keys.remove(&version).map(drop).ok_or(VaultError::MissingMasterKeyVersion { version })
     }
 
     pub(crate) fn key(&self, version: u32) -> Result<&KeyBytes, VaultError> {
-        self.keys
-            .get(&version)
-            .ok_or(VaultError::MissingMasterKeyVersion { version })
+        self.keys.get(&version).ok_or(VaultError::MissingMasterKeyVersion { version })
     }
 
     pub(crate) fn active_key(&self) -> (u32, &KeyBytes) {
-        let (v, k) = self
-            .keys
-            .iter()
-            .next_back()
-            .expect("a key ring is never empty");
+        let (v, k) = self.keys.iter().next_back().expect("a key ring is never empty");
         (*v, k)
     }
 
@@ -217,12 +179,7 @@ impl MasterKeyRing {
     /// [`verify_key_check`](Self::verify_key_check) before unsealing.
     pub fn key_check(&self, version: u32) -> Result<Vec<u8>, VaultError> {
         let key = self.key(version)?;
-        Ok(aead::seal(
-            key.expose(),
-            &key_check_aad(version),
-            &[FORMAT_VERSION],
-            KEY_CHECK_PLAINTEXT,
-        ))
+        Ok(aead::seal(key.expose(), &key_check_aad(version), &[FORMAT_VERSION], KEY_CHECK_PLAINTEXT))
     }
 
     /// Checks a stored key-check value against this ring.
@@ -250,9 +207,7 @@ impl MasterKeyRing {
     /// Filesystems without hard links fall back to `create_new` on the final path.
     pub fn create_file(&self, path: impl AsRef<Path>) -> Result<(), VaultError> {
         let path = path.as_ref();
-        let exists = || VaultError::KeyFileExists {
-            path: path.to_owned(),
-        };
+        let exists = || VaultError::KeyFileExists { path: path.to_owned() };
         if fs::symlink_metadata(path).is_ok() {
             return Err(exists());
         }
@@ -269,10 +224,7 @@ impl MasterKeyRing {
                     io::ErrorKind::AlreadyExists => exists(),
                     _ => io_err("create", path, e),
                 })?;
-                if let Err(e) = file
-                    .write_all(content.as_bytes())
-                    .and_then(|()| file.sync_all())
-                {
+                if let Err(e) = file.write_all(content.as_bytes()).and_then(|()| file.sync_all()) {
                     // Do not leave a truncated key file that a later start would trip over.
                     let _ = fs::remove_file(path);
                     return Err(io_err("write", path, e));
@@ -312,11 +264,7 @@ impl MasterKeyRing {
 }
 
 fn key_check_aad(version: u32) -> Vec<u8> {
-    AadBuilder::new()
-        .str(KEY_CHECK_LABEL)
-        .u8(FORMAT_VERSION)
-        .u32(version)
-        .finish()
+    AadBuilder::new().str(KEY_CHECK_LABEL).u8(FORMAT_VERSION).u32(version).finish()
 }
 
 fn parse_version(digits: &str) -> Option<u32> {
@@ -335,11 +283,7 @@ fn decode_key(b64: &str) -> Result<KeyBytes, KeyRingProblem> {
 }
 
 fn io_err(action: &'static str, path: &Path, cause: io::Error) -> VaultError {
-    VaultError::KeyFileIo {
-        action,
-        path: path.to_owned(),
-        cause,
-    }
+    VaultError::KeyFileIo { action, path: path.to_owned(), cause }
 }
 
 fn new_private_file(path: &Path) -> io::Result<File> {
@@ -358,13 +302,9 @@ fn new_private_file(path: &Path) -> io::Result<File> {
 /// Writes `content` to a fresh 0600 temp file next to `path` (same filesystem, so a rename or
 /// link is atomic) and syncs it. Returns the temp path.
 fn write_temp(path: &Path, content: &[u8]) -> Result<PathBuf, VaultError> {
-    let name = path.file_name().ok_or_else(|| {
-        io_err(
-            "write",
-            path,
-            io::Error::new(io::ErrorKind::InvalidInput, "path has no file name"),
-        )
-    })?;
+    let name = path
+        .file_name()
+        .ok_or_else(|| io_err("write", path, io::Error::new(io::ErrorKind::InvalidInput, "path has no file name")))?;
     let mut suffix = [0u8; 8];
     aws_lc_rs::rand::fill(&mut suffix).expect("the system random generator failed");
     let suffix: String = suffix.iter().map(|b| format!("{b:02x}")).collect();

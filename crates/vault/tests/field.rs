@@ -3,17 +3,12 @@
 use std::collections::HashSet;
 
 use patchbay_vault::{
-    DataKey, DecryptFailure, FORMAT_VERSION, FieldAad, VaultError, blob_key_id, open, open_string,
-    seal,
+    DataKey, DecryptFailure, FORMAT_VERSION, FieldAad, VaultError, blob_key_id, open, open_string, seal,
 };
 use proptest::prelude::*;
 use secrecy::ExposeSecret;
 
-const AAD: FieldAad<'static> = FieldAad {
-    team: "team_a",
-    connection: "conn_1",
-    field: "refresh_token",
-};
+const AAD: FieldAad<'static> = FieldAad { team: "team_a", connection: "conn_1", field: "refresh_token" };
 
 fn plaintext64() -> Vec<u8> {
     (0..64u8).map(|i| b'A' + (i % 26)).collect()
@@ -27,14 +22,8 @@ fn is_decrypt_err<T>(r: Result<T, VaultError>) -> bool {
 fn round_trip_bytes_and_string() {
     let dek = DataKey::generate(7);
     let blob = seal(&dek, &AAD, b"CANARY-token-123");
-    assert_eq!(
-        open(&dek, &AAD, &blob).unwrap().expose_secret().as_slice(),
-        b"CANARY-token-123"
-    );
-    assert_eq!(
-        open_string(&dek, &AAD, &blob).unwrap().expose_secret(),
-        "CANARY-token-123"
-    );
+    assert_eq!(open(&dek, &AAD, &blob).unwrap().expose_secret().as_slice(), b"CANARY-token-123");
+    assert_eq!(open_string(&dek, &AAD, &blob).unwrap().expose_secret(), "CANARY-token-123");
     // Empty values are legal too.
     let empty = seal(&dek, &AAD, b"");
     assert!(open(&dek, &AAD, &empty).unwrap().expose_secret().is_empty());
@@ -79,10 +68,7 @@ fn every_single_bit_flip_is_rejected() {
     for bit in 0..blob.len() * 8 {
         let mut bad = blob.clone();
         bad[bit / 8] ^= 1 << (bit % 8);
-        assert!(
-            is_decrypt_err(open(&dek, &AAD, &bad)),
-            "bit {bit} flip was accepted"
-        );
+        assert!(is_decrypt_err(open(&dek, &AAD, &bad)), "bit {bit} flip was accepted");
     }
 }
 
@@ -91,36 +77,16 @@ fn moved_ciphertext_is_rejected() {
     let dek = DataKey::generate(1);
     let blob = seal(&dek, &AAD, b"secret");
     let elsewhere = [
-        FieldAad {
-            team: "team_b",
-            ..AAD
-        },
-        FieldAad {
-            connection: "conn_2",
-            ..AAD
-        },
-        FieldAad {
-            field: "access_token",
-            ..AAD
-        },
+        FieldAad { team: "team_b", ..AAD },
+        FieldAad { connection: "conn_2", ..AAD },
+        FieldAad { field: "access_token", ..AAD },
         // Shifting bytes between parts must not produce the same AAD.
-        FieldAad {
-            team: "team_",
-            connection: "aconn_1",
-            field: "refresh_token",
-        },
-        FieldAad {
-            team: "team_a",
-            connection: "conn_1refresh",
-            field: "_token",
-        },
+        FieldAad { team: "team_", connection: "aconn_1", field: "refresh_token" },
+        FieldAad { team: "team_a", connection: "conn_1refresh", field: "_token" },
     ];
     for aad in elsewhere {
         assert!(
-            matches!(
-                open(&dek, &aad, &blob),
-                Err(VaultError::Decrypt(DecryptFailure::Authentication))
-            ),
+            matches!(open(&dek, &aad, &blob), Err(VaultError::Decrypt(DecryptFailure::Authentication))),
             "{aad:?} accepted"
         );
     }
@@ -132,18 +98,12 @@ fn wrong_data_key_is_rejected() {
     let blob = seal(&dek, &AAD, b"secret");
     // Same id, different key: the tag fails.
     let other = DataKey::generate(1);
-    assert!(matches!(
-        open(&other, &AAD, &blob),
-        Err(VaultError::Decrypt(DecryptFailure::Authentication))
-    ));
+    assert!(matches!(open(&other, &AAD, &blob), Err(VaultError::Decrypt(DecryptFailure::Authentication))));
     // Different id: refused before decrypting, with the id the caller should load.
     let other_id = DataKey::generate(2);
     assert!(matches!(
         open(&other_id, &AAD, &blob),
-        Err(VaultError::Decrypt(DecryptFailure::KeyMismatch {
-            blob_key_id: 1,
-            key_id: 2
-        }))
+        Err(VaultError::Decrypt(DecryptFailure::KeyMismatch { blob_key_id: 1, key_id: 2 }))
     ));
 }
 
@@ -152,10 +112,7 @@ fn truncated_blobs_are_rejected() {
     let dek = DataKey::generate(1);
     let blob = seal(&dek, &AAD, &plaintext64());
     for n in 0..blob.len() {
-        assert!(
-            is_decrypt_err(open(&dek, &AAD, &blob[..n])),
-            "truncation to {n} accepted"
-        );
+        assert!(is_decrypt_err(open(&dek, &AAD, &blob[..n])), "truncation to {n} accepted");
     }
     assert!(is_decrypt_err(blob_key_id(&[])));
     assert!(is_decrypt_err(blob_key_id(&blob[..20])));
@@ -166,24 +123,15 @@ fn unknown_format_version_is_a_hard_error() {
     let dek = DataKey::generate(1);
     let mut blob = seal(&dek, &AAD, b"secret");
     blob[0] = 2;
-    assert!(matches!(
-        blob_key_id(&blob),
-        Err(VaultError::Decrypt(DecryptFailure::UnknownFormat(2)))
-    ));
-    assert!(matches!(
-        open(&dek, &AAD, &blob),
-        Err(VaultError::Decrypt(DecryptFailure::UnknownFormat(2)))
-    ));
+    assert!(matches!(blob_key_id(&blob), Err(VaultError::Decrypt(DecryptFailure::UnknownFormat(2)))));
+    assert!(matches!(open(&dek, &AAD, &blob), Err(VaultError::Decrypt(DecryptFailure::UnknownFormat(2)))));
 }
 
 #[test]
 fn non_utf8_is_an_error_for_open_string() {
     let dek = DataKey::generate(1);
     let blob = seal(&dek, &AAD, &[0xff, 0xfe]);
-    assert!(matches!(
-        open_string(&dek, &AAD, &blob),
-        Err(VaultError::Decrypt(DecryptFailure::NotUtf8))
-    ));
+    assert!(matches!(open_string(&dek, &AAD, &blob), Err(VaultError::Decrypt(DecryptFailure::NotUtf8))));
     assert!(open(&dek, &AAD, &blob).is_ok());
 }
 

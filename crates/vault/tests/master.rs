@@ -12,13 +12,7 @@ const KEY_A: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 const KEY_B: &str = "qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqo=";
 
 fn assert_no_key(text: &str) {
-    for key in [
-        KEY_A,
-        KEY_B,
-        KEY_A.trim_end_matches('='),
-        &KEY_A[..20],
-        &KEY_B[..20],
-    ] {
+    for key in [KEY_A, KEY_B, KEY_A.trim_end_matches('='), &KEY_A[..20], &KEY_B[..20]] {
         assert!(!text.contains(key), "key material in {text:?}");
     }
 }
@@ -36,11 +30,8 @@ fn env_value_bare_key_is_version_1() {
     assert_eq!(ring.versions(), vec![1]);
     assert_eq!(ring.active_version(), 1);
     // Surrounding whitespace (a trailing newline from `$(cat file)`) and missing padding are fine.
-    let loose =
-        MasterKeyRing::from_env_value(&format!("  {}\n", KEY_A.trim_end_matches('='))).unwrap();
-    loose
-        .verify_key_check(1, &ring.key_check(1).unwrap())
-        .unwrap();
+    let loose = MasterKeyRing::from_env_value(&format!("  {}\n", KEY_A.trim_end_matches('='))).unwrap();
+    loose.verify_key_check(1, &ring.key_check(1).unwrap()).unwrap();
 }
 
 #[test]
@@ -58,46 +49,18 @@ fn malformed_rings_are_clear_errors_without_key_material() {
     let cases: Vec<(String, usize, KeyRingProblem)> = vec![
         (truncated.to_owned(), 1, KeyRingProblem::NotBase64),
         (format!("v1:{truncated}"), 1, KeyRingProblem::NotBase64),
-        (
-            format!("v1:{}", &KEY_A[..40]),
-            1,
-            KeyRingProblem::WrongLength { len: 30 },
-        ),
-        (
-            format!("v1:{KEY_A}\nv2:{KEY_B}x!"),
-            2,
-            KeyRingProblem::NotBase64,
-        ),
+        (format!("v1:{}", &KEY_A[..40]), 1, KeyRingProblem::WrongLength { len: 30 }),
+        (format!("v1:{KEY_A}\nv2:{KEY_B}x!"), 2, KeyRingProblem::NotBase64),
         (format!("v1:{KEY_A}AAAA"), 1, KeyRingProblem::NotBase64),
-        (
-            "v1:AAAA".to_owned(),
-            1,
-            KeyRingProblem::WrongLength { len: 3 },
-        ),
-        (
-            format!("v1:{KEY_A}\nv1:{KEY_B}"),
-            2,
-            KeyRingProblem::DuplicateVersion(1),
-        ),
-        (
-            format!("v1:{KEY_A}\n{KEY_B}"),
-            2,
-            KeyRingProblem::NotVersioned,
-        ),
+        ("v1:AAAA".to_owned(), 1, KeyRingProblem::WrongLength { len: 3 }),
+        (format!("v1:{KEY_A}\nv1:{KEY_B}"), 2, KeyRingProblem::DuplicateVersion(1)),
+        (format!("v1:{KEY_A}\n{KEY_B}"), 2, KeyRingProblem::NotVersioned),
         (format!("x1:{KEY_A}"), 1, KeyRingProblem::NotVersioned),
         (format!("v0:{KEY_A}"), 1, KeyRingProblem::BadVersion),
         (format!("v+1:{KEY_A}"), 1, KeyRingProblem::BadVersion),
-        (
-            format!("v99999999999:{KEY_A}"),
-            1,
-            KeyRingProblem::BadVersion,
-        ),
+        (format!("v99999999999:{KEY_A}"), 1, KeyRingProblem::BadVersion),
         (format!("v:{KEY_A}"), 1, KeyRingProblem::BadVersion),
-        (
-            format!("{}-{}", &KEY_A[..10], &KEY_A[11..]),
-            1,
-            KeyRingProblem::NotBase64,
-        ),
+        (format!("{}-{}", &KEY_A[..10], &KEY_A[11..]), 1, KeyRingProblem::NotBase64),
     ];
     for (text, line, problem) in cases {
         let result = MasterKeyRing::from_env_value(&text);
@@ -109,10 +72,7 @@ fn malformed_rings_are_clear_errors_without_key_material() {
         assert_eq!(malformed(result), (line, problem), "input {text:?}");
     }
     for empty in ["", "\n\n", "# only a comment\n"] {
-        assert!(matches!(
-            MasterKeyRing::from_env_value(empty),
-            Err(VaultError::EmptyKeyRing { .. })
-        ));
+        assert!(matches!(MasterKeyRing::from_env_value(empty), Err(VaultError::EmptyKeyRing { .. })));
     }
 }
 
@@ -123,24 +83,15 @@ fn malformed_file_errors_name_path_and_line_only() {
     fs::write(&path, format!("v1:{KEY_A}\nv2:{}\n", &KEY_B[..30])).unwrap();
     let err = MasterKeyRing::load_file(&path).unwrap_err();
     let msg = err.to_string();
-    assert!(
-        msg.contains("master.key") && msg.contains("line 2"),
-        "{msg}"
-    );
+    assert!(msg.contains("master.key") && msg.contains("line 2"), "{msg}");
     assert_no_key(&msg);
     assert_no_key(&format!("{err:?}"));
 
     fs::write(&path, b"v1:\xff\xfe\n").unwrap();
-    assert_eq!(
-        malformed(MasterKeyRing::load_file(&path)),
-        (1, KeyRingProblem::NotText)
-    );
+    assert_eq!(malformed(MasterKeyRing::load_file(&path)), (1, KeyRingProblem::NotText));
 
     let missing = dir.path().join("nope.key");
-    assert!(matches!(
-        MasterKeyRing::load_file(&missing),
-        Err(VaultError::KeyFileMissing { .. })
-    ));
+    assert!(matches!(MasterKeyRing::load_file(&missing), Err(VaultError::KeyFileMissing { .. })));
 }
 
 #[test]
@@ -150,31 +101,19 @@ fn create_file_is_0600_and_refuses_to_overwrite() {
     let ring = MasterKeyRing::generate();
     ring.create_file(&path).unwrap();
     #[cfg(unix)]
-    assert_eq!(
-        fs::metadata(&path).unwrap().permissions().mode() & 0o777,
-        0o600
-    );
+    assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
     let before = fs::read(&path).unwrap();
     let text = String::from_utf8(before.clone()).unwrap();
     assert!(text.starts_with("v1:") && text.ends_with('\n') && text.lines().count() == 1);
 
     let other = MasterKeyRing::generate();
-    assert!(matches!(
-        other.create_file(&path),
-        Err(VaultError::KeyFileExists { .. })
-    ));
-    assert_eq!(
-        fs::read(&path).unwrap(),
-        before,
-        "existing key file was modified"
-    );
+    assert!(matches!(other.create_file(&path), Err(VaultError::KeyFileExists { .. })));
+    assert_eq!(fs::read(&path).unwrap(), before, "existing key file was modified");
     // No temp files left behind.
     assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
 
     let loaded = MasterKeyRing::load_file(&path).unwrap();
-    loaded
-        .verify_key_check(1, &ring.key_check(1).unwrap())
-        .unwrap();
+    loaded.verify_key_check(1, &ring.key_check(1).unwrap()).unwrap();
 }
 
 #[test]
@@ -184,10 +123,7 @@ fn create_file_refuses_dangling_symlink() {
         let dir = tempfile::tempdir().unwrap();
         let link = dir.path().join("master.key");
         std::os::unix::fs::symlink(dir.path().join("target.key"), &link).unwrap();
-        assert!(matches!(
-            MasterKeyRing::generate().create_file(&link),
-            Err(VaultError::KeyFileExists { .. })
-        ));
+        assert!(matches!(MasterKeyRing::generate().create_file(&link), Err(VaultError::KeyFileExists { .. })));
         assert!(!dir.path().join("target.key").exists());
     }
 }
@@ -202,19 +138,14 @@ fn add_version_write_file_and_reload() {
     assert_eq!(ring.add_version().unwrap(), 3);
     ring.write_file(&path).unwrap();
     #[cfg(unix)]
-    assert_eq!(
-        fs::metadata(&path).unwrap().permissions().mode() & 0o777,
-        0o600
-    );
+    assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
     assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
 
     let loaded = MasterKeyRing::load_file(&path).unwrap();
     assert_eq!(loaded.versions(), vec![1, 2, 3]);
     assert_eq!(loaded.active_version(), 3);
     for v in 1..=3 {
-        loaded
-            .verify_key_check(v, &ring.key_check(v).unwrap())
-            .unwrap();
+        loaded.verify_key_check(v, &ring.key_check(v).unwrap()).unwrap();
     }
 }
 
@@ -222,14 +153,8 @@ fn add_version_write_file_and_reload() {
 fn retire_rules() {
     let mut ring = MasterKeyRing::generate();
     ring.add_version().unwrap();
-    assert!(matches!(
-        ring.retire(2),
-        Err(VaultError::CannotRetireActive { version: 2 })
-    ));
-    assert!(matches!(
-        ring.retire(5),
-        Err(VaultError::MissingMasterKeyVersion { version: 5 })
-    ));
+    assert!(matches!(ring.retire(2), Err(VaultError::CannotRetireActive { version: 2 })));
+    assert!(matches!(ring.retire(5), Err(VaultError::MissingMasterKeyVersion { version: 5 })));
     ring.retire(1).unwrap();
     assert_eq!(ring.versions(), vec![2]);
     // New versions keep counting up from the active one.
@@ -239,10 +164,7 @@ fn retire_rules() {
 #[test]
 fn versions_exhausted_is_an_error_not_a_panic() {
     let mut ring = MasterKeyRing::from_env_value(&format!("v4294967295:{KEY_A}")).unwrap();
-    assert!(matches!(
-        ring.add_version(),
-        Err(VaultError::VersionsExhausted)
-    ));
+    assert!(matches!(ring.add_version(), Err(VaultError::VersionsExhausted)));
 }
 
 #[test]
@@ -258,53 +180,26 @@ fn key_check_detects_wrong_and_missing_keys() {
     let wrong = MasterKeyRing::from_env_value(KEY_B).unwrap();
     let err = wrong.verify_key_check(1, &check).unwrap_err();
     assert!(matches!(err, VaultError::WrongMasterKey { version: 1 }));
-    assert!(
-        err.to_string().contains("does not match this database"),
-        "{err}"
-    );
+    assert!(err.to_string().contains("does not match this database"), "{err}");
 
-    assert!(matches!(
-        ring.verify_key_check(2, &check),
-        Err(VaultError::MissingMasterKeyVersion { version: 2 })
-    ));
-    assert!(matches!(
-        ring.key_check(2),
-        Err(VaultError::MissingMasterKeyVersion { version: 2 })
-    ));
+    assert!(matches!(ring.verify_key_check(2, &check), Err(VaultError::MissingMasterKeyVersion { version: 2 })));
+    assert!(matches!(ring.key_check(2), Err(VaultError::MissingMasterKeyVersion { version: 2 })));
 
     // A check value for v1 is not valid for v2 even under the same key bytes.
     let two = MasterKeyRing::from_env_value(&format!("v1:{KEY_A}\nv2:{KEY_A}")).unwrap();
-    assert!(matches!(
-        two.verify_key_check(2, &check),
-        Err(VaultError::WrongMasterKey { version: 2 })
-    ));
+    assert!(matches!(two.verify_key_check(2, &check), Err(VaultError::WrongMasterKey { version: 2 })));
 
     for n in 0..check.len() {
-        assert!(
-            ring.verify_key_check(1, &check[..n]).is_err(),
-            "truncated to {n}"
-        );
+        assert!(ring.verify_key_check(1, &check[..n]).is_err(), "truncated to {n}");
     }
-    assert!(matches!(
-        ring.verify_key_check(1, &[]),
-        Err(VaultError::CorruptKeyCheck { version: 1 })
-    ));
+    assert!(matches!(ring.verify_key_check(1, &[]), Err(VaultError::CorruptKeyCheck { version: 1 })));
     let mut bad_format = check.clone();
     bad_format[0] = 9;
-    assert!(matches!(
-        ring.verify_key_check(1, &bad_format),
-        Err(VaultError::CorruptKeyCheck { version: 1 })
-    ));
+    assert!(matches!(ring.verify_key_check(1, &bad_format), Err(VaultError::CorruptKeyCheck { version: 1 })));
     for bit in 8..check.len() * 8 {
         let mut bad = check.clone();
         bad[bit / 8] ^= 1 << (bit % 8);
-        assert!(
-            matches!(
-                ring.verify_key_check(1, &bad),
-                Err(VaultError::WrongMasterKey { .. })
-            ),
-            "bit {bit}"
-        );
+        assert!(matches!(ring.verify_key_check(1, &bad), Err(VaultError::WrongMasterKey { .. })), "bit {bit}");
     }
 }
 
@@ -313,10 +208,7 @@ fn debug_of_ring_is_redacted() {
     let ring = MasterKeyRing::from_env_value(&format!("v1:{KEY_A}\nv2:{KEY_B}")).unwrap();
     let dbg = format!("{ring:?}");
     assert_no_key(&dbg);
-    assert_eq!(
-        dbg,
-        "MasterKeyRing { versions: [1, 2], active: 2, keys: \"[REDACTED]\" }"
-    );
+    assert_eq!(dbg, "MasterKeyRing { versions: [1, 2], active: 2, keys: \"[REDACTED]\" }");
     let dbg_alt = format!("{ring:#?}");
     assert_no_key(&dbg_alt);
 

@@ -32,11 +32,7 @@ impl World {
         let providers = mock.write_providers_dir();
         let app = PatchbayProcess::start(
             BIN,
-            PatchbayOptions {
-                providers_dir: Some(providers.path().to_path_buf()),
-                extra_env,
-                data_dir: None,
-            },
+            PatchbayOptions { providers_dir: Some(providers.path().to_path_buf()), extra_env, data_dir: None },
         )
         .await;
         let team = app.create_team("acme").await;
@@ -46,17 +42,7 @@ impl World {
         let viewer = app.client(&app.create_token(&team, "viewer").await);
         let runtime = app.client(&app.create_token(&team, "runtime").await);
         let other_team = app.client(&app.create_token(&other, "admin").await);
-        World {
-            mock,
-            providers,
-            app,
-            team,
-            admin,
-            member,
-            viewer,
-            runtime,
-            other_team,
-        }
+        World { mock, providers, app, team, admin, member, viewer, runtime, other_team }
     }
 
     /// Creates a verified bearer-key connection and returns its JSON.
@@ -64,10 +50,7 @@ impl World {
         self.mock.add_key(key, account);
         let (status, body) = self
             .member
-            .post(
-                "/v1/connections",
-                &json!({"provider": "mock-bearer", "name": name, "credentials": {"api_key": key}}),
-            )
+            .post("/v1/connections", &json!({"provider": "mock-bearer", "name": name, "credentials": {"api_key": key}}))
             .await;
         assert_eq!(status, 201, "{body}");
         body["connection"].clone()
@@ -76,14 +59,10 @@ impl World {
 
 /// The `error.code` of an error envelope.
 pub fn code(body: &Value) -> &str {
-    body.pointer("/error/code")
-        .and_then(Value::as_str)
-        .unwrap_or("<no error code>")
+    body.pointer("/error/code").and_then(Value::as_str).unwrap_or("<no error code>")
 }
 
 /// The `error.message` of an error envelope.
 pub fn message(body: &Value) -> &str {
-    body.pointer("/error/message")
-        .and_then(Value::as_str)
-        .unwrap_or("<no error message>")
+    body.pointer("/error/message").and_then(Value::as_str).unwrap_or("<no error message>")
 }

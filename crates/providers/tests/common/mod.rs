@@ -20,18 +20,14 @@ impl TestServer {
     pub async fn start(router: Router) -> Self {
         let hits = Arc::new(AtomicUsize::new(0));
         let counter = hits.clone();
-        let router = router.layer(axum::middleware::from_fn(
-            move |req, next: axum::middleware::Next| {
-                let counter = counter.clone();
-                async move {
-                    counter.fetch_add(1, Ordering::SeqCst);
-                    next.run(req).await
-                }
-            },
-        ));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind loopback");
+        let router = router.layer(axum::middleware::from_fn(move |req, next: axum::middleware::Next| {
+            let counter = counter.clone();
+            async move {
+                counter.fetch_add(1, Ordering::SeqCst);
+                next.run(req).await
+            }
+        }));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
         let addr = listener.local_addr().expect("local addr");
         tokio::spawn(async move {
             axum::serve(listener, router).await.expect("serve");

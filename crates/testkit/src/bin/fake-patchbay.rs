@@ -36,9 +36,7 @@ async fn main() {
             std::fs::write(data_dir().join("team"), name).expect("write team");
             println!("team_{}", random_hex());
         }
-        ["admin", "create-token", rest @ ..]
-            if rest.contains(&"--team") && rest.contains(&"--role") =>
-        {
+        ["admin", "create-token", rest @ ..] if rest.contains(&"--team") && rest.contains(&"--role") => {
             data_dir();
             println!("pbt_{}", random_hex());
         }
@@ -72,21 +70,14 @@ async fn serve() {
         .route(
             "/v1/env",
             get(|| async {
-                let vars: BTreeMap<String, String> = std::env::vars()
-                    .filter(|(k, _)| k.starts_with("PATCHBAY_") || k == "RUST_LOG")
-                    .collect();
+                let vars: BTreeMap<String, String> =
+                    std::env::vars().filter(|(k, _)| k.starts_with("PATCHBAY_") || k == "RUST_LOG").collect();
                 axum::Json(serde_json::to_value(vars).unwrap_or(Value::Null))
             }),
         );
-    let listener = tokio::net::TcpListener::bind(&listen)
-        .await
-        .expect("bind PATCHBAY_LISTEN");
-    eprintln!(
-        "fake-patchbay: listening on {listen} (RUST_LOG={:?})",
-        std::env::var("RUST_LOG").ok()
-    );
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .expect("SIGTERM handler");
+    let listener = tokio::net::TcpListener::bind(&listen).await.expect("bind PATCHBAY_LISTEN");
+    eprintln!("fake-patchbay: listening on {listen} (RUST_LOG={:?})", std::env::var("RUST_LOG").ok());
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             term.recv().await;
