@@ -29,8 +29,21 @@ pub fn load_catalog(config: &Config) -> anyhow::Result<Catalog> {
 /// Builds the whole service: store, key ring (sealed when the key does not match), catalog and
 /// the guarded HTTP client.
 pub async fn build(config: &Config) -> anyhow::Result<Arc<Patchbay>> {
+    build_with(config, &[]).await
+}
+
+/// [`build`] with extra provider files (`(name, YAML)`) added after the catalog, as the demo does.
+pub async fn build_with(config: &Config, extra_providers: &[(String, String)]) -> anyhow::Result<Arc<Patchbay>> {
     let store = open_store(config).await?;
-    let catalog = load_catalog(config)?;
+    let mut catalog = load_catalog(config)?;
+    for (name, text) in extra_providers {
+        catalog.add_source(name, text, &|var| std::env::var(var).ok()).map_err(|errors| {
+            anyhow::anyhow!(
+                "{name} is invalid: {}",
+                errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+            )
+        })?;
+    }
     let source = match &config.master_key {
         MasterKey::Env(v) => KeySource::Env(v.clone()),
         MasterKey::File(p) => KeySource::File(p.clone()),

@@ -7,6 +7,7 @@ mod cli_connections;
 mod cli_keys;
 mod cli_providers;
 mod config;
+mod demo;
 mod logging;
 mod serve;
 
@@ -30,6 +31,8 @@ struct Cli {
 enum Command {
     /// Run the HTTP API, OAuth callback and background workers.
     Serve,
+    /// Serve plus the built-in Demo Cloud OAuth provider and a demo user: the whole flow offline.
+    Demo,
     /// Apply database migrations and exit (serve also does this at start).
     Migrate,
     /// Bootstrap teams, users and API tokens directly on the database.
@@ -70,6 +73,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = config::Config::resolve(&cli.config)?;
             logging::init(&config.log_format, "info");
             serve::run(config).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo => {
+            let config = config::Config::resolve(&cli.config)?;
+            logging::init(&config.log_format, "info");
+            demo::run(config).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate => {

@@ -12,6 +12,11 @@ use crate::config::Config;
 /// Runs the server until a shutdown signal.
 pub async fn run(config: Config) -> anyhow::Result<()> {
     let patchbay = app::build(&config).await?;
+    run_app(config, patchbay).await
+}
+
+/// Serves an already built service until a shutdown signal (`serve` and `demo`).
+pub async fn run_app(config: Config, patchbay: std::sync::Arc<patchbay_service::Patchbay>) -> anyhow::Result<()> {
     let metrics = PrometheusBuilder::new().install_recorder().ok();
     let state = AppState { patchbay: patchbay.clone(), metrics };
     let listener = tokio::net::TcpListener::bind(config.listen).await.with_context(|| {
@@ -25,10 +30,19 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         sealed = patchbay.keys.sealed_reason().is_some(),
         "patchbay is serving"
     );
+    let (stop_workers, workers_stop) = tokio::sync::watch::channel(false);
+    let revocations = tokio::spawn(patchbay_service::revocations::run_worker(
+        patchbay.clone(),
+        std::time::Duration::from_secs(1).min(config.revocation_retry_base),
+        workers_stop,
+    ));
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("the HTTP server failed")?;
+    // In-flight requests are done; stop the workers before closing the pool they use.
+    let _ = stop_workers.send(true);
+    let _ = revocations.await;
     patchbay.store.close().await;
     tracing::info!("patchbay stopped");
     Ok(())

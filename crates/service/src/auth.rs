@@ -39,6 +39,22 @@ fn validate_team_name(name: &str) -> ServiceResult<String> {
     Ok(name.to_owned())
 }
 
+/// Validates a login and password and hashes the password with Argon2id.
+fn hash_new_password(login: &str, password: &SecretString) -> ServiceResult<String> {
+    if login.is_empty() || login.len() > 200 || login.chars().any(char::is_whitespace) {
+        return Err(ServiceError::Invalid(
+            "a login must be 1-200 characters without spaces, e.g. an email address".into(),
+        ));
+    }
+    if password.expose_secret().chars().count() < 8 {
+        return Err(ServiceError::Invalid("the password is shorter than 8 characters: choose a longer one".into()));
+    }
+    let hash: argon2::PasswordHash = Argon2::default()
+        .hash_password(password.expose_secret().as_bytes())
+        .map_err(|e| ServiceError::Internal(format!("password hashing failed: {e}")))?;
+    Ok(hash.to_string())
+}
+
 impl Patchbay {
     /// Resolves a bearer token to its principal. Unknown and malformed tokens get the same answer.
     pub async fn authenticate_token(&self, presented: &SecretString) -> ServiceResult<Principal> {
@@ -134,5 +150,16 @@ impl Patchbay {
             e => e.into(),
         })?;
         Ok(row)
+    }
+
+    /// Creates the user, or resets the password and role of an existing one in the same team
+    /// (the demo's fixed user).
+    pub async fn set_user(&self, team: &str, login: &str, password: &SecretString, role: Role) -> ServiceResult<()> {
+        let team_row = self.find_team(team).await?;
+        let hash = hash_new_password(login.trim(), password)?;
+        if self.store.update_user_password(&team_row.id, login.trim(), &hash, role).await? {
+            return Ok(());
+        }
+        self.create_user(team, login, password, role).await.map(|_| ())
     }
 }

@@ -13,7 +13,7 @@ pub mod oauth;
 mod providers;
 pub mod revocations;
 pub mod sessions;
-mod ui_queries;
+pub mod ui_queries;
 pub mod views;
 
 use std::sync::Arc;
@@ -65,9 +65,6 @@ impl ServiceConfig {
 
 impl std::fmt::Debug for Patchbay {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Patchbay")
-            .field("store", &self.store)
-            .field("keys", &self.keys)
-            .finish_non_exhaustive()
+        f.debug_struct("Patchbay").field("store", &self.store).field("keys", &self.keys).finish_non_exhaustive()
     }
 }

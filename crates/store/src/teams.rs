@@ -137,6 +137,21 @@ impl Store {
         Ok(())
     }
 
+    /// Sets the password hash and role of an existing user of the team. `Ok(false)`: no such user.
+    pub async fn update_user_password(
+        &self,
+        team: &TeamId,
+        login: &str,
+        hash: &str,
+        role: Role,
+    ) -> Result<bool, StoreError> {
+        let n = with_pool!(self, p => sqlx::query(
+            "UPDATE users SET password_hash = $1, role = $2 WHERE team_id = $3 AND login = $4")
+            .bind(hash).bind(role.as_str()).bind(team.as_str()).bind(login)
+            .execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(n == 1)
+    }
+
     /// Finds a user by login.
     pub async fn find_user(&self, login: &str) -> Result<Option<UserRow>, StoreError> {
         let row: Option<(String, String, String, String, String)> = with_pool!(self, p => sqlx::query_as(

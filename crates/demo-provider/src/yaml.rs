@@ -1,0 +1,100 @@
+//! The provider file (DESIGN §3.4, `docs/providers.md`) that points Patchbay at a running Demo
+//! Cloud. Loopback `http://127.0.0.1:PORT` URLs are accepted by the catalog for exactly this use.
+//!
+//! Every string value is written as a double-quoted (JSON-style) scalar, so no id, secret or URL
+//! can change the YAML structure.
+
+use std::fmt::Write as _;
+
+use crate::scopes::SCOPES;
+
+/// Choices for [`DemoProvider::provider_yaml`](crate::DemoProvider::provider_yaml).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProviderYamlOptions<'a> {
+    /// `granular_scopes` (default `true`); `false` makes Patchbay request every scope.
+    pub granular: bool,
+    /// `auth_mode: oauth2_client_credentials` instead of `oauth2` (no authorization URL, no
+    /// PKCE, no issuer).
+    pub client_credentials: bool,
+    /// `grant_lifetime` (`60d`, `12h`…), if any.
+    pub grant_lifetime: Option<&'a str>,
+    /// `pkce` (default `true`).
+    pub pkce: bool,
+    /// `token_endpoint_auth`: `client_secret_basic` or `client_secret_post`; `None` (default)
+    /// picks the one the server accepts (basic when it accepts either).
+    pub token_endpoint_auth: Option<&'a str>,
+}
+
+impl Default for ProviderYamlOptions<'_> {
+    fn default() -> Self {
+        ProviderYamlOptions {
+            granular: true,
+            client_credentials: false,
+            grant_lifetime: None,
+            pkce: true,
+            token_endpoint_auth: None,
+        }
+    }
+}
+
+/// The modules of the file as `(id, name, scope)`.
+const MODULES: &[(&str, &str, &str)] = &[
+    ("watch_items", "Watch items", "items:read"),
+    ("create_item", "Create an item", "items:write"),
+    ("delete_item", "Delete an item", "items:delete"),
+    ("get_profile", "Get my profile", "profile"),
+];
+
+/// A double-quoted YAML scalar (JSON string syntax is valid YAML).
+fn q(text: &str) -> String {
+    serde_json::Value::from(text).to_string()
+}
+
+pub(crate) fn render(
+    id: &str,
+    base: &str,
+    client_id: &str,
+    client_secret: &str,
+    default_auth: &str,
+    opts: &ProviderYamlOptions<'_>,
+) -> String {
+    let mut y = String::new();
+    let auth = opts.token_endpoint_auth.unwrap_or(default_auth);
+    // `writeln!` into a String cannot fail.
+    let _ = writeln!(y, "# Demo Cloud on {base} (patchbay-demo-provider)");
+    let _ = writeln!(y, "id: {}", q(id));
+    let _ = writeln!(y, "display_name: \"Demo Cloud\"");
+    let _ =
+        writeln!(y, "description: \"A practice service running on this machine: try a whole consent flow offline.\"");
+    if opts.client_credentials {
+        let _ = writeln!(y, "auth_mode: oauth2_client_credentials");
+    } else {
+        let _ = writeln!(y, "auth_mode: oauth2");
+        let _ = writeln!(y, "authorization_url: {}", q(&format!("{base}/oauth/authorize")));
+    }
+    let _ = writeln!(y, "token_url: {}", q(&format!("{base}/oauth/token")));
+    let _ = writeln!(y, "revocation_url: {}", q(&format!("{base}/oauth/revoke")));
+    if !opts.client_credentials {
+        let _ = writeln!(y, "issuer: {}", q(base));
+        let _ = writeln!(y, "pkce: {}", opts.pkce);
+    }
+    let _ = writeln!(y, "token_endpoint_auth: {}", q(auth));
+    let _ = writeln!(y, "granular_scopes: {}", opts.granular);
+    let _ = writeln!(y, "default_scopes: [\"profile\"]");
+    let _ = writeln!(y, "client_id: {}", q(client_id));
+    let _ = writeln!(y, "client_secret: {}", q(client_secret));
+    if let Some(lifetime) = opts.grant_lifetime {
+        let _ = writeln!(y, "grant_lifetime: {}", q(lifetime));
+    }
+    let _ = writeln!(y, "scopes:");
+    for (scope, description) in SCOPES {
+        let _ = writeln!(y, "  {}: {}", q(scope), q(description));
+    }
+    let _ = writeln!(y, "api_base_url: {}", q(base));
+    let _ = writeln!(y, "verify: {{method: GET, path: \"/api/me\", account: \"/email\"}}");
+    let _ = writeln!(y, "modules:");
+    for (module, name, scope) in MODULES {
+        let _ = writeln!(y, "  {module}: {{name: {}, scopes: [{}]}}", q(name), q(scope));
+    }
+    y
+}
