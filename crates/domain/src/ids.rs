@@ -103,6 +103,10 @@ define_id!(
     /// An API token (its id, not its secret).
     TokenId, "tok_", "token"
 );
+define_id!(
+    /// A scenario.
+    ScenarioId, "scn_", "scenario"
+);
 
 #[cfg(test)]
 mod tests {

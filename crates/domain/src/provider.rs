@@ -294,6 +294,23 @@ pub struct Provider {
     /// How long a whole grant lives before the user must consent again.
     #[serde(default)]
     pub grant_lifetime: Option<Lifetime>,
+    /// The provider grants incrementally (Google's `include_granted_scopes=true`): a reauthorize
+    /// asks only for the new scopes on top of the existing grant.
+    #[serde(default)]
+    pub incremental_authorization: bool,
+    /// Refresh this long before the access token expires (default 5m; at most half the
+    /// token's lifetime).
+    #[serde(default)]
+    pub refresh_margin: Option<Lifetime>,
+    /// Refresh an idle connection at least this often so the grant stays alive (default 24h).
+    #[serde(default)]
+    pub keep_alive: Option<Lifetime>,
+    /// Token-endpoint `error` codes, besides `invalid_grant`, that mean the grant is dead.
+    #[serde(default)]
+    pub terminal_errors: Vec<String>,
+    /// Re-verify API-key and basic connections this often (default 24h).
+    #[serde(default)]
+    pub reverify_every: Option<Lifetime>,
     /// Scope name → human description.
     #[serde(default)]
     pub scopes: BTreeMap<String, String>,

@@ -393,8 +393,8 @@ mod tests {
     #[test]
     fn pkce_challenge_matches_rfc7636_appendix_b() {
         assert_eq!(
-            pkce_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gXk8fEFQQ"),
-            "E9Melhoa2OwvFrEXXdoXMwO9OQdn7lLNk9Kj0dKxUMk"
+            pkce_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         );
     }
 

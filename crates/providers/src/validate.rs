@@ -133,6 +133,11 @@ const PROVIDER: Shape = Shape::Struct(&[
     ("client_id", Leaf),
     ("client_secret", Leaf),
     ("grant_lifetime", Leaf),
+    ("incremental_authorization", Leaf),
+    ("refresh_margin", Leaf),
+    ("keep_alive", Leaf),
+    ("terminal_errors", Leaf),
+    ("reverify_every", Leaf),
     ("scopes", Leaf),
     ("api_base_url", Leaf),
     ("headers", Leaf),
@@ -158,6 +163,10 @@ const OAUTH_ONLY: &[&str] = &[
     "client_id",
     "client_secret",
     "grant_lifetime",
+    "incremental_authorization",
+    "refresh_margin",
+    "keep_alive",
+    "terminal_errors",
 ];
 
 /// Headers a provider file may not set statically: credentials come from the connection, and the

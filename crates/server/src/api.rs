@@ -7,6 +7,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use patchbay_service::connections::{CreateConnection, Created, DeleteReceipt, ListFilter, Verified};
 use patchbay_service::oauth::{AuthorizeStart, ReauthorizeRequest};
+use patchbay_service::scenarios::{ReplaceRequest, ReplaceResult, ScenarioRequest, ScenarioView};
 use patchbay_service::views::{ConnectionView, ProviderView};
 use patchbay_store::{AuditEntry, AuditQuery};
 use serde::{Deserialize, Serialize};
@@ -24,6 +25,10 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/v1/connections/{id}", get(get_connection).patch(rename_connection).delete(delete_connection))
         .route("/v1/connections/{id}/verify", post(verify_connection))
         .route("/v1/connections/{id}/reauthorize", post(reauthorize_connection))
+        .route("/v1/connections/{id}/replace", post(replace_connection))
+        .route("/v1/scenarios", get(list_scenarios).post(create_scenario))
+        .route("/v1/scenarios/{id}", get(get_scenario).patch(update_scenario).delete(delete_scenario))
+        .route("/v1/scenarios/{id}/steps/{position}/connection", post(connect_step))
         .route("/v1/audit", get(list_audit))
 }
 
@@ -125,16 +130,123 @@ pub(crate) async fn rename_connection(
     Ok(Json(s.patchbay.rename_connection(&who, &id, &body.name).await?))
 }
 
+/// Query of `DELETE /v1/connections/{id}`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct DeleteParams {
+    /// Delete even when scenario steps use the connection (they are unbound).
+    #[serde(default)]
+    force: bool,
+}
+
 #[utoipa::path(delete, path = "/v1/connections/{id}", tag = "connections",
-    params(("id" = String, Path, description = "Connection id")),
-    responses((status = 200, body = DeleteReceipt), (status = 404, body = ErrorEnvelope)),
+    params(("id" = String, Path, description = "Connection id"), DeleteParams),
+    responses((status = 200, body = DeleteReceipt), (status = 404, body = ErrorEnvelope),
+        (status = 409, body = ErrorEnvelope, description = "Used by scenarios (listed); retry with ?force=true")),
     security(("bearer" = [])))]
 pub(crate) async fn delete_connection(
     State(s): State<AppState>,
     Authed(who): Authed,
     Path(id): Path<String>,
+    ApiQuery(p): ApiQuery<DeleteParams>,
 ) -> Result<Json<DeleteReceipt>, ApiError> {
-    Ok(Json(s.patchbay.delete_connection(&who, &id).await?))
+    Ok(Json(s.patchbay.delete_connection_with(&who, &id, p.force).await?))
+}
+
+/// Query of `POST /v1/connections/{id}/replace`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct DryRun {
+    /// Only report what would move.
+    #[serde(default)]
+    dry_run: bool,
+}
+
+#[utoipa::path(post, path = "/v1/connections/{id}/replace", tag = "connections", request_body = ReplaceRequest,
+    params(("id" = String, Path, description = "The connection to replace"), DryRun),
+    responses((status = 200, body = ReplaceResult), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)),
+    security(("bearer" = [])))]
+pub(crate) async fn replace_connection(
+    State(s): State<AppState>,
+    Authed(who): Authed,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<DryRun>,
+    ApiJson(body): ApiJson<ReplaceRequest>,
+) -> Result<Json<ReplaceResult>, ApiError> {
+    Ok(Json(s.patchbay.replace_connection(&who, &id, body, q.dry_run).await?))
+}
+
+#[utoipa::path(get, path = "/v1/scenarios", tag = "scenarios",
+    responses((status = 200, body = Items<ScenarioView>)), security(("bearer" = [])))]
+pub(crate) async fn list_scenarios(
+    State(s): State<AppState>,
+    Authed(who): Authed,
+) -> Result<Json<Items<ScenarioView>>, ApiError> {
+    Ok(Json(Items { items: s.patchbay.list_scenarios(&who).await? }))
+}
+
+#[utoipa::path(post, path = "/v1/scenarios", tag = "scenarios", request_body = ScenarioRequest,
+    responses((status = 201, body = ScenarioView), (status = 400, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)),
+    security(("bearer" = [])))]
+pub(crate) async fn create_scenario(
+    State(s): State<AppState>,
+    Authed(who): Authed,
+    ApiJson(body): ApiJson<ScenarioRequest>,
+) -> Result<(StatusCode, Json<ScenarioView>), ApiError> {
+    Ok((StatusCode::CREATED, Json(s.patchbay.create_scenario(&who, body).await?)))
+}
+
+#[utoipa::path(get, path = "/v1/scenarios/{id}", tag = "scenarios",
+    params(("id" = String, Path, description = "Scenario id")),
+    responses((status = 200, body = ScenarioView, description = "With each step's readiness"), (status = 404, body = ErrorEnvelope)),
+    security(("bearer" = [])))]
+pub(crate) async fn get_scenario(
+    State(s): State<AppState>,
+    Authed(who): Authed,
+    Path(id): Path<String>,
+) -> Result<Json<ScenarioView>, ApiError> {
+    Ok(Json(s.patchbay.get_scenario(&who, &id).await?))
+}
+
+#[utoipa::path(patch, path = "/v1/scenarios/{id}", tag = "scenarios", request_body = ScenarioRequest,
+    params(("id" = String, Path, description = "Scenario id")),
+    responses((status = 200, body = ScenarioView), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)),
+    security(("bearer" = [])))]
+pub(crate) async fn update_scenario(
+    State(s): State<AppState>,
+    Authed(who): Authed,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ScenarioRequest>,
+) -> Result<Json<ScenarioView>, ApiError> {
+    Ok(Json(s.patchbay.update_scenario(&who, &id, body).await?))
+}
+
+#[utoipa::path(delete, path = "/v1/scenarios/{id}", tag = "scenarios",
+    params(("id" = String, Path, description = "Scenario id")),
+    responses((status = 204, description = "Deleted; its connections stay"), (status = 404, body = ErrorEnvelope)),
+    security(("bearer" = [])))]
+pub(crate) async fn delete_scenario(
+    State(s): State<AppState>,
+    Authed(who): Authed,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    s.patchbay.delete_scenario(&who, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/v1/scenarios/{id}/steps/{position}/connection", tag = "scenarios", request_body = CreateConnection,
+    params(("id" = String, Path, description = "Scenario id"), ("position" = usize, Path, description = "Step position (0-based)")),
+    responses((status = 201, body = Created, description = "Created with exactly the step's scopes and bound to the step")),
+    security(("bearer" = [])))]
+pub(crate) async fn connect_step(
+    State(s): State<AppState>,
+    Authed(who): Authed,
+    Path((id, position)): Path<(String, usize)>,
+    ApiJson(body): ApiJson<CreateConnection>,
+) -> Result<(StatusCode, Json<Created>), ApiError> {
+    Ok((StatusCode::CREATED, Json(s.patchbay.connect_step(&who, &id, position, body).await?)))
 }
 
 #[utoipa::path(post, path = "/v1/connections/{id}/verify", tag = "connections",

@@ -23,6 +23,10 @@ pub mod action {
     pub const CONNECTION_REAUTHORIZE: &str = "connection.reauthorize";
     /// An access token was refreshed or re-obtained.
     pub const CONNECTION_REFRESH: &str = "connection.refresh";
+    /// A scenario was created, changed or deleted.
+    pub const SCENARIO_CHANGE: &str = "scenario.change";
+    /// A connection's scenario steps were moved to another connection.
+    pub const CONNECTION_REPLACE: &str = "connection.replace";
     /// A revocation at the provider (retried in the background).
     pub const REVOCATION: &str = "revocation";
     /// A stored secret was decrypted (detail says why).

@@ -116,6 +116,8 @@ pub struct DeleteReceipt {
     pub secret_destroyed: bool,
     /// Per-credential revocation outcome at the provider.
     pub revocation: Vec<RevocationItem>,
+    /// Scenario steps that used the connection and now have none (forced delete).
+    pub unbound_steps: Vec<crate::views::UsageView>,
 }
 
 /// Filters for listing connections.
@@ -341,11 +343,27 @@ impl Patchbay {
     }
 
     pub(crate) async fn view(&self, c: &Connection) -> ServiceResult<ConnectionView> {
+        let usages = self.store.connection_usages(&c.team_id, &c.id).await?;
+        let fields = self.store.secret_field_names(&c.team_id, Some(&c.id)).await?;
+        Ok(self.view_with(c, &usages, &fields))
+    }
+
+    /// The view of a connection given the team's step usages and secret field names (each read
+    /// once for a whole list).
+    fn view_with(
+        &self,
+        c: &Connection,
+        usages: &[patchbay_store::Usage],
+        fields: &[(String, String)],
+    ) -> ConnectionView {
         let provider = self.catalog.get(&c.provider).cloned();
-        // Only field names are read here, never a ciphertext.
-        let fields: Vec<String> =
-            self.store.connection_secrets(&c.team_id, &c.id).await?.into_iter().map(|(f, _)| f).collect();
-        Ok(ConnectionView::new(c, provider.as_deref(), secret_setting_names(&fields)))
+        let own: Vec<String> =
+            fields.iter().filter(|(id, _)| id.as_str() == c.id.as_str()).map(|(_, f)| f.clone()).collect();
+        ConnectionView::new(c, provider.as_deref(), secret_setting_names(&own)).with_usages(
+            provider.as_deref(),
+            c,
+            usages,
+        )
     }
 
     /// Creates a connection. For API-key and basic providers the credential is verified first
@@ -500,6 +518,8 @@ impl Patchbay {
         let status =
             filter.status.as_deref().map(str::parse::<ConnectionStatus>).transpose().map_err(ServiceError::Invalid)?;
         let q = filter.q.as_deref().map(str::to_lowercase);
+        let usages = self.store.team_usages(&who.team_id).await?;
+        let fields = self.store.secret_field_names(&who.team_id, None).await?;
         let mut out = Vec::new();
         for c in self.store.list_connections(&who.team_id).await? {
             let keep = filter.provider.as_deref().is_none_or(|p| p == c.provider)
@@ -509,7 +529,7 @@ impl Patchbay {
                         || c.account.as_deref().is_some_and(|a| a.to_lowercase().contains(q))
                 });
             if keep {
-                out.push(self.view(&c).await?);
+                out.push(self.view_with(&c, &usages, &fields));
             }
         }
         Ok(out)
@@ -600,13 +620,32 @@ impl Patchbay {
         })
     }
 
-    /// Deletes a connection: revokes at the provider where possible, destroys the local secret,
-    /// and returns a receipt.
+    /// Deletes a connection that no scenario uses (see [`Patchbay::delete_connection_with`]).
     pub async fn delete_connection(&self, who: &Principal, id: &str) -> ServiceResult<DeleteReceipt> {
+        self.delete_connection_with(who, id, false).await
+    }
+
+    /// Deletes a connection: revokes at the provider where possible, destroys the local secret,
+    /// and returns a receipt. A connection that scenario steps use answers 409 listing them,
+    /// unless `force`, which unbinds those steps (they then report `needs_connection`).
+    pub async fn delete_connection_with(&self, who: &Principal, id: &str, force: bool) -> ServiceResult<DeleteReceipt> {
         require(who, Action::Manage)?;
         let c = self.load(who, id).await?;
+        let used_by = self.usages_of(&c).await?;
+        if !used_by.is_empty() && !force {
+            let list: Vec<String> =
+                used_by.iter().map(|u| format!("\"{}\" step {} ({})", u.scenario_name, u.step, u.module)).collect();
+            return Err(ServiceError::Conflict(format!(
+                "connection `{}` is used by {}: replace it there first, or delete with ?force=true to unbind those steps",
+                c.name,
+                list.join(", ")
+            )));
+        }
         let provider = self.catalog.get(&c.provider).cloned();
         let revocation = self.revoke_for_delete(who, &c, provider.as_deref()).await?;
+        if !used_by.is_empty() {
+            self.store.rebind_steps(&who.team_id, &c.id, None, self.clock.now()).await?;
+        }
         if !self.store.delete_connection(&who.team_id, &c.id).await? {
             return Err(not_found(c.id.as_str()));
         }
@@ -619,6 +658,7 @@ impl Patchbay {
             provider: c.provider,
             secret_destroyed: true,
             revocation,
+            unbound_steps: used_by,
         })
     }
 }

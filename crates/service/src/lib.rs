@@ -12,6 +12,7 @@ pub mod keys;
 pub mod oauth;
 mod providers;
 pub mod revocations;
+pub mod scenarios;
 pub mod sessions;
 pub mod ui_queries;
 pub mod views;

@@ -205,7 +205,12 @@ impl Patchbay {
                 scopes,
                 state: &state,
                 pkce_verifier: verifier.as_ref().map(|v| v.expose_secret()),
-                extra: &[],
+                // Incremental providers (Google) keep earlier grants only when asked to.
+                extra: if flow_kind == kind::REAUTHORIZE && provider.incremental_authorization {
+                    &[("include_granted_scopes", "true")]
+                } else {
+                    &[]
+                },
             },
         )
         .map_err(ServiceError::Invalid)?;

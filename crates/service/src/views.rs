@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 use patchbay_domain::connection::{Connection, VerifyResult};
 use patchbay_domain::credential::field;
 use patchbay_domain::provider::{AuthMode, Provider};
+use patchbay_domain::scope::ScopeSet;
+use patchbay_store::Usage;
 use serde::Serialize;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
@@ -38,6 +40,8 @@ pub struct CredentialView {
 pub struct UsageView {
     /// Scenario id.
     pub scenario: String,
+    /// Scenario name.
+    pub scenario_name: String,
     /// Step index.
     pub step: usize,
     /// Module (`provider.module`).
@@ -69,6 +73,10 @@ pub struct ConnectionView {
     pub required_scopes: Vec<String>,
     /// Required but not granted.
     pub missing_scopes: Vec<String>,
+    /// Granted but not required by any step (candidates to drop on the next reauthorize).
+    pub unused_scopes: Vec<String>,
+    /// The provider cannot limit access: the connection holds every scope.
+    pub full_access: bool,
     /// Access token expiry.
     #[serde(with = "time::serde::rfc3339::option")]
     #[schema(value_type = Option<String>, format = DateTime)]
@@ -124,6 +132,8 @@ impl ConnectionView {
                 .collect(),
             required_scopes: Vec::new(),
             missing_scopes: Vec::new(),
+            unused_scopes: Vec::new(),
+            full_access: provider.is_some_and(|p| !p.granular_scopes && p.auth_mode.is_oauth()),
             expires_at: c.expires_at,
             reauthorize_by: c.reauthorize_by,
             last_verified_at: c.last_verify.as_ref().filter(|v| v.ok).map(|v| v.checked_at),
@@ -146,6 +156,42 @@ impl ConnectionView {
             updated_at: c.updated_at,
         }
     }
+}
+
+impl ConnectionView {
+    /// Fills `required_scopes`, `missing_scopes`, `unused_scopes` and `used_by` from the scenario
+    /// steps bound to this connection. Required = the provider's default scopes plus the scopes
+    /// of every module those steps run; API-key and basic connections have no scopes to miss.
+    pub fn with_usages(mut self, provider: Option<&Provider>, c: &Connection, usages: &[Usage]) -> Self {
+        self.used_by = usages
+            .iter()
+            .filter(|u| u.connection_id == c.id)
+            .map(|u| UsageView {
+                scenario: u.scenario_id.to_string(),
+                scenario_name: u.scenario_name.clone(),
+                step: u.position,
+                module: u.module.to_string(),
+            })
+            .collect();
+        let Some(p) = provider.filter(|p| p.auth_mode.is_oauth()) else { return self };
+        let required = required_scopes(p, self.used_by.iter().map(|u| u.module.as_str()));
+        self.missing_scopes = required.difference(&c.granted_scopes).iter().map(str::to_owned).collect();
+        self.unused_scopes = c.granted_scopes.difference(&required).iter().map(str::to_owned).collect();
+        self.required_scopes = required.iter().map(str::to_owned).collect();
+        self
+    }
+}
+
+/// The scopes a connection of `provider` needs to run `modules` (`provider.module` strings):
+/// the default scopes plus each module's. Unknown modules add nothing.
+pub fn required_scopes<'a>(provider: &Provider, modules: impl IntoIterator<Item = &'a str>) -> ScopeSet {
+    let mut set: ScopeSet = provider.default_scopes.iter().map(String::as_str).collect();
+    for m in modules {
+        if let Some(module) = m.strip_prefix(&format!("{}.", provider.id)).and_then(|id| provider.modules.get(id)) {
+            set = set.union(&module.scopes.iter().map(String::as_str).collect());
+        }
+    }
+    set
 }
 
 /// Names of secret settings stored for a connection, from its secret field names.

@@ -217,6 +217,23 @@ impl Store {
         Ok(rows)
     }
 
+    /// Names of the stored secret fields of a team's connections, as (connection id, field) —
+    /// never the ciphertexts. `only` restricts it to one connection.
+    pub async fn secret_field_names(
+        &self,
+        team: &TeamId,
+        only: Option<&ConnectionId>,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let rows: Vec<(String, String)> = with_pool!(self, p => sqlx::query_as(
+            "SELECT s.connection_id, s.field FROM connection_secrets s JOIN connections c ON c.id = s.connection_id \
+             WHERE c.team_id = $1 AND ($2 IS NULL OR c.id = $2) ORDER BY s.connection_id, s.field")
+            .bind(team.as_str())
+            .bind(only.map(|c| c.as_str().to_owned()))
+            .fetch_all(p)
+            .await)?;
+        Ok(rows)
+    }
+
     /// Deletes a connection and destroys its secrets in one transaction. `Ok(false)`: no such
     /// connection in the team.
     pub async fn delete_connection(&self, team: &TeamId, id: &ConnectionId) -> Result<bool, StoreError> {

@@ -16,6 +16,7 @@ mod connections;
 mod error;
 mod keys;
 mod oauth;
+mod scenarios;
 mod sessions;
 mod teams;
 mod time_col;
@@ -31,6 +32,7 @@ pub use connections::NewConnection;
 pub use error::StoreError;
 pub use keys::TeamKeyRow;
 pub use oauth::{CredentialUpdate, FlowRow, PendingRevocation};
+pub use scenarios::Usage;
 pub use sessions::WebSessionRow;
 pub use teams::{TeamRow, TokenRow, UserRow};
 
