@@ -60,5 +60,13 @@ pub async fn build_with(config: &Config, extra_providers: &[(String, String)]) -
     .context("cannot build the HTTP client")?;
     let mut service_config = ServiceConfig::new(&config.public_url);
     service_config.revocation_retry_base = config.revocation_retry_base;
-    Ok(Arc::new(Patchbay { store, catalog: Arc::new(catalog), http, keys, clock, config: service_config }))
+    Ok(Arc::new(Patchbay {
+        store,
+        catalog: Arc::new(catalog),
+        http,
+        keys,
+        clock,
+        config: service_config,
+        runtime: Default::default(),
+    }))
 }

@@ -46,6 +46,9 @@ pub struct ConfigArgs {
     /// First delay in milliseconds before retrying a failed revocation at a provider [default: 5000].
     #[arg(long, env = "PATCHBAY_REVOCATION_RETRY_MS", global = true, hide = true)]
     pub revocation_retry_ms: Option<u64>,
+    /// Milliseconds between scheduler passes (refresh, keep-alive, warnings, webhooks) [default: 1000].
+    #[arg(long, env = "PATCHBAY_SCHEDULER_INTERVAL_MS", global = true, hide = true)]
+    pub scheduler_interval_ms: Option<u64>,
 }
 
 /// The config file's shape; unknown keys are errors.
@@ -92,6 +95,8 @@ pub struct Config {
     pub log_format: String,
     /// First delay before retrying a failed revocation.
     pub revocation_retry_base: std::time::Duration,
+    /// Time between scheduler passes.
+    pub scheduler_interval: std::time::Duration,
 }
 
 impl Config {
@@ -144,6 +149,7 @@ impl Config {
             allow_private_networks: args.allow_private_networks.or(file.allow_private_networks).unwrap_or(false),
             log_format,
             revocation_retry_base: std::time::Duration::from_millis(args.revocation_retry_ms.unwrap_or(5000).max(10)),
+            scheduler_interval: std::time::Duration::from_millis(args.scheduler_interval_ms.unwrap_or(1000).max(10)),
         })
     }
 

@@ -31,18 +31,24 @@ pub async fn run_app(config: Config, patchbay: std::sync::Arc<patchbay_service::
         "patchbay is serving"
     );
     let (stop_workers, workers_stop) = tokio::sync::watch::channel(false);
-    let revocations = tokio::spawn(patchbay_service::revocations::run_worker(
-        patchbay.clone(),
-        std::time::Duration::from_secs(1).min(config.revocation_retry_base),
-        workers_stop,
-    ));
+    let workers = [
+        tokio::spawn(patchbay_service::revocations::run_worker(
+            patchbay.clone(),
+            std::time::Duration::from_secs(1).min(config.revocation_retry_base),
+            workers_stop.clone(),
+        )),
+        tokio::spawn(patchbay_service::scheduler::run_worker(patchbay.clone(), config.scheduler_interval, workers_stop.clone())),
+        tokio::spawn(patchbay_service::webhooks::run_worker(patchbay.clone(), config.scheduler_interval, workers_stop)),
+    ];
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("the HTTP server failed")?;
     // In-flight requests are done; stop the workers before closing the pool they use.
     let _ = stop_workers.send(true);
-    let _ = revocations.await;
+    for worker in workers {
+        let _ = worker.await;
+    }
     patchbay.store.close().await;
     tracing::info!("patchbay stopped");
     Ok(())

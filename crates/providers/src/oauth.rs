@@ -78,6 +78,9 @@ pub enum TokenError {
         message: String,
         /// Seconds to wait, from `Retry-After`.
         retry_after: Option<u64>,
+        /// The request may have been processed (timeout or reset after sending): a rotating
+        /// provider may already have replaced the refresh token.
+        outcome_unknown: bool,
     },
     /// The reply could not be understood, or the request could not be made.
     #[error("{message}")]
@@ -217,8 +220,20 @@ async fn token_call(
     let request = form_request(http, url, client, form).map_err(|e| TokenError::Protocol { message: e.to_string() })?;
     let response = match http.fetch(request).await {
         Ok(r) => r,
-        Err(e @ (HttpError::Timeout { .. } | HttpError::Connect { .. })) => {
-            return Err(TokenError::Transient { message: format!("{name} token endpoint: {e}"), retry_after: None });
+        Err(e @ HttpError::Timeout { .. }) => {
+            return Err(TokenError::Transient {
+                message: format!("{name} token endpoint: {e}"),
+                retry_after: None,
+                outcome_unknown: true,
+            });
+        }
+        Err(e @ HttpError::Connect { .. }) => {
+            // A reset may come after the request was read and processed.
+            return Err(TokenError::Transient {
+                message: format!("{name} token endpoint: {e}"),
+                retry_after: None,
+                outcome_unknown: true,
+            });
         }
         Err(e) => {
             return Err(TokenError::Protocol { message: format!("{name} token endpoint: {e}") });
@@ -235,6 +250,7 @@ async fn token_call(
         return Err(TokenError::Transient {
             message: format!("{name} token endpoint answered HTTP {status}"),
             retry_after: retry_after(&response.headers),
+            outcome_unknown: false,
         });
     }
     if !(200..300).contains(&status) {
@@ -408,6 +424,6 @@ mod tests {
         };
         assert!(e("invalid_grant").is_terminal());
         assert!(!e("temporarily_unavailable").is_terminal());
-        assert!(!TokenError::Transient { message: String::new(), retry_after: None }.is_terminal());
+        assert!(!TokenError::Transient { message: String::new(), retry_after: None, outcome_unknown: false }.is_terminal());
     }
 }

@@ -9,7 +9,8 @@ use patchbay_service::connections::{CreateConnection, Created, DeleteReceipt, Li
 use patchbay_service::oauth::{AuthorizeStart, ReauthorizeRequest};
 use patchbay_service::scenarios::{ReplaceRequest, ReplaceResult, ScenarioRequest, ScenarioView};
 use patchbay_service::views::{ConnectionView, ProviderView};
-use patchbay_store::{AuditEntry, AuditQuery};
+use patchbay_service::webhooks::{CreateWebhook, WebhookView};
+use patchbay_store::{AuditEntry, AuditQuery, EventQuery, EventRow};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -30,6 +31,9 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/v1/scenarios/{id}", get(get_scenario).patch(update_scenario).delete(delete_scenario))
         .route("/v1/scenarios/{id}/steps/{position}/connection", post(connect_step))
         .route("/v1/audit", get(list_audit))
+        .route("/v1/events", get(list_events))
+        .route("/v1/webhooks", get(list_webhooks).post(create_webhook))
+        .route("/v1/webhooks/{id}", axum::routing::delete(delete_webhook))
 }
 
 /// A list response.
@@ -310,4 +314,81 @@ pub(crate) async fn list_audit(
 ) -> Result<Json<Items<AuditEntry>>, ApiError> {
     let q = AuditQuery { connection_id: p.connection, before_id: p.before, limit: p.limit.unwrap_or(100) };
     Ok(Json(Items { items: s.patchbay.list_audit(&who, &q).await? }))
+}
+
+/// Query parameters of `GET /v1/events`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct EventParams {
+    /// Only events about this connection.
+    connection: Option<String>,
+    /// Only this type, e.g. `connection.needs_reauth`.
+    #[serde(rename = "type")]
+    #[param(rename = "type")]
+    event_type: Option<String>,
+    /// Only at or after this time (RFC 3339).
+    since: Option<String>,
+    /// Only before this time (RFC 3339).
+    until: Option<String>,
+    /// Paging cursor: events older than this id.
+    before: Option<i64>,
+    /// Page size (default 100, at most 500).
+    limit: Option<u32>,
+}
+
+fn parse_time(name: &str, v: Option<&str>) -> Result<Option<time::OffsetDateTime>, ApiError> {
+    v.map(|t| {
+        time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
+            .map_err(|_| ApiError::bad_request(format!("`{name}` is not an RFC 3339 time: write e.g. 2026-11-28T12:00:00Z")))
+    })
+    .transpose()
+}
+
+#[utoipa::path(get, path = "/v1/events", tag = "events", params(EventParams),
+    responses((status = 200, body = Items<Object>), (status = 403, body = ErrorEnvelope)),
+    security(("bearer" = [])))]
+pub(crate) async fn list_events(
+    State(s): State<AppState>,
+    Authed(who): Authed,
+    ApiQuery(p): ApiQuery<EventParams>,
+) -> Result<Json<Items<EventRow>>, ApiError> {
+    let q = EventQuery {
+        connection_id: p.connection,
+        event_type: p.event_type,
+        since: parse_time("since", p.since.as_deref())?,
+        until: parse_time("until", p.until.as_deref())?,
+        before_id: p.before,
+        limit: p.limit.unwrap_or(100),
+    };
+    Ok(Json(Items { items: s.patchbay.list_events(&who, &q).await? }))
+}
+
+#[utoipa::path(get, path = "/v1/webhooks", tag = "events",
+    responses((status = 200, body = Items<WebhookView>)), security(("bearer" = [])))]
+pub(crate) async fn list_webhooks(State(s): State<AppState>, Authed(who): Authed) -> Result<Json<Items<WebhookView>>, ApiError> {
+    Ok(Json(Items { items: s.patchbay.list_webhooks(&who).await? }))
+}
+
+#[utoipa::path(post, path = "/v1/webhooks", tag = "events", request_body = CreateWebhook,
+    responses((status = 201, body = WebhookView, description = "Created; `secret` is shown only now"), (status = 400, body = ErrorEnvelope)),
+    security(("bearer" = [])))]
+pub(crate) async fn create_webhook(
+    State(s): State<AppState>,
+    Authed(who): Authed,
+    ApiJson(body): ApiJson<CreateWebhook>,
+) -> Result<(StatusCode, Json<WebhookView>), ApiError> {
+    Ok((StatusCode::CREATED, Json(s.patchbay.create_webhook(&who, body).await?)))
+}
+
+#[utoipa::path(delete, path = "/v1/webhooks/{id}", tag = "events",
+    params(("id" = String, Path, description = "Webhook id")),
+    responses((status = 204), (status = 404, body = ErrorEnvelope)), security(("bearer" = [])))]
+pub(crate) async fn delete_webhook(
+    State(s): State<AppState>,
+    Authed(who): Authed,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    s.patchbay.delete_webhook(&who, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

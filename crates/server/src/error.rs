@@ -28,6 +28,9 @@ pub struct ErrorBody {
     pub code: String,
     /// What was wrong and what to do.
     pub message: String,
+    /// For `missing_scopes`: the scopes the connection lacks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub missing_scopes: Option<Vec<String>>,
 }
 
 /// An error on its way to becoming a response.
@@ -36,12 +39,13 @@ pub struct ApiError {
     status: StatusCode,
     code: String,
     message: String,
+    missing_scopes: Option<Vec<String>>,
 }
 
 impl ApiError {
     /// An error with an explicit status and code.
     pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
-        ApiError { status, code: code.to_owned(), message: message.into() }
+        ApiError { status, code: code.to_owned(), message: message.into(), missing_scopes: None }
     }
 
     /// A 400 for a malformed request.
@@ -58,6 +62,8 @@ impl From<ServiceError> for ApiError {
             ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
             ServiceError::NotFound(_) => StatusCode::NOT_FOUND,
             ServiceError::Conflict(_) => StatusCode::CONFLICT,
+            ServiceError::NeedsReauth(_) => StatusCode::CONFLICT,
+            ServiceError::MissingScopes { .. } => StatusCode::FORBIDDEN,
             ServiceError::CredentialRejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ServiceError::ProviderUnavailable(_) => StatusCode::BAD_GATEWAY,
             ServiceError::Sealed(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -71,13 +77,19 @@ impl From<ServiceError> for ApiError {
             }
             other => other.to_string(),
         };
-        ApiError { status, code: e.code().to_owned(), message }
+        let missing_scopes = match &e {
+            ServiceError::MissingScopes { missing, .. } => Some(missing.clone()),
+            _ => None,
+        };
+        ApiError { status, code: e.code().to_owned(), message, missing_scopes }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = ErrorEnvelope { error: ErrorBody { code: self.code, message: self.message } };
+        let body = ErrorEnvelope {
+            error: ErrorBody { code: self.code, message: self.message, missing_scopes: self.missing_scopes },
+        };
         let mut resp = (self.status, Json(body)).into_response();
         if self.status == StatusCode::UNAUTHORIZED {
             resp.headers_mut()

@@ -497,6 +497,21 @@ impl Patchbay {
                     let detail = format!("provider={} name={}", provider.id, connection.name);
                     self.audit(who, action::CONNECTION_CREATE, Some(&connection.id), "ok", Some(&detail)).await?;
                     tracing::info!(connection_id = %connection.id, provider = %provider.id, "connection created");
+                    if connection.status != ConnectionStatus::Pending {
+                        let lc = patchbay_store::Lifecycle {
+                            generation: 0,
+                            lease_owner: None,
+                            lease_until: None,
+                            refresh_state: None,
+                            failure_count: 0,
+                            last_refreshed_at: Some(connection.created_at),
+                            next_action_at: None,
+                            warned_days: None,
+                        };
+                        let next = self.next_action(&connection, &lc, provider, connection.created_at);
+                        self.store.reset_lifecycle(&connection.id, connection.created_at, next).await?;
+                        self.emit(&connection, crate::events::kind::CREATED, serde_json::json!({"account": connection.account})).await;
+                    }
                     return Ok(connection);
                 }
                 Err(StoreError::Conflict(_)) if name.is_some() => {
@@ -609,6 +624,7 @@ impl Patchbay {
         let now = self.clock.now();
         let (result, status, reason) = verify_effect(&outcome, now);
         self.store.record_verify(&who.team_id, &c.id, status, reason.as_deref(), &result).await?;
+        self.emit_verify(&c, status, &result).await;
         let outcome_label = if result.ok { "ok" } else { "failed" };
         self.audit(who, action::CONNECTION_VERIFY, Some(&c.id), outcome_label, result.error.as_deref()).await?;
         Ok(Verified {
@@ -652,6 +668,8 @@ impl Patchbay {
         let detail = format!("provider={} name={}", c.provider, c.name);
         self.audit(who, action::CONNECTION_DELETE, Some(&c.id), "ok", Some(&detail)).await?;
         tracing::info!(connection_id = %c.id, provider = %c.provider, "connection deleted");
+        self.emit(&c, crate::events::kind::DELETED, serde_json::json!({"revocation": revocation.iter().map(|r| &r.outcome).collect::<Vec<_>>()}))
+            .await;
         Ok(DeleteReceipt {
             id: c.id.to_string(),
             name: c.name,

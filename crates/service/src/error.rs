@@ -25,6 +25,17 @@ pub enum ServiceError {
     /// Clashes with existing state, e.g. a name already in use (409).
     #[error("{0}")]
     Conflict(String),
+    /// The connection needs the user: pending consent, rejected or expired grant (409).
+    #[error("{0}")]
+    NeedsReauth(String),
+    /// The connection lacks scopes for the module (403), listed.
+    #[error("{message}")]
+    MissingScopes {
+        /// What to do.
+        message: String,
+        /// The missing scopes.
+        missing: Vec<String>,
+    },
     /// The provider rejected the credential (422).
     #[error("{0}")]
     CredentialRejected(String),
@@ -51,6 +62,8 @@ impl ServiceError {
             ServiceError::Forbidden(_) => "forbidden",
             ServiceError::NotFound(_) => "not_found",
             ServiceError::Conflict(_) => "conflict",
+            ServiceError::NeedsReauth(_) => "needs_reauth",
+            ServiceError::MissingScopes { .. } => "missing_scopes",
             ServiceError::CredentialRejected(_) => "credential_rejected",
             ServiceError::ProviderUnavailable(_) => "provider_unavailable",
             ServiceError::Sealed(_) => "sealed",

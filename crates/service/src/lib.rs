@@ -8,11 +8,16 @@ pub mod audit;
 mod auth;
 pub mod connections;
 mod error;
+pub mod events;
 pub mod keys;
 pub mod oauth;
 mod providers;
+pub mod proxy;
 pub mod revocations;
 pub mod scenarios;
+pub mod scheduler;
+pub mod tokens;
+pub mod webhooks;
 pub mod sessions;
 pub mod ui_queries;
 pub mod views;
@@ -40,6 +45,8 @@ pub struct Patchbay {
     pub clock: Arc<dyn Clock>,
     /// Settings of the use-cases.
     pub config: ServiceConfig,
+    /// Per-process lifecycle state (lease identity, refresh locks).
+    pub runtime: tokens::RuntimeState,
 }
 
 /// Settings the use-cases need from the configuration.

@@ -453,6 +453,10 @@ impl Patchbay {
         )
         .await?;
         tracing::info!(connection_id = %connection.id, provider = %provider.id, "consent flow completed");
+        if let Some(stored) = self.store.get_connection(&flow.team_id, &connection.id).await? {
+            let event = if flow.kind == kind::REAUTHORIZE { crate::events::kind::REAUTHORIZED } else { crate::events::kind::CREATED };
+            self.emit(&stored, event, serde_json::json!({"account": account, "scopes": granted.join(" ")})).await;
+        }
         Ok(self.landing(&flow, &connection, "connected"))
     }
 
@@ -524,7 +528,24 @@ impl Patchbay {
                 },
             )
             .await?;
-        if updated { Ok(()) } else { Err(not_found(connection.id.as_str())) }
+        if !updated {
+            return Err(not_found(connection.id.as_str()));
+        }
+        // A new grant: fence out refreshes of the old one and schedule the next action.
+        let stored = self.store.get_connection(team, &connection.id).await?.ok_or_else(|| not_found(connection.id.as_str()))?;
+        let lc = patchbay_store::Lifecycle {
+            generation: 0,
+            lease_owner: None,
+            lease_until: None,
+            refresh_state: None,
+            failure_count: 0,
+            last_refreshed_at: Some(now),
+            next_action_at: None,
+            warned_days: None,
+        };
+        let next = self.next_action(&stored, &lc, provider, now);
+        self.store.reset_lifecycle(&connection.id, now, next).await?;
+        Ok(())
     }
 
     /// Calls the provider's verify endpoint with a fresh credential; `None` when it has none.

@@ -15,11 +15,13 @@ mod audit;
 mod connections;
 mod error;
 mod keys;
+mod lifecycle;
 mod oauth;
 mod scenarios;
 mod sessions;
 mod teams;
 mod time_col;
+mod webhooks;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -31,10 +33,12 @@ pub use audit::{AuditEntry, AuditQuery, NewAuditEntry};
 pub use connections::NewConnection;
 pub use error::StoreError;
 pub use keys::TeamKeyRow;
+pub use lifecycle::{EventQuery, EventRow, Lifecycle, RefreshFailure, RefreshWrite};
 pub use oauth::{CredentialUpdate, FlowRow, PendingRevocation};
 pub use scenarios::Usage;
 pub use sessions::WebSessionRow;
 pub use teams::{TeamRow, TokenRow, UserRow};
+pub use webhooks::{DueDelivery, WebhookRow};
 
 /// Which database engine a [`Store`] runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,0 +1,78 @@
+//! Runtime endpoints: the access-token endpoint and the credential-injecting proxy.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, post};
+use axum::Router;
+use patchbay_service::proxy::ProxyRequest;
+use patchbay_service::tokens::{IssuedToken, TokenRequest};
+
+use crate::AppState;
+use crate::error::{ApiError, ErrorEnvelope, redact_serde_message};
+use crate::extract::Authed;
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/connections/{id}/token", post(issue_token))
+        .route("/v1/connections/{id}/proxy/{*path}", any(proxy))
+}
+
+#[utoipa::path(post, path = "/v1/connections/{id}/token", tag = "runtime", request_body = Option<TokenRequest>,
+    params(("id" = String, Path, description = "Connection id")),
+    responses(
+        (status = 200, body = IssuedToken, description = "A usable token (refreshed first when due)"),
+        (status = 403, body = ErrorEnvelope, description = "`missing_scopes` for the module, or not a runtime/admin token"),
+        (status = 409, body = ErrorEnvelope, description = "`needs_reauth`: the user must reauthorize"),
+        (status = 502, body = ErrorEnvelope, description = "The refresh failed transiently; retry later")),
+    security(("bearer" = [])))]
+pub(crate) async fn issue_token(
+    State(s): State<AppState>,
+    Authed(who): Authed,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let req: TokenRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        TokenRequest::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| {
+            ApiError::bad_request(format!("the JSON body does not match the expected shape: {}", redact_serde_message(&e.to_string())))
+        })?
+    };
+    let token = s.patchbay.issue_token(&who, &id, req).await?;
+    let mut response = Json(token).into_response();
+    // The one response that carries a secret: never cache it.
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+#[utoipa::path(post, path = "/v1/connections/{id}/proxy/{path}", tag = "runtime",
+    request_body(content = String, description = "Passed through to the provider", content_type = "application/octet-stream"),
+    params(("id" = String, Path, description = "Connection id"), ("path" = String, Path, description = "Path below the provider's API base"),
+        ("Patchbay-Module" = Option<String>, Header, description = "Module about to run (`provider.module`), checked for scopes")),
+    responses((status = 200, description = "The provider's answer, status and body passed through"),
+        (status = 403, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 502, body = ErrorEnvelope)),
+    security(("bearer" = [])))]
+pub(crate) async fn proxy(
+    State(s): State<AppState>,
+    Authed(who): Authed,
+    Path((id, path)): Path<(String, String)>,
+    method: Method,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let module = headers.get("patchbay-module").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let req = ProxyRequest { method, path, query, headers, body, module };
+    let r = s.patchbay.proxy(&who, &id, req).await?;
+    let mut response = (StatusCode::from_u16(r.status.as_u16()).unwrap_or(StatusCode::BAD_GATEWAY), r.body).into_response();
+    for (name, value) in r.headers {
+        if let (Ok(n), Ok(v)) = (header::HeaderName::try_from(name), HeaderValue::from_str(&value)) {
+            response.headers_mut().insert(n, v);
+        }
+    }
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}

@@ -1,0 +1,67 @@
+//! Lifecycle events (`connection.refreshed`, `needs_reauth`, `expiring`, …): stored per team,
+//! readable at `GET /v1/events`, and handed to the webhook deliverer. An event never carries a
+//! secret: only ids, names, statuses and reasons.
+
+use patchbay_domain::connection::Connection;
+use patchbay_domain::principal::{Action, Principal};
+use patchbay_store::{EventQuery, EventRow};
+use serde_json::{Value, json};
+
+use crate::{Patchbay, ServiceError, ServiceResult};
+
+/// Event type names (stable; webhooks filter on them).
+pub mod kind {
+    /// A connection was created.
+    pub const CREATED: &str = "connection.created";
+    /// A verify call succeeded.
+    pub const VERIFIED: &str = "connection.verified";
+    /// A verify call failed.
+    pub const VERIFY_FAILED: &str = "connection.verify_failed";
+    /// An access token was refreshed.
+    pub const REFRESHED: &str = "connection.refreshed";
+    /// A refresh failed (transiently or for good).
+    pub const REFRESH_FAILED: &str = "connection.refresh_failed";
+    /// The provider fails transiently; the credential is kept.
+    pub const DEGRADED: &str = "connection.degraded";
+    /// A degraded connection works again.
+    pub const RECOVERED: &str = "connection.recovered";
+    /// The user must reauthorize.
+    pub const NEEDS_REAUTH: &str = "connection.needs_reauth";
+    /// The grant expires soon.
+    pub const EXPIRING: &str = "connection.expiring";
+    /// A reauthorization completed.
+    pub const REAUTHORIZED: &str = "connection.reauthorized";
+    /// The connection was deleted.
+    pub const DELETED: &str = "connection.deleted";
+
+    /// Every type, for validating webhook filters.
+    pub const ALL: [&str; 11] =
+        [CREATED, VERIFIED, VERIFY_FAILED, REFRESHED, REFRESH_FAILED, DEGRADED, RECOVERED, NEEDS_REAUTH, EXPIRING, REAUTHORIZED, DELETED];
+}
+
+impl Patchbay {
+    /// Records an event about a connection (and queues its webhook deliveries). A failure to
+    /// record is logged, not propagated: the state change it describes already happened.
+    pub(crate) async fn emit(&self, c: &Connection, event_type: &str, extra: Value) {
+        let mut data = json!({
+            "connection_id": c.id.to_string(),
+            "connection_name": c.name,
+            "provider": c.provider,
+        });
+        if let (Value::Object(base), Value::Object(more)) = (&mut data, extra) {
+            base.extend(more);
+        }
+        match self.store.insert_event(&c.team_id, Some(&c.id), event_type, self.clock.now(), &data).await {
+            Ok(id) => self.queue_webhooks(&c.team_id, id, event_type).await,
+            Err(e) => tracing::error!(error = %e, connection_id = %c.id, event_type, "cannot record an event"),
+        }
+    }
+
+    /// The team's events, newest first (admins).
+    pub async fn list_events(&self, who: &Principal, q: &EventQuery) -> ServiceResult<Vec<EventRow>> {
+        if !who.may(Action::Administer) {
+            return Err(ServiceError::Forbidden(format!("the `{}` role may not read events", who.role)));
+        }
+        Ok(self.store.list_events(&who.team_id, q).await?)
+    }
+}

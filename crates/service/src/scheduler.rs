@@ -1,0 +1,189 @@
+//! The background scheduler: refresh before expiry, keep idle grants alive, re-verify API keys,
+//! warn before a grant's own lifetime ends, and resolve refreshes whose outcome was lost.
+//!
+//! It reads only connections whose indexed `next_action_at` is due (cost grows with due work,
+//! not with all connections), claims each with a conditional update (safe across nodes), works
+//! through them with bounded concurrency, and writes the next due time back. State lives in the
+//! database, so it survives restarts.
+
+use std::sync::Arc;
+
+use futures::StreamExt;
+use patchbay_domain::connection::{Connection, ConnectionStatus, VerifyResult};
+use patchbay_domain::ids::{ConnectionId, TeamId};
+use patchbay_domain::principal::{Actor, Principal, Role};
+use patchbay_domain::provider::{AuthMode, Provider};
+use patchbay_providers::VerifyOutcome;
+use serde_json::json;
+use time::Duration;
+
+use crate::events::kind;
+use crate::tokens::refresh_due_at;
+use crate::{Patchbay, ServiceResult};
+
+/// Connections worked on at once by one node.
+const CONCURRENCY: usize = 8;
+
+impl Patchbay {
+    /// One scheduler pass: claims due connections and handles each. Returns how many.
+    pub async fn run_due_connections(&self) -> ServiceResult<usize> {
+        let now = self.clock.now();
+        let due = self.store.claim_due_connections(now, Duration::minutes(2), 64).await?;
+        let n = due.len();
+        futures::stream::iter(due)
+            .for_each_concurrent(CONCURRENCY, |(team, id)| async move {
+                if let Err(e) = self.handle_due(&team, &id).await {
+                    tracing::warn!(connection_id = %id, error = %e, "scheduled work failed");
+                }
+            })
+            .await;
+        Ok(n)
+    }
+
+    /// At start: refreshes whose outcome a crash left unknown are made due now. On SQLite only
+    /// one process uses the database, so a lease left by a crashed run is released too.
+    pub async fn resolve_unknown_refreshes(&self) -> ServiceResult<usize> {
+        let unresolved = self.store.unresolved_refreshes().await?;
+        if self.store.engine() == patchbay_store::Engine::Sqlite {
+            self.store.release_stale_leases().await?;
+        }
+        for (_, id) in &unresolved {
+            self.store.set_next_action(id, Some(self.clock.now())).await?;
+        }
+        if !unresolved.is_empty() {
+            tracing::warn!(count = unresolved.len(), "refreshes with an unknown outcome will be resolved now");
+        }
+        Ok(unresolved.len())
+    }
+
+    async fn handle_due(&self, team: &TeamId, id: &ConnectionId) -> ServiceResult<()> {
+        let Some(c) = self.store.get_connection(team, id).await? else { return Ok(()) };
+        let Some(provider) = self.catalog.get(&c.provider).cloned() else {
+            self.store.set_next_action(id, None).await?;
+            return Ok(());
+        };
+        let who = Principal { team_id: team.clone(), role: Role::Admin, actor: Actor::System };
+        let c = self.check_grant_lifetime(c).await?;
+        let now = self.clock.now();
+        if matches!(c.status, ConnectionStatus::Active | ConnectionStatus::Degraded) {
+            let Some(lc) = self.store.lifecycle(team, id).await? else { return Ok(()) };
+            match provider.auth_mode {
+                AuthMode::Oauth2 => {
+                    let refresh_due = refresh_due_at(&c, &lc, &provider).is_some_and(|t| t <= now);
+                    let keep_alive_due = self.next_action(&c, &lc, &provider, now).is_some_and(|t| t <= now);
+                    if refresh_due || keep_alive_due || lc.refresh_state.is_some() {
+                        // Errors are recorded on the connection (status, event); nothing to add here.
+                        let _ = self.refresh_connection(team, id, true).await;
+                    }
+                }
+                AuthMode::Oauth2ClientCredentials => {
+                    self.renew_client_credentials_if_due(&who, c.clone(), &provider).await?;
+                }
+                AuthMode::ApiKey | AuthMode::Basic => {
+                    let every = provider.reverify_every.map_or(Duration::hours(24), |l| Duration::seconds(l.seconds));
+                    let last = c.last_verify.as_ref().map_or(c.created_at, |v| v.checked_at);
+                    if last + every <= now {
+                        self.scheduled_verify(&who, &c, &provider).await?;
+                    }
+                }
+            }
+        }
+        // Whatever happened, the next due time follows from the stored state.
+        if let (Some(c), Some(lc)) = (self.store.get_connection(team, id).await?, self.store.lifecycle(team, id).await?) {
+            let next = self.next_action(&c, &lc, &provider, self.clock.now());
+            // A degraded connection keeps its retry time from the failed refresh.
+            let next = if c.status == ConnectionStatus::Degraded { next.min(lc.next_action_at).or(next) } else { next };
+            self.store.set_next_action(id, next).await?;
+        }
+        Ok(())
+    }
+
+    /// Emits `expiring` 7 days and 1 day before `reauthorize_by`, and turns a passed grant into
+    /// `needs_reauth` with reason `grant_expired`.
+    async fn check_grant_lifetime(&self, c: Connection) -> ServiceResult<Connection> {
+        let Some(by) = c.reauthorize_by else { return Ok(c) };
+        if c.status == ConnectionStatus::NeedsReauth {
+            return Ok(c);
+        }
+        let now = self.clock.now();
+        if by <= now {
+            let reason = "grant_expired: the provider's grant lifetime has passed; reauthorize the connection";
+            self.store.set_status(&c.team_id, &c.id, ConnectionStatus::NeedsReauth, Some(reason), now).await?;
+            let c = self.store.get_connection(&c.team_id, &c.id).await?.unwrap_or(c);
+            self.emit(&c, kind::NEEDS_REAUTH, json!({"reason": "grant_expired"})).await;
+            return Ok(c);
+        }
+        let lc = self.store.lifecycle(&c.team_id, &c.id).await?;
+        let warned = lc.and_then(|l| l.warned_days).unwrap_or(i64::MAX);
+        let left = by - now;
+        for days in [1i64, 7] {
+            if left <= Duration::days(days) && warned > days {
+                self.store.set_warned_days(&c.id, days).await?;
+                let reauthorize_by = by.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+                self.emit(&c, kind::EXPIRING, json!({"days": days, "reauthorize_by": reauthorize_by})).await;
+                break;
+            }
+        }
+        Ok(c)
+    }
+
+    async fn scheduled_verify(&self, who: &Principal, c: &Connection, provider: &Provider) -> ServiceResult<()> {
+        let credential = self.read_credential(who, c, provider, "scheduled verify").await?;
+        let outcome = patchbay_providers::verify_credential(&self.http, provider, &c.settings, &credential).await;
+        let now = self.clock.now();
+        let (status, reason, result) = match outcome {
+            VerifyOutcome::Ok { account } => {
+                (ConnectionStatus::Active, None, VerifyResult { ok: true, account, checked_at: now, error: None })
+            }
+            VerifyOutcome::Rejected { message, .. } => (
+                ConnectionStatus::NeedsReauth,
+                Some(message.clone()),
+                VerifyResult { ok: false, account: None, checked_at: now, error: Some(message) },
+            ),
+            VerifyOutcome::Failed { message } => (
+                ConnectionStatus::Degraded,
+                Some(format!("verify failed: {message}")),
+                VerifyResult { ok: false, account: None, checked_at: now, error: Some(message) },
+            ),
+        };
+        self.store.record_verify(&c.team_id, &c.id, status, reason.as_deref(), &result).await?;
+        self.emit_verify(c, status, &result).await;
+        Ok(())
+    }
+
+    /// Events for a verify outcome, including the status transition it caused.
+    pub(crate) async fn emit_verify(&self, before: &Connection, status: ConnectionStatus, result: &VerifyResult) {
+        if result.ok {
+            self.emit(before, kind::VERIFIED, json!({"account": result.account})).await;
+            if before.status == ConnectionStatus::Degraded || before.status == ConnectionStatus::NeedsReauth {
+                self.emit(before, kind::RECOVERED, json!({})).await;
+            }
+        } else {
+            self.emit(before, kind::VERIFY_FAILED, json!({"error": result.error})).await;
+            if status == ConnectionStatus::NeedsReauth && before.status != ConnectionStatus::NeedsReauth {
+                self.emit(before, kind::NEEDS_REAUTH, json!({"reason": result.error})).await;
+            } else if status == ConnectionStatus::Degraded && before.status != ConnectionStatus::Degraded {
+                self.emit(before, kind::DEGRADED, json!({"reason": result.error})).await;
+            }
+        }
+    }
+}
+
+/// Runs the scheduler until `shutdown`, one pass per `interval`.
+pub async fn run_worker(patchbay: Arc<Patchbay>, interval: std::time::Duration, shutdown: tokio::sync::watch::Receiver<bool>) {
+    let mut shutdown = shutdown;
+    if let Err(e) = patchbay.resolve_unknown_refreshes().await {
+        tracing::error!(error = %e, "cannot resolve refreshes left unknown by the last run");
+    }
+    loop {
+        match patchbay.run_due_connections().await {
+            Ok(n) if n > 0 => tracing::debug!(count = n, "scheduler pass"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "scheduler pass failed"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = shutdown.changed() => return,
+        }
+    }
+}
