@@ -4,7 +4,7 @@
 //! reading it takes an explicit `expose_secret()` call. A credential is stored field by field, each
 //! field encrypted with its own name in the AAD, so one field can never be swapped for another.
 
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 
 /// Names of the stored secret fields (the `field` part of the AAD).
 pub mod field {
@@ -66,22 +66,14 @@ impl Credential {
         }
     }
 
-    /// A short, non-reversible fingerprint of the credential for display ("set · 3f9a1c"):
-    /// enough to tell two keys apart, useless to an attacker. It is a SHA-256 prefix of the
-    /// main secret, keyed by the connection id so equal keys in two connections do not match.
-    pub fn fingerprint(&self, connection_id: &str) -> String {
-        let main = match self {
+    /// The secret that identifies the credential (the key, the password, the access token):
+    /// what a fingerprint is computed from.
+    pub fn main_secret(&self) -> &SecretString {
+        match self {
             Credential::ApiKey { key } => key,
             Credential::Basic { password, .. } => password,
             Credential::OAuth2 { access_token, .. } => access_token,
-        };
-        let mut ctx = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
-        ctx.update(b"patchbay-fingerprint\0");
-        ctx.update(connection_id.as_bytes());
-        ctx.update(b"\0");
-        ctx.update(main.expose_secret().as_bytes());
-        let d = ctx.finish();
-        d.as_ref()[..4].iter().map(|b| format!("{b:02x}")).collect()
+        }
     }
 }
 
@@ -96,13 +88,5 @@ mod tests {
         let text = format!("{c:?}");
         assert!(!text.contains("CANARY"), "{text}");
         assert!(!text.contains("alice"), "{text}");
-    }
-
-    #[test]
-    fn fingerprint_is_short_stable_and_bound_to_the_connection() {
-        let c = Credential::ApiKey { key: SecretString::from("sk-test") };
-        assert_eq!(c.fingerprint("con_a"), c.fingerprint("con_a"));
-        assert_ne!(c.fingerprint("con_a"), c.fingerprint("con_b"));
-        assert_eq!(c.fingerprint("con_a").len(), 8);
     }
 }

@@ -17,7 +17,24 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
     config.ensure_data_dir()?;
     let store = Store::connect(&config.database_url).await?;
     store.migrate().await?;
+    restrict_sqlite_files(&config.database_url);
     Ok(store)
+}
+
+/// The database holds ciphertexts, token digests and audit records: readable by its owner only,
+/// whatever the umask (the data directory is 0700 too, but may have been created by someone else).
+fn restrict_sqlite_files(url: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) else { return };
+    let path = path.split('?').next().unwrap_or(path);
+    for suffix in ["", "-wal", "-shm"] {
+        let file = format!("{path}{suffix}");
+        if std::path::Path::new(&file).exists()
+            && let Err(e) = std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
+        {
+            tracing::warn!(file, error = %e, "cannot restrict the database file to its owner");
+        }
+    }
 }
 
 /// Loads the provider catalog: built-ins plus `PATCHBAY_PROVIDERS_DIR`.

@@ -37,7 +37,11 @@ pub async fn run_app(config: Config, patchbay: std::sync::Arc<patchbay_service::
             std::time::Duration::from_secs(1).min(config.revocation_retry_base),
             workers_stop.clone(),
         )),
-        tokio::spawn(patchbay_service::scheduler::run_worker(patchbay.clone(), config.scheduler_interval, workers_stop.clone())),
+        tokio::spawn(patchbay_service::scheduler::run_worker(
+            patchbay.clone(),
+            config.scheduler_interval,
+            workers_stop.clone(),
+        )),
         tokio::spawn(patchbay_service::webhooks::run_worker(patchbay.clone(), config.scheduler_interval, workers_stop)),
     ];
     axum::serve(listener, router(state))

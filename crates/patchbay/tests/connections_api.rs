@@ -23,7 +23,7 @@ async fn api_key_connection_lifecycle() {
     assert_eq!(c["account"], "ops@acme.test");
     assert_eq!(c["credential"]["kind"], "api_key");
     assert_eq!(c["credential"]["state"], "set");
-    assert_eq!(c["credential"]["fingerprint"].as_str().unwrap().len(), 8);
+    assert_eq!(c["credential"]["fingerprint"].as_str().unwrap().len(), 16);
     assert_eq!(c["last_verify"]["ok"], true);
     assert!(c["last_verified_at"].is_string());
     assert_eq!(body["authorize_url"], Value::Null);

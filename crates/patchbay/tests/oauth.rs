@@ -112,6 +112,10 @@ async fn consent_flow_creates_an_active_connection() {
     assert_eq!(location, format!("{}/connections/{id}?outcome=connected", w.app.url()));
     assert_eq!(headers["cache-control"], "no-store");
     assert_eq!(headers["referrer-policy"], "no-referrer");
+    // Neither the code nor the state reaches a log line, even at trace level.
+    let code_param = query(&back)["code"].clone();
+    let logs = w.app.logs();
+    assert!(!logs.contains(&code_param) && !logs.contains(&q["state"]), "the callback query was logged");
 
     let c = w.connection(&id).await;
     assert_eq!(c["status"], "active", "{c}");

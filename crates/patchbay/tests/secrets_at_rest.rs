@@ -59,6 +59,10 @@ async fn canaries_never_reach_disk_logs_or_responses() {
         let hits = scan_dir_for_encoded(w.app.data_dir(), needle.as_bytes());
         assert!(hits.is_empty(), "a secret is readable in {hits:?}");
     }
+    // The database is readable by its owner only.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(w.app.data_dir().join("patchbay.db")).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "database mode {mode:o}");
     // Logs ran at trace level and are not empty: the scan above looked at something.
     assert!(w.app.logs().contains("connection created"), "logs were captured");
 }

@@ -227,8 +227,8 @@ async fn token_call(
                 outcome_unknown: true,
             });
         }
-        Err(e @ HttpError::Connect { .. }) => {
-            // A reset may come after the request was read and processed.
+        Err(e @ (HttpError::Connect { .. } | HttpError::Other { .. })) => {
+            // A reset or a broken reply may come after the request was read and processed.
             return Err(TokenError::Transient {
                 message: format!("{name} token endpoint: {e}"),
                 retry_after: None,
@@ -424,6 +424,8 @@ mod tests {
         };
         assert!(e("invalid_grant").is_terminal());
         assert!(!e("temporarily_unavailable").is_terminal());
-        assert!(!TokenError::Transient { message: String::new(), retry_after: None, outcome_unknown: false }.is_terminal());
+        assert!(
+            !TokenError::Transient { message: String::new(), retry_after: None, outcome_unknown: false }.is_terminal()
+        );
     }
 }

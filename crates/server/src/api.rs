@@ -339,8 +339,9 @@ pub(crate) struct EventParams {
 
 fn parse_time(name: &str, v: Option<&str>) -> Result<Option<time::OffsetDateTime>, ApiError> {
     v.map(|t| {
-        time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
-            .map_err(|_| ApiError::bad_request(format!("`{name}` is not an RFC 3339 time: write e.g. 2026-11-28T12:00:00Z")))
+        time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).map_err(|_| {
+            ApiError::bad_request(format!("`{name}` is not an RFC 3339 time: write e.g. 2026-11-28T12:00:00Z"))
+        })
     })
     .transpose()
 }
@@ -366,7 +367,10 @@ pub(crate) async fn list_events(
 
 #[utoipa::path(get, path = "/v1/webhooks", tag = "events",
     responses((status = 200, body = Items<WebhookView>)), security(("bearer" = [])))]
-pub(crate) async fn list_webhooks(State(s): State<AppState>, Authed(who): Authed) -> Result<Json<Items<WebhookView>>, ApiError> {
+pub(crate) async fn list_webhooks(
+    State(s): State<AppState>,
+    Authed(who): Authed,
+) -> Result<Json<Items<WebhookView>>, ApiError> {
     Ok(Json(Items { items: s.patchbay.list_webhooks(&who).await? }))
 }
 

@@ -11,6 +11,8 @@ mod extract;
 pub(crate) mod health;
 mod metrics_layer;
 pub mod openapi;
+pub(crate) mod runtime;
+pub mod ui;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -42,21 +44,21 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api::routes())
         .merge(callback::routes())
+        .merge(runtime::routes())
         .merge(health::routes())
         .merge(openapi::routes())
+        .merge(ui::routes())
         .fallback(error::not_found_fallback)
         .layer(axum::middleware::from_fn(metrics_layer::record))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
-        .layer(TimeoutLayer::with_status_code(
-            axum::http::StatusCode::GATEWAY_TIMEOUT,
-            Duration::from_secs(60),
-        ))
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::GATEWAY_TIMEOUT, Duration::from_secs(60)))
         .layer(CatchPanicLayer::custom(error::panic_response))
-        .layer(TraceLayer::new_for_http())
+        // The span names the path only: query strings carry OAuth codes and states (the
+        // callback), which must not reach a log line at any level.
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<axum::body::Body>| {
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+        }))
         // Marked sensitive before tracing sees them, so they are never logged.
-        .layer(SetSensitiveRequestHeadersLayer::new([
-            header::AUTHORIZATION,
-            header::COOKIE,
-        ]))
+        .layer(SetSensitiveRequestHeadersLayer::new([header::AUTHORIZATION, header::COOKIE]))
         .with_state(state)
 }

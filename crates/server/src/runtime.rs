@@ -1,12 +1,12 @@
 //! Runtime endpoints: the access-token endpoint and the credential-injecting proxy.
 
 use axum::Json;
+use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, post};
-use axum::Router;
 use patchbay_service::proxy::ProxyRequest;
 use patchbay_service::tokens::{IssuedToken, TokenRequest};
 
@@ -38,7 +38,10 @@ pub(crate) async fn issue_token(
         TokenRequest::default()
     } else {
         serde_json::from_slice(&body).map_err(|e| {
-            ApiError::bad_request(format!("the JSON body does not match the expected shape: {}", redact_serde_message(&e.to_string())))
+            ApiError::bad_request(format!(
+                "the JSON body does not match the expected shape: {}",
+                redact_serde_message(&e.to_string())
+            ))
         })?
     };
     let token = s.patchbay.issue_token(&who, &id, req).await?;
@@ -67,7 +70,8 @@ pub(crate) async fn proxy(
     let module = headers.get("patchbay-module").and_then(|v| v.to_str().ok()).map(str::to_owned);
     let req = ProxyRequest { method, path, query, headers, body, module };
     let r = s.patchbay.proxy(&who, &id, req).await?;
-    let mut response = (StatusCode::from_u16(r.status.as_u16()).unwrap_or(StatusCode::BAD_GATEWAY), r.body).into_response();
+    let mut response =
+        (StatusCode::from_u16(r.status.as_u16()).unwrap_or(StatusCode::BAD_GATEWAY), r.body).into_response();
     for (name, value) in r.headers {
         if let (Ok(n), Ok(v)) = (header::HeaderName::try_from(name), HeaderValue::from_str(&value)) {
             response.headers_mut().insert(n, v);

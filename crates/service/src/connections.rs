@@ -427,9 +427,11 @@ impl Patchbay {
         };
         let connection =
             self.new_connection(who, provider, settings.clear.clone(), ConnectionStatus::Active, None, now);
+        let fingerprint =
+            self.keys.fingerprint(&self.store, &who.team_id, &connection.id, credential.main_secret(), now).await?;
         let connection = Connection {
             account: last_verify.as_ref().and_then(|v| v.account.clone()),
-            credential_fingerprint: Some(credential.fingerprint(connection.id.as_str())),
+            credential_fingerprint: Some(fingerprint),
             last_verify,
             ..connection
         };
@@ -510,7 +512,12 @@ impl Patchbay {
                         };
                         let next = self.next_action(&connection, &lc, provider, connection.created_at);
                         self.store.reset_lifecycle(&connection.id, connection.created_at, next).await?;
-                        self.emit(&connection, crate::events::kind::CREATED, serde_json::json!({"account": connection.account})).await;
+                        self.emit(
+                            &connection,
+                            crate::events::kind::CREATED,
+                            serde_json::json!({"account": connection.account}),
+                        )
+                        .await;
                     }
                     return Ok(connection);
                 }
@@ -668,8 +675,12 @@ impl Patchbay {
         let detail = format!("provider={} name={}", c.provider, c.name);
         self.audit(who, action::CONNECTION_DELETE, Some(&c.id), "ok", Some(&detail)).await?;
         tracing::info!(connection_id = %c.id, provider = %c.provider, "connection deleted");
-        self.emit(&c, crate::events::kind::DELETED, serde_json::json!({"revocation": revocation.iter().map(|r| &r.outcome).collect::<Vec<_>>()}))
-            .await;
+        self.emit(
+            &c,
+            crate::events::kind::DELETED,
+            serde_json::json!({"revocation": revocation.iter().map(|r| &r.outcome).collect::<Vec<_>>()}),
+        )
+        .await;
         Ok(DeleteReceipt {
             id: c.id.to_string(),
             name: c.name,

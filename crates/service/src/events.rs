@@ -35,8 +35,19 @@ pub mod kind {
     pub const DELETED: &str = "connection.deleted";
 
     /// Every type, for validating webhook filters.
-    pub const ALL: [&str; 11] =
-        [CREATED, VERIFIED, VERIFY_FAILED, REFRESHED, REFRESH_FAILED, DEGRADED, RECOVERED, NEEDS_REAUTH, EXPIRING, REAUTHORIZED, DELETED];
+    pub const ALL: [&str; 11] = [
+        CREATED,
+        VERIFIED,
+        VERIFY_FAILED,
+        REFRESHED,
+        REFRESH_FAILED,
+        DEGRADED,
+        RECOVERED,
+        NEEDS_REAUTH,
+        EXPIRING,
+        REAUTHORIZED,
+        DELETED,
+    ];
 }
 
 impl Patchbay {

@@ -298,6 +298,27 @@ impl KeyService {
             .collect())
     }
 
+    /// A short keyed fingerprint of a secret for display ("set · 3f9a1c2b…"): HMAC-SHA256 under
+    /// a subkey of the team's data key, over the connection id and the secret. It tells two
+    /// credentials apart without letting anyone who reads it test guesses offline.
+    pub async fn fingerprint(
+        &self,
+        store: &Store,
+        team: &TeamId,
+        connection: &ConnectionId,
+        secret: &SecretString,
+        now: OffsetDateTime,
+    ) -> ServiceResult<String> {
+        let dek = self.current_data_key(store, team, now).await?;
+        let mut data = Vec::with_capacity(connection.as_str().len() + 1 + secret.expose_secret().len());
+        data.extend_from_slice(connection.as_str().as_bytes());
+        data.push(0);
+        data.extend_from_slice(secret.expose_secret().as_bytes());
+        let fp = dek.fingerprint(&data);
+        zeroize::Zeroize::zeroize(&mut data);
+        Ok(fp)
+    }
+
     /// Decrypts stored fields of a connection. Any tampered or misplaced blob is an error, never
     /// garbage.
     pub async fn open_fields(

@@ -16,11 +16,11 @@ pub mod proxy;
 pub mod revocations;
 pub mod scenarios;
 pub mod scheduler;
-pub mod tokens;
-pub mod webhooks;
 pub mod sessions;
+pub mod tokens;
 pub mod ui_queries;
 pub mod views;
+pub mod webhooks;
 
 use std::sync::Arc;
 

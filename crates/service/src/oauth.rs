@@ -161,6 +161,8 @@ impl Patchbay {
         if blobs.is_empty() {
             return Ok(None);
         }
+        self.audit_as(team, "system", action::SECRET_READ, Some(connection), "ok", Some("own oauth client secret"))
+            .await?;
         let mut opened = self.keys.open_fields(&self.store, team, connection, &blobs).await?;
         Ok(opened.remove(&wanted))
     }
@@ -324,6 +326,8 @@ impl Patchbay {
         let state = q.state.as_deref().filter(|s| !s.is_empty() && s.len() <= 512).ok_or_else(|| {
             ServiceError::Invalid("the callback has no valid `state`: start the connection again from Patchbay".into())
         })?;
+        // Sealed: answer before consuming the flow, so the user can retry once the key is back.
+        self.keys.require_unsealed()?;
         let flow = self.store.take_flow(&sha256_hex(state)).await?.ok_or_else(|| {
             ServiceError::Invalid(
                 "this authorization is unknown, expired or was already used: start again from the connection's page"
@@ -377,6 +381,9 @@ impl Patchbay {
         let oauth_client = self.oauth_client(&provider, &connection.settings, own_secret)?;
         let verifier = match &flow.pkce_verifier {
             Some(blob) => {
+                let detail = Some("pkce verifier");
+                self.audit_as(&flow.team_id, &flow.actor, action::SECRET_READ, Some(&connection.id), "ok", detail)
+                    .await?;
                 let blobs = [(field::PKCE_VERIFIER.to_owned(), blob.clone())];
                 self.keys
                     .open_fields(&self.store, &flow.team_id, &connection.id, &blobs)
@@ -454,7 +461,11 @@ impl Patchbay {
         .await?;
         tracing::info!(connection_id = %connection.id, provider = %provider.id, "consent flow completed");
         if let Some(stored) = self.store.get_connection(&flow.team_id, &connection.id).await? {
-            let event = if flow.kind == kind::REAUTHORIZE { crate::events::kind::REAUTHORIZED } else { crate::events::kind::CREATED };
+            let event = if flow.kind == kind::REAUTHORIZE {
+                crate::events::kind::REAUTHORIZED
+            } else {
+                crate::events::kind::CREATED
+            };
             self.emit(&stored, event, serde_json::json!({"account": account, "scopes": granted.join(" ")})).await;
         }
         Ok(self.landing(&flow, &connection, "connected"))
@@ -506,8 +517,7 @@ impl Patchbay {
         }
         let sealed = self.keys.seal_fields(&self.store, team, &connection.id, &fields, now).await?;
         let remove: &[&str] = if tokens.refresh_token.is_none() { &[field::REFRESH_TOKEN] } else { &[] };
-        let credential = Credential::OAuth2 { access_token: tokens.access_token.clone(), refresh_token: None };
-        let fingerprint = credential.fingerprint(connection.id.as_str());
+        let fingerprint = self.keys.fingerprint(&self.store, team, &connection.id, &tokens.access_token, now).await?;
         let updated = self
             .store
             .replace_credential(
@@ -532,7 +542,8 @@ impl Patchbay {
             return Err(not_found(connection.id.as_str()));
         }
         // A new grant: fence out refreshes of the old one and schedule the next action.
-        let stored = self.store.get_connection(team, &connection.id).await?.ok_or_else(|| not_found(connection.id.as_str()))?;
+        let stored =
+            self.store.get_connection(team, &connection.id).await?.ok_or_else(|| not_found(connection.id.as_str()))?;
         let lc = patchbay_store::Lifecycle {
             generation: 0,
             lease_owner: None,
@@ -601,11 +612,13 @@ impl Patchbay {
         let last_verify = self.verify_with(provider, &settings.clear, &credential, now).await;
         let connection =
             self.new_connection(who, provider, settings.clear.clone(), ConnectionStatus::Active, None, now);
+        let fingerprint =
+            self.keys.fingerprint(&self.store, &who.team_id, &connection.id, &tokens.access_token, now).await?;
         let connection = Connection {
             account: last_verify.as_ref().and_then(|v| v.account.clone()),
             granted_scopes: granted_or_requested(&tokens, &scopes),
             expires_at: tokens.expires_in.map(|s| now + Duration::seconds(s)),
-            credential_fingerprint: Some(credential.fingerprint(connection.id.as_str())),
+            credential_fingerprint: Some(fingerprint),
             last_verify,
             ..connection
         };

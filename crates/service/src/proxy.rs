@@ -76,14 +76,13 @@ impl Patchbay {
         provider: &patchbay_domain::provider::Provider,
         req: &ProxyRequest,
     ) -> ServiceResult<ProxyResponse> {
-        let mut url = patchbay_providers::api_url(provider, &c.settings, &format!("/{}", req.path.trim_start_matches('/')))
-            .map_err(|e| ServiceError::Invalid(format!("cannot build the provider URL: {e}")))?;
+        let mut url =
+            patchbay_providers::api_url(provider, &c.settings, &format!("/{}", req.path.trim_start_matches('/')))
+                .map_err(|e| ServiceError::Invalid(format!("cannot build the provider URL: {e}")))?;
         url.set_query(req.query.as_deref().filter(|q| !q.is_empty()));
         let credential = self.read_credential(who, c, provider, "proxy").await?;
-        let mut builder = self
-            .http
-            .request(req.method.clone(), url)
-            .map_err(|e| ServiceError::ProviderUnavailable(e.to_string()))?;
+        let mut builder =
+            self.http.request(req.method.clone(), url).map_err(|e| ServiceError::ProviderUnavailable(e.to_string()))?;
         for name in FORWARDED_REQUEST_HEADERS {
             if let Some(v) = req.headers.get(*name) {
                 builder = builder.header(*name, v.clone());

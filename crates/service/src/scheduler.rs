@@ -89,7 +89,8 @@ impl Patchbay {
             }
         }
         // Whatever happened, the next due time follows from the stored state.
-        if let (Some(c), Some(lc)) = (self.store.get_connection(team, id).await?, self.store.lifecycle(team, id).await?) {
+        if let (Some(c), Some(lc)) = (self.store.get_connection(team, id).await?, self.store.lifecycle(team, id).await?)
+        {
             let next = self.next_action(&c, &lc, &provider, self.clock.now());
             // A degraded connection keeps its retry time from the failed refresh.
             let next = if c.status == ConnectionStatus::Degraded { next.min(lc.next_action_at).or(next) } else { next };
@@ -170,7 +171,11 @@ impl Patchbay {
 }
 
 /// Runs the scheduler until `shutdown`, one pass per `interval`.
-pub async fn run_worker(patchbay: Arc<Patchbay>, interval: std::time::Duration, shutdown: tokio::sync::watch::Receiver<bool>) {
+pub async fn run_worker(
+    patchbay: Arc<Patchbay>,
+    interval: std::time::Duration,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+) {
     let mut shutdown = shutdown;
     if let Err(e) = patchbay.resolve_unknown_refreshes().await {
         tracing::error!(error = %e, "cannot resolve refreshes left unknown by the last run");

@@ -52,9 +52,7 @@ pub struct WebSession {
 }
 
 fn digest(token: &str) -> Vec<u8> {
-    aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, token.as_bytes())
-        .as_ref()
-        .to_vec()
+    aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, token.as_bytes()).as_ref().to_vec()
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -87,18 +85,12 @@ fn expired() -> ServiceError {
 impl Patchbay {
     /// Checks a user's password and opens a web session. Returns the token for the cookie (shown
     /// to nobody else, stored only as a digest) and the session.
-    pub async fn sign_in(
-        &self,
-        login: &str,
-        password: &SecretString,
-    ) -> ServiceResult<(SecretString, WebSession)> {
+    pub async fn sign_in(&self, login: &str, password: &SecretString) -> ServiceResult<(SecretString, WebSession)> {
         // Refusals are not audited here: a write only for existing logins would make them
         // distinguishable by timing, which authenticate_user takes care to prevent.
         let principal = self.authenticate_user(login, password).await?;
         let Actor::User { id, login } = &principal.actor else {
-            return Err(ServiceError::Internal(
-                "authenticate_user returned a non-user principal".into(),
-            ));
+            return Err(ServiceError::Internal("authenticate_user returned a non-user principal".into()));
         };
         let now = self.clock.now();
         let token = SecretString::from(format!("{SESSION_PREFIX}{}", random_256()));
@@ -112,11 +104,8 @@ impl Patchbay {
             last_seen_at: now,
             expires_at: now + SESSION_IDLE,
         };
-        self.store
-            .create_web_session(&digest(token.expose_secret()), &row)
-            .await?;
-        self.audit(&principal, action::SESSION_SIGN_IN, None, "ok", None)
-            .await?;
+        self.store.create_web_session(&digest(token.expose_secret()), &row).await?;
+        self.audit(&principal, action::SESSION_SIGN_IN, None, "ok", None).await?;
         // Sign-in is rare: a good moment to drop sessions nobody will use again.
         if let Err(e) = self.store.delete_expired_web_sessions(now).await {
             tracing::warn!(error = %e, "could not sweep expired web sessions");
@@ -140,11 +129,7 @@ impl Patchbay {
         }
         let now = self.clock.now();
         let d = digest(text);
-        let row = self
-            .store
-            .find_web_session(&d, now)
-            .await?
-            .ok_or_else(expired)?;
+        let row = self.store.find_web_session(&d, now).await?.ok_or_else(expired)?;
         let mut expires_at = row.expires_at;
         if now - row.last_seen_at >= TOUCH_EVERY {
             expires_at = (now + SESSION_IDLE).min(row.created_at + SESSION_MAX);
@@ -156,10 +141,7 @@ impl Patchbay {
             principal: Principal {
                 team_id: row.team_id,
                 role: row.role,
-                actor: Actor::User {
-                    id: row.user_id,
-                    login: row.login.clone(),
-                },
+                actor: Actor::User { id: row.user_id, login: row.login.clone() },
             },
             login: row.login,
             csrf_token: row.csrf_token,
@@ -172,12 +154,9 @@ impl Patchbay {
     /// cookie either way).
     pub async fn sign_out(&self, token: &SecretString) -> ServiceResult<()> {
         let session = self.web_session(token).await.ok();
-        self.store
-            .delete_web_session(&digest(token.expose_secret()))
-            .await?;
+        self.store.delete_web_session(&digest(token.expose_secret())).await?;
         if let Some(s) = session {
-            self.audit(&s.principal, action::SESSION_SIGN_OUT, None, "ok", None)
-                .await?;
+            self.audit(&s.principal, action::SESSION_SIGN_OUT, None, "ok", None).await?;
         }
         Ok(())
     }
@@ -193,10 +172,7 @@ mod tests {
         // cookie. They must agree or every UI-started consent flow would be refused.
         let token = "pbs_example";
         assert_eq!(hex(&digest(token)), crate::oauth::session_binding(token));
-        assert_eq!(
-            hex(&digest("abc")),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
+        assert_eq!(hex(&digest("abc")), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     }
 
     #[test]

@@ -61,7 +61,11 @@ impl Default for RuntimeState {
         aws_lc_rs::rand::fill(&mut b).expect("the system random generator failed");
         let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "node".into());
         RuntimeState {
-            node_id: format!("{host}-{}-{}", std::process::id(), b.iter().map(|x| format!("{x:02x}")).collect::<String>()),
+            node_id: format!(
+                "{host}-{}-{}",
+                std::process::id(),
+                b.iter().map(|x| format!("{x:02x}")).collect::<String>()
+            ),
             locks: Mutex::new(HashMap::new()),
         }
     }
@@ -128,7 +132,9 @@ impl From<RefreshFailed> for ServiceError {
     fn from(f: RefreshFailed) -> Self {
         match f {
             RefreshFailed::NeedsReauth(r) => ServiceError::NeedsReauth(r),
-            RefreshFailed::Transient(r) => ServiceError::ProviderUnavailable(format!("the token could not be refreshed: {r}")),
+            RefreshFailed::Transient(r) => {
+                ServiceError::ProviderUnavailable(format!("the token could not be refreshed: {r}"))
+            }
         }
     }
 }
@@ -218,17 +224,28 @@ impl Patchbay {
     }
 
     /// The module a token request is for: `module`, or the module of `scenario` + `step`.
-    async fn module_for_request(&self, who: &Principal, c: &Connection, req: &TokenRequest) -> ServiceResult<Option<String>> {
+    async fn module_for_request(
+        &self,
+        who: &Principal,
+        c: &Connection,
+        req: &TokenRequest,
+    ) -> ServiceResult<Option<String>> {
         match (&req.module, &req.scenario, req.step) {
             (Some(m), None, None) => Ok(Some(m.clone())),
             (None, None, None) => Ok(None),
             (None, Some(s), Some(step)) => {
                 let scenario = self.get_scenario(who, s).await?;
                 let st = scenario.steps.get(step).ok_or_else(|| {
-                    ServiceError::Invalid(format!("scenario `{s}` has no step {step} (it has {})", scenario.steps.len()))
+                    ServiceError::Invalid(format!(
+                        "scenario `{s}` has no step {step} (it has {})",
+                        scenario.steps.len()
+                    ))
                 })?;
                 if st.connection.as_deref() != Some(c.id.as_str()) {
-                    return Err(ServiceError::Invalid(format!("step {step} of scenario `{s}` does not use connection `{}`", c.id)));
+                    return Err(ServiceError::Invalid(format!(
+                        "step {step} of scenario `{s}` does not use connection `{}`",
+                        c.id
+                    )));
                 }
                 Ok(Some(st.module.clone()))
             }
@@ -238,7 +255,12 @@ impl Patchbay {
 
     /// A connection whose token is usable now: refreshed (or re-obtained) first when due. Never
     /// returns an expired token.
-    pub(crate) async fn usable_connection(&self, who: &Principal, c: Connection, provider: &Provider) -> ServiceResult<Connection> {
+    pub(crate) async fn usable_connection(
+        &self,
+        who: &Principal,
+        c: Connection,
+        provider: &Provider,
+    ) -> ServiceResult<Connection> {
         match c.status {
             ConnectionStatus::Pending => {
                 return Err(ServiceError::NeedsReauth(format!(
@@ -279,7 +301,11 @@ impl Patchbay {
                 match self.refresh_connection(&c.team_id, &c.id, false).await {
                     Ok(fresh) => Ok(fresh),
                     // A transient failure while the current token is still valid: hand that one out.
-                    Err(RefreshFailed::Transient(_)) if c.expires_at.is_some_and(|t| t > now + Duration::seconds(10)) => Ok(c),
+                    Err(RefreshFailed::Transient(_))
+                        if c.expires_at.is_some_and(|t| t > now + Duration::seconds(10)) =>
+                    {
+                        Ok(c)
+                    }
                     Err(e) => Err(e.into()),
                 }
             }
@@ -303,16 +329,24 @@ impl Patchbay {
         let mut first_generation = None;
         let (c, lc, provider) = loop {
             let now = self.clock.now();
-            let c = self.store.get_connection(team, id).await.map_err(store_err)?.ok_or_else(|| {
-                RefreshFailed::NeedsReauth("the connection was deleted".into())
-            })?;
-            let lc = self.store.lifecycle(team, id).await.map_err(store_err)?.ok_or_else(|| {
-                RefreshFailed::NeedsReauth("the connection was deleted".into())
-            })?;
+            let c = self
+                .store
+                .get_connection(team, id)
+                .await
+                .map_err(store_err)?
+                .ok_or_else(|| RefreshFailed::NeedsReauth("the connection was deleted".into()))?;
+            let lc = self
+                .store
+                .lifecycle(team, id)
+                .await
+                .map_err(store_err)?
+                .ok_or_else(|| RefreshFailed::NeedsReauth("the connection was deleted".into()))?;
             let provider = self.provider(&c.provider).map_err(internal)?;
             let first = *first_generation.get_or_insert(lc.generation);
             if c.status == ConnectionStatus::NeedsReauth {
-                return Err(RefreshFailed::NeedsReauth(c.status_reason.unwrap_or_else(|| "needs reauthorization".into())));
+                return Err(RefreshFailed::NeedsReauth(
+                    c.status_reason.unwrap_or_else(|| "needs reauthorization".into()),
+                ));
             }
             // Someone refreshed while we waited: theirs is the answer.
             let refreshed_meanwhile = lc.generation != first;
@@ -320,7 +354,12 @@ impl Patchbay {
             if refreshed_meanwhile || (fresh && !force) {
                 return Ok(c);
             }
-            if self.store.take_refresh_lease(id, lc.generation, &self.runtime.node_id, now, now + LEASE).await.map_err(store_err)? {
+            if self
+                .store
+                .take_refresh_lease(id, lc.generation, &self.runtime.node_id, now, now + LEASE)
+                .await
+                .map_err(store_err)?
+            {
                 break (c, lc, provider);
             }
             if started.elapsed() > WAIT_FOR_OTHER {
@@ -331,7 +370,12 @@ impl Patchbay {
         self.refresh_with_lease(c, lc, &provider).await
     }
 
-    async fn refresh_with_lease(&self, c: Connection, lc: Lifecycle, provider: &Provider) -> Result<Connection, RefreshFailed> {
+    async fn refresh_with_lease(
+        &self,
+        c: Connection,
+        lc: Lifecycle,
+        provider: &Provider,
+    ) -> Result<Connection, RefreshFailed> {
         let seen = lc.generation;
         let owner = self.runtime.node_id.clone();
         let who = system(&c.team_id);
@@ -340,7 +384,9 @@ impl Patchbay {
         let credential = self.read_credential(&who, &c, provider, "refresh").await.map_err(fail_internal)?;
         let Credential::OAuth2 { refresh_token: Some(refresh_token), .. } = credential else {
             let reason = "the provider issued no refresh token: reauthorize when the access token expires".to_owned();
-            return self.record_failure(&c, seen, &owner, ConnectionStatus::NeedsReauth, &reason, None, None, &lc).await;
+            return self
+                .record_failure(&c, seen, &owner, ConnectionStatus::NeedsReauth, &reason, None, None, &lc)
+                .await;
         };
         let own_secret = {
             let wanted = format!("{}client_secret", field::SETTING_PREFIX);
@@ -357,7 +403,12 @@ impl Patchbay {
         let oauth = self.oauth_client(provider, &c.settings, own_secret).map_err(fail_internal)?;
         // Paused past the lease (GC, SIGSTOP)? Then someone else may own it now: do not send.
         let now = self.clock.now();
-        if !self.store.holds_lease(&c.id, seen, &owner, now).await.map_err(|e| RefreshFailed::Transient(e.to_string()))? {
+        if !self
+            .store
+            .holds_lease(&c.id, seen, &owner, now)
+            .await
+            .map_err(|e| RefreshFailed::Transient(e.to_string()))?
+        {
             return self.reread(&c).await;
         }
         let result = client::refresh(&self.http, provider, &c.settings, &oauth, &refresh_token).await;
@@ -368,11 +419,15 @@ impl Patchbay {
                 if let Some(r) = &tokens.refresh_token {
                     fields.push((field::REFRESH_TOKEN.to_owned(), r));
                 }
-                let sealed = self.keys.seal_fields(&self.store, &c.team_id, &c.id, &fields, now).await.map_err(fail_internal)?;
+                let sealed =
+                    self.keys.seal_fields(&self.store, &c.team_id, &c.id, &fields, now).await.map_err(fail_internal)?;
                 let granted = tokens.scope.clone().unwrap_or_else(|| c.granted_scopes.clone());
                 let expires_at = tokens.expires_in.map(|s| now + Duration::seconds(s));
-                let fingerprint =
-                    Credential::OAuth2 { access_token: tokens.access_token.clone(), refresh_token: None }.fingerprint(c.id.as_str());
+                let fingerprint = self
+                    .keys
+                    .fingerprint(&self.store, &c.team_id, &c.id, &tokens.access_token, now)
+                    .await
+                    .map_err(fail_internal)?;
                 let mut next = Connection { expires_at, granted_scopes: granted.clone(), ..c.clone() };
                 next.status = ConnectionStatus::Active;
                 let next_lc = Lifecycle { last_refreshed_at: Some(now), refresh_state: None, ..lc.clone() };
@@ -385,13 +440,19 @@ impl Patchbay {
                     next_action_at: next_action,
                     now,
                 };
-                if !self.store.finish_refresh(&c.id, seen, &owner, &write).await.map_err(|e| RefreshFailed::Transient(e.to_string()))? {
+                if !self
+                    .store
+                    .finish_refresh(&c.id, seen, &owner, &write)
+                    .await
+                    .map_err(|e| RefreshFailed::Transient(e.to_string()))?
+                {
                     // Fenced out: a newer generation exists; it is the truth.
                     return self.reread(&c).await;
                 }
                 let _ = self.audit_as(&c.team_id, "system", action::CONNECTION_REFRESH, Some(&c.id), "ok", None).await;
                 let stored = self.reread(&c).await?;
-                self.emit(&stored, kind::REFRESHED, json!({"expires_at": expires_at.map(|t| t.unix_timestamp())})).await;
+                self.emit(&stored, kind::REFRESHED, json!({"expires_at": expires_at.map(|t| t.unix_timestamp())}))
+                    .await;
                 if c.status == ConnectionStatus::Degraded {
                     self.emit(&stored, kind::RECOVERED, json!({})).await;
                 }
@@ -414,9 +475,11 @@ impl Patchbay {
                         _ => (None, false),
                     };
                     let next = now + retry_delay(lc.failure_count, retry_after);
-                    let state = if unknown || lc.refresh_state.as_deref() == Some("unknown") { Some("unknown") } else { None };
+                    let state =
+                        if unknown || lc.refresh_state.as_deref() == Some("unknown") { Some("unknown") } else { None };
                     let reason = format!("refresh failed, retrying: {e}");
-                    self.record_failure(&c, seen, &owner, ConnectionStatus::Degraded, &reason, state, Some(next), &lc).await
+                    self.record_failure(&c, seen, &owner, ConnectionStatus::Degraded, &reason, state, Some(next), &lc)
+                        .await
                 }
             }
         }
@@ -438,13 +501,17 @@ impl Patchbay {
         // A dead grant still gets its expiry warnings checked; nothing else is scheduled.
         let next_action_at = next_action_at.or_else(|| c.reauthorize_by.filter(|t| *t > now));
         let failure = RefreshFailure { status, reason, refresh_state, next_action_at, now };
-        let written =
-            self.store.fail_refresh(&c.id, seen, owner, &failure).await.map_err(|e| RefreshFailed::Transient(e.to_string()))?;
+        let written = self
+            .store
+            .fail_refresh(&c.id, seen, owner, &failure)
+            .await
+            .map_err(|e| RefreshFailed::Transient(e.to_string()))?;
         if !written {
             return self.reread(c).await;
         }
         let outcome = if status == ConnectionStatus::NeedsReauth { "failed" } else { "retry" };
-        let _ = self.audit_as(&c.team_id, "system", action::CONNECTION_REFRESH, Some(&c.id), outcome, Some(reason)).await;
+        let _ =
+            self.audit_as(&c.team_id, "system", action::CONNECTION_REFRESH, Some(&c.id), outcome, Some(reason)).await;
         let stored = self.reread(c).await.unwrap_or_else(|_| c.clone());
         self.emit(&stored, kind::REFRESH_FAILED, json!({"reason": reason, "attempt": lc.failure_count + 1})).await;
         if status == ConnectionStatus::NeedsReauth {

@@ -6,17 +6,16 @@ use patchbay_domain::principal::{Action, Principal};
 
 use crate::{Patchbay, ServiceError, ServiceResult};
 
-/// `scheme://host[:port]` of an absolute http(s) URL without placeholders; `None` otherwise.
-fn static_origin(url: &str) -> Option<String> {
+/// `scheme://host[:port]` (lower case) of an absolute http(s) URL; `None` for anything else,
+/// including URLs with `{placeholder}`s or characters that do not belong in a host.
+pub fn static_origin(url: &str) -> Option<String> {
     let (scheme, rest) = url.split_once("://")?;
     if !matches!(scheme, "https" | "http") {
         return None;
     }
     let authority = rest.split(['/', '?', '#']).next()?;
     let valid = !authority.is_empty()
-        && authority
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'));
+        && authority.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'));
     valid.then(|| format!("{scheme}://{}", authority.to_ascii_lowercase()))
 }
 
@@ -24,33 +23,18 @@ impl Patchbay {
     /// The name the Add form proposes for a new connection to `provider`: "My {app} connection",
     /// or the next free "… N" in the team — the same rule the service applies when no name is
     /// given. The user may change it; the service checks uniqueness again on save.
-    pub async fn proposed_connection_name(
-        &self,
-        who: &Principal,
-        provider: &str,
-    ) -> ServiceResult<String> {
+    pub async fn proposed_connection_name(&self, who: &Principal, provider: &str) -> ServiceResult<String> {
         if !who.may(Action::Read) {
-            return Err(ServiceError::Forbidden(format!(
-                "the `{}` role may not read connections",
-                who.role
-            )));
+            return Err(ServiceError::Forbidden(format!("the `{}` role may not read connections", who.role)));
         }
         let display = self
             .catalog
             .get(provider)
             .map(|p| p.display_name.clone())
-            .ok_or_else(|| {
-                ServiceError::NotFound(format!("no provider `{provider}` in the catalog"))
-            })?;
+            .ok_or_else(|| ServiceError::NotFound(format!("no provider `{provider}` in the catalog")))?;
         let base = format!("My {display} connection");
-        let taken = self
-            .store
-            .connection_names_like(&who.team_id, &base)
-            .await?;
-        Ok(default_connection_name(
-            &display,
-            taken.iter().map(String::as_str),
-        ))
+        let taken = self.store.connection_names_like(&who.team_id, &base).await?;
+        Ok(default_connection_name(&display, taken.iter().map(String::as_str)))
     }
 
     /// Origins (`scheme://host[:port]`) of every catalog authorization endpoint that has a fixed
@@ -78,14 +62,8 @@ mod tests {
 
     #[test]
     fn origins_keep_scheme_host_and_port_only() {
-        assert_eq!(
-            static_origin("https://Acme.example/oauth/authorize?x=1").as_deref(),
-            Some("https://acme.example")
-        );
-        assert_eq!(
-            static_origin("http://127.0.0.1:4010/authorize").as_deref(),
-            Some("http://127.0.0.1:4010")
-        );
+        assert_eq!(static_origin("https://Acme.example/oauth/authorize?x=1").as_deref(), Some("https://acme.example"));
+        assert_eq!(static_origin("http://127.0.0.1:4010/authorize").as_deref(), Some("http://127.0.0.1:4010"));
         assert_eq!(static_origin("javascript:alert(1)"), None);
         assert_eq!(static_origin("https:///path"), None);
         assert_eq!(static_origin("https://a b.example/"), None);

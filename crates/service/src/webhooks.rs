@@ -92,20 +92,25 @@ impl Patchbay {
     /// Creates a subscription; the answer carries its signing secret, once.
     pub async fn create_webhook(&self, who: &Principal, req: CreateWebhook) -> ServiceResult<WebhookView> {
         admin(who)?;
-        let url = url::Url::parse(req.url.trim())
-            .map_err(|e| ServiceError::Invalid(format!("`url` is not a URL ({e}): write e.g. https://hooks.example.com/patchbay")))?;
+        let url = url::Url::parse(req.url.trim()).map_err(|e| {
+            ServiceError::Invalid(format!("`url` is not a URL ({e}): write e.g. https://hooks.example.com/patchbay"))
+        })?;
         let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
         if url.scheme() != "https" && !(url.scheme() == "http" && loopback) {
             return Err(ServiceError::Invalid("webhook URLs must use https".into()));
         }
         self.http.check_url(&url).map_err(|e| ServiceError::Invalid(format!("webhook URL refused: {e}")))?;
         if let Some(bad) = req.events.iter().find(|e| !kind::ALL.contains(&e.as_str())) {
-            return Err(ServiceError::Invalid(format!("unknown event type `{bad}`: use one of {}", kind::ALL.join(", "))));
+            return Err(ServiceError::Invalid(format!(
+                "unknown event type `{bad}`: use one of {}",
+                kind::ALL.join(", ")
+            )));
         }
         self.keys.require_unsealed()?;
         let mut raw = [0u8; 32];
         aws_lc_rs::rand::fill(&mut raw).expect("the system random generator failed");
-        let secret = SecretString::from(format!("whsec_{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)));
+        let secret =
+            SecretString::from(format!("whsec_{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)));
         let mut id_bytes = [0u8; 16];
         aws_lc_rs::rand::fill(&mut id_bytes).expect("the system random generator failed");
         let id = format!("whk_{}", id_bytes.iter().map(|b| format!("{b:02x}")).collect::<String>());
@@ -139,7 +144,13 @@ impl Patchbay {
             .list_webhooks(&who.team_id)
             .await?
             .into_iter()
-            .map(|w| WebhookView { id: w.id, url: w.url, events: w.event_types, secret: None, created_at: w.created_at })
+            .map(|w| WebhookView {
+                id: w.id,
+                url: w.url,
+                events: w.event_types,
+                secret: None,
+                created_at: w.created_at,
+            })
             .collect())
     }
 
@@ -176,7 +187,9 @@ impl Patchbay {
                 }
                 Err(reason) => {
                     let delay = Duration::seconds((5i64 << attempts.min(10)).min(3600));
-                    self.store.update_delivery(d.id, "pending", attempts, self.clock.now() + delay, Some(&reason)).await?;
+                    self.store
+                        .update_delivery(d.id, "pending", attempts, self.clock.now() + delay, Some(&reason))
+                        .await?;
                 }
             }
         }
@@ -221,7 +234,11 @@ impl Patchbay {
 }
 
 /// Runs the delivery loop until `shutdown`.
-pub async fn run_worker(patchbay: Arc<Patchbay>, interval: std::time::Duration, shutdown: tokio::sync::watch::Receiver<bool>) {
+pub async fn run_worker(
+    patchbay: Arc<Patchbay>,
+    interval: std::time::Duration,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+) {
     let mut shutdown = shutdown;
     loop {
         if let Err(e) = patchbay.deliver_due_webhooks().await {

@@ -148,7 +148,13 @@ impl Store {
 
     /// Whether `owner` still holds a live lease at `now` on generation `seen` (checked right
     /// before the request leaves, so a caller paused past its lease does not send a stale token).
-    pub async fn holds_lease(&self, id: &ConnectionId, seen: i64, owner: &str, now: OffsetDateTime) -> Result<bool, StoreError> {
+    pub async fn holds_lease(
+        &self,
+        id: &ConnectionId,
+        seen: i64,
+        owner: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
         let n: i64 = with_pool!(self, p => sqlx::query_scalar(
             "SELECT COUNT(*) FROM connections WHERE id = $1 AND generation = $2 AND lease_owner = $3 AND lease_until >= $4")
             .bind(id.as_str()).bind(seen).bind(owner).bind(to_ms(now)).fetch_one(p).await)?;

@@ -87,7 +87,13 @@ impl Store {
     }
 
     /// Queues a delivery of `event_id` to every subscription of the team that wants its type.
-    pub async fn queue_deliveries(&self, team: &TeamId, event_id: i64, event_type: &str, now: OffsetDateTime) -> Result<u64, StoreError> {
+    pub async fn queue_deliveries(
+        &self,
+        team: &TeamId,
+        event_id: i64,
+        event_type: &str,
+        now: OffsetDateTime,
+    ) -> Result<u64, StoreError> {
         let hooks = self.list_webhooks(team).await?;
         let mut n = 0;
         for h in hooks.iter().filter(|h| h.event_types.is_empty() || h.event_types.iter().any(|t| t == event_type)) {

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod oauth;
+
 use patchbay_testkit::{MockProvider, PatchbayClient, PatchbayOptions, PatchbayProcess};
 use serde_json::{Value, json};
 use tempfile::TempDir;
