@@ -77,6 +77,8 @@ pub async fn build_with(config: &Config, extra_providers: &[(String, String)]) -
     .context("cannot build the HTTP client")?;
     let mut service_config = ServiceConfig::new(&config.public_url);
     service_config.revocation_retry_base = config.revocation_retry_base;
+    service_config.refresh_lease = time::Duration::try_from(config.refresh_lease).unwrap_or(time::Duration::minutes(1));
+    service_config.failpoint_refresh_delay = config.failpoint_refresh_delay;
     Ok(Arc::new(Patchbay {
         store,
         catalog: Arc::new(catalog),

@@ -49,6 +49,12 @@ pub struct ConfigArgs {
     /// Milliseconds between scheduler passes (refresh, keep-alive, warnings, webhooks) [default: 1000].
     #[arg(long, env = "PATCHBAY_SCHEDULER_INTERVAL_MS", global = true, hide = true)]
     pub scheduler_interval_ms: Option<u64>,
+    /// Milliseconds a refresh lease lasts [default: 60000]; keep it above the 20 s request timeout.
+    #[arg(long, env = "PATCHBAY_REFRESH_LEASE_MS", global = true, hide = true)]
+    pub refresh_lease_ms: Option<u64>,
+    /// Test failpoint: milliseconds to pause after taking a refresh lease, before the request leaves.
+    #[arg(long, env = "PATCHBAY_FAILPOINT_REFRESH_DELAY_MS", global = true, hide = true)]
+    pub failpoint_refresh_delay_ms: Option<u64>,
 }
 
 /// The config file's shape; unknown keys are errors.
@@ -97,6 +103,10 @@ pub struct Config {
     pub revocation_retry_base: std::time::Duration,
     /// Time between scheduler passes.
     pub scheduler_interval: std::time::Duration,
+    /// Refresh lease length.
+    pub refresh_lease: std::time::Duration,
+    /// Test failpoint (see the flag).
+    pub failpoint_refresh_delay: Option<std::time::Duration>,
 }
 
 impl Config {
@@ -150,6 +160,8 @@ impl Config {
             log_format,
             revocation_retry_base: std::time::Duration::from_millis(args.revocation_retry_ms.unwrap_or(5000).max(10)),
             scheduler_interval: std::time::Duration::from_millis(args.scheduler_interval_ms.unwrap_or(1000).max(10)),
+            refresh_lease: std::time::Duration::from_millis(args.refresh_lease_ms.unwrap_or(60_000).max(100)),
+            failpoint_refresh_delay: args.failpoint_refresh_delay_ms.map(std::time::Duration::from_millis),
         })
     }
 

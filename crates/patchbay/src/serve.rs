@@ -44,7 +44,8 @@ pub async fn run_app(config: Config, patchbay: std::sync::Arc<patchbay_service::
         )),
         tokio::spawn(patchbay_service::webhooks::run_worker(patchbay.clone(), config.scheduler_interval, workers_stop)),
     ];
-    axum::serve(listener, router(state))
+    // With the peer address, the sign-in rate limit counts per login *and* client.
+    axum::serve(listener, router(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("the HTTP server failed")?;

@@ -176,7 +176,7 @@ async fn proxy_injects_the_credential_and_enforces_module_scopes() {
     let items: Value = resp.json().await.unwrap();
     assert!(items.is_object() || items.is_array(), "{items}");
     let last = w.demo.api_calls().into_iter().last().unwrap();
-    assert_eq!(format!("{:?}", last).contains("/api/items"), true);
+    assert!(format!("{last:?}").contains("/api/items"), "{last:?}");
 
     let resp = w
         .runtime

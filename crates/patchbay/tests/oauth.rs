@@ -35,7 +35,8 @@ impl OAuthWorld {
             BIN,
             PatchbayOptions {
                 providers_dir: Some(providers.path().to_path_buf()),
-                extra_env: vec![("PATCHBAY_REVOCATION_RETRY_MS".into(), "200".into())],
+                extra_env: [vec![("PATCHBAY_REVOCATION_RETRY_MS".into(), "200".into())], common::engine_env().await]
+                    .concat(),
                 data_dir: None,
             },
         )
@@ -201,10 +202,8 @@ async fn callback_failures_are_clear_and_change_nothing() {
     // An expired state (10 minutes): aged in the database, then refused.
     let (_, url) = w.create(json!({"provider": "democloud"})).await;
     let back = w.consent(&url, Decision::Allow).await;
-    let db = sqlx::SqlitePool::connect(&format!("sqlite://{}", w.app.data_dir().join("patchbay.db").display()))
-        .await
-        .unwrap();
-    sqlx::query("UPDATE oauth_flows SET expires_at = expires_at - 601000").execute(&db).await.unwrap();
+    let db = common::TestDb::open(&w.app).await;
+    db.execute("UPDATE oauth_flows SET expires_at = expires_at - 601000").await;
     let (status, _, body) = w.callback(&back).await;
     assert_eq!(status, 400);
     assert!(body.contains("expired"), "{body}");
@@ -332,11 +331,9 @@ async fn delete_revokes_at_the_provider_and_retries_transient_failures() {
     assert_eq!(receipt["revocation"][0]["outcome"], "pending", "{receipt}");
     assert_eq!(w.member.get(&format!("/v1/connections/{id}")).await.0, 404, "deleted at once");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    let db = sqlx::SqlitePool::connect(&format!("sqlite://{}", w.app.data_dir().join("patchbay.db").display()))
-        .await
-        .unwrap();
+    let db = common::TestDb::open(&w.app).await;
     loop {
-        let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM pending_revocations").fetch_one(&db).await.unwrap();
+        let pending = db.count("SELECT COUNT(*) FROM pending_revocations").await;
         if pending == 0 {
             break;
         }

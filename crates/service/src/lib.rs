@@ -58,6 +58,11 @@ pub struct ServiceConfig {
     pub revocation_retry_base: std::time::Duration,
     /// How long to keep retrying a revocation before giving up.
     pub revocation_give_up_after: std::time::Duration,
+    /// How long a refresh lease lasts; must exceed the outbound request timeout.
+    pub refresh_lease: time::Duration,
+    /// Test failpoint: sleep this long after taking a refresh lease, before the request leaves
+    /// (lets tests pause a lease holder at exactly that point). `None` in production.
+    pub failpoint_refresh_delay: Option<std::time::Duration>,
 }
 
 impl ServiceConfig {
@@ -67,6 +72,8 @@ impl ServiceConfig {
             public_url: public_url.trim_end_matches('/').to_owned(),
             revocation_retry_base: std::time::Duration::from_secs(5),
             revocation_give_up_after: std::time::Duration::from_secs(24 * 3600),
+            refresh_lease: time::Duration::seconds(60),
+            failpoint_refresh_delay: None,
         }
     }
 }

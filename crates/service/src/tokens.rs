@@ -37,9 +37,6 @@ use crate::connections::{not_found, require};
 use crate::events::kind;
 use crate::{Patchbay, ServiceError, ServiceResult};
 
-/// How long a refresh lease lasts: longer than the outbound request timeout, so a live holder
-/// never loses it mid-call.
-const LEASE: Duration = Duration::seconds(60);
 /// How long a caller waits for another node's refresh before giving up.
 const WAIT_FOR_OTHER: std::time::Duration = std::time::Duration::from_secs(25);
 /// Default refresh margin.
@@ -356,7 +353,7 @@ impl Patchbay {
             }
             if self
                 .store
-                .take_refresh_lease(id, lc.generation, &self.runtime.node_id, now, now + LEASE)
+                .take_refresh_lease(id, lc.generation, &self.runtime.node_id, now, now + self.config.refresh_lease)
                 .await
                 .map_err(store_err)?
             {
@@ -401,6 +398,9 @@ impl Patchbay {
             self.keys.open_fields(&self.store, &c.team_id, &c.id, &blobs).await.map_err(fail_internal)?.remove(&wanted)
         };
         let oauth = self.oauth_client(provider, &c.settings, own_secret).map_err(fail_internal)?;
+        if let Some(delay) = self.config.failpoint_refresh_delay {
+            tokio::time::sleep(delay).await;
+        }
         // Paused past the lease (GC, SIGSTOP)? Then someone else may own it now: do not send.
         let now = self.clock.now();
         if !self

@@ -29,7 +29,8 @@ impl World {
         Self::start_with(Vec::new()).await
     }
 
-    pub async fn start_with(extra_env: Vec<(String, String)>) -> World {
+    pub async fn start_with(mut extra_env: Vec<(String, String)>) -> World {
+        extra_env.extend(engine_env().await);
         let mock = MockProvider::start().await;
         let providers = mock.write_providers_dir();
         let app = PatchbayProcess::start(
@@ -67,4 +68,71 @@ pub fn code(body: &Value) -> &str {
 /// The `error.message` of an error envelope.
 pub fn message(body: &Value) -> &str {
     body.pointer("/error/message").and_then(Value::as_str).unwrap_or("<no error message>")
+}
+
+/// Whether this run puts every Patchbay process on PostgreSQL (`PATCHBAY_TEST_ENGINE=postgres`,
+/// set by `scripts/test` for its second pass).
+pub fn on_postgres() -> bool {
+    std::env::var("PATCHBAY_TEST_ENGINE").as_deref() == Ok("postgres")
+}
+
+/// The environment that selects this run's engine: a fresh PostgreSQL database per process
+/// under `PATCHBAY_TEST_ENGINE=postgres`, else nothing (the SQLite default).
+pub async fn engine_env() -> Vec<(String, String)> {
+    if !on_postgres() {
+        return Vec::new();
+    }
+    let url = patchbay_testkit::fresh_postgres_database()
+        .await
+        .expect("PATCHBAY_TEST_ENGINE=postgres needs PATCHBAY_TEST_DATABASE_URL (scripts/test starts a cluster)");
+    vec![("PATCHBAY_DATABASE_URL".into(), url)]
+}
+
+/// Skips a test that edits the SQLite file directly, saying so.
+pub fn sqlite_only(test: &str) -> bool {
+    if on_postgres() {
+        eprintln!("{test}: SQLite only (it reads or edits the database file directly); covered by the SQLite pass");
+        return true;
+    }
+    false
+}
+
+/// Direct database access for assertions, on either engine.
+pub enum TestDb {
+    /// The process's SQLite file.
+    Sqlite(sqlx::SqlitePool),
+    /// The process's PostgreSQL database.
+    Postgres(sqlx::PgPool),
+}
+
+impl TestDb {
+    /// Opens the database a Patchbay process uses.
+    pub async fn open(app: &PatchbayProcess) -> TestDb {
+        match app.env().iter().find(|(k, _)| k == "PATCHBAY_DATABASE_URL") {
+            Some((_, url)) => TestDb::Postgres(sqlx::PgPool::connect(url).await.unwrap()),
+            None => TestDb::Sqlite(
+                sqlx::SqlitePool::connect(&format!("sqlite://{}", app.data_dir().join("patchbay.db").display()))
+                    .await
+                    .unwrap(),
+            ),
+        }
+    }
+
+    /// Runs a statement without parameters.
+    pub async fn execute(&self, sql: &'static str) {
+        match self {
+            TestDb::Sqlite(p) => sqlx::query(sql).execute(p).await.map(|_| ()),
+            TestDb::Postgres(p) => sqlx::query(sql).execute(p).await.map(|_| ()),
+        }
+        .unwrap()
+    }
+
+    /// Runs a `SELECT COUNT(*) …` without parameters.
+    pub async fn count(&self, sql: &'static str) -> i64 {
+        match self {
+            TestDb::Sqlite(p) => sqlx::query_scalar(sql).fetch_one(p).await,
+            TestDb::Postgres(p) => sqlx::query_scalar(sql).fetch_one(p).await,
+        }
+        .unwrap()
+    }
 }

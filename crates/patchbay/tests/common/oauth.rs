@@ -21,7 +21,12 @@ pub struct OAuthWorld {
 
 /// Provider files written for every world: `democloud` (granular, optional grant lifetime),
 /// `democloud-full` (non-granular) and `democloud-cc` (client credentials).
-pub async fn start(demo_options: DemoOptions, grant_lifetime: Option<&str>, env: Vec<(String, String)>) -> OAuthWorld {
+pub async fn start(
+    demo_options: DemoOptions,
+    grant_lifetime: Option<&str>,
+    mut env: Vec<(String, String)>,
+) -> OAuthWorld {
+    env.extend(super::engine_env().await);
     let demo = DemoProvider::start(demo_options).await;
     let providers = tempfile::tempdir().unwrap();
     let files = [
