@@ -61,6 +61,17 @@ enum ConnectionsCommand {
         /// New name.
         name: String,
     },
+    /// Start a new consent flow for an OAuth connection (same id); prints the URL to open.
+    Reauthorize {
+        /// Connection id.
+        id: String,
+        /// Modules whose scopes to add (repeatable, `provider.module`).
+        #[arg(long = "module")]
+        modules: Vec<String>,
+        /// Accept a grant for a different account than the stored one.
+        #[arg(long)]
+        allow_account_change: bool,
+    },
     /// Verify a connection with the provider.
     Verify {
         /// Connection id.
@@ -122,6 +133,10 @@ pub async fn run(args: ConnectionsArgs) -> anyhow::Result<ExitCode> {
         }
         ConnectionsCommand::Rename { id, name } => {
             (send(reqwest::Method::PATCH, format!("/v1/connections/{id}"), Some(json!({"name": name}))).await?, false)
+        }
+        ConnectionsCommand::Reauthorize { id, modules, allow_account_change } => {
+            let body = json!({"modules": modules, "allow_account_change": allow_account_change});
+            (send(reqwest::Method::POST, format!("/v1/connections/{id}/reauthorize"), Some(body)).await?, false)
         }
         ConnectionsCommand::Verify { id } => {
             (send(reqwest::Method::POST, format!("/v1/connections/{id}/verify"), None).await?, false)

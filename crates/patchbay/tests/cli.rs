@@ -128,3 +128,44 @@ async fn keys_rotate_online_and_sigterm_stops_gracefully() {
     let (status, v) = w.member.post_empty(&format!("/v1/connections/{id}/verify")).await;
     assert_eq!((status, v["ok"].clone()), (200, json!(true)), "{v}");
 }
+
+// Multi-threaded: the CLI runs as a blocking child process while the mock provider, on this
+// runtime, must keep answering.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_connections_client_speaks_the_api() {
+    let w = World::start().await;
+    w.mock.add_key("cli-key", "cli@acme.test");
+    let token = w.app.create_token(&w.team, "admin").await;
+    let run = |args: &[&str], stdin: Option<&str>| {
+        let mut cmd = std::process::Command::new(BIN);
+        cmd.arg("connections").args(args).env("PATCHBAY_URL", w.app.url()).env("PATCHBAY_TOKEN", &token);
+        cmd.stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        if let Some(input) = stdin {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        }
+        child.wait_with_output().unwrap()
+    };
+    // The secret comes on stdin, never in argv.
+    let out = run(&["create", "mock-bearer", "--name", "From CLI"], Some(r#"{"api_key": "cli-key"}"#));
+    assert!(out.status.success(), "{out:?}");
+    let created: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let id = created["connection"]["id"].as_str().unwrap().to_owned();
+    let out = run(&["list"], None);
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains("From CLI") && table.contains("cli@acme.test"), "{table}");
+    assert!(run(&["rename", &id, "Renamed"], None).status.success());
+    let out = run(&["verify", &id], None);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\"ok\": true"), "{out:?}");
+    let out = run(&["reauthorize", &id], None);
+    assert!(!out.status.success(), "API-key connections have no consent flow");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("HTTP 400"), "{out:?}");
+    let out = run(&["delete", &id], None);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("not_supported"), "{out:?}");
+    let out = run(&["show", &id], None);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("HTTP 404"), "{out:?}");
+}

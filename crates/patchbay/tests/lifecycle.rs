@@ -74,7 +74,14 @@ async fn transient_failures_degrade_and_recover_terminal_ones_need_reauth() {
     assert_eq!(c["status"], "degraded");
     assert!(c["status_reason"].as_str().unwrap().contains("503"), "{c}");
     assert_eq!(w.events("connection.degraded").await.len(), 1);
-
+    // During the backoff the provider is left alone: an immediate answer, no new request.
+    let requests = w.demo.token_requests().len();
+    let (status, body) = w.runtime.post(&path, &json!({})).await;
+    assert_eq!((status, code(&body)), (502, "provider_unavailable"), "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("next attempt in"), "{body}");
+    assert_eq!(w.demo.token_requests().len(), requests, "no request during the backoff");
+    // After it (2–2.5 s for a first failure), the next call refreshes and recovers.
+    tokio::time::sleep(Duration::from_millis(2600)).await;
     let (status, body) = w.runtime.post(&path, &json!({})).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(w.connection(&id).await["status"], "active");
@@ -87,6 +94,10 @@ async fn transient_failures_degrade_and_recover_terminal_ones_need_reauth() {
     let (status, _) = w.runtime.post(&format!("/v1/connections/{id2}/token"), &json!({})).await;
     assert_eq!(status, 502);
     assert_eq!(w.connection(&id2).await["status"], "degraded");
+    let (_, body) = w.runtime.post(&format!("/v1/connections/{id2}/token"), &json!({})).await;
+    let message = body["error"]["message"].as_str().unwrap().to_owned();
+    let wait: i64 = message.rsplit("next attempt in ").next().unwrap().trim_end_matches(" s)").parse().unwrap();
+    assert!(wait >= 25, "Retry-After: 30 is honoured: {message}");
 
     // invalid_grant: needs_reauth with the reason, an event, and 409 for the runtime.
     let id3 = expired_connection(&w).await;
@@ -120,7 +131,9 @@ async fn an_unknown_refresh_outcome_ends_active_or_refresh_lost_never_silently()
     let (status, _) = w.runtime.post(&format!("/v1/connections/{id}/token"), &json!({})).await;
     assert_eq!(status, 502);
     assert_eq!(w.connection(&id).await["status"], "degraded");
-    // The next attempt presents the old token, the provider detects reuse: refresh_lost.
+    // After the backoff, the next attempt presents the old token, the provider detects reuse:
+    // refresh_lost.
+    tokio::time::sleep(Duration::from_millis(2600)).await;
     let (status, body) = w.runtime.post(&format!("/v1/connections/{id}/token"), &json!({})).await;
     assert_eq!((status, code(&body)), (409, "needs_reauth"), "{body}");
     let c = w.connection(&id).await;
@@ -130,6 +143,7 @@ async fn an_unknown_refresh_outcome_ends_active_or_refresh_lost_never_silently()
     let id = expired_connection(&w).await;
     w.demo.fail_next_token(1, Fault::Reset);
     assert_eq!(w.runtime.post(&format!("/v1/connections/{id}/token"), &json!({})).await.0, 502);
+    tokio::time::sleep(Duration::from_millis(2600)).await;
     assert_eq!(w.runtime.post(&format!("/v1/connections/{id}/token"), &json!({})).await.0, 200);
     assert_eq!(w.connection(&id).await["status"], "active");
 }

@@ -379,3 +379,78 @@ async fn client_credentials_and_full_access_providers() {
     let (_, url) = w.create(json!({"provider": "democloud-full", "modules": ["democloud-full.watch_items"]})).await;
     assert_eq!(query(&url)["scope"], "admin items:delete items:read items:write profile");
 }
+
+#[tokio::test]
+async fn own_oauth_client_from_advanced_settings_with_client_secret_post() {
+    let demo = DemoProvider::start(DemoOptions::default()).await;
+    let providers = tempfile::tempdir().unwrap();
+    // A provider file without a platform client: users bring their own in the advanced settings.
+    let yaml = demo.provider_yaml(
+        "byo",
+        ProviderYamlOptions { token_endpoint_auth: Some("client_secret_post"), ..Default::default() },
+    );
+    let mut yaml: String = yaml
+        .lines()
+        .filter(|l| !l.starts_with("client_id:") && !l.starts_with("client_secret:"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    yaml.push_str(
+        "settings:\n  - {key: client_id, label: Client ID}\n  - {key: client_secret, label: Client secret, secret: true}\n",
+    );
+    std::fs::write(providers.path().join("byo.yaml"), yaml).unwrap();
+    let app = PatchbayProcess::start(
+        BIN,
+        PatchbayOptions {
+            providers_dir: Some(providers.path().to_path_buf()),
+            extra_env: common::engine_env().await,
+            data_dir: None,
+        },
+    )
+    .await;
+    let team = app.create_team("acme").await;
+    let member = app.client(&app.create_token(&team, "member").await);
+
+    let (status, body) = member.post("/v1/connections", &json!({"provider": "byo"})).await;
+    assert_eq!((status, code(&body)), (400, "invalid_request"), "{body}");
+    assert!(message(&body).contains("no OAuth client configured"), "{body}");
+
+    let settings = json!({"client_id": demo.client_id(), "client_secret": demo.client_secret()});
+    let (status, body) = member.post("/v1/connections", &json!({"provider": "byo", "settings": settings})).await;
+    assert_eq!(status, 201, "{body}");
+    let c = &body["connection"];
+    assert_eq!(c["settings"]["client_id"], demo.client_id());
+    assert!(c["settings"].get("client_secret").is_none(), "the secret setting is never shown");
+    assert_eq!(c["secret_settings"], json!(["client_secret"]));
+    assert!(!body.to_string().contains(demo.client_secret()));
+    assert_eq!(query(body["authorize_url"].as_str().unwrap())["client_id"], demo.client_id());
+
+    demo.set_auto_decision(Some(Decision::Allow));
+    let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).no_proxy().build().unwrap();
+    let resp = browser.get(body["authorize_url"].as_str().unwrap()).send().await.unwrap();
+    let back = resp.headers()["location"].to_str().unwrap().to_owned();
+    assert_eq!(browser.get(&back).send().await.unwrap().status(), 303);
+    let exchange = demo.token_requests().into_iter().find(|r| r.grant_type == "authorization_code").unwrap();
+    assert_eq!(format!("{:?}", exchange.client_auth), "Some(Post)", "client_secret_post as declared");
+    let (_, c) = member.get(&format!("/v1/connections/{}", c["id"].as_str().unwrap())).await;
+    assert_eq!(c["status"], "active", "{c}");
+}
+
+#[tokio::test]
+async fn client_credentials_tokens_are_reobtained_when_they_expire() {
+    let w = OAuthWorld::start().await;
+    w.demo.set_access_token_ttl(std::time::Duration::from_secs(1));
+    let (status, body) = w.member.post("/v1/connections", &json!({"provider": "democloud-cc"})).await;
+    assert_eq!(status, 201, "{body}");
+    let id = body["connection"]["id"].as_str().unwrap().to_owned();
+    w.demo.set_access_token_ttl(std::time::Duration::from_secs(3600));
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let runtime = w.app.client(&w.app.create_token("acme", "runtime").await);
+    let (status, token) = runtime.post(&format!("/v1/connections/{id}/token"), &json!({})).await;
+    assert_eq!(status, 200, "{token}");
+    assert!(
+        w.demo.is_access_token_valid(token["access_token"].as_str().unwrap()),
+        "a fresh token, not the expired one"
+    );
+    let grants = w.demo.token_requests().into_iter().filter(|r| r.grant_type == "client_credentials").count();
+    assert_eq!(grants, 2);
+}

@@ -70,7 +70,8 @@ impl Patchbay {
             match provider.auth_mode {
                 AuthMode::Oauth2 => {
                     let refresh_due = refresh_due_at(&c, &lc, &provider).is_some_and(|t| t <= now);
-                    let keep_alive_due = self.next_action(&c, &lc, &provider, now).is_some_and(|t| t <= now);
+                    let keep_alive = provider.keep_alive.map_or(Duration::hours(24), |l| Duration::seconds(l.seconds));
+                    let keep_alive_due = lc.last_refreshed_at.unwrap_or(c.updated_at) + keep_alive <= now;
                     if refresh_due || keep_alive_due || lc.refresh_state.is_some() {
                         // Errors are recorded on the connection (status, event); nothing to add here.
                         let _ = self.refresh_connection(team, id, true).await;

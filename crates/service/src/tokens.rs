@@ -351,6 +351,17 @@ impl Patchbay {
             if refreshed_meanwhile || (fresh && !force) {
                 return Ok(c);
             }
+            // Backing off after a transient failure: do not hammer a failing provider on every
+            // runtime call; the scheduler retries when the backoff ends.
+            if !force
+                && c.status == ConnectionStatus::Degraded
+                && lc.failure_count > 0
+                && let Some(retry_at) = lc.next_action_at.filter(|t| *t > now)
+            {
+                let wait = (retry_at - now).whole_seconds().max(1);
+                let reason = c.status_reason.clone().unwrap_or_else(|| "the provider is failing".into());
+                return Err(RefreshFailed::Transient(format!("{reason} (next attempt in {wait} s)")));
+            }
             if self
                 .store
                 .take_refresh_lease(id, lc.generation, &self.runtime.node_id, now, now + self.config.refresh_lease)
