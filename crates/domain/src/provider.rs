@@ -295,7 +295,8 @@ pub struct Provider {
     #[serde(default)]
     pub grant_lifetime: Option<Lifetime>,
     /// The provider grants incrementally (Google's `include_granted_scopes=true`): a reauthorize
-    /// asks only for the new scopes on top of the existing grant.
+    /// also sends that parameter, so the provider keeps the earlier grants while adding the new
+    /// scopes (Patchbay still asks for granted ∪ new).
     #[serde(default)]
     pub incremental_authorization: bool,
     /// Refresh this long before the access token expires (default 5m; at most half the

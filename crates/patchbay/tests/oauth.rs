@@ -4,92 +4,22 @@
 
 mod common;
 
-use std::collections::HashMap;
-
+use common::oauth::{self, OAuthWorld, query, scopes};
 use common::{BIN, code, message};
 use patchbay_demo_provider::{Decision, DemoOptions, DemoProvider, Fault, IssParam, ProviderYamlOptions};
-use patchbay_testkit::{PatchbayClient, PatchbayOptions, PatchbayProcess};
+use patchbay_testkit::{PatchbayOptions, PatchbayProcess};
 use serde_json::{Value, json};
 
-struct OAuthWorld {
-    demo: DemoProvider,
-    _providers: tempfile::TempDir,
-    app: PatchbayProcess,
-    member: PatchbayClient,
-    browser: reqwest::Client,
-}
-
-impl OAuthWorld {
-    async fn start() -> OAuthWorld {
-        let demo = DemoProvider::start(DemoOptions::default()).await;
-        let providers = tempfile::tempdir().unwrap();
-        let files = [
-            ("democloud", ProviderYamlOptions { grant_lifetime: Some("60d"), ..Default::default() }),
-            ("democloud-full", ProviderYamlOptions { granular: false, ..Default::default() }),
-            ("democloud-cc", ProviderYamlOptions { client_credentials: true, ..Default::default() }),
-        ];
-        for (id, opts) in files {
-            std::fs::write(providers.path().join(format!("{id}.yaml")), demo.provider_yaml(id, opts)).unwrap();
-        }
-        let app = PatchbayProcess::start(
-            BIN,
-            PatchbayOptions {
-                providers_dir: Some(providers.path().to_path_buf()),
-                extra_env: [vec![("PATCHBAY_REVOCATION_RETRY_MS".into(), "200".into())], common::engine_env().await]
-                    .concat(),
-                data_dir: None,
-            },
-        )
-        .await;
-        let team = app.create_team("acme").await;
-        let member = app.client(&app.create_token(&team, "member").await);
-        let browser =
-            reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).no_proxy().build().unwrap();
-        OAuthWorld { demo, _providers: providers, app, member, browser }
-    }
-
-    /// Creates a connection and returns (connection JSON, authorize URL).
-    async fn create(&self, body: Value) -> (Value, String) {
-        let (status, body) = self.member.post("/v1/connections", &body).await;
-        assert_eq!(status, 201, "{body}");
-        (body["connection"].clone(), body["authorize_url"].as_str().unwrap().to_owned())
-    }
-
-    /// Plays the browser at the provider: GET the authorize URL (auto-decision set) and return the
-    /// redirect back to Patchbay.
-    async fn consent(&self, authorize_url: &str, decision: Decision) -> String {
-        self.demo.set_auto_decision(Some(decision));
-        let resp = self.browser.get(authorize_url).send().await.unwrap();
-        assert_eq!(resp.status(), 303, "{:?}", resp.text().await);
-        resp.headers()["location"].to_str().unwrap().to_owned()
-    }
-
-    /// Follows the redirect to Patchbay's callback; returns (status, headers, body).
-    async fn callback(&self, url: &str) -> (u16, reqwest::header::HeaderMap, String) {
-        let resp = self.browser.get(url).send().await.unwrap();
-        let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        (status, headers, resp.text().await.unwrap())
-    }
-
-    async fn connection(&self, id: &str) -> Value {
-        let (status, c) = self.member.get(&format!("/v1/connections/{id}")).await;
-        assert_eq!(status, 200, "{c}");
-        c
-    }
-}
-
-fn query(url: &str) -> HashMap<String, String> {
-    url::Url::parse(url).unwrap().query_pairs().into_owned().collect()
-}
-
-fn scopes(c: &Value) -> Vec<String> {
-    c["granted_scopes"].as_array().unwrap().iter().map(|s| s["scope"].as_str().unwrap().to_owned()).collect()
+/// Demo Cloud with three provider files (granular with a 60-day grant, non-granular, client
+/// credentials), revocation retries every 200 ms.
+async fn start() -> OAuthWorld {
+    let env = vec![("PATCHBAY_REVOCATION_RETRY_MS".into(), "200".into())];
+    oauth::start(DemoOptions::default(), Some("60d"), env).await
 }
 
 #[tokio::test]
 async fn consent_flow_creates_an_active_connection() {
-    let w = OAuthWorld::start().await;
+    let w = start().await;
     let (c, authorize_url) =
         w.create(json!({"provider": "democloud", "name": "Items", "modules": ["democloud.watch_items"]})).await;
     let id = c["id"].as_str().unwrap().to_owned();
@@ -147,7 +77,7 @@ async fn consent_flow_creates_an_active_connection() {
 
 #[tokio::test]
 async fn callback_failures_are_clear_and_change_nothing() {
-    let w = OAuthWorld::start().await;
+    let w = start().await;
 
     // Deny: the connection stays pending with the reason, and can be reauthorized.
     let (c, url) = w.create(json!({"provider": "democloud"})).await;
@@ -228,7 +158,7 @@ async fn callback_failures_are_clear_and_change_nothing() {
 
 #[tokio::test]
 async fn concurrent_replays_exchange_the_code_once() {
-    let w = OAuthWorld::start().await;
+    let w = start().await;
     let (c, url) = w.create(json!({"provider": "democloud"})).await;
     let back = w.consent(&url, Decision::Allow).await;
     let calls = (0..100).map(|_| {
@@ -248,7 +178,7 @@ async fn concurrent_replays_exchange_the_code_once() {
 
 #[tokio::test]
 async fn reauthorize_extends_scopes_on_the_same_connection_and_guards_the_account() {
-    let w = OAuthWorld::start().await;
+    let w = start().await;
     let (c, url) = w.create(json!({"provider": "democloud", "modules": ["democloud.watch_items"]})).await;
     let id = c["id"].as_str().unwrap().to_owned();
     let back = w.consent(&url, Decision::Allow).await;
@@ -302,7 +232,7 @@ async fn reauthorize_extends_scopes_on_the_same_connection_and_guards_the_accoun
 
 #[tokio::test]
 async fn delete_revokes_at_the_provider_and_retries_transient_failures() {
-    let w = OAuthWorld::start().await;
+    let w = start().await;
     let (c, url) = w.create(json!({"provider": "democloud"})).await;
     let id = c["id"].as_str().unwrap().to_owned();
     w.callback(&w.consent(&url, Decision::Allow).await).await;
@@ -356,7 +286,7 @@ async fn delete_revokes_at_the_provider_and_retries_transient_failures() {
 
 #[tokio::test]
 async fn client_credentials_and_full_access_providers() {
-    let w = OAuthWorld::start().await;
+    let w = start().await;
     let (status, body) = w
         .member
         .post("/v1/connections", &json!({"provider": "democloud-cc", "modules": ["democloud-cc.watch_items"]}))
@@ -437,7 +367,7 @@ async fn own_oauth_client_from_advanced_settings_with_client_secret_post() {
 
 #[tokio::test]
 async fn client_credentials_tokens_are_reobtained_when_they_expire() {
-    let w = OAuthWorld::start().await;
+    let w = start().await;
     w.demo.set_access_token_ttl(std::time::Duration::from_secs(1));
     let (status, body) = w.member.post("/v1/connections", &json!({"provider": "democloud-cc"})).await;
     assert_eq!(status, 201, "{body}");

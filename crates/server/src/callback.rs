@@ -16,23 +16,10 @@ use patchbay_service::ServiceError;
 use patchbay_service::oauth::{CallbackQuery, session_binding};
 
 use crate::AppState;
-
-/// Name of the web UI's session cookie (the flow binding is derived from it).
-pub const SESSION_COOKIE: &str = "patchbay_session";
+use crate::ui::session::{SESSION_COOKIE, cookie};
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new().route("/oauth/callback", get(callback))
-}
-
-fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_owned())
 }
 
 /// Minimal HTML escaping for text placed in the error page.
@@ -110,14 +97,6 @@ fn error_page(status: StatusCode, message: &str) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn cookies_are_found_among_others() {
-        let mut h = HeaderMap::new();
-        h.insert(header::COOKIE, HeaderValue::from_static("a=1; patchbay_session=tok; b=2"));
-        assert_eq!(cookie(&h, SESSION_COOKIE).as_deref(), Some("tok"));
-        assert_eq!(cookie(&h, "c"), None);
-    }
 
     #[test]
     fn html_is_escaped() {

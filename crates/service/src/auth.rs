@@ -129,18 +129,7 @@ impl Patchbay {
     ) -> ServiceResult<UserRow> {
         let team = self.find_team(team).await?;
         let login = login.trim();
-        if login.is_empty() || login.len() > 200 || login.chars().any(char::is_whitespace) {
-            return Err(ServiceError::Invalid(
-                "a login must be 1-200 characters without spaces, e.g. an email address".into(),
-            ));
-        }
-        if password.expose_secret().chars().count() < 8 {
-            return Err(ServiceError::Invalid("the password is shorter than 8 characters: choose a longer one".into()));
-        }
-        let hash: argon2::PasswordHash = Argon2::default()
-            .hash_password(password.expose_secret().as_bytes())
-            .map_err(|e| ServiceError::Internal(format!("password hashing failed: {e}")))?;
-        let hash = hash.to_string();
+        let hash = hash_new_password(login, password)?;
         let row =
             UserRow { id: UserId::generate(), team_id: team.id, login: login.to_owned(), password_hash: hash, role };
         self.store.create_user(&row, self.clock.now()).await.map_err(|e| match e {

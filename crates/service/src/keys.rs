@@ -159,6 +159,11 @@ impl KeyService {
                 }
             }
         }
+        // Two nodes starting together on a fresh database may each have adopted a different key;
+        // whoever lost the race must not run with a key the database does not know.
+        if let Err(reason) = check_ring(store, &ring).await {
+            return Ok(Self::sealed(source, reason));
+        }
         let file_mtime = match &source {
             KeySource::File(p) => mtime(p),
             KeySource::Env(_) => None,

@@ -21,6 +21,7 @@ pub mod tokens;
 pub mod ui_queries;
 pub mod views;
 pub mod webhooks;
+mod workers;
 
 use std::sync::Arc;
 

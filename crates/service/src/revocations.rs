@@ -207,22 +207,13 @@ impl Patchbay {
     }
 }
 
-/// Runs the retry loop until `shutdown` resolves, polling every `interval`.
+/// Runs the retry loop until `shutdown` changes, one pass per `interval`.
 pub async fn run_worker(
     patchbay: Arc<Patchbay>,
     interval: std::time::Duration,
     shutdown: tokio::sync::watch::Receiver<bool>,
 ) {
-    let mut shutdown = shutdown;
-    loop {
-        if let Err(e) = patchbay.retry_due_revocations().await {
-            tracing::warn!(error = %e, "revocation retry pass failed");
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(interval) => {}
-            _ = shutdown.changed() => return,
-        }
-    }
+    crate::workers::run_every("revocations", interval, shutdown, || patchbay.retry_due_revocations()).await;
 }
 
 #[cfg(test)]

@@ -372,18 +372,7 @@ impl Patchbay {
 
     /// The scenario steps that use a connection (for the delete guard).
     pub(crate) async fn usages_of(&self, c: &Connection) -> ServiceResult<Vec<crate::views::UsageView>> {
-        Ok(self
-            .store
-            .connection_usages(&c.team_id, &c.id)
-            .await?
-            .into_iter()
-            .map(|u| crate::views::UsageView {
-                scenario: u.scenario_id.to_string(),
-                scenario_name: u.scenario_name,
-                step: u.position,
-                module: u.module.to_string(),
-            })
-            .collect())
+        Ok(self.store.connection_usages(&c.team_id, &c.id).await?.iter().map(crate::views::UsageView::from).collect())
     }
 
     /// Rebinds every step from one connection to another of the same provider, atomically; with

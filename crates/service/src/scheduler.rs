@@ -71,7 +71,16 @@ impl Patchbay {
                 AuthMode::Oauth2 => {
                     let refresh_due = refresh_due_at(&c, &lc, &provider).is_some_and(|t| t <= now);
                     let keep_alive = provider.keep_alive.map_or(Duration::hours(24), |l| Duration::seconds(l.seconds));
-                    let keep_alive_due = lc.last_refreshed_at.unwrap_or(c.updated_at) + keep_alive <= now;
+                    // Keep-alive only renews a grant that can be renewed: without a refresh token
+                    // there is nothing to keep alive, and refreshing would only fail.
+                    let has_refresh_token = self
+                        .store
+                        .secret_field_names(team, Some(id))
+                        .await?
+                        .iter()
+                        .any(|(_, f)| f == patchbay_domain::credential::field::REFRESH_TOKEN);
+                    let keep_alive_due =
+                        has_refresh_token && lc.last_refreshed_at.unwrap_or(c.updated_at) + keep_alive <= now;
                     if refresh_due || keep_alive_due || lc.refresh_state.is_some() {
                         // Errors are recorded on the connection (status, event); nothing to add here.
                         let _ = self.refresh_connection(team, id, true).await;
@@ -171,25 +180,15 @@ impl Patchbay {
     }
 }
 
-/// Runs the scheduler until `shutdown`, one pass per `interval`.
+/// Runs the scheduler until `shutdown` changes, one pass per `interval`, after resolving the
+/// refreshes a crash left unknown.
 pub async fn run_worker(
     patchbay: Arc<Patchbay>,
     interval: std::time::Duration,
     shutdown: tokio::sync::watch::Receiver<bool>,
 ) {
-    let mut shutdown = shutdown;
     if let Err(e) = patchbay.resolve_unknown_refreshes().await {
         tracing::error!(error = %e, "cannot resolve refreshes left unknown by the last run");
     }
-    loop {
-        match patchbay.run_due_connections().await {
-            Ok(n) if n > 0 => tracing::debug!(count = n, "scheduler pass"),
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "scheduler pass failed"),
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(interval) => {}
-            _ = shutdown.changed() => return,
-        }
-    }
+    crate::workers::run_every("scheduler", interval, shutdown, || patchbay.run_due_connections()).await;
 }

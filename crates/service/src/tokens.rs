@@ -320,10 +320,12 @@ impl Patchbay {
     ) -> Result<Connection, RefreshFailed> {
         let internal = |e: ServiceError| RefreshFailed::Transient(e.to_string());
         let store_err = |e: patchbay_store::StoreError| RefreshFailed::Transient(e.to_string());
+        // The generation before queueing: whoever refreshed while we waited for the lock has
+        // answered our call too (also for a forced keep-alive).
+        let mut first_generation = self.store.lifecycle(team, id).await.map_err(store_err)?.map(|l| l.generation);
         let lock = self.runtime.lock_for(id);
         let _guard = lock.lock().await;
         let started = std::time::Instant::now();
-        let mut first_generation = None;
         let (c, lc, provider) = loop {
             let now = self.clock.now();
             let c = self
@@ -379,6 +381,22 @@ impl Patchbay {
     }
 
     async fn refresh_with_lease(
+        &self,
+        c: Connection,
+        lc: Lifecycle,
+        provider: &Provider,
+    ) -> Result<Connection, RefreshFailed> {
+        let (id, seen, owner) = (c.id.clone(), lc.generation, self.runtime.node_id.clone());
+        let result = self.refresh_holding_lease(c, lc, provider).await;
+        // Stopped before the request left (an error without a recorded outcome): give the lease
+        // back instead of leaving it to expire. A no-op when the outcome was recorded.
+        if result.is_err() {
+            let _ = self.store.release_lease(&id, seen, &owner).await;
+        }
+        result
+    }
+
+    async fn refresh_holding_lease(
         &self,
         c: Connection,
         lc: Lifecycle,
@@ -562,7 +580,8 @@ impl Patchbay {
                     let keep_alive = provider.keep_alive.map_or(DEFAULT_KEEP_ALIVE, |l| Duration::seconds(l.seconds));
                     candidates.push(lc.last_refreshed_at.unwrap_or(c.updated_at) + keep_alive);
                 }
-                AuthMode::Oauth2ClientCredentials => candidates.extend(refresh_due_at(c, lc, provider)),
+                // Matches renew_client_credentials_if_due: a new token a minute before expiry.
+                AuthMode::Oauth2ClientCredentials => candidates.extend(c.expires_at.map(|t| t - Duration::minutes(1))),
                 AuthMode::ApiKey | AuthMode::Basic => {
                     let every = provider.reverify_every.map_or(Duration::hours(24), |l| Duration::seconds(l.seconds));
                     let last = c.last_verify.as_ref().map_or(c.created_at, |v| v.checked_at);

@@ -48,6 +48,17 @@ pub struct UsageView {
     pub module: String,
 }
 
+impl From<&Usage> for UsageView {
+    fn from(u: &Usage) -> Self {
+        UsageView {
+            scenario: u.scenario_id.to_string(),
+            scenario_name: u.scenario_name.clone(),
+            step: u.position,
+            module: u.module.to_string(),
+        }
+    }
+}
+
 /// A connection as returned by list/get.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ConnectionView {
@@ -163,16 +174,7 @@ impl ConnectionView {
     /// steps bound to this connection. Required = the provider's default scopes plus the scopes
     /// of every module those steps run; API-key and basic connections have no scopes to miss.
     pub fn with_usages(mut self, provider: Option<&Provider>, c: &Connection, usages: &[Usage]) -> Self {
-        self.used_by = usages
-            .iter()
-            .filter(|u| u.connection_id == c.id)
-            .map(|u| UsageView {
-                scenario: u.scenario_id.to_string(),
-                scenario_name: u.scenario_name.clone(),
-                step: u.position,
-                module: u.module.to_string(),
-            })
-            .collect();
+        self.used_by = usages.iter().filter(|u| u.connection_id == c.id).map(UsageView::from).collect();
         let Some(p) = provider.filter(|p| p.auth_mode.is_oauth()) else { return self };
         let required = required_scopes(p, self.used_by.iter().map(|u| u.module.as_str()));
         self.missing_scopes = required.difference(&c.granted_scopes).iter().map(str::to_owned).collect();

@@ -233,22 +233,13 @@ impl Patchbay {
     }
 }
 
-/// Runs the delivery loop until `shutdown`.
+/// Runs the delivery loop until `shutdown` changes, one pass per `interval`.
 pub async fn run_worker(
     patchbay: Arc<Patchbay>,
     interval: std::time::Duration,
     shutdown: tokio::sync::watch::Receiver<bool>,
 ) {
-    let mut shutdown = shutdown;
-    loop {
-        if let Err(e) = patchbay.deliver_due_webhooks().await {
-            tracing::warn!(error = %e, "webhook delivery pass failed");
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(interval) => {}
-            _ = shutdown.changed() => return,
-        }
-    }
+    crate::workers::run_every("webhooks", interval, shutdown, || patchbay.deliver_due_webhooks()).await;
 }
 
 #[cfg(test)]

@@ -139,7 +139,7 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let n = with_pool!(self, p => sqlx::query(
             "UPDATE connections SET lease_owner = $1, lease_until = $2, \
-             refresh_state = CASE WHEN refresh_state = 'unknown' THEN 'unknown' ELSE 'in_flight' END \
+             refresh_state = CASE WHEN refresh_state IS NULL THEN 'in_flight' ELSE 'unknown' END \
              WHERE id = $3 AND generation = $4 AND (lease_until IS NULL OR lease_until < $5)")
             .bind(owner).bind(to_ms(until)).bind(id.as_str()).bind(seen_generation).bind(to_ms(now))
             .execute(p).await.map(|r| r.rows_affected()))?;
@@ -159,6 +159,17 @@ impl Store {
             "SELECT COUNT(*) FROM connections WHERE id = $1 AND generation = $2 AND lease_owner = $3 AND lease_until >= $4")
             .bind(id.as_str()).bind(seen).bind(owner).bind(to_ms(now)).fetch_one(p).await)?;
         Ok(n == 1)
+    }
+
+    /// Gives the lease back when a refresh stopped before its request left (sealed, decrypt or
+    /// configuration error): nothing happened at the provider, so `in_flight` is cleared.
+    pub async fn release_lease(&self, id: &ConnectionId, seen_generation: i64, owner: &str) -> Result<(), StoreError> {
+        with_pool!(self, p => sqlx::query(
+            "UPDATE connections SET lease_owner = NULL, lease_until = NULL, \
+             refresh_state = CASE WHEN refresh_state = 'in_flight' THEN NULL ELSE refresh_state END \
+             WHERE id = $1 AND generation = $2 AND lease_owner = $3")
+            .bind(id.as_str()).bind(seen_generation).bind(owner).execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(())
     }
 
     /// Writes refreshed tokens under the fence and releases the lease, in one transaction.
