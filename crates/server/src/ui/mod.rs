@@ -20,7 +20,7 @@ mod connections;
 mod events;
 mod login;
 mod scenarios;
-mod session;
+pub(crate) mod session;
 mod views;
 
 use std::sync::Arc;
