@@ -3,7 +3,8 @@
 // see it active with its permissions, Verify, Rename, extend its permissions through
 // Reauthorize, Deny on a second connection and see the error banner, Delete and see the receipt.
 // Then a scenario whose step needs more than its connection has: Extend permissions in place, Add
-// a connection made for a step, and Delete of a connection in use (the confirmation lists it).
+// a connection made for a step (its connection picker on Add, then Save), and Delete of a
+// connection in use (the confirmation lists it).
 // Saves the screenshots of the main pages to docs/screenshots/.
 
 import assert from 'node:assert/strict';
@@ -240,7 +241,6 @@ test('scenario steps: extend permissions in place, add a connection for a step, 
   assert.equal(await steps.nth(1).locator('[data-step-status]').innerText(), 'Missing permissions');
   assert.ok((await steps.nth(1).innerText()).includes('items:write'));
   assert.equal(await steps.nth(2).locator('[data-step-status]').innerText(), 'Needs a connection');
-  await screenshot(page, 'scenarios');
 
   // Extend permissions: the same connection asks Demo Cloud for items:write.
   await steps.nth(1).getByRole('button', { name: 'Extend permissions' }).click();
@@ -252,8 +252,10 @@ test('scenario steps: extend permissions in place, add a connection for a step, 
   assert.ok(after.granted_scopes.some((s) => s.scope === 'items:write'), JSON.stringify(after.granted_scopes));
   assert.equal(after.name, 'Reader');
 
-  // Add for step 3: a connection made for it, bound on save.
-  await steps.nth(2).getByRole('link', { name: 'Add' }).click();
+  // Add for step 3: its connection picker starts on Add; Save opens the form made for the step,
+  // and the connection is bound on save.
+  assert.equal(await steps.nth(2).getByRole('combobox').locator('option:checked').innerText(), 'Add');
+  await section.getByRole('button', { name: 'Save', exact: true }).click();
   await page.getByText('For step 3 of “Copy new items”: Get my profile').waitFor();
   await page.getByLabel('Connection name').fill('Profile reader');
   await page.getByRole('button', { name: 'Save' }).click();

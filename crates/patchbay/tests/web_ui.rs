@@ -330,3 +330,308 @@ async fn pages_show_metadata_never_secrets_and_only_the_teams_own() {
     assert!(p.body.contains("&lt;b&gt;bold&lt;/b&gt;") || p.body.contains("&#60;b&#62;"), "search text is escaped");
     assert!(!p.body.contains("<b>bold</b>"));
 }
+
+/// The value of the first `<input … name="NAME" value="…">` in a page.
+fn input_value(body: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = body.find(&marker).unwrap_or_else(|| panic!("no {name} field in:\n{body}")) + marker.len();
+    let end = body[start..].find('"').unwrap() + start;
+    body[start..end].to_owned()
+}
+
+/// The stored steps of a scenario as (module, connection) pairs, over the API.
+async fn stored_steps(w: &World, id: &str) -> Vec<(String, Option<String>)> {
+    let (status, body) = w.admin.get(&format!("/v1/scenarios/{id}")).await;
+    assert_eq!(status, 200, "{body}");
+    body["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["module"].as_str().unwrap().to_owned(), s["connection"].as_str().map(str::to_owned)))
+        .collect()
+}
+
+#[tokio::test]
+async fn the_scenario_editor_needs_the_csrf_token_and_explains_what_it_refuses() {
+    let w = World::start().await;
+    create_user(&w, &w.team, "ann@acme.test", "member").await;
+    let c = w.bearer_connection(&patchbay_testkit::canary("scn"), "ops@acme.test", Some("Ops key")).await;
+    let conn = c["id"].as_str().unwrap();
+    let mut b = Browser::new(&w);
+    assert_eq!(b.sign_in("ann@acme.test", PASSWORD).await.status, 303);
+
+    // Add: the name form; without the token nothing is created.
+    let form = b.get("/scenarios/new").await;
+    assert_eq!(form.status, 200);
+    assert_strict_headers(&form);
+    assert!(form.body.contains("<label for=\"name\">Scenario name</label>"), "{}", form.body);
+    let csrf = form.csrf();
+    for fields in [vec![("name", "Forged")], vec![("name", "Forged"), ("csrf", "wrong")]] {
+        let p = b.post("/scenarios", &fields).await;
+        assert_eq!(p.status, 403, "{fields:?}");
+    }
+    let (_, list) = w.admin.get("/v1/scenarios").await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 0, "{list}");
+
+    // A bad name is shown on the form again with the reason.
+    let p = b.post("/scenarios", &[("csrf", &csrf), ("name", "   ")]).await;
+    assert_eq!(p.status, 400);
+    assert!(p.body.contains("The scenario was not saved"), "{}", p.body);
+    assert!(p.body.contains("1-100 printable characters"), "{}", p.body);
+
+    let p = b.post("/scenarios", &[("csrf", &csrf), ("name", "Sync items")]).await;
+    assert_eq!(p.status, 303, "{}", p.body);
+    let location = p.location().to_owned();
+    assert!(location.starts_with("/scenarios?notice=created&s=scn_"), "{location}");
+    let id = location.rsplit('#').next().unwrap().to_owned();
+    let p = b.post("/scenarios", &[("csrf", &csrf), ("name", "Sync items")]).await;
+    assert_eq!(p.status, 409);
+    assert!(p.body.contains("already exists"), "{}", p.body);
+    assert!(p.body.contains("value=\"Sync items\""), "the name is kept: {}", p.body);
+
+    // The list: the new scenario with its New step row (module picker grouped by app, the
+    // connection picker starting with Add and offering the team's connection).
+    let page = b.get(&location).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("“Sync items” was created"), "{}", page.body);
+    assert!(page.body.contains("<optgroup label=\"Mock Bearer\">"), "{}", page.body);
+    assert!(page.body.contains("<option value=\"mock-bearer.read_items\">Read items</option>"), "{}", page.body);
+    let picker = &page.body[page.body.find("name=\"new.connection\"").unwrap()..];
+    let first = picker.find("<option").unwrap();
+    assert!(picker[first..].starts_with("<option value=\"add\">Add</option>"), "{picker}");
+    assert!(picker.contains(&format!("<option value=\"{conn}\">Ops key</option>")), "{picker}");
+    let version = input_value(&page.body, "version");
+
+    // Save without the token changes nothing.
+    let path = format!("/scenarios/{id}");
+    let step = [("version", version.as_str()), ("new.module", "mock-bearer.read_items"), ("new.connection", conn)];
+    let p = b.post(&path, &step).await;
+    assert_eq!(p.status, 403);
+    assert!(stored_steps(&w, &id).await.is_empty());
+
+    // Validation: a connection without a module, and a connection of another app.
+    let p =
+        b.post(&path, &[("csrf", &csrf), ("version", &version), ("new.module", ""), ("new.connection", conn)]).await;
+    assert_eq!(p.status, 400);
+    assert!(p.body.contains("“Sync items” was not saved"), "{}", p.body);
+    assert!(p.body.contains("no module"), "{}", p.body);
+    assert!(p.body.contains(&format!("<option value=\"{conn}\" selected>Ops key</option>")), "choice kept: {}", p.body);
+    let p = b
+        .post(
+            &path,
+            &[
+                ("csrf", &csrf),
+                ("version", &version),
+                ("new.module", "mock-header.read_items"),
+                ("new.connection", conn),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, 400);
+    assert!(
+        p.body.contains("“Ops key” is a connection to Mock Bearer, but Read items runs on Mock Header"),
+        "{}",
+        p.body
+    );
+    let p = b
+        .post(
+            &path,
+            &[("csrf", &csrf), ("version", &version), ("new.module", "nope.nothing"), ("new.connection", "add")],
+        )
+        .await;
+    assert_eq!(p.status, 400);
+    assert!(stored_steps(&w, &id).await.is_empty());
+
+    // Save: the step through the existing connection.
+    let p = b
+        .post(
+            &path,
+            &[
+                ("csrf", &csrf),
+                ("version", &version),
+                ("new.module", "mock-bearer.read_items"),
+                ("new.connection", conn),
+            ],
+        )
+        .await;
+    assert_eq!((p.status, p.location()), (303, format!("/scenarios?notice=saved&s={id}#{id}").as_str()), "{}", p.body);
+    assert_eq!(stored_steps(&w, &id).await, vec![("mock-bearer.read_items".to_owned(), Some(conn.to_owned()))]);
+
+    // A form from before that Save is out of date: nothing changes.
+    let p = b.post(&path, &[("csrf", &csrf), ("version", &version), ("new.module", "mock-bearer.create_item")]).await;
+    assert_eq!(p.status, 409);
+    assert!(p.body.contains("was changed since this page was loaded"), "{}", p.body);
+    assert_eq!(stored_steps(&w, &id).await.len(), 1);
+
+    // Add on the new step: saved without a connection, then on to the Add form made for it.
+    let page = b.get("/scenarios").await;
+    let version = input_value(&page.body, "version");
+    assert!(page.body.contains(&format!("<option value=\"{conn}\" selected>Ops key</option>")), "{}", page.body);
+    let p = b
+        .post(
+            &path,
+            &[
+                ("csrf", &csrf),
+                ("version", &version),
+                ("step.0.module", "mock-bearer.read_items"),
+                ("step.0.connection", conn),
+                ("new.module", "mock-bearer.create_item"),
+                ("new.connection", "add"),
+            ],
+        )
+        .await;
+    assert_eq!((p.status, p.location()), (303, format!("/connections/new/mock-bearer?scenario={id}&step=1").as_str()));
+    assert_eq!(
+        stored_steps(&w, &id).await,
+        vec![
+            ("mock-bearer.read_items".to_owned(), Some(conn.to_owned())),
+            ("mock-bearer.create_item".to_owned(), None)
+        ]
+    );
+    let add = b.get(p.location()).await;
+    assert_eq!(add.status, 200);
+    assert!(add.body.contains("For step 2 of “Sync items”: Create an item"), "{}", add.body);
+
+    // Remove: needs the token, then takes the step out.
+    let page = b.get("/scenarios").await;
+    let version = input_value(&page.body, "version");
+    let remove = format!("/scenarios/{id}/steps/0/remove");
+    assert_eq!(b.post(&remove, &[("version", &version)]).await.status, 403);
+    assert_eq!(stored_steps(&w, &id).await.len(), 2);
+    let p = b.post(&remove, &[("csrf", &csrf), ("version", &version)]).await;
+    assert_eq!((p.status, p.location()), (303, format!("/scenarios?notice=removed&s={id}#{id}").as_str()));
+    assert_eq!(stored_steps(&w, &id).await, vec![("mock-bearer.create_item".to_owned(), None)]);
+    let p = b.post(&format!("/scenarios/{id}/steps/5/remove"), &[("csrf", &csrf), ("version", &version)]).await;
+    assert_eq!(p.status, 409, "an out-of-date form removes nothing");
+
+    // Delete: a confirmation page, then the token.
+    let confirm = b.get(&format!("/scenarios/{id}/delete")).await;
+    assert_eq!(confirm.status, 200);
+    assert!(confirm.body.contains("Delete “Sync items”?"), "{}", confirm.body);
+    let version = input_value(&confirm.body, "version");
+    let delete = format!("/scenarios/{id}/delete");
+    assert_eq!(b.post(&delete, &[("version", &version)]).await.status, 403);
+    assert_eq!(w.admin.get(&format!("/v1/scenarios/{id}")).await.0, 200);
+    let p = b.post(&delete, &[("csrf", &csrf), ("version", &version)]).await;
+    assert_eq!((p.status, p.location()), (303, "/scenarios?notice=deleted"));
+    assert_eq!(w.admin.get(&format!("/v1/scenarios/{id}")).await.0, 404);
+    let (status, _) = w.admin.get(&format!("/v1/connections/{conn}")).await;
+    assert_eq!(status, 200, "the connection stays");
+    assert!(b.get("/scenarios?notice=deleted").await.body.contains("The scenario was deleted"));
+}
+
+#[tokio::test]
+async fn the_scenario_editor_shows_and_changes_only_the_teams_own() {
+    let w = World::start().await;
+    create_user(&w, &w.team, "ann@acme.test", "member").await;
+    create_user(&w, &w.team, "vic@acme.test", "viewer").await;
+    let own = w.bearer_connection(&patchbay_testkit::canary("own"), "ops@acme.test", Some("Own key")).await;
+    let own_id = own["id"].as_str().unwrap();
+    let (status, own_scenario) = w
+        .member
+        .post(
+            "/v1/scenarios",
+            &json!({"name": "Ours", "steps": [{"module": "mock-bearer.read_items", "connection": own_id}]}),
+        )
+        .await;
+    assert_eq!(status, 201, "{own_scenario}");
+    let own_sid = own_scenario["id"].as_str().unwrap();
+
+    w.mock.add_key("globex-key", "x@globex.test");
+    let (status, theirs) = w
+        .other_team
+        .post(
+            "/v1/connections",
+            &json!({"provider": "mock-bearer", "name": "Globex key", "credentials": {"api_key": "globex-key"}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{theirs}");
+    let their_conn = theirs["connection"]["id"].as_str().unwrap();
+    let (status, their_scenario) = w
+        .other_team
+        .post(
+            "/v1/scenarios",
+            &json!({"name": "Theirs", "steps": [{"module": "mock-bearer.read_items", "connection": their_conn}]}),
+        )
+        .await;
+    assert_eq!(status, 201, "{their_scenario}");
+    let their_sid = their_scenario["id"].as_str().unwrap();
+
+    let mut b = Browser::new(&w);
+    assert_eq!(b.sign_in("ann@acme.test", PASSWORD).await.status, 303);
+    let page = b.get("/scenarios").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Ours") && page.body.contains("Own key"), "{}", page.body);
+    for hidden in [their_sid, their_conn, "Theirs", "Globex key"] {
+        assert!(!page.body.contains(hidden), "another team's {hidden} is shown");
+    }
+    let csrf = page.csrf();
+    let version = input_value(&page.body, "version");
+
+    // Another team's scenario is not found, whatever the form.
+    assert_eq!(b.get(&format!("/scenarios/{their_sid}")).await.status, 404);
+    assert_eq!(b.get(&format!("/scenarios/{their_sid}/delete")).await.status, 404);
+    for path in [
+        format!("/scenarios/{their_sid}"),
+        format!("/scenarios/{their_sid}/steps/0/remove"),
+        format!("/scenarios/{their_sid}/delete"),
+    ] {
+        let p =
+            b.post(&path, &[("csrf", &csrf), ("version", &version), ("new.module", "mock-bearer.create_item")]).await;
+        assert_eq!(p.status, 404, "{path}");
+    }
+    let (_, still) = w.other_team.get(&format!("/v1/scenarios/{their_sid}")).await;
+    assert_eq!(still["steps"].as_array().unwrap().len(), 1, "{still}");
+
+    // Nor can another team's connection be bound, as a new step or an existing one.
+    let path = format!("/scenarios/{own_sid}");
+    let p = b
+        .post(
+            &path,
+            &[
+                ("csrf", &csrf),
+                ("version", &version),
+                ("new.module", "mock-bearer.create_item"),
+                ("new.connection", their_conn),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, 400);
+    assert!(p.body.contains("The new step: the connection chosen is not a connection of your team"), "{}", p.body);
+    let p = b
+        .post(
+            &path,
+            &[
+                ("csrf", &csrf),
+                ("version", &version),
+                ("step.0.module", "mock-bearer.read_items"),
+                ("step.0.connection", their_conn),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, 400, "{}", p.body);
+    assert!(p.body.contains("Step 1: the connection chosen is not a connection of your team"), "{}", p.body);
+    assert!(!p.body.contains("Globex key"));
+    assert_eq!(stored_steps(&w, own_sid).await, vec![("mock-bearer.read_items".to_owned(), Some(own_id.to_owned()))]);
+
+    // A viewer sees the scenarios but no editor, and cannot use its forms.
+    let mut v = Browser::new(&w);
+    assert_eq!(v.sign_in("vic@acme.test", PASSWORD).await.status, 303);
+    let page = v.get("/scenarios").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Ours"));
+    for editor in ["href=\"/scenarios/new\"", "name=\"new.module\"", ">Save</button>", "/delete\""] {
+        assert!(!page.body.contains(editor), "a viewer sees {editor}");
+    }
+    assert_eq!(v.get("/scenarios/new").await.status, 403);
+    let csrf = page.csrf();
+    assert_eq!(v.post("/scenarios", &[("csrf", &csrf), ("name", "Viewer's")]).await.status, 403);
+    assert_eq!(
+        v.post(&path, &[("csrf", &csrf), ("version", &version), ("new.module", "mock-bearer.create_item")])
+            .await
+            .status,
+        403
+    );
+    assert_eq!(v.post(&format!("{path}/delete"), &[("csrf", &csrf), ("version", &version)]).await.status, 403);
+    assert_eq!(stored_steps(&w, own_sid).await.len(), 1);
+}

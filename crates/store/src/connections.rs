@@ -224,13 +224,23 @@ impl Store {
         team: &TeamId,
         only: Option<&ConnectionId>,
     ) -> Result<Vec<(String, String)>, StoreError> {
-        let rows: Vec<(String, String)> = with_pool!(self, p => sqlx::query_as(
-            "SELECT s.connection_id, s.field FROM connection_secrets s JOIN connections c ON c.id = s.connection_id \
-             WHERE c.team_id = $1 AND ($2 IS NULL OR c.id = $2) ORDER BY s.connection_id, s.field")
-            .bind(team.as_str())
-            .bind(only.map(|c| c.as_str().to_owned()))
-            .fetch_all(p)
-            .await)?;
+        // Two statements rather than `($2 IS NULL OR c.id = $2)`: that form defeats the primary
+        // key index and turns a one-connection read into a scan of the team.
+        let rows: Vec<(String, String)> = match only {
+            Some(id) => with_pool!(self, p => sqlx::query_as(
+                "SELECT s.connection_id, s.field FROM connection_secrets s JOIN connections c ON c.id = s.connection_id \
+                 WHERE s.connection_id = $1 AND c.team_id = $2 ORDER BY s.field")
+                .bind(id.as_str())
+                .bind(team.as_str())
+                .fetch_all(p)
+                .await)?,
+            None => with_pool!(self, p => sqlx::query_as(
+                "SELECT s.connection_id, s.field FROM connection_secrets s JOIN connections c ON c.id = s.connection_id \
+                 WHERE c.team_id = $1 ORDER BY s.connection_id, s.field")
+                .bind(team.as_str())
+                .fetch_all(p)
+                .await)?,
+        };
         Ok(rows)
     }
 

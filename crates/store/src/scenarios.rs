@@ -178,9 +178,24 @@ impl Store {
             .collect()
     }
 
-    /// The steps that use one connection.
+    /// The steps that use one connection (through the step index, not a scan of the team).
     pub async fn connection_usages(&self, team: &TeamId, connection: &ConnectionId) -> Result<Vec<Usage>, StoreError> {
-        Ok(self.team_usages(team).await?.into_iter().filter(|u| u.connection_id == *connection).collect())
+        let rows: Vec<(String, String, i64, String)> = with_pool!(self, p => sqlx::query_as(
+            "SELECT s.id, s.name, st.position, st.module FROM scenario_steps st \
+             JOIN scenarios s ON s.id = st.scenario_id WHERE st.connection_id = $1 AND s.team_id = $2 \
+             ORDER BY s.name, st.position")
+            .bind(connection.as_str()).bind(team.as_str()).fetch_all(p).await)?;
+        rows.into_iter()
+            .map(|(id, name, position, module)| {
+                Ok(Usage {
+                    scenario_id: ScenarioId::parse(&id).map_err(corrupt)?,
+                    scenario_name: name,
+                    position: usize::try_from(position).map_err(corrupt)?,
+                    module: ModuleRef::parse(&module).map_err(corrupt)?,
+                    connection_id: connection.clone(),
+                })
+            })
+            .collect()
     }
 
     /// Moves every step from one connection to another (or unbinds them with `None`) in one

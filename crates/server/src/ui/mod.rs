@@ -2,8 +2,9 @@
 //! binary as the API.
 //!
 //! Pages: sign in/out, the Connections section (list with filters, detail, Add, Verify, Rename,
-//! Reauthorize, Delete with a confirmation and a revocation receipt). Every page works without
-//! JavaScript; `static/app.js` only adds conveniences.
+//! Reauthorize, Delete with a confirmation and a revocation receipt), the Scenarios section (Add,
+//! steps with module and connection pickers, Save, Remove, Delete with a confirmation). Every page
+//! works without JavaScript; `static/app.js` only adds conveniences.
 //!
 //! Every UI response carries strict headers ([`harden`]): a Content-Security-Policy that allows
 //! nothing but this origin (no inline script or style, no framing), `nosniff`, no referrer and no
@@ -59,7 +60,11 @@ pub fn routes() -> Router<AppState> {
         .route("/connections/{id}/rename", post(connections::rename))
         .route("/connections/{id}/reauthorize", post(connections::reauthorize))
         .route("/connections/{id}/delete", get(connections::confirm_delete).post(connections::delete))
-        .route("/scenarios", get(scenarios::list))
+        .route("/scenarios", get(scenarios::list).post(scenarios::create))
+        .route("/scenarios/new", get(scenarios::new_form))
+        .route("/scenarios/{id}", get(scenarios::show).post(scenarios::save))
+        .route("/scenarios/{id}/steps/{position}/remove", post(scenarios::remove_step))
+        .route("/scenarios/{id}/delete", get(scenarios::confirm_delete).post(scenarios::delete))
         .route("/events", get(events::list))
         .route("/static/{file}", get(assets::serve))
         .layer(Extension(Arc::new(LoginLimiter::default())))
