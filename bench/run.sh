@@ -34,8 +34,8 @@ export PATCHBAY_PROVIDERS_DIR="$WORK/providers" PATCHBAY_ALLOW_PRIVATE_NETWORKS=
 export PATCHBAY_DATA_DIR="$WORK/node0" PATCHBAY_SCHEDULER_INTERVAL_MS=3600000
 if [[ "$ENGINE" == postgres ]]; then
   if [[ -z "${PATCHBAY_BENCH_DATABASE_URL:-}" ]]; then
-    # Reuse the test script's throwaway cluster helper.
-    source <(sed -n '/^PG_BINDIR=/,/^}$/p;/^free_port()/,/^}$/p;/^stop_postgres()/,/^}$/p;/^start_postgres()/,/^}$/p;/^log()/p' scripts/test)
+    # shellcheck source=scripts/lib/postgres.sh
+    source scripts/lib/postgres.sh
     start_postgres
     PATCHBAY_BENCH_DATABASE_URL="$PATCHBAY_TEST_DATABASE_URL"
     trap 'cleanup; stop_postgres' EXIT
@@ -89,6 +89,17 @@ name, rps, p99 = sys.argv[1], list(map(float, sys.argv[2].split())), list(map(fl
 print(f"| {name} | {statistics.median(rps):,.0f} ({min(rps):,.0f}–{max(rps):,.0f}) | {statistics.median(p99):.2f} ({min(p99):.2f}–{max(p99):.2f}) |")
 PY
 }
+# Warm-up (not recorded): caches, prepared statements, and PostgreSQL's statistics of the fresh rows.
+for u in "${URLS[@]}"; do
+  IDS_FILE="$WORK/ids.txt" TOKEN="$RUNTIME" PATH_SUFFIX="" METHOD=GET wrk -t1 -c8 -d3s -s bench/token.lua "$u" >/dev/null 2>&1
+done
+if [[ "$ENGINE" == postgres ]]; then
+  python3 - "$PATCHBAY_DATABASE_URL" <<'PY' 2>/dev/null || true
+import subprocess, sys, urllib.parse
+u = urllib.parse.urlparse(sys.argv[1])
+subprocess.run(["psql", "-h", u.hostname, "-p", str(u.port), "-U", u.username or "postgres", u.path[1:], "-qc", "ANALYZE"], check=False)
+PY
+fi
 echo "engine=$ENGINE nodes=$NODES connections=$N runs=$RUNS × $DURATION, wrk -c64 total"
 echo "| endpoint | req/s median (min–max) | p99 ms median (min–max) |"
 echo "|---|---|---|"

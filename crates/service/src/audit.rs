@@ -31,8 +31,6 @@ pub mod action {
     pub const REVOCATION: &str = "revocation";
     /// A stored secret was decrypted (detail says why).
     pub const SECRET_READ: &str = "secret.read";
-    /// An access token was handed to the runtime (never its value).
-    pub const TOKEN_ISSUE: &str = "token.issue";
     /// A proxied call used the credential.
     pub const PROXY: &str = "proxy.call";
     /// An API token was created.

@@ -168,7 +168,10 @@ impl Patchbay {
     /// within the refresh margin. Audited before the token is returned (S-09).
     pub async fn issue_token(&self, who: &Principal, id: &str, req: TokenRequest) -> ServiceResult<IssuedToken> {
         let (c, provider, module) = self.prepare_use(who, id, &req).await?;
-        let credential = self.read_credential(who, &c, &provider, "token").await?;
+        // One audit record per hand-over, written before the secret is decrypted (S-09): the
+        // purpose names the module, so a separate "issued" record would only double the writes.
+        let purpose = module.as_deref().map_or_else(|| "token".to_owned(), |m| format!("token module={m}"));
+        let credential = self.read_credential(who, &c, &provider, &purpose).await?;
         let (access_token, token_type) = match credential {
             Credential::OAuth2 { access_token, .. } => (access_token, "Bearer"),
             Credential::ApiKey { key } => (key, "api_key"),
@@ -179,8 +182,6 @@ impl Patchbay {
                 )));
             }
         };
-        let detail = module.map_or_else(|| "token".to_owned(), |m| format!("token module={m}"));
-        self.audit(who, action::TOKEN_ISSUE, Some(&c.id), "ok", Some(&detail)).await?;
         Ok(IssuedToken {
             access_token,
             token_type: token_type.to_owned(),

@@ -208,8 +208,9 @@ impl Store {
         id: &ConnectionId,
     ) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
         let rows: Vec<(String, Vec<u8>)> = with_pool!(self, p => sqlx::query_as(
-            "SELECT s.field, s.ciphertext FROM connection_secrets s JOIN connections c ON c.id = s.connection_id \
-             WHERE c.team_id = $1 AND c.id = $2 ORDER BY s.field")
+            // EXISTS rather than a join: PostgreSQL's generic plan for the join scanned the team.
+            "SELECT field, ciphertext FROM connection_secrets WHERE connection_id = $2 \
+             AND EXISTS (SELECT 1 FROM connections WHERE id = $2 AND team_id = $1) ORDER BY field")
             .bind(team.as_str())
             .bind(id.as_str())
             .fetch_all(p)
@@ -228,8 +229,8 @@ impl Store {
         // key index and turns a one-connection read into a scan of the team.
         let rows: Vec<(String, String)> = match only {
             Some(id) => with_pool!(self, p => sqlx::query_as(
-                "SELECT s.connection_id, s.field FROM connection_secrets s JOIN connections c ON c.id = s.connection_id \
-                 WHERE s.connection_id = $1 AND c.team_id = $2 ORDER BY s.field")
+                "SELECT connection_id, field FROM connection_secrets WHERE connection_id = $1 \
+                 AND EXISTS (SELECT 1 FROM connections WHERE id = $1 AND team_id = $2) ORDER BY field")
                 .bind(id.as_str())
                 .bind(team.as_str())
                 .fetch_all(p)
