@@ -273,3 +273,62 @@ async fn webhooks_are_signed_and_carry_no_secret() {
     assert_eq!(body["type"], "connection.created");
     assert!(!body.to_string().contains("dat_") && !body.to_string().contains("drt_"), "no token in a webhook");
 }
+
+#[tokio::test]
+async fn a_grant_with_days_left_gets_the_seven_day_warning_once() {
+    let env = vec![("PATCHBAY_SCHEDULER_INTERVAL_MS".into(), "100".into())];
+    let w = oauth::start(strict(), Some("3d"), env).await;
+    let id = w.connect(json!({"provider": "democloud"})).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while w.events("connection.expiring").await.is_empty() {
+        assert!(std::time::Instant::now() < deadline, "no expiring event");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let expiring = w.events("connection.expiring").await;
+    assert_eq!(expiring.len(), 1, "warned once, not on every pass: {expiring:?}");
+    assert_eq!(expiring[0]["data"]["days"], 7);
+    assert_eq!(expiring[0]["connection_id"], id.as_str());
+    assert_eq!(w.connection(&id).await["status"], "active");
+}
+
+#[tokio::test]
+async fn api_key_connections_are_reverified_in_the_background() {
+    let mock = patchbay_testkit::MockProvider::start().await;
+    let providers = tempfile::tempdir().unwrap();
+    let yaml = mock.provider_yaml("mock-bearer") + "reverify_every: 1s\n";
+    std::fs::write(providers.path().join("mock-bearer.yaml"), yaml).unwrap();
+    let mut env = vec![("PATCHBAY_SCHEDULER_INTERVAL_MS".to_owned(), "100".to_owned())];
+    env.extend(common::engine_env().await);
+    let app = patchbay_testkit::PatchbayProcess::start(
+        common::BIN,
+        patchbay_testkit::PatchbayOptions {
+            providers_dir: Some(providers.path().to_path_buf()),
+            extra_env: env,
+            data_dir: None,
+        },
+    )
+    .await;
+    let team = app.create_team("acme").await;
+    let member = app.client(&app.create_token(&team, "member").await);
+    let admin = app.client(&app.create_token(&team, "admin").await);
+    mock.add_key("bg-key", "bg@acme.test");
+    let (status, body) =
+        member.post("/v1/connections", &json!({"provider": "mock-bearer", "credentials": {"api_key": "bg-key"}})).await;
+    assert_eq!(status, 201, "{body}");
+    let id = body["connection"]["id"].as_str().unwrap().to_owned();
+    // The key is revoked at the service; the next scheduled verify notices, without any call.
+    mock.revoke_key("bg-key");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let (_, c) = member.get(&format!("/v1/connections/{id}")).await;
+        if c["status"] == "needs_reauth" {
+            assert!(c["status_reason"].as_str().unwrap().contains("Invalid API key provided"), "{c}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "not re-verified: {c}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (_, events) = admin.get("/v1/events?type=connection.verify_failed").await;
+    assert!(!events["items"].as_array().unwrap().is_empty(), "{events}");
+}
