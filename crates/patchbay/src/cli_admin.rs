@@ -45,6 +45,20 @@ pub enum AdminCommand {
         #[arg(long, default_value = "cli")]
         name: String,
     },
+    /// List a team's API tokens (ids, names, roles; never the secrets).
+    ListTokens {
+        /// Team id or name.
+        #[arg(long)]
+        team: String,
+    },
+    /// Revoke an API token by id (`tok_…`, see list-tokens): it stops working at once.
+    RevokeToken {
+        /// Team id or name.
+        #[arg(long)]
+        team: String,
+        /// Token id.
+        id: String,
+    },
     /// List teams.
     ListTeams,
 }
@@ -73,6 +87,15 @@ pub async fn run(config: &Config, cmd: AdminCommand) -> anyhow::Result<ExitCode>
         AdminCommand::CreateToken { team, role, name } => {
             let (_row, secret) = patchbay.create_token(&team, role, &name).await?;
             println!("{}", secret.expose_secret());
+        }
+        AdminCommand::ListTokens { team } => {
+            for (token, created) in patchbay.list_tokens(&team).await? {
+                println!("{}\t{}\t{}\t{created}", token.id, token.role, token.name);
+            }
+        }
+        AdminCommand::RevokeToken { team, id } => {
+            patchbay.revoke_token(&team, &id).await?;
+            println!("revoked {id}");
         }
         AdminCommand::ListTeams => {
             for team in patchbay.store.list_teams().await? {

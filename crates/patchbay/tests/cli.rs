@@ -169,3 +169,20 @@ async fn the_connections_client_speaks_the_api() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("HTTP 404"), "{out:?}");
 }
+
+#[tokio::test]
+async fn api_tokens_can_be_listed_and_revoked() {
+    let w = World::start().await;
+    assert_eq!(w.viewer.get("/v1/connections").await.0, 200);
+    let out = w.app.admin(&["list-tokens", "--team", "acme"]).await;
+    let listing = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "{out:?}");
+    assert!(!listing.contains("pbt_"), "no secret in the listing: {listing}");
+    let viewer_id = listing.lines().find(|l| l.contains("\tviewer\t")).unwrap().split('\t').next().unwrap().to_owned();
+    let out = w.app.admin(&["revoke-token", "--team", "acme", &viewer_id]).await;
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(w.viewer.get("/v1/connections").await.0, 401, "a revoked token stops at once");
+    assert_eq!(w.member.get("/v1/connections").await.0, 200, "the others keep working");
+    let out = w.app.admin(&["revoke-token", "--team", "globex", &viewer_id]).await;
+    assert!(!out.status.success(), "another team cannot revoke it (it is gone anyway)");
+}

@@ -35,6 +35,8 @@ pub mod action {
     pub const PROXY: &str = "proxy.call";
     /// An API token was created.
     pub const TOKEN_CREATE: &str = "token.create";
+    /// An API token was revoked.
+    pub const TOKEN_REVOKE: &str = "token.revoke";
 }
 
 impl Patchbay {

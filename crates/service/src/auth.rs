@@ -119,6 +119,22 @@ impl Patchbay {
         Ok((row, secret))
     }
 
+    /// The team's API tokens (ids, names, roles, creation times — never a secret).
+    pub async fn list_tokens(&self, team: &str) -> ServiceResult<Vec<(TokenRow, time::OffsetDateTime)>> {
+        let team = self.find_team(team).await?;
+        Ok(self.store.list_tokens(&team.id).await?)
+    }
+
+    /// Revokes an API token: it stops authenticating at once.
+    pub async fn revoke_token(&self, team: &str, token_id: &str) -> ServiceResult<()> {
+        let team = self.find_team(team).await?;
+        let id = TokenId::parse(token_id).map_err(|e| ServiceError::Invalid(e.to_string()))?;
+        if !self.store.delete_token(&team.id, &id).await? {
+            return Err(ServiceError::NotFound(format!("no token `{id}` in team `{}`", team.name)));
+        }
+        self.audit_as(&team.id, "system", action::TOKEN_REVOKE, None, "ok", Some(id.as_str())).await
+    }
+
     /// Creates a web UI user with an Argon2id password hash.
     pub async fn create_user(
         &self,

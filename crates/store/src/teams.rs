@@ -121,6 +121,31 @@ impl Store {
         .transpose()
     }
 
+    /// The team's API tokens (records only), oldest first.
+    pub async fn list_tokens(&self, team: &TeamId) -> Result<Vec<(TokenRow, OffsetDateTime)>, StoreError> {
+        let rows: Vec<(String, String, String, String, i64)> = with_pool!(self, p => sqlx::query_as(
+            "SELECT id, team_id, name, role, created_at FROM api_tokens WHERE team_id = $1 ORDER BY created_at, id")
+            .bind(team.as_str()).fetch_all(p).await)?;
+        rows.into_iter()
+            .map(|(id, team, name, role, created)| {
+                let row = TokenRow {
+                    id: TokenId::parse(&id).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    team_id: parse_team(team)?,
+                    name,
+                    role: parse_role(&role)?,
+                };
+                Ok((row, from_ms(created)?))
+            })
+            .collect()
+    }
+
+    /// Deletes an API token of the team; it stops working at once. `Ok(false)`: no such token.
+    pub async fn delete_token(&self, team: &TeamId, id: &TokenId) -> Result<bool, StoreError> {
+        let n = with_pool!(self, p => sqlx::query("DELETE FROM api_tokens WHERE team_id = $1 AND id = $2")
+            .bind(team.as_str()).bind(id.as_str()).execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(n == 1)
+    }
+
     /// Creates a web UI user; the login must be unique.
     pub async fn create_user(&self, user: &UserRow, now: OffsetDateTime) -> Result<(), StoreError> {
         with_pool!(self, p => sqlx::query(
