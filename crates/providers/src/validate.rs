@@ -547,6 +547,33 @@ impl Checker<'_> {
         self.check_verify(p);
         self.check_headers(p);
         self.check_api_key(p);
+        self.check_authorization_params(p);
+    }
+
+    /// Parameters Patchbay sets itself on every authorize URL may not be overridden by the file:
+    /// a static `state` or `redirect_uri` would defeat the flow's protections.
+    fn check_authorization_params(&mut self, p: &Provider) {
+        const RESERVED: &[&str] = &[
+            "response_type",
+            "client_id",
+            "redirect_uri",
+            "scope",
+            "state",
+            "code_challenge",
+            "code_challenge_method",
+        ];
+        for name in p.authorization_params.keys() {
+            if RESERVED.contains(&name.as_str()) {
+                let at = [Seg::Key("authorization_params"), Seg::Key(name)];
+                self.err(
+                    &at,
+                    format!("authorization_params.{name}"),
+                    format!(
+                        "`{name}` is set by Patchbay on every authorize URL; remove it (scopes go in `default_scopes`)"
+                    ),
+                );
+            }
+        }
     }
 
     fn check_identity(&mut self, p: &Provider) {
@@ -1019,6 +1046,16 @@ settings:
         let errs = errors("id: acme\n  display_name: [\n");
         assert_eq!(errs[0].field, "(yaml)");
         assert!(errs[0].line.is_some());
+    }
+
+    #[test]
+    fn reserved_authorization_params_are_refused() {
+        let text = "id: x\ndisplay_name: X\nauth_mode: oauth2\nauthorization_url: https://x.example/a\n\
+                    token_url: https://x.example/t\nauthorization_params:\n  state: fixed\n  prompt: consent\n";
+        let errors = parse_provider("x.yaml", text, &|_| None).err().expect("refused");
+        let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        assert!(text.iter().any(|e| e.contains("authorization_params.state")), "{text:?}");
+        assert!(!text.iter().any(|e| e.contains("prompt")), "{text:?}");
     }
 
     #[test]
