@@ -49,6 +49,9 @@ pub struct ConfigArgs {
     /// Milliseconds between scheduler passes (refresh, keep-alive, warnings, webhooks) [default: 1000].
     #[arg(long, env = "PATCHBAY_SCHEDULER_INTERVAL_MS", global = true, hide = true)]
     pub scheduler_interval_ms: Option<u64>,
+    /// Days lifecycle events are kept (the audit trail is kept forever) [default: 90].
+    #[arg(long, env = "PATCHBAY_EVENT_RETENTION_DAYS", global = true)]
+    pub event_retention_days: Option<u32>,
     /// Milliseconds a refresh lease lasts [default: 60000]; keep it above the 20 s request timeout.
     #[arg(long, env = "PATCHBAY_REFRESH_LEASE_MS", global = true, hide = true)]
     pub refresh_lease_ms: Option<u64>,
@@ -103,6 +106,8 @@ pub struct Config {
     pub revocation_retry_base: std::time::Duration,
     /// Time between scheduler passes.
     pub scheduler_interval: std::time::Duration,
+    /// How long events are kept.
+    pub event_retention_days: u32,
     /// Refresh lease length.
     pub refresh_lease: std::time::Duration,
     /// Test failpoint (see the flag).
@@ -160,6 +165,7 @@ impl Config {
             log_format,
             revocation_retry_base: std::time::Duration::from_millis(args.revocation_retry_ms.unwrap_or(5000).max(10)),
             scheduler_interval: std::time::Duration::from_millis(args.scheduler_interval_ms.unwrap_or(1000).max(10)),
+            event_retention_days: args.event_retention_days.unwrap_or(90).max(1),
             refresh_lease: std::time::Duration::from_millis(args.refresh_lease_ms.unwrap_or(60_000).max(100)),
             failpoint_refresh_delay: args.failpoint_refresh_delay_ms.map(std::time::Duration::from_millis),
         })

@@ -42,7 +42,12 @@ pub async fn run_app(config: Config, patchbay: std::sync::Arc<patchbay_service::
             config.scheduler_interval,
             workers_stop.clone(),
         )),
-        tokio::spawn(patchbay_service::webhooks::run_worker(patchbay.clone(), config.scheduler_interval, workers_stop)),
+        tokio::spawn(patchbay_service::webhooks::run_worker(
+            patchbay.clone(),
+            config.scheduler_interval,
+            workers_stop.clone(),
+        )),
+        tokio::spawn(patchbay_service::events::run_retention_worker(patchbay.clone(), workers_stop)),
     ];
     // With the peer address, the sign-in rate limit counts per login *and* client.
     axum::serve(listener, router(state).into_make_service_with_connect_info::<std::net::SocketAddr>())

@@ -68,6 +68,13 @@ impl Patchbay {
         }
     }
 
+    /// Deletes events past the retention period (see [`crate::ServiceConfig::event_retention`]).
+    /// The audit trail is not pruned: it is the record of secret access.
+    pub async fn prune_events(&self) -> ServiceResult<usize> {
+        let before = self.clock.now() - self.config.event_retention;
+        Ok(self.store.prune_events(before).await? as usize)
+    }
+
     /// The team's events, newest first (admins).
     pub async fn list_events(&self, who: &Principal, q: &EventQuery) -> ServiceResult<Vec<EventRow>> {
         if !who.may(Action::Administer) {
@@ -75,4 +82,10 @@ impl Patchbay {
         }
         Ok(self.store.list_events(&who.team_id, q).await?)
     }
+}
+
+/// Runs the retention pass once an hour until `shutdown` changes.
+pub async fn run_retention_worker(patchbay: std::sync::Arc<Patchbay>, shutdown: tokio::sync::watch::Receiver<bool>) {
+    crate::workers::run_every("retention", std::time::Duration::from_secs(3600), shutdown, || patchbay.prune_events())
+        .await;
 }

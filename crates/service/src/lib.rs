@@ -59,6 +59,8 @@ pub struct ServiceConfig {
     pub revocation_retry_base: std::time::Duration,
     /// How long to keep retrying a revocation before giving up.
     pub revocation_give_up_after: std::time::Duration,
+    /// How long lifecycle events (and their finished webhook deliveries) are kept.
+    pub event_retention: time::Duration,
     /// How long a refresh lease lasts; must exceed the outbound request timeout.
     pub refresh_lease: time::Duration,
     /// Test failpoint: sleep this long after taking a refresh lease, before the request leaves
@@ -73,6 +75,7 @@ impl ServiceConfig {
             public_url: public_url.trim_end_matches('/').to_owned(),
             revocation_retry_base: std::time::Duration::from_secs(5),
             revocation_give_up_after: std::time::Duration::from_secs(24 * 3600),
+            event_retention: time::Duration::days(90),
             refresh_lease: time::Duration::seconds(60),
             failpoint_refresh_delay: None,
         }

@@ -318,6 +318,24 @@ impl Store {
             .collect()
     }
 
+    /// Deletes events older than `before` that no pending webhook delivery still needs, and
+    /// finished deliveries (delivered or given up) older than `before`. Returns rows deleted.
+    pub async fn prune_events(&self, before: OffsetDateTime) -> Result<u64, StoreError> {
+        let cutoff = to_ms(before);
+        with_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let deliveries = sqlx::query(
+                "DELETE FROM webhook_deliveries WHERE state <> 'pending' AND event_id IN (SELECT id FROM events WHERE at < $1)")
+                .bind(cutoff).execute(&mut *tx).await?.rows_affected();
+            let events = sqlx::query(
+                "DELETE FROM events WHERE at < $1 AND NOT EXISTS \
+                 (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = events.id)")
+                .bind(cutoff).execute(&mut *tx).await?.rows_affected();
+            tx.commit().await?;
+            Ok(deliveries + events)
+        })
+    }
+
     /// Appends an event; returns its id.
     pub async fn insert_event(
         &self,

@@ -171,3 +171,36 @@ async fn key_material_rows() {
         assert_eq!(store.team_key(&t, 1).await.unwrap(), Some(rewrapped));
     }
 }
+
+#[tokio::test]
+async fn event_retention_keeps_recent_events_and_pending_deliveries() {
+    for (store, _dir) in stores().await {
+        let t = team(&store, "events").await;
+        let old = now() - time::Duration::days(100);
+        let data = serde_json::json!({"k": "v"});
+        let stale = store.insert_event(&t, None, "connection.refreshed", old, &data).await.unwrap();
+        let awaited = store.insert_event(&t, None, "connection.created", old, &data).await.unwrap();
+        let recent = store.insert_event(&t, None, "connection.created", now(), &data).await.unwrap();
+        let hook = WebhookRow {
+            id: format!("whk_{}", &t.as_str()[5..]),
+            team_id: t.clone(),
+            url: "https://hooks.example/x".into(),
+            secret: vec![1, 2, 3],
+            event_types: vec!["connection.created".into()],
+            created_at: old,
+        };
+        store.insert_webhook(&hook).await.unwrap();
+        store.queue_deliveries(&t, awaited, "connection.created", old).await.unwrap();
+        store.prune_events(now() - time::Duration::days(90)).await.unwrap();
+        let left: Vec<i64> = store
+            .list_events(&t, &EventQuery { limit: 10, ..Default::default() })
+            .await
+            .unwrap()
+            .iter()
+            .map(|e| e.id)
+            .collect();
+        assert!(!left.contains(&stale), "an old event with no pending delivery is pruned");
+        assert!(left.contains(&awaited), "an event still owed to a webhook stays");
+        assert!(left.contains(&recent));
+    }
+}
