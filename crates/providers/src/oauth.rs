@@ -102,8 +102,13 @@ impl TokenError {
 pub enum RevokeOutcome {
     /// The provider confirmed (HTTP 200).
     Revoked,
-    /// Transient failure: retry later.
-    Retry(String),
+    /// Transient failure: retry later (not before `retry_after` seconds when the provider said so).
+    Retry {
+        /// What happened.
+        reason: String,
+        /// The provider's `Retry-After`, in seconds.
+        retry_after: Option<u64>,
+    },
     /// The provider refused for good (e.g. `unsupported_token_type`).
     Refused(String),
 }
@@ -367,9 +372,10 @@ pub async fn revoke(
     };
     match http.fetch(request).await {
         Ok(r) if r.status.is_success() => RevokeOutcome::Revoked,
-        Ok(r) if r.status.as_u16() == 429 || r.status.is_server_error() => {
-            RevokeOutcome::Retry(format!("{name} revocation endpoint answered HTTP {}", r.status.as_u16()))
-        }
+        Ok(r) if r.status.as_u16() == 429 || r.status.is_server_error() => RevokeOutcome::Retry {
+            reason: format!("{name} revocation endpoint answered HTTP {}", r.status.as_u16()),
+            retry_after: retry_after(&r.headers),
+        },
         Ok(r) => {
             let json: Option<Value> = serde_json::from_slice(&r.body).ok();
             let error = json.as_ref().and_then(|j| j.get("error")).and_then(Value::as_str).map(short);
@@ -380,7 +386,7 @@ pub async fn revoke(
             ))
         }
         Err(e @ (HttpError::Timeout { .. } | HttpError::Connect { .. })) => {
-            RevokeOutcome::Retry(format!("{name}: {e}"))
+            RevokeOutcome::Retry { reason: format!("{name}: {e}"), retry_after: None }
         }
         Err(e) => RevokeOutcome::Refused(format!("{name}: {e}")),
     }

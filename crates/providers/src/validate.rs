@@ -1052,7 +1052,7 @@ settings:
     fn reserved_authorization_params_are_refused() {
         let text = "id: x\ndisplay_name: X\nauth_mode: oauth2\nauthorization_url: https://x.example/a\n\
                     token_url: https://x.example/t\nauthorization_params:\n  state: fixed\n  prompt: consent\n";
-        let errors = parse_provider("x.yaml", text, &|_| None).err().expect("refused");
+        let errors = parse_provider("x.yaml", text, &|_| None).expect_err("refused");
         let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
         assert!(text.iter().any(|e| e.contains("authorization_params.state")), "{text:?}");
         assert!(!text.iter().any(|e| e.contains("prompt")), "{text:?}");

@@ -26,6 +26,12 @@ fn item(credential: &str, outcome: &str, detail: String) -> RevocationItem {
     RevocationItem { credential: credential.to_owned(), outcome: outcome.to_owned(), detail }
 }
 
+/// The backoff, but never sooner than the provider's `Retry-After` (capped at an hour).
+fn next_delay(base: std::time::Duration, attempts: i64, retry_after: Option<u64>) -> Duration {
+    let floor = Duration::seconds(retry_after.unwrap_or(0).min(3600) as i64);
+    backoff(base, attempts).max(floor)
+}
+
 /// Delay before attempt `attempts + 1`: base·2^attempts, capped at 5 minutes, plus up to 25 %
 /// jitter so many queued revocations do not hit a recovering provider together.
 fn backoff(base: std::time::Duration, attempts: i64) -> Duration {
@@ -100,7 +106,7 @@ impl Patchbay {
                     items.push(item(&hint, "revoked", format!("{display} confirmed the revocation")))
                 }
                 RevokeOutcome::Refused(reason) => items.push(item(&hint, "failed", reason)),
-                RevokeOutcome::Retry(reason) => {
+                RevokeOutcome::Retry { reason, retry_after } => {
                     let pending = PendingRevocation {
                         id: 0,
                         team_id: c.team_id.clone(),
@@ -117,7 +123,7 @@ impl Patchbay {
                     self.store
                         .insert_pending_revocation(
                             &pending,
-                            now + backoff(self.config.revocation_retry_base, 0),
+                            now + next_delay(self.config.revocation_retry_base, 0, retry_after),
                             &reason,
                         )
                         .await?;
@@ -163,27 +169,37 @@ impl Patchbay {
                     )
                     .await?;
                 }
-                Ok(RevokeOutcome::Retry(reason)) | Err(reason) => {
-                    if self.clock.now() >= r.give_up_at {
-                        self.store.delete_revocation(r.id).await?;
-                        let detail = format!("gave up after {} attempts: {reason}", r.attempts);
-                        self.audit_as(
-                            &r.team_id,
-                            actor,
-                            action::REVOCATION,
-                            connection_id.as_ref(),
-                            "gave_up",
-                            Some(&detail),
-                        )
-                        .await?;
-                    } else {
-                        let next = self.clock.now() + backoff(self.config.revocation_retry_base, r.attempts);
-                        self.store.reschedule_revocation(r.id, r.attempts + 1, next, &reason).await?;
-                    }
+                Ok(RevokeOutcome::Retry { reason, retry_after }) => {
+                    self.requeue_or_give_up(&r, connection_id.as_ref(), &reason, retry_after).await?;
+                }
+                Err(reason) => {
+                    self.requeue_or_give_up(&r, connection_id.as_ref(), &reason, None).await?;
                 }
             }
         }
         Ok(done)
+    }
+
+    /// After a failed attempt: schedule the next one (not before the provider's `Retry-After`),
+    /// or give up — audited — once the give-up time has passed.
+    async fn requeue_or_give_up(
+        &self,
+        r: &PendingRevocation,
+        connection_id: Option<&ConnectionId>,
+        reason: &str,
+        retry_after: Option<u64>,
+    ) -> ServiceResult<()> {
+        let now = self.clock.now();
+        if now >= r.give_up_at {
+            self.store.delete_revocation(r.id).await?;
+            let detail = format!("gave up after {} attempts: {reason}", r.attempts);
+            return self
+                .audit_as(&r.team_id, "system", action::REVOCATION, connection_id, "gave_up", Some(&detail))
+                .await;
+        }
+        let next = now + next_delay(self.config.revocation_retry_base, r.attempts, retry_after);
+        self.store.reschedule_revocation(r.id, r.attempts + 1, next, reason).await?;
+        Ok(())
     }
 
     async fn retry_one(&self, r: &PendingRevocation) -> Result<RevokeOutcome, String> {
@@ -229,5 +245,13 @@ mod tests {
             assert!(d >= nominal && d <= nominal * 5 / 4, "{attempts}: {d}");
         }
         assert!(backoff(base, 40).whole_seconds() <= 375);
+    }
+
+    #[test]
+    fn retry_after_is_a_floor_not_a_replacement() {
+        let base = std::time::Duration::from_secs(5);
+        assert!(next_delay(base, 0, Some(120)).whole_seconds() >= 120);
+        assert!(next_delay(base, 0, None).whole_seconds() < 10);
+        assert!(next_delay(base, 0, Some(1_000_000)).whole_seconds() <= 3600, "capped at an hour");
     }
 }
