@@ -151,6 +151,21 @@ pub fn parse_connection_id(id: &str) -> ServiceResult<ConnectionId> {
         .map_err(|e| ServiceError::NotFound(format!("no connection `{}` in your team ({e})", e.value)))
 }
 
+/// Checks a `return_to` path: same origin only (an absolute path, not `//host`), no control
+/// characters, bounded length.
+pub fn validate_return_to(path: &str) -> ServiceResult<String> {
+    let ok = path.starts_with('/')
+        && !path.starts_with("//")
+        && !path.starts_with("/\\")
+        && path.len() <= 512
+        && !path.chars().any(|c| c.is_control() || c == '\\');
+    if ok {
+        Ok(path.to_owned())
+    } else {
+        Err(ServiceError::Invalid("`return_to` must be a path on this server, e.g. /connections".into()))
+    }
+}
+
 /// OAuth providers take no credentials in the form: the grant supplies them.
 fn no_credentials(provider: &Provider, given: &BTreeMap<String, SecretString>) -> ServiceResult<()> {
     if given.is_empty() {
@@ -376,7 +391,7 @@ impl Patchbay {
         let name = req.name.as_deref().map(validate_connection_name).transpose().map_err(ServiceError::Invalid)?;
         let settings = split_settings(&provider, &req.settings)?;
         let scopes = requested_scopes(&provider, &req.modules, &req.scopes)?;
-        let return_to = req.return_to.as_deref().map(crate::oauth::validate_return_to).transpose()?;
+        let return_to = req.return_to.as_deref().map(validate_return_to).transpose()?;
         match provider.auth_mode {
             AuthMode::ApiKey | AuthMode::Basic => {
                 let credential = credential_from_request(&provider, &req.credentials)?;
@@ -689,5 +704,19 @@ impl Patchbay {
             revocation,
             unbound_steps: used_by,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn return_to_must_stay_on_this_origin() {
+        assert!(validate_return_to("/connections").is_ok());
+        assert!(validate_return_to("/scenarios/1?x=y").is_ok());
+        for bad in ["//evil.example", "https://evil.example/", "/\\evil", "connections", "/a\nb"] {
+            assert!(validate_return_to(bad).is_err(), "{bad}");
+        }
     }
 }

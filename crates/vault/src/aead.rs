@@ -9,6 +9,9 @@ use zeroize::Zeroizing;
 
 use crate::keybytes::KEY_LEN;
 
+/// Version byte that starts every ciphertext, wrapped key and key-check value this build writes.
+pub const FORMAT_VERSION: u8 = 1;
+
 /// GCM tag length in bytes.
 pub(crate) const TAG_LEN: usize = 16;
 /// Nonce length in bytes (96 bits).

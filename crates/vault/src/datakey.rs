@@ -8,9 +8,9 @@
 
 use std::fmt;
 
+use crate::aead::FORMAT_VERSION;
 use crate::aead::{self, AadBuilder};
 use crate::error::VaultError;
-use crate::field::FORMAT_VERSION;
 use crate::fingerprint;
 use crate::keybytes::KeyBytes;
 use crate::master::MasterKeyRing;

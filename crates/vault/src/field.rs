@@ -7,12 +7,9 @@
 
 use secrecy::{SecretBox, SecretString};
 
-use crate::aead::{self, AadBuilder, NONCE, TAG_LEN};
+use crate::aead::{self, AadBuilder, FORMAT_VERSION, NONCE, TAG_LEN};
 use crate::datakey::DataKey;
 use crate::error::{DecryptFailure, VaultError};
-
-/// Version byte that starts every ciphertext, wrapped key and key-check value this build writes.
-pub const FORMAT_VERSION: u8 = 1;
 
 /// Seals per data key after which the caller should rotate to a new data key (S-04).
 ///

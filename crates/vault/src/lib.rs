@@ -39,8 +39,9 @@ mod fingerprint;
 mod keybytes;
 mod master;
 
+pub use aead::FORMAT_VERSION;
 pub use datakey::{DataKey, WrappedKey};
 pub use error::{DecryptFailure, KeyRingProblem, VaultError};
-pub use field::{DATA_KEY_SEAL_LIMIT, FORMAT_VERSION, FieldAad, blob_key_id, open, open_string, seal};
+pub use field::{DATA_KEY_SEAL_LIMIT, FieldAad, blob_key_id, open, open_string, seal};
 pub use fingerprint::hmac_fingerprint;
 pub use master::{KEY_LEN, MasterKeyRing};

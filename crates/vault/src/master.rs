@@ -16,9 +16,9 @@ use base64::alphabet;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use zeroize::Zeroizing;
 
+use crate::aead::FORMAT_VERSION;
 use crate::aead::{self, AadBuilder};
 use crate::error::{KeyRingProblem, VaultError};
-use crate::field::FORMAT_VERSION;
 use crate::keybytes::KeyBytes;
 
 /// Length in bytes of every master key (AES-256).
