@@ -15,6 +15,16 @@ pub enum KeysCommand {
     Status,
     /// Add a master-key version and re-wrap every data key under it.
     Rotate,
+    /// Copy the key ring to FILE (created 0600, never overwritten) and verify the copy.
+    Backup {
+        /// Where to write the copy.
+        file: std::path::PathBuf,
+    },
+    /// Check that a key file (a backup) opens this database: every version, every check value.
+    Verify {
+        /// The key file to check.
+        file: std::path::PathBuf,
+    },
 }
 
 /// Runs a keys command.
@@ -48,6 +58,25 @@ pub async fn run(config: &Config, cmd: KeysCommand) -> anyhow::Result<ExitCode> 
             println!("back up the key file now: it is needed to read every secret");
             ExitCode::SUCCESS
         }
+        KeysCommand::Backup { file } => {
+            let versions = patchbay.keys.backup(&patchbay.store, &file).await?;
+            println!(
+                "wrote {} (mode 0600) and verified master-key versions {versions:?} against the database",
+                file.display()
+            );
+            println!("keep it apart from the database backups: together they open every secret");
+            ExitCode::SUCCESS
+        }
+        KeysCommand::Verify { file } => match patchbay.keys.verify_key_file(&patchbay.store, &file).await {
+            Ok(versions) => {
+                println!("ok: {} opens this database (master-key versions {versions:?})", file.display());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {} does not open this database: {e}", file.display());
+                ExitCode::FAILURE
+            }
+        },
     };
     patchbay.store.close().await;
     Ok(code)

@@ -186,3 +186,26 @@ async fn api_tokens_can_be_listed_and_revoked() {
     let out = w.app.admin(&["revoke-token", "--team", "globex", &viewer_id]).await;
     assert!(!out.status.success(), "another team cannot revoke it (it is gone anyway)");
 }
+
+#[tokio::test]
+async fn key_backups_are_written_private_and_verified() {
+    use std::os::unix::fs::PermissionsExt;
+    let w = World::start().await;
+    w.bearer_connection("backup-key", "b@acme.test", Some("Backed up")).await;
+    let dir = tempfile::tempdir().unwrap();
+    let backup = dir.path().join("patchbay.key");
+    let out = w.app.run(&["keys", "backup", backup.to_str().unwrap()]).await;
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(std::fs::metadata(&backup).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(std::fs::read(&backup).unwrap(), std::fs::read(w.app.data_dir().join("master.key")).unwrap());
+    let out = w.app.run(&["keys", "backup", backup.to_str().unwrap()]).await;
+    assert!(!out.status.success(), "an existing file is never overwritten");
+    let out = w.app.run(&["keys", "verify", backup.to_str().unwrap()]).await;
+    assert!(out.status.success(), "{out:?}");
+    // A different key does not verify, and says why.
+    let wrong = dir.path().join("wrong.key");
+    std::fs::write(&wrong, "v1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n").unwrap();
+    let out = w.app.run(&["keys", "verify", wrong.to_str().unwrap()]).await;
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does not open this database"), "{out:?}");
+}

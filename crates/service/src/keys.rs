@@ -381,6 +381,27 @@ impl KeyService {
         })
     }
 
+    /// Checks that a key file (e.g. a backup) holds every master-key version this database uses
+    /// and that each decrypts its check value (SECURITY S-10). Returns the versions checked.
+    pub async fn verify_key_file(&self, store: &Store, path: &std::path::Path) -> ServiceResult<Vec<u32>> {
+        let ring = MasterKeyRing::load_file(path).map_err(|e| ServiceError::Invalid(e.to_string()))?;
+        let checks = check_ring(store, &ring).await.map_err(ServiceError::Invalid)?;
+        if checks.is_empty() {
+            return Err(ServiceError::Invalid(
+                "this database has no master-key check value yet: start it once first".into(),
+            ));
+        }
+        Ok(checks.into_iter().map(|(v, _)| v).collect())
+    }
+
+    /// Writes a copy of the key file to `dest` (created 0600, never overwritten) and verifies the
+    /// copy against the database before reporting success.
+    pub async fn backup(&self, store: &Store, dest: &std::path::Path) -> ServiceResult<Vec<u32>> {
+        let ring = self.ring()?;
+        ring.create_file(dest).map_err(|e| ServiceError::Invalid(e.to_string()))?;
+        self.verify_key_file(store, dest).await
+    }
+
     /// Adds a master-key version, re-wraps every data key under it and retires versions that are
     /// neither active nor the previous one and that no data key uses.
     pub async fn rotate(&self, store: &Store, now: OffsetDateTime) -> ServiceResult<RotationReport> {
