@@ -107,6 +107,10 @@ define_id!(
     /// A scenario.
     ScenarioId, "scn_", "scenario"
 );
+define_id!(
+    /// A webhook subscription.
+    WebhookId, "whk_", "webhook"
+);
 
 #[cfg(test)]
 mod tests {

@@ -515,18 +515,7 @@ impl Patchbay {
                     self.audit(who, action::CONNECTION_CREATE, Some(&connection.id), "ok", Some(&detail)).await?;
                     tracing::info!(connection_id = %connection.id, provider = %provider.id, "connection created");
                     if connection.status != ConnectionStatus::Pending {
-                        let lc = patchbay_store::Lifecycle {
-                            generation: 0,
-                            lease_owner: None,
-                            lease_until: None,
-                            refresh_state: None,
-                            failure_count: 0,
-                            last_refreshed_at: Some(connection.created_at),
-                            next_action_at: None,
-                            warned_days: None,
-                        };
-                        let next = self.next_action(&connection, &lc, provider, connection.created_at);
-                        self.store.reset_lifecycle(&connection.id, connection.created_at, next).await?;
+                        self.start_lifecycle(&connection, provider, connection.created_at).await?;
                         self.emit(
                             &connection,
                             crate::events::kind::CREATED,

@@ -139,7 +139,11 @@ impl Patchbay {
     }
 
     /// The connection's own client secret (advanced settings), decrypted.
-    async fn own_client_secret(&self, team: &TeamId, connection: &ConnectionId) -> ServiceResult<Option<SecretString>> {
+    pub(crate) async fn own_client_secret(
+        &self,
+        team: &TeamId,
+        connection: &ConnectionId,
+    ) -> ServiceResult<Option<SecretString>> {
         let wanted = format!("{}client_secret", field::SETTING_PREFIX);
         let blobs: Vec<_> =
             self.store.connection_secrets(team, connection).await?.into_iter().filter(|(f, _)| *f == wanted).collect();
@@ -529,18 +533,7 @@ impl Patchbay {
         // A new grant: fence out refreshes of the old one and schedule the next action.
         let stored =
             self.store.get_connection(team, &connection.id).await?.ok_or_else(|| not_found(connection.id.as_str()))?;
-        let lc = patchbay_store::Lifecycle {
-            generation: 0,
-            lease_owner: None,
-            lease_until: None,
-            refresh_state: None,
-            failure_count: 0,
-            last_refreshed_at: Some(now),
-            next_action_at: None,
-            warned_days: None,
-        };
-        let next = self.next_action(&stored, &lc, provider, now);
-        self.store.reset_lifecycle(&connection.id, now, next).await?;
+        self.start_lifecycle(&stored, provider, now).await?;
         Ok(())
     }
 

@@ -415,18 +415,7 @@ impl Patchbay {
                 .record_failure(&c, seen, &owner, ConnectionStatus::NeedsReauth, &reason, None, None, &lc)
                 .await;
         };
-        let own_secret = {
-            let wanted = format!("{}client_secret", field::SETTING_PREFIX);
-            let blobs: Vec<_> = self
-                .store
-                .connection_secrets(&c.team_id, &c.id)
-                .await
-                .map_err(|e| RefreshFailed::Transient(e.to_string()))?
-                .into_iter()
-                .filter(|(f, _)| *f == wanted)
-                .collect();
-            self.keys.open_fields(&self.store, &c.team_id, &c.id, &blobs).await.map_err(fail_internal)?.remove(&wanted)
-        };
+        let own_secret = self.own_client_secret(&c.team_id, &c.id).await.map_err(fail_internal)?;
         let oauth = self.oauth_client(provider, &c.settings, own_secret).map_err(fail_internal)?;
         if let Some(delay) = self.config.failpoint_refresh_delay {
             tokio::time::sleep(delay).await;
@@ -561,6 +550,20 @@ impl Patchbay {
             .await
             .map_err(|e| RefreshFailed::Transient(e.to_string()))?
             .ok_or_else(|| RefreshFailed::NeedsReauth("the connection was deleted".into()))
+    }
+
+    /// Starts the lifecycle of a new grant (a created connection, a completed consent): bumps
+    /// the generation so refreshes of an older grant are fenced out, and schedules the next
+    /// action as if the token had just been refreshed at `at`.
+    pub(crate) async fn start_lifecycle(
+        &self,
+        c: &Connection,
+        provider: &Provider,
+        at: OffsetDateTime,
+    ) -> ServiceResult<()> {
+        let next = self.next_action(c, &Lifecycle::fresh(at), provider, at);
+        self.store.reset_lifecycle(&c.id, at, next).await?;
+        Ok(())
     }
 
     /// When the scheduler should next look at a connection: the earliest of its refresh time,

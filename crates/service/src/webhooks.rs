@@ -10,7 +10,7 @@ use std::sync::Arc;
 use aws_lc_rs::hmac;
 use base64::Engine as _;
 use patchbay_domain::SecretString;
-use patchbay_domain::ids::{ConnectionId, TeamId};
+use patchbay_domain::ids::{ConnectionId, TeamId, WebhookId};
 use patchbay_domain::principal::{Action, Principal};
 use patchbay_store::{DueDelivery, WebhookRow};
 use secrecy::ExposeSecret;
@@ -111,9 +111,7 @@ impl Patchbay {
         aws_lc_rs::rand::fill(&mut raw).expect("the system random generator failed");
         let secret =
             SecretString::from(format!("whsec_{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)));
-        let mut id_bytes = [0u8; 16];
-        aws_lc_rs::rand::fill(&mut id_bytes).expect("the system random generator failed");
-        let id = format!("whk_{}", id_bytes.iter().map(|b| format!("{b:02x}")).collect::<String>());
+        let id = WebhookId::generate().to_string();
         let now = self.clock.now();
         let field = format!("webhook:{id}");
         let sealed = self

@@ -37,6 +37,22 @@ pub struct Lifecycle {
     pub warned_days: Option<i64>,
 }
 
+impl Lifecycle {
+    /// The state of a grant just obtained at `at`: no lease, no failures, nothing warned.
+    pub fn fresh(at: OffsetDateTime) -> Lifecycle {
+        Lifecycle {
+            generation: 0,
+            lease_owner: None,
+            lease_until: None,
+            refresh_state: None,
+            failure_count: 0,
+            last_refreshed_at: Some(at),
+            next_action_at: None,
+            warned_days: None,
+        }
+    }
+}
+
 /// A refreshed credential to write under the fence.
 #[derive(Debug)]
 pub struct RefreshWrite<'a> {
