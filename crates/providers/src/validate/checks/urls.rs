@@ -1,0 +1,179 @@
+//! URL checks: every URL field (https, or http on loopback only; placeholders only as whole host
+//! labels under a fixed domain, N-02), the placeholders' settings (declared, not secret, required
+//! when they pick the host), and the authorize parameters Patchbay reserves for itself.
+
+use std::collections::BTreeMap;
+
+use patchbay_domain::provider::Provider;
+
+use super::{Checker, Seg};
+use crate::template::{Label, Place, UrlTemplate};
+
+impl Checker<'_> {
+    /// Parameters Patchbay sets itself on every authorize URL may not be overridden by the file:
+    /// a static `state` or `redirect_uri` would defeat the flow's protections.
+    pub(super) fn check_authorization_params(&mut self, p: &Provider) {
+        const RESERVED: &[&str] = &[
+            "response_type",
+            "client_id",
+            "redirect_uri",
+            "scope",
+            "state",
+            "code_challenge",
+            "code_challenge_method",
+        ];
+        for name in p.authorization_params.keys() {
+            if RESERVED.contains(&name.as_str()) {
+                let at = [Seg::Key("authorization_params"), Seg::Key(name)];
+                self.err(
+                    &at,
+                    format!("authorization_params.{name}"),
+                    format!(
+                        "`{name}` is set by Patchbay on every authorize URL; remove it (scopes go in `default_scopes`)"
+                    ),
+                );
+            }
+        }
+    }
+
+    pub(super) fn check_urls(&mut self, p: &Provider) {
+        let fields: [(&str, &Option<String>); 6] = [
+            ("authorization_url", &p.authorization_url),
+            ("token_url", &p.token_url),
+            ("revocation_url", &p.revocation_url),
+            ("issuer", &p.issuer),
+            ("api_base_url", &p.api_base_url),
+            ("docs_url", &p.docs_url),
+        ];
+        for (field, value) in fields {
+            if let Some(v) = value {
+                self.check_url(p, field, v);
+            }
+        }
+    }
+
+    pub(super) fn check_url(&mut self, p: &Provider, field: &str, value: &str) {
+        let at = [Seg::Key(field)];
+        let t = match UrlTemplate::parse(value) {
+            Ok(t) => t,
+            Err(msg) => {
+                self.err(&at, field, format!("`{value}`: {msg}"));
+                return;
+            }
+        };
+        match t.scheme.as_str() {
+            "https" => {}
+            "http" if t.is_loopback_host() => {}
+            "http" => {
+                self.err(
+                    &at,
+                    field,
+                    format!(
+                        "`{value}` must be an https:// URL; plain http:// is accepted only for loopback hosts \
+                         (127.0.0.1, [::1], localhost) used by tests and the demo"
+                    ),
+                );
+                return;
+            }
+            other => {
+                self.err(&at, field, format!("`{value}` must be an https:// URL, not {other}://"));
+                return;
+            }
+        }
+        if field == "docs_url" && !t.placeholders().is_empty() {
+            self.err(&at, field, "docs_url cannot contain {placeholders}");
+            return;
+        }
+        if field == "api_base_url" && !t.rest.is_empty() {
+            self.err(
+                &at,
+                field,
+                "api_base_url cannot have a query or fragment: paths are appended to it; put query \
+                 parameters in verify.path",
+            );
+        }
+        self.check_placeholders(p, field, &t.placeholders());
+        let host_placeholders = t.host.iter().filter(|l| matches!(l, Label::Setting(_))).count();
+        if host_placeholders > 0 && t.fixed_host_suffix().split('.').count() < 2 {
+            self.err(
+                &at,
+                field,
+                format!(
+                    "`{value}`: a host placeholder must be followed by the provider's own domain \
+                     (at least two fixed labels, e.g. `{{subdomain}}.zendesk.com`), so the value \
+                     can never choose the domain (N-02)"
+                ),
+            );
+        }
+        // With every placeholder filled with a plain label the URL must parse.
+        let dummy: BTreeMap<String, String> =
+            t.placeholders().into_iter().map(|(k, _)| (k.to_owned(), "x".to_owned())).collect();
+        if let Err(e) = t.render(value, &dummy) {
+            self.err(&at, field, format!("`{value}` is not a valid URL: {e}"));
+        }
+    }
+
+    pub(super) fn check_placeholders(&mut self, p: &Provider, field: &str, placeholders: &[(&str, Place)]) {
+        let at: Vec<Seg<'_>> = field.split('.').map(Seg::Key).collect();
+        for (key, place) in placeholders {
+            match p.setting(key) {
+                None => self.err(
+                    &at,
+                    field,
+                    format!(
+                        "`{{{key}}}` names no setting: declare it under `settings:` \
+                         (e.g. `- {{key: {key}, label: ..., required: true}}`)"
+                    ),
+                ),
+                Some(s) if s.secret => self.err(
+                    &at,
+                    field,
+                    format!(
+                        "`{{{key}}}` is a secret setting; secrets never go into URLs (URLs end up in logs). \
+                         Send it as a credential instead, or drop `secret: true`"
+                    ),
+                ),
+                Some(s) if *place == Place::Host && !s.required => {
+                    self.err(&at, field, format!("the setting `{key}` picks the host, so it must be `required: true`"))
+                }
+                Some(_) => {}
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::validate::parse_provider;
+    use crate::validate::tests::{errors, no_env};
+
+    #[test]
+    fn reserved_authorization_params_are_refused() {
+        let text = "id: x\ndisplay_name: X\nauth_mode: oauth2\nauthorization_url: https://x.example/a\n\
+                    token_url: https://x.example/t\nauthorization_params:\n  state: fixed\n  prompt: consent\n";
+        let errors = parse_provider("x.yaml", text, &|_| None).expect_err("refused");
+        let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        assert!(text.iter().any(|e| e.contains("authorization_params.state")), "{text:?}");
+        assert!(!text.iter().any(|e| e.contains("prompt")), "{text:?}");
+    }
+
+    #[test]
+    fn loopback_http_is_accepted_and_host_settings_must_be_required() {
+        let text = "\
+id: local
+display_name: Local
+auth_mode: oauth2
+authorization_url: http://127.0.0.1:8081/authorize
+token_url: http://localhost:8081/token
+issuer: http://[::1]:8081
+api_base_url: https://{sub}.acme.example/api
+settings:
+  - {key: sub, label: Subdomain}
+";
+        let errs = errors(text);
+        assert_eq!(errs.len(), 1, "{errs:#?}");
+        assert!(errs[0].message.contains("required: true"));
+        let fixed = text.replace("label: Subdomain}", "label: Subdomain, required: true}");
+        parse_provider("t.yaml", &fixed, &no_env).unwrap();
+    }
+}

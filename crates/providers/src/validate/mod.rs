@@ -1,0 +1,203 @@
+//! Strict validation of one provider file: every mistake is reported at once, each with the file,
+//! a line, the field and how to fix it.
+//!
+//! The passes run in order, and a pass only runs when the previous one left something to check:
+//! 1. `${VAR}` interpolation (the private `interpolate` module);
+//! 2. YAML syntax, then unknown keys over the whole tree (all of them, each with a "did you mean");
+//! 3. serde into [`Provider`] (types, required fields, enum values: the first error only, that is
+//!    serde's nature);
+//! 4. semantic checks across fields (URLs, placeholders, scopes, auth-mode requirements), all
+//!    collected.
+//!
+//! serde's errors carry a line; for semantic errors the line of the field is found by scanning the
+//! text for `key:` under its parent (the `Locator`), which is good enough for hand-written files.
+//!
+//! This module owns the pipeline (`parse_provider`), the translation of serde's errors and the
+//! warning about an unset platform client. The pieces: `error` (the error types), `shape` (the
+//! key schema and unknown keys), `locate` (the line locator) and `checks` (the semantic checks).
+
+mod checks;
+mod error;
+mod locate;
+mod shape;
+
+use patchbay_domain::provider::Provider;
+use yaml_serde::Value;
+
+use crate::interpolate::{self, UnsetClientField};
+
+pub use error::{CatalogError, CatalogErrors};
+pub(crate) use locate::{Locator, Seg};
+
+/// Largest provider file accepted; real ones are a few KiB.
+pub(crate) const MAX_FILE_BYTES: usize = 256 * 1024;
+
+/// A successfully parsed file, with the warnings worth showing to an operator.
+#[derive(Debug)]
+pub(crate) struct Parsed {
+    pub provider: Provider,
+    pub warnings: Vec<String>,
+}
+
+/// Parses and validates one provider file.
+pub(crate) fn parse_provider(
+    file: &str,
+    text: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Parsed, Vec<CatalogError>> {
+    let error = |line, field: &str, message: String| CatalogError {
+        file: file.to_owned(),
+        line,
+        field: field.to_owned(),
+        message,
+    };
+    if text.len() > MAX_FILE_BYTES {
+        return Err(vec![error(
+            None,
+            "(file)",
+            format!("the file is larger than {} KiB; a provider file is a few KiB", MAX_FILE_BYTES / 1024),
+        )]);
+    }
+    let interpolated = interpolate::interpolate(text, env)
+        .map_err(|errs| errs.into_iter().map(|e| error(Some(e.line), &e.field, e.message)).collect::<Vec<_>>())?;
+    let text = interpolated.text.as_str();
+    let locator = Locator::new(text);
+
+    let value: Value = yaml_serde::from_str(text).map_err(|e| vec![serde_error(file, &e, "(yaml)")])?;
+    if !matches!(value, Value::Mapping(_)) {
+        return Err(vec![error(
+            Some(1),
+            "(file)",
+            "a provider file is a YAML mapping of `key: value` lines, starting with `id:`".into(),
+        )]);
+    }
+    let errors = shape::check_keys(&value, &locator, file);
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+
+    let mut provider: Provider = yaml_serde::from_str(text).map_err(|e| vec![serde_error(file, &e, "(file)")])?;
+
+    let errors = checks::semantic_errors(file, &locator, &value, &provider);
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+
+    let mut warnings = Vec::new();
+    if !interpolated.unset_client_fields.is_empty() {
+        warnings.push(unset_client_warning(file, &provider, &interpolated.unset_client_fields));
+        // The platform client is a pair: half of one is not usable, so drop both.
+        provider.client_id = None;
+        provider.client_secret = None;
+    }
+    Ok(Parsed { provider, warnings })
+}
+
+fn unset_client_warning(file: &str, provider: &Provider, unset: &[UnsetClientField]) -> String {
+    let vars: Vec<String> = unset.iter().map(|u| format!("{} (line {}, {})", u.var, u.line, u.field)).collect();
+    format!(
+        "{file}: provider `{}` loads without the platform's OAuth client because {} not set; \
+         connections can still use their own client from the advanced settings, or set the \
+         variable(s) and restart",
+        provider.id,
+        if vars.len() == 1 { format!("{} is", vars[0]) } else { format!("{} are", vars.join(" and ")) }
+    )
+}
+
+/// Turns a yaml_serde error into a [`CatalogError`] with its line, field and a hint.
+fn serde_error(file: &str, e: &yaml_serde::Error, default_field: &str) -> CatalogError {
+    let mut text = e.to_string();
+    for marker in [" at line ", " at position "] {
+        if let Some(i) = text.rfind(marker) {
+            text.truncate(i);
+        }
+    }
+    let (mut field, mut message) = match text.split_once(": ") {
+        Some((path, msg)) if !path.is_empty() && !path.contains(' ') => (path.to_owned(), msg.to_owned()),
+        _ => (default_field.to_owned(), text.clone()),
+    };
+    if let Some(missing) = message.strip_prefix("missing field `").and_then(|m| m.split('`').next()).map(str::to_owned)
+    {
+        field = if field == default_field { missing.clone() } else { format!("{field}.{missing}") };
+        message = format!("this field is required: add `{missing}: ...`");
+    } else if message.starts_with("invalid type") {
+        message.push_str(" (check the indentation and quoting of this value)");
+    }
+    CatalogError { file: file.to_owned(), line: e.location().map(|l| l.line()), field, message }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(super) fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    pub(super) fn errors(text: &str) -> Vec<CatalogError> {
+        match parse_provider("t.yaml", text, &no_env) {
+            Ok(p) => panic!("expected errors, got {:?}", p.provider.id),
+            Err(e) => e,
+        }
+    }
+
+    const GOOD: &str = "\
+id: acme
+display_name: Acme
+auth_mode: api_key
+api_key: {in: header, name: Authorization, prefix: \"Bearer \"}
+api_base_url: https://api.acme.example
+verify: {method: GET, path: /me, account: [/email, /id]}
+modules:
+  list_things: {name: List things}
+";
+
+    #[test]
+    fn a_good_file_parses() {
+        let p = parse_provider("t.yaml", GOOD, &no_env).unwrap().provider;
+        assert_eq!(p.id, "acme");
+        assert_eq!(p.verify.unwrap().account, vec!["/email", "/id"]);
+    }
+
+    #[test]
+    fn serde_errors_carry_line_and_field() {
+        let errs = errors("id: acme\ndisplay_name: Acme\nauth_mode: oauth\n");
+        assert_eq!(errs.len(), 1);
+        assert_eq!(errs[0].line, Some(3));
+        assert_eq!(errs[0].field, "auth_mode");
+        assert!(errs[0].message.contains("oauth2"), "{}", errs[0]);
+        let errs = errors("id: acme\nauth_mode: basic\n");
+        assert_eq!(errs[0].field, "display_name");
+        assert!(errs[0].message.contains("required"), "{}", errs[0]);
+        let errs = errors("id: acme\n  display_name: [\n");
+        assert_eq!(errs[0].field, "(yaml)");
+        assert!(errs[0].line.is_some());
+    }
+
+    #[test]
+    fn unset_client_vars_load_without_platform_client() {
+        let text = "\
+id: acme
+display_name: Acme
+auth_mode: oauth2
+authorization_url: https://acme.example/authorize
+token_url: https://acme.example/token
+client_id: ${ACME_ID}
+client_secret: ${ACME_SECRET}
+scopes: {profile: See your profile}
+";
+        let env = |k: &str| (k == "ACME_ID").then(|| "id-123".to_owned());
+        let parsed = parse_provider("t.yaml", text, &env).unwrap();
+        assert!(!parsed.provider.has_platform_client());
+        assert!(parsed.provider.client_secret.is_none());
+        assert!(parsed.warnings[0].contains("ACME_SECRET (line 7"), "{}", parsed.warnings[0]);
+        let env = |k: &str| Some(format!("{k}-value"));
+        let parsed = parse_provider("t.yaml", text, &env).unwrap();
+        assert!(parsed.provider.has_platform_client());
+        assert!(parsed.warnings.is_empty());
+        let text = text.replace("scopes:", "api_base_url: https://${API_HOST}/v1\nscopes:");
+        let errs = parse_provider("t.yaml", &text, &|k: &str| (k != "API_HOST").then(|| "v".into())).unwrap_err();
+        assert_eq!(errs[0].to_string().split(": ").next(), Some("t.yaml:8"));
+        assert!(errs[0].message.contains("API_HOST is not set"));
+    }
+}
