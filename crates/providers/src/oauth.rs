@@ -18,7 +18,7 @@ use serde_json::Value;
 use url::Url;
 
 use crate::http::{GuardedClient, HttpError};
-use crate::template;
+use crate::template::{self, TemplateError};
 
 /// The OAuth client a connection uses: the platform's (from the provider file) or the user's own
 /// (advanced settings).
@@ -67,7 +67,7 @@ pub enum TokenError {
         /// HTTP status.
         status: u16,
         /// The `error` code.
-        error: String,
+        error: OAuthErrorCode,
         /// The `error_description`, shortened.
         description: Option<String>,
     },
@@ -93,7 +93,100 @@ pub enum TokenError {
 impl TokenError {
     /// Whether the failure means the grant is dead and the user must reauthorize.
     pub fn is_terminal(&self) -> bool {
-        matches!(self, TokenError::OAuth { error, .. } if matches!(error.as_str(), "invalid_grant" | "unauthorized_client" | "invalid_client" | "access_denied"))
+        matches!(self, TokenError::OAuth { error, .. } if error.is_terminal())
+    }
+}
+
+/// The `error` code of an OAuth error response (RFC 6749 §5.2), typed for the codes Patchbay acts
+/// on, with [`Other`](OAuthErrorCode::Other) keeping any other code verbatim (like oauth2-rs's
+/// `BasicErrorResponseType::Extension`). Built with `From<&str>`, so a known code is never held
+/// as `Other`; it displays as the code itself, and equality is by code.
+#[derive(Debug, Clone)]
+pub enum OAuthErrorCode {
+    /// `invalid_request`: the request is malformed.
+    InvalidRequest,
+    /// `invalid_client`: client authentication failed.
+    InvalidClient,
+    /// `invalid_grant`: the code or refresh token is invalid, expired or revoked.
+    InvalidGrant,
+    /// `unauthorized_client`: this client may not use this grant type.
+    UnauthorizedClient,
+    /// `unsupported_grant_type`: the server does not support the grant type.
+    UnsupportedGrantType,
+    /// `invalid_scope`: a requested scope is invalid or exceeds the grant.
+    InvalidScope,
+    /// `access_denied`: the resource owner or the server refused (RFC 6749 §4.1.2.1).
+    AccessDenied,
+    /// Any other code (provider extensions such as `temporarily_unavailable`), as received.
+    Other(String),
+}
+
+impl OAuthErrorCode {
+    /// The codes with a variant of their own, for parsing.
+    const KNOWN: [OAuthErrorCode; 7] = [
+        OAuthErrorCode::InvalidRequest,
+        OAuthErrorCode::InvalidClient,
+        OAuthErrorCode::InvalidGrant,
+        OAuthErrorCode::UnauthorizedClient,
+        OAuthErrorCode::UnsupportedGrantType,
+        OAuthErrorCode::InvalidScope,
+        OAuthErrorCode::AccessDenied,
+    ];
+
+    /// The code as it appears on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            OAuthErrorCode::InvalidRequest => "invalid_request",
+            OAuthErrorCode::InvalidClient => "invalid_client",
+            OAuthErrorCode::InvalidGrant => "invalid_grant",
+            OAuthErrorCode::UnauthorizedClient => "unauthorized_client",
+            OAuthErrorCode::UnsupportedGrantType => "unsupported_grant_type",
+            OAuthErrorCode::InvalidScope => "invalid_scope",
+            OAuthErrorCode::AccessDenied => "access_denied",
+            OAuthErrorCode::Other(code) => code,
+        }
+    }
+
+    /// Whether the code means the grant is dead and the user must reauthorize.
+    pub fn is_terminal(&self) -> bool {
+        matches!(
+            self,
+            OAuthErrorCode::InvalidGrant
+                | OAuthErrorCode::UnauthorizedClient
+                | OAuthErrorCode::InvalidClient
+                | OAuthErrorCode::AccessDenied
+        )
+    }
+}
+
+impl From<&str> for OAuthErrorCode {
+    fn from(code: &str) -> Self {
+        OAuthErrorCode::KNOWN
+            .into_iter()
+            .find(|known| known.as_str() == code)
+            .unwrap_or_else(|| OAuthErrorCode::Other(code.to_owned()))
+    }
+}
+
+impl fmt::Display for OAuthErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+// Equality by code, so that a hand-built `Other("invalid_grant")` still equals `InvalidGrant`.
+impl PartialEq for OAuthErrorCode {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for OAuthErrorCode {}
+
+/// A provider file lists its extra terminal codes as text (`terminal_errors`).
+impl PartialEq<OAuthErrorCode> for String {
+    fn eq(&self, other: &OAuthErrorCode) -> bool {
+        self == other.as_str()
     }
 }
 
@@ -113,22 +206,80 @@ pub enum RevokeOutcome {
     Refused(String),
 }
 
-fn short(text: &str) -> String {
-    let t: String = text.chars().filter(|c| !c.is_control()).take(200).collect();
-    t
+/// Provider-supplied text made safe to quote in a message: control characters dropped, at most
+/// 200 characters.
+pub fn short(text: &str) -> String {
+    text.chars().filter(|c| !c.is_control()).take(200).collect()
+}
+
+/// One of the OAuth endpoints a provider file declares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    /// `authorization_url`: the consent page.
+    Authorization,
+    /// `token_url`: code exchange, client credentials and refresh.
+    Token,
+    /// `revocation_url`: RFC 7009 revocation.
+    Revocation,
+}
+
+impl Endpoint {
+    /// The provider file's key for this endpoint, as used in messages.
+    pub fn key(self) -> &'static str {
+        match self {
+            Endpoint::Authorization => "authorization_url",
+            Endpoint::Token => "token_url",
+            Endpoint::Revocation => "revocation_url",
+        }
+    }
+
+    fn template(self, provider: &Provider) -> Option<&str> {
+        match self {
+            Endpoint::Authorization => provider.authorization_url.as_deref(),
+            Endpoint::Token => provider.token_url.as_deref(),
+            Endpoint::Revocation => provider.revocation_url.as_deref(),
+        }
+    }
+}
+
+/// Why an endpoint URL could not be built for a connection.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EndpointError {
+    /// The provider file does not declare this endpoint.
+    #[error("{provider} declares no {}", endpoint.key())]
+    Undeclared {
+        /// Provider display name.
+        provider: String,
+        /// The endpoint asked for.
+        endpoint: Endpoint,
+    },
+    /// The connection's settings do not fill the endpoint's template.
+    // The template error is part of the message (not a `#[source]`) so the text stays one line.
+    #[error("cannot build the {} of {provider}: {error}", endpoint.key())]
+    Template {
+        /// Provider display name.
+        provider: String,
+        /// The endpoint asked for.
+        endpoint: Endpoint,
+        /// What the template refused.
+        error: TemplateError,
+    },
 }
 
 /// Renders one of the provider's endpoint URLs with the connection's settings.
-pub fn endpoint(provider: &Provider, which: &str, settings: &BTreeMap<String, String>) -> Result<Url, String> {
-    let raw = match which {
-        "authorization_url" => provider.authorization_url.as_deref(),
-        "token_url" => provider.token_url.as_deref(),
-        "revocation_url" => provider.revocation_url.as_deref(),
-        _ => None,
-    }
-    .ok_or_else(|| format!("{} declares no {which}", provider.display_name))?;
-    template::render_url(raw, settings)
-        .map_err(|e| format!("cannot build the {which} of {}: {e}", provider.display_name))
+pub fn endpoint(
+    provider: &Provider,
+    which: Endpoint,
+    settings: &BTreeMap<String, String>,
+) -> Result<Url, EndpointError> {
+    let name = || provider.display_name.clone();
+    let raw =
+        which.template(provider).ok_or_else(|| EndpointError::Undeclared { provider: name(), endpoint: which })?;
+    template::render_url(raw, settings).map_err(|error| EndpointError::Template {
+        provider: name(),
+        endpoint: which,
+        error,
+    })
 }
 
 /// The PKCE S256 challenge of a verifier (RFC 7636 §4.2).
@@ -160,8 +311,8 @@ pub fn authorize_url(
     provider: &Provider,
     settings: &BTreeMap<String, String>,
     p: &AuthorizeParams<'_>,
-) -> Result<Url, String> {
-    let mut url = endpoint(provider, "authorization_url", settings)?;
+) -> Result<Url, EndpointError> {
+    let mut url = endpoint(provider, Endpoint::Authorization, settings)?;
     {
         let mut q = url.query_pairs_mut();
         q.append_pair("response_type", "code");
@@ -221,7 +372,8 @@ async fn token_call(
     form: Vec<(&'static str, String)>,
 ) -> Result<TokenSet, TokenError> {
     let name = provider.display_name.clone();
-    let url = endpoint(provider, "token_url", settings).map_err(|message| TokenError::Protocol { message })?;
+    let url =
+        endpoint(provider, Endpoint::Token, settings).map_err(|e| TokenError::Protocol { message: e.to_string() })?;
     let request = form_request(http, url, client, form).map_err(|e| TokenError::Protocol { message: e.to_string() })?;
     let response = match http.fetch(request).await {
         Ok(r) => r,
@@ -249,7 +401,12 @@ async fn token_call(
     let oauth_error = json.as_ref().and_then(|j| j.get("error")).and_then(Value::as_str).map(short);
     if let Some(error) = oauth_error.filter(|_| status < 500 && status != 429) {
         let description = json.as_ref().and_then(|j| j.get("error_description")).and_then(Value::as_str).map(short);
-        return Err(TokenError::OAuth { provider: name, status, error, description });
+        return Err(TokenError::OAuth {
+            provider: name,
+            status,
+            error: OAuthErrorCode::from(error.as_str()),
+            description,
+        });
     }
     if status == 429 || status >= 500 {
         return Err(TokenError::Transient {
@@ -361,9 +518,9 @@ pub async fn revoke(
     hint: &str,
 ) -> RevokeOutcome {
     let name = &provider.display_name;
-    let url = match endpoint(provider, "revocation_url", settings) {
+    let url = match endpoint(provider, Endpoint::Revocation, settings) {
         Ok(u) => u,
-        Err(e) => return RevokeOutcome::Refused(e),
+        Err(e) => return RevokeOutcome::Refused(e.to_string()),
     };
     let form = vec![("token", token.expose_secret().to_owned()), ("token_type_hint", hint.to_owned())];
     let request = match form_request(http, url, client, form) {
@@ -418,6 +575,19 @@ mod tests {
             pkce_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
             "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         );
+    }
+
+    #[test]
+    fn oauth_error_codes_parse_display_and_compare_by_code() {
+        assert_eq!(OAuthErrorCode::from("invalid_grant"), OAuthErrorCode::InvalidGrant);
+        assert_eq!(OAuthErrorCode::from("slow_down"), OAuthErrorCode::Other("slow_down".into()));
+        assert_eq!(OAuthErrorCode::Other("invalid_grant".into()), OAuthErrorCode::InvalidGrant);
+        for known in OAuthErrorCode::KNOWN {
+            assert_eq!(OAuthErrorCode::from(known.as_str()), known);
+            assert_eq!(known.to_string(), known.as_str());
+        }
+        assert!("invalid_scope".to_owned() == OAuthErrorCode::InvalidScope);
+        assert!("slow_down".to_owned() == OAuthErrorCode::from("slow_down"));
     }
 
     #[test]

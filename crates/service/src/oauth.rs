@@ -204,7 +204,7 @@ impl Patchbay {
                 },
             },
         )
-        .map_err(ServiceError::Invalid)?;
+        .map_err(|e| ServiceError::Invalid(e.to_string()))?;
         let _ = self.store.purge_expired_flows(now).await;
         self.store
             .insert_flow(&FlowRow {
