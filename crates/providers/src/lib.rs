@@ -5,6 +5,8 @@
 //!   ([`validate`]) after `${VAR}` interpolation; see `docs/providers.md`.
 //! - [`http`]: [`GuardedClient`], which refuses private addresses (checked at connect time),
 //!   never follows redirects and bounds time and response size (SECURITY.md N-01, N-04).
+//! - [`oauth`]: the OAuth 2.0 client (authorize URL, the three grants, revocation), over the
+//!   guarded client.
 //! - [`template`]: `{setting}` URL templates that can never move a credential to another host
 //!   (N-02, N-03).
 //! - [`verify`]: putting a credential on a request and running a provider's verify call.

@@ -1,0 +1,68 @@
+//! Token revocation (RFC 7009) with a `token_type_hint`, and what came of it.
+
+use std::collections::BTreeMap;
+
+use patchbay_domain::SecretString;
+use patchbay_domain::provider::Provider;
+use secrecy::ExposeSecret;
+use serde_json::Value;
+
+use super::{Endpoint, OAuthClient, endpoint, form_request, retry_after, short};
+use crate::http::{GuardedClient, HttpError};
+
+/// Outcome of revoking one token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RevokeOutcome {
+    /// The provider confirmed (HTTP 200).
+    Revoked,
+    /// Transient failure: retry later (not before `retry_after` seconds when the provider said so).
+    Retry {
+        /// What happened.
+        reason: String,
+        /// The provider's `Retry-After`, in seconds.
+        retry_after: Option<u64>,
+    },
+    /// The provider refused for good (e.g. `unsupported_token_type`).
+    Refused(String),
+}
+
+/// Revokes one token (RFC 7009) with a `token_type_hint`.
+pub async fn revoke(
+    http: &GuardedClient,
+    provider: &Provider,
+    settings: &BTreeMap<String, String>,
+    client: &OAuthClient,
+    token: &SecretString,
+    hint: &str,
+) -> RevokeOutcome {
+    let name = &provider.display_name;
+    let url = match endpoint(provider, Endpoint::Revocation, settings) {
+        Ok(u) => u,
+        Err(e) => return RevokeOutcome::Refused(e.to_string()),
+    };
+    let form = vec![("token", token.expose_secret().to_owned()), ("token_type_hint", hint.to_owned())];
+    let request = match form_request(http, url, client, form) {
+        Ok(r) => r,
+        Err(e) => return RevokeOutcome::Refused(e.to_string()),
+    };
+    match http.fetch(request).await {
+        Ok(r) if r.status.is_success() => RevokeOutcome::Revoked,
+        Ok(r) if r.status.as_u16() == 429 || r.status.is_server_error() => RevokeOutcome::Retry {
+            reason: format!("{name} revocation endpoint answered HTTP {}", r.status.as_u16()),
+            retry_after: retry_after(&r.headers),
+        },
+        Ok(r) => {
+            let json: Option<Value> = serde_json::from_slice(&r.body).ok();
+            let error = json.as_ref().and_then(|j| j.get("error")).and_then(Value::as_str).map(short);
+            RevokeOutcome::Refused(format!(
+                "{name} refused the revocation (HTTP {}{})",
+                r.status.as_u16(),
+                error.map(|e| format!(": {e}")).unwrap_or_default()
+            ))
+        }
+        Err(e @ (HttpError::Timeout { .. } | HttpError::Connect { .. })) => {
+            RevokeOutcome::Retry { reason: format!("{name}: {e}"), retry_after: None }
+        }
+        Err(e) => RevokeOutcome::Refused(format!("{name}: {e}")),
+    }
+}
