@@ -18,6 +18,7 @@ use crate::consent::{ConsentView, consent_page, error_page, html_response};
 use crate::crypto::is_pkce_value;
 use crate::knobs::{Decision, IssParam};
 use crate::ledger::AuthorizeRecord;
+use crate::options::DemoOptions;
 use crate::scopes::{DEFAULT_SCOPE, parse_scope, unknown_scopes};
 use crate::state::{AuthorizeRequest, Inner, Shared};
 
@@ -196,82 +197,16 @@ fn redirect(shared: &Shared, inner: &Inner, redirect_uri: &str, mut params: Vec<
 /// Checks an authorize request in the order RFC 6749 §4.1.2.1 implies: client and redirect URI
 /// first (page), then the rest (redirect).
 fn validate(shared: &Shared, params: &[(String, String)]) -> Result<AuthorizeRequest, Refusal> {
-    let options = &shared.options;
-    let single = |name: &str| -> Result<Option<&str>, usize> {
-        let mut values = params.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str());
-        let first = values.next();
-        match values.count() {
-            0 => Ok(first),
-            n => Err(n + 1),
-        }
-    };
-    let client_id = match single("client_id") {
-        Ok(Some(id)) if !id.is_empty() => id,
-        Ok(_) => return Err(Refusal::Page("The request has no client_id.".into())),
-        Err(_) => return Err(Refusal::Page("client_id appears more than once.".into())),
-    };
-    if client_id != options.client_id {
-        return Err(Refusal::Page(format!("Demo Cloud does not know the application `{client_id}`.")));
-    }
-    let redirect_uri = match single("redirect_uri") {
-        Ok(Some(uri)) if !uri.is_empty() => uri,
-        Ok(_) => return Err(Refusal::Page("The request has no redirect_uri.".into())),
-        Err(_) => return Err(Refusal::Page("redirect_uri appears more than once.".into())),
-    };
-    check_redirect_uri(redirect_uri, &options.redirect_uris).map_err(Refusal::Page)?;
-
-    let state = single("state").ok().flatten().map(str::to_owned);
-    let back = |error: &'static str, description: String| Refusal::Redirect {
-        redirect_uri: redirect_uri.to_owned(),
-        state: state.clone(),
-        error,
-        description,
-    };
-    if let Some((name, _)) = params.iter().find(|(name, _)| params.iter().filter(|(k, _)| k == name).count() > 1) {
-        return Err(back("invalid_request", format!("the parameter `{name}` appears more than once")));
-    }
-    match single("response_type") {
-        Ok(Some("code")) => {}
-        Ok(Some(other)) => {
-            return Err(back(
-                "unsupported_response_type",
-                format!("response_type `{other}` is not supported; use `code`"),
-            ));
-        }
-        _ => return Err(back("invalid_request", "response_type is required".into())),
-    }
-    let challenge = single("code_challenge").ok().flatten();
-    let method = single("code_challenge_method").ok().flatten();
-    let code_challenge = match (challenge, method) {
-        (None, None) if options.require_pkce => {
-            return Err(back("invalid_request", "code_challenge is required (PKCE with S256)".into()));
-        }
-        (None, None) => None,
-        (Some(c), Some("S256")) if is_pkce_value(c) => Some(c.to_owned()),
-        (Some(_), Some("S256")) => {
-            return Err(back(
-                "invalid_request",
-                "code_challenge must be 43 to 128 characters of [A-Za-z0-9-._~]".into(),
-            ));
-        }
-        (Some(_), None | Some("plain")) => {
-            return Err(back("invalid_request", "code_challenge_method must be S256 (plain is not supported)".into()));
-        }
-        (None, Some(_)) => {
-            return Err(back("invalid_request", "code_challenge_method without code_challenge".into()));
-        }
-        (Some(_), Some(other)) => {
-            return Err(back("invalid_request", format!("code_challenge_method `{other}` is not supported; use S256")));
-        }
-    };
-    let mut scopes = parse_scope(single("scope").ok().flatten().unwrap_or_default());
-    if scopes.is_empty() {
-        scopes.push(DEFAULT_SCOPE.to_owned());
-    }
-    let unknown = unknown_scopes(&scopes);
-    if !unknown.is_empty() {
-        return Err(back("invalid_scope", format!("unknown scope: {}", unknown.join(" "))));
-    }
+    let params = Params(params);
+    let (client_id, redirect_uri) = client_and_redirect_uri(&shared.options, &params)?;
+    let state = params.single("state").ok().flatten().map(str::to_owned);
+    let (code_challenge, scopes) =
+        redirectable_checks(&params, shared.options.require_pkce).map_err(|bounce| Refusal::Redirect {
+            redirect_uri: redirect_uri.to_owned(),
+            state: state.clone(),
+            error: bounce.error,
+            description: bounce.description,
+        })?;
     Ok(AuthorizeRequest {
         client_id: client_id.to_owned(),
         redirect_uri: redirect_uri.to_owned(),
@@ -279,6 +214,109 @@ fn validate(shared: &Shared, params: &[(String, String)]) -> Result<AuthorizeReq
         code_challenge,
         scopes,
     })
+}
+
+/// The query parameters of an authorize request.
+struct Params<'a>(&'a [(String, String)]);
+
+/// A parameter that appears more than once.
+struct Repeated;
+
+impl<'a> Params<'a> {
+    /// The value of a parameter that may appear at most once.
+    fn single(&self, name: &str) -> Result<Option<&'a str>, Repeated> {
+        let mut values = self.0.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str());
+        let first = values.next();
+        match values.next() {
+            None => Ok(first),
+            Some(_) => Err(Repeated),
+        }
+    }
+}
+
+/// A problem reported to the client on its (verified) redirect URI: an OAuth error code and its
+/// description.
+struct Bounce {
+    error: &'static str,
+    description: String,
+}
+
+fn bounce(error: &'static str, description: impl Into<String>) -> Bounce {
+    Bounce { error, description: description.into() }
+}
+
+/// The client and its redirect URI, which must be right before anything can be sent back to it.
+fn client_and_redirect_uri<'a>(options: &DemoOptions, params: &Params<'a>) -> Result<(&'a str, &'a str), Refusal> {
+    let client_id = match params.single("client_id") {
+        Ok(Some(id)) if !id.is_empty() => id,
+        Ok(_) => return Err(Refusal::Page("The request has no client_id.".into())),
+        Err(Repeated) => return Err(Refusal::Page("client_id appears more than once.".into())),
+    };
+    if client_id != options.client_id {
+        return Err(Refusal::Page(format!("Demo Cloud does not know the application `{client_id}`.")));
+    }
+    let redirect_uri = match params.single("redirect_uri") {
+        Ok(Some(uri)) if !uri.is_empty() => uri,
+        Ok(_) => return Err(Refusal::Page("The request has no redirect_uri.".into())),
+        Err(Repeated) => return Err(Refusal::Page("redirect_uri appears more than once.".into())),
+    };
+    check_redirect_uri(redirect_uri, &options.redirect_uris).map_err(Refusal::Page)?;
+    Ok((client_id, redirect_uri))
+}
+
+/// The checks whose failures go back to the client, in order: no repeated parameter, `code`
+/// response type, PKCE, known scopes. Returns the code challenge and the requested scopes.
+fn redirectable_checks(params: &Params<'_>, require_pkce: bool) -> Result<(Option<String>, Vec<String>), Bounce> {
+    let all = params.0;
+    if let Some((name, _)) = all.iter().find(|(name, _)| all.iter().filter(|(k, _)| k == name).count() > 1) {
+        return Err(bounce("invalid_request", format!("the parameter `{name}` appears more than once")));
+    }
+    match params.single("response_type") {
+        Ok(Some("code")) => {}
+        Ok(Some(other)) => {
+            return Err(bounce(
+                "unsupported_response_type",
+                format!("response_type `{other}` is not supported; use `code`"),
+            ));
+        }
+        _ => return Err(bounce("invalid_request", "response_type is required")),
+    }
+    let code_challenge = code_challenge(params, require_pkce)?;
+    Ok((code_challenge, requested_scopes(params)?))
+}
+
+/// The PKCE challenge (RFC 7636 §4.3): S256 only, required when the server is set to.
+fn code_challenge(params: &Params<'_>, require_pkce: bool) -> Result<Option<String>, Bounce> {
+    let challenge = params.single("code_challenge").ok().flatten();
+    let method = params.single("code_challenge_method").ok().flatten();
+    match (challenge, method) {
+        (None, None) if require_pkce => Err(bounce("invalid_request", "code_challenge is required (PKCE with S256)")),
+        (None, None) => Ok(None),
+        (Some(c), Some("S256")) if is_pkce_value(c) => Ok(Some(c.to_owned())),
+        (Some(_), Some("S256")) => {
+            Err(bounce("invalid_request", "code_challenge must be 43 to 128 characters of [A-Za-z0-9-._~]"))
+        }
+        (Some(_), None | Some("plain")) => {
+            Err(bounce("invalid_request", "code_challenge_method must be S256 (plain is not supported)"))
+        }
+        (None, Some(_)) => Err(bounce("invalid_request", "code_challenge_method without code_challenge")),
+        (Some(_), Some(other)) => {
+            Err(bounce("invalid_request", format!("code_challenge_method `{other}` is not supported; use S256")))
+        }
+    }
+}
+
+/// The requested scopes (the default one when none), all of which must be known.
+fn requested_scopes(params: &Params<'_>) -> Result<Vec<String>, Bounce> {
+    let mut scopes = parse_scope(params.single("scope").ok().flatten().unwrap_or_default());
+    if scopes.is_empty() {
+        scopes.push(DEFAULT_SCOPE.to_owned());
+    }
+    let unknown = unknown_scopes(&scopes);
+    if !unknown.is_empty() {
+        return Err(bounce("invalid_scope", format!("unknown scope: {}", unknown.join(" "))));
+    }
+    Ok(scopes)
 }
 
 /// An absolute http(s) URL without a fragment, one of `registered` when that list is not empty.
