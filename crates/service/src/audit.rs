@@ -93,3 +93,17 @@ impl Patchbay {
         Ok(self.store.list_audit(&who.team_id, query).await?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use patchbay_domain::principal::Actor;
+
+    use super::SYSTEM_ACTOR;
+
+    #[test]
+    fn the_system_actor_reads_like_the_system_principal() {
+        // Background work audits through `audit_as(SYSTEM_ACTOR)` or `audit(&system(team))`;
+        // both must produce the same actor text.
+        assert_eq!(SYSTEM_ACTOR, Actor::System.label());
+    }
+}

@@ -151,7 +151,9 @@ impl Patchbay {
     ) -> ServiceResult<RevocationItem> {
         let hint = sealed.hint.clone();
         Ok(match outcome {
-            RevokeOutcome::Revoked => item(&hint, "revoked", format!("{} confirmed the revocation", provider.display_name)),
+            RevokeOutcome::Revoked => {
+                item(&hint, "revoked", format!("{} confirmed the revocation", provider.display_name))
+            }
             RevokeOutcome::Refused(reason) => item(&hint, "failed", reason),
             RevokeOutcome::Retry { reason, retry_after } => {
                 let now = self.clock.now();

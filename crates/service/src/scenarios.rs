@@ -19,8 +19,8 @@ use serde_json::json;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
-use crate::audit::action;
 use crate::access::{not_found, parse_connection_id, parse_scenario_id, require, scenario_not_found};
+use crate::audit::action;
 use crate::connections::{CreateConnection, Created};
 use crate::views::required_scopes;
 use crate::{Patchbay, ServiceError, ServiceResult};

@@ -44,7 +44,10 @@ pub(crate) fn no_credentials(provider: &Provider, given: &BTreeMap<String, Secre
 }
 
 /// Builds the credential from the create request's `credentials` for the provider's auth mode.
-pub(crate) fn credential_from_request(provider: &Provider, given: &BTreeMap<String, SecretString>) -> ServiceResult<Credential> {
+pub(crate) fn credential_from_request(
+    provider: &Provider,
+    given: &BTreeMap<String, SecretString>,
+) -> ServiceResult<Credential> {
     let allowed: &[&str] = match provider.auth_mode {
         AuthMode::ApiKey => &[field::API_KEY],
         AuthMode::Basic => &[field::USERNAME, field::PASSWORD],
@@ -184,7 +187,10 @@ pub(crate) fn requested_scopes(provider: &Provider, modules: &[String], scopes: 
 }
 
 /// How a verify outcome changes a connection.
-pub(crate) fn verify_effect(outcome: &VerifyOutcome, now: OffsetDateTime) -> (VerifyResult, ConnectionStatus, Option<String>) {
+pub(crate) fn verify_effect(
+    outcome: &VerifyOutcome,
+    now: OffsetDateTime,
+) -> (VerifyResult, ConnectionStatus, Option<String>) {
     match outcome {
         VerifyOutcome::Ok { account } => (
             VerifyResult { ok: true, account: account.clone(), checked_at: now, error: None },

@@ -193,7 +193,12 @@ impl Patchbay {
             return Ok(Turn::Answer(Err(RefreshFailed::Transient(format!("{reason} (next attempt in {wait} s)")))));
         }
         let until = now + self.config.refresh_lease;
-        if self.store.take_refresh_lease(id, lc.generation, &self.runtime.node_id, now, until).await.map_err(store_err)? {
+        if self
+            .store
+            .take_refresh_lease(id, lc.generation, &self.runtime.node_id, now, until)
+            .await
+            .map_err(store_err)?
+        {
             Ok(Turn::Leased(c, lc, provider))
         } else {
             Ok(Turn::Wait)
@@ -241,8 +246,11 @@ impl Patchbay {
             tokio::time::sleep(delay).await;
         }
         // Paused past the lease (GC, SIGSTOP)? Then someone else may own it now: do not send.
-        let still_ours =
-            self.store.holds_lease(&c.id, lc.generation, &self.runtime.node_id, self.clock.now()).await.map_err(store_err)?;
+        let still_ours = self
+            .store
+            .holds_lease(&c.id, lc.generation, &self.runtime.node_id, self.clock.now())
+            .await
+            .map_err(store_err)?;
         if !still_ours {
             return self.reread(&c).await;
         }
@@ -355,8 +363,9 @@ impl Patchbay {
             return self.reread(c).await;
         }
         let outcome = if status == ConnectionStatus::NeedsReauth { "failed" } else { "retry" };
-        let _ =
-            self.audit_as(&c.team_id, SYSTEM_ACTOR, action::CONNECTION_REFRESH, Some(&c.id), outcome, Some(reason)).await;
+        let _ = self
+            .audit_as(&c.team_id, SYSTEM_ACTOR, action::CONNECTION_REFRESH, Some(&c.id), outcome, Some(reason))
+            .await;
         let stored = self.reread(c).await.unwrap_or_else(|_| c.clone());
         self.emit(&stored, kind::REFRESH_FAILED, json!({"reason": reason, "attempt": lc.failure_count + 1})).await;
         if status == ConnectionStatus::NeedsReauth {

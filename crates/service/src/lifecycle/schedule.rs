@@ -199,7 +199,8 @@ mod tests {
         assert_eq!(next_action(&c, &lc, &cc, t0()), Some(t0() + Duration::minutes(59)));
         let key = provider("api_key", json!({"reverify_every": "12h"}));
         assert_eq!(next_action(&c, &lc, &key, t0()), Some(t0() + Duration::hours(12)), "from creation");
-        c.last_verify = Some(VerifyResult { ok: true, account: None, checked_at: t0() + Duration::hours(1), error: None });
+        c.last_verify =
+            Some(VerifyResult { ok: true, account: None, checked_at: t0() + Duration::hours(1), error: None });
         assert_eq!(next_action(&c, &lc, &key, t0()), Some(t0() + Duration::hours(13)), "from the last verify");
     }
 

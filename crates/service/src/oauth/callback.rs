@@ -150,7 +150,8 @@ impl Patchbay {
         };
         let settings = &connection.settings;
         let redirect_uri = &flow.redirect_uri;
-        match client::exchange_code(&self.http, provider, settings, &client, code, redirect_uri, verifier.as_ref()).await
+        match client::exchange_code(&self.http, provider, settings, &client, code, redirect_uri, verifier.as_ref())
+            .await
         {
             Ok(tokens) => Ok(Exchanged::Tokens { tokens, client }),
             Err(e) => Ok(Exchanged::Failed { reason: format!("the token exchange failed: {e}"), outcome: "error" }),
@@ -182,8 +183,12 @@ impl Patchbay {
             self.revoke_unused_grant(provider, &connection.settings, client, &tokens).await;
             return Ok(self.landing(flow, connection, "account_mismatch"));
         }
-        let grant =
-            Grant { tokens: &tokens, granted: &granted, account: account.as_deref(), last_verify: last_verify.as_ref() };
+        let grant = Grant {
+            tokens: &tokens,
+            granted: &granted,
+            account: account.as_deref(),
+            last_verify: last_verify.as_ref(),
+        };
         self.store_grant(&flow.team_id, connection, provider, grant, *now).await?;
         let detail = format!("scopes={}", granted.join(" "));
         self.audit_as(&flow.team_id, &flow.actor, audit_action, Some(&connection.id), "ok", Some(&detail)).await?;
@@ -209,7 +214,9 @@ impl Patchbay {
     async fn flow_failed(&self, open: &OpenFlow, reason: String, outcome: &str) -> ServiceResult<String> {
         let OpenFlow { flow, connection, audit_action, now, .. } = open;
         if connection.status == ConnectionStatus::Pending {
-            self.store.set_status(&flow.team_id, &connection.id, ConnectionStatus::Pending, Some(&reason), *now).await?;
+            self.store
+                .set_status(&flow.team_id, &connection.id, ConnectionStatus::Pending, Some(&reason), *now)
+                .await?;
         }
         self.audit_as(&flow.team_id, &flow.actor, audit_action, Some(&connection.id), outcome, Some(&reason)).await?;
         Ok(self.landing(flow, connection, outcome))
