@@ -21,9 +21,7 @@ pub struct InvalidId {
 }
 
 fn random_hex128() -> String {
-    let mut bytes = [0u8; 16];
-    aws_lc_rs::rand::fill(&mut bytes).expect("the system random generator failed");
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    crate::random::hex(&crate::random::bytes::<16>())
 }
 
 macro_rules! define_id {

@@ -10,6 +10,7 @@ pub mod credential;
 pub mod ids;
 pub mod principal;
 pub mod provider;
+pub mod random;
 pub mod scenario;
 pub mod scope;
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 use patchbay_domain::clock::SystemClock;
 use patchbay_providers::{Catalog, GuardOptions, GuardedClient};
-use patchbay_service::{KeyService, KeySource, Patchbay, ServiceConfig};
+use patchbay_service::{KeyService, KeySource, Patchbay, PatchbayParts, ServiceConfig};
 use patchbay_store::Store;
 
 use crate::config::{Config, MasterKey};
@@ -80,13 +80,12 @@ pub async fn build_with(config: &Config, extra_providers: &[(String, String)]) -
     service_config.refresh_lease = time::Duration::try_from(config.refresh_lease).unwrap_or(time::Duration::minutes(1));
     service_config.failpoint_refresh_delay = config.failpoint_refresh_delay;
     service_config.event_retention = time::Duration::days(i64::from(config.event_retention_days));
-    Ok(Arc::new(Patchbay {
+    Ok(Arc::new(Patchbay::new(PatchbayParts {
         store,
         catalog: Arc::new(catalog),
         http,
         keys,
         clock,
         config: service_config,
-        runtime: Default::default(),
-    }))
+    })))
 }

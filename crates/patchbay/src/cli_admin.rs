@@ -98,11 +98,11 @@ pub async fn run(config: &Config, cmd: AdminCommand) -> anyhow::Result<ExitCode>
             println!("revoked {id}");
         }
         AdminCommand::ListTeams => {
-            for team in patchbay.store.list_teams().await? {
+            for team in patchbay.list_teams().await? {
                 println!("{}\t{}", team.id, team.name);
             }
         }
     }
-    patchbay.store.close().await;
+    patchbay.close().await;
     Ok(ExitCode::SUCCESS)
 }

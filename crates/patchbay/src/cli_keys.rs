@@ -32,7 +32,7 @@ pub async fn run(config: &Config, cmd: KeysCommand) -> anyhow::Result<ExitCode> 
     let patchbay = app::build(config).await?;
     let code = match cmd {
         KeysCommand::Status => {
-            let status = patchbay.keys.status(&patchbay.store).await?;
+            let status = patchbay.key_status().await?;
             println!("source:  {}", status.source);
             match &status.sealed {
                 Some(reason) => println!("state:   SEALED: {reason}"),
@@ -49,7 +49,7 @@ pub async fn run(config: &Config, cmd: KeysCommand) -> anyhow::Result<ExitCode> 
             if status.sealed.is_some() { ExitCode::FAILURE } else { ExitCode::SUCCESS }
         }
         KeysCommand::Rotate => {
-            let report = patchbay.keys.rotate(&patchbay.store, time::OffsetDateTime::now_utc()).await?;
+            let report = patchbay.rotate_keys().await?;
             println!("new active master-key version: v{}", report.new_version);
             println!("re-wrapped data keys: {}", report.rewrapped);
             if !report.retired.is_empty() {
@@ -59,7 +59,7 @@ pub async fn run(config: &Config, cmd: KeysCommand) -> anyhow::Result<ExitCode> 
             ExitCode::SUCCESS
         }
         KeysCommand::Backup { file } => {
-            let versions = patchbay.keys.backup(&patchbay.store, &file).await?;
+            let versions = patchbay.backup_keys(&file).await?;
             println!(
                 "wrote {} (mode 0600) and verified master-key versions {versions:?} against the database",
                 file.display()
@@ -67,7 +67,7 @@ pub async fn run(config: &Config, cmd: KeysCommand) -> anyhow::Result<ExitCode> 
             println!("keep it apart from the database backups: together they open every secret");
             ExitCode::SUCCESS
         }
-        KeysCommand::Verify { file } => match patchbay.keys.verify_key_file(&patchbay.store, &file).await {
+        KeysCommand::Verify { file } => match patchbay.verify_key_file(&file).await {
             Ok(versions) => {
                 println!("ok: {} opens this database (master-key versions {versions:?})", file.display());
                 ExitCode::SUCCESS
@@ -78,6 +78,6 @@ pub async fn run(config: &Config, cmd: KeysCommand) -> anyhow::Result<ExitCode> 
             }
         },
     };
-    patchbay.store.close().await;
+    patchbay.close().await;
     Ok(code)
 }

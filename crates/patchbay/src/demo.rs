@@ -5,7 +5,6 @@
 //! Reauthorize after a restart (the UI says so through their failed verify). The demo user's
 //! password is `PATCHBAY_DEMO_PASSWORD` when set, else a fresh random one printed at start.
 
-use base64::Engine as _;
 use patchbay_demo_provider::{DemoOptions, DemoProvider, ProviderYamlOptions};
 use patchbay_domain::principal::Role;
 use patchbay_service::ServiceError;
@@ -20,9 +19,7 @@ pub const DEMO_LOGIN: &str = "demo@patchbay.local";
 const DEMO_TEAM: &str = "Demo team";
 
 fn random_secret(bytes: usize) -> String {
-    let mut buf = vec![0u8; bytes];
-    aws_lc_rs::rand::fill(&mut buf).expect("the system random generator failed");
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)
+    patchbay_domain::random::token(bytes)
 }
 
 /// Runs the demo until a shutdown signal.

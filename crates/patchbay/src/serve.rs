@@ -26,8 +26,8 @@ pub async fn run_app(config: Config, patchbay: std::sync::Arc<patchbay_service::
         listen = %config.listen,
         public_url = %config.public_url,
         database = %redact_url(&config.database_url),
-        providers = patchbay.catalog.len(),
-        sealed = patchbay.keys.sealed_reason().is_some(),
+        providers = patchbay.catalog().len(),
+        sealed = patchbay.keys().sealed_reason().is_some(),
         "patchbay is serving"
     );
     let (stop_workers, workers_stop) = tokio::sync::watch::channel(false);
@@ -59,7 +59,7 @@ pub async fn run_app(config: Config, patchbay: std::sync::Arc<patchbay_service::
     for worker in workers {
         let _ = worker.await;
     }
-    patchbay.store.close().await;
+    patchbay.close().await;
     tracing::info!("patchbay stopped");
     Ok(())
 }

@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use patchbay_service::Readiness;
 use serde_json::json;
 
 use crate::AppState;
@@ -26,17 +27,20 @@ pub(crate) async fn healthz() -> Json<serde_json::Value> {
     (status = 200, description = "Ready to serve secrets"),
     (status = 503, description = "Sealed or database unreachable, with the reason")))]
 pub(crate) async fn readyz(State(state): State<AppState>) -> Response {
-    let p = &state.patchbay;
-    if let Some(reason) = p.keys.sealed_reason() {
-        return (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"status": "sealed", "reason": reason}))).into_response();
-    }
-    if let Err(e) = p.store.ping().await {
-        tracing::warn!(error = %e, "readiness: database unreachable");
-        return (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({"status": "database_unavailable", "reason": "the database does not answer"})),
-        )
-            .into_response();
+    match state.patchbay.readiness().await {
+        Readiness::Ready => {}
+        Readiness::Sealed(reason) => {
+            return (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"status": "sealed", "reason": reason})))
+                .into_response();
+        }
+        Readiness::DatabaseUnavailable(e) => {
+            tracing::warn!(error = %e, "readiness: database unreachable");
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({"status": "database_unavailable", "reason": "the database does not answer"})),
+            )
+                .into_response();
+        }
     }
     Json(json!({"status": "ready"})).into_response()
 }

@@ -7,8 +7,8 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, post};
+use patchbay_service::lifecycle::{IssuedToken, TokenRequest};
 use patchbay_service::proxy::ProxyRequest;
-use patchbay_service::tokens::{IssuedToken, TokenRequest};
 
 use crate::AppState;
 use crate::error::{ApiError, ErrorEnvelope, redact_serde_message};

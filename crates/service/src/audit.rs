@@ -1,11 +1,17 @@
-//! Writing the audit trail from use-cases. Every create, rename, verify, delete and secret read is
-//! recorded with the principal and time; details never include a secret value.
+//! The audit trail: its closed vocabulary (action names, the system actor), the one writer every
+//! use-case calls, and the admins' read of it. Every create, rename, verify, delete and secret
+//! read is recorded with the principal and time; details never include a secret value.
 
 use patchbay_domain::ids::{ConnectionId, TeamId};
-use patchbay_domain::principal::Principal;
-use patchbay_store::NewAuditEntry;
+use patchbay_domain::principal::{Action, Principal};
+use patchbay_store::{AuditEntry, AuditQuery, NewAuditEntry};
 
+use crate::access::require_to;
 use crate::{Patchbay, ServiceResult};
+
+/// The actor label of work nobody asked for directly: the scheduler, the retry workers, the CLI's
+/// bootstrap commands (the same text as [`Actor::System`](patchbay_domain::principal::Actor)'s label).
+pub const SYSTEM_ACTOR: &str = "system";
 
 /// Audit action names (stable; documented in docs/api.md).
 pub mod action {
@@ -37,6 +43,10 @@ pub mod action {
     pub const TOKEN_CREATE: &str = "token.create";
     /// An API token was revoked.
     pub const TOKEN_REVOKE: &str = "token.revoke";
+    /// A webhook subscription was created.
+    pub const WEBHOOK_CREATE: &str = "webhook.create";
+    /// A webhook subscription was deleted.
+    pub const WEBHOOK_DELETE: &str = "webhook.delete";
 }
 
 impl Patchbay {
@@ -75,5 +85,25 @@ impl Patchbay {
             })
             .await?;
         Ok(())
+    }
+
+    /// The team's audit trail, newest first (admins only).
+    pub async fn list_audit(&self, who: &Principal, query: &AuditQuery) -> ServiceResult<Vec<AuditEntry>> {
+        require_to(who, Action::Administer, "read the audit trail")?;
+        Ok(self.store.list_audit(&who.team_id, query).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use patchbay_domain::principal::Actor;
+
+    use super::SYSTEM_ACTOR;
+
+    #[test]
+    fn the_system_actor_reads_like_the_system_principal() {
+        // Background work audits through `audit_as(SYSTEM_ACTOR)` or `audit(&system(team))`;
+        // both must produce the same actor text.
+        assert_eq!(SYSTEM_ACTOR, Actor::System.label());
     }
 }

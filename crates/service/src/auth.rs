@@ -5,27 +5,24 @@
 //! passwords only). User passwords are hashed with Argon2id.
 
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
-use base64::Engine as _;
 use patchbay_domain::SecretString;
 use patchbay_domain::ids::{TeamId, TokenId, UserId};
 use patchbay_domain::principal::{Actor, Principal, Role};
+use patchbay_domain::random;
 use patchbay_store::{TeamRow, TokenRow, UserRow};
 use secrecy::ExposeSecret;
 
-use crate::audit::action;
+use crate::audit::{SYSTEM_ACTOR, action};
 use crate::{Patchbay, ServiceError, ServiceResult};
 
 const TOKEN_PREFIX: &str = "pbt_";
 
 fn digest(token: &str) -> Vec<u8> {
-    aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, token.as_bytes()).as_ref().to_vec()
+    random::sha256(token.as_bytes())
 }
 
 fn new_token_secret() -> SecretString {
-    let mut bytes = [0u8; 32];
-    aws_lc_rs::rand::fill(&mut bytes).expect("the system random generator failed");
-    let text = format!("{TOKEN_PREFIX}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes));
-    SecretString::from(text)
+    SecretString::from(format!("{TOKEN_PREFIX}{}", random::token(32)))
 }
 
 fn validate_team_name(name: &str) -> ServiceResult<String> {
@@ -97,6 +94,11 @@ impl Patchbay {
         Ok(row)
     }
 
+    /// Every team, for the CLI's listing.
+    pub async fn list_teams(&self) -> ServiceResult<Vec<TeamRow>> {
+        Ok(self.store.list_teams().await?)
+    }
+
     /// Finds a team by id or name.
     pub async fn find_team(&self, id_or_name: &str) -> ServiceResult<TeamRow> {
         self.store.find_team(id_or_name).await?.ok_or_else(|| {
@@ -115,7 +117,7 @@ impl Patchbay {
         let row = TokenRow { id: TokenId::generate(), team_id: team.id.clone(), name: name.to_owned(), role };
         self.store.create_token(&row, &digest(secret.expose_secret()), self.clock.now()).await?;
         let detail = format!("name={name} role={role}");
-        self.audit_as(&team.id, "system", action::TOKEN_CREATE, None, "ok", Some(&detail)).await?;
+        self.audit_as(&team.id, SYSTEM_ACTOR, action::TOKEN_CREATE, None, "ok", Some(&detail)).await?;
         Ok((row, secret))
     }
 
@@ -132,7 +134,7 @@ impl Patchbay {
         if !self.store.delete_token(&team.id, &id).await? {
             return Err(ServiceError::NotFound(format!("no token `{id}` in team `{}`", team.name)));
         }
-        self.audit_as(&team.id, "system", action::TOKEN_REVOKE, None, "ok", Some(id.as_str())).await
+        self.audit_as(&team.id, SYSTEM_ACTOR, action::TOKEN_REVOKE, None, "ok", Some(id.as_str())).await
     }
 
     /// Creates a web UI user with an Argon2id password hash.

@@ -1,13 +1,17 @@
-//! Lifecycle events (`connection.refreshed`, `needs_reauth`, `expiring`, …): stored per team,
-//! readable at `GET /v1/events`, and handed to the webhook deliverer. An event never carries a
-//! secret: only ids, names, statuses and reasons.
+//! Lifecycle events (`connection.refreshed`, `needs_reauth`, `expiring`, …): their names, the
+//! one writer (which also queues the webhook deliveries of each event), the events a verify
+//! outcome implies, retention, and the admins' read at `GET /v1/events`. An event never carries
+//! a secret: only ids, names, statuses and reasons. Delivering the queued webhooks is the
+//! `webhooks` module's job; this module does not call it.
 
-use patchbay_domain::connection::Connection;
+use patchbay_domain::connection::{Connection, ConnectionStatus, VerifyResult};
+use patchbay_domain::ids::TeamId;
 use patchbay_domain::principal::{Action, Principal};
 use patchbay_store::{EventQuery, EventRow};
 use serde_json::{Value, json};
 
-use crate::{Patchbay, ServiceError, ServiceResult};
+use crate::access::require_to;
+use crate::{Patchbay, ServiceResult};
 
 /// Event type names (stable; webhooks filter on them).
 pub mod kind {
@@ -68,6 +72,30 @@ impl Patchbay {
         }
     }
 
+    /// Queues one delivery per matching subscription; logged, not propagated, like [`Self::emit`].
+    async fn queue_webhooks(&self, team: &TeamId, event_id: i64, event_type: &str) {
+        if let Err(e) = self.store.queue_deliveries(team, event_id, event_type, self.clock.now()).await {
+            tracing::error!(error = %e, event_id, "cannot queue webhook deliveries");
+        }
+    }
+
+    /// Events for a verify outcome, including the status transition it caused.
+    pub(crate) async fn emit_verify(&self, before: &Connection, status: ConnectionStatus, result: &VerifyResult) {
+        if result.ok {
+            self.emit(before, kind::VERIFIED, json!({"account": result.account})).await;
+            if before.status == ConnectionStatus::Degraded || before.status == ConnectionStatus::NeedsReauth {
+                self.emit(before, kind::RECOVERED, json!({})).await;
+            }
+        } else {
+            self.emit(before, kind::VERIFY_FAILED, json!({"error": result.error})).await;
+            if status == ConnectionStatus::NeedsReauth && before.status != ConnectionStatus::NeedsReauth {
+                self.emit(before, kind::NEEDS_REAUTH, json!({"reason": result.error})).await;
+            } else if status == ConnectionStatus::Degraded && before.status != ConnectionStatus::Degraded {
+                self.emit(before, kind::DEGRADED, json!({"reason": result.error})).await;
+            }
+        }
+    }
+
     /// Deletes events past the retention period (see [`crate::ServiceConfig::event_retention`]).
     /// The audit trail is not pruned: it is the record of secret access.
     pub async fn prune_events(&self) -> ServiceResult<usize> {
@@ -77,9 +105,7 @@ impl Patchbay {
 
     /// The team's events, newest first (admins).
     pub async fn list_events(&self, who: &Principal, q: &EventQuery) -> ServiceResult<Vec<EventRow>> {
-        if !who.may(Action::Administer) {
-            return Err(ServiceError::Forbidden(format!("the `{}` role may not read events", who.role)));
-        }
+        require_to(who, Action::Administer, "read events")?;
         Ok(self.store.list_events(&who.team_id, q).await?)
     }
 }

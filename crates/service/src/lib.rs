@@ -1,23 +1,41 @@
-//! Patchbay's use-cases, one module per concern, all on the [`Patchbay`] handle.
+//! Patchbay's use-cases, all on the [`Patchbay`] handle, in floors that call only downwards.
 //!
 //! The service owns the rules: who may do what ([`Principal`](patchbay_domain::principal::Principal)
 //! checks happen here, not in handlers), what is audited, what is encrypted, and what a failure
 //! leaves behind. It knows nothing of HTTP; the server maps [`ServiceError`] to status codes.
+//!
+//! The floors, lowest first (a module calls only modules on its own floor's left or below):
+//! 1. `error`, [`keys`], [`views`], `workers`, `backoff`: types and mechanisms, no use-case;
+//! 2. `access`, [`audit`], `secrets`: the one authorization check (`require`) and loading what a
+//!    principal names; the audit trail; decrypting a connection's secrets, audited first;
+//! 3. [`events`], then [`webhooks`]: recording lifecycle events and delivering them;
+//! 4. [`lifecycle`]: the token lifecycle (schedule policy, storing a grant, exactly-once
+//!    refresh, client-credentials renewal, issuing a token to the runtime);
+//! 5. [`oauth`]: consent flows (start, callback);
+//! 6. [`revocations`], then [`connections`], then [`scenarios`]: the resource use-cases;
+//! 7. [`proxy`], [`scheduler`], [`sessions`], `auth`, `providers`, [`ui_queries`]: front doors
+//!    and workers built on the floors below.
+//!
+//! Every module reads `Patchbay`'s (private) fields directly; code outside the crate goes
+//! through [`Patchbay::new`] and the accessors and use-cases below.
 
+mod access;
 pub mod audit;
 mod auth;
+mod backoff;
 pub mod connections;
 mod error;
 pub mod events;
 pub mod keys;
+pub mod lifecycle;
 pub mod oauth;
 mod providers;
 pub mod proxy;
 pub mod revocations;
 pub mod scenarios;
 pub mod scheduler;
+mod secrets;
 pub mod sessions;
-pub mod tokens;
 pub mod ui_queries;
 pub mod views;
 pub mod webhooks;
@@ -28,12 +46,31 @@ use std::sync::Arc;
 use patchbay_domain::clock::Clock;
 use patchbay_providers::{Catalog, GuardedClient};
 use patchbay_store::Store;
+use time::OffsetDateTime;
 
 pub use error::{ServiceError, ServiceResult};
 pub use keys::{KeyService, KeySource};
 
-/// Everything a use-case needs; cheap to share behind an `Arc`.
+/// Everything a use-case needs; cheap to share behind an `Arc`. Built with [`Patchbay::new`].
 pub struct Patchbay {
+    /// The database.
+    store: Store,
+    /// The provider catalog.
+    catalog: Arc<Catalog>,
+    /// The one guarded outbound HTTP client.
+    http: GuardedClient,
+    /// Key ring and data keys.
+    keys: KeyService,
+    /// The clock.
+    clock: Arc<dyn Clock>,
+    /// Settings of the use-cases.
+    config: ServiceConfig,
+    /// Per-process lifecycle state (lease identity, refresh locks).
+    runtime: lifecycle::RuntimeState,
+}
+
+/// The parts [`Patchbay::new`] assembles (the composition root opens each of them).
+pub struct PatchbayParts {
     /// The database.
     pub store: Store,
     /// The provider catalog.
@@ -46,8 +83,6 @@ pub struct Patchbay {
     pub clock: Arc<dyn Clock>,
     /// Settings of the use-cases.
     pub config: ServiceConfig,
-    /// Per-process lifecycle state (lease identity, refresh locks).
-    pub runtime: tokens::RuntimeState,
 }
 
 /// Settings the use-cases need from the configuration.
@@ -79,6 +114,61 @@ impl ServiceConfig {
             refresh_lease: time::Duration::seconds(60),
             failpoint_refresh_delay: None,
         }
+    }
+}
+
+/// Whether this node can serve secrets (the answer of `/readyz`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Readiness {
+    /// Database reachable, key ring open.
+    Ready,
+    /// The key ring is sealed; the reason says why.
+    Sealed(String),
+    /// The database does not answer; the error is for the log, not for the response.
+    DatabaseUnavailable(String),
+}
+
+impl Patchbay {
+    /// Assembles the service from its parts, with a fresh per-process lifecycle identity.
+    pub fn new(parts: PatchbayParts) -> Patchbay {
+        let PatchbayParts { store, catalog, http, keys, clock, config } = parts;
+        Patchbay { store, catalog, http, keys, clock, config, runtime: lifecycle::RuntimeState::default() }
+    }
+
+    /// The provider catalog.
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    /// The key ring (sealed or not, and why).
+    pub fn keys(&self) -> &KeyService {
+        &self.keys
+    }
+
+    /// The settings the service runs with.
+    pub fn config(&self) -> &ServiceConfig {
+        &self.config
+    }
+
+    /// The current time on the service's clock (pages compute "3 minutes ago" with it).
+    pub fn now(&self) -> OffsetDateTime {
+        self.clock.now()
+    }
+
+    /// Sealed key ring first (it names the fix), then a database round trip.
+    pub async fn readiness(&self) -> Readiness {
+        if let Some(reason) = self.keys.sealed_reason() {
+            return Readiness::Sealed(reason);
+        }
+        match self.store.ping().await {
+            Ok(()) => Readiness::Ready,
+            Err(e) => Readiness::DatabaseUnavailable(e.to_string()),
+        }
+    }
+
+    /// Closes the database pool (at shutdown, after the last request).
+    pub async fn close(&self) {
+        self.store.close().await;
     }
 }
 

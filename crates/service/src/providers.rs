@@ -1,7 +1,4 @@
-//! The provider catalog as principals see it, and the team's audit trail.
-
-use patchbay_domain::principal::{Action, Principal};
-use patchbay_store::{AuditEntry, AuditQuery};
+//! The provider catalog as principals see it (`GET /v1/providers`).
 
 use crate::views::ProviderView;
 use crate::{Patchbay, ServiceError, ServiceResult};
@@ -18,13 +15,5 @@ impl Patchbay {
             .get(id)
             .map(|p| ProviderView::new(p))
             .ok_or_else(|| ServiceError::NotFound(format!("no provider `{id}` in the catalog: see GET /v1/providers")))
-    }
-
-    /// The team's audit trail, newest first (admins only).
-    pub async fn list_audit(&self, who: &Principal, query: &AuditQuery) -> ServiceResult<Vec<AuditEntry>> {
-        if !who.may(Action::Administer) {
-            return Err(ServiceError::Forbidden(format!("the `{}` role may not read the audit trail", who.role)));
-        }
-        Ok(self.store.list_audit(&who.team_id, query).await?)
     }
 }

@@ -11,7 +11,7 @@ use patchbay_domain::principal::Principal;
 use patchbay_domain::provider::AuthMode;
 
 use crate::audit::action;
-use crate::tokens::TokenRequest;
+use crate::lifecycle::TokenRequest;
 use crate::{Patchbay, ServiceError, ServiceResult};
 
 /// Request headers passed through to the provider (everything else is dropped: the caller's

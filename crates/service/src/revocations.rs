@@ -3,8 +3,8 @@
 //! Delete revokes the refresh token first (which at most providers also kills its access
 //! tokens), then the access token, each with its `token_type_hint`. The local secret is destroyed
 //! at once either way. A revocation that fails transiently (5xx, 429, timeout) is queued with its
-//! still-sealed token and retried by [`run_worker`] with exponential backoff and jitter until it
-//! succeeds or the give-up time passes; every outcome is audited.
+//! still-sealed token and retried by [`run_worker`] with the backoff of [`revocation_retry`]
+//! until it succeeds or the give-up time passes; every outcome is audited.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -16,31 +16,69 @@ use patchbay_domain::principal::Principal;
 use patchbay_domain::provider::{AuthMode, Provider};
 use patchbay_providers::oauth::{self as client, RevokeOutcome};
 use patchbay_store::PendingRevocation;
+use serde::Serialize;
 use time::Duration;
+use utoipa::ToSchema;
 
-use crate::audit::action;
-use crate::connections::RevocationItem;
+use crate::audit::{SYSTEM_ACTOR, action};
+use crate::backoff::Backoff;
+use crate::secrets::client_secret_field;
 use crate::{Patchbay, ServiceResult};
+
+/// What happened to one credential at the provider on delete.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RevocationItem {
+    /// Which credential (`api_key`, `refresh_token`, …).
+    pub credential: String,
+    /// `revoked`, `pending` (retried in the background), `not_supported`, `failed`.
+    pub outcome: String,
+    /// What the user should know or do.
+    pub detail: String,
+}
 
 fn item(credential: &str, outcome: &str, detail: String) -> RevocationItem {
     RevocationItem { credential: credential.to_owned(), outcome: outcome.to_owned(), detail }
 }
 
-/// The backoff, but never sooner than the provider's `Retry-After` (capped at an hour).
-fn next_delay(base: std::time::Duration, attempts: i64, retry_after: Option<u64>) -> Duration {
-    let floor = Duration::seconds(retry_after.unwrap_or(0).min(3600) as i64);
-    backoff(base, attempts).max(floor)
+/// Retry policy of queued revocations: `base`·2ⁿ, capped at 5 minutes, plus up to 25 % jitter
+/// so many queued revocations do not hit a recovering provider together; never sooner than the
+/// provider's `Retry-After` (see [`Backoff::delay_at_least`]).
+pub(crate) fn revocation_retry(base: std::time::Duration) -> Backoff {
+    Backoff { base, cap: std::time::Duration::from_secs(300), jitter: 0.25 }
 }
 
-/// Delay before attempt `attempts + 1`: base·2^attempts, capped at 5 minutes, plus up to 25 %
-/// jitter so many queued revocations do not hit a recovering provider together.
-fn backoff(base: std::time::Duration, attempts: i64) -> Duration {
-    let exp = 2u32.saturating_pow(attempts.clamp(0, 16) as u32);
-    let delay = base.saturating_mul(exp).min(std::time::Duration::from_secs(300));
-    let mut r = [0u8; 1];
-    aws_lc_rs::rand::fill(&mut r).expect("the system random generator failed");
-    let jitter = delay.mul_f64(f64::from(r[0]) / 255.0 * 0.25);
-    Duration::try_from(delay + jitter).unwrap_or(Duration::minutes(5))
+/// The OAuth provider to revoke at, or the answer when nothing can be revoked there: it left the
+/// catalog, or static credentials have no revocation API.
+fn oauth_provider<'a>(c: &Connection, provider: Option<&'a Provider>) -> Result<&'a Provider, RevocationItem> {
+    let Some(provider) = provider else {
+        return Err(item(
+            "unknown",
+            "not_supported",
+            format!("provider `{}` is no longer in the catalog; revoke the credential at the service", c.provider),
+        ));
+    };
+    let display = &provider.display_name;
+    match provider.auth_mode {
+        AuthMode::ApiKey | AuthMode::Basic => {
+            let credential = if provider.auth_mode == AuthMode::Basic { "password" } else { "api_key" };
+            Err(item(
+                credential,
+                "not_supported",
+                format!(
+                    "{display} has no API to revoke a key: Patchbay destroyed its copy, but the key still works at {display} until you revoke it in its dashboard"
+                ),
+            ))
+        }
+        AuthMode::Oauth2 | AuthMode::Oauth2ClientCredentials => Ok(provider),
+    }
+}
+
+/// One token on its way to the provider, still sealed for the retry queue.
+struct SealedToken {
+    /// `refresh_token` or `access_token` (also the RFC 7009 `token_type_hint`).
+    hint: String,
+    token: Vec<u8>,
+    client_secret: Option<Vec<u8>>,
 }
 
 impl Patchbay {
@@ -51,27 +89,10 @@ impl Patchbay {
         c: &Connection,
         provider: Option<&Provider>,
     ) -> ServiceResult<Vec<RevocationItem>> {
-        let Some(provider) = provider else {
-            return Ok(vec![item(
-                "unknown",
-                "not_supported",
-                format!("provider `{}` is no longer in the catalog; revoke the credential at the service", c.provider),
-            )]);
+        let provider = match oauth_provider(c, provider) {
+            Ok(provider) => provider,
+            Err(answer) => return Ok(vec![answer]),
         };
-        let display = &provider.display_name;
-        match provider.auth_mode {
-            AuthMode::ApiKey | AuthMode::Basic => {
-                let credential = if provider.auth_mode == AuthMode::Basic { "password" } else { "api_key" };
-                return Ok(vec![item(
-                    credential,
-                    "not_supported",
-                    format!(
-                        "{display} has no API to revoke a key: Patchbay destroyed its copy, but the key still works at {display} until you revoke it in its dashboard"
-                    ),
-                )]);
-            }
-            AuthMode::Oauth2 | AuthMode::Oauth2ClientCredentials => {}
-        }
         let blobs = self.store.connection_secrets(&c.team_id, &c.id).await?;
         let token_blobs: Vec<(String, Vec<u8>)> = [field::REFRESH_TOKEN, field::ACCESS_TOKEN]
             .iter()
@@ -81,6 +102,7 @@ impl Patchbay {
             return Ok(vec![item("oauth2", "not_needed", "the connection never received tokens".into())]);
         }
         if provider.revocation_url.is_none() {
+            let display = &provider.display_name;
             return Ok(vec![item(
                 "oauth2",
                 "not_supported",
@@ -89,49 +111,70 @@ impl Patchbay {
                 ),
             )]);
         }
+        self.revoke_tokens(who, c, provider, &blobs, token_blobs).await
+    }
+
+    /// Opens the tokens (audited) and revokes each at the provider, queueing transient failures.
+    async fn revoke_tokens(
+        &self,
+        who: &Principal,
+        c: &Connection,
+        provider: &Provider,
+        blobs: &[(String, Vec<u8>)],
+        token_blobs: Vec<(String, Vec<u8>)>,
+    ) -> ServiceResult<Vec<RevocationItem>> {
         self.keys.require_unsealed()?;
         self.audit(who, action::SECRET_READ, Some(&c.id), "ok", Some("revoke")).await?;
-        let secret_field = format!("{}client_secret", field::SETTING_PREFIX);
-        let client_secret_blob = blobs.iter().find(|(f, _)| *f == secret_field).map(|(_, b)| b.clone());
-        let mut opened = self.keys.open_fields(&self.store, &c.team_id, &c.id, &blobs).await?;
+        let secret_field = client_secret_field();
+        let client_secret = blobs.iter().find(|(f, _)| *f == secret_field).map(|(_, b)| b.clone());
+        let mut opened = self.keys.open_fields(&self.store, &c.team_id, &c.id, blobs).await?;
         let oauth = self.oauth_client(provider, &c.settings, opened.remove(&secret_field))?;
-        let now = self.clock.now();
         let mut items = Vec::new();
-        for (hint, blob) in token_blobs {
-            let Some(token) = opened.remove(&hint) else {
+        for (hint, token) in token_blobs {
+            let Some(plain) = opened.remove(&hint) else {
                 continue;
             };
-            match client::revoke(&self.http, provider, &c.settings, &oauth, &token, &hint).await {
-                RevokeOutcome::Revoked => {
-                    items.push(item(&hint, "revoked", format!("{display} confirmed the revocation")))
-                }
-                RevokeOutcome::Refused(reason) => items.push(item(&hint, "failed", reason)),
-                RevokeOutcome::Retry { reason, retry_after } => {
-                    let pending = PendingRevocation {
-                        id: 0,
-                        team_id: c.team_id.clone(),
-                        connection_id: c.id.to_string(),
-                        provider: provider.id.clone(),
-                        settings: serde_json::to_string(&c.settings).expect("a string map always serializes"),
-                        hint: hint.clone(),
-                        token: blob,
-                        client_secret: client_secret_blob.clone(),
-                        attempts: 1,
-                        give_up_at: now
-                            + Duration::try_from(self.config.revocation_give_up_after).unwrap_or(Duration::days(1)),
-                    };
-                    self.store
-                        .insert_pending_revocation(
-                            &pending,
-                            now + next_delay(self.config.revocation_retry_base, 0, retry_after),
-                            &reason,
-                        )
-                        .await?;
-                    items.push(item(&hint, "pending", format!("{reason}; Patchbay keeps retrying in the background")));
-                }
-            }
+            let outcome = client::revoke(&self.http, provider, &c.settings, &oauth, &plain, &hint).await;
+            let sealed = SealedToken { hint, token, client_secret: client_secret.clone() };
+            items.push(self.revocation_item(c, provider, sealed, outcome).await?);
         }
         Ok(items)
+    }
+
+    /// What one revocation outcome means for the receipt; a transient failure is queued.
+    async fn revocation_item(
+        &self,
+        c: &Connection,
+        provider: &Provider,
+        sealed: SealedToken,
+        outcome: RevokeOutcome,
+    ) -> ServiceResult<RevocationItem> {
+        let hint = sealed.hint.clone();
+        Ok(match outcome {
+            RevokeOutcome::Revoked => {
+                item(&hint, "revoked", format!("{} confirmed the revocation", provider.display_name))
+            }
+            RevokeOutcome::Refused(reason) => item(&hint, "failed", reason),
+            RevokeOutcome::Retry { reason, retry_after } => {
+                let now = self.clock.now();
+                let pending = PendingRevocation {
+                    id: 0,
+                    team_id: c.team_id.clone(),
+                    connection_id: c.id.to_string(),
+                    provider: provider.id.clone(),
+                    settings: serde_json::to_string(&c.settings).expect("a string map always serializes"),
+                    hint: sealed.hint,
+                    token: sealed.token,
+                    client_secret: sealed.client_secret,
+                    attempts: 1,
+                    give_up_at: now
+                        + Duration::try_from(self.config.revocation_give_up_after).unwrap_or(Duration::days(1)),
+                };
+                let first_retry = revocation_retry(self.config.revocation_retry_base).delay_at_least(0, retry_after);
+                self.store.insert_pending_revocation(&pending, now + first_retry, &reason).await?;
+                item(&hint, "pending", format!("{reason}; Patchbay keeps retrying in the background"))
+            }
+        })
     }
 
     /// One pass of the retry worker: attempts every due revocation once.
@@ -141,41 +184,24 @@ impl Patchbay {
         let mut done = 0;
         for r in due {
             let connection_id = ConnectionId::parse(&r.connection_id).ok();
-            let outcome = self.retry_one(&r).await;
-            let actor = "system";
-            match outcome {
+            let (outcome, detail) = match self.retry_one(&r).await {
                 Ok(RevokeOutcome::Revoked) => {
-                    self.store.delete_revocation(r.id).await?;
-                    self.audit_as(
-                        &r.team_id,
-                        actor,
-                        action::REVOCATION,
-                        connection_id.as_ref(),
-                        "revoked",
-                        Some(&r.hint),
-                    )
-                    .await?;
                     done += 1;
+                    ("revoked", r.hint.clone())
                 }
-                Ok(RevokeOutcome::Refused(reason)) => {
-                    self.store.delete_revocation(r.id).await?;
-                    self.audit_as(
-                        &r.team_id,
-                        actor,
-                        action::REVOCATION,
-                        connection_id.as_ref(),
-                        "failed",
-                        Some(&reason),
-                    )
-                    .await?;
-                }
+                Ok(RevokeOutcome::Refused(reason)) => ("failed", reason),
                 Ok(RevokeOutcome::Retry { reason, retry_after }) => {
                     self.requeue_or_give_up(&r, connection_id.as_ref(), &reason, retry_after).await?;
+                    continue;
                 }
                 Err(reason) => {
                     self.requeue_or_give_up(&r, connection_id.as_ref(), &reason, None).await?;
+                    continue;
                 }
-            }
+            };
+            self.store.delete_revocation(r.id).await?;
+            let cid = connection_id.as_ref();
+            self.audit_as(&r.team_id, SYSTEM_ACTOR, action::REVOCATION, cid, outcome, Some(&detail)).await?;
         }
         Ok(done)
     }
@@ -194,10 +220,10 @@ impl Patchbay {
             self.store.delete_revocation(r.id).await?;
             let detail = format!("gave up after {} attempts: {reason}", r.attempts);
             return self
-                .audit_as(&r.team_id, "system", action::REVOCATION, connection_id, "gave_up", Some(&detail))
+                .audit_as(&r.team_id, SYSTEM_ACTOR, action::REVOCATION, connection_id, "gave_up", Some(&detail))
                 .await;
         }
-        let next = now + next_delay(self.config.revocation_retry_base, r.attempts, retry_after);
+        let next = now + revocation_retry(self.config.revocation_retry_base).delay_at_least(r.attempts, retry_after);
         self.store.reschedule_revocation(r.id, r.attempts + 1, next, reason).await?;
         Ok(())
     }
@@ -211,7 +237,7 @@ impl Patchbay {
         let connection = ConnectionId::parse(&r.connection_id).map_err(|e| e.to_string())?;
         let settings: BTreeMap<String, String> = serde_json::from_str(&r.settings).map_err(|e| e.to_string())?;
         let mut blobs = vec![(r.hint.clone(), r.token.clone())];
-        let secret_field = format!("{}client_secret", field::SETTING_PREFIX);
+        let secret_field = client_secret_field();
         if let Some(cs) = &r.client_secret {
             blobs.push((secret_field.clone(), cs.clone()));
         }
@@ -240,18 +266,19 @@ mod tests {
     fn backoff_doubles_with_bounded_jitter_and_a_cap() {
         let base = std::time::Duration::from_secs(5);
         for attempts in 0..6 {
-            let d = backoff(base, attempts).whole_milliseconds();
+            let d = revocation_retry(base).delay(attempts).whole_milliseconds();
             let nominal = 5000 * 2i128.pow(attempts as u32);
             assert!(d >= nominal && d <= nominal * 5 / 4, "{attempts}: {d}");
         }
-        assert!(backoff(base, 40).whole_seconds() <= 375);
+        assert!(revocation_retry(base).delay(40).whole_seconds() <= 375);
     }
 
     #[test]
     fn retry_after_is_a_floor_not_a_replacement() {
         let base = std::time::Duration::from_secs(5);
-        assert!(next_delay(base, 0, Some(120)).whole_seconds() >= 120);
-        assert!(next_delay(base, 0, None).whole_seconds() < 10);
-        assert!(next_delay(base, 0, Some(1_000_000)).whole_seconds() <= 3600, "capped at an hour");
+        let policy = revocation_retry(base);
+        assert!(policy.delay_at_least(0, Some(120)).whole_seconds() >= 120);
+        assert!(policy.delay_at_least(0, None).whole_seconds() < 10);
+        assert!(policy.delay_at_least(0, Some(1_000_000)).whole_seconds() <= 3600, "capped at an hour");
     }
 }

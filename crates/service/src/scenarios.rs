@@ -19,8 +19,9 @@ use serde_json::json;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
+use crate::access::{not_found, parse_connection_id, parse_scenario_id, require, scenario_not_found};
 use crate::audit::action;
-use crate::connections::{CreateConnection, Created, not_found, parse_connection_id, require};
+use crate::connections::{CreateConnection, Created};
 use crate::views::required_scopes;
 use crate::{Patchbay, ServiceError, ServiceResult};
 
@@ -110,14 +111,6 @@ pub struct ReplaceResult {
     pub steps: Vec<crate::views::UsageView>,
     /// Scopes the new connection lacks for those steps.
     pub missing_scopes: Vec<String>,
-}
-
-fn parse_scenario_id(id: &str) -> ServiceResult<ScenarioId> {
-    ScenarioId::parse(id).map_err(|e| ServiceError::NotFound(format!("no scenario `{}` in your team ({e})", e.value)))
-}
-
-fn scenario_not_found(id: &ScenarioId) -> ServiceError {
-    ServiceError::NotFound(format!("no scenario `{id}` in your team"))
 }
 
 fn validate_scenario_name(name: &str) -> ServiceResult<String> {
@@ -288,11 +281,6 @@ impl Patchbay {
         Ok(out)
     }
 
-    async fn load_scenario(&self, who: &Principal, id: &str) -> ServiceResult<Scenario> {
-        let id = parse_scenario_id(id)?;
-        self.store.get_scenario(&who.team_id, &id).await?.ok_or_else(|| scenario_not_found(&id))
-    }
-
     /// One scenario with the readiness of each step.
     pub async fn get_scenario(&self, who: &Principal, id: &str) -> ServiceResult<ScenarioView> {
         require(who, Action::Read)?;
@@ -370,11 +358,6 @@ impl Patchbay {
         Ok(created)
     }
 
-    /// The scenario steps that use a connection (for the delete guard).
-    pub(crate) async fn usages_of(&self, c: &Connection) -> ServiceResult<Vec<crate::views::UsageView>> {
-        Ok(self.store.connection_usages(&c.team_id, &c.id).await?.iter().map(crate::views::UsageView::from).collect())
-    }
-
     /// Rebinds every step from one connection to another of the same provider, atomically; with
     /// `dry_run` only reports what would move.
     pub async fn replace_connection(
@@ -410,27 +393,6 @@ impl Patchbay {
             self.audit(who, action::CONNECTION_REPLACE, Some(&from.id), "ok", Some(&detail)).await?;
         }
         Ok(ReplaceResult { dry_run, steps, missing_scopes: missing.iter().map(str::to_owned).collect() })
-    }
-
-    /// What the runtime needs to check before handing out a token for `module`: the scopes the
-    /// connection lacks for it (empty when it has them all, or the provider has no scopes).
-    pub(crate) fn missing_for_module(
-        &self,
-        c: &Connection,
-        provider: &Provider,
-        module: &str,
-    ) -> ServiceResult<ScopeSet> {
-        let m = ModuleRef::parse(module).map_err(ServiceError::Invalid)?;
-        if m.provider != provider.id || !provider.modules.contains_key(&m.module) {
-            return Err(ServiceError::Invalid(format!(
-                "`{module}` is not a module of {}: connection `{}` cannot run it",
-                provider.display_name, c.name
-            )));
-        }
-        if !provider.auth_mode.is_oauth() {
-            return Ok(ScopeSet::new());
-        }
-        Ok(required_scopes(provider, [module]).difference(&c.granted_scopes))
     }
 }
 

@@ -11,14 +11,15 @@ use std::sync::Arc;
 use futures::StreamExt;
 use patchbay_domain::connection::{Connection, ConnectionStatus, VerifyResult};
 use patchbay_domain::ids::{ConnectionId, TeamId};
-use patchbay_domain::principal::{Actor, Principal, Role};
+use patchbay_domain::principal::Principal;
 use patchbay_domain::provider::{AuthMode, Provider};
 use patchbay_providers::VerifyOutcome;
 use serde_json::json;
 use time::Duration;
 
+use crate::access::system;
 use crate::events::kind;
-use crate::tokens::refresh_due_at;
+use crate::lifecycle::{keep_alive_of, next_action, refresh_due_at, reverify_every_of};
 use crate::{Patchbay, ServiceResult};
 
 /// Connections worked on at once by one node.
@@ -62,7 +63,7 @@ impl Patchbay {
             self.store.set_next_action(id, None).await?;
             return Ok(());
         };
-        let who = Principal { team_id: team.clone(), role: Role::Admin, actor: Actor::System };
+        let who = system(team);
         let c = self.check_grant_lifetime(c).await?;
         let now = self.clock.now();
         if matches!(c.status, ConnectionStatus::Active | ConnectionStatus::Degraded) {
@@ -70,7 +71,7 @@ impl Patchbay {
             match provider.auth_mode {
                 AuthMode::Oauth2 => {
                     let refresh_due = refresh_due_at(&c, &lc, &provider).is_some_and(|t| t <= now);
-                    let keep_alive = provider.keep_alive.map_or(Duration::hours(24), |l| Duration::seconds(l.seconds));
+                    let keep_alive = keep_alive_of(&provider);
                     // Keep-alive only renews a grant that can be renewed: without a refresh token
                     // there is nothing to keep alive, and refreshing would only fail.
                     let has_refresh_token = self
@@ -90,7 +91,7 @@ impl Patchbay {
                     self.renew_client_credentials_if_due(&who, c.clone(), &provider).await?;
                 }
                 AuthMode::ApiKey | AuthMode::Basic => {
-                    let every = provider.reverify_every.map_or(Duration::hours(24), |l| Duration::seconds(l.seconds));
+                    let every = reverify_every_of(&provider);
                     let last = c.last_verify.as_ref().map_or(c.created_at, |v| v.checked_at);
                     if last + every <= now {
                         self.scheduled_verify(&who, &c, &provider).await?;
@@ -101,7 +102,7 @@ impl Patchbay {
         // Whatever happened, the next due time follows from the stored state.
         if let (Some(c), Some(lc)) = (self.store.get_connection(team, id).await?, self.store.lifecycle(team, id).await?)
         {
-            let next = self.next_action(&c, &lc, &provider, self.clock.now());
+            let next = next_action(&c, &lc, &provider, self.clock.now());
             // A degraded connection keeps its retry time from the failed refresh.
             let next = if c.status == ConnectionStatus::Degraded { next.min(lc.next_action_at).or(next) } else { next };
             self.store.set_next_action(id, next).await?;
@@ -160,23 +161,6 @@ impl Patchbay {
         self.store.record_verify(&c.team_id, &c.id, status, reason.as_deref(), &result).await?;
         self.emit_verify(c, status, &result).await;
         Ok(())
-    }
-
-    /// Events for a verify outcome, including the status transition it caused.
-    pub(crate) async fn emit_verify(&self, before: &Connection, status: ConnectionStatus, result: &VerifyResult) {
-        if result.ok {
-            self.emit(before, kind::VERIFIED, json!({"account": result.account})).await;
-            if before.status == ConnectionStatus::Degraded || before.status == ConnectionStatus::NeedsReauth {
-                self.emit(before, kind::RECOVERED, json!({})).await;
-            }
-        } else {
-            self.emit(before, kind::VERIFY_FAILED, json!({"error": result.error})).await;
-            if status == ConnectionStatus::NeedsReauth && before.status != ConnectionStatus::NeedsReauth {
-                self.emit(before, kind::NEEDS_REAUTH, json!({"reason": result.error})).await;
-            } else if status == ConnectionStatus::Degraded && before.status != ConnectionStatus::Degraded {
-                self.emit(before, kind::DEGRADED, json!({"reason": result.error})).await;
-            }
-        }
     }
 }
 

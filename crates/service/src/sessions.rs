@@ -4,19 +4,20 @@
 //! only its SHA-256 digest is stored (like API tokens: a high-entropy token needs no slow hash).
 //! The same digest, in hex, is the session *binding* that ties an OAuth flow started from the UI
 //! to the browser that started it (DESIGN §3.5): the callback recomputes it from the cookie with
-//! [`crate::oauth::session_binding`].
+//! `oauth::session_binding`.
 //!
 //! Expiry slides: a session lives [`SESSION_IDLE`] after its last use, and never longer than
 //! [`SESSION_MAX`] after sign-in. The expiry is written at most every [`TOUCH_EVERY`] so that
 //! reading a page does not cost a database write.
 
-use base64::Engine as _;
 use patchbay_domain::SecretString;
 use patchbay_domain::principal::{Actor, Principal};
+use patchbay_domain::random;
 use patchbay_store::WebSessionRow;
 use secrecy::ExposeSecret;
 use time::{Duration, OffsetDateTime};
 
+use crate::oauth::session_binding;
 use crate::{Patchbay, ServiceError, ServiceResult};
 
 /// Prefix of session tokens, so a leaked one is recognisable in a scan.
@@ -51,19 +52,14 @@ pub struct WebSession {
     pub expires_at: OffsetDateTime,
 }
 
+/// The stored form of a session token: its SHA-256.
 fn digest(token: &str) -> Vec<u8> {
-    aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, token.as_bytes()).as_ref().to_vec()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    random::sha256(token.as_bytes())
 }
 
 /// 256 random bits, base64url without padding.
 fn random_256() -> String {
-    let mut bytes = [0u8; 32];
-    aws_lc_rs::rand::fill(&mut bytes).expect("the system random generator failed");
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    random::token(32)
 }
 
 /// Compares two strings in time that depends only on their lengths (for CSRF tokens).
@@ -113,7 +109,7 @@ impl Patchbay {
         let session = WebSession {
             login: login.clone(),
             csrf_token: row.csrf_token,
-            binding: crate::oauth::session_binding(token.expose_secret()),
+            binding: session_binding(token.expose_secret()),
             expires_at: row.expires_at,
             principal,
         };
@@ -145,7 +141,7 @@ impl Patchbay {
             },
             login: row.login,
             csrf_token: row.csrf_token,
-            binding: hex(&d),
+            binding: random::hex(&d),
             expires_at,
         })
     }
@@ -171,8 +167,8 @@ mod tests {
         // The lookup path derives the binding from the stored digest; the callback from the
         // cookie. They must agree or every UI-started consent flow would be refused.
         let token = "pbs_example";
-        assert_eq!(hex(&digest(token)), crate::oauth::session_binding(token));
-        assert_eq!(hex(&digest("abc")), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(random::hex(&digest(token)), session_binding(token));
+        assert_eq!(random::hex(&digest("abc")), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     }
 
     #[test]

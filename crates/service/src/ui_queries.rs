@@ -4,6 +4,7 @@
 use patchbay_domain::connection::default_connection_name;
 use patchbay_domain::principal::{Action, Principal};
 
+use crate::access::require_to;
 use crate::{Patchbay, ServiceError, ServiceResult};
 
 /// `scheme://host[:port]` (lower case) of an absolute http(s) URL; `None` for anything else,
@@ -24,9 +25,7 @@ impl Patchbay {
     /// or the next free "… N" in the team — the same rule the service applies when no name is
     /// given. The user may change it; the service checks uniqueness again on save.
     pub async fn proposed_connection_name(&self, who: &Principal, provider: &str) -> ServiceResult<String> {
-        if !who.may(Action::Read) {
-            return Err(ServiceError::Forbidden(format!("the `{}` role may not read connections", who.role)));
-        }
+        require_to(who, Action::Read, "read connections")?;
         let display = self
             .catalog
             .get(provider)

@@ -1,5 +1,7 @@
-//! Webhook subscriptions: lifecycle events POSTed to a team's URL, signed with HMAC-SHA256,
-//! retried with backoff. The body is the event as `GET /v1/events` shows it — never a secret.
+//! Webhook subscriptions (create, list, delete; admins only) and the delivery worker: lifecycle
+//! events POSTed to a team's URL, signed with HMAC-SHA256, retried with [`DELIVERY_RETRY`]. The
+//! body is the event as `GET /v1/events` shows it — never a secret. The events themselves are
+//! recorded and queued by `events`.
 //!
 //! Signature: header `Patchbay-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`
 //! with the subscription's secret (shown once, at creation). Receivers recompute it and reject
@@ -8,10 +10,10 @@
 use std::sync::Arc;
 
 use aws_lc_rs::hmac;
-use base64::Engine as _;
 use patchbay_domain::SecretString;
-use patchbay_domain::ids::{ConnectionId, TeamId, WebhookId};
+use patchbay_domain::ids::{ConnectionId, WebhookId};
 use patchbay_domain::principal::{Action, Principal};
+use patchbay_domain::random;
 use patchbay_store::{DueDelivery, WebhookRow};
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize, Serializer};
@@ -19,11 +21,19 @@ use serde_json::json;
 use time::{Duration, OffsetDateTime};
 use utoipa::ToSchema;
 
+use crate::access::require_to;
+use crate::audit::action;
+use crate::backoff::Backoff;
 use crate::events::kind;
 use crate::{Patchbay, ServiceError, ServiceResult};
 
 /// Attempts before a delivery is given up.
 const MAX_ATTEMPTS: i64 = 8;
+
+/// Retry after a failed delivery: 5 s · 2ⁿ (n = attempts so far, so 10 s after the first),
+/// capped at an hour, no jitter (deliveries are already spread by their events).
+pub(crate) const DELIVERY_RETRY: Backoff =
+    Backoff { base: std::time::Duration::from_secs(5), cap: std::time::Duration::from_secs(3600), jitter: 0.0 };
 
 /// Body of `POST /v1/webhooks`.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -63,11 +73,7 @@ pub struct WebhookView {
 }
 
 fn admin(who: &Principal) -> ServiceResult<()> {
-    if who.may(Action::Administer) {
-        Ok(())
-    } else {
-        Err(ServiceError::Forbidden(format!("the `{}` role may not manage webhooks", who.role)))
-    }
+    require_to(who, Action::Administer, "manage webhooks")
 }
 
 /// The `Patchbay-Signature` header value for a body.
@@ -78,7 +84,7 @@ pub fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
     ctx.update(b".");
     ctx.update(body);
     let tag = ctx.sign();
-    format!("t={timestamp},v1={}", tag.as_ref().iter().map(|b| format!("{b:02x}")).collect::<String>())
+    format!("t={timestamp},v1={}", random::hex(tag.as_ref()))
 }
 
 /// Webhook secrets are sealed with the team's data key like connection fields; their AAD uses
@@ -107,10 +113,7 @@ impl Patchbay {
             )));
         }
         self.keys.require_unsealed()?;
-        let mut raw = [0u8; 32];
-        aws_lc_rs::rand::fill(&mut raw).expect("the system random generator failed");
-        let secret =
-            SecretString::from(format!("whsec_{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)));
+        let secret = SecretString::from(format!("whsec_{}", random::token(32)));
         let id = WebhookId::generate().to_string();
         let now = self.clock.now();
         let field = format!("webhook:{id}");
@@ -130,7 +133,7 @@ impl Patchbay {
             created_at: now,
         };
         self.store.insert_webhook(&row).await?;
-        self.audit(who, "webhook.create", None, "ok", Some(&format!("{id} {}", row.url))).await?;
+        self.audit(who, action::WEBHOOK_CREATE, None, "ok", Some(&format!("{id} {}", row.url))).await?;
         Ok(WebhookView { id, url: row.url, events: req.events, secret: Some(secret), created_at: now })
     }
 
@@ -158,13 +161,7 @@ impl Patchbay {
         if !self.store.delete_webhook(&who.team_id, id).await? {
             return Err(ServiceError::NotFound(format!("no webhook `{id}` in your team")));
         }
-        self.audit(who, "webhook.delete", None, "ok", Some(id)).await
-    }
-
-    pub(crate) async fn queue_webhooks(&self, team: &TeamId, event_id: i64, event_type: &str) {
-        if let Err(e) = self.store.queue_deliveries(team, event_id, event_type, self.clock.now()).await {
-            tracing::error!(error = %e, event_id, "cannot queue webhook deliveries");
-        }
+        self.audit(who, action::WEBHOOK_DELETE, None, "ok", Some(id)).await
     }
 
     /// One pass of the delivery worker.
@@ -184,7 +181,7 @@ impl Patchbay {
                     self.store.update_delivery(d.id, "failed", attempts, now, Some(&reason)).await?;
                 }
                 Err(reason) => {
-                    let delay = Duration::seconds((5i64 << attempts.min(10)).min(3600));
+                    let delay = DELIVERY_RETRY.delay(attempts);
                     self.store
                         .update_delivery(d.id, "pending", attempts, self.clock.now() + delay, Some(&reason))
                         .await?;
@@ -252,5 +249,14 @@ mod tests {
         assert_eq!(sig.len(), "t=1700000000,v1=".len() + 64);
         assert_ne!(sig, signature("whsec_other", 1_700_000_000, b"{}"));
         assert_ne!(sig, signature("whsec_test", 1_700_000_001, b"{}"));
+    }
+
+    #[test]
+    fn deliveries_back_off_from_ten_seconds_to_an_hour() {
+        // The numbers the delivery worker used before the shared Backoff: 5 s << attempts, ≤ 1 h.
+        for attempts in 1..=12 {
+            let old = (5i64 << attempts.min(10)).min(3600);
+            assert_eq!(DELIVERY_RETRY.delay(attempts), Duration::seconds(old), "{attempts}");
+        }
     }
 }

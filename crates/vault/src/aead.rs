@@ -63,7 +63,7 @@ pub(crate) fn seal(key: &[u8; KEY_LEN], aad: &[u8], header: &[u8], plaintext: &[
     let mut nonce = [0u8; NONCE];
     // Random nonces (not a counter) because several nodes seal under the same data key with no
     // shared state; the caller rotates keys long before 2^32 seals (S-04).
-    aws_lc_rs::rand::fill(&mut nonce).expect("the system random generator failed");
+    patchbay_domain::random::fill(&mut nonce);
 
     let mut out = Vec::with_capacity(header.len() + NONCE + plaintext.len() + TAG_LEN);
     out.extend_from_slice(header);

@@ -13,7 +13,7 @@ const FINGERPRINT_BYTES: usize = 8;
 /// HMAC-SHA256 of `data` under `key`, first 8 bytes as 16 lowercase hex digits.
 pub fn hmac_fingerprint(key: &[u8; KEY_LEN], data: &[u8]) -> String {
     let tag = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, key), data);
-    tag.as_ref()[..FINGERPRINT_BYTES].iter().map(|b| format!("{b:02x}")).collect()
+    patchbay_domain::random::hex(&tag.as_ref()[..FINGERPRINT_BYTES])
 }
 
 /// A purpose-specific subkey: HMAC-SHA256(key, label).

@@ -18,9 +18,9 @@ impl KeyBytes {
     /// A fresh key from the system random generator.
     pub(crate) fn generate() -> Self {
         let mut key = Box::new([0u8; KEY_LEN]);
-        // AWS-LC's RAND_bytes aborts rather than return failure; an error here means the process
-        // has no entropy source at all, and continuing with a weak key would be worse than stopping.
-        aws_lc_rs::rand::fill(&mut key[..]).expect("the system random generator failed");
+        // Filled in place so the key never sits in a temporary; a missing entropy source stops the
+        // process (see patchbay_domain::random), continuing with a weak key would be worse.
+        patchbay_domain::random::fill(&mut key[..]);
         Self(key)
     }
 

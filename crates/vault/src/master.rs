@@ -305,9 +305,7 @@ fn write_temp(path: &Path, content: &[u8]) -> Result<PathBuf, VaultError> {
     let name = path
         .file_name()
         .ok_or_else(|| io_err("write", path, io::Error::new(io::ErrorKind::InvalidInput, "path has no file name")))?;
-    let mut suffix = [0u8; 8];
-    aws_lc_rs::rand::fill(&mut suffix).expect("the system random generator failed");
-    let suffix: String = suffix.iter().map(|b| format!("{b:02x}")).collect();
+    let suffix = patchbay_domain::random::hex(&patchbay_domain::random::bytes::<8>());
     let mut tmp_name = std::ffi::OsString::from(".");
     tmp_name.push(name);
     tmp_name.push(format!(".tmp-{suffix}"));

@@ -59,7 +59,7 @@ fn providers_by_id(state: &AppState) -> HashMap<String, ProviderView> {
 }
 
 fn now(state: &AppState) -> OffsetDateTime {
-    state.patchbay.clock.now()
+    state.patchbay.now()
 }
 
 /// The banner after a redirect, from a fixed word and the stored connection.

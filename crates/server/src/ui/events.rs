@@ -138,7 +138,7 @@ pub(crate) async fn list(
         Err(e) => return error_page(user.nav("events"), e),
     };
     let names: HashMap<String, String> = connections.iter().map(|c| (c.id.clone(), c.name.clone())).collect();
-    let now = state.patchbay.clock.now();
+    let now = state.patchbay.now();
     let older = (rows.len() == PAGE as usize).then(|| rows.last().map(|e| e.id)).flatten().map(|before| {
         let mut url = format!("/events?before={before}");
         if let Some(t) = &event_type {

@@ -377,7 +377,7 @@ async fn render_list(
     };
     let catalog = state.patchbay.list_providers();
     let providers = providers_by_id(&catalog);
-    let now = state.patchbay.clock.now();
+    let now = state.patchbay.now();
     page(
         state,
         status,

@@ -38,7 +38,7 @@ pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 
 /// Whether cookies must carry `Secure`: the public URL is https.
 pub(crate) fn secure(state: &AppState) -> bool {
-    state.patchbay.config.public_url.to_ascii_lowercase().starts_with("https://")
+    state.patchbay.config().public_url.to_ascii_lowercase().starts_with("https://")
 }
 
 /// A `Set-Cookie` value. `max_age` `None` makes a browser-session cookie; `Some(0)` deletes it.

@@ -1,0 +1,117 @@
+//! The floor of the use-cases: the one authorization check and the shared ways to name and load
+//! what a principal asks for. Every use-case module may call this one; it calls none of them.
+//!
+//! - [`require`] / [`require_to`]: may this principal perform this action? (the only place a
+//!   role is checked; the message says what was refused);
+//! - [`not_found`], [`parse_connection_id`], [`parse_scenario_id`]: a malformed id is answered
+//!   like a missing one (404), so ids cannot be probed, and the team always comes from the
+//!   principal;
+//! - `provider()`, `load()`, `load_scenario()`, `view()`, `view_with()`, `usages_of()`: reads
+//!   without secrets.
+//!
+//! Decrypting a connection's secrets is one floor up, in `secrets` (it writes the audit record
+//! first, and the audit module itself relies on [`require`]).
+
+use std::sync::Arc;
+
+use patchbay_domain::connection::Connection;
+use patchbay_domain::ids::{ConnectionId, ScenarioId, TeamId};
+use patchbay_domain::principal::{Action, Actor, Principal, Role};
+use patchbay_domain::provider::Provider;
+use patchbay_domain::scenario::Scenario;
+
+use crate::views::{ConnectionView, UsageView, secret_setting_names};
+use crate::{Patchbay, ServiceError, ServiceResult};
+
+/// Refuses unless `who`'s role allows `action`: "the `viewer` role may not do this".
+pub(crate) fn require(who: &Principal, action: Action) -> ServiceResult<()> {
+    require_to(who, action, "do this")
+}
+
+/// [`require`] with the refused deed named: "the `viewer` role may not {what}".
+pub(crate) fn require_to(who: &Principal, action: Action, what: &str) -> ServiceResult<()> {
+    if who.may(action) {
+        Ok(())
+    } else {
+        Err(ServiceError::Forbidden(format!("the `{}` role may not {what}", who.role)))
+    }
+}
+
+/// The principal of background work for a team (scheduler, refresh): an admin with the system
+/// actor, so its audit records read `system`.
+pub(crate) fn system(team: &TeamId) -> Principal {
+    Principal { team_id: team.clone(), role: Role::Admin, actor: Actor::System }
+}
+
+/// The answer for a connection that is missing or belongs to another team.
+pub(crate) fn not_found(id: &str) -> ServiceError {
+    ServiceError::NotFound(format!("no connection `{id}` in your team"))
+}
+
+/// Parses a connection id from a path; a malformed id is answered like a missing one (404) so ids
+/// cannot be probed, but with a message that says what shape was expected.
+pub fn parse_connection_id(id: &str) -> ServiceResult<ConnectionId> {
+    ConnectionId::parse(id)
+        .map_err(|e| ServiceError::NotFound(format!("no connection `{}` in your team ({e})", e.value)))
+}
+
+/// Parses a scenario id like [`parse_connection_id`].
+pub(crate) fn parse_scenario_id(id: &str) -> ServiceResult<ScenarioId> {
+    ScenarioId::parse(id).map_err(|e| ServiceError::NotFound(format!("no scenario `{}` in your team ({e})", e.value)))
+}
+
+/// The answer for a scenario that is missing or belongs to another team.
+pub(crate) fn scenario_not_found(id: &ScenarioId) -> ServiceError {
+    ServiceError::NotFound(format!("no scenario `{id}` in your team"))
+}
+
+impl Patchbay {
+    /// A provider a request names; unknown ones are the request's fault (400).
+    pub(crate) fn provider(&self, id: &str) -> ServiceResult<Arc<Provider>> {
+        self.catalog.get(id).cloned().ok_or_else(|| {
+            ServiceError::Invalid(format!("unknown provider `{id}`: see GET /v1/providers for the catalog"))
+        })
+    }
+
+    /// A connection of the principal's team.
+    pub(crate) async fn load(&self, who: &Principal, id: &str) -> ServiceResult<Connection> {
+        let id = parse_connection_id(id)?;
+        self.store.get_connection(&who.team_id, &id).await?.ok_or_else(|| not_found(id.as_str()))
+    }
+
+    /// A scenario of the principal's team.
+    pub(crate) async fn load_scenario(&self, who: &Principal, id: &str) -> ServiceResult<Scenario> {
+        let id = parse_scenario_id(id)?;
+        self.store.get_scenario(&who.team_id, &id).await?.ok_or_else(|| scenario_not_found(&id))
+    }
+
+    /// The view of one connection (reads its step usages and secret field names).
+    pub(crate) async fn view(&self, c: &Connection) -> ServiceResult<ConnectionView> {
+        let usages = self.store.connection_usages(&c.team_id, &c.id).await?;
+        let fields = self.store.secret_field_names(&c.team_id, Some(&c.id)).await?;
+        Ok(self.view_with(c, &usages, &fields))
+    }
+
+    /// The view of a connection given the team's step usages and secret field names (each read
+    /// once for a whole list).
+    pub(crate) fn view_with(
+        &self,
+        c: &Connection,
+        usages: &[patchbay_store::Usage],
+        fields: &[(String, String)],
+    ) -> ConnectionView {
+        let provider = self.catalog.get(&c.provider).cloned();
+        let own: Vec<String> =
+            fields.iter().filter(|(id, _)| id.as_str() == c.id.as_str()).map(|(_, f)| f.clone()).collect();
+        ConnectionView::new(c, provider.as_deref(), secret_setting_names(&own)).with_usages(
+            provider.as_deref(),
+            c,
+            usages,
+        )
+    }
+
+    /// The scenario steps that use a connection (the delete guard, replace).
+    pub(crate) async fn usages_of(&self, c: &Connection) -> ServiceResult<Vec<UsageView>> {
+        Ok(self.store.connection_usages(&c.team_id, &c.id).await?.iter().map(UsageView::from).collect())
+    }
+}

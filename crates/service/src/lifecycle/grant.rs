@@ -1,0 +1,101 @@
+//! Storing a new grant: seal the token pair, replace the connection's credential atomically, and
+//! start its lifecycle (which fences out refreshes of the old grant). Used by the consent
+//! callback and by client-credentials renewal; also the first verify of a fresh credential.
+
+use std::collections::BTreeMap;
+
+use patchbay_domain::connection::{Connection, ConnectionStatus, VerifyResult};
+use patchbay_domain::credential::{Credential, field};
+use patchbay_domain::ids::TeamId;
+use patchbay_domain::provider::Provider;
+use patchbay_domain::scope::ScopeSet;
+use patchbay_providers::VerifyOutcome;
+use patchbay_providers::oauth::TokenSet;
+use patchbay_store::CredentialUpdate;
+use time::{Duration, OffsetDateTime};
+
+use crate::access::not_found;
+use crate::{Patchbay, ServiceResult};
+
+/// A grant the provider just issued, ready to store.
+pub(crate) struct Grant<'a> {
+    /// The tokens.
+    pub tokens: &'a TokenSet,
+    /// The scopes granted (see [`granted_or_requested`]).
+    pub granted: &'a ScopeSet,
+    /// The account the provider reported, when it was asked.
+    pub account: Option<&'a str>,
+    /// The verify that asked it.
+    pub last_verify: Option<&'a VerifyResult>,
+}
+
+/// The scopes a provider would grant when the reply does not say.
+pub(crate) fn granted_or_requested(tokens: &TokenSet, requested: &ScopeSet) -> ScopeSet {
+    tokens.scope.clone().unwrap_or_else(|| requested.clone())
+}
+
+impl Patchbay {
+    /// Seals a new token pair and replaces the connection's credential atomically.
+    pub(crate) async fn store_grant(
+        &self,
+        team: &TeamId,
+        connection: &Connection,
+        provider: &Provider,
+        grant: Grant<'_>,
+        now: OffsetDateTime,
+    ) -> ServiceResult<()> {
+        let Grant { tokens, granted, account, last_verify } = grant;
+        let mut fields = vec![(field::ACCESS_TOKEN.to_owned(), &tokens.access_token)];
+        if let Some(r) = &tokens.refresh_token {
+            fields.push((field::REFRESH_TOKEN.to_owned(), r));
+        }
+        let sealed = self.keys.seal_fields(&self.store, team, &connection.id, &fields, now).await?;
+        let remove: &[&str] = if tokens.refresh_token.is_none() { &[field::REFRESH_TOKEN] } else { &[] };
+        let fingerprint = self.keys.fingerprint(&self.store, team, &connection.id, &tokens.access_token, now).await?;
+        let updated = self
+            .store
+            .replace_credential(
+                team,
+                &connection.id,
+                &CredentialUpdate {
+                    secrets: &sealed,
+                    remove_fields: remove,
+                    status: ConnectionStatus::Active,
+                    status_reason: None,
+                    account,
+                    granted_scopes: granted,
+                    expires_at: tokens.expires_in.map(|s| now + Duration::seconds(s)),
+                    reauthorize_by: provider.grant_lifetime.map(|l| now + Duration::seconds(l.seconds)),
+                    last_verify,
+                    fingerprint: &fingerprint,
+                    now,
+                },
+            )
+            .await?;
+        if !updated {
+            return Err(not_found(connection.id.as_str()));
+        }
+        // A new grant: fence out refreshes of the old one and schedule the next action.
+        let stored =
+            self.store.get_connection(team, &connection.id).await?.ok_or_else(|| not_found(connection.id.as_str()))?;
+        self.start_lifecycle(&stored, provider, now).await?;
+        Ok(())
+    }
+
+    /// Calls the provider's verify endpoint with a fresh credential; `None` when it has none.
+    pub(crate) async fn verify_with(
+        &self,
+        provider: &Provider,
+        settings: &BTreeMap<String, String>,
+        credential: &Credential,
+        now: OffsetDateTime,
+    ) -> Option<VerifyResult> {
+        provider.verify.as_ref()?;
+        Some(match patchbay_providers::verify_credential(&self.http, provider, settings, credential).await {
+            VerifyOutcome::Ok { account } => VerifyResult { ok: true, account, checked_at: now, error: None },
+            VerifyOutcome::Rejected { message, .. } | VerifyOutcome::Failed { message } => {
+                VerifyResult { ok: false, account: None, checked_at: now, error: Some(message) }
+            }
+        })
+    }
+}

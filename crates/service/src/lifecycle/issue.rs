@@ -1,0 +1,226 @@
+//! Handing a usable credential to the runtime (`POST /v1/connections/{id}/token`, and the
+//! checks the proxy shares): the role, the module's scopes, the connection's status, and a
+//! refresh or client-credentials renewal first when due. Audited before the secret is decrypted
+//! (S-09); never hands out an expired token.
+
+use std::sync::Arc;
+
+use patchbay_domain::SecretString;
+use patchbay_domain::connection::{Connection, ConnectionStatus};
+use patchbay_domain::credential::Credential;
+use patchbay_domain::principal::{Action, Principal};
+use patchbay_domain::provider::{AuthMode, Provider};
+use patchbay_domain::scenario::ModuleRef;
+use patchbay_domain::scope::ScopeSet;
+use secrecy::ExposeSecret;
+use serde::{Deserialize, Serialize, Serializer};
+use time::{Duration, OffsetDateTime};
+use utoipa::ToSchema;
+
+use super::refresh::RefreshFailed;
+use super::schedule::refresh_due_at;
+use crate::access::{not_found, require};
+use crate::views::required_scopes;
+use crate::{Patchbay, ServiceError, ServiceResult};
+
+/// Body of `POST /v1/connections/{id}/token` (all optional).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenRequest {
+    /// The module about to run (`provider.module`): refused with the missing scopes when the
+    /// connection lacks them.
+    #[serde(default)]
+    pub module: Option<String>,
+    /// Or the scenario…
+    #[serde(default)]
+    pub scenario: Option<String>,
+    /// …and step whose module is about to run.
+    #[serde(default)]
+    pub step: Option<usize>,
+}
+
+fn expose<S: Serializer>(v: &SecretString, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(v.expose_secret())
+}
+
+/// The answer of the token endpoint: the only response that carries a secret.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IssuedToken {
+    /// The access token (or API key).
+    #[serde(serialize_with = "expose")]
+    #[schema(value_type = String)]
+    pub access_token: SecretString,
+    /// `Bearer`, or `api_key`.
+    pub token_type: String,
+    /// Expiry, when known.
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub expires_at: Option<OffsetDateTime>,
+    /// Granted scopes.
+    pub scopes: Vec<String>,
+}
+
+/// The scopes a connection lacks to run `module` (empty when it has them all, or the provider
+/// has no scopes).
+fn missing_for_module(c: &Connection, provider: &Provider, module: &str) -> ServiceResult<ScopeSet> {
+    let m = ModuleRef::parse(module).map_err(ServiceError::Invalid)?;
+    if m.provider != provider.id || !provider.modules.contains_key(&m.module) {
+        return Err(ServiceError::Invalid(format!(
+            "`{module}` is not a module of {}: connection `{}` cannot run it",
+            provider.display_name, c.name
+        )));
+    }
+    if !provider.auth_mode.is_oauth() {
+        return Ok(ScopeSet::new());
+    }
+    Ok(required_scopes(provider, [module]).difference(&c.granted_scopes))
+}
+
+impl Patchbay {
+    /// Issues a usable access token for the runtime, refreshing first when it is expired or
+    /// within the refresh margin. Audited before the token is returned (S-09).
+    pub async fn issue_token(&self, who: &Principal, id: &str, req: TokenRequest) -> ServiceResult<IssuedToken> {
+        let (c, provider, module) = self.prepare_use(who, id, &req).await?;
+        // One audit record per hand-over, written before the secret is decrypted (S-09): the
+        // purpose names the module, so a separate "issued" record would only double the writes.
+        let purpose = module.as_deref().map_or_else(|| "token".to_owned(), |m| format!("token module={m}"));
+        let credential = self.read_credential(who, &c, &provider, &purpose).await?;
+        let (access_token, token_type) = match credential {
+            Credential::OAuth2 { access_token, .. } => (access_token, "Bearer"),
+            Credential::ApiKey { key } => (key, "api_key"),
+            Credential::Basic { .. } => {
+                return Err(ServiceError::Invalid(format!(
+                    "{} uses basic authentication: call it through the proxy, POST /v1/connections/{}/proxy/…",
+                    provider.display_name, c.id
+                )));
+            }
+        };
+        Ok(IssuedToken {
+            access_token,
+            token_type: token_type.to_owned(),
+            expires_at: c.expires_at,
+            scopes: c.granted_scopes.iter().map(str::to_owned).collect(),
+        })
+    }
+
+    /// The checks before any use of a credential (token endpoint, proxy): the role, the module's
+    /// scopes, the status, and a refresh when due. Returns the connection ready to use.
+    pub(crate) async fn prepare_use(
+        &self,
+        who: &Principal,
+        id: &str,
+        req: &TokenRequest,
+    ) -> ServiceResult<(Connection, Arc<Provider>, Option<String>)> {
+        require(who, Action::UseCredential)?;
+        let c = self.load(who, id).await?;
+        let provider = self.provider(&c.provider)?;
+        let module = self.module_for_request(who, &c, req).await?;
+        if let Some(module) = &module {
+            let missing = missing_for_module(&c, &provider, module)?;
+            if !missing.is_empty() {
+                return Err(ServiceError::MissingScopes {
+                    message: format!(
+                        "connection `{}` lacks {} for `{module}`: extend it with POST /v1/connections/{}/reauthorize {{\"modules\": [\"{module}\"]}}",
+                        c.name,
+                        missing.join(", "),
+                        c.id
+                    ),
+                    missing: missing.iter().map(str::to_owned).collect(),
+                });
+            }
+        }
+        self.keys.require_unsealed()?;
+        let c = self.usable_connection(who, c, &provider).await?;
+        Ok((c, provider, module))
+    }
+
+    /// The module a token request is for: `module`, or the module of `scenario` + `step`.
+    async fn module_for_request(
+        &self,
+        who: &Principal,
+        c: &Connection,
+        req: &TokenRequest,
+    ) -> ServiceResult<Option<String>> {
+        match (&req.module, &req.scenario, req.step) {
+            (Some(m), None, None) => Ok(Some(m.clone())),
+            (None, None, None) => Ok(None),
+            (None, Some(s), Some(step)) => {
+                require(who, Action::Read)?;
+                let scenario = self.load_scenario(who, s).await?;
+                let st = scenario.steps.get(step).ok_or_else(|| {
+                    ServiceError::Invalid(format!(
+                        "scenario `{s}` has no step {step} (it has {})",
+                        scenario.steps.len()
+                    ))
+                })?;
+                if st.connection.as_ref().map(|id| id.as_str()) != Some(c.id.as_str()) {
+                    return Err(ServiceError::Invalid(format!(
+                        "step {step} of scenario `{s}` does not use connection `{}`",
+                        c.id
+                    )));
+                }
+                Ok(Some(st.module.to_string()))
+            }
+            _ => Err(ServiceError::Invalid("send either `module`, or `scenario` with `step`".into())),
+        }
+    }
+
+    /// A connection whose token is usable now: refreshed (or re-obtained) first when due. Never
+    /// returns an expired token.
+    pub(crate) async fn usable_connection(
+        &self,
+        who: &Principal,
+        c: Connection,
+        provider: &Provider,
+    ) -> ServiceResult<Connection> {
+        match c.status {
+            ConnectionStatus::Pending => {
+                return Err(ServiceError::NeedsReauth(format!(
+                    "connection `{}` has no grant yet ({}): complete its consent flow",
+                    c.name,
+                    c.status_reason.as_deref().unwrap_or("pending")
+                )));
+            }
+            ConnectionStatus::NeedsReauth | ConnectionStatus::Revoked => {
+                return Err(ServiceError::NeedsReauth(format!(
+                    "connection `{}` needs reauthorization: {}",
+                    c.name,
+                    c.status_reason.as_deref().unwrap_or("the provider rejected its credential")
+                )));
+            }
+            _ => {}
+        }
+        let now = self.clock.now();
+        match provider.auth_mode {
+            AuthMode::ApiKey | AuthMode::Basic => Ok(c),
+            AuthMode::Oauth2ClientCredentials => {
+                let c = self.renew_client_credentials_if_due(who, c, provider).await?;
+                if c.expires_at.is_some_and(|t| t <= now) {
+                    return Err(ServiceError::ProviderUnavailable(format!(
+                        "the token of `{}` expired and a new one could not be obtained: {}",
+                        c.name,
+                        c.status_reason.as_deref().unwrap_or("unknown error")
+                    )));
+                }
+                Ok(c)
+            }
+            AuthMode::Oauth2 => {
+                let lc = self.store.lifecycle(&c.team_id, &c.id).await?.ok_or_else(|| not_found(c.id.as_str()))?;
+                let due = refresh_due_at(&c, &lc, provider).is_some_and(|at| at <= now) || lc.refresh_state.is_some();
+                if !due {
+                    return Ok(c);
+                }
+                match self.refresh_connection(&c.team_id, &c.id, false).await {
+                    Ok(fresh) => Ok(fresh),
+                    // A transient failure while the current token is still valid: hand that one out.
+                    Err(RefreshFailed::Transient(_))
+                        if c.expires_at.is_some_and(|t| t > now + Duration::seconds(10)) =>
+                    {
+                        Ok(c)
+                    }
+                    Err(e) => Err(e.into()),
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,385 @@
+//! Exactly-once refresh of an OAuth access token (SECURITY R-01…R-12).
+//!
+//! One refresh per connection at a time, on one node and across nodes:
+//! 1. an in-process lock per connection makes concurrent callers on this node queue; whoever
+//!    gets it after a refresh finds the new token already stored and returns it;
+//! 2. a database lease (owner + generation, a conditional update) decides between nodes; a node
+//!    that finds the lease taken waits and re-reads — it never presents the refresh token itself;
+//! 3. `in_flight` is recorded with the lease *before* the request leaves, and no transaction is
+//!    held across the provider call;
+//! 4. the new pair is written fenced (`generation = seen AND lease_owner = me`) and committed
+//!    before anyone sees it; a reply without a refresh token keeps the old one.
+//!
+//! Failures are classified: `invalid_grant` and the provider's declared terminal codes make the
+//! connection `needs_reauth` with the reason (`refresh_lost` when an earlier attempt's outcome
+//! was unknown); 5xx, 429 (with `Retry-After`), timeouts and resets keep the token, mark it
+//! `degraded` and retry with the backoff of [`super::schedule`].
+//!
+//! The audit records of a refresh are written *after* the fenced write and their errors are not
+//! propagated (unlike the rest of the service, S-09): the new token is already committed, and an
+//! error here would only make the caller discard a token that every other caller now gets.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use patchbay_domain::SecretString;
+use patchbay_domain::connection::{Connection, ConnectionStatus};
+use patchbay_domain::credential::{Credential, field};
+use patchbay_domain::ids::{ConnectionId, TeamId};
+use patchbay_domain::provider::Provider;
+use patchbay_domain::random;
+use patchbay_providers::oauth::{self as client, TokenError, TokenSet};
+use patchbay_store::{Lifecycle, RefreshFailure, RefreshWrite};
+use serde_json::json;
+use time::{Duration, OffsetDateTime};
+
+use super::schedule::{next_action, refresh_due_at, retry_delay};
+use crate::access::system;
+use crate::audit::{SYSTEM_ACTOR, action};
+use crate::events::kind;
+use crate::{Patchbay, ServiceError};
+
+/// How long a caller waits for another node's refresh before giving up.
+const WAIT_FOR_OTHER: std::time::Duration = std::time::Duration::from_secs(25);
+/// `refresh_state` of a refresh whose request left but whose answer never arrived.
+const UNKNOWN: &str = "unknown";
+
+/// Per-process state of the lifecycle: this node's lease identity and the per-connection locks.
+#[derive(Debug)]
+pub struct RuntimeState {
+    /// Lease owner name of this process.
+    pub node_id: String,
+    locks: Mutex<HashMap<ConnectionId, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl Default for RuntimeState {
+    fn default() -> Self {
+        let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "node".into());
+        RuntimeState {
+            node_id: format!("{host}-{}-{}", std::process::id(), random::hex(&random::bytes::<8>())),
+            locks: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl RuntimeState {
+    fn lock_for(&self, id: &ConnectionId) -> Arc<tokio::sync::Mutex<()>> {
+        let mut map = self.locks.lock().expect("refresh lock map");
+        // Drop locks nobody holds any more so the map does not grow with every connection.
+        if map.len() > 1024 {
+            map.retain(|_, l| Arc::strong_count(l) > 1);
+        }
+        map.entry(id.clone()).or_default().clone()
+    }
+}
+
+/// Why a refresh did not produce a usable token.
+#[derive(Debug)]
+pub(crate) enum RefreshFailed {
+    /// The grant is dead: reauthorize.
+    NeedsReauth(String),
+    /// Try again later (the current token, if still valid, is kept).
+    Transient(String),
+}
+
+impl From<RefreshFailed> for ServiceError {
+    fn from(f: RefreshFailed) -> Self {
+        match f {
+            RefreshFailed::NeedsReauth(r) => ServiceError::NeedsReauth(r),
+            RefreshFailed::Transient(r) => {
+                ServiceError::ProviderUnavailable(format!("the token could not be refreshed: {r}"))
+            }
+        }
+    }
+}
+
+fn internal(e: ServiceError) -> RefreshFailed {
+    RefreshFailed::Transient(e.to_string())
+}
+
+fn store_err(e: patchbay_store::StoreError) -> RefreshFailed {
+    RefreshFailed::Transient(e.to_string())
+}
+
+fn deleted() -> RefreshFailed {
+    RefreshFailed::NeedsReauth("the connection was deleted".into())
+}
+
+/// One look at the connection while queued for its refresh.
+enum Turn {
+    /// Done without a request: someone else's refresh answered, or there is nothing to do.
+    Answer(Result<Connection, RefreshFailed>),
+    /// The lease is ours: refresh now.
+    Leased(Connection, Lifecycle, Arc<Provider>),
+    /// Another node holds the lease: wait and look again.
+    Wait,
+}
+
+/// A failed refresh as it is recorded on the connection.
+struct FailureRecord<'a> {
+    /// `needs_reauth` (terminal) or `degraded` (retried).
+    status: ConnectionStatus,
+    /// Why, for the status reason, the audit record and the events.
+    reason: &'a str,
+    /// `unknown` when the request may have reached the provider.
+    refresh_state: Option<&'a str>,
+    /// When to retry (`None`: not retried).
+    next_action_at: Option<OffsetDateTime>,
+}
+
+impl Patchbay {
+    /// Refreshes a connection's access token exactly once across every caller and node (see the
+    /// module header). With `force` the refresh happens even if the token is not due yet
+    /// (keep-alive), unless another caller refreshed it meanwhile.
+    pub(crate) async fn refresh_connection(
+        &self,
+        team: &TeamId,
+        id: &ConnectionId,
+        force: bool,
+    ) -> Result<Connection, RefreshFailed> {
+        // The generation before queueing: whoever refreshed while we waited for the lock has
+        // answered our call too (also for a forced keep-alive).
+        let mut first_generation = self.store.lifecycle(team, id).await.map_err(store_err)?.map(|l| l.generation);
+        let lock = self.runtime.lock_for(id);
+        let _guard = lock.lock().await;
+        let started = std::time::Instant::now();
+        loop {
+            match self.take_turn(team, id, force, &mut first_generation).await? {
+                Turn::Answer(answer) => return answer,
+                Turn::Leased(c, lc, provider) => return self.refresh_with_lease(c, lc, &provider).await,
+                Turn::Wait if started.elapsed() > WAIT_FOR_OTHER => {
+                    return Err(RefreshFailed::Transient(
+                        "another node is refreshing this connection; try again".into(),
+                    ));
+                }
+                Turn::Wait => tokio::time::sleep(std::time::Duration::from_millis(25)).await,
+            }
+        }
+    }
+
+    /// Reads the connection and decides: answer without a request, refresh under a fresh lease,
+    /// or wait for another node's.
+    async fn take_turn(
+        &self,
+        team: &TeamId,
+        id: &ConnectionId,
+        force: bool,
+        first_generation: &mut Option<i64>,
+    ) -> Result<Turn, RefreshFailed> {
+        let now = self.clock.now();
+        let c = self.store.get_connection(team, id).await.map_err(store_err)?.ok_or_else(deleted)?;
+        let lc = self.store.lifecycle(team, id).await.map_err(store_err)?.ok_or_else(deleted)?;
+        let provider = self.provider(&c.provider).map_err(internal)?;
+        let first = *first_generation.get_or_insert(lc.generation);
+        if c.status == ConnectionStatus::NeedsReauth {
+            let reason = c.status_reason.unwrap_or_else(|| "needs reauthorization".into());
+            return Ok(Turn::Answer(Err(RefreshFailed::NeedsReauth(reason))));
+        }
+        // Someone refreshed while we waited: theirs is the answer.
+        let refreshed_meanwhile = lc.generation != first;
+        let fresh = refresh_due_at(&c, &lc, &provider).is_none_or(|at| at > now) && lc.refresh_state.is_none();
+        if refreshed_meanwhile || (fresh && !force) {
+            return Ok(Turn::Answer(Ok(c)));
+        }
+        // Backing off after a transient failure: do not hammer a failing provider on every
+        // runtime call; the scheduler retries when the backoff ends.
+        if !force
+            && c.status == ConnectionStatus::Degraded
+            && lc.failure_count > 0
+            && let Some(retry_at) = lc.next_action_at.filter(|t| *t > now)
+        {
+            let wait = (retry_at - now).whole_seconds().max(1);
+            let reason = c.status_reason.clone().unwrap_or_else(|| "the provider is failing".into());
+            return Ok(Turn::Answer(Err(RefreshFailed::Transient(format!("{reason} (next attempt in {wait} s)")))));
+        }
+        let until = now + self.config.refresh_lease;
+        if self
+            .store
+            .take_refresh_lease(id, lc.generation, &self.runtime.node_id, now, until)
+            .await
+            .map_err(store_err)?
+        {
+            Ok(Turn::Leased(c, lc, provider))
+        } else {
+            Ok(Turn::Wait)
+        }
+    }
+
+    async fn refresh_with_lease(
+        &self,
+        c: Connection,
+        lc: Lifecycle,
+        provider: &Provider,
+    ) -> Result<Connection, RefreshFailed> {
+        let (id, seen, owner) = (c.id.clone(), lc.generation, self.runtime.node_id.clone());
+        let result = self.refresh_holding_lease(c, lc, provider).await;
+        // Stopped before the request left (an error without a recorded outcome): give the lease
+        // back instead of leaving it to expire. A no-op when the outcome was recorded.
+        if result.is_err() {
+            let _ = self.store.release_lease(&id, seen, &owner).await;
+        }
+        result
+    }
+
+    /// With the lease held: read the secrets, check the lease is still ours, send the refresh,
+    /// and record the answer ([`Self::on_refreshed`] / [`Self::on_refresh_failed`]).
+    async fn refresh_holding_lease(
+        &self,
+        c: Connection,
+        lc: Lifecycle,
+        provider: &Provider,
+    ) -> Result<Connection, RefreshFailed> {
+        // Secrets: the refresh token and, for an own client, its secret.
+        let credential = self.read_credential(&system(&c.team_id), &c, provider, "refresh").await.map_err(internal)?;
+        let Credential::OAuth2 { refresh_token: Some(refresh_token), .. } = credential else {
+            let reason = "the provider issued no refresh token: reauthorize when the access token expires";
+            let record = FailureRecord {
+                status: ConnectionStatus::NeedsReauth,
+                reason,
+                refresh_state: None,
+                next_action_at: None,
+            };
+            return self.record_failure(&c, &lc, record).await;
+        };
+        let oauth = self.connection_client(&c, provider).await.map_err(internal)?;
+        if let Some(delay) = self.config.failpoint_refresh_delay {
+            tokio::time::sleep(delay).await;
+        }
+        // Paused past the lease (GC, SIGSTOP)? Then someone else may own it now: do not send.
+        let still_ours = self
+            .store
+            .holds_lease(&c.id, lc.generation, &self.runtime.node_id, self.clock.now())
+            .await
+            .map_err(store_err)?;
+        if !still_ours {
+            return self.reread(&c).await;
+        }
+        match client::refresh(&self.http, provider, &c.settings, &oauth, &refresh_token).await {
+            Ok(tokens) => self.on_refreshed(&c, &lc, provider, &tokens).await,
+            Err(e) => self.on_refresh_failed(&c, &lc, provider, &e).await,
+        }
+    }
+
+    /// Writes the new pair fenced by the lease, then audits and emits (see the module header
+    /// for why the audit result is not propagated).
+    async fn on_refreshed(
+        &self,
+        c: &Connection,
+        lc: &Lifecycle,
+        provider: &Provider,
+        tokens: &TokenSet,
+    ) -> Result<Connection, RefreshFailed> {
+        let now = self.clock.now();
+        let mut fields: Vec<(String, &SecretString)> = vec![(field::ACCESS_TOKEN.to_owned(), &tokens.access_token)];
+        if let Some(r) = &tokens.refresh_token {
+            fields.push((field::REFRESH_TOKEN.to_owned(), r));
+        }
+        let sealed = self.keys.seal_fields(&self.store, &c.team_id, &c.id, &fields, now).await.map_err(internal)?;
+        let granted = tokens.scope.clone().unwrap_or_else(|| c.granted_scopes.clone());
+        let expires_at = tokens.expires_in.map(|s| now + Duration::seconds(s));
+        let fingerprint =
+            self.keys.fingerprint(&self.store, &c.team_id, &c.id, &tokens.access_token, now).await.map_err(internal)?;
+        let mut next = Connection { expires_at, granted_scopes: granted.clone(), ..c.clone() };
+        next.status = ConnectionStatus::Active;
+        let next_lc = Lifecycle { last_refreshed_at: Some(now), refresh_state: None, ..lc.clone() };
+        let write = RefreshWrite {
+            secrets: &sealed,
+            expires_at,
+            granted_scopes: &granted,
+            fingerprint: &fingerprint,
+            next_action_at: next_action(&next, &next_lc, provider, now),
+            now,
+        };
+        if !self.store.finish_refresh(&c.id, lc.generation, &self.runtime.node_id, &write).await.map_err(store_err)? {
+            // Fenced out: a newer generation exists; it is the truth.
+            return self.reread(c).await;
+        }
+        // Not propagated: the new token is committed (module header).
+        let _ = self.audit_as(&c.team_id, SYSTEM_ACTOR, action::CONNECTION_REFRESH, Some(&c.id), "ok", None).await;
+        let stored = self.reread(c).await?;
+        self.emit(&stored, kind::REFRESHED, json!({"expires_at": expires_at.map(|t| t.unix_timestamp())})).await;
+        if c.status == ConnectionStatus::Degraded {
+            self.emit(&stored, kind::RECOVERED, json!({})).await;
+        }
+        tracing::info!(connection_id = %c.id, "access token refreshed");
+        Ok(stored)
+    }
+
+    /// Classifies a refresh error: terminal ones need the user, the rest are retried later.
+    async fn on_refresh_failed(
+        &self,
+        c: &Connection,
+        lc: &Lifecycle,
+        provider: &Provider,
+        e: &TokenError,
+    ) -> Result<Connection, RefreshFailed> {
+        let terminal = e.is_terminal()
+            || matches!(e, TokenError::OAuth { error, .. } if provider.terminal_errors.iter().any(|t| t == error));
+        let was_unknown = lc.refresh_state.as_deref() == Some(UNKNOWN);
+        if terminal {
+            let reason = if was_unknown {
+                format!("refresh_lost: an earlier refresh got no answer and {e}; reauthorize the connection")
+            } else {
+                format!("{e}; reauthorize the connection")
+            };
+            let record = FailureRecord {
+                status: ConnectionStatus::NeedsReauth,
+                reason: &reason,
+                refresh_state: None,
+                next_action_at: None,
+            };
+            return self.record_failure(c, lc, record).await;
+        }
+        let (retry_after, unknown) = match e {
+            TokenError::Transient { retry_after, outcome_unknown, .. } => (*retry_after, *outcome_unknown),
+            _ => (None, false),
+        };
+        let reason = format!("refresh failed, retrying: {e}");
+        let record = FailureRecord {
+            status: ConnectionStatus::Degraded,
+            reason: &reason,
+            refresh_state: (unknown || was_unknown).then_some(UNKNOWN),
+            next_action_at: Some(self.clock.now() + retry_delay(lc.failure_count, retry_after)),
+        };
+        self.record_failure(c, lc, record).await
+    }
+
+    /// Writes a failed refresh fenced by the lease, then audits (not propagated, like a success:
+    /// the outcome is committed) and emits the events of the new status.
+    async fn record_failure(
+        &self,
+        c: &Connection,
+        lc: &Lifecycle,
+        record: FailureRecord<'_>,
+    ) -> Result<Connection, RefreshFailed> {
+        let FailureRecord { status, reason, refresh_state, next_action_at } = record;
+        let now = self.clock.now();
+        // A dead grant still gets its expiry warnings checked; nothing else is scheduled.
+        let next_action_at = next_action_at.or_else(|| c.reauthorize_by.filter(|t| *t > now));
+        let failure = RefreshFailure { status, reason, refresh_state, next_action_at, now };
+        let written =
+            self.store.fail_refresh(&c.id, lc.generation, &self.runtime.node_id, &failure).await.map_err(store_err)?;
+        if !written {
+            return self.reread(c).await;
+        }
+        let outcome = if status == ConnectionStatus::NeedsReauth { "failed" } else { "retry" };
+        let _ = self
+            .audit_as(&c.team_id, SYSTEM_ACTOR, action::CONNECTION_REFRESH, Some(&c.id), outcome, Some(reason))
+            .await;
+        let stored = self.reread(c).await.unwrap_or_else(|_| c.clone());
+        self.emit(&stored, kind::REFRESH_FAILED, json!({"reason": reason, "attempt": lc.failure_count + 1})).await;
+        if status == ConnectionStatus::NeedsReauth {
+            self.emit(&stored, kind::NEEDS_REAUTH, json!({"reason": reason})).await;
+            Err(RefreshFailed::NeedsReauth(reason.to_owned()))
+        } else {
+            if c.status != ConnectionStatus::Degraded {
+                self.emit(&stored, kind::DEGRADED, json!({"reason": reason})).await;
+            }
+            Err(RefreshFailed::Transient(reason.to_owned()))
+        }
+    }
+
+    async fn reread(&self, c: &Connection) -> Result<Connection, RefreshFailed> {
+        self.store.get_connection(&c.team_id, &c.id).await.map_err(store_err)?.ok_or_else(deleted)
+    }
+}

@@ -1,0 +1,58 @@
+//! Client-credentials renewal: a new token when the current one has expired or expires within a
+//! minute (the same minute [`super::schedule`]'s `next_action` plans for). A failure is recorded
+//! on the connection (`needs_reauth` when terminal, else `degraded`) and audited.
+
+use patchbay_domain::connection::{Connection, ConnectionStatus};
+use patchbay_domain::principal::Principal;
+use patchbay_domain::provider::{AuthMode, Provider};
+use patchbay_providers::oauth as client;
+use time::Duration;
+
+use super::grant::{Grant, granted_or_requested};
+use crate::access::not_found;
+use crate::audit::action;
+use crate::{Patchbay, ServiceResult};
+
+impl Patchbay {
+    /// Re-obtains a client-credentials token when it has expired or is about to (within a
+    /// minute). Returns the connection as stored afterwards.
+    pub(crate) async fn renew_client_credentials_if_due(
+        &self,
+        who: &Principal,
+        connection: Connection,
+        provider: &Provider,
+    ) -> ServiceResult<Connection> {
+        let now = self.clock.now();
+        let due = provider.auth_mode == AuthMode::Oauth2ClientCredentials
+            && connection.expires_at.is_some_and(|t| t <= now + Duration::minutes(1));
+        if !due {
+            return Ok(connection);
+        }
+        let oauth = self.connection_client(&connection, provider).await?;
+        match client::client_credentials(&self.http, provider, &connection.settings, &oauth, &connection.granted_scopes)
+            .await
+        {
+            Ok(tokens) => {
+                let granted = granted_or_requested(&tokens, &connection.granted_scopes);
+                let grant = Grant { tokens: &tokens, granted: &granted, account: None, last_verify: None };
+                self.store_grant(&connection.team_id, &connection, provider, grant, now).await?;
+                self.audit(who, action::CONNECTION_REFRESH, Some(&connection.id), "ok", Some("client_credentials"))
+                    .await?;
+            }
+            Err(e) => {
+                let (status, outcome) = if e.is_terminal() {
+                    (ConnectionStatus::NeedsReauth, "failed")
+                } else {
+                    (ConnectionStatus::Degraded, "retry")
+                };
+                let reason = format!("could not obtain a new token: {e}");
+                self.store.set_status(&connection.team_id, &connection.id, status, Some(&reason), now).await?;
+                self.audit(who, action::CONNECTION_REFRESH, Some(&connection.id), outcome, Some(&reason)).await?;
+            }
+        }
+        self.store
+            .get_connection(&connection.team_id, &connection.id)
+            .await?
+            .ok_or_else(|| not_found(connection.id.as_str()))
+    }
+}

@@ -1,0 +1,241 @@
+//! Completing a consent flow at `GET /oauth/callback`, in three named steps:
+//! [`validate_callback`](Patchbay::complete_callback) (consume the flow, check issuer and browser)
+//! → `exchange` (the provider's error or code, PKCE, the code exchange) → `apply_grant` (verify,
+//! account check, store the grant, audit, events). Every failure after the flow is consumed
+//! leaves the stored credential untouched and sends the user back with an outcome word.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use patchbay_domain::connection::{Connection, ConnectionStatus};
+use patchbay_domain::credential::{Credential, field};
+use patchbay_domain::provider::Provider;
+use patchbay_domain::random;
+use patchbay_providers::oauth::{self as client, OAuthClient, TokenSet};
+use patchbay_store::FlowRow;
+use serde::Deserialize;
+use time::OffsetDateTime;
+
+use super::start::FlowKind;
+use crate::audit::action;
+use crate::events::kind;
+use crate::lifecycle::{Grant, granted_or_requested};
+use crate::{Patchbay, ServiceError, ServiceResult};
+
+/// Query of `GET /oauth/callback` (extra parameters from providers are ignored).
+#[derive(Debug, Default, Deserialize)]
+pub struct CallbackQuery {
+    /// The authorization code.
+    pub code: Option<String>,
+    /// The state we sent.
+    pub state: Option<String>,
+    /// An OAuth error (`access_denied`, …).
+    pub error: Option<String>,
+    /// Its description.
+    pub error_description: Option<String>,
+    /// RFC 9207 issuer.
+    pub iss: Option<String>,
+}
+
+/// A consumed flow that passed every check of the request itself.
+struct OpenFlow {
+    flow: FlowRow,
+    kind: FlowKind,
+    provider: Arc<Provider>,
+    connection: Connection,
+    /// `connection.authorize` or `connection.reauthorize`.
+    audit_action: &'static str,
+    now: OffsetDateTime,
+}
+
+/// What the provider gave back: tokens, or a failure to report on the landing page.
+enum Exchanged {
+    Tokens { tokens: TokenSet, client: OAuthClient },
+    Failed { reason: String, outcome: &'static str },
+}
+
+fn short(text: &str) -> String {
+    text.chars().filter(|c| !c.is_control()).take(200).collect()
+}
+
+impl Patchbay {
+    /// Completes a consent flow at `GET /oauth/callback`. Returns where to send the browser;
+    /// an error means the request itself is invalid (unknown, expired or replayed state, wrong
+    /// issuer, another browser) and nothing was sent to the provider.
+    pub async fn complete_callback(&self, q: CallbackQuery, browser_binding: Option<String>) -> ServiceResult<String> {
+        let open = self.validate_callback(&q, browser_binding).await?;
+        match self.exchange(&q, &open).await? {
+            Exchanged::Tokens { tokens, client } => self.apply_grant(&open, &client, tokens).await,
+            Exchanged::Failed { reason, outcome } => self.flow_failed(&open, reason, outcome).await,
+        }
+    }
+
+    /// Consumes the flow named by `state` (once: a replay finds nothing) and checks the request:
+    /// not expired, the provider's issuer, the browser that started it, the connection still there.
+    async fn validate_callback(&self, q: &CallbackQuery, browser_binding: Option<String>) -> ServiceResult<OpenFlow> {
+        let state = q.state.as_deref().filter(|s| !s.is_empty() && s.len() <= 512).ok_or_else(|| {
+            ServiceError::Invalid("the callback has no valid `state`: start the connection again from Patchbay".into())
+        })?;
+        // Sealed: answer before consuming the flow, so the user can retry once the key is back.
+        self.keys.require_unsealed()?;
+        let flow = self.store.take_flow(&random::sha256_hex(state)).await?.ok_or_else(|| {
+            ServiceError::Invalid(
+                "this authorization is unknown, expired or was already used: start again from the connection's page"
+                    .into(),
+            )
+        })?;
+        let now = self.clock.now();
+        if flow.expires_at < now {
+            return Err(ServiceError::Invalid(
+                "this authorization expired (it must complete within 10 minutes): start again from the connection's page".into(),
+            ));
+        }
+        let provider = self.catalog.get(&flow.provider).cloned().ok_or_else(|| {
+            ServiceError::Invalid(format!("provider `{}` is no longer in the catalog", flow.provider))
+        })?;
+        if let Some(issuer) = &provider.issuer
+            && q.iss.as_deref() != Some(issuer.as_str())
+        {
+            return Err(ServiceError::Invalid(format!(
+                "the callback's issuer does not match {} (RFC 9207 mix-up protection): the authorization was refused; start again",
+                provider.display_name
+            )));
+        }
+        if flow.binding.is_some() && flow.binding != browser_binding {
+            return Err(ServiceError::Invalid(
+                "this authorization was started in another browser session: sign in to Patchbay in this browser and start again".into(),
+            ));
+        }
+        let Some(connection) = self.store.get_connection(&flow.team_id, &flow.connection_id).await? else {
+            return Err(ServiceError::Invalid(
+                "the connection was deleted while its authorization was in progress".into(),
+            ));
+        };
+        let kind = FlowKind::of(&flow);
+        let audit_action =
+            if kind == FlowKind::Reauthorize { action::CONNECTION_REAUTHORIZE } else { action::CONNECTION_AUTHORIZE };
+        Ok(OpenFlow { flow, kind, provider, connection, audit_action, now })
+    }
+
+    /// The provider's answer: its error, or the code exchanged (with the PKCE verifier, whose
+    /// decryption is audited) at the flow's provider's token endpoint.
+    async fn exchange(&self, q: &CallbackQuery, open: &OpenFlow) -> ServiceResult<Exchanged> {
+        let OpenFlow { flow, provider, connection, .. } = open;
+        if let Some(error) = q.error.as_deref() {
+            let (reason, outcome) = if error == "access_denied" {
+                (format!("access denied at {}", provider.display_name), "denied")
+            } else {
+                let desc = q.error_description.as_deref().map(|d| format!(": {}", short(d))).unwrap_or_default();
+                (format!("{} answered `{}`{desc}", provider.display_name, short(error)), "error")
+            };
+            return Ok(Exchanged::Failed { reason, outcome });
+        }
+        let Some(code) = q.code.as_deref().filter(|c| !c.is_empty() && c.len() <= 4096) else {
+            let reason = format!("{} sent no authorization code", provider.display_name);
+            return Ok(Exchanged::Failed { reason, outcome: "error" });
+        };
+        let client = self.connection_client(connection, provider).await?;
+        let verifier = match &flow.pkce_verifier {
+            Some(blob) => {
+                let detail = Some("pkce verifier");
+                self.audit_as(&flow.team_id, &flow.actor, action::SECRET_READ, Some(&connection.id), "ok", detail)
+                    .await?;
+                let blobs = [(field::PKCE_VERIFIER.to_owned(), blob.clone())];
+                self.keys
+                    .open_fields(&self.store, &flow.team_id, &connection.id, &blobs)
+                    .await?
+                    .remove(field::PKCE_VERIFIER)
+            }
+            None => None,
+        };
+        let settings = &connection.settings;
+        let redirect_uri = &flow.redirect_uri;
+        match client::exchange_code(&self.http, provider, settings, &client, code, redirect_uri, verifier.as_ref())
+            .await
+        {
+            Ok(tokens) => Ok(Exchanged::Tokens { tokens, client }),
+            Err(e) => Ok(Exchanged::Failed { reason: format!("the token exchange failed: {e}"), outcome: "error" }),
+        }
+    }
+
+    /// Verifies the new credential, refuses an unexpected account change on reauthorize, and
+    /// otherwise stores the grant, audits and emits.
+    async fn apply_grant(&self, open: &OpenFlow, client: &OAuthClient, tokens: TokenSet) -> ServiceResult<String> {
+        let OpenFlow { flow, kind: flow_kind, provider, connection, audit_action, now } = open;
+        let granted = granted_or_requested(&tokens, &flow.requested_scopes);
+        let credential = Credential::OAuth2 {
+            access_token: tokens.access_token.clone(),
+            refresh_token: tokens.refresh_token.clone(),
+        };
+        let last_verify = self.verify_with(provider, &connection.settings, &credential, *now).await;
+        let account = last_verify.as_ref().and_then(|v| v.account.clone());
+        if *flow_kind == FlowKind::Reauthorize
+            && !flow.allow_account_change
+            && let (Some(stored), Some(new)) = (&connection.account, &account)
+            && stored != new
+        {
+            let reason = format!(
+                "{} granted access for {new}, but this connection is for {stored}: nothing was changed. Reauthorize as {stored}, or allow the account change",
+                provider.display_name
+            );
+            let cid = Some(&connection.id);
+            self.audit_as(&flow.team_id, &flow.actor, audit_action, cid, "account_mismatch", Some(&reason)).await?;
+            self.revoke_unused_grant(provider, &connection.settings, client, &tokens).await;
+            return Ok(self.landing(flow, connection, "account_mismatch"));
+        }
+        let grant = Grant {
+            tokens: &tokens,
+            granted: &granted,
+            account: account.as_deref(),
+            last_verify: last_verify.as_ref(),
+        };
+        self.store_grant(&flow.team_id, connection, provider, grant, *now).await?;
+        let detail = format!("scopes={}", granted.join(" "));
+        self.audit_as(&flow.team_id, &flow.actor, audit_action, Some(&connection.id), "ok", Some(&detail)).await?;
+        tracing::info!(connection_id = %connection.id, provider = %provider.id, "consent flow completed");
+        if let Some(stored) = self.store.get_connection(&flow.team_id, &connection.id).await? {
+            let event = if *flow_kind == FlowKind::Reauthorize { kind::REAUTHORIZED } else { kind::CREATED };
+            self.emit(&stored, event, serde_json::json!({"account": account, "scopes": granted.join(" ")})).await;
+        }
+        Ok(self.landing(flow, connection, "connected"))
+    }
+
+    /// Where the browser lands after a callback: the connection's page (or the flow's
+    /// `return_to`) with an outcome word the page renders as a fixed banner.
+    fn landing(&self, flow: &FlowRow, connection: &Connection, outcome: &str) -> String {
+        let path = flow.return_to.clone().unwrap_or_else(|| format!("/connections/{}", connection.id));
+        let sep = if path.contains('?') { '&' } else { '?' };
+        format!("{}{path}{sep}outcome={outcome}", self.config.public_url)
+    }
+
+    /// Records a failed callback. Only a connection that never had a grant shows the failure
+    /// as its status; a working connection keeps working and the outcome is reported on the
+    /// landing page.
+    async fn flow_failed(&self, open: &OpenFlow, reason: String, outcome: &str) -> ServiceResult<String> {
+        let OpenFlow { flow, connection, audit_action, now, .. } = open;
+        if connection.status == ConnectionStatus::Pending {
+            self.store
+                .set_status(&flow.team_id, &connection.id, ConnectionStatus::Pending, Some(&reason), *now)
+                .await?;
+        }
+        self.audit_as(&flow.team_id, &flow.actor, audit_action, Some(&connection.id), outcome, Some(&reason)).await?;
+        Ok(self.landing(flow, connection, outcome))
+    }
+
+    /// Best-effort revocation of tokens we will not keep (an account mismatch on reauthorize).
+    async fn revoke_unused_grant(
+        &self,
+        provider: &Provider,
+        settings: &BTreeMap<String, String>,
+        oauth: &OAuthClient,
+        tokens: &TokenSet,
+    ) {
+        if provider.revocation_url.is_none() {
+            return;
+        }
+        if let Some(r) = &tokens.refresh_token {
+            let _ = client::revoke(&self.http, provider, settings, oauth, r, "refresh_token").await;
+        }
+        let _ = client::revoke(&self.http, provider, settings, oauth, &tokens.access_token, "access_token").await;
+    }
+}

@@ -1,0 +1,97 @@
+//! Decrypting a connection's secrets for a stated purpose, audited before the read (SECURITY
+//! S-09), and the OAuth client those secrets belong to. The second half of the floor: every
+//! use-case that needs a credential calls this module; it calls only `audit` and `keys`.
+
+use std::collections::BTreeMap;
+
+use patchbay_domain::SecretString;
+use patchbay_domain::connection::Connection;
+use patchbay_domain::credential::{Credential, field};
+use patchbay_domain::ids::{ConnectionId, TeamId};
+use patchbay_domain::principal::Principal;
+use patchbay_domain::provider::{AuthMode, Provider};
+use patchbay_providers::oauth::OAuthClient;
+
+use crate::audit::{SYSTEM_ACTOR, action};
+use crate::{Patchbay, ServiceError, ServiceResult};
+
+/// The sealed field of a connection's own OAuth client secret (advanced settings).
+pub(crate) fn client_secret_field() -> String {
+    format!("{}client_secret", field::SETTING_PREFIX)
+}
+
+impl Patchbay {
+    /// Decrypts a connection's credential for a stated purpose, auditing the read first (S-09).
+    pub(crate) async fn read_credential(
+        &self,
+        who: &Principal,
+        c: &Connection,
+        provider: &Provider,
+        purpose: &str,
+    ) -> ServiceResult<Credential> {
+        self.keys.require_unsealed()?;
+        self.audit(who, action::SECRET_READ, Some(&c.id), "ok", Some(purpose)).await?;
+        let blobs = self.store.connection_secrets(&who.team_id, &c.id).await?;
+        let mut fields = self.keys.open_fields(&self.store, &who.team_id, &c.id, &blobs).await?;
+        let mut take = |f: &str| {
+            fields.remove(f).ok_or_else(|| ServiceError::Internal(format!("connection {} has no stored `{f}`", c.id)))
+        };
+        Ok(match provider.auth_mode {
+            AuthMode::ApiKey => Credential::ApiKey { key: take(field::API_KEY)? },
+            AuthMode::Basic => Credential::Basic { username: take(field::USERNAME)?, password: take(field::PASSWORD)? },
+            AuthMode::Oauth2 | AuthMode::Oauth2ClientCredentials => Credential::OAuth2 {
+                access_token: take(field::ACCESS_TOKEN)?,
+                refresh_token: fields.remove(field::REFRESH_TOKEN),
+            },
+        })
+    }
+
+    /// The connection's own client secret (advanced settings), decrypted; audited as a system
+    /// read because every caller (refresh, reauthorize, renewal) needs it on the service's behalf.
+    pub(crate) async fn own_client_secret(
+        &self,
+        team: &TeamId,
+        connection: &ConnectionId,
+    ) -> ServiceResult<Option<SecretString>> {
+        let wanted = client_secret_field();
+        let blobs: Vec<_> =
+            self.store.connection_secrets(team, connection).await?.into_iter().filter(|(f, _)| *f == wanted).collect();
+        if blobs.is_empty() {
+            return Ok(None);
+        }
+        self.audit_as(team, SYSTEM_ACTOR, action::SECRET_READ, Some(connection), "ok", Some("own oauth client secret"))
+            .await?;
+        let mut opened = self.keys.open_fields(&self.store, team, connection, &blobs).await?;
+        Ok(opened.remove(&wanted))
+    }
+
+    /// The OAuth client for a connection: its own (advanced settings) or the platform's.
+    pub(crate) fn oauth_client(
+        &self,
+        provider: &Provider,
+        settings: &BTreeMap<String, String>,
+        own_secret: Option<SecretString>,
+    ) -> ServiceResult<OAuthClient> {
+        let auth = provider.token_endpoint_auth;
+        if let Some(id) = settings.get("client_id") {
+            return Ok(OAuthClient { client_id: id.clone(), client_secret: own_secret, auth });
+        }
+        match &provider.client_id {
+            Some(id) if !id.is_empty() => {
+                Ok(OAuthClient { client_id: id.clone(), client_secret: provider.client_secret.clone(), auth })
+            }
+            _ => Err(ServiceError::Invalid(format!(
+                "{} has no OAuth client configured: the operator sets its client id and secret in the provider file \
+                 (usually ${{{}_CLIENT_ID}}), or you enter your own in the advanced settings",
+                provider.display_name,
+                provider.id.to_uppercase().replace('-', "_")
+            ))),
+        }
+    }
+
+    /// The OAuth client of a stored connection, with its own secret decrypted when it has one.
+    pub(crate) async fn connection_client(&self, c: &Connection, provider: &Provider) -> ServiceResult<OAuthClient> {
+        let own_secret = self.own_client_secret(&c.team_id, &c.id).await?;
+        self.oauth_client(provider, &c.settings, own_secret)
+    }
+}
