@@ -30,13 +30,16 @@ use tempfile::TempDir;
 /// there, and the test hands the callback's path and query to the router.
 pub const PUBLIC_URL: &str = "http://patchbay.test";
 
+/// A change to the resolved configuration, applied before the service is built.
+type ConfigTweak = Box<dyn FnOnce(&mut Config)>;
+
 /// How to build a [`TestApp`].
 #[derive(Default)]
 pub struct TestAppBuilder {
     mock: bool,
     demo: Option<DemoOptions>,
     grant_lifetime: Option<&'static str>,
-    tweak: Option<Box<dyn FnOnce(&mut Config)>>,
+    tweak: Option<ConfigTweak>,
 }
 
 impl TestAppBuilder {
