@@ -1,11 +1,12 @@
 //! The composition root: the only place that names concrete adapters and wires them into the
-//! service.
+//! service. The binary builds with the system clock; in-process tests build the same service with
+//! a clock they control ([`build_with_clock`]).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use patchbay_domain::clock::SystemClock;
+use patchbay_domain::clock::{Clock, SystemClock};
 use patchbay_providers::{Catalog, GuardOptions, GuardedClient};
 use patchbay_service::{KeyService, KeySource, Patchbay, PatchbayParts, ServiceConfig};
 use patchbay_store::Store;
@@ -51,6 +52,15 @@ pub async fn build(config: &Config) -> anyhow::Result<Arc<Patchbay>> {
 
 /// [`build`] with extra provider files (`(name, YAML)`) added after the catalog, as the demo does.
 pub async fn build_with(config: &Config, extra_providers: &[(String, String)]) -> anyhow::Result<Arc<Patchbay>> {
+    build_with_clock(config, extra_providers, Arc::new(SystemClock)).await
+}
+
+/// [`build_with`] on a given clock: every use-case, and the key ring's opening, read time from it.
+pub async fn build_with_clock(
+    config: &Config,
+    extra_providers: &[(String, String)],
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<Arc<Patchbay>> {
     let store = open_store(config).await?;
     let mut catalog = load_catalog(config)?;
     for (name, text) in extra_providers {
@@ -65,9 +75,7 @@ pub async fn build_with(config: &Config, extra_providers: &[(String, String)]) -
         MasterKey::Env(v) => KeySource::Env(v.clone()),
         MasterKey::File(p) => KeySource::File(p.clone()),
     };
-    let clock = Arc::new(SystemClock);
-    let keys =
-        KeyService::open(&store, source, time::OffsetDateTime::now_utc()).await.context("cannot open the key ring")?;
+    let keys = KeyService::open(&store, source, clock.now()).await.context("cannot open the key ring")?;
     let http = GuardedClient::new(GuardOptions {
         allow_private_networks: config.allow_private_networks,
         connect_timeout: Duration::from_secs(5),

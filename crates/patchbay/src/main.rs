@@ -1,12 +1,10 @@
 //! `patchbay`: the one binary (DESIGN §3.1) — server, bootstrap commands on the database, key
 //! management, catalog tools and an HTTP client of the API.
 
-mod app;
 mod cli_admin;
 mod cli_connections;
 mod cli_keys;
 mod cli_providers;
-mod config;
 mod demo;
 mod logging;
 mod serve;
@@ -14,6 +12,9 @@ mod serve;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+// The composition root and the configuration live in the library (so in-process tests can build
+// the service); the binary's modules reach them as `crate::app` / `crate::config`.
+use patchbay::{app, config};
 
 use crate::config::ConfigArgs;
 

@@ -128,26 +128,10 @@ impl Store {
 mod tests {
     use patchbay_domain::ids::{TeamId, UserId};
     use patchbay_domain::principal::Role;
-    use time::{Duration, OffsetDateTime};
+    use time::Duration;
 
+    use crate::tests::{now, stores};
     use crate::{Store, TeamRow, UserRow, WebSessionRow};
-
-    async fn stores() -> Vec<(Store, Option<tempfile::TempDir>)> {
-        let dir = tempfile::tempdir().unwrap();
-        let sqlite = Store::connect(&format!("sqlite://{}/t.db", dir.path().display())).await.unwrap();
-        sqlite.migrate().await.unwrap();
-        let mut out = vec![(sqlite, Some(dir))];
-        if let Ok(url) = std::env::var("PATCHBAY_TEST_DATABASE_URL") {
-            let pg = Store::connect(&url).await.unwrap();
-            pg.migrate().await.unwrap();
-            out.push((pg, None));
-        }
-        out
-    }
-
-    fn now() -> OffsetDateTime {
-        OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap()
-    }
 
     async fn user(store: &Store, role: Role) -> UserRow {
         let team = TeamId::generate();

@@ -1,5 +1,14 @@
 //! Store conformance tests. They run on SQLite always and on PostgreSQL too when
 //! `PATCHBAY_TEST_DATABASE_URL` names a throwaway database (the test script sets it).
+//!
+//! This module owns the shared fixtures ([`stores`], [`now`], [`team`], [`connection`]) used by
+//! every store test, here, in the submodules (one per concern: leases and fencing, consent flows,
+//! claim queues, schema) and in `#[cfg(test)]` modules next to the queries (`sessions.rs`).
+
+mod claims;
+mod flows;
+mod leases;
+mod schema;
 
 use std::collections::BTreeMap;
 
@@ -11,7 +20,9 @@ use time::OffsetDateTime;
 
 use crate::*;
 
-async fn stores() -> Vec<(Store, Option<tempfile::TempDir>)> {
+/// A migrated store per engine: SQLite in a temp dir (kept alive by the returned `TempDir`), and
+/// PostgreSQL when `PATCHBAY_TEST_DATABASE_URL` is set.
+pub(crate) async fn stores() -> Vec<(Store, Option<tempfile::TempDir>)> {
     let dir = tempfile::tempdir().unwrap();
     let sqlite = Store::connect(&format!("sqlite://{}/t.db", dir.path().display())).await.unwrap();
     sqlite.migrate().await.unwrap();
@@ -24,11 +35,13 @@ async fn stores() -> Vec<(Store, Option<tempfile::TempDir>)> {
     out
 }
 
-fn now() -> OffsetDateTime {
+/// A fixed instant every test measures from.
+pub(crate) fn now() -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap()
 }
 
-async fn team(store: &Store, name: &str) -> TeamId {
+/// A new team with a per-run unique name.
+pub(crate) async fn team(store: &Store, name: &str) -> TeamId {
     let id = TeamId::generate();
     // Unique per run so a shared PostgreSQL database can be reused between runs.
     let name = format!("{name}-{}", &id.as_str()[5..13]);
@@ -36,7 +49,8 @@ async fn team(store: &Store, name: &str) -> TeamId {
     id
 }
 
-fn connection(team: &TeamId, name: &str) -> Connection {
+/// An active connection row of `team` (not yet inserted).
+pub(crate) fn connection(team: &TeamId, name: &str) -> Connection {
     Connection {
         id: ConnectionId::generate(),
         team_id: team.clone(),
@@ -54,11 +68,6 @@ fn connection(team: &TeamId, name: &str) -> Connection {
         created_at: now(),
         updated_at: now(),
     }
-}
-
-#[test]
-fn both_engines_have_the_same_migrations() {
-    assert_eq!(Store::migration_names(Engine::Sqlite), Store::migration_names(Engine::Postgres));
 }
 
 #[tokio::test]

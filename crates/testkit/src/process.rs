@@ -469,7 +469,7 @@ fn http_client() -> reqwest::Client {
         .expect("build the test HTTP client")
 }
 
-fn parse_body(bytes: &[u8]) -> Value {
+pub(crate) fn parse_body(bytes: &[u8]) -> Value {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Value::Null;
     }

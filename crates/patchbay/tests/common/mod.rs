@@ -1,9 +1,13 @@
 //! Shared set-up of the black-box tests: a mock provider on loopback, a real `patchbay serve`
-//! process using it, and two teams with tokens of every role.
+//! process using it, and two teams with tokens of every role. [`ProcessWorld`] is the part every
+//! process world shares (the engine, the process, team `acme` and its clients); [`World`] adds
+//! the mock provider, [`oauth::OAuthWorld`] Demo Cloud. [`test_app::TestApp`] is the in-process
+//! counterpart.
 
 #![allow(dead_code)]
 
 pub mod oauth;
+pub mod test_app;
 
 use patchbay_testkit::{MockProvider, PatchbayClient, PatchbayOptions, PatchbayProcess};
 use serde_json::{Value, json};
@@ -24,26 +28,46 @@ pub struct World {
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_patchbay");
 
+/// A `patchbay serve` process on this run's engine with team `acme` and a client per role.
+pub struct ProcessWorld {
+    pub app: PatchbayProcess,
+    pub team: String,
+    pub admin: PatchbayClient,
+    pub member: PatchbayClient,
+    pub viewer: PatchbayClient,
+    pub runtime: PatchbayClient,
+}
+
+impl ProcessWorld {
+    /// Starts the binary with `providers` as its providers directory and `extra_env` (plus the
+    /// engine's), then creates team `acme` and its admin, member, viewer and runtime tokens.
+    pub async fn start(providers: &std::path::Path, mut extra_env: Vec<(String, String)>) -> ProcessWorld {
+        extra_env.extend(engine_env().await);
+        let app = PatchbayProcess::start(
+            BIN,
+            PatchbayOptions { providers_dir: Some(providers.to_path_buf()), extra_env, data_dir: None },
+        )
+        .await;
+        let team = app.create_team("acme").await;
+        let admin = app.client(&app.create_token(&team, "admin").await);
+        let member = app.client(&app.create_token(&team, "member").await);
+        let viewer = app.client(&app.create_token(&team, "viewer").await);
+        let runtime = app.client(&app.create_token(&team, "runtime").await);
+        ProcessWorld { app, team, admin, member, viewer, runtime }
+    }
+}
+
 impl World {
     pub async fn start() -> World {
         Self::start_with(Vec::new()).await
     }
 
-    pub async fn start_with(mut extra_env: Vec<(String, String)>) -> World {
-        extra_env.extend(engine_env().await);
+    pub async fn start_with(extra_env: Vec<(String, String)>) -> World {
         let mock = MockProvider::start().await;
         let providers = mock.write_providers_dir();
-        let app = PatchbayProcess::start(
-            BIN,
-            PatchbayOptions { providers_dir: Some(providers.path().to_path_buf()), extra_env, data_dir: None },
-        )
-        .await;
-        let team = app.create_team("acme").await;
+        let ProcessWorld { app, team, admin, member, viewer, runtime } =
+            ProcessWorld::start(providers.path(), extra_env).await;
         let other = app.create_team("globex").await;
-        let admin = app.client(&app.create_token(&team, "admin").await);
-        let member = app.client(&app.create_token(&team, "member").await);
-        let viewer = app.client(&app.create_token(&team, "viewer").await);
-        let runtime = app.client(&app.create_token(&team, "runtime").await);
         let other_team = app.client(&app.create_token(&other, "admin").await);
         World { mock, providers, app, team, admin, member, viewer, runtime, other_team }
     }

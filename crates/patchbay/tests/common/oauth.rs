@@ -4,10 +4,8 @@
 use std::collections::HashMap;
 
 use patchbay_demo_provider::{Decision, DemoOptions, DemoProvider, ProviderYamlOptions};
-use patchbay_testkit::{PatchbayClient, PatchbayOptions, PatchbayProcess};
+use patchbay_testkit::{PatchbayClient, PatchbayProcess};
 use serde_json::Value;
-
-use super::BIN;
 
 pub struct OAuthWorld {
     pub demo: DemoProvider,
@@ -19,33 +17,27 @@ pub struct OAuthWorld {
     pub browser: reqwest::Client,
 }
 
-/// Provider files written for every world: `democloud` (granular, optional grant lifetime),
-/// `democloud-full` (non-granular) and `democloud-cc` (client credentials).
-pub async fn start(
-    demo_options: DemoOptions,
-    grant_lifetime: Option<&str>,
-    mut env: Vec<(String, String)>,
-) -> OAuthWorld {
-    env.extend(super::engine_env().await);
-    let demo = DemoProvider::start(demo_options).await;
-    let providers = tempfile::tempdir().unwrap();
+/// Provider files written for every world, process or in-process: `democloud` (granular,
+/// optional grant lifetime), `democloud-full` (non-granular) and `democloud-cc` (client
+/// credentials).
+pub fn write_demo_files(demo: &DemoProvider, dir: &std::path::Path, grant_lifetime: Option<&str>) {
     let files = [
         ("democloud", ProviderYamlOptions { grant_lifetime, ..Default::default() }),
         ("democloud-full", ProviderYamlOptions { granular: false, ..Default::default() }),
         ("democloud-cc", ProviderYamlOptions { client_credentials: true, ..Default::default() }),
     ];
     for (id, opts) in files {
-        std::fs::write(providers.path().join(format!("{id}.yaml")), demo.provider_yaml(id, opts)).unwrap();
+        std::fs::write(dir.join(format!("{id}.yaml")), demo.provider_yaml(id, opts)).unwrap();
     }
-    let app = PatchbayProcess::start(
-        BIN,
-        PatchbayOptions { providers_dir: Some(providers.path().to_path_buf()), extra_env: env, data_dir: None },
-    )
-    .await;
-    let team = app.create_team("acme").await;
-    let admin = app.client(&app.create_token(&team, "admin").await);
-    let member = app.client(&app.create_token(&team, "member").await);
-    let runtime = app.client(&app.create_token(&team, "runtime").await);
+}
+
+/// A process on Demo Cloud with the provider files of [`write_demo_files`].
+pub async fn start(demo_options: DemoOptions, grant_lifetime: Option<&str>, env: Vec<(String, String)>) -> OAuthWorld {
+    let demo = DemoProvider::start(demo_options).await;
+    let providers = tempfile::tempdir().unwrap();
+    write_demo_files(&demo, providers.path(), grant_lifetime);
+    let super::ProcessWorld { app, admin, member, runtime, .. } =
+        super::ProcessWorld::start(providers.path(), env).await;
     let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).no_proxy().build().unwrap();
     OAuthWorld { demo, _providers: providers, app, admin, member, runtime, browser }
 }

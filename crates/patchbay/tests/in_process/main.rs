@@ -1,0 +1,15 @@
+//! Service-level tests: the whole service built in-process by the composition root on a fixed
+//! clock ([`common::test_app::TestApp`]), requests sent through `Router::oneshot`. Time-dependent
+//! behaviour (expiry, backoff, scheduling) is tested by advancing the clock, never by sleeping.
+//!
+//! - `connections`: the API-key connection lifecycle, roles and team isolation, and an OAuth
+//!   connection whose access token expires on the clock.
+//! - `lifecycle`: the token lifecycle against Demo Cloud in strict rotation mode (moved here
+//!   from the process-level `lifecycle.rs`, with the same assertions, the sleeps replaced by
+//!   clock advances and the background loop by explicit scheduler passes).
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod connections;
+mod lifecycle;
