@@ -73,6 +73,23 @@ fn failed(e: ServiceError) -> Response {
 }
 
 fn error_page(status: StatusCode, message: &str) -> Response {
-    let page = ErrorPage::new(None, HEADING, message.to_owned()).back_to("/connections", "Back to your connections");
-    render_error(page, status)
+    render_error(page_for(message), status)
+}
+
+fn page_for(message: &str) -> ErrorPage {
+    ErrorPage::new(None, HEADING, message.to_owned()).back_to("/connections", "Back to your connections")
+}
+
+#[cfg(test)]
+mod tests {
+    use askama::Template;
+
+    use super::*;
+
+    #[test]
+    fn html_is_escaped() {
+        // askama escapes the message; the callback has no escaper of its own.
+        let html = page_for("<a href='x'>&").render().unwrap();
+        assert!(html.contains("<strong>&#60;a href=&#39;x&#39;&#62;&#38;</strong>"), "{html}");
+    }
 }
