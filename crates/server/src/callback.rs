@@ -66,10 +66,7 @@ fn failed(e: ServiceError) -> Response {
         other => ServiceError::Internal(format!("oauth callback failed: {other}")),
     };
     let response = error_page(status_of(&e), &public_message(&e, INTERNAL_MESSAGE));
-    match Cause::of(&e) {
-        Some(cause) => cause.attach(response),
-        None => response,
-    }
+    Cause::attach_of(&e, response)
 }
 
 fn error_page(status: StatusCode, message: &str) -> Response {

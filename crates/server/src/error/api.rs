@@ -100,3 +100,22 @@ pub fn panic_response(_err: Box<dyn Any + Send + 'static>) -> Response {
     tracing::error!("a request handler panicked");
     ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", INTERNAL_MESSAGE).into_response()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_internal_cause_rides_along_for_the_log_and_stays_out_of_the_message() {
+        let e = ApiError::from(ServiceError::Internal("the database is gone".into()));
+        assert_eq!(e.message, INTERNAL_MESSAGE);
+        let response = e.into_response();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let cause = response.extensions().get::<Cause>().expect("the cause is attached");
+        assert_eq!(cause.0, "the database is gone");
+
+        let response = ApiError::from(ServiceError::Conflict("taken".into())).into_response();
+        assert_eq!(response.status(), StatusCode::CONFLICT);
+        assert!(response.extensions().get::<Cause>().is_none());
+    }
+}

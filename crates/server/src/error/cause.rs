@@ -28,6 +28,14 @@ impl Cause {
         response.extensions_mut().insert(self);
         response
     }
+
+    /// `response`, carrying the cause of `e` when `e` is internal.
+    pub fn attach_of(e: &ServiceError, response: Response) -> Response {
+        match Cause::of(e) {
+            Some(cause) => cause.attach(response),
+            None => response,
+        }
+    }
 }
 
 /// Middleware: logs the [`Cause`] a response carries, once.

@@ -37,10 +37,7 @@ impl IntoResponse for UiError {
     fn into_response(self) -> Response {
         let (nav, error) = *self.0;
         let response = render_error(ErrorPage::new(nav, heading_of(&error), user_text(&error)), status_of(&error));
-        match Cause::of(&error) {
-            Some(cause) => cause.attach(response),
-            None => response,
-        }
+        Cause::attach_of(&error, response)
     }
 }
 
