@@ -1,5 +1,8 @@
-//! Extractors: who is calling (the tenant comes from here and nowhere else, SECURITY T-01/T-03)
-//! and request bodies whose parse errors become the API's envelope.
+//! Extractors: who is calling (the tenant comes from here and nowhere else, SECURITY T-01/T-03),
+//! request bodies and queries whose parse errors become the API's envelope, and the lenient
+//! query of the browser-facing pages.
+
+use std::convert::Infallible;
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Query, Request};
@@ -88,5 +91,18 @@ impl<T: DeserializeOwned + Send> FromRequestParts<AppState> for ApiQuery<T> {
             }
             Err(other) => Err(ApiError::bad_request(other.body_text())),
         }
+    }
+}
+
+/// Query parameters of a browser-facing page, where a malformed query is treated like an empty
+/// one: the page then shows its default view (or, at the OAuth callback, the service answers
+/// "no valid state") instead of an error about the URL.
+pub(crate) struct LenientQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Default + Send> FromRequestParts<S> for LenientQuery<T> {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Infallible> {
+        Ok(LenientQuery(Query::<T>::from_request_parts(parts, state).await.map(|Query(q)| q).unwrap_or_default()))
     }
 }

@@ -1,13 +1,18 @@
-//! Patchbay's HTTP surface: the JSON API (DESIGN §3.3), health, metrics and the OpenAPI document.
+//! Patchbay's HTTP surface: the JSON API (DESIGN §3.3), the OAuth callback, the runtime
+//! endpoints, health, metrics, the OpenAPI document and the web UI.
 //!
 //! Handlers only translate: parse the request, call one use-case with the authenticated
-//! principal, render the result. Permission checks and every rule live in the service. Errors
-//! leave through [`error::ApiError`] as one envelope, `{"error": {"code", "message"}}`.
+//! principal, render the result. Permission checks and every rule live in the service. Every
+//! service error gets its status from one table ([`error::status_of`]); the API answers with one
+//! envelope, `{"error": {"code", "message"}}`, and an internal cause is logged once, by a
+//! middleware. Browser-facing answers carry the security headers of [`headers`].
 
 pub(crate) mod api;
 pub mod callback;
+pub(crate) mod cookies;
 pub mod error;
 mod extract;
+pub(crate) mod headers;
 pub(crate) mod health;
 mod metrics_layer;
 pub mod openapi;
@@ -49,6 +54,8 @@ pub fn router(state: AppState) -> Router {
         .merge(openapi::routes())
         .merge(ui::routes())
         .fallback(error::not_found_fallback)
+        // Inside the trace span, so an internal error's cause is logged with its request.
+        .layer(axum::middleware::from_fn(error::log_causes))
         .layer(axum::middleware::from_fn(metrics_layer::record))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::GATEWAY_TIMEOUT, Duration::from_secs(60)))

@@ -1,4 +1,6 @@
-//! Runtime endpoints: the access-token endpoint and the credential-injecting proxy.
+//! Runtime endpoints: the access-token endpoint and the credential-injecting proxy. Their answers
+//! are never cached ([`crate::headers::no_store`]): one carries a token, the other whatever the
+//! provider answered with the injected credential.
 
 use axum::Json;
 use axum::Router;
@@ -13,6 +15,7 @@ use patchbay_service::proxy::ProxyRequest;
 use crate::AppState;
 use crate::error::{ApiError, ErrorEnvelope, redact_serde_message};
 use crate::extract::Authed;
+use crate::headers::no_store;
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
@@ -47,7 +50,7 @@ pub(crate) async fn issue_token(
     let token = s.patchbay.issue_token(&who, &id, req).await?;
     let mut response = Json(token).into_response();
     // The one response that carries a secret: never cache it.
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    no_store(&mut response);
     Ok(response)
 }
 
@@ -77,6 +80,6 @@ pub(crate) async fn proxy(
             response.headers_mut().insert(n, v);
         }
     }
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    no_store(&mut response);
     Ok(response)
 }

@@ -3,12 +3,8 @@
 
 use std::collections::HashMap;
 
-use askama::Template;
-use askama_web::WebTemplate;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::Response;
 use patchbay_service::connections::ListFilter;
 use patchbay_service::events::kind;
 use patchbay_store::{EventQuery, EventRow};
@@ -16,40 +12,17 @@ use serde::Deserialize;
 use serde_json::Value;
 use time::OffsetDateTime;
 
+use super::pages::{EventLine, EventsPage, SelectOption, TimeText};
+use super::render::{UiResult, page};
 use super::session::{WebUser, percent_encode};
-use super::views::{Nav, SelectOption, TimeText};
-use super::{error_page, page};
 use crate::AppState;
+use crate::extract::LenientQuery;
+
+/// The section's name in the top bar.
+const SECTION: &str = "events";
 
 /// Events per page.
 const PAGE: u32 = 50;
-
-/// One event as shown.
-pub(crate) struct EventLine {
-    pub at: TimeText,
-    pub event_type: String,
-    pub label: &'static str,
-    pub class: &'static str,
-    pub connection_id: Option<String>,
-    pub connection_name: String,
-    /// Whether the connection still exists (then its name links to it).
-    pub exists: bool,
-    pub details: Vec<(String, String)>,
-}
-
-/// `GET /events`.
-#[derive(Template, WebTemplate)]
-#[template(path = "events.html")]
-pub(crate) struct EventsPage {
-    pub title: String,
-    pub nav: Option<Nav>,
-    pub events: Vec<EventLine>,
-    pub type_options: Vec<SelectOption>,
-    pub connection_options: Vec<SelectOption>,
-    pub filtered: bool,
-    /// Link to the next page of older events.
-    pub older: Option<String>,
-}
 
 /// Query of `GET /events`.
 #[derive(Debug, Default, Deserialize)]
@@ -116,15 +89,11 @@ fn line(e: &EventRow, names: &HashMap<String, String>, now: OffsetDateTime) -> E
 pub(crate) async fn list(
     State(state): State<AppState>,
     user: WebUser,
-    query: Result<Query<EventsQuery>, QueryRejection>,
-) -> Response {
-    let q = query.map(|Query(q)| q).unwrap_or_default();
+    LenientQuery(q): LenientQuery<EventsQuery>,
+) -> UiResult {
     let who = &user.session.principal;
     let event_type = q.event_type.filter(|t| kind::ALL.contains(&t.as_str()));
-    let connections = match state.patchbay.list_connections(who, &ListFilter::default()).await {
-        Ok(v) => v,
-        Err(e) => return error_page(user.nav("events"), e),
-    };
+    let connections = state.patchbay.list_connections(who, &ListFilter::default()).await.map_err(user.fail(SECTION))?;
     let connection = q.connection.filter(|c| connections.iter().any(|v| &v.id == c));
     let filter = EventQuery {
         connection_id: connection.clone(),
@@ -133,10 +102,7 @@ pub(crate) async fn list(
         limit: PAGE,
         ..EventQuery::default()
     };
-    let rows = match state.patchbay.list_events(who, &filter).await {
-        Ok(v) => v,
-        Err(e) => return error_page(user.nav("events"), e),
-    };
+    let rows = state.patchbay.list_events(who, &filter).await.map_err(user.fail(SECTION))?;
     let names: HashMap<String, String> = connections.iter().map(|c| (c.id.clone(), c.name.clone())).collect();
     let now = state.patchbay.now();
     let older = (rows.len() == PAGE as usize).then(|| rows.last().map(|e| e.id)).flatten().map(|before| {
@@ -165,19 +131,18 @@ pub(crate) async fn list(
             selected: connection.as_deref() == Some(c.id.as_str()),
         })
         .collect();
-    page(
+    Ok(page(
         &state,
         StatusCode::OK,
         EventsPage {
-            title: "Events".into(),
-            nav: user.nav("events"),
+            frame: user.frame(SECTION, "Events"),
             events: rows.iter().map(|e| line(e, &names, now)).collect(),
             type_options,
             connection_options,
             filtered: event_type.is_some() || connection.is_some(),
             older,
         },
-    )
+    ))
 }
 
 #[cfg(test)]

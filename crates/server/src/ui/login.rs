@@ -25,13 +25,19 @@ use patchbay_service::ServiceError;
 use patchbay_service::sessions::{constant_time_eq, new_csrf_token};
 use serde::Deserialize;
 
-use super::session::{
-    FormData, LOGIN_CSRF_COOKIE, SESSION_COOKIE, WebUser, clear_session_cookie, cookie, csrf_rejected, safe_next,
-    session_cookie, set_cookie,
-};
-use super::views::LoginPage;
-use super::{error_page, page};
+use super::forms::{FormData, SignOutForm};
+use super::pages::{Frame, LoginPage};
+use super::render::{UiError, page};
+use super::session::{WebUser, safe_next};
 use crate::AppState;
+use crate::cookies::{SESSION_COOKIE, Scope, clear_session_cookie, cookie, session_cookie, set_cookie};
+
+/// Name of the sign-in form's double-submit anti-CSRF cookie (there is no session yet).
+const LOGIN_CSRF_COOKIE: &str = "patchbay_login_csrf";
+/// The sign-in form's cookie: one hour to fill the form, sent only to /login, never cross-site.
+const LOGIN_CSRF_SCOPE: Scope = Scope { path: "/login", same_site: "Strict", max_age: Some(3600) };
+/// Deletes the sign-in form's cookie.
+const LOGIN_CSRF_DELETE: Scope = Scope { path: "/login", same_site: "Strict", max_age: Some(0) };
 
 /// Failed attempts allowed per (login, address) within [`WINDOW`].
 pub(crate) const MAX_FAILURES: u32 = 5;
@@ -123,9 +129,7 @@ fn login_page(
         state,
         status,
         LoginPage {
-            title: "Sign in".into(),
-            nav: None,
-            csrf: csrf.clone(),
+            frame: Frame { csrf: csrf.clone(), ..Frame::anonymous("Sign in") },
             next: next.to_owned(),
             login: login.to_owned(),
             error,
@@ -133,9 +137,7 @@ fn login_page(
             expired,
         },
     );
-    // One hour to fill the form; scoped to /login so no other request carries it.
-    resp.headers_mut()
-        .append(header::SET_COOKIE, set_cookie(state, LOGIN_CSRF_COOKIE, &csrf, "/login", "Strict", Some(3600)));
+    resp.headers_mut().append(header::SET_COOKIE, set_cookie(state, LOGIN_CSRF_COOKIE, &csrf, &LOGIN_CSRF_SCOPE));
     resp
 }
 
@@ -211,7 +213,7 @@ pub(crate) async fn submit(
             let mut resp = Redirect::to(&next).into_response();
             let h = resp.headers_mut();
             h.append(header::SET_COOKIE, session_cookie(&state, token.expose_secret()));
-            h.append(header::SET_COOKIE, set_cookie(&state, LOGIN_CSRF_COOKIE, "", "/login", "Strict", Some(0)));
+            h.append(header::SET_COOKIE, set_cookie(&state, LOGIN_CSRF_COOKIE, "", &LOGIN_CSRF_DELETE));
             resp
         }
         Err(ServiceError::Unauthenticated(_)) => {
@@ -219,27 +221,22 @@ pub(crate) async fn submit(
             tracing::info!(client = %addr, "sign-in failed: wrong login or password");
             login_page(&state, StatusCode::UNAUTHORIZED, &next, &login, Some("Wrong login or password.".into()), false)
         }
-        Err(e) => error_page(None, e),
+        Err(error) => UiError::new(None, error).into_response(),
     }
 }
 
 /// `POST /logout`.
 pub(crate) async fn logout(
     State(state): State<AppState>,
-    user: Result<WebUser, Response>,
     headers: HeaderMap,
-    form: FormData,
+    SignOutForm(signed_in): SignOutForm,
 ) -> Response {
     // An expired session is already signed out; just forget the cookie.
-    if let Ok(user) = &user {
-        if !user.csrf_ok(&form) {
-            return csrf_rejected();
-        }
-        if let Some(token) = cookie(&headers, SESSION_COOKIE)
-            && let Err(e) = state.patchbay.sign_out(&SecretString::from(token)).await
-        {
-            return error_page(None, e);
-        }
+    if signed_in.is_some()
+        && let Some(token) = cookie(&headers, SESSION_COOKIE)
+        && let Err(error) = state.patchbay.sign_out(&SecretString::from(token)).await
+    {
+        return UiError::new(None, error).into_response();
     }
     let mut resp = Redirect::to("/login?signed_out=1").into_response();
     resp.headers_mut().insert(header::SET_COOKIE, clear_session_cookie(&state));

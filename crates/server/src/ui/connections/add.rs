@@ -1,0 +1,290 @@
+//! The Add flow: pick an app, fill its form (optionally made for one scenario step), Save. Save
+//! creates the connection and goes on to the app's consent page (OAuth) or to the new
+//! connection's page; a refused form is shown again with the reason and what the user typed
+//! (never a secret).
+
+use std::collections::{BTreeMap, HashMap};
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use patchbay_domain::SecretString;
+use patchbay_service::ServiceError;
+use patchbay_service::connections::{CreateConnection, Created};
+use patchbay_service::views::{FieldView, ProviderView};
+use serde::Deserialize;
+
+use super::actions::to_provider;
+use super::{SECTION, nonempty};
+use crate::AppState;
+use crate::error::status_of;
+use crate::extract::LenientQuery;
+use crate::ui::forms::{CsrfForm, FormData};
+use crate::ui::pages::{AppChoice, InputField, NewConnectionPage, PickAppPage, ScopeChoice, StepContext};
+use crate::ui::render::{UiError, UiResult, page, user_text};
+use crate::ui::session::{WebUser, percent_encode};
+
+/// What the role check refuses on these pages.
+const ADD_CONNECTIONS: &str = "add connections";
+
+/// Query of `GET /connections/new`.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct PickQuery {
+    q: Option<String>,
+}
+
+/// `GET /connections/new`: pick an app.
+pub(crate) async fn pick_app(
+    State(state): State<AppState>,
+    user: WebUser,
+    LenientQuery(query): LenientQuery<PickQuery>,
+) -> UiResult {
+    // Listing the catalog is open to every role, so only this check keeps the picker from a
+    // viewer.
+    user.require_manage(SECTION, ADD_CONNECTIONS)?;
+    let q = nonempty(query.q).map(|q| q.chars().take(100).collect::<String>()).unwrap_or_default();
+    let needle = q.to_lowercase();
+    let mut apps: Vec<AppChoice> = state
+        .patchbay
+        .list_providers()
+        .iter()
+        .map(AppChoice::new)
+        .filter(|a| needle.is_empty() || a.search.contains(&needle))
+        .collect();
+    apps.sort_by_key(|a| a.name.to_lowercase());
+    Ok(page(&state, StatusCode::OK, PickAppPage { frame: user.frame(SECTION, "Add a connection"), q, apps }))
+}
+
+/// What the user typed into the Add form, kept to re-fill it after a failed save (secret fields
+/// are never re-filled: [`InputField::new`] leaves them empty).
+struct Given {
+    name: String,
+    values: HashMap<String, String>,
+    scopes: Vec<String>,
+    for_step: Option<StepContext>,
+}
+
+/// Query of `GET /connections/new/{provider}`: the scenario step the connection is for.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct NewQuery {
+    scenario: Option<String>,
+    step: Option<usize>,
+}
+
+/// Loads the scenario step an Add form is for, checking it runs a module of `provider`.
+/// Returns the context and the scopes the step needs.
+async fn step_context(
+    state: &AppState,
+    user: &WebUser,
+    provider: &str,
+    scenario: &str,
+    position: usize,
+) -> Result<(StepContext, Vec<String>), UiError> {
+    let fail = user.fail("scenarios");
+    let s = match state.patchbay.get_scenario(&user.session.principal, scenario).await {
+        Ok(s) => s,
+        Err(e) => return Err(fail(e)),
+    };
+    let Some(step) = s.steps.iter().find(|st| st.position == position) else {
+        return Err(fail(ServiceError::NotFound(format!("scenario “{}” has no step {}", s.name, position + 1))));
+    };
+    if step.module.split_once('.').map(|(p, _)| p) != Some(provider) {
+        return Err(fail(ServiceError::Invalid(format!(
+            "step {} of “{}” runs {}: add a connection of its app instead",
+            position + 1,
+            s.name,
+            step.module
+        ))));
+    }
+    let context = StepContext {
+        scenario: s.id.clone(),
+        scenario_name: s.name.clone(),
+        position,
+        module_name: step.module_name.clone(),
+    };
+    Ok((context, step.required_scopes.clone()))
+}
+
+/// The scope checkboxes of an OAuth app's form: defaults fixed, the rest as given (all of them
+/// when the app cannot limit access).
+fn scope_choices(p: &ProviderView, given: &Given) -> Vec<ScopeChoice> {
+    if p.auth_mode != "oauth2" {
+        return Vec::new();
+    }
+    p.scopes
+        .iter()
+        .map(|s| {
+            let fixed = p.default_scopes.contains(&s.scope);
+            ScopeChoice {
+                scope: s.scope.clone(),
+                description: s.description.clone().unwrap_or_default(),
+                checked: fixed || given.scopes.contains(&s.scope) || !p.granular_scopes,
+                fixed,
+            }
+        })
+        .collect()
+}
+
+fn render_new_form(
+    state: &AppState,
+    user: &WebUser,
+    status: StatusCode,
+    p: &ProviderView,
+    given: &Given,
+    error: Option<String>,
+) -> Response {
+    let fields = |prefix: &str, list: Vec<&FieldView>| -> Vec<InputField> {
+        list.into_iter().map(|f| InputField::new(prefix, f, &given.values)).collect()
+    };
+    let (required, optional): (Vec<_>, Vec<_>) = p.settings.iter().partition(|f| f.required);
+    let optional_settings = fields("setting", optional);
+    let show_advanced = optional_settings.iter().any(|f| !f.value.is_empty());
+    page(
+        state,
+        status,
+        NewConnectionPage {
+            frame: user.frame(SECTION, format!("Add a {} connection", p.display_name)),
+            app: AppChoice::new(p),
+            error,
+            name: given.name.clone(),
+            credential_fields: fields("credential", p.credential_fields.iter().collect()),
+            required_settings: fields("setting", required),
+            optional_settings,
+            show_advanced,
+            scopes: scope_choices(p, given),
+            granular: p.granular_scopes,
+            is_oauth: p.auth_mode == "oauth2",
+            for_step: given.for_step.as_ref().map(|c| StepContext {
+                scenario: c.scenario.clone(),
+                scenario_name: c.scenario_name.clone(),
+                position: c.position,
+                module_name: c.module_name.clone(),
+            }),
+        },
+    )
+}
+
+/// `GET /connections/new/{provider}`: the Add form.
+pub(crate) async fn new_form(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(provider): Path<String>,
+    LenientQuery(q): LenientQuery<NewQuery>,
+) -> UiResult {
+    // The use-cases this page calls are open to every role (`proposed_connection_name` needs
+    // only read access), so only this check keeps the form from a viewer.
+    user.require_manage(SECTION, ADD_CONNECTIONS)?;
+    let who = &user.session.principal;
+    let p = state.patchbay.get_provider(&provider).map_err(user.fail(SECTION))?;
+    let name = state.patchbay.proposed_connection_name(who, &p.id).await.map_err(user.fail(SECTION))?;
+    let (for_step, scopes) = match (q.scenario.as_deref(), q.step) {
+        (Some(scenario), Some(position)) => {
+            let (ctx, scopes) = step_context(&state, &user, &p.id, scenario, position).await?;
+            (Some(ctx), scopes)
+        }
+        _ => (None, Vec::new()),
+    };
+    let given = Given { name, values: HashMap::new(), scopes, for_step };
+    Ok(render_new_form(&state, &user, StatusCode::OK, &p, &given, None))
+}
+
+/// The credential and setting fields of a submitted form.
+struct Entered {
+    credentials: BTreeMap<String, SecretString>,
+    settings: BTreeMap<String, SecretString>,
+    /// The non-secret values by input name, to re-fill the form.
+    values: HashMap<String, String>,
+}
+
+/// Reads the app's credential and setting fields from the form (blank ones are left out).
+fn read_fields(p: &ProviderView, form: &FormData) -> Entered {
+    let mut entered = Entered { credentials: BTreeMap::new(), settings: BTreeMap::new(), values: HashMap::new() };
+    let groups = [
+        ("credential", &p.credential_fields, &mut entered.credentials),
+        ("setting", &p.settings, &mut entered.settings),
+    ];
+    for (prefix, fields, into) in groups {
+        for f in fields {
+            let key = format!("{prefix}.{}", f.key);
+            if let Some(v) = form.get(&key).filter(|v| !v.trim().is_empty()) {
+                into.insert(f.key.clone(), SecretString::from(v.to_owned()));
+                if !f.secret {
+                    entered.values.insert(key, v.to_owned());
+                }
+            }
+        }
+    }
+    entered
+}
+
+/// The scenario step a submitted form was made for, checked like the form's page did.
+async fn posted_step(
+    state: &AppState,
+    user: &WebUser,
+    p: &ProviderView,
+    form: &FormData,
+) -> Result<Option<StepContext>, UiError> {
+    match (form.get("scenario"), form.get("step").and_then(|s| s.parse::<usize>().ok())) {
+        (Some(scenario), Some(position)) => Ok(Some(step_context(state, user, &p.id, scenario, position).await?.0)),
+        _ => Ok(None),
+    }
+}
+
+/// `POST /connections/new/{provider}`: Save.
+pub(crate) async fn create(
+    State(state): State<AppState>,
+    Path(provider): Path<String>,
+    CsrfForm { user, form }: CsrfForm,
+) -> UiResult {
+    let p = state.patchbay.get_provider(&provider).map_err(user.fail(SECTION))?;
+    let entered = read_fields(&p, &form);
+    let name = form.get("name").unwrap_or_default().trim().to_owned();
+    let scopes: Vec<String> =
+        form.all("scope").into_iter().filter(|s| p.scopes.iter().any(|k| &k.scope == s)).collect();
+    let for_step = posted_step(&state, &user, &p, &form).await?;
+    // The form holds the secrets: gone before the slow part.
+    drop(form);
+    let given = Given { name: name.clone(), values: entered.values, scopes: scopes.clone(), for_step };
+    let req = CreateConnection {
+        provider: p.id.clone(),
+        name: (!name.is_empty()).then_some(name),
+        modules: Vec::new(),
+        scopes,
+        settings: entered.settings,
+        credentials: entered.credentials,
+        verify: true,
+        return_to: given.for_step.as_ref().map(|_| "/scenarios".to_owned()),
+        binding: Some(user.session.binding.clone()),
+    };
+    let who = &user.session.principal;
+    let result = match &given.for_step {
+        // Made for a step: the service adds the step's module scopes and binds the step.
+        Some(ctx) => state.patchbay.connect_step(who, &ctx.scenario, ctx.position, req).await,
+        None => state.patchbay.create_connection(who, req).await,
+    };
+    match result {
+        Ok(created) => Ok(after_create(&state, &user, &p, created, given.for_step.is_some())),
+        // What the user can fix in the form: the form again, with the reason.
+        Err(
+            e @ (ServiceError::Invalid(_)
+            | ServiceError::Conflict(_)
+            | ServiceError::CredentialRejected(_)
+            | ServiceError::ProviderUnavailable(_)
+            | ServiceError::Unsupported(_)),
+        ) => Ok(render_new_form(&state, &user, status_of(&e), &p, &given, Some(user_text(&e)))),
+        Err(e) => Err(user.fail(SECTION)(e)),
+    }
+}
+
+/// Where a saved connection goes on: the consent page (OAuth), the scenarios (made for a step),
+/// or its own page.
+fn after_create(state: &AppState, user: &WebUser, p: &ProviderView, created: Created, for_step: bool) -> Response {
+    match (created.authorize_url, for_step) {
+        (Some(url), _) => to_provider(state, user, &url, &p.display_name),
+        (None, true) => Redirect::to("/scenarios?outcome=connected").into_response(),
+        (None, false) => {
+            Redirect::to(&format!("/connections/{}?notice=created", percent_encode(&created.connection.id)))
+                .into_response()
+        }
+    }
+}

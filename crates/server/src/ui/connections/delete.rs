@@ -1,0 +1,65 @@
+//! Deleting a connection: the confirmation page (which lists the scenario steps that use it) and
+//! the revocation receipt.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use patchbay_service::connections::RevocationItem;
+
+use super::SECTION;
+use crate::AppState;
+use crate::ui::forms::CsrfForm;
+use crate::ui::pages::{DeletePage, ReceiptLine, ReceiptPage, UsageLine};
+use crate::ui::render::{UiResult, page};
+use crate::ui::session::WebUser;
+
+/// `GET /connections/{id}/delete`: the confirmation.
+pub(crate) async fn confirm_delete(State(state): State<AppState>, user: WebUser, Path(id): Path<String>) -> UiResult {
+    let c = state.patchbay.get_connection(&user.session.principal, &id).await.map_err(user.fail(SECTION))?;
+    Ok(page(
+        &state,
+        StatusCode::OK,
+        DeletePage {
+            frame: user.frame(SECTION, format!("Delete “{}”?", c.name)),
+            used_by: c.used_by.iter().map(UsageLine::new).collect(),
+            id: c.id,
+            name: c.name,
+            provider_name: c.provider_name,
+        },
+    ))
+}
+
+fn receipt_line(item: &RevocationItem) -> ReceiptLine {
+    let (outcome, class) = match item.outcome.as_str() {
+        "revoked" => ("Revoked", "ok"),
+        "pending" => ("Pending: retried in the background", "info"),
+        "not_supported" => ("Not supported", "warn"),
+        "failed" => ("Failed", "bad"),
+        other => (other, "muted"),
+    };
+    ReceiptLine { credential: item.credential.clone(), outcome: outcome.to_owned(), class, detail: item.detail.clone() }
+}
+
+/// `POST /connections/{id}/delete`: delete and show the receipt.
+pub(crate) async fn delete(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    CsrfForm { user, form }: CsrfForm,
+) -> UiResult {
+    // The confirmation page listed the scenario steps that use it (and sends `force` only then);
+    // a step bound since then makes the service refuse, and the user sees why.
+    let force = form.get("force") == Some("1");
+    let receipt =
+        state.patchbay.delete_connection_with(&user.session.principal, &id, force).await.map_err(user.fail(SECTION))?;
+    Ok(page(
+        &state,
+        StatusCode::OK,
+        ReceiptPage {
+            frame: user.frame(SECTION, "Connection deleted"),
+            revocation: receipt.revocation.iter().map(receipt_line).collect(),
+            id: receipt.id,
+            name: receipt.name,
+            provider: receipt.provider,
+            secret_destroyed: receipt.secret_destroyed,
+        },
+    ))
+}

@@ -1,0 +1,43 @@
+//! The Connections section: list with filters, detail, Add (app picker and form), Verify, Rename,
+//! Reauthorize, and Delete with a confirmation page and the revocation receipt.
+//!
+//! Changes are POST → redirect → GET, so a reload never repeats an action; the page the browser
+//! lands on reads what happened from the database (the connection's status, last verify,
+//! reason) and takes only a fixed word (`notice`, `outcome`) from the URL.
+//!
+//! `banners` turns those words into messages, `list` and `detail` are the two views, `actions`
+//! the card's buttons, `add` the Add flow, `delete` the confirmation and the receipt.
+
+mod actions;
+mod add;
+mod banners;
+mod delete;
+mod detail;
+mod list;
+
+use std::collections::HashMap;
+
+pub(crate) use actions::{reauthorize, rename, verify};
+pub(crate) use add::{create, new_form, pick_app};
+pub(crate) use delete::{confirm_delete, delete};
+pub(crate) use detail::detail;
+pub(crate) use list::list;
+use patchbay_service::views::ProviderView;
+use time::OffsetDateTime;
+
+use crate::AppState;
+
+/// The section's name in the top bar.
+const SECTION: &str = "connections";
+
+fn nonempty(s: Option<String>) -> Option<String> {
+    s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
+}
+
+fn providers_by_id(state: &AppState) -> HashMap<String, ProviderView> {
+    state.patchbay.list_providers().into_iter().map(|p| (p.id.clone(), p)).collect()
+}
+
+fn now(state: &AppState) -> OffsetDateTime {
+    state.patchbay.now()
+}

@@ -1,0 +1,131 @@
+//! What several sections' pages share: times, labels, app initials and colours, scope lines,
+//! select options, and the sign-in and error pages.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use time::OffsetDateTime;
+use time::macros::format_description;
+
+use super::Frame;
+
+/// A time, absolute and relative to now.
+pub(crate) struct TimeText {
+    pub iso: String,
+    pub text: String,
+    pub rel: String,
+}
+
+impl TimeText {
+    pub fn new(t: OffsetDateTime, now: OffsetDateTime) -> TimeText {
+        let utc = t.to_offset(time::UtcOffset::UTC);
+        let iso = utc.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+        let text = utc.format(format_description!("[year]-[month]-[day] [hour]:[minute] UTC")).unwrap_or_default();
+        TimeText { iso, text, rel: relative(t, now) }
+    }
+}
+
+/// "in 3 days", "5 minutes ago", "just now".
+pub(crate) fn relative(t: OffsetDateTime, now: OffsetDateTime) -> String {
+    let secs = (t - now).whole_seconds();
+    let (n, future) = (secs.unsigned_abs(), secs > 0);
+    let amount = match n {
+        0..=59 => return "just now".to_owned(),
+        60..=3_599 => plural(n / 60, "minute"),
+        3_600..=86_399 => plural(n / 3_600, "hour"),
+        _ => plural(n / 86_400, "day"),
+    };
+    if future { format!("in {amount}") } else { format!("{amount} ago") }
+}
+
+fn plural(n: u64, unit: &str) -> String {
+    if n == 1 { format!("1 {unit}") } else { format!("{n} {unit}s") }
+}
+
+/// How an auth mode is named to users.
+pub(crate) fn auth_label(mode: &str) -> &'static str {
+    match mode {
+        "oauth2" => "OAuth 2.0",
+        "oauth2_client_credentials" => "OAuth 2.0 client credentials",
+        "api_key" => "API key",
+        "basic" => "Username and password",
+        _ => "Unknown sign-in method",
+    }
+}
+
+/// A stable colour (one of eight CSS classes) for an app's initial: inline styles are blocked
+/// by the pages' CSP.
+pub(crate) fn hue(provider: &str) -> u8 {
+    (provider.bytes().fold(7u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b))) % 8) as u8
+}
+
+/// The first letter of an app's name, upper case.
+pub(crate) fn initial(name: &str) -> String {
+    name.chars().find(|c| c.is_alphanumeric()).map_or_else(|| "?".to_owned(), |c| c.to_uppercase().collect())
+}
+
+/// A granted or missing scope with its description.
+pub(crate) struct ScopeLine {
+    pub scope: String,
+    pub description: Option<String>,
+}
+
+/// A `<select>` option.
+pub(crate) struct SelectOption {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+/// The statuses a user can filter by, with their labels.
+pub(crate) const STATUS_FILTERS: [(&str, &str); 5] = [
+    ("active", "Active"),
+    ("pending", "Pending"),
+    ("needs_reauth", "Needs reauthorization"),
+    ("degraded", "Degraded"),
+    ("revoked", "Revoked"),
+];
+
+/// `GET /login`.
+#[derive(Template, WebTemplate)]
+#[template(path = "login.html")]
+pub(crate) struct LoginPage {
+    pub frame: Frame,
+    pub next: String,
+    pub login: String,
+    pub error: Option<String>,
+    pub signed_out: bool,
+    pub expired: bool,
+}
+
+/// An error page.
+#[derive(Template, WebTemplate)]
+#[template(path = "error.html")]
+pub(crate) struct ErrorPage {
+    pub frame: Frame,
+    pub message: String,
+    pub back: String,
+    pub back_label: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::Duration;
+
+    #[test]
+    fn relative_times_read_naturally() {
+        let now = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
+        assert_eq!(relative(now, now), "just now");
+        assert_eq!(relative(now + Duration::days(3), now), "in 3 days");
+        assert_eq!(relative(now - Duration::minutes(1), now), "1 minute ago");
+        assert_eq!(relative(now - Duration::hours(5), now), "5 hours ago");
+    }
+
+    #[test]
+    fn initials_and_hues_are_stable() {
+        assert_eq!(initial("github"), "G");
+        assert_eq!(initial("  "), "?");
+        assert_eq!(hue("github"), hue("github"));
+        assert!(hue("anything") < 8);
+    }
+}

@@ -1,0 +1,190 @@
+//! The pages of the Connections section: the list, the detail page, the app picker and the Add
+//! form, the delete confirmation and receipt, and the interstitial before a consent page.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use patchbay_service::views::{FieldView, ProviderView};
+
+use super::{Card, Frame, SelectOption, TimeText, UsageLine, auth_label, hue, initial};
+
+/// `GET /connections`.
+#[derive(Template, WebTemplate)]
+#[template(path = "connections.html")]
+pub(crate) struct ConnectionsPage {
+    pub frame: Frame,
+    pub cards: Vec<Card>,
+    pub total: usize,
+    pub app_options: Vec<SelectOption>,
+    pub status_options: Vec<SelectOption>,
+    pub q: String,
+    pub filtered: bool,
+}
+
+/// One non-secret or secret setting on the detail page.
+pub(crate) struct SettingLine {
+    pub label: String,
+    pub value: String,
+    pub secret: bool,
+}
+
+/// `GET /connections/{id}`.
+#[derive(Template, WebTemplate)]
+#[template(path = "connection.html")]
+pub(crate) struct ConnectionPage {
+    pub frame: Frame,
+    /// The connection's card (one; a list so the shared card template can be included).
+    pub cards: Vec<Card>,
+    pub id: String,
+    pub provider: String,
+    pub provider_name: String,
+    pub credential: String,
+    pub settings: Vec<SettingLine>,
+    /// Scopes the provider offers that are not granted (OAuth with granular scopes only).
+    pub extra_scopes: Vec<ScopeChoice>,
+    pub created: TimeText,
+    pub updated: TimeText,
+}
+
+/// An app in the picker.
+pub(crate) struct AppChoice {
+    pub id: String,
+    pub name: String,
+    pub auth_label: &'static str,
+    pub description: Option<String>,
+    pub initial: String,
+    pub hue: u8,
+    /// Lower-case text the live filter matches against.
+    pub search: String,
+}
+
+impl AppChoice {
+    pub fn new(p: &ProviderView) -> AppChoice {
+        AppChoice {
+            id: p.id.clone(),
+            name: p.display_name.clone(),
+            auth_label: auth_label(&p.auth_mode),
+            description: p.description.clone(),
+            initial: initial(&p.display_name),
+            hue: hue(&p.id),
+            search: format!("{} {} {}", p.display_name, p.id, p.description.as_deref().unwrap_or_default())
+                .to_lowercase(),
+        }
+    }
+}
+
+/// `GET /connections/new`.
+#[derive(Template, WebTemplate)]
+#[template(path = "pick_app.html")]
+pub(crate) struct PickAppPage {
+    pub frame: Frame,
+    pub q: String,
+    pub apps: Vec<AppChoice>,
+}
+
+/// A form input of the Add form (credential or setting).
+pub(crate) struct InputField {
+    /// `credential.<key>` or `setting.<key>`.
+    pub input_name: String,
+    pub label: String,
+    pub secret: bool,
+    pub required: bool,
+    pub help: Option<String>,
+    pub placeholder: Option<String>,
+    /// The value to re-fill after a failed save; always empty for secrets.
+    pub value: String,
+}
+
+impl InputField {
+    pub fn new(prefix: &str, f: &FieldView, given: &HashMap<String, String>) -> InputField {
+        let input_name = format!("{prefix}.{}", f.key);
+        let value = if f.secret { String::new() } else { given.get(&input_name).cloned().unwrap_or_default() };
+        InputField {
+            input_name,
+            label: f.label.clone(),
+            secret: f.secret,
+            required: f.required,
+            help: f.help.clone(),
+            placeholder: f.placeholder.clone(),
+            value,
+        }
+    }
+}
+
+/// A scope checkbox of the Add form.
+pub(crate) struct ScopeChoice {
+    pub scope: String,
+    pub description: String,
+    pub checked: bool,
+    /// A default scope: always requested, shown checked and disabled.
+    pub fixed: bool,
+}
+
+/// `GET /connections/new/{provider}`.
+#[derive(Template, WebTemplate)]
+#[template(path = "new_connection.html")]
+pub(crate) struct NewConnectionPage {
+    pub frame: Frame,
+    pub app: AppChoice,
+    pub error: Option<String>,
+    pub name: String,
+    pub credential_fields: Vec<InputField>,
+    pub required_settings: Vec<InputField>,
+    pub optional_settings: Vec<InputField>,
+    pub show_advanced: bool,
+    pub scopes: Vec<ScopeChoice>,
+    pub granular: bool,
+    pub is_oauth: bool,
+    /// Set when the connection is made for one scenario step (it is bound to it on save).
+    pub for_step: Option<StepContext>,
+}
+
+/// The scenario step an Add form is for.
+pub(crate) struct StepContext {
+    pub scenario: String,
+    pub scenario_name: String,
+    pub position: usize,
+    pub module_name: String,
+}
+
+/// `GET /connections/{id}/delete`.
+#[derive(Template, WebTemplate)]
+#[template(path = "delete.html")]
+pub(crate) struct DeletePage {
+    pub frame: Frame,
+    pub id: String,
+    pub name: String,
+    pub provider_name: String,
+    pub used_by: Vec<UsageLine>,
+}
+
+/// One line of the revocation receipt.
+pub(crate) struct ReceiptLine {
+    pub credential: String,
+    pub outcome: String,
+    pub class: &'static str,
+    pub detail: String,
+}
+
+/// The answer to `POST /connections/{id}/delete`.
+#[derive(Template, WebTemplate)]
+#[template(path = "receipt.html")]
+pub(crate) struct ReceiptPage {
+    pub frame: Frame,
+    pub id: String,
+    pub name: String,
+    pub provider: String,
+    pub secret_destroyed: bool,
+    pub revocation: Vec<ReceiptLine>,
+}
+
+/// A page that sends the browser on to a consent page whose origin the CSP cannot name ahead of
+/// time (its address depends on a connection's settings).
+#[derive(Template, WebTemplate)]
+#[template(path = "redirect.html")]
+pub(crate) struct RedirectPage {
+    pub frame: Frame,
+    pub url: String,
+    pub provider_name: String,
+}

@@ -1,0 +1,50 @@
+//! The messages at the top of the list after a redirect: a fixed sentence per word (the OAuth
+//! callback's `outcome`, or this page's `notice`), filled from the stored scenario.
+
+use patchbay_service::scenarios::ScenarioView;
+
+use crate::ui::pages::Banner;
+
+/// The banner after the consent page sent the browser back here: a fixed sentence per outcome.
+pub(super) fn outcome_banner(outcome: &str) -> Option<Banner> {
+    match outcome {
+        "connected" => {
+            Some(Banner::ok("Access granted", Some("The steps below show what each scenario can run now.".into())))
+        }
+        "denied" => Some(Banner::bad("Access was denied", Some("Nothing was changed.".into()))),
+        "error" => Some(Banner::bad(
+            "The authorization could not be completed",
+            Some("Nothing was changed. The connection's page says why.".into()),
+        )),
+        "account_mismatch" => Some(Banner::warn(
+            "You granted access for a different account",
+            Some("Nothing was changed: extend the permissions while signed in with the connection's account.".into()),
+        )),
+        _ => None,
+    }
+}
+
+/// The banner after a change on this page: a fixed sentence per word, filled from the stored
+/// scenario (never from text in the URL).
+pub(super) fn notice_banner(notice: &str, s: Option<&ScenarioView>) -> Option<Banner> {
+    if notice == "deleted" {
+        return Some(Banner::ok("The scenario was deleted", Some("The connections it used are still there.".into())));
+    }
+    let s = s?;
+    let readiness = if s.ready {
+        "Every step can run."
+    } else if s.steps.is_empty() {
+        "It has no steps yet."
+    } else {
+        "Some steps need attention: each one says why."
+    };
+    match notice {
+        "created" => Some(Banner::ok(
+            format!("“{}” was created", s.name),
+            Some("Add its steps below: pick a module and a connection, then Save.".into()),
+        )),
+        "saved" => Some(Banner::ok(format!("“{}” was saved", s.name), Some(readiness.into()))),
+        "removed" => Some(Banner::ok(format!("A step was removed from “{}”", s.name), Some(readiness.into()))),
+        _ => None,
+    }
+}
