@@ -17,6 +17,7 @@ use crate::scope::ScopeSet;
 
 /// Lifecycle status of a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ConnectionStatus {
     /// Created; waiting for the consent flow to complete.

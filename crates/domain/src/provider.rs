@@ -13,6 +13,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 /// How a provider authenticates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AuthMode {
     /// OAuth 2.0 authorization code grant (with PKCE unless disabled).

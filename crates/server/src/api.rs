@@ -5,18 +5,21 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use patchbay_service::ServiceError;
+use patchbay_service::audit::{AuditQuery, AuditRecord};
 use patchbay_service::connections::{CreateConnection, Created, DeleteReceipt, ListFilter, Verified};
+use patchbay_service::events::{EventQuery, EventView};
 use patchbay_service::oauth::{AuthorizeStart, ReauthorizeRequest};
-use patchbay_service::scenarios::{ReplaceRequest, ReplaceResult, ScenarioRequest, ScenarioView};
+use patchbay_service::scenarios::{ReplaceRequest, ReplaceResult, ScenarioRequest};
 use patchbay_service::views::{ConnectionView, ProviderView};
 use patchbay_service::webhooks::{CreateWebhook, WebhookView};
-use patchbay_store::{AuditEntry, AuditQuery, EventQuery, EventRow};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
 use crate::error::{ApiError, ErrorEnvelope};
 use crate::extract::{ApiJson, ApiQuery, Authed};
+use crate::wire::ScenarioBody;
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
@@ -75,7 +78,7 @@ pub(crate) async fn create_connection(
     Authed(who): Authed,
     ApiJson(req): ApiJson<CreateConnection>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
-    Ok((StatusCode::CREATED, Json(s.patchbay.create_connection(&who, req).await?)))
+    Ok((StatusCode::CREATED, Json(s.patchbay.create_connection(&who, req, None).await?)))
 }
 
 #[utoipa::path(get, path = "/v1/connections", tag = "connections", params(ListParams),
@@ -155,7 +158,15 @@ pub(crate) async fn delete_connection(
     Path(id): Path<String>,
     ApiQuery(p): ApiQuery<DeleteParams>,
 ) -> Result<Json<DeleteReceipt>, ApiError> {
-    Ok(Json(s.patchbay.delete_connection_with(&who, &id, p.force).await?))
+    Ok(Json(s.patchbay.delete_connection_with(&who, &id, p.force).await.map_err(with_force_hint)?))
+}
+
+/// A delete refused because scenario steps use the connection: the API says how to force it.
+fn with_force_hint(e: ServiceError) -> ServiceError {
+    match e {
+        ServiceError::Conflict(message) => ServiceError::Conflict(format!("{message}: retry with ?force=true")),
+        e => e,
+    }
 }
 
 /// Query of `POST /v1/connections/{id}/replace`.
@@ -183,48 +194,48 @@ pub(crate) async fn replace_connection(
 }
 
 #[utoipa::path(get, path = "/v1/scenarios", tag = "scenarios",
-    responses((status = 200, body = Items<ScenarioView>)), security(("bearer" = [])))]
+    responses((status = 200, body = Items<ScenarioBody>)), security(("bearer" = [])))]
 pub(crate) async fn list_scenarios(
     State(s): State<AppState>,
     Authed(who): Authed,
-) -> Result<Json<Items<ScenarioView>>, ApiError> {
-    Ok(Json(Items { items: s.patchbay.list_scenarios(&who).await? }))
+) -> Result<Json<Items<ScenarioBody>>, ApiError> {
+    Ok(Json(Items { items: s.patchbay.list_scenarios(&who).await?.into_iter().map(ScenarioBody::from).collect() }))
 }
 
 #[utoipa::path(post, path = "/v1/scenarios", tag = "scenarios", request_body = ScenarioRequest,
-    responses((status = 201, body = ScenarioView), (status = 400, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)),
+    responses((status = 201, body = ScenarioBody), (status = 400, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)),
     security(("bearer" = [])))]
 pub(crate) async fn create_scenario(
     State(s): State<AppState>,
     Authed(who): Authed,
     ApiJson(body): ApiJson<ScenarioRequest>,
-) -> Result<(StatusCode, Json<ScenarioView>), ApiError> {
-    Ok((StatusCode::CREATED, Json(s.patchbay.create_scenario(&who, body).await?)))
+) -> Result<(StatusCode, Json<ScenarioBody>), ApiError> {
+    Ok((StatusCode::CREATED, Json(s.patchbay.create_scenario(&who, body).await?.into())))
 }
 
 #[utoipa::path(get, path = "/v1/scenarios/{id}", tag = "scenarios",
     params(("id" = String, Path, description = "Scenario id")),
-    responses((status = 200, body = ScenarioView, description = "With each step's readiness"), (status = 404, body = ErrorEnvelope)),
+    responses((status = 200, body = ScenarioBody, description = "With each step's readiness"), (status = 404, body = ErrorEnvelope)),
     security(("bearer" = [])))]
 pub(crate) async fn get_scenario(
     State(s): State<AppState>,
     Authed(who): Authed,
     Path(id): Path<String>,
-) -> Result<Json<ScenarioView>, ApiError> {
-    Ok(Json(s.patchbay.get_scenario(&who, &id).await?))
+) -> Result<Json<ScenarioBody>, ApiError> {
+    Ok(Json(s.patchbay.get_scenario(&who, &id).await?.into()))
 }
 
 #[utoipa::path(patch, path = "/v1/scenarios/{id}", tag = "scenarios", request_body = ScenarioRequest,
     params(("id" = String, Path, description = "Scenario id")),
-    responses((status = 200, body = ScenarioView), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)),
+    responses((status = 200, body = ScenarioBody), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)),
     security(("bearer" = [])))]
 pub(crate) async fn update_scenario(
     State(s): State<AppState>,
     Authed(who): Authed,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<ScenarioRequest>,
-) -> Result<Json<ScenarioView>, ApiError> {
-    Ok(Json(s.patchbay.update_scenario(&who, &id, body).await?))
+) -> Result<Json<ScenarioBody>, ApiError> {
+    Ok(Json(s.patchbay.update_scenario(&who, &id, body).await?.into()))
 }
 
 #[utoipa::path(delete, path = "/v1/scenarios/{id}", tag = "scenarios",
@@ -250,7 +261,7 @@ pub(crate) async fn connect_step(
     Path((id, position)): Path<(String, usize)>,
     ApiJson(body): ApiJson<CreateConnection>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
-    Ok((StatusCode::CREATED, Json(s.patchbay.connect_step(&who, &id, position, body).await?)))
+    Ok((StatusCode::CREATED, Json(s.patchbay.connect_step(&who, &id, position, body, None).await?)))
 }
 
 #[utoipa::path(post, path = "/v1/connections/{id}/verify", tag = "connections",
@@ -305,13 +316,13 @@ pub(crate) struct AuditParams {
 }
 
 #[utoipa::path(get, path = "/v1/audit", tag = "audit", params(AuditParams),
-    responses((status = 200, body = Items<Object>), (status = 403, body = ErrorEnvelope)),
+    responses((status = 200, body = Items<AuditRecord>), (status = 403, body = ErrorEnvelope)),
     security(("bearer" = [])))]
 pub(crate) async fn list_audit(
     State(s): State<AppState>,
     Authed(who): Authed,
     ApiQuery(p): ApiQuery<AuditParams>,
-) -> Result<Json<Items<AuditEntry>>, ApiError> {
+) -> Result<Json<Items<AuditRecord>>, ApiError> {
     let q = AuditQuery { connection_id: p.connection, before_id: p.before, limit: p.limit.unwrap_or(100) };
     Ok(Json(Items { items: s.patchbay.list_audit(&who, &q).await? }))
 }
@@ -347,13 +358,13 @@ fn parse_time(name: &str, v: Option<&str>) -> Result<Option<time::OffsetDateTime
 }
 
 #[utoipa::path(get, path = "/v1/events", tag = "events", params(EventParams),
-    responses((status = 200, body = Items<Object>), (status = 403, body = ErrorEnvelope)),
+    responses((status = 200, body = Items<EventView>), (status = 403, body = ErrorEnvelope)),
     security(("bearer" = [])))]
 pub(crate) async fn list_events(
     State(s): State<AppState>,
     Authed(who): Authed,
     ApiQuery(p): ApiQuery<EventParams>,
-) -> Result<Json<Items<EventRow>>, ApiError> {
+) -> Result<Json<Items<EventView>>, ApiError> {
     let q = EventQuery {
         connection_id: p.connection,
         event_type: p.event_type,

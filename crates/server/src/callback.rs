@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use patchbay_service::ServiceError;
-use patchbay_service::oauth::{CallbackQuery, session_binding};
+use patchbay_service::oauth::{CallbackQuery, Landing, session_binding};
 
 use crate::AppState;
 use crate::cookies::{SESSION_COOKIE, cookie};
@@ -48,12 +48,20 @@ pub(crate) async fn callback(
 ) -> Response {
     let binding = cookie(&headers, SESSION_COOKIE).map(|token| session_binding(&token));
     match state.patchbay.complete_callback(query, binding).await {
-        Ok(location) => match HeaderValue::from_str(&location) {
+        Ok(landing) => match HeaderValue::from_str(&landing_url(&state.patchbay.config().public_url, &landing)) {
             Ok(value) => (StatusCode::SEE_OTHER, [(header::LOCATION, value)]).into_response(),
             Err(_) => error_page(StatusCode::INTERNAL_SERVER_ERROR, "internal error: the landing address is invalid"),
         },
         Err(e) => failed(e),
     }
+}
+
+/// Where the browser lands after a callback: the flow's `return_to` (or the connection's page)
+/// with the outcome word, which that page renders as a fixed banner.
+fn landing_url(public_url: &str, landing: &Landing) -> String {
+    let path = landing.return_to.clone().unwrap_or_else(|| format!("/connections/{}", landing.connection));
+    let sep = if path.contains('?') { '&' } else { '?' };
+    format!("{public_url}{path}{sep}outcome={}", landing.outcome)
 }
 
 /// The page for a callback the service refused.
@@ -80,8 +88,23 @@ fn page_for(message: &str) -> ErrorPage {
 #[cfg(test)]
 mod tests {
     use askama::Template;
+    use patchbay_service::oauth::CallbackOutcome;
 
     use super::*;
+
+    #[test]
+    fn landings_keep_the_return_path_and_add_the_outcome() {
+        let connection = patchbay_domain::ids::ConnectionId::generate();
+        let mut landing = Landing { connection: connection.clone(), outcome: CallbackOutcome::Denied, return_to: None };
+        let base = "https://pb.example";
+        assert_eq!(landing_url(base, &landing), format!("{base}/connections/{connection}?outcome=denied"));
+        landing.return_to = Some("/scenarios".into());
+        landing.outcome = CallbackOutcome::AccountMismatch;
+        assert_eq!(landing_url(base, &landing), format!("{base}/scenarios?outcome=account_mismatch"));
+        landing.return_to = Some("/scenarios?x=1".into());
+        landing.outcome = CallbackOutcome::Connected;
+        assert_eq!(landing_url(base, &landing), format!("{base}/scenarios?x=1&outcome=connected"));
+    }
 
     #[test]
     fn html_is_escaped() {

@@ -18,6 +18,7 @@ mod metrics_layer;
 pub mod openapi;
 pub(crate) mod runtime;
 pub mod ui;
+mod wire;
 
 use std::sync::Arc;
 use std::time::Duration;

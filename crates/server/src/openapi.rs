@@ -46,3 +46,45 @@ pub fn document() -> utoipa::openapi::OpenApi {
 pub(crate) fn routes() -> Router<AppState> {
     Router::new().route("/openapi.json", get(|| async { Json(document()) }))
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::document;
+
+    fn schema(doc: &Value, name: &str) -> Value {
+        doc["components"]["schemas"][name].clone()
+    }
+
+    #[test]
+    fn closed_sets_list_their_words() {
+        let doc = serde_json::to_value(document()).unwrap();
+        let words = |name: &str| schema(&doc, name)["enum"].clone();
+        assert_eq!(words("ConnectionStatus"), json!(["pending", "active", "degraded", "needs_reauth", "revoked"]));
+        assert_eq!(words("AuthMode"), json!(["oauth2", "oauth2_client_credentials", "api_key", "basic"]));
+        assert_eq!(
+            words("AuthModeView"),
+            json!(["oauth2", "oauth2_client_credentials", "api_key", "basic", "unknown"])
+        );
+        assert_eq!(words("CredentialKind"), json!(["api_key", "basic", "oauth2", "unknown"]));
+        assert_eq!(words("CredentialState"), json!(["set", "not_set"]));
+        assert_eq!(words("RevocationOutcome"), json!(["revoked", "pending", "not_supported", "failed", "not_needed"]));
+        assert!(words("StepStatus").as_array().unwrap().contains(&json!("connection_needs_reauth")), "{doc}");
+        assert!(words("AuditOutcome").as_array().unwrap().contains(&json!("gave_up")), "{doc}");
+    }
+
+    #[test]
+    fn views_refer_to_the_closed_sets() {
+        let doc = serde_json::to_value(document()).unwrap();
+        let field = |name: &str, f: &str| schema(&doc, name)["properties"][f].to_string();
+        assert!(field("ConnectionView", "status").contains("ConnectionStatus"), "{doc}");
+        assert!(field("Verified", "status").contains("ConnectionStatus"), "{doc}");
+        assert!(field("RevocationItem", "outcome").contains("RevocationOutcome"), "{doc}");
+        assert!(field("ProviderView", "auth_mode").contains("AuthMode"), "{doc}");
+        assert!(field("AuditRecord", "outcome").contains("RecordedOutcome"), "{doc}");
+        // The API's scenario keeps its name and shows the extend request as an object.
+        assert!(schema(&doc, "ScenarioView")["properties"]["steps"].is_object(), "{doc}");
+        assert!(schema(&doc, "ExtendRequest")["properties"]["path"].is_object(), "{doc}");
+    }
+}

@@ -69,7 +69,7 @@ impl Patchbay {
     /// A provider a request names; unknown ones are the request's fault (400).
     pub(crate) fn provider(&self, id: &str) -> ServiceResult<Arc<Provider>> {
         self.catalog.get(id).cloned().ok_or_else(|| {
-            ServiceError::Invalid(format!("unknown provider `{id}`: see GET /v1/providers for the catalog"))
+            ServiceError::Invalid(format!("unknown provider `{id}`: pick one of the providers in the catalog"))
         })
     }
 

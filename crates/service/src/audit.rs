@@ -4,10 +4,90 @@
 
 use patchbay_domain::ids::{ConnectionId, TeamId};
 use patchbay_domain::principal::{Action, Principal};
-use patchbay_store::{AuditEntry, AuditQuery, NewAuditEntry};
+/// Filter of [`Patchbay::list_audit`] (connection, paging cursor, page size).
+pub use patchbay_store::AuditQuery;
+use patchbay_store::{AuditEntry, NewAuditEntry};
+use serde::Serialize;
+use time::OffsetDateTime;
+use utoipa::ToSchema;
 
 use crate::access::require_to;
+use crate::words::word_enum;
 use crate::{Patchbay, ServiceResult};
+
+word_enum! {
+    /// How an audited action ended (stable; documented in docs/api.md).
+    pub enum AuditOutcome {
+        /// It was carried out.
+        Ok = "ok",
+        /// It was tried and did not work (a verify the provider rejected, a refused revocation,
+        /// a refresh that needs the user).
+        Failed = "failed",
+        /// It failed transiently and is retried.
+        Retry = "retry",
+        /// The provider rejected the credential offered on create; nothing was saved.
+        Rejected = "rejected",
+        /// A consent flow was started.
+        Started = "started",
+        /// The user denied consent at the provider.
+        Denied = "denied",
+        /// The provider answered a consent flow with an error.
+        Error = "error",
+        /// A reauthorization granted access for another account; nothing was changed.
+        AccountMismatch = "account_mismatch",
+        /// A queued revocation went through.
+        Revoked = "revoked",
+        /// A queued revocation was abandoned after its give-up time.
+        GaveUp = "gave_up",
+    }
+}
+
+/// The outcome of a stored record: a word of [`AuditOutcome`], or (for a record written by a
+/// newer version) the stored word as it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum RecordedOutcome {
+    /// A word this version knows.
+    Known(AuditOutcome),
+    /// Any other stored word.
+    Other(String),
+}
+
+/// One record of the audit trail, as `GET /v1/audit` returns it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct AuditRecord {
+    /// Monotonic id (use as a cursor).
+    pub id: i64,
+    /// When.
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub at: OffsetDateTime,
+    /// Who: `token:{name} ({id})`, `user:{login} ({id})` or `system`.
+    pub actor: String,
+    /// What (`connection.create`, …; see docs/api.md).
+    pub action: String,
+    /// Which connection.
+    pub connection_id: Option<String>,
+    /// How it ended.
+    pub outcome: RecordedOutcome,
+    /// Detail (never a secret).
+    pub detail: Option<String>,
+}
+
+impl From<AuditEntry> for AuditRecord {
+    fn from(e: AuditEntry) -> Self {
+        let outcome = AuditOutcome::parse(&e.outcome).map_or(RecordedOutcome::Other(e.outcome), RecordedOutcome::Known);
+        AuditRecord {
+            id: e.id,
+            at: e.at,
+            actor: e.actor,
+            action: e.action,
+            connection_id: e.connection_id,
+            outcome,
+            detail: e.detail,
+        }
+    }
+}
 
 /// The actor label of work nobody asked for directly: the scheduler, the retry workers, the CLI's
 /// bootstrap commands (the same text as [`Actor::System`](patchbay_domain::principal::Actor)'s label).
@@ -57,7 +137,7 @@ impl Patchbay {
         who: &Principal,
         action: &str,
         connection: Option<&ConnectionId>,
-        outcome: &str,
+        outcome: AuditOutcome,
         detail: Option<&str>,
     ) -> ServiceResult<()> {
         self.audit_as(&who.team_id, &who.actor.label(), action, connection, outcome, detail).await
@@ -70,7 +150,7 @@ impl Patchbay {
         actor: &str,
         action: &str,
         connection: Option<&ConnectionId>,
-        outcome: &str,
+        outcome: AuditOutcome,
         detail: Option<&str>,
     ) -> ServiceResult<()> {
         self.store
@@ -80,7 +160,7 @@ impl Patchbay {
                 actor,
                 action,
                 connection_id: connection.map(|c| c.as_str()),
-                outcome,
+                outcome: outcome.as_str(),
                 detail,
             })
             .await?;
@@ -88,9 +168,9 @@ impl Patchbay {
     }
 
     /// The team's audit trail, newest first (admins only).
-    pub async fn list_audit(&self, who: &Principal, query: &AuditQuery) -> ServiceResult<Vec<AuditEntry>> {
+    pub async fn list_audit(&self, who: &Principal, query: &AuditQuery) -> ServiceResult<Vec<AuditRecord>> {
         require_to(who, Action::Administer, "read the audit trail")?;
-        Ok(self.store.list_audit(&who.team_id, query).await?)
+        Ok(self.store.list_audit(&who.team_id, query).await?.into_iter().map(AuditRecord::from).collect())
     }
 }
 
@@ -98,7 +178,32 @@ impl Patchbay {
 mod tests {
     use patchbay_domain::principal::Actor;
 
-    use super::SYSTEM_ACTOR;
+    use super::*;
+
+    fn entry(outcome: &str) -> AuditEntry {
+        AuditEntry {
+            id: 7,
+            at: OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap(),
+            actor: SYSTEM_ACTOR.into(),
+            action: action::REVOCATION.into(),
+            connection_id: Some("con_1".into()),
+            outcome: outcome.into(),
+            detail: None,
+        }
+    }
+
+    #[test]
+    fn records_serialize_like_the_stored_rows() {
+        // The wire bytes of `GET /v1/audit` are the row's, field for field, known word or not.
+        for outcome in ["gave_up", "ok", "a_future_word"] {
+            let row = entry(outcome);
+            assert_eq!(
+                serde_json::to_string(&AuditRecord::from(row.clone())).unwrap(),
+                serde_json::to_string(&row).unwrap()
+            );
+        }
+        assert_eq!(AuditRecord::from(entry("gave_up")).outcome, RecordedOutcome::Known(AuditOutcome::GaveUp));
+    }
 
     #[test]
     fn the_system_actor_reads_like_the_system_principal() {

@@ -12,7 +12,7 @@ use patchbay_domain::random;
 use patchbay_store::{TeamRow, TokenRow, UserRow};
 use secrecy::ExposeSecret;
 
-use crate::audit::{SYSTEM_ACTOR, action};
+use crate::audit::{AuditOutcome, SYSTEM_ACTOR, action};
 use crate::{Patchbay, ServiceError, ServiceResult};
 
 const TOKEN_PREFIX: &str = "pbt_";
@@ -117,7 +117,7 @@ impl Patchbay {
         let row = TokenRow { id: TokenId::generate(), team_id: team.id.clone(), name: name.to_owned(), role };
         self.store.create_token(&row, &digest(secret.expose_secret()), self.clock.now()).await?;
         let detail = format!("name={name} role={role}");
-        self.audit_as(&team.id, SYSTEM_ACTOR, action::TOKEN_CREATE, None, "ok", Some(&detail)).await?;
+        self.audit_as(&team.id, SYSTEM_ACTOR, action::TOKEN_CREATE, None, AuditOutcome::Ok, Some(&detail)).await?;
         Ok((row, secret))
     }
 
@@ -134,7 +134,7 @@ impl Patchbay {
         if !self.store.delete_token(&team.id, &id).await? {
             return Err(ServiceError::NotFound(format!("no token `{id}` in team `{}`", team.name)));
         }
-        self.audit_as(&team.id, SYSTEM_ACTOR, action::TOKEN_REVOKE, None, "ok", Some(id.as_str())).await
+        self.audit_as(&team.id, SYSTEM_ACTOR, action::TOKEN_REVOKE, None, AuditOutcome::Ok, Some(id.as_str())).await
     }
 
     /// Creates a web UI user with an Argon2id password hash.

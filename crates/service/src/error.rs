@@ -35,6 +35,10 @@ pub enum ServiceError {
         message: String,
         /// The missing scopes.
         missing: Vec<String>,
+        /// The connection that lacks them (its id)…
+        connection: String,
+        /// …and the module to reauthorize it with (`provider.module`) to add them.
+        module: String,
     },
     /// The provider rejected the credential (422).
     #[error("{0}")]

@@ -7,11 +7,41 @@
 use patchbay_domain::connection::{Connection, ConnectionStatus, VerifyResult};
 use patchbay_domain::ids::TeamId;
 use patchbay_domain::principal::{Action, Principal};
-use patchbay_store::{EventQuery, EventRow};
+/// Filter of [`Patchbay::list_events`] (connection, type, time range, paging).
+pub use patchbay_store::EventQuery;
+use patchbay_store::EventRow;
+use serde::Serialize;
 use serde_json::{Value, json};
+use time::OffsetDateTime;
+use utoipa::ToSchema;
 
 use crate::access::require_to;
 use crate::{Patchbay, ServiceResult};
+
+/// One lifecycle event, as `GET /v1/events` and the Events page show it.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct EventView {
+    /// Monotonic id (cursor).
+    pub id: i64,
+    /// Connection concerned.
+    pub connection_id: Option<String>,
+    /// `connection.refreshed`, … (see [`kind`]).
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// When.
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub at: OffsetDateTime,
+    /// Details (never a secret).
+    #[schema(value_type = Object)]
+    pub data: Value,
+}
+
+impl From<EventRow> for EventView {
+    fn from(e: EventRow) -> Self {
+        EventView { id: e.id, connection_id: e.connection_id, event_type: e.event_type, at: e.at, data: e.data }
+    }
+}
 
 /// Event type names (stable; webhooks filter on them).
 pub mod kind {
@@ -104,9 +134,9 @@ impl Patchbay {
     }
 
     /// The team's events, newest first (admins).
-    pub async fn list_events(&self, who: &Principal, q: &EventQuery) -> ServiceResult<Vec<EventRow>> {
+    pub async fn list_events(&self, who: &Principal, q: &EventQuery) -> ServiceResult<Vec<EventView>> {
         require_to(who, Action::Administer, "read events")?;
-        Ok(self.store.list_events(&who.team_id, q).await?)
+        Ok(self.store.list_events(&who.team_id, q).await?.into_iter().map(EventView::from).collect())
     }
 }
 
@@ -114,4 +144,22 @@ impl Patchbay {
 pub async fn run_retention_worker(patchbay: std::sync::Arc<Patchbay>, shutdown: tokio::sync::watch::Receiver<bool>) {
     crate::workers::run_every("retention", std::time::Duration::from_secs(3600), shutdown, || patchbay.prune_events())
         .await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn views_serialize_like_the_stored_rows() {
+        let row = EventRow {
+            id: 3,
+            connection_id: Some("con_1".into()),
+            event_type: kind::REFRESH_FAILED.into(),
+            at: OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap(),
+            data: json!({"reason": "invalid_grant", "attempt": 2}),
+        };
+        let view = EventView::from(row.clone());
+        assert_eq!(serde_json::to_string(&view).unwrap(), serde_json::to_string(&row).unwrap());
+    }
 }

@@ -5,7 +5,7 @@
 //! leaves behind. It knows nothing of HTTP; the server maps [`ServiceError`] to status codes.
 //!
 //! The floors, lowest first (a module calls only modules on its own floor's left or below):
-//! 1. `error`, [`keys`], [`views`], `workers`, `backoff`: types and mechanisms, no use-case;
+//! 1. `error`, `words`, [`keys`], [`views`], `workers`, `backoff`: types and mechanisms, no use-case;
 //! 2. `access`, [`audit`], `secrets`: the one authorization check (`require`) and loading what a
 //!    principal names; the audit trail; decrypting a connection's secrets, audited first;
 //! 3. [`events`], then [`webhooks`]: recording lifecycle events and delivering them;
@@ -39,6 +39,7 @@ pub mod sessions;
 pub mod ui_queries;
 pub mod views;
 pub mod webhooks;
+mod words;
 mod workers;
 
 use std::sync::Arc;

@@ -11,9 +11,8 @@ impl Patchbay {
 
     /// One provider.
     pub fn get_provider(&self, id: &str) -> ServiceResult<ProviderView> {
-        self.catalog
-            .get(id)
-            .map(|p| ProviderView::new(p))
-            .ok_or_else(|| ServiceError::NotFound(format!("no provider `{id}` in the catalog: see GET /v1/providers")))
+        self.catalog.get(id).map(|p| ProviderView::new(p)).ok_or_else(|| {
+            ServiceError::NotFound(format!("no provider `{id}` in the catalog: list the providers to see which exist"))
+        })
     }
 }

@@ -10,7 +10,7 @@ use bytes::Bytes;
 use patchbay_domain::principal::Principal;
 use patchbay_domain::provider::AuthMode;
 
-use crate::audit::action;
+use crate::audit::{AuditOutcome, action};
 use crate::lifecycle::TokenRequest;
 use crate::{Patchbay, ServiceError, ServiceResult};
 
@@ -65,7 +65,7 @@ impl Patchbay {
             }
         }
         let detail = format!("{} /{} -> {}", req.method, req.path.trim_start_matches('/'), response.status.as_u16());
-        self.audit(who, action::PROXY, Some(&c.id), "ok", Some(&detail)).await?;
+        self.audit(who, action::PROXY, Some(&c.id), AuditOutcome::Ok, Some(&detail)).await?;
         Ok(response)
     }
 

@@ -20,24 +20,41 @@ use serde::Serialize;
 use time::Duration;
 use utoipa::ToSchema;
 
-use crate::audit::{SYSTEM_ACTOR, action};
+use crate::audit::{AuditOutcome, SYSTEM_ACTOR, action};
 use crate::backoff::Backoff;
 use crate::secrets::client_secret_field;
+use crate::words::word_enum;
 use crate::{Patchbay, ServiceResult};
+
+word_enum! {
+    /// What happened to one credential at the provider on delete.
+    pub enum RevocationOutcome {
+        /// The provider confirmed the revocation.
+        Revoked = "revoked",
+        /// It failed transiently; Patchbay keeps retrying in the background.
+        Pending = "pending",
+        /// The provider has no way to revoke it (or left the catalog).
+        NotSupported = "not_supported",
+        /// The provider refused it.
+        Failed = "failed",
+        /// There was nothing to revoke (no tokens were ever received).
+        NotNeeded = "not_needed",
+    }
+}
 
 /// What happened to one credential at the provider on delete.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RevocationItem {
     /// Which credential (`api_key`, `refresh_token`, …).
     pub credential: String,
-    /// `revoked`, `pending` (retried in the background), `not_supported`, `failed`.
-    pub outcome: String,
+    /// `revoked`, `pending` (retried in the background), `not_supported`, `failed`, `not_needed`.
+    pub outcome: RevocationOutcome,
     /// What the user should know or do.
     pub detail: String,
 }
 
-fn item(credential: &str, outcome: &str, detail: String) -> RevocationItem {
-    RevocationItem { credential: credential.to_owned(), outcome: outcome.to_owned(), detail }
+fn item(credential: &str, outcome: RevocationOutcome, detail: String) -> RevocationItem {
+    RevocationItem { credential: credential.to_owned(), outcome, detail }
 }
 
 /// Retry policy of queued revocations: `base`·2ⁿ, capped at 5 minutes, plus up to 25 % jitter
@@ -53,7 +70,7 @@ fn oauth_provider<'a>(c: &Connection, provider: Option<&'a Provider>) -> Result<
     let Some(provider) = provider else {
         return Err(item(
             "unknown",
-            "not_supported",
+            RevocationOutcome::NotSupported,
             format!("provider `{}` is no longer in the catalog; revoke the credential at the service", c.provider),
         ));
     };
@@ -63,7 +80,7 @@ fn oauth_provider<'a>(c: &Connection, provider: Option<&'a Provider>) -> Result<
             let credential = if provider.auth_mode == AuthMode::Basic { "password" } else { "api_key" };
             Err(item(
                 credential,
-                "not_supported",
+                RevocationOutcome::NotSupported,
                 format!(
                     "{display} has no API to revoke a key: Patchbay destroyed its copy, but the key still works at {display} until you revoke it in its dashboard"
                 ),
@@ -99,13 +116,17 @@ impl Patchbay {
             .filter_map(|f| blobs.iter().find(|(name, _)| name == f).cloned())
             .collect();
         if token_blobs.is_empty() {
-            return Ok(vec![item("oauth2", "not_needed", "the connection never received tokens".into())]);
+            return Ok(vec![item(
+                "oauth2",
+                RevocationOutcome::NotNeeded,
+                "the connection never received tokens".into(),
+            )]);
         }
         if provider.revocation_url.is_none() {
             let display = &provider.display_name;
             return Ok(vec![item(
                 "oauth2",
-                "not_supported",
+                RevocationOutcome::NotSupported,
                 format!(
                     "{display} offers no revocation endpoint: the grant stays valid until it expires or you remove the app's access in your {display} account"
                 ),
@@ -124,7 +145,7 @@ impl Patchbay {
         token_blobs: Vec<(String, Vec<u8>)>,
     ) -> ServiceResult<Vec<RevocationItem>> {
         self.keys.require_unsealed()?;
-        self.audit(who, action::SECRET_READ, Some(&c.id), "ok", Some("revoke")).await?;
+        self.audit(who, action::SECRET_READ, Some(&c.id), AuditOutcome::Ok, Some("revoke")).await?;
         let secret_field = client_secret_field();
         let client_secret = blobs.iter().find(|(f, _)| *f == secret_field).map(|(_, b)| b.clone());
         let mut opened = self.keys.open_fields(&self.store, &c.team_id, &c.id, blobs).await?;
@@ -152,9 +173,9 @@ impl Patchbay {
         let hint = sealed.hint.clone();
         Ok(match outcome {
             RevokeOutcome::Revoked => {
-                item(&hint, "revoked", format!("{} confirmed the revocation", provider.display_name))
+                item(&hint, RevocationOutcome::Revoked, format!("{} confirmed the revocation", provider.display_name))
             }
-            RevokeOutcome::Refused(reason) => item(&hint, "failed", reason),
+            RevokeOutcome::Refused(reason) => item(&hint, RevocationOutcome::Failed, reason),
             RevokeOutcome::Retry { reason, retry_after } => {
                 let now = self.clock.now();
                 let pending = PendingRevocation {
@@ -172,7 +193,7 @@ impl Patchbay {
                 };
                 let first_retry = revocation_retry(self.config.revocation_retry_base).delay_at_least(0, retry_after);
                 self.store.insert_pending_revocation(&pending, now + first_retry, &reason).await?;
-                item(&hint, "pending", format!("{reason}; Patchbay keeps retrying in the background"))
+                item(&hint, RevocationOutcome::Pending, format!("{reason}; Patchbay keeps retrying in the background"))
             }
         })
     }
@@ -187,9 +208,9 @@ impl Patchbay {
             let (outcome, detail) = match self.retry_one(&r).await {
                 Ok(RevokeOutcome::Revoked) => {
                     done += 1;
-                    ("revoked", r.hint.clone())
+                    (AuditOutcome::Revoked, r.hint.clone())
                 }
-                Ok(RevokeOutcome::Refused(reason)) => ("failed", reason),
+                Ok(RevokeOutcome::Refused(reason)) => (AuditOutcome::Failed, reason),
                 Ok(RevokeOutcome::Retry { reason, retry_after }) => {
                     self.requeue_or_give_up(&r, connection_id.as_ref(), &reason, retry_after).await?;
                     continue;
@@ -220,7 +241,14 @@ impl Patchbay {
             self.store.delete_revocation(r.id).await?;
             let detail = format!("gave up after {} attempts: {reason}", r.attempts);
             return self
-                .audit_as(&r.team_id, SYSTEM_ACTOR, action::REVOCATION, connection_id, "gave_up", Some(&detail))
+                .audit_as(
+                    &r.team_id,
+                    SYSTEM_ACTOR,
+                    action::REVOCATION,
+                    connection_id,
+                    AuditOutcome::GaveUp,
+                    Some(&detail),
+                )
                 .await;
         }
         let next = now + revocation_retry(self.config.revocation_retry_base).delay_at_least(r.attempts, retry_after);

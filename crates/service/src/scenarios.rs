@@ -15,14 +15,14 @@ use patchbay_domain::scenario::{ModuleRef, Scenario, Step};
 use patchbay_domain::scope::ScopeSet;
 use patchbay_store::StoreError;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
 use crate::access::{not_found, parse_connection_id, parse_scenario_id, require, scenario_not_found};
-use crate::audit::action;
+use crate::audit::{AuditOutcome, action};
 use crate::connections::{CreateConnection, Created};
 use crate::views::required_scopes;
+use crate::words::word_enum;
 use crate::{Patchbay, ServiceError, ServiceResult};
 
 /// A step as sent by clients.
@@ -48,6 +48,36 @@ pub struct ScenarioRequest {
     pub steps: Option<Vec<StepRequest>>,
 }
 
+word_enum! {
+    /// Whether a step can run, or the one reason it cannot.
+    pub enum StepStatus {
+        /// Everything it needs is there.
+        Ready = "ready",
+        /// No connection is bound to it.
+        NeedsConnection = "needs_connection",
+        /// Its connection waits for consent.
+        ConnectionPending = "connection_pending",
+        /// Its connection must be reauthorized (rejected, expired or revoked).
+        ConnectionNeedsReauth = "connection_needs_reauth",
+        /// Its connection's provider fails transiently.
+        ConnectionDegraded = "connection_degraded",
+        /// Its connection lacks scopes the module needs.
+        MissingScopes = "missing_scopes",
+        /// The module (or its provider) is not in the catalog.
+        UnknownModule = "unknown_module",
+    }
+}
+
+/// What would extend a step's connection to the step's needs: reauthorizing that same connection
+/// with the step's module (the API shows it as a request, built by the server).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExtendPermissions {
+    /// The connection to reauthorize.
+    pub connection: String,
+    /// The modules to ask for (`provider.module`).
+    pub modules: Vec<String>,
+}
+
 /// Why a step can or cannot run.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct StepView {
@@ -63,14 +93,16 @@ pub struct StepView {
     pub connection_name: Option<String>,
     /// `ready`, `needs_connection`, `connection_pending`, `connection_needs_reauth`,
     /// `connection_degraded`, `missing_scopes`, `unknown_module`.
-    pub status: String,
+    pub status: StepStatus,
     /// Scopes the module needs (with the provider's defaults).
     pub required_scopes: Vec<String>,
     /// Of those, not granted.
     pub missing_scopes: Vec<String>,
-    /// The request that extends the connection to what this step needs.
-    #[schema(value_type = Option<Object>)]
-    pub extend_permissions: Option<serde_json::Value>,
+    /// What extends the connection to what this step needs (when it lacks scopes). Not
+    /// serialized here: the API shows it as the HTTP request to send.
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub extend_permissions: Option<ExtendPermissions>,
 }
 
 /// A scenario with the readiness of each step.
@@ -193,7 +225,7 @@ impl Patchbay {
         Ok(ScenarioView {
             id: s.id.to_string(),
             name: s.name.clone(),
-            ready: steps.iter().all(|st| st.status == "ready"),
+            ready: steps.iter().all(|st| st.status == StepStatus::Ready),
             steps,
             created_at: s.created_at,
             updated_at: s.updated_at,
@@ -214,24 +246,20 @@ impl Patchbay {
             _ => ScopeSet::new(),
         };
         let status = match (provider.as_ref(), connection) {
-            (None, _) => "unknown_module",
-            (Some(p), _) if !p.modules.contains_key(&step.module.module) => "unknown_module",
-            (_, None) => "needs_connection",
+            (None, _) => StepStatus::UnknownModule,
+            (Some(p), _) if !p.modules.contains_key(&step.module.module) => StepStatus::UnknownModule,
+            (_, None) => StepStatus::NeedsConnection,
             (_, Some(c)) => match c.status {
-                ConnectionStatus::Pending => "connection_pending",
-                ConnectionStatus::NeedsReauth | ConnectionStatus::Revoked => "connection_needs_reauth",
-                _ if !missing.is_empty() => "missing_scopes",
-                ConnectionStatus::Degraded => "connection_degraded",
-                ConnectionStatus::Active => "ready",
+                ConnectionStatus::Pending => StepStatus::ConnectionPending,
+                ConnectionStatus::NeedsReauth | ConnectionStatus::Revoked => StepStatus::ConnectionNeedsReauth,
+                _ if !missing.is_empty() => StepStatus::MissingScopes,
+                ConnectionStatus::Degraded => StepStatus::ConnectionDegraded,
+                ConnectionStatus::Active => StepStatus::Ready,
             },
         };
-        let extend_permissions = connection.filter(|_| !missing.is_empty()).map(|c| {
-            json!({
-                "method": "POST",
-                "path": format!("/v1/connections/{}/reauthorize", c.id),
-                "body": {"modules": [module]},
-            })
-        });
+        let extend_permissions = connection
+            .filter(|_| !missing.is_empty())
+            .map(|c| ExtendPermissions { connection: c.id.to_string(), modules: vec![module.clone()] });
         StepView {
             position,
             module_name,
@@ -239,7 +267,7 @@ impl Patchbay {
                 .map(|c| c.id.to_string())
                 .or_else(|| step.connection.as_ref().map(ToString::to_string)),
             connection_name: connection.map(|c| c.name.clone()),
-            status: status.to_owned(),
+            status,
             required_scopes: required.iter().map(str::to_owned).collect(),
             missing_scopes: missing.iter().map(str::to_owned).collect(),
             extend_permissions,
@@ -267,7 +295,8 @@ impl Patchbay {
             }
             e => e.into(),
         })?;
-        self.audit(who, action::SCENARIO_CHANGE, None, "ok", Some(&format!("created {}", scenario.id))).await?;
+        self.audit(who, action::SCENARIO_CHANGE, None, AuditOutcome::Ok, Some(&format!("created {}", scenario.id)))
+            .await?;
         self.scenario_view(&scenario).await
     }
 
@@ -315,7 +344,7 @@ impl Patchbay {
             }
             Err(e) => return Err(e.into()),
         }
-        self.audit(who, action::SCENARIO_CHANGE, None, "ok", Some(&format!("updated {}", s.id))).await?;
+        self.audit(who, action::SCENARIO_CHANGE, None, AuditOutcome::Ok, Some(&format!("updated {}", s.id))).await?;
         self.scenario_view(&s).await
     }
 
@@ -326,18 +355,19 @@ impl Patchbay {
         if !self.store.delete_scenario(&who.team_id, &id).await? {
             return Err(scenario_not_found(&id));
         }
-        self.audit(who, action::SCENARIO_CHANGE, None, "ok", Some(&format!("deleted {id}"))).await
+        self.audit(who, action::SCENARIO_CHANGE, None, AuditOutcome::Ok, Some(&format!("deleted {id}"))).await
     }
 
     /// Creates a connection for one step with exactly the scopes its module needs and binds it
     /// to the step (an OAuth connection is bound while pending, so the step is ready once the
-    /// user consents).
+    /// user consents). `binding` is passed on to [`Patchbay::create_connection`].
     pub async fn connect_step(
         &self,
         who: &Principal,
         scenario: &str,
         position: usize,
         mut req: CreateConnection,
+        binding: Option<String>,
     ) -> ServiceResult<Created> {
         require(who, Action::Manage)?;
         let mut s = self.load_scenario(who, scenario).await?;
@@ -351,7 +381,7 @@ impl Patchbay {
             )));
         }
         req.modules = vec![step.module.to_string()];
-        let created = self.create_connection(who, req).await?;
+        let created = self.create_connection(who, req, binding).await?;
         s.steps[position].connection = Some(parse_connection_id(&created.connection.id)?);
         s.updated_at = self.clock.now();
         self.store.update_scenario(&s).await?;
@@ -390,7 +420,7 @@ impl Patchbay {
         if !dry_run {
             self.store.rebind_steps(&who.team_id, &from.id, Some(&to.id), self.clock.now()).await?;
             let detail = format!("{} steps to {}", steps.len(), to.id);
-            self.audit(who, action::CONNECTION_REPLACE, Some(&from.id), "ok", Some(&detail)).await?;
+            self.audit(who, action::CONNECTION_REPLACE, Some(&from.id), AuditOutcome::Ok, Some(&detail)).await?;
         }
         Ok(ReplaceResult { dry_run, steps, missing_scopes: missing.iter().map(str::to_owned).collect() })
     }

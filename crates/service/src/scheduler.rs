@@ -19,7 +19,7 @@ use time::Duration;
 
 use crate::access::system;
 use crate::events::kind;
-use crate::lifecycle::{keep_alive_of, next_action, refresh_due_at, reverify_every_of};
+use crate::lifecycle::{RefreshState, keep_alive_of, next_action, refresh_due_at, reverify_every_of};
 use crate::{Patchbay, ServiceResult};
 
 /// Connections worked on at once by one node.
@@ -82,7 +82,7 @@ impl Patchbay {
                         .any(|(_, f)| f == patchbay_domain::credential::field::REFRESH_TOKEN);
                     let keep_alive_due =
                         has_refresh_token && lc.last_refreshed_at.unwrap_or(c.updated_at) + keep_alive <= now;
-                    if refresh_due || keep_alive_due || lc.refresh_state.is_some() {
+                    if refresh_due || keep_alive_due || RefreshState::of(&lc).is_some() {
                         // Errors are recorded on the connection (status, event); nothing to add here.
                         let _ = self.refresh_connection(team, id, true).await;
                     }

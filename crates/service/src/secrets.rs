@@ -12,7 +12,7 @@ use patchbay_domain::principal::Principal;
 use patchbay_domain::provider::{AuthMode, Provider};
 use patchbay_providers::oauth::OAuthClient;
 
-use crate::audit::{SYSTEM_ACTOR, action};
+use crate::audit::{AuditOutcome, SYSTEM_ACTOR, action};
 use crate::{Patchbay, ServiceError, ServiceResult};
 
 /// The sealed field of a connection's own OAuth client secret (advanced settings).
@@ -30,7 +30,7 @@ impl Patchbay {
         purpose: &str,
     ) -> ServiceResult<Credential> {
         self.keys.require_unsealed()?;
-        self.audit(who, action::SECRET_READ, Some(&c.id), "ok", Some(purpose)).await?;
+        self.audit(who, action::SECRET_READ, Some(&c.id), AuditOutcome::Ok, Some(purpose)).await?;
         let blobs = self.store.connection_secrets(&who.team_id, &c.id).await?;
         let mut fields = self.keys.open_fields(&self.store, &who.team_id, &c.id, &blobs).await?;
         let mut take = |f: &str| {
@@ -59,8 +59,15 @@ impl Patchbay {
         if blobs.is_empty() {
             return Ok(None);
         }
-        self.audit_as(team, SYSTEM_ACTOR, action::SECRET_READ, Some(connection), "ok", Some("own oauth client secret"))
-            .await?;
+        self.audit_as(
+            team,
+            SYSTEM_ACTOR,
+            action::SECRET_READ,
+            Some(connection),
+            AuditOutcome::Ok,
+            Some("own oauth client secret"),
+        )
+        .await?;
         let mut opened = self.keys.open_fields(&self.store, team, connection, &blobs).await?;
         Ok(opened.remove(&wanted))
     }

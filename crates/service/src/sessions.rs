@@ -17,6 +17,7 @@ use patchbay_store::WebSessionRow;
 use secrecy::ExposeSecret;
 use time::{Duration, OffsetDateTime};
 
+use crate::audit::AuditOutcome;
 use crate::oauth::session_binding;
 use crate::{Patchbay, ServiceError, ServiceResult};
 
@@ -101,7 +102,7 @@ impl Patchbay {
             expires_at: now + SESSION_IDLE,
         };
         self.store.create_web_session(&digest(token.expose_secret()), &row).await?;
-        self.audit(&principal, action::SESSION_SIGN_IN, None, "ok", None).await?;
+        self.audit(&principal, action::SESSION_SIGN_IN, None, AuditOutcome::Ok, None).await?;
         // Sign-in is rare: a good moment to drop sessions nobody will use again.
         if let Err(e) = self.store.delete_expired_web_sessions(now).await {
             tracing::warn!(error = %e, "could not sweep expired web sessions");
@@ -152,7 +153,7 @@ impl Patchbay {
         let session = self.web_session(token).await.ok();
         self.store.delete_web_session(&digest(token.expose_secret())).await?;
         if let Some(s) = session {
-            self.audit(&s.principal, action::SESSION_SIGN_OUT, None, "ok", None).await?;
+            self.audit(&s.principal, action::SESSION_SIGN_OUT, None, AuditOutcome::Ok, None).await?;
         }
         Ok(())
     }

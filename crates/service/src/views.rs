@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use patchbay_domain::connection::{Connection, VerifyResult};
+use patchbay_domain::connection::{Connection, ConnectionStatus, VerifyResult};
 use patchbay_domain::credential::field;
 use patchbay_domain::provider::{AuthMode, Provider};
 use patchbay_domain::scope::ScopeSet;
@@ -14,6 +14,8 @@ use patchbay_store::Usage;
 use serde::Serialize;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
+
+use crate::words::word_enum;
 
 /// A granted or requested scope with the provider's description.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -24,13 +26,65 @@ pub struct ScopeView {
     pub description: Option<String>,
 }
 
+word_enum! {
+    /// A connection's auth mode as shown: its provider's, or `unknown` when the provider's file
+    /// left the catalog.
+    pub enum AuthModeView {
+        /// OAuth 2.0 authorization code grant.
+        Oauth2 = "oauth2",
+        /// OAuth 2.0 client credentials grant.
+        Oauth2ClientCredentials = "oauth2_client_credentials",
+        /// A static API key.
+        ApiKey = "api_key",
+        /// HTTP basic authentication.
+        Basic = "basic",
+        /// The provider is no longer in the catalog.
+        Unknown = "unknown",
+    }
+}
+
+impl From<AuthMode> for AuthModeView {
+    fn from(mode: AuthMode) -> Self {
+        match mode {
+            AuthMode::Oauth2 => AuthModeView::Oauth2,
+            AuthMode::Oauth2ClientCredentials => AuthModeView::Oauth2ClientCredentials,
+            AuthMode::ApiKey => AuthModeView::ApiKey,
+            AuthMode::Basic => AuthModeView::Basic,
+        }
+    }
+}
+
+word_enum! {
+    /// What kind of credential a connection holds.
+    pub enum CredentialKind {
+        /// An API key.
+        ApiKey = "api_key",
+        /// A username and password.
+        Basic = "basic",
+        /// OAuth 2.0 tokens (either grant).
+        Oauth2 = "oauth2",
+        /// The provider is no longer in the catalog.
+        Unknown = "unknown",
+    }
+}
+
+word_enum! {
+    /// Whether a connection's secret is stored.
+    pub enum CredentialState {
+        /// A secret is stored (encrypted).
+        Set = "set",
+        /// Nothing stored yet (an OAuth connection before consent).
+        NotSet = "not_set",
+    }
+}
+
 /// How the stored credential looks from outside: never its value.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct CredentialView {
     /// `api_key`, `basic` or `oauth2`.
-    pub kind: String,
+    pub kind: CredentialKind,
     /// `set` when a secret is stored.
-    pub state: String,
+    pub state: CredentialState,
     /// Short keyed fingerprint to tell credentials apart.
     pub fingerprint: Option<String>,
 }
@@ -70,10 +124,10 @@ pub struct ConnectionView {
     pub provider: String,
     /// Provider display name.
     pub provider_name: String,
-    /// Provider auth mode.
-    pub auth_mode: String,
+    /// Provider auth mode (`unknown` when the provider left the catalog).
+    pub auth_mode: AuthModeView,
     /// `pending`, `active`, `degraded`, `needs_reauth`, `revoked`.
-    pub status: String,
+    pub status: ConnectionStatus,
     /// Why the status is what it is.
     pub status_reason: Option<String>,
     /// "Connected as".
@@ -132,8 +186,8 @@ impl ConnectionView {
             name: c.name.clone(),
             provider: c.provider.clone(),
             provider_name: provider.map_or_else(|| c.provider.clone(), |p| p.display_name.clone()),
-            auth_mode: auth_mode.map_or("unknown", AuthMode::as_str).to_owned(),
-            status: c.status.to_string(),
+            auth_mode: auth_mode.map_or(AuthModeView::Unknown, AuthModeView::from),
+            status: c.status,
             status_reason: c.status_reason.clone(),
             account: c.account.clone(),
             granted_scopes: c
@@ -154,13 +208,12 @@ impl ConnectionView {
             secret_settings,
             credential: CredentialView {
                 kind: match auth_mode {
-                    Some(AuthMode::ApiKey) => "api_key",
-                    Some(AuthMode::Basic) => "basic",
-                    Some(AuthMode::Oauth2 | AuthMode::Oauth2ClientCredentials) => "oauth2",
-                    None => "unknown",
-                }
-                .to_owned(),
-                state: if c.credential_fingerprint.is_some() { "set" } else { "not_set" }.to_owned(),
+                    Some(AuthMode::ApiKey) => CredentialKind::ApiKey,
+                    Some(AuthMode::Basic) => CredentialKind::Basic,
+                    Some(AuthMode::Oauth2 | AuthMode::Oauth2ClientCredentials) => CredentialKind::Oauth2,
+                    None => CredentialKind::Unknown,
+                },
+                state: if c.credential_fingerprint.is_some() { CredentialState::Set } else { CredentialState::NotSet },
                 fingerprint: c.credential_fingerprint.clone(),
             },
             created_at: c.created_at,
@@ -237,7 +290,7 @@ pub struct ProviderView {
     /// Display name.
     pub display_name: String,
     /// Auth mode.
-    pub auth_mode: String,
+    pub auth_mode: AuthMode,
     /// One-line description.
     pub description: Option<String>,
     /// API docs.
@@ -303,7 +356,7 @@ impl ProviderView {
         ProviderView {
             id: p.id.clone(),
             display_name: p.display_name.clone(),
-            auth_mode: p.auth_mode.as_str().to_owned(),
+            auth_mode: p.auth_mode,
             description: p.description.clone(),
             docs_url: p.docs_url.clone(),
             granular_scopes: p.granular_scopes,

@@ -22,7 +22,7 @@ use time::{Duration, OffsetDateTime};
 use utoipa::ToSchema;
 
 use crate::access::require_to;
-use crate::audit::action;
+use crate::audit::{AuditOutcome, action};
 use crate::backoff::Backoff;
 use crate::events::kind;
 use crate::{Patchbay, ServiceError, ServiceResult};
@@ -133,7 +133,7 @@ impl Patchbay {
             created_at: now,
         };
         self.store.insert_webhook(&row).await?;
-        self.audit(who, action::WEBHOOK_CREATE, None, "ok", Some(&format!("{id} {}", row.url))).await?;
+        self.audit(who, action::WEBHOOK_CREATE, None, AuditOutcome::Ok, Some(&format!("{id} {}", row.url))).await?;
         Ok(WebhookView { id, url: row.url, events: req.events, secret: Some(secret), created_at: now })
     }
 
@@ -161,7 +161,7 @@ impl Patchbay {
         if !self.store.delete_webhook(&who.team_id, id).await? {
             return Err(ServiceError::NotFound(format!("no webhook `{id}` in your team")));
         }
-        self.audit(who, action::WEBHOOK_DELETE, None, "ok", Some(id)).await
+        self.audit(who, action::WEBHOOK_DELETE, None, AuditOutcome::Ok, Some(id)).await
     }
 
     /// One pass of the delivery worker.

@@ -62,13 +62,14 @@ impl From<ServiceError> for ApiError {
             ServiceError::MissingScopes { missing, .. } => Some(missing.clone()),
             _ => None,
         };
-        ApiError {
-            status: status_of(&e),
-            code: e.code().to_owned(),
-            message: public_message(&e, INTERNAL_MESSAGE),
-            missing_scopes,
-            cause: Cause::of(&e),
-        }
+        let message = match &e {
+            // The API names the request that adds the scopes; the service only names the action.
+            ServiceError::MissingScopes { message, connection, module, .. } => {
+                format!("{message} (POST /v1/connections/{connection}/reauthorize {{\"modules\": [\"{module}\"]}})")
+            }
+            e => public_message(e, INTERNAL_MESSAGE),
+        };
+        ApiError { status: status_of(&e), code: e.code().to_owned(), message, missing_scopes, cause: Cause::of(&e) }
     }
 }
 

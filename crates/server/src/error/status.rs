@@ -45,7 +45,15 @@ mod tests {
             (ServiceError::NotFound(String::new()), 404),
             (ServiceError::Conflict(String::new()), 409),
             (ServiceError::NeedsReauth(String::new()), 409),
-            (ServiceError::MissingScopes { message: String::new(), missing: Vec::new() }, 403),
+            (
+                ServiceError::MissingScopes {
+                    message: String::new(),
+                    missing: Vec::new(),
+                    connection: String::new(),
+                    module: String::new(),
+                },
+                403,
+            ),
             (ServiceError::CredentialRejected(String::new()), 422),
             (ServiceError::ProviderUnavailable(String::new()), 502),
             (ServiceError::Sealed(String::new()), 503),

@@ -6,8 +6,7 @@ use std::collections::HashMap;
 use axum::extract::State;
 use axum::http::StatusCode;
 use patchbay_service::connections::ListFilter;
-use patchbay_service::events::kind;
-use patchbay_store::{EventQuery, EventRow};
+use patchbay_service::events::{EventQuery, EventView, kind};
 use serde::Deserialize;
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -69,7 +68,7 @@ fn details(data: &Value) -> Vec<(String, String)> {
         .collect()
 }
 
-fn line(e: &EventRow, names: &HashMap<String, String>, now: OffsetDateTime) -> EventLine {
+fn line(e: &EventView, names: &HashMap<String, String>, now: OffsetDateTime) -> EventLine {
     let (label, class) = label_of(&e.event_type);
     let recorded_name = e.data.get("connection_name").and_then(Value::as_str).map(str::to_owned);
     let current = e.connection_id.as_ref().and_then(|id| names.get(id));

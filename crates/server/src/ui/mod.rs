@@ -16,13 +16,15 @@
 //! chosen from a fixed set by a query word and filled with stored data, never copied from the URL.
 //!
 //! Modules: `session` (the signed-in user), `forms` (bodies and the CSRF check), `render` (pages
-//! and error pages), `pages` (what templates show), and one module per section.
+//! and error pages), `origins` (the consent-page origins the page CSP allows), `pages` (what
+//! templates show), and one module per section.
 
 mod assets;
 mod connections;
 mod events;
 mod forms;
 mod login;
+mod origins;
 mod pages;
 pub(crate) mod render;
 mod scenarios;

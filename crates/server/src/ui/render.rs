@@ -1,7 +1,7 @@
 //! Answers of the UI: a page rendered with its status and CSP, and the error pages, including
 //! [`UiError`], the way a service error leaves a UI handler.
 //!
-//! A handler returns [`UiResult`] and uses `?` (with [`WebUser::fail`] naming the section for
+//! A handler returns [`UiResult`] and uses `?` (with `WebUser::fail` naming the section for
 //! the top bar): the status and heading come from the table shared with the API
 //! ([`crate::error::status_of`]), and an internal cause goes to the log middleware, never onto
 //! the page.
@@ -12,10 +12,10 @@ use axum::response::{Html, IntoResponse, Response};
 use patchbay_service::ServiceError;
 
 use super::pages::{ErrorPage, Frame, Nav};
-use super::session::WebUser;
 use crate::AppState;
 use crate::error::{Cause, heading_of, public_message, status_of};
 use crate::headers::page_csp;
+use crate::ui::origins::authorization_origins;
 
 /// What a UI page shows for an internal error.
 pub(crate) const INTERNAL_MESSAGE: &str = "Internal error: the server log has the details.";
@@ -52,7 +52,7 @@ pub(crate) fn page<T: Template>(state: &AppState, status: StatusCode, template: 
         Ok(html) => {
             let mut resp = (status, Html(html)).into_response();
             resp.headers_mut()
-                .insert(header::CONTENT_SECURITY_POLICY, page_csp(&state.patchbay.authorization_origins()));
+                .insert(header::CONTENT_SECURITY_POLICY, page_csp(&authorization_origins(&state.patchbay)));
             resp
         }
         Err(e) => plain_error(format!("a page failed to render: {e}")),
@@ -99,12 +99,5 @@ impl ErrorPage {
         self.back = href.to_owned();
         self.back_label = label.to_owned();
         self
-    }
-}
-
-impl WebUser {
-    /// Turns a service error into an error page under the section's top bar: `.map_err(user.fail("connections"))?`.
-    pub(crate) fn fail(&self, section: &'static str) -> impl FnOnce(ServiceError) -> UiError + '_ {
-        move |error| UiError::new(self.nav(section), error)
     }
 }

@@ -41,6 +41,11 @@ pub struct WebUser {
 }
 
 impl WebUser {
+    /// Turns a service error into an error page under the section's top bar: `.map_err(user.fail("connections"))?`.
+    pub(crate) fn fail(&self, section: &'static str) -> impl FnOnce(ServiceError) -> UiError + '_ {
+        move |error| UiError::new(self.nav(section), error)
+    }
+
     /// Whether the user may change connections (admin, member).
     pub fn can_manage(&self) -> bool {
         self.session.principal.may(Action::Manage)

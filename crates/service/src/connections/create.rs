@@ -26,7 +26,7 @@ use super::input::{
     SplitSettings, credential_from_request, no_credentials, requested_scopes, split_settings, validate_return_to,
 };
 use crate::access::require;
-use crate::audit::action;
+use crate::audit::{AuditOutcome, action};
 use crate::events::kind;
 use crate::lifecycle::granted_or_requested;
 use crate::oauth::{FlowKind, FlowStart};
@@ -57,8 +57,14 @@ impl Patchbay {
     /// Creates a connection. For API-key and basic providers the credential is verified first
     /// (unless `verify: false`) and nothing is stored when the provider rejects it. For OAuth
     /// providers the connection is stored `pending` and the answer carries the consent URL; for
-    /// client-credentials providers the token is obtained first.
-    pub async fn create_connection(&self, who: &Principal, req: CreateConnection) -> ServiceResult<Created> {
+    /// client-credentials providers the token is obtained first. `binding` ties an OAuth consent
+    /// flow to the browser session that started it (the web UI's; `None` from the API).
+    pub async fn create_connection(
+        &self,
+        who: &Principal,
+        req: CreateConnection,
+        binding: Option<String>,
+    ) -> ServiceResult<Created> {
         require(who, Action::Manage)?;
         let provider = self.provider(&req.provider)?;
         let name = req.name.as_deref().map(validate_connection_name).transpose().map_err(ServiceError::Invalid)?;
@@ -75,7 +81,7 @@ impl Patchbay {
             AuthMode::Oauth2 => {
                 no_credentials(&provider, &req.credentials)?;
                 self.keys.require_unsealed()?;
-                self.create_oauth(who, plan, req.binding, return_to).await
+                self.create_oauth(who, plan, binding, return_to).await
             }
             AuthMode::Oauth2ClientCredentials => {
                 no_credentials(&provider, &req.credentials)?;
@@ -99,7 +105,7 @@ impl Patchbay {
                 VerifyOutcome::Ok { account } => Some(VerifyResult { ok: true, account, checked_at: now, error: None }),
                 VerifyOutcome::Rejected { status, message } => {
                     let detail = format!("provider={} http={status}", provider.id);
-                    self.audit(who, action::CONNECTION_CREATE, None, "rejected", Some(&detail)).await?;
+                    self.audit(who, action::CONNECTION_CREATE, None, AuditOutcome::Rejected, Some(&detail)).await?;
                     return Err(ServiceError::CredentialRejected(format!(
                         "{message}. Check it and try again; nothing was saved"
                     )));
@@ -264,7 +270,7 @@ impl Patchbay {
         connection: &Connection,
     ) -> ServiceResult<()> {
         let detail = format!("provider={} name={}", provider.id, connection.name);
-        self.audit(who, action::CONNECTION_CREATE, Some(&connection.id), "ok", Some(&detail)).await?;
+        self.audit(who, action::CONNECTION_CREATE, Some(&connection.id), AuditOutcome::Ok, Some(&detail)).await?;
         tracing::info!(connection_id = %connection.id, provider = %provider.id, "connection created");
         if connection.status != ConnectionStatus::Pending {
             self.start_lifecycle(connection, provider, connection.created_at).await?;

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use patchbay_domain::SecretString;
+use patchbay_domain::connection::ConnectionStatus;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
@@ -40,10 +41,6 @@ pub struct CreateConnection {
     /// Same-origin path to land on after the consent flow (default: the connection's page).
     #[serde(default)]
     pub return_to: Option<String>,
-    /// Binds the consent flow to a browser session (set by the web UI, never from JSON).
-    #[serde(skip)]
-    #[schema(ignore)]
-    pub binding: Option<String>,
 }
 
 fn default_true() -> bool {
@@ -73,7 +70,7 @@ pub struct Verified {
     /// Why it failed.
     pub error: Option<String>,
     /// The connection's status afterwards.
-    pub status: String,
+    pub status: ConnectionStatus,
 }
 
 /// The receipt of `DELETE /v1/connections/{id}`.

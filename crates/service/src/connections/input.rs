@@ -169,7 +169,7 @@ pub(crate) fn requested_scopes(provider: &Provider, modules: &[String], scopes: 
         let module =
             m.strip_prefix(&format!("{}.", provider.id)).and_then(|id| provider.modules.get(id)).ok_or_else(|| {
                 ServiceError::Invalid(format!(
-                    "unknown module `{m}` for {}: modules are written `{}.<module>`; see GET /v1/providers/{}",
+                    "unknown module `{m}` for {}: modules are written `{}.<module>`; see the provider `{}` in the catalog for its modules",
                     provider.display_name, provider.id, provider.id
                 ))
             })?;

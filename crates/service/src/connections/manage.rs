@@ -13,7 +13,7 @@ use patchbay_store::StoreError;
 use super::dto::{DeleteReceipt, ListFilter, Verified};
 use super::input::{requested_scopes, validate_return_to, verify_effect};
 use crate::access::{not_found, require};
-use crate::audit::action;
+use crate::audit::{AuditOutcome, action};
 use crate::events::kind;
 use crate::oauth::{AuthorizeStart, FlowKind, FlowStart, ReauthorizeRequest};
 use crate::views::ConnectionView;
@@ -68,7 +68,7 @@ impl Patchbay {
             Err(e) => return Err(e.into()),
         }
         let detail = format!("from={} to={name}", c.name);
-        self.audit(who, action::CONNECTION_RENAME, Some(&c.id), "ok", Some(&detail)).await?;
+        self.audit(who, action::CONNECTION_RENAME, Some(&c.id), AuditOutcome::Ok, Some(&detail)).await?;
         let c = self.store.get_connection(&who.team_id, &c.id).await?.ok_or_else(|| not_found(c.id.as_str()))?;
         self.view(&c).await
     }
@@ -93,14 +93,14 @@ impl Patchbay {
         let (result, status, reason) = verify_effect(&outcome, now);
         self.store.record_verify(&who.team_id, &c.id, status, reason.as_deref(), &result).await?;
         self.emit_verify(&c, status, &result).await;
-        let outcome_label = if result.ok { "ok" } else { "failed" };
+        let outcome_label = if result.ok { AuditOutcome::Ok } else { AuditOutcome::Failed };
         self.audit(who, action::CONNECTION_VERIFY, Some(&c.id), outcome_label, result.error.as_deref()).await?;
         Ok(Verified {
             ok: result.ok,
             account: result.account.or(c.account),
             checked_at: now,
             error: result.error,
-            status: status.to_string(),
+            status,
         })
     }
 
@@ -138,7 +138,8 @@ impl Patchbay {
         };
         let url = self.start_flow(&who.actor.label(), &connection, &provider, start).await?;
         let detail = format!("scopes={}", scopes.join(" "));
-        self.audit(who, action::CONNECTION_REAUTHORIZE, Some(&connection.id), "started", Some(&detail)).await?;
+        self.audit(who, action::CONNECTION_REAUTHORIZE, Some(&connection.id), AuditOutcome::Started, Some(&detail))
+            .await?;
         Ok(AuthorizeStart {
             authorize_url: url,
             connection: self.view(&connection).await?,
@@ -162,7 +163,7 @@ impl Patchbay {
             let list: Vec<String> =
                 used_by.iter().map(|u| format!("\"{}\" step {} ({})", u.scenario_name, u.step, u.module)).collect();
             return Err(ServiceError::Conflict(format!(
-                "connection `{}` is used by {}: replace it there first, or delete with ?force=true to unbind those steps",
+                "connection `{}` is used by {}: replace it there first, or force the delete to unbind those steps",
                 c.name,
                 list.join(", ")
             )));
@@ -176,7 +177,7 @@ impl Patchbay {
             return Err(not_found(c.id.as_str()));
         }
         let detail = format!("provider={} name={}", c.provider, c.name);
-        self.audit(who, action::CONNECTION_DELETE, Some(&c.id), "ok", Some(&detail)).await?;
+        self.audit(who, action::CONNECTION_DELETE, Some(&c.id), AuditOutcome::Ok, Some(&detail)).await?;
         tracing::info!(connection_id = %c.id, provider = %c.provider, "connection deleted");
         self.emit(
             &c,

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use time::{Duration, OffsetDateTime};
 use utoipa::ToSchema;
 
-use super::refresh::RefreshFailed;
+use super::refresh::{RefreshFailed, RefreshState};
 use super::schedule::refresh_due_at;
 use crate::access::{not_found, require};
 use crate::views::required_scopes;
@@ -90,8 +90,8 @@ impl Patchbay {
             Credential::ApiKey { key } => (key, "api_key"),
             Credential::Basic { .. } => {
                 return Err(ServiceError::Invalid(format!(
-                    "{} uses basic authentication: call it through the proxy, POST /v1/connections/{}/proxy/…",
-                    provider.display_name, c.id
+                    "{} uses basic authentication, which has no token to hand out: send the calls through Patchbay's proxy for this connection instead",
+                    provider.display_name
                 )));
             }
         };
@@ -120,12 +120,13 @@ impl Patchbay {
             if !missing.is_empty() {
                 return Err(ServiceError::MissingScopes {
                     message: format!(
-                        "connection `{}` lacks {} for `{module}`: extend it with POST /v1/connections/{}/reauthorize {{\"modules\": [\"{module}\"]}}",
+                        "connection `{}` lacks {} for `{module}`: reauthorize it with that module to add them",
                         c.name,
-                        missing.join(", "),
-                        c.id
+                        missing.join(", ")
                     ),
                     missing: missing.iter().map(str::to_owned).collect(),
+                    connection: c.id.to_string(),
+                    module: module.clone(),
                 });
             }
         }
@@ -206,7 +207,8 @@ impl Patchbay {
             }
             AuthMode::Oauth2 => {
                 let lc = self.store.lifecycle(&c.team_id, &c.id).await?.ok_or_else(|| not_found(c.id.as_str()))?;
-                let due = refresh_due_at(&c, &lc, provider).is_some_and(|at| at <= now) || lc.refresh_state.is_some();
+                let due =
+                    refresh_due_at(&c, &lc, provider).is_some_and(|at| at <= now) || RefreshState::of(&lc).is_some();
                 if !due {
                     return Ok(c);
                 }

@@ -35,14 +35,32 @@ use time::{Duration, OffsetDateTime};
 
 use super::schedule::{next_action, refresh_due_at, retry_delay};
 use crate::access::system;
-use crate::audit::{SYSTEM_ACTOR, action};
+use crate::audit::{AuditOutcome, SYSTEM_ACTOR, action};
 use crate::events::kind;
+use crate::words::word_enum;
 use crate::{Patchbay, ServiceError};
 
 /// How long a caller waits for another node's refresh before giving up.
 const WAIT_FOR_OTHER: std::time::Duration = std::time::Duration::from_secs(25);
-/// `refresh_state` of a refresh whose request left but whose answer never arrived.
-const UNKNOWN: &str = "unknown";
+word_enum! {
+    /// The `refresh_state` column of a connection: what is known about its last refresh request
+    /// (no value: none is in flight and none was lost).
+    pub enum RefreshState {
+        /// A refresh request is about to leave or is out (set with the lease, before it leaves).
+        InFlight = "in_flight",
+        /// A refresh request left but its answer never arrived: the provider may have rotated the
+        /// refresh token.
+        Unknown = "unknown",
+    }
+}
+
+impl RefreshState {
+    /// The state of a stored lifecycle row (a word this version does not know reads as
+    /// [`RefreshState::Unknown`], the cautious reading).
+    pub fn of(lc: &Lifecycle) -> Option<RefreshState> {
+        lc.refresh_state.as_deref().map(|w| RefreshState::parse(w).unwrap_or(RefreshState::Unknown))
+    }
+}
 
 /// Per-process state of the lifecycle: this node's lease identity and the per-connection locks.
 #[derive(Debug)]
@@ -122,7 +140,7 @@ struct FailureRecord<'a> {
     /// Why, for the status reason, the audit record and the events.
     reason: &'a str,
     /// `unknown` when the request may have reached the provider.
-    refresh_state: Option<&'a str>,
+    refresh_state: Option<RefreshState>,
     /// When to retry (`None`: not retried).
     next_action_at: Option<OffsetDateTime>,
 }
@@ -177,7 +195,7 @@ impl Patchbay {
         }
         // Someone refreshed while we waited: theirs is the answer.
         let refreshed_meanwhile = lc.generation != first;
-        let fresh = refresh_due_at(&c, &lc, &provider).is_none_or(|at| at > now) && lc.refresh_state.is_none();
+        let fresh = refresh_due_at(&c, &lc, &provider).is_none_or(|at| at > now) && RefreshState::of(&lc).is_none();
         if refreshed_meanwhile || (fresh && !force) {
             return Ok(Turn::Answer(Ok(c)));
         }
@@ -295,7 +313,9 @@ impl Patchbay {
             return self.reread(c).await;
         }
         // Not propagated: the new token is committed (module header).
-        let _ = self.audit_as(&c.team_id, SYSTEM_ACTOR, action::CONNECTION_REFRESH, Some(&c.id), "ok", None).await;
+        let _ = self
+            .audit_as(&c.team_id, SYSTEM_ACTOR, action::CONNECTION_REFRESH, Some(&c.id), AuditOutcome::Ok, None)
+            .await;
         let stored = self.reread(c).await?;
         self.emit(&stored, kind::REFRESHED, json!({"expires_at": expires_at.map(|t| t.unix_timestamp())})).await;
         if c.status == ConnectionStatus::Degraded {
@@ -315,7 +335,7 @@ impl Patchbay {
     ) -> Result<Connection, RefreshFailed> {
         let terminal = e.is_terminal()
             || matches!(e, TokenError::OAuth { error, .. } if provider.terminal_errors.iter().any(|t| t == error));
-        let was_unknown = lc.refresh_state.as_deref() == Some(UNKNOWN);
+        let was_unknown = RefreshState::of(lc) == Some(RefreshState::Unknown);
         if terminal {
             let reason = if was_unknown {
                 format!("refresh_lost: an earlier refresh got no answer and {e}; reauthorize the connection")
@@ -338,7 +358,7 @@ impl Patchbay {
         let record = FailureRecord {
             status: ConnectionStatus::Degraded,
             reason: &reason,
-            refresh_state: (unknown || was_unknown).then_some(UNKNOWN),
+            refresh_state: (unknown || was_unknown).then_some(RefreshState::Unknown),
             next_action_at: Some(self.clock.now() + retry_delay(lc.failure_count, retry_after)),
         };
         self.record_failure(c, lc, record).await
@@ -356,13 +376,14 @@ impl Patchbay {
         let now = self.clock.now();
         // A dead grant still gets its expiry warnings checked; nothing else is scheduled.
         let next_action_at = next_action_at.or_else(|| c.reauthorize_by.filter(|t| *t > now));
+        let refresh_state = refresh_state.map(RefreshState::as_str);
         let failure = RefreshFailure { status, reason, refresh_state, next_action_at, now };
         let written =
             self.store.fail_refresh(&c.id, lc.generation, &self.runtime.node_id, &failure).await.map_err(store_err)?;
         if !written {
             return self.reread(c).await;
         }
-        let outcome = if status == ConnectionStatus::NeedsReauth { "failed" } else { "retry" };
+        let outcome = if status == ConnectionStatus::NeedsReauth { AuditOutcome::Failed } else { AuditOutcome::Retry };
         let _ = self
             .audit_as(&c.team_id, SYSTEM_ACTOR, action::CONNECTION_REFRESH, Some(&c.id), outcome, Some(reason))
             .await;

@@ -10,7 +10,7 @@ use time::Duration;
 
 use super::grant::{Grant, granted_or_requested};
 use crate::access::not_found;
-use crate::audit::action;
+use crate::audit::{AuditOutcome, action};
 use crate::{Patchbay, ServiceResult};
 
 impl Patchbay {
@@ -36,14 +36,20 @@ impl Patchbay {
                 let granted = granted_or_requested(&tokens, &connection.granted_scopes);
                 let grant = Grant { tokens: &tokens, granted: &granted, account: None, last_verify: None };
                 self.store_grant(&connection.team_id, &connection, provider, grant, now).await?;
-                self.audit(who, action::CONNECTION_REFRESH, Some(&connection.id), "ok", Some("client_credentials"))
-                    .await?;
+                self.audit(
+                    who,
+                    action::CONNECTION_REFRESH,
+                    Some(&connection.id),
+                    AuditOutcome::Ok,
+                    Some("client_credentials"),
+                )
+                .await?;
             }
             Err(e) => {
                 let (status, outcome) = if e.is_terminal() {
-                    (ConnectionStatus::NeedsReauth, "failed")
+                    (ConnectionStatus::NeedsReauth, AuditOutcome::Failed)
                 } else {
-                    (ConnectionStatus::Degraded, "retry")
+                    (ConnectionStatus::Degraded, AuditOutcome::Retry)
                 };
                 let reason = format!("could not obtain a new token: {e}");
                 self.store.set_status(&connection.team_id, &connection.id, status, Some(&reason), now).await?;

@@ -2,13 +2,15 @@
 //! [`validate_callback`](Patchbay::complete_callback) (consume the flow, check issuer and browser)
 //! → `exchange` (the provider's error or code, PKCE, the code exchange) → `apply_grant` (verify,
 //! account check, store the grant, audit, events). Every failure after the flow is consumed
-//! leaves the stored credential untouched and sends the user back with an outcome word.
+//! leaves the stored credential untouched and sends the user back with a [`CallbackOutcome`]:
+//! the answer is a [`Landing`], and the server turns it into the page's address.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use patchbay_domain::connection::{Connection, ConnectionStatus};
 use patchbay_domain::credential::{Credential, field};
+use patchbay_domain::ids::ConnectionId;
 use patchbay_domain::provider::Provider;
 use patchbay_domain::random;
 use patchbay_providers::oauth::{self as client, OAuthClient, TokenSet};
@@ -17,10 +19,50 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 use super::start::FlowKind;
-use crate::audit::action;
+use crate::audit::{AuditOutcome, action};
 use crate::events::kind;
 use crate::lifecycle::{Grant, granted_or_requested};
+use crate::words::word_enum;
 use crate::{Patchbay, ServiceError, ServiceResult};
+
+word_enum! {
+    /// How a consent flow ended, as the page the browser lands on is told (the fixed word of
+    /// `?outcome=`; the page renders a fixed banner for it, never text from the URL).
+    pub enum CallbackOutcome {
+        /// The grant was stored.
+        Connected = "connected",
+        /// The user denied consent at the provider.
+        Denied = "denied",
+        /// The provider answered with an error, sent no code, or the exchange failed.
+        Error = "error",
+        /// A reauthorization granted access for another account; nothing was changed.
+        AccountMismatch = "account_mismatch",
+    }
+}
+
+impl CallbackOutcome {
+    /// How the flow's audit record ends.
+    fn audited(self) -> AuditOutcome {
+        match self {
+            CallbackOutcome::Connected => AuditOutcome::Ok,
+            CallbackOutcome::Denied => AuditOutcome::Denied,
+            CallbackOutcome::Error => AuditOutcome::Error,
+            CallbackOutcome::AccountMismatch => AuditOutcome::AccountMismatch,
+        }
+    }
+}
+
+/// Where a completed callback sends the browser: the connection and how its flow ended, and the
+/// same-origin path the flow was started with (`None`: the connection's own page).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Landing {
+    /// The connection the flow was for.
+    pub connection: ConnectionId,
+    /// How it ended.
+    pub outcome: CallbackOutcome,
+    /// The flow's validated `return_to`.
+    pub return_to: Option<String>,
+}
 
 /// Query of `GET /oauth/callback` (extra parameters from providers are ignored).
 #[derive(Debug, Default, Deserialize)]
@@ -51,7 +93,12 @@ struct OpenFlow {
 /// What the provider gave back: tokens, or a failure to report on the landing page.
 enum Exchanged {
     Tokens { tokens: TokenSet, client: OAuthClient },
-    Failed { reason: String, outcome: &'static str },
+    Failed { reason: String, outcome: CallbackOutcome },
+}
+
+/// Where the browser lands after a callback: the flow's connection and `return_to`, and how it ended.
+fn landing(flow: &FlowRow, connection: &Connection, outcome: CallbackOutcome) -> Landing {
+    Landing { connection: connection.id.clone(), outcome, return_to: flow.return_to.clone() }
 }
 
 fn short(text: &str) -> String {
@@ -62,7 +109,7 @@ impl Patchbay {
     /// Completes a consent flow at `GET /oauth/callback`. Returns where to send the browser;
     /// an error means the request itself is invalid (unknown, expired or replayed state, wrong
     /// issuer, another browser) and nothing was sent to the provider.
-    pub async fn complete_callback(&self, q: CallbackQuery, browser_binding: Option<String>) -> ServiceResult<String> {
+    pub async fn complete_callback(&self, q: CallbackQuery, browser_binding: Option<String>) -> ServiceResult<Landing> {
         let open = self.validate_callback(&q, browser_binding).await?;
         match self.exchange(&q, &open).await? {
             Exchanged::Tokens { tokens, client } => self.apply_grant(&open, &client, tokens).await,
@@ -123,23 +170,30 @@ impl Patchbay {
         let OpenFlow { flow, provider, connection, .. } = open;
         if let Some(error) = q.error.as_deref() {
             let (reason, outcome) = if error == "access_denied" {
-                (format!("access denied at {}", provider.display_name), "denied")
+                (format!("access denied at {}", provider.display_name), CallbackOutcome::Denied)
             } else {
                 let desc = q.error_description.as_deref().map(|d| format!(": {}", short(d))).unwrap_or_default();
-                (format!("{} answered `{}`{desc}", provider.display_name, short(error)), "error")
+                (format!("{} answered `{}`{desc}", provider.display_name, short(error)), CallbackOutcome::Error)
             };
             return Ok(Exchanged::Failed { reason, outcome });
         }
         let Some(code) = q.code.as_deref().filter(|c| !c.is_empty() && c.len() <= 4096) else {
             let reason = format!("{} sent no authorization code", provider.display_name);
-            return Ok(Exchanged::Failed { reason, outcome: "error" });
+            return Ok(Exchanged::Failed { reason, outcome: CallbackOutcome::Error });
         };
         let client = self.connection_client(connection, provider).await?;
         let verifier = match &flow.pkce_verifier {
             Some(blob) => {
                 let detail = Some("pkce verifier");
-                self.audit_as(&flow.team_id, &flow.actor, action::SECRET_READ, Some(&connection.id), "ok", detail)
-                    .await?;
+                self.audit_as(
+                    &flow.team_id,
+                    &flow.actor,
+                    action::SECRET_READ,
+                    Some(&connection.id),
+                    AuditOutcome::Ok,
+                    detail,
+                )
+                .await?;
                 let blobs = [(field::PKCE_VERIFIER.to_owned(), blob.clone())];
                 self.keys
                     .open_fields(&self.store, &flow.team_id, &connection.id, &blobs)
@@ -154,13 +208,16 @@ impl Patchbay {
             .await
         {
             Ok(tokens) => Ok(Exchanged::Tokens { tokens, client }),
-            Err(e) => Ok(Exchanged::Failed { reason: format!("the token exchange failed: {e}"), outcome: "error" }),
+            Err(e) => {
+                let reason = format!("the token exchange failed: {e}");
+                Ok(Exchanged::Failed { reason, outcome: CallbackOutcome::Error })
+            }
         }
     }
 
     /// Verifies the new credential, refuses an unexpected account change on reauthorize, and
     /// otherwise stores the grant, audits and emits.
-    async fn apply_grant(&self, open: &OpenFlow, client: &OAuthClient, tokens: TokenSet) -> ServiceResult<String> {
+    async fn apply_grant(&self, open: &OpenFlow, client: &OAuthClient, tokens: TokenSet) -> ServiceResult<Landing> {
         let OpenFlow { flow, kind: flow_kind, provider, connection, audit_action, now } = open;
         let granted = granted_or_requested(&tokens, &flow.requested_scopes);
         let credential = Credential::OAuth2 {
@@ -179,9 +236,10 @@ impl Patchbay {
                 provider.display_name
             );
             let cid = Some(&connection.id);
-            self.audit_as(&flow.team_id, &flow.actor, audit_action, cid, "account_mismatch", Some(&reason)).await?;
+            let mismatch = CallbackOutcome::AccountMismatch;
+            self.audit_as(&flow.team_id, &flow.actor, audit_action, cid, mismatch.audited(), Some(&reason)).await?;
             self.revoke_unused_grant(provider, &connection.settings, client, &tokens).await;
-            return Ok(self.landing(flow, connection, "account_mismatch"));
+            return Ok(landing(flow, connection, mismatch));
         }
         let grant = Grant {
             tokens: &tokens,
@@ -191,35 +249,29 @@ impl Patchbay {
         };
         self.store_grant(&flow.team_id, connection, provider, grant, *now).await?;
         let detail = format!("scopes={}", granted.join(" "));
-        self.audit_as(&flow.team_id, &flow.actor, audit_action, Some(&connection.id), "ok", Some(&detail)).await?;
+        self.audit_as(&flow.team_id, &flow.actor, audit_action, Some(&connection.id), AuditOutcome::Ok, Some(&detail))
+            .await?;
         tracing::info!(connection_id = %connection.id, provider = %provider.id, "consent flow completed");
         if let Some(stored) = self.store.get_connection(&flow.team_id, &connection.id).await? {
             let event = if *flow_kind == FlowKind::Reauthorize { kind::REAUTHORIZED } else { kind::CREATED };
             self.emit(&stored, event, serde_json::json!({"account": account, "scopes": granted.join(" ")})).await;
         }
-        Ok(self.landing(flow, connection, "connected"))
-    }
-
-    /// Where the browser lands after a callback: the connection's page (or the flow's
-    /// `return_to`) with an outcome word the page renders as a fixed banner.
-    fn landing(&self, flow: &FlowRow, connection: &Connection, outcome: &str) -> String {
-        let path = flow.return_to.clone().unwrap_or_else(|| format!("/connections/{}", connection.id));
-        let sep = if path.contains('?') { '&' } else { '?' };
-        format!("{}{path}{sep}outcome={outcome}", self.config.public_url)
+        Ok(landing(flow, connection, CallbackOutcome::Connected))
     }
 
     /// Records a failed callback. Only a connection that never had a grant shows the failure
     /// as its status; a working connection keeps working and the outcome is reported on the
     /// landing page.
-    async fn flow_failed(&self, open: &OpenFlow, reason: String, outcome: &str) -> ServiceResult<String> {
+    async fn flow_failed(&self, open: &OpenFlow, reason: String, outcome: CallbackOutcome) -> ServiceResult<Landing> {
         let OpenFlow { flow, connection, audit_action, now, .. } = open;
         if connection.status == ConnectionStatus::Pending {
             self.store
                 .set_status(&flow.team_id, &connection.id, ConnectionStatus::Pending, Some(&reason), *now)
                 .await?;
         }
-        self.audit_as(&flow.team_id, &flow.actor, audit_action, Some(&connection.id), outcome, Some(&reason)).await?;
-        Ok(self.landing(flow, connection, outcome))
+        let cid = Some(&connection.id);
+        self.audit_as(&flow.team_id, &flow.actor, audit_action, cid, outcome.audited(), Some(&reason)).await?;
+        Ok(landing(flow, connection, outcome))
     }
 
     /// Best-effort revocation of tokens we will not keep (an account mismatch on reauthorize).

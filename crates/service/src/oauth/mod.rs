@@ -15,6 +15,6 @@
 mod callback;
 mod start;
 
-pub use callback::CallbackQuery;
+pub use callback::{CallbackOutcome, CallbackQuery, Landing};
 pub use start::{AuthorizeStart, FLOW_TTL, ReauthorizeRequest, session_binding};
 pub(crate) use start::{FlowKind, FlowStart};

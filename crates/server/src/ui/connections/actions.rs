@@ -6,13 +6,13 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use patchbay_service::ServiceError;
 use patchbay_service::oauth::ReauthorizeRequest;
-use patchbay_service::ui_queries::static_origin;
 
 use super::SECTION;
 use super::detail::detail_page;
 use crate::AppState;
 use crate::error::status_of;
 use crate::ui::forms::{CsrfForm, FormData};
+use crate::ui::origins::{authorization_origins, static_origin};
 use crate::ui::pages::{Banner, RedirectPage};
 use crate::ui::render::{UiResult, page, user_text};
 use crate::ui::session::{WebUser, percent_encode};
@@ -86,7 +86,7 @@ pub(crate) async fn reauthorize(
 /// Sends the browser to a consent page: a 303 when the page CSP allows its origin as a form
 /// target (a fixed catalog address), else an interstitial page that continues by navigation.
 pub(super) fn to_provider(state: &AppState, user: &WebUser, url: &str, provider_name: &str) -> Response {
-    let allowed = static_origin(url).is_some_and(|origin| state.patchbay.authorization_origins().contains(&origin));
+    let allowed = static_origin(url).is_some_and(|origin| authorization_origins(&state.patchbay).contains(&origin));
     if allowed {
         return Redirect::to(url).into_response();
     }

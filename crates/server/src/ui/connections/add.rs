@@ -9,6 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use patchbay_domain::SecretString;
+use patchbay_domain::provider::AuthMode;
 use patchbay_service::ServiceError;
 use patchbay_service::connections::{CreateConnection, Created};
 use patchbay_service::views::{FieldView, ProviderView};
@@ -108,7 +109,7 @@ async fn step_context(
 /// The scope checkboxes of an OAuth app's form: defaults fixed, the rest as given (all of them
 /// when the app cannot limit access).
 fn scope_choices(p: &ProviderView, given: &Given) -> Vec<ScopeChoice> {
-    if p.auth_mode != "oauth2" {
+    if p.auth_mode != AuthMode::Oauth2 {
         return Vec::new();
     }
     p.scopes
@@ -153,7 +154,7 @@ fn render_new_form(
             show_advanced,
             scopes: scope_choices(p, given),
             granular: p.granular_scopes,
-            is_oauth: p.auth_mode == "oauth2",
+            is_oauth: p.auth_mode == AuthMode::Oauth2,
             for_step: given.for_step.as_ref().map(|c| StepContext {
                 scenario: c.scenario.clone(),
                 scenario_name: c.scenario_name.clone(),
@@ -254,13 +255,13 @@ pub(crate) async fn create(
         credentials: entered.credentials,
         verify: true,
         return_to: given.for_step.as_ref().map(|_| "/scenarios".to_owned()),
-        binding: Some(user.session.binding.clone()),
     };
+    let binding = Some(user.session.binding.clone());
     let who = &user.session.principal;
     let result = match &given.for_step {
         // Made for a step: the service adds the step's module scopes and binds the step.
-        Some(ctx) => state.patchbay.connect_step(who, &ctx.scenario, ctx.position, req).await,
-        None => state.patchbay.create_connection(who, req).await,
+        Some(ctx) => state.patchbay.connect_step(who, &ctx.scenario, ctx.position, req, binding).await,
+        None => state.patchbay.create_connection(who, req, binding).await,
     };
     match result {
         Ok(created) => Ok(after_create(&state, &user, &p, created, given.for_step.is_some())),

@@ -2,6 +2,8 @@
 //! URL (`notice`, or the OAuth callback's `outcome`) and the connection as stored, never from
 //! text in the URL.
 
+use patchbay_domain::connection::ConnectionStatus;
+use patchbay_service::oauth::CallbackOutcome;
 use patchbay_service::views::ConnectionView;
 use time::OffsetDateTime;
 
@@ -36,61 +38,65 @@ pub(super) fn notice_banner(notice: &str, c: &ConnectionView, now: OffsetDateTim
     }
 }
 
-/// The banner after the OAuth callback sent the browser back, from the outcome word and the
+/// The banner for the `outcome` word of the URL: none for a word that is not a
+/// [`CallbackOutcome`].
+pub(super) fn callback_banner(word: &str, c: &ConnectionView) -> Option<Banner> {
+    CallbackOutcome::parse(word).map(|outcome| outcome_banner(outcome, c))
+}
+
+/// The banner after the OAuth callback sent the browser back, from the outcome and the
 /// connection's stored status (never from text in the URL).
-pub(super) fn outcome_banner(outcome: &str, c: &ConnectionView) -> Option<Banner> {
+pub(super) fn outcome_banner(outcome: CallbackOutcome, c: &ConnectionView) -> Banner {
     let provider = &c.provider_name;
     let unchanged = "Nothing was changed: the connection keeps the access it had.".to_owned();
-    let reason_or = |fallback: String| {
-        if c.status == "active" { fallback } else { c.status_reason.clone().unwrap_or(fallback) }
-    };
+    let active = c.status == ConnectionStatus::Active;
+    let reason_or = |fallback: String| if active { fallback } else { c.status_reason.clone().unwrap_or(fallback) };
     match outcome {
-        "connected" if c.status == "active" => Some(Banner::ok(
+        CallbackOutcome::Connected if active => Banner::ok(
             format!("“{}” is connected", c.name),
             Some(match &c.account {
                 Some(a) => format!("{provider} granted access as {a}."),
                 None => format!("{provider} granted access."),
             }),
-        )),
-        "connected" => Some(Banner::bad(format!("“{}” is not connected", c.name), c.status_reason.clone())),
+        ),
+        CallbackOutcome::Connected => Banner::bad(format!("“{}” is not connected", c.name), c.status_reason.clone()),
         // The card below shows the stored reason; the banner says what it means for the user.
-        "denied" => Some(Banner::bad(
+        CallbackOutcome::Denied => Banner::bad(
             format!("Access was denied at {provider}"),
-            Some(if c.status == "active" {
+            Some(if active {
                 unchanged
             } else {
                 "Nothing was granted, so the connection is not usable yet: Reauthorize to ask again, or Delete it."
                     .to_owned()
             }),
-        )),
-        "error" => {
-            Some(Banner::bad(format!("{provider} could not complete the authorization"), Some(reason_or(unchanged))))
+        ),
+        CallbackOutcome::Error => {
+            Banner::bad(format!("{provider} could not complete the authorization"), Some(reason_or(unchanged)))
         }
-        "account_mismatch" => Some(Banner::warn(
+        CallbackOutcome::AccountMismatch => Banner::warn(
             format!("You granted access for a different {provider} account"),
             Some(format!(
                 "Nothing was changed. Reauthorize while signed in to {provider} as {}.",
                 c.account.as_deref().unwrap_or("the account this connection is for")
             )),
-        )),
-        _ => None,
+        ),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use patchbay_service::views::CredentialView;
+    use patchbay_service::views::{AuthModeView, CredentialKind, CredentialState, CredentialView};
 
-    fn view(status: &str, reason: Option<&str>) -> ConnectionView {
+    fn view(status: ConnectionStatus, reason: Option<&str>) -> ConnectionView {
         let t = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
         ConnectionView {
             id: "con_1".into(),
             name: "Mine".into(),
             provider: "democloud".into(),
             provider_name: "Demo Cloud".into(),
-            auth_mode: "oauth2".into(),
-            status: status.into(),
+            auth_mode: AuthModeView::Oauth2,
+            status,
             status_reason: reason.map(str::to_owned),
             account: Some("ann@example.test".into()),
             granted_scopes: Vec::new(),
@@ -105,7 +111,7 @@ mod tests {
             used_by: Vec::new(),
             settings: Default::default(),
             secret_settings: Vec::new(),
-            credential: CredentialView { kind: "oauth2".into(), state: "set".into(), fingerprint: None },
+            credential: CredentialView { kind: CredentialKind::Oauth2, state: CredentialState::Set, fingerprint: None },
             created_at: t,
             updated_at: t,
         }
@@ -113,18 +119,20 @@ mod tests {
 
     #[test]
     fn outcome_banners_come_from_the_stored_status() {
-        let b = outcome_banner("connected", &view("active", None)).unwrap();
+        use ConnectionStatus::{Active, Pending};
+        let b = callback_banner("connected", &view(Active, None)).unwrap();
         assert_eq!(b.class, "ok");
         // A "connected" word in the URL does not make a pending connection look connected.
-        let b = outcome_banner("connected", &view("pending", Some("access denied at Demo Cloud"))).unwrap();
+        let b = callback_banner("connected", &view(Pending, Some("access denied at Demo Cloud"))).unwrap();
         assert_eq!(b.class, "bad");
-        let b = outcome_banner("error", &view("pending", Some("the token exchange failed: invalid_client"))).unwrap();
+        let b = callback_banner("error", &view(Pending, Some("the token exchange failed: invalid_client"))).unwrap();
         assert_eq!(b.detail.as_deref(), Some("the token exchange failed: invalid_client"));
-        let b = outcome_banner("denied", &view("pending", Some("access denied at Demo Cloud"))).unwrap();
+        let b = callback_banner("denied", &view(Pending, Some("access denied at Demo Cloud"))).unwrap();
         assert!(b.detail.unwrap().contains("not usable yet"));
         // An active connection whose reauthorization was denied keeps working.
-        let b = outcome_banner("denied", &view("active", None)).unwrap();
+        let b = callback_banner("denied", &view(Active, None)).unwrap();
         assert!(b.detail.unwrap().contains("Nothing was changed"));
-        assert!(outcome_banner("<script>", &view("active", None)).is_none());
+        assert!(callback_banner("<script>", &view(Active, None)).is_none());
+        assert!(callback_banner("Connected", &view(Active, None)).is_none(), "only the exact word");
     }
 }

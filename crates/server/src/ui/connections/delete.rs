@@ -4,6 +4,7 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use patchbay_service::connections::RevocationItem;
+use patchbay_service::revocations::RevocationOutcome;
 
 use super::SECTION;
 use crate::AppState;
@@ -29,12 +30,13 @@ pub(crate) async fn confirm_delete(State(state): State<AppState>, user: WebUser,
 }
 
 fn receipt_line(item: &RevocationItem) -> ReceiptLine {
-    let (outcome, class) = match item.outcome.as_str() {
-        "revoked" => ("Revoked", "ok"),
-        "pending" => ("Pending: retried in the background", "info"),
-        "not_supported" => ("Not supported", "warn"),
-        "failed" => ("Failed", "bad"),
-        other => (other, "muted"),
+    let (outcome, class) = match item.outcome {
+        RevocationOutcome::Revoked => ("Revoked", "ok"),
+        RevocationOutcome::Pending => ("Pending: retried in the background", "info"),
+        RevocationOutcome::NotSupported => ("Not supported", "warn"),
+        RevocationOutcome::Failed => ("Failed", "bad"),
+        // Shown as the word itself, as before this outcome had a label of its own.
+        RevocationOutcome::NotNeeded => ("not_needed", "muted"),
     };
     ReceiptLine { credential: item.credential.clone(), outcome: outcome.to_owned(), class, detail: item.detail.clone() }
 }

@@ -4,10 +4,10 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use patchbay_service::views::{ConnectionView, ProviderView};
+use patchbay_service::views::{ConnectionView, CredentialKind, CredentialState, ProviderView};
 use serde::Deserialize;
 
-use super::banners::{notice_banner, outcome_banner};
+use super::banners::{callback_banner, notice_banner};
 use super::{SECTION, now, providers_by_id};
 use crate::AppState;
 use crate::extract::LenientQuery;
@@ -36,7 +36,7 @@ pub(crate) async fn detail(
     let banner = q
         .outcome
         .as_deref()
-        .and_then(|o| outcome_banner(o, &c))
+        .and_then(|o| callback_banner(o, &c))
         .or_else(|| q.notice.as_deref().and_then(|n| notice_banner(n, &c, now)));
     Ok(detail_page(&state, &user, StatusCode::OK, &c, banner, false))
 }
@@ -94,16 +94,16 @@ fn setting_lines(c: &ConnectionView, provider: Option<&ProviderView>) -> Vec<Set
 
 /// What kind of credential is stored, and its fingerprint.
 fn credential_text(c: &ConnectionView) -> String {
-    let kind = match c.credential.kind.as_str() {
-        "api_key" => "API key",
-        "basic" => "Username and password",
-        "oauth2" => "OAuth 2.0 tokens",
-        _ => "Credential",
+    let kind = match c.credential.kind {
+        CredentialKind::ApiKey => "API key",
+        CredentialKind::Basic => "Username and password",
+        CredentialKind::Oauth2 => "OAuth 2.0 tokens",
+        CredentialKind::Unknown => "Credential",
     };
-    match (&c.credential.fingerprint, c.credential.state.as_str()) {
-        (Some(fp), "set") => format!("{kind} · stored encrypted · fingerprint {fp}"),
-        (_, "set") => format!("{kind} · stored encrypted"),
-        _ => format!("{kind} · not stored yet"),
+    match (&c.credential.fingerprint, c.credential.state) {
+        (Some(fp), CredentialState::Set) => format!("{kind} · stored encrypted · fingerprint {fp}"),
+        (_, CredentialState::Set) => format!("{kind} · stored encrypted"),
+        (_, CredentialState::NotSet) => format!("{kind} · not stored yet"),
     }
 }
 

@@ -34,7 +34,7 @@ pub(crate) async fn list(
 ) -> UiResult {
     let who = &user.session.principal;
     let provider = nonempty(q.provider);
-    let status = nonempty(q.status).filter(|s| STATUS_FILTERS.iter().any(|(v, _)| v == s));
+    let status = nonempty(q.status).filter(|s| STATUS_FILTERS.iter().any(|(v, _)| v.as_str() == s));
     let text = nonempty(q.q).map(|t| t.chars().take(200).collect::<String>());
     let all = state.patchbay.list_connections(who, &ListFilter::default()).await.map_err(user.fail(SECTION))?;
     let filtered = provider.is_some() || status.is_some() || text.is_some();
@@ -81,9 +81,9 @@ fn status_options(selected: Option<&str>) -> Vec<SelectOption> {
     STATUS_FILTERS
         .iter()
         .map(|(v, label)| SelectOption {
-            value: (*v).to_owned(),
+            value: v.as_str().to_owned(),
             label: (*label).to_owned(),
-            selected: selected == Some(v),
+            selected: selected == Some(v.as_str()),
         })
         .collect()
 }

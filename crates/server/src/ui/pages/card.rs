@@ -1,6 +1,7 @@
 //! A connection as a card: the list and the detail page show the same one (`card.html`).
 
-use patchbay_service::views::{ConnectionView, ProviderView};
+use patchbay_domain::connection::ConnectionStatus;
+use patchbay_service::views::{AuthModeView, ConnectionView, ProviderView};
 use time::OffsetDateTime;
 
 use super::{ScopeLine, TimeText, auth_label, hue, initial};
@@ -63,8 +64,8 @@ pub(crate) struct Card {
 /// Status badge: label, CSS class, and the explanatory line under the title.
 fn card_status(c: &ConnectionView, now: OffsetDateTime) -> (String, &'static str, Option<String>, &'static str) {
     let reason = c.status_reason.clone();
-    match c.status.as_str() {
-        "active" => match c.reauthorize_by {
+    match c.status {
+        ConnectionStatus::Active => match c.reauthorize_by {
             Some(by) if by <= now => (
                 "Grant expired".into(),
                 "bad",
@@ -82,7 +83,7 @@ fn card_status(c: &ConnectionView, now: OffsetDateTime) -> (String, &'static str
             }
             _ => ("Active".into(), "ok", None, ""),
         },
-        "pending" => {
+        ConnectionStatus::Pending => {
             // A pending connection's reason is either "waiting for consent …" or why the last
             // consent attempt failed; only the colour depends on which.
             let waiting = reason.as_deref().is_none_or(|r| r.starts_with("waiting"));
@@ -93,20 +94,19 @@ fn card_status(c: &ConnectionView, now: OffsetDateTime) -> (String, &'static str
                 if waiting { "info" } else { "" },
             )
         }
-        "needs_reauth" => (
+        ConnectionStatus::NeedsReauth => (
             "Needs reauthorization".into(),
             "bad",
             Some(reason.unwrap_or_else(|| "The app no longer accepts the credential.".into())),
             "",
         ),
-        "degraded" => (
+        ConnectionStatus::Degraded => (
             "Degraded".into(),
             "warn",
             Some(reason.unwrap_or_else(|| "The app could not be reached; Patchbay retries.".into())),
             "warn",
         ),
-        "revoked" => ("Revoked".into(), "muted", reason, "info"),
-        other => (other.to_owned(), "muted", reason, "info"),
+        ConnectionStatus::Revoked => ("Revoked".into(), "muted", reason, "info"),
     }
 }
 
@@ -125,16 +125,16 @@ impl Card {
                 reason,
             }
         });
-        let is_oauth = c.auth_mode == "oauth2";
+        let is_oauth = c.auth_mode == AuthModeView::Oauth2;
         Card {
             id: c.id.clone(),
             name: c.name.clone(),
             provider_name: c.provider_name.clone(),
-            auth_label: auth_label(&c.auth_mode),
+            auth_label: auth_label(c.auth_mode),
             initial: initial(&c.provider_name),
             hue: hue(&c.provider),
             account: c.account.clone(),
-            status: c.status.clone(),
+            status: c.status.as_str().to_owned(),
             status_label,
             status_class,
             status_note,

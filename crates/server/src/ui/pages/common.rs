@@ -3,6 +3,8 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
+use patchbay_domain::connection::ConnectionStatus;
+use patchbay_service::views::AuthModeView;
 use time::OffsetDateTime;
 use time::macros::format_description;
 
@@ -42,13 +44,13 @@ fn plural(n: u64, unit: &str) -> String {
 }
 
 /// How an auth mode is named to users.
-pub(crate) fn auth_label(mode: &str) -> &'static str {
-    match mode {
-        "oauth2" => "OAuth 2.0",
-        "oauth2_client_credentials" => "OAuth 2.0 client credentials",
-        "api_key" => "API key",
-        "basic" => "Username and password",
-        _ => "Unknown sign-in method",
+pub(crate) fn auth_label(mode: impl Into<AuthModeView>) -> &'static str {
+    match mode.into() {
+        AuthModeView::Oauth2 => "OAuth 2.0",
+        AuthModeView::Oauth2ClientCredentials => "OAuth 2.0 client credentials",
+        AuthModeView::ApiKey => "API key",
+        AuthModeView::Basic => "Username and password",
+        AuthModeView::Unknown => "Unknown sign-in method",
     }
 }
 
@@ -77,12 +79,12 @@ pub(crate) struct SelectOption {
 }
 
 /// The statuses a user can filter by, with their labels.
-pub(crate) const STATUS_FILTERS: [(&str, &str); 5] = [
-    ("active", "Active"),
-    ("pending", "Pending"),
-    ("needs_reauth", "Needs reauthorization"),
-    ("degraded", "Degraded"),
-    ("revoked", "Revoked"),
+pub(crate) const STATUS_FILTERS: [(ConnectionStatus, &str); 5] = [
+    (ConnectionStatus::Active, "Active"),
+    (ConnectionStatus::Pending, "Pending"),
+    (ConnectionStatus::NeedsReauth, "Needs reauthorization"),
+    (ConnectionStatus::Degraded, "Degraded"),
+    (ConnectionStatus::Revoked, "Revoked"),
 ];
 
 /// `GET /login`.

@@ -64,7 +64,7 @@ impl AppChoice {
         AppChoice {
             id: p.id.clone(),
             name: p.display_name.clone(),
-            auth_label: auth_label(&p.auth_mode),
+            auth_label: auth_label(p.auth_mode),
             description: p.description.clone(),
             initial: initial(&p.display_name),
             hue: hue(&p.id),

@@ -1,26 +1,32 @@
 //! The messages at the top of the list after a redirect: a fixed sentence per word (the OAuth
 //! callback's `outcome`, or this page's `notice`), filled from the stored scenario.
 
+use patchbay_service::oauth::CallbackOutcome;
 use patchbay_service::scenarios::ScenarioView;
 
 use crate::ui::pages::Banner;
 
+/// The banner for the `outcome` word of the URL: none for a word that is not a
+/// [`CallbackOutcome`].
+pub(super) fn callback_banner(word: &str) -> Option<Banner> {
+    CallbackOutcome::parse(word).map(outcome_banner)
+}
+
 /// The banner after the consent page sent the browser back here: a fixed sentence per outcome.
-pub(super) fn outcome_banner(outcome: &str) -> Option<Banner> {
+pub(super) fn outcome_banner(outcome: CallbackOutcome) -> Banner {
     match outcome {
-        "connected" => {
-            Some(Banner::ok("Access granted", Some("The steps below show what each scenario can run now.".into())))
+        CallbackOutcome::Connected => {
+            Banner::ok("Access granted", Some("The steps below show what each scenario can run now.".into()))
         }
-        "denied" => Some(Banner::bad("Access was denied", Some("Nothing was changed.".into()))),
-        "error" => Some(Banner::bad(
+        CallbackOutcome::Denied => Banner::bad("Access was denied", Some("Nothing was changed.".into())),
+        CallbackOutcome::Error => Banner::bad(
             "The authorization could not be completed",
             Some("Nothing was changed. The connection's page says why.".into()),
-        )),
-        "account_mismatch" => Some(Banner::warn(
+        ),
+        CallbackOutcome::AccountMismatch => Banner::warn(
             "You granted access for a different account",
             Some("Nothing was changed: extend the permissions while signed in with the connection's account.".into()),
-        )),
-        _ => None,
+        ),
     }
 }
 
@@ -46,5 +52,18 @@ pub(super) fn notice_banner(notice: &str, s: Option<&ScenarioView>) -> Option<Ba
         "saved" => Some(Banner::ok(format!("“{}” was saved", s.name), Some(readiness.into()))),
         "removed" => Some(Banner::ok(format!("A step was removed from “{}”", s.name), Some(readiness.into()))),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_known_outcome_words_get_a_banner() {
+        assert_eq!(callback_banner("connected").unwrap().class, "ok");
+        assert_eq!(callback_banner("account_mismatch").unwrap().class, "warn");
+        assert!(callback_banner("<script>").is_none());
+        assert!(callback_banner("").is_none());
     }
 }

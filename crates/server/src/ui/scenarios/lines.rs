@@ -3,7 +3,8 @@
 
 use std::collections::HashMap;
 
-use patchbay_service::scenarios::{ScenarioView, StepView};
+use patchbay_domain::connection::ConnectionStatus;
+use patchbay_service::scenarios::{ScenarioView, StepStatus, StepView};
 use patchbay_service::views::{ConnectionView, ProviderView};
 use time::OffsetDateTime;
 
@@ -22,23 +23,22 @@ pub(super) struct Refill {
     pub error: String,
 }
 
-fn step_status(status: &str) -> (&'static str, &'static str) {
+fn step_status(status: StepStatus) -> (&'static str, &'static str) {
     match status {
-        "ready" => ("Ready", "ok"),
-        "needs_connection" => ("Needs a connection", "warn"),
-        "connection_pending" => ("Connection pending", "info"),
-        "connection_needs_reauth" => ("Connection needs reauthorization", "bad"),
-        "connection_degraded" => ("Connection degraded", "warn"),
-        "missing_scopes" => ("Missing permissions", "bad"),
-        "unknown_module" => ("Unknown module", "bad"),
-        _ => ("Unknown", "muted"),
+        StepStatus::Ready => ("Ready", "ok"),
+        StepStatus::NeedsConnection => ("Needs a connection", "warn"),
+        StepStatus::ConnectionPending => ("Connection pending", "info"),
+        StepStatus::ConnectionNeedsReauth => ("Connection needs reauthorization", "bad"),
+        StepStatus::ConnectionDegraded => ("Connection degraded", "warn"),
+        StepStatus::MissingScopes => ("Missing permissions", "bad"),
+        StepStatus::UnknownModule => ("Unknown module", "bad"),
     }
 }
 
 /// How a connection is named in a picker: its name, and its status unless it is active.
 fn connection_label(c: &ConnectionView) -> String {
     match STATUS_FILTERS.iter().find(|(v, _)| *v == c.status) {
-        Some((_, label)) if c.status != "active" => format!("{} ({})", c.name, label.to_lowercase()),
+        Some((_, label)) if c.status != ConnectionStatus::Active => format!("{} ({})", c.name, label.to_lowercase()),
         _ => c.name.clone(),
     }
 }
@@ -99,7 +99,7 @@ fn step_line(
     let provider_id = provider_of(&st.module).to_owned();
     let provider = providers.get(&provider_id);
     let provider_name = provider.map_or_else(|| provider_id.clone(), |p| p.display_name.clone());
-    let (label, class) = step_status(&st.status);
+    let (label, class) = step_status(st.status);
     let pickable = provider.is_some_and(|p| p.modules.iter().any(|m| m.id == st.module));
     let current = chosen.or_else(|| live_connection(st));
     let choices = connection_options(connections, &provider_id, current);
@@ -111,7 +111,7 @@ fn step_line(
         hue: hue(&provider_id),
         connection: st.connection.clone(),
         connection_name: st.connection_name.clone().unwrap_or_else(|| "a deleted connection".to_owned()),
-        status: st.status.clone(),
+        status: st.status.as_str().to_owned(),
         label,
         class,
         missing: st

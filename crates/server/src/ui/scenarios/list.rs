@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use patchbay_service::connections::ListFilter;
 use serde::Deserialize;
 
-use super::banners::{notice_banner, outcome_banner};
+use super::banners::{callback_banner, notice_banner};
 use super::lines::{Refill, scenario_line};
 use super::{SECTION, providers_by_id};
 use crate::AppState;
@@ -66,7 +66,7 @@ pub(crate) async fn list(
     LenientQuery(q): LenientQuery<ScenariosQuery>,
 ) -> UiResult {
     let banner = match (q.outcome.as_deref(), q.notice.as_deref()) {
-        (Some(outcome), _) => outcome_banner(outcome),
+        (Some(outcome), _) => callback_banner(outcome),
         (None, Some(notice)) => {
             let about = match q.s.as_deref() {
                 Some(id) => state.patchbay.get_scenario(&user.session.principal, id).await.ok(),
