@@ -25,7 +25,7 @@ use patchbay_vault::{DataKey, FieldAad, MasterKeyRing, VaultError, WrappedKey};
 use secrecy::ExposeSecret;
 use time::OffsetDateTime;
 
-use crate::{ServiceError, ServiceResult};
+use crate::error::{ServiceError, ServiceResult};
 
 /// Where the master key ring comes from.
 #[derive(Clone)]
@@ -447,28 +447,5 @@ impl KeyService {
         *self.state.write().expect("key state lock") =
             KeyState::Unsealed { ring: Arc::new(ring), file_mtime: mtime(path) };
         Ok(RotationReport { new_version, rewrapped, retired })
-    }
-}
-
-/// The key-ring use-cases of the `patchbay keys` commands, on the service handle.
-impl crate::Patchbay {
-    /// Where the master key comes from, whether it is sealed, and the data keys per version.
-    pub async fn key_status(&self) -> ServiceResult<KeyStatus> {
-        self.keys.status(&self.store).await
-    }
-
-    /// Rotates the master key now (see [`KeyService::rotate`]).
-    pub async fn rotate_keys(&self) -> ServiceResult<RotationReport> {
-        self.keys.rotate(&self.store, self.clock.now()).await
-    }
-
-    /// Writes a verified private copy of the key ring to `dest` (see [`KeyService::backup`]).
-    pub async fn backup_keys(&self, dest: &std::path::Path) -> ServiceResult<Vec<u32>> {
-        self.keys.backup(&self.store, dest).await
-    }
-
-    /// Checks that a key file opens this database (see [`KeyService::verify_key_file`]).
-    pub async fn verify_key_file(&self, path: &std::path::Path) -> ServiceResult<Vec<u32>> {
-        self.keys.verify_key_file(&self.store, path).await
     }
 }

@@ -51,6 +51,7 @@ use time::OffsetDateTime;
 
 pub use error::{ServiceError, ServiceResult};
 pub use keys::{KeyService, KeySource};
+use keys::{KeyStatus, RotationReport};
 
 /// Everything a use-case needs; cheap to share behind an `Arc`. Built with [`Patchbay::new`].
 pub struct Patchbay {
@@ -170,6 +171,29 @@ impl Patchbay {
     /// Closes the database pool (at shutdown, after the last request).
     pub async fn close(&self) {
         self.store.close().await;
+    }
+}
+
+/// The key-ring use-cases of the `patchbay keys` commands, on the service handle.
+impl Patchbay {
+    /// Where the master key comes from, whether it is sealed, and the data keys per version.
+    pub async fn key_status(&self) -> ServiceResult<KeyStatus> {
+        self.keys.status(&self.store).await
+    }
+
+    /// Rotates the master key now (see [`KeyService::rotate`]).
+    pub async fn rotate_keys(&self) -> ServiceResult<RotationReport> {
+        self.keys.rotate(&self.store, self.clock.now()).await
+    }
+
+    /// Writes a verified private copy of the key ring to `dest` (see [`KeyService::backup`]).
+    pub async fn backup_keys(&self, dest: &std::path::Path) -> ServiceResult<Vec<u32>> {
+        self.keys.backup(&self.store, dest).await
+    }
+
+    /// Checks that a key file opens this database (see [`KeyService::verify_key_file`]).
+    pub async fn verify_key_file(&self, path: &std::path::Path) -> ServiceResult<Vec<u32>> {
+        self.keys.verify_key_file(&self.store, path).await
     }
 }
 
