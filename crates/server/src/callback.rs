@@ -31,14 +31,14 @@ pub(crate) fn routes() -> Router<AppState> {
     Router::new().route("/oauth/callback", get(callback)).layer(axum::middleware::from_fn(crate::headers::harden))
 }
 
-#[utoipa::path(get, path = "/oauth/callback", tag = "oauth",
+#[utoipa::path(get, path = "/oauth/callback", tag = "oauth", summary = "Where providers send the browser back after consent",
     params(
         ("code" = Option<String>, Query, description = "Authorization code"),
         ("state" = Option<String>, Query, description = "The state Patchbay sent"),
         ("error" = Option<String>, Query, description = "OAuth error, e.g. access_denied"),
         ("iss" = Option<String>, Query, description = "RFC 9207 issuer")),
     responses(
-        (status = 303, description = "To the connection's page, with `outcome=connected|denied|error|account_mismatch`"),
+        (status = 303, description = "To the connection's page (or the flow's `return_to`, with `connection={id}`), with `outcome=connected|partial|denied|error|account_mismatch`"),
         (status = 400, description = "Unknown, expired or replayed state, wrong issuer, or another browser; nothing was changed")))]
 pub(crate) async fn callback(
     State(state): State<AppState>,

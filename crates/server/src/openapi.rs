@@ -11,10 +11,12 @@ use crate::AppState;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Patchbay", description = "Connections service for workflow automation: stored, verified, least-privilege grants of access to third-party services."),
+    servers((url = "/", description = "This Patchbay server (every path is relative to its public URL)")),
     paths(
         crate::api::list_providers, crate::api::get_provider,
         crate::api::create_connection, crate::api::list_connections, crate::api::get_connection,
         crate::api::rename_connection, crate::api::delete_connection, crate::api::verify_connection,
+        crate::api::update_credential,
         crate::api::reauthorize_connection, crate::callback::callback, crate::api::replace_connection,
         crate::api::list_scenarios, crate::api::create_scenario, crate::api::get_scenario, crate::api::update_scenario,
         crate::api::delete_scenario, crate::api::connect_step,
@@ -45,4 +47,60 @@ pub fn document() -> utoipa::openapi::OpenApi {
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new().route("/openapi.json", get(|| async { Json(document()) }))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    use super::*;
+
+    const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+
+    fn operations(doc: &Value) -> Vec<(String, String, &Value)> {
+        let mut out = Vec::new();
+        for (path, item) in doc["paths"].as_object().expect("paths") {
+            for method in METHODS {
+                if let Some(op) = item.get(method) {
+                    out.push((method.to_owned(), path.clone(), op));
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_operation_has_a_summary_and_every_response_a_description() {
+        let doc = serde_json::to_value(document()).unwrap();
+        let ops = operations(&doc);
+        assert!(ops.len() > 25, "the document lists the API ({} operations)", ops.len());
+        let mut problems = Vec::new();
+        for (method, path, op) in &ops {
+            if op["summary"].as_str().is_none_or(|s| s.trim().is_empty()) {
+                problems.push(format!("{method} {path}: no summary"));
+            }
+            let responses = op["responses"].as_object().map(|r| r.iter().collect::<Vec<_>>()).unwrap_or_default();
+            if responses.is_empty() {
+                problems.push(format!("{method} {path}: no responses"));
+            }
+            for (status, response) in responses {
+                if response["description"].as_str().is_none_or(|d| d.trim().is_empty()) {
+                    problems.push(format!("{method} {path} {status}: no description"));
+                }
+            }
+        }
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
+
+    #[test]
+    fn the_document_names_a_server_and_every_proxy_method() {
+        let doc = serde_json::to_value(document()).unwrap();
+        assert_eq!(doc["openapi"].as_str().map(|v| &v[..3]), Some("3.1"));
+        assert!(doc["servers"].as_array().is_some_and(|s| !s.is_empty()), "a servers entry");
+        let proxy = &doc["paths"]["/v1/connections/{id}/proxy/{path}"];
+        for method in ["get", "head", "post", "put", "patch", "delete"] {
+            assert!(proxy.get(method).is_some(), "the proxy is documented for {method}");
+        }
+        assert!(doc["paths"]["/v1/connections/{id}/credentials"].get("put").is_some());
+    }
 }
