@@ -15,6 +15,10 @@ use super::{Cause, public_message, status_of};
 /// The message of an internal error in the envelope.
 const INTERNAL_MESSAGE: &str = "internal error: the server log has the details";
 
+/// How an API client saves a credential unverified, appended to a `VerifyUnavailable` message
+/// (the CLI names its own `--no-verify` instead, the web form its "Save without verifying").
+pub const VERIFY_FALSE_HINT: &str = " (send \"verify\": false)";
+
 /// The error envelope.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorEnvelope {
@@ -62,13 +66,12 @@ impl From<ServiceError> for ApiError {
             ServiceError::MissingScopes { missing, .. } => Some(missing.clone()),
             _ => None,
         };
-        ApiError {
-            status: status_of(&e),
-            code: e.code().to_owned(),
-            message: public_message(&e, INTERNAL_MESSAGE),
-            missing_scopes,
-            cause: Cause::of(&e),
+        let mut message = public_message(&e, INTERNAL_MESSAGE);
+        if let ServiceError::VerifyUnavailable(_) = &e {
+            // The API's way to save a credential the provider could not check.
+            message.push_str(VERIFY_FALSE_HINT);
         }
+        ApiError { status: status_of(&e), code: e.code().to_owned(), message, missing_scopes, cause: Cause::of(&e) }
     }
 }
 

@@ -183,9 +183,12 @@ impl Patchbay {
             self.revoke_unused_grant(provider, &connection.settings, client, &tokens).await;
             return Ok(self.landing(flow, connection, "account_mismatch"));
         }
+        // What the user did not grant (unticked on the consent page) stays asked for.
+        let still_requested = flow.requested_scopes.union(&connection.requested_scopes).difference(&granted);
         let grant = Grant {
             tokens: &tokens,
             granted: &granted,
+            still_requested: &still_requested,
             account: account.as_deref(),
             last_verify: last_verify.as_ref(),
         };
@@ -197,15 +200,22 @@ impl Patchbay {
             let event = if *flow_kind == FlowKind::Reauthorize { kind::REAUTHORIZED } else { kind::CREATED };
             self.emit(&stored, event, serde_json::json!({"account": account, "scopes": granted.join(" ")})).await;
         }
-        Ok(self.landing(flow, connection, "connected"))
+        // Less than asked for is not plain success: the landing page says what is missing.
+        let outcome = if still_requested.is_empty() { "connected" } else { "partial" };
+        Ok(self.landing(flow, connection, outcome))
     }
 
     /// Where the browser lands after a callback: the connection's page (or the flow's
     /// `return_to`) with an outcome word the page renders as a fixed banner.
+    /// Another page than the connection's own (`return_to`) also gets the connection's id, so it
+    /// can read what was granted from the database.
     fn landing(&self, flow: &FlowRow, connection: &Connection, outcome: &str) -> String {
-        let path = flow.return_to.clone().unwrap_or_else(|| format!("/connections/{}", connection.id));
+        let (path, about) = match &flow.return_to {
+            Some(path) => (path.clone(), format!("&connection={}", connection.id)),
+            None => (format!("/connections/{}", connection.id), String::new()),
+        };
         let sep = if path.contains('?') { '&' } else { '?' };
-        format!("{}{path}{sep}outcome={outcome}", self.config.public_url)
+        format!("{}{path}{sep}outcome={outcome}{about}", self.config.public_url)
     }
 
     /// Records a failed callback. Only a connection that never had a grant shows the failure

@@ -2,15 +2,27 @@
 //! callback's `outcome`, or this page's `notice`), filled from the stored scenario.
 
 use patchbay_service::scenarios::ScenarioView;
+use patchbay_service::views::ConnectionView;
 
+use crate::ui::connections::partial_banner;
 use crate::ui::pages::Banner;
 
-/// The banner after the consent page sent the browser back here: a fixed sentence per outcome.
-pub(super) fn outcome_banner(outcome: &str) -> Option<Banner> {
+/// The banner after the consent page (or a step's Add form) sent the browser back here: a fixed
+/// sentence per outcome, and, for a grant, what the stored connection still misses.
+pub(super) fn outcome_banner(outcome: &str, connection: Option<&ConnectionView>) -> Option<Banner> {
     match outcome {
-        "connected" => {
-            Some(Banner::ok("Access granted", Some("The steps below show what each scenario can run now.".into())))
-        }
+        "connected" | "partial" => match connection {
+            Some(c) if c.status == "active" && !c.missing_scopes.is_empty() => {
+                Some(partial_banner(&format!("Access granted only in part to “{}”", c.name), c))
+            }
+            None if outcome == "partial" => Some(Banner::warn(
+                "Access granted only in part",
+                Some("Some permissions were not granted: the steps below say what each one still misses.".into()),
+            )),
+            _ => {
+                Some(Banner::ok("Access granted", Some("The steps below show what each scenario can run now.".into())))
+            }
+        },
         "denied" => Some(Banner::bad("Access was denied", Some("Nothing was changed.".into()))),
         "error" => Some(Banner::bad(
             "The authorization could not be completed",
