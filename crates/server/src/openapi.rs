@@ -24,7 +24,7 @@ use crate::AppState;
         crate::api::delete_webhook, crate::runtime::issue_token, crate::runtime::proxy,
         crate::health::healthz, crate::health::readyz, crate::health::metrics,
     ),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &UniqueOperationIds),
 )]
 struct ApiDoc;
 
@@ -37,6 +37,34 @@ impl Modify for BearerAuth {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
+    }
+}
+
+/// One handler documented for several methods (the proxy) gets one operation id per method,
+/// `proxy_get`, `proxy_post`, …: OpenAPI requires them unique.
+struct UniqueOperationIds;
+
+impl Modify for UniqueOperationIds {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            let ops = [
+                ("get", &mut item.get),
+                ("head", &mut item.head),
+                ("post", &mut item.post),
+                ("put", &mut item.put),
+                ("patch", &mut item.patch),
+                ("delete", &mut item.delete),
+            ];
+            let ids: Vec<Option<String>> =
+                ops.iter().map(|(_, op)| op.as_ref().and_then(|o| o.operation_id.clone())).collect();
+            for (method, op) in ops {
+                let Some(op) = op.as_mut() else { continue };
+                let Some(id) = op.operation_id.clone() else { continue };
+                if ids.iter().filter(|other| other.as_deref() == Some(id.as_str())).count() > 1 {
+                    op.operation_id = Some(format!("{id}_{method}"));
+                }
+            }
+        }
     }
 }
 
@@ -102,5 +130,10 @@ mod tests {
             assert!(proxy.get(method).is_some(), "the proxy is documented for {method}");
         }
         assert!(doc["paths"]["/v1/connections/{id}/credentials"].get("put").is_some());
+        let mut ids: Vec<&str> = operations(&doc).iter().filter_map(|(_, _, op)| op["operationId"].as_str()).collect();
+        let n = ids.len();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), n, "operation ids are unique");
     }
 }
