@@ -245,7 +245,7 @@ test('scenario steps: extend permissions in place, add a connection for a step, 
   // Extend permissions: the same connection asks Demo Cloud for items:write.
   await steps.nth(1).getByRole('button', { name: 'Extend permissions' }).click();
   await page.getByRole('button', { name: 'Allow' }).click();
-  await page.waitForURL(`${base}/scenarios?outcome=connected`);
+  await page.waitForURL((u) => u.pathname === '/scenarios' && u.searchParams.get('outcome') === 'connected');
   await page.getByText('Access granted').waitFor();
   assert.equal(await steps.nth(1).locator('[data-step-status]').innerText(), 'Ready');
   const after = await api('GET', `/v1/connections/${id}`);
@@ -260,7 +260,7 @@ test('scenario steps: extend permissions in place, add a connection for a step, 
   await page.getByLabel('Connection name').fill('Profile reader');
   await page.getByRole('button', { name: 'Save' }).click();
   await page.getByRole('button', { name: 'Allow' }).click();
-  await page.waitForURL(`${base}/scenarios?outcome=connected`);
+  await page.waitForURL((u) => u.pathname === '/scenarios' && u.searchParams.get('outcome') === 'connected');
   await section.getByText('Ready', { exact: true }).first().waitFor();
   assert.equal(await steps.nth(2).locator('[data-step-status]').innerText(), 'Ready');
   assert.equal(await section.locator('.card-head .badge').innerText(), 'Ready');

@@ -95,7 +95,7 @@ test('build a scenario: Add a step with a new connection, reuse it, extend its p
   await page.getByLabel('Connection name').fill('Items workspace');
   await page.getByRole('button', { name: 'Save', exact: true }).click();
   await page.getByRole('button', { name: 'Allow' }).click();
-  await page.waitForURL(`${base}/scenarios?outcome=connected`);
+  await page.waitForURL((u) => u.pathname === '/scenarios' && u.searchParams.get('outcome') === 'connected');
   await page.getByText('Access granted').waitFor();
   assert.equal(await stepStatus(section, 0), 'Ready');
   assert.equal(await section.locator('.card-head .badge').innerText(), 'Ready');
@@ -119,7 +119,7 @@ test('build a scenario: Add a step with a new connection, reuse it, extend its p
   // Extend permissions: the same connection asks Demo Cloud for the step's scope.
   await stepTwo.getByRole('button', { name: 'Extend permissions' }).click();
   await page.getByRole('button', { name: 'Allow' }).click();
-  await page.waitForURL(`${base}/scenarios?outcome=connected`);
+  await page.waitForURL((u) => u.pathname === '/scenarios' && u.searchParams.get('outcome') === 'connected');
   assert.equal(await stepStatus(section, 0), 'Ready');
   assert.equal(await stepStatus(section, 1), 'Ready');
   assert.equal(await section.locator('.card-head .badge').innerText(), 'Ready');

@@ -104,6 +104,10 @@ pub struct Connection {
     pub account: Option<String>,
     /// Scopes the provider granted.
     pub granted_scopes: ScopeSet,
+    /// Scopes asked for (at creation, or when extending a connection that has no grant yet)
+    /// that no grant has covered so far: remembered across a denied or abandoned consent, so
+    /// the connection still shows them as missing and the next consent asks for them again.
+    pub requested_scopes: ScopeSet,
     /// Non-secret advanced settings.
     pub settings: BTreeMap<String, String>,
     /// Fingerprint of the main secret ("set · 3f9a1c2b"), when one is stored.

@@ -163,6 +163,26 @@ async fn the_connections_client_speaks_the_api() {
     let out = run(&["reauthorize", &id], None);
     assert!(!out.status.success(), "API-key connections have no consent flow");
     assert!(String::from_utf8_lossy(&out.stderr).contains("HTTP 400"), "{out:?}");
+    // Update the credential in place: a wrong key changes nothing, a good one replaces it.
+    let out = run(&["update-credential", &id], Some(r#"{"api_key": "not-a-key"}"#));
+    assert!(!out.status.success(), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("HTTP 422"), "{out:?}");
+    w.mock.add_key("cli-key-2", "cli@acme.test");
+    let out = run(&["update-credential", &id], Some(r#"{"api_key": "cli-key-2"}"#));
+    assert!(out.status.success(), "{out:?}");
+    let updated: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(updated["id"], id.as_str(), "same connection");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("cli-key-2"), "the secret is not echoed");
+    // An unreachable provider: the CLI names its own flag, not the API's `"verify": false`.
+    w.mock.fail_next(1, 503);
+    let out = run(&["update-credential", &id], Some(r#"{"api_key": "cli-key-3"}"#));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && stderr.contains("HTTP 502"), "{out:?}");
+    assert!(stderr.contains("--no-verify") && !stderr.contains("\"verify\""), "{stderr}");
+    let out = run(&["update-credential", &id, "--no-verify"], Some(r#"{"api_key": "cli-key-3"}"#));
+    assert!(out.status.success(), "{out:?}");
+    let table = String::from_utf8_lossy(&run(&["list"], None).stdout).into_owned();
+    assert!(table.contains("active (not verified)"), "{table}");
     let out = run(&["delete", &id], None);
     assert!(String::from_utf8_lossy(&out.stdout).contains("not_supported"), "{out:?}");
     let out = run(&["show", &id], None);

@@ -8,7 +8,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use patchbay_service::ServiceError;
 use patchbay_service::audit::{AuditQuery, AuditRecord};
-use patchbay_service::connections::{CreateConnection, Created, DeleteReceipt, ListFilter, Verified};
+use patchbay_service::connections::{CreateConnection, Created, DeleteReceipt, ListFilter, UpdateCredential, Verified};
 use patchbay_service::events::{EventQuery, EventView};
 use patchbay_service::oauth::{AuthorizeStart, ReauthorizeRequest};
 use patchbay_service::scenarios::{ReplaceRequest, ReplaceResult, ScenarioRequest};
@@ -29,6 +29,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/v1/connections", get(list_connections).post(create_connection))
         .route("/v1/connections/{id}", get(get_connection).patch(rename_connection).delete(delete_connection))
         .route("/v1/connections/{id}/verify", post(verify_connection))
+        .route("/v1/connections/{id}/credentials", axum::routing::put(update_credential))
         .route("/v1/connections/{id}/reauthorize", post(reauthorize_connection))
         .route("/v1/connections/{id}/replace", post(replace_connection))
         .route("/v1/scenarios", get(list_scenarios).post(create_scenario))
@@ -47,16 +48,18 @@ pub(crate) struct Items<T> {
     pub items: Vec<T>,
 }
 
-#[utoipa::path(get, path = "/v1/providers", tag = "providers",
-    responses((status = 200, body = Items<ProviderView>), (status = 401, body = ErrorEnvelope)),
+#[utoipa::path(get, path = "/v1/providers", tag = "providers", summary = "List the provider catalog",
+    responses((status = 200, body = Items<ProviderView>, description = "Every provider this server loads"),
+        (status = 401, body = ErrorEnvelope, description = "No or an unknown API token")),
     security(("bearer" = [])))]
 pub(crate) async fn list_providers(State(s): State<AppState>, Authed(_who): Authed) -> Json<Items<ProviderView>> {
     Json(Items { items: s.patchbay.list_providers() })
 }
 
-#[utoipa::path(get, path = "/v1/providers/{id}", tag = "providers",
+#[utoipa::path(get, path = "/v1/providers/{id}", tag = "providers", summary = "Show one provider",
     params(("id" = String, Path, description = "Provider id")),
-    responses((status = 200, body = ProviderView), (status = 404, body = ErrorEnvelope)),
+    responses((status = 200, body = ProviderView, description = "The provider, its scopes, modules and form fields"),
+        (status = 404, body = ErrorEnvelope, description = "No such provider in the catalog")),
     security(("bearer" = [])))]
 pub(crate) async fn get_provider(
     State(s): State<AppState>,
@@ -67,9 +70,12 @@ pub(crate) async fn get_provider(
 }
 
 #[utoipa::path(post, path = "/v1/connections", tag = "connections", request_body = CreateConnection,
+    summary = "Create a connection",
     responses(
         (status = 201, body = Created, description = "Created (API key/basic: verified unless `verify: false`)"),
-        (status = 400, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope, description = "Name taken"),
+        (status = 400, body = ErrorEnvelope, description = "Malformed request, unknown provider, module, scope or field"),
+        (status = 403, body = ErrorEnvelope, description = "The role may not add connections"),
+        (status = 409, body = ErrorEnvelope, description = "Name taken"),
         (status = 422, body = ErrorEnvelope, description = "The provider rejected the credential; nothing saved"),
         (status = 502, body = ErrorEnvelope, description = "The provider could not be reached; nothing saved"),
         (status = 503, body = ErrorEnvelope, description = "Sealed")),
@@ -83,7 +89,10 @@ pub(crate) async fn create_connection(
 }
 
 #[utoipa::path(get, path = "/v1/connections", tag = "connections", params(ListParams),
-    responses((status = 200, body = Items<ConnectionView>)), security(("bearer" = [])))]
+    summary = "List the team's connections",
+    responses((status = 200, body = Items<ConnectionView>, description = "The team's connections, oldest first, filtered"),
+        (status = 400, body = ErrorEnvelope, description = "Unknown filter or status")),
+    security(("bearer" = [])))]
 pub(crate) async fn list_connections(
     State(s): State<AppState>,
     Authed(who): Authed,
@@ -105,9 +114,10 @@ pub(crate) struct ListParams {
     q: Option<String>,
 }
 
-#[utoipa::path(get, path = "/v1/connections/{id}", tag = "connections",
+#[utoipa::path(get, path = "/v1/connections/{id}", tag = "connections", summary = "Show one connection",
     params(("id" = String, Path, description = "Connection id")),
-    responses((status = 200, body = ConnectionView), (status = 404, body = ErrorEnvelope)),
+    responses((status = 200, body = ConnectionView, description = "The connection (metadata only, never a secret)"),
+        (status = 404, body = ErrorEnvelope, description = "No such connection in your team")),
     security(("bearer" = [])))]
 pub(crate) async fn get_connection(
     State(s): State<AppState>,
@@ -126,8 +136,12 @@ pub(crate) struct Rename {
 }
 
 #[utoipa::path(patch, path = "/v1/connections/{id}", tag = "connections", request_body = Rename,
+    summary = "Rename a connection",
     params(("id" = String, Path, description = "Connection id")),
-    responses((status = 200, body = ConnectionView), (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)),
+    responses((status = 200, body = ConnectionView, description = "Renamed"),
+        (status = 400, body = ErrorEnvelope, description = "The name is empty, too long or has control characters"),
+        (status = 404, body = ErrorEnvelope, description = "No such connection in your team"),
+        (status = 409, body = ErrorEnvelope, description = "Another connection of the team has this name")),
     security(("bearer" = [])))]
 pub(crate) async fn rename_connection(
     State(s): State<AppState>,
@@ -149,8 +163,10 @@ pub(crate) struct DeleteParams {
 }
 
 #[utoipa::path(delete, path = "/v1/connections/{id}", tag = "connections",
+    summary = "Delete a connection (revoked at the provider, secret destroyed)",
     params(("id" = String, Path, description = "Connection id"), DeleteParams),
-    responses((status = 200, body = DeleteReceipt), (status = 404, body = ErrorEnvelope),
+    responses((status = 200, body = DeleteReceipt, description = "Deleted; the receipt says what happened at the provider"),
+        (status = 404, body = ErrorEnvelope, description = "No such connection in your team"),
         (status = 409, body = ErrorEnvelope, description = "Used by scenarios (listed); retry with ?force=true")),
     security(("bearer" = [])))]
 pub(crate) async fn delete_connection(
@@ -181,8 +197,11 @@ pub(crate) struct DryRun {
 }
 
 #[utoipa::path(post, path = "/v1/connections/{id}/replace", tag = "connections", request_body = ReplaceRequest,
+    summary = "Move a connection's scenario steps to another connection",
     params(("id" = String, Path, description = "The connection to replace"), DryRun),
-    responses((status = 200, body = ReplaceResult), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)),
+    responses((status = 200, body = ReplaceResult, description = "The steps moved (or, with `dry_run`, that would move)"),
+        (status = 400, body = ErrorEnvelope, description = "The replacement is of another app or lacks scopes"),
+        (status = 404, body = ErrorEnvelope, description = "No such connection in your team")),
     security(("bearer" = [])))]
 pub(crate) async fn replace_connection(
     State(s): State<AppState>,
@@ -194,8 +213,9 @@ pub(crate) async fn replace_connection(
     Ok(Json(s.patchbay.replace_connection(&who, &id, body, q.dry_run).await?))
 }
 
-#[utoipa::path(get, path = "/v1/scenarios", tag = "scenarios",
-    responses((status = 200, body = Items<ScenarioBody>)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/v1/scenarios", tag = "scenarios", summary = "List the team's scenarios",
+    responses((status = 200, body = Items<ScenarioBody>, description = "The team's scenarios with each step's readiness")),
+    security(("bearer" = [])))]
 pub(crate) async fn list_scenarios(
     State(s): State<AppState>,
     Authed(who): Authed,
@@ -204,7 +224,10 @@ pub(crate) async fn list_scenarios(
 }
 
 #[utoipa::path(post, path = "/v1/scenarios", tag = "scenarios", request_body = ScenarioRequest,
-    responses((status = 201, body = ScenarioBody), (status = 400, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)),
+    summary = "Create a scenario",
+    responses((status = 201, body = ScenarioBody, description = "Created"),
+        (status = 400, body = ErrorEnvelope, description = "Unknown module or connection, or a connection of another app"),
+        (status = 409, body = ErrorEnvelope, description = "Another scenario of the team has this name")),
     security(("bearer" = [])))]
 pub(crate) async fn create_scenario(
     State(s): State<AppState>,
@@ -214,9 +237,10 @@ pub(crate) async fn create_scenario(
     Ok((StatusCode::CREATED, Json(s.patchbay.create_scenario(&who, body).await?.into())))
 }
 
-#[utoipa::path(get, path = "/v1/scenarios/{id}", tag = "scenarios",
+#[utoipa::path(get, path = "/v1/scenarios/{id}", tag = "scenarios", summary = "Show one scenario",
     params(("id" = String, Path, description = "Scenario id")),
-    responses((status = 200, body = ScenarioBody, description = "With each step's readiness"), (status = 404, body = ErrorEnvelope)),
+    responses((status = 200, body = ScenarioBody, description = "With each step's readiness"),
+        (status = 404, body = ErrorEnvelope, description = "No such scenario in your team")),
     security(("bearer" = [])))]
 pub(crate) async fn get_scenario(
     State(s): State<AppState>,
@@ -227,8 +251,11 @@ pub(crate) async fn get_scenario(
 }
 
 #[utoipa::path(patch, path = "/v1/scenarios/{id}", tag = "scenarios", request_body = ScenarioRequest,
+    summary = "Change a scenario (name and steps)",
     params(("id" = String, Path, description = "Scenario id")),
-    responses((status = 200, body = ScenarioBody), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)),
+    responses((status = 200, body = ScenarioBody, description = "Saved"),
+        (status = 400, body = ErrorEnvelope, description = "Unknown module or connection, or a connection of another app"),
+        (status = 404, body = ErrorEnvelope, description = "No such scenario in your team")),
     security(("bearer" = [])))]
 pub(crate) async fn update_scenario(
     State(s): State<AppState>,
@@ -239,9 +266,10 @@ pub(crate) async fn update_scenario(
     Ok(Json(s.patchbay.update_scenario(&who, &id, body).await?.into()))
 }
 
-#[utoipa::path(delete, path = "/v1/scenarios/{id}", tag = "scenarios",
+#[utoipa::path(delete, path = "/v1/scenarios/{id}", tag = "scenarios", summary = "Delete a scenario",
     params(("id" = String, Path, description = "Scenario id")),
-    responses((status = 204, description = "Deleted; its connections stay"), (status = 404, body = ErrorEnvelope)),
+    responses((status = 204, description = "Deleted; its connections stay"),
+        (status = 404, body = ErrorEnvelope, description = "No such scenario in your team")),
     security(("bearer" = [])))]
 pub(crate) async fn delete_scenario(
     State(s): State<AppState>,
@@ -253,8 +281,11 @@ pub(crate) async fn delete_scenario(
 }
 
 #[utoipa::path(post, path = "/v1/scenarios/{id}/steps/{position}/connection", tag = "scenarios", request_body = CreateConnection,
+    summary = "Create a connection for a scenario step and bind it",
     params(("id" = String, Path, description = "Scenario id"), ("position" = usize, Path, description = "Step position (0-based)")),
-    responses((status = 201, body = Created, description = "Created with exactly the step's scopes and bound to the step")),
+    responses((status = 201, body = Created, description = "Created with exactly the step's scopes and bound to the step"),
+        (status = 400, body = ErrorEnvelope, description = "The step runs a module of another app, or a bad create request"),
+        (status = 404, body = ErrorEnvelope, description = "No such scenario or step in your team")),
     security(("bearer" = [])))]
 pub(crate) async fn connect_step(
     State(s): State<AppState>,
@@ -266,9 +297,12 @@ pub(crate) async fn connect_step(
 }
 
 #[utoipa::path(post, path = "/v1/connections/{id}/verify", tag = "connections",
+    summary = "Check the stored credential with the provider",
     params(("id" = String, Path, description = "Connection id")),
     responses((status = 200, body = Verified, description = "Checked; `ok` says whether the provider accepted it"),
-        (status = 404, body = ErrorEnvelope), (status = 503, body = ErrorEnvelope)),
+        (status = 404, body = ErrorEnvelope, description = "No such connection in your team"),
+        (status = 409, body = ErrorEnvelope, description = "`not_connected`: the connection never got a grant (denied or unfinished consent); Connect first"),
+        (status = 503, body = ErrorEnvelope, description = "Sealed")),
     security(("bearer" = [])))]
 pub(crate) async fn verify_connection(
     State(s): State<AppState>,
@@ -278,10 +312,33 @@ pub(crate) async fn verify_connection(
     Ok(Json(s.patchbay.verify_connection(&who, &id).await?))
 }
 
+#[utoipa::path(put, path = "/v1/connections/{id}/credentials", tag = "connections", request_body = UpdateCredential,
+    summary = "Replace an API key or password in place",
+    description = "Verifies the new credential with the provider first (unless `verify: false`), then overwrites the stored one: same id, name, settings and scenario bindings. A rejected or unverifiable credential changes nothing. The secret is never echoed.",
+    params(("id" = String, Path, description = "Connection id")),
+    responses((status = 200, body = ConnectionView, description = "Replaced; `credential.fingerprint` is the new one"),
+        (status = 400, body = ErrorEnvelope, description = "Malformed, wrong fields, or an OAuth connection (reauthorize it instead)"),
+        (status = 403, body = ErrorEnvelope, description = "The role may not update credentials"),
+        (status = 404, body = ErrorEnvelope, description = "No such connection in your team"),
+        (status = 422, body = ErrorEnvelope, description = "`credential_rejected`: the provider refused the new credential; the old one is kept"),
+        (status = 502, body = ErrorEnvelope, description = "`provider_unavailable`: the new credential could not be checked; nothing changed"),
+        (status = 503, body = ErrorEnvelope, description = "Sealed")),
+    security(("bearer" = [])))]
+pub(crate) async fn update_credential(
+    State(s): State<AppState>,
+    Authed(who): Authed,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<UpdateCredential>,
+) -> Result<Json<ConnectionView>, ApiError> {
+    Ok(Json(s.patchbay.update_credential(&who, &id, body).await?))
+}
+
 #[utoipa::path(post, path = "/v1/connections/{id}/reauthorize", tag = "connections", request_body = ReauthorizeRequest,
+    summary = "Start a new consent flow (connect, reauthorize or extend)",
     params(("id" = String, Path, description = "Connection id")),
     responses((status = 200, body = AuthorizeStart, description = "Send the user to `authorize_url`; the connection keeps its id"),
-        (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)),
+        (status = 400, body = ErrorEnvelope, description = "Not an OAuth connection, or an unknown module or scope"),
+        (status = 404, body = ErrorEnvelope, description = "No such connection in your team")),
     security(("bearer" = [])))]
 pub(crate) async fn reauthorize_connection(
     State(s): State<AppState>,
@@ -316,8 +373,9 @@ pub(crate) struct AuditParams {
     limit: Option<u32>,
 }
 
-#[utoipa::path(get, path = "/v1/audit", tag = "audit", params(AuditParams),
-    responses((status = 200, body = Items<AuditRecord>), (status = 403, body = ErrorEnvelope)),
+#[utoipa::path(get, path = "/v1/audit", tag = "audit", params(AuditParams), summary = "Read the audit trail (admins)",
+    responses((status = 200, body = Items<AuditRecord>, description = "Audit records, newest first"),
+        (status = 403, body = ErrorEnvelope, description = "Only admins read the audit trail")),
     security(("bearer" = [])))]
 pub(crate) async fn list_audit(
     State(s): State<AppState>,
@@ -358,8 +416,10 @@ fn parse_time(name: &str, v: Option<&str>) -> Result<Option<time::OffsetDateTime
     .transpose()
 }
 
-#[utoipa::path(get, path = "/v1/events", tag = "events", params(EventParams),
-    responses((status = 200, body = Items<EventView>), (status = 403, body = ErrorEnvelope)),
+#[utoipa::path(get, path = "/v1/events", tag = "events", params(EventParams), summary = "Read lifecycle events (admins)",
+    responses((status = 200, body = Items<EventView>, description = "Lifecycle events, newest first"),
+        (status = 400, body = ErrorEnvelope, description = "A time that is not RFC 3339"),
+        (status = 403, body = ErrorEnvelope, description = "Only admins read events")),
     security(("bearer" = [])))]
 pub(crate) async fn list_events(
     State(s): State<AppState>,
@@ -377,8 +437,10 @@ pub(crate) async fn list_events(
     Ok(Json(Items { items: s.patchbay.list_events(&who, &q).await? }))
 }
 
-#[utoipa::path(get, path = "/v1/webhooks", tag = "events",
-    responses((status = 200, body = Items<WebhookView>)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/v1/webhooks", tag = "events", summary = "List webhook subscriptions (admins)",
+    responses((status = 200, body = Items<WebhookView>, description = "The team's webhooks (never their secrets)"),
+        (status = 403, body = ErrorEnvelope, description = "Only admins manage webhooks")),
+    security(("bearer" = [])))]
 pub(crate) async fn list_webhooks(
     State(s): State<AppState>,
     Authed(who): Authed,
@@ -386,8 +448,10 @@ pub(crate) async fn list_webhooks(
     Ok(Json(Items { items: s.patchbay.list_webhooks(&who).await? }))
 }
 
-#[utoipa::path(post, path = "/v1/webhooks", tag = "events", request_body = CreateWebhook,
-    responses((status = 201, body = WebhookView, description = "Created; `secret` is shown only now"), (status = 400, body = ErrorEnvelope)),
+#[utoipa::path(post, path = "/v1/webhooks", tag = "events", request_body = CreateWebhook, summary = "Subscribe a webhook (admins)",
+    responses((status = 201, body = WebhookView, description = "Created; `secret` is shown only now"),
+        (status = 400, body = ErrorEnvelope, description = "Bad URL or unknown event type"),
+        (status = 403, body = ErrorEnvelope, description = "Only admins manage webhooks")),
     security(("bearer" = [])))]
 pub(crate) async fn create_webhook(
     State(s): State<AppState>,
@@ -397,9 +461,11 @@ pub(crate) async fn create_webhook(
     Ok((StatusCode::CREATED, Json(s.patchbay.create_webhook(&who, body).await?)))
 }
 
-#[utoipa::path(delete, path = "/v1/webhooks/{id}", tag = "events",
+#[utoipa::path(delete, path = "/v1/webhooks/{id}", tag = "events", summary = "Delete a webhook subscription (admins)",
     params(("id" = String, Path, description = "Webhook id")),
-    responses((status = 204), (status = 404, body = ErrorEnvelope)), security(("bearer" = [])))]
+    responses((status = 204, description = "Deleted"),
+        (status = 404, body = ErrorEnvelope, description = "No such webhook in your team")),
+    security(("bearer" = [])))]
 pub(crate) async fn delete_webhook(
     State(s): State<AppState>,
     Authed(who): Authed,

@@ -31,14 +31,14 @@ pub(crate) fn routes() -> Router<AppState> {
     Router::new().route("/oauth/callback", get(callback)).layer(axum::middleware::from_fn(crate::headers::harden))
 }
 
-#[utoipa::path(get, path = "/oauth/callback", tag = "oauth",
+#[utoipa::path(get, path = "/oauth/callback", tag = "oauth", summary = "Where providers send the browser back after consent",
     params(
         ("code" = Option<String>, Query, description = "Authorization code"),
         ("state" = Option<String>, Query, description = "The state Patchbay sent"),
         ("error" = Option<String>, Query, description = "OAuth error, e.g. access_denied"),
         ("iss" = Option<String>, Query, description = "RFC 9207 issuer")),
     responses(
-        (status = 303, description = "To the connection's page, with `outcome=connected|denied|error|account_mismatch`"),
+        (status = 303, description = "To the connection's page (or the flow's `return_to`, with `connection={id}`), with `outcome=connected|partial|denied|error|account_mismatch`"),
         (status = 400, description = "Unknown, expired or replayed state, wrong issuer, or another browser; nothing was changed")))]
 pub(crate) async fn callback(
     State(state): State<AppState>,
@@ -59,9 +59,14 @@ pub(crate) async fn callback(
 /// Where the browser lands after a callback: the flow's `return_to` (or the connection's page)
 /// with the outcome word, which that page renders as a fixed banner.
 fn landing_url(public_url: &str, landing: &Landing) -> String {
-    let path = landing.return_to.clone().unwrap_or_else(|| format!("/connections/{}", landing.connection));
+    // Another page than the connection's own (`return_to`) also gets the connection's id, so it
+    // can read what was granted.
+    let (path, about) = match &landing.return_to {
+        Some(path) => (path.clone(), format!("&connection={}", landing.connection)),
+        None => (format!("/connections/{}", landing.connection), String::new()),
+    };
     let sep = if path.contains('?') { '&' } else { '?' };
-    format!("{public_url}{path}{sep}outcome={}", landing.outcome)
+    format!("{public_url}{path}{sep}outcome={}{about}", landing.outcome)
 }
 
 /// The page for a callback the service refused.
@@ -104,10 +109,10 @@ mod tests {
         assert_eq!(landing_url(base, &landing), format!("{base}/connections/{connection}?outcome=denied"));
         landing.return_to = Some("/scenarios".into());
         landing.outcome = CallbackOutcome::AccountMismatch;
-        assert_eq!(landing_url(base, &landing), format!("{base}/scenarios?outcome=account_mismatch"));
+        assert_eq!(landing_url(base, &landing), format!("{base}/scenarios?outcome=account_mismatch&connection={connection}"));
         landing.return_to = Some("/scenarios?x=1".into());
         landing.outcome = CallbackOutcome::Connected;
-        assert_eq!(landing_url(base, &landing), format!("{base}/scenarios?x=1&outcome=connected"));
+        assert_eq!(landing_url(base, &landing), format!("{base}/scenarios?x=1&outcome=connected&connection={connection}"));
     }
 
     #[test]

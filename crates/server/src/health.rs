@@ -18,12 +18,12 @@ pub(crate) fn routes() -> Router<AppState> {
     Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz)).route("/metrics", get(metrics))
 }
 
-#[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, description = "The process is alive")))]
+#[utoipa::path(get, path = "/healthz", tag = "health", summary = "Liveness", responses((status = 200, description = "The process is alive")))]
 pub(crate) async fn healthz() -> Json<serde_json::Value> {
     Json(json!({"status": "ok"}))
 }
 
-#[utoipa::path(get, path = "/readyz", tag = "health", responses(
+#[utoipa::path(get, path = "/readyz", tag = "health", summary = "Readiness (database and key ring)", responses(
     (status = 200, description = "Ready to serve secrets"),
     (status = 503, description = "Sealed or database unreachable, with the reason")))]
 pub(crate) async fn readyz(State(state): State<AppState>) -> Response {
@@ -45,7 +45,9 @@ pub(crate) async fn readyz(State(state): State<AppState>) -> Response {
     Json(json!({"status": "ready"})).into_response()
 }
 
-#[utoipa::path(get, path = "/metrics", tag = "health", responses((status = 200, description = "Prometheus text format")))]
+#[utoipa::path(get, path = "/metrics", tag = "health", summary = "Prometheus metrics", responses(
+    (status = 200, description = "Prometheus text format"),
+    (status = 404, description = "Metrics are not enabled on this server")))]
 pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
     match &state.metrics {
         Some(handle) => {

@@ -11,10 +11,12 @@ use crate::AppState;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Patchbay", description = "Connections service for workflow automation: stored, verified, least-privilege grants of access to third-party services."),
+    servers((url = "/", description = "This Patchbay server (every path is relative to its public URL)")),
     paths(
         crate::api::list_providers, crate::api::get_provider,
         crate::api::create_connection, crate::api::list_connections, crate::api::get_connection,
         crate::api::rename_connection, crate::api::delete_connection, crate::api::verify_connection,
+        crate::api::update_credential,
         crate::api::reauthorize_connection, crate::callback::callback, crate::api::replace_connection,
         crate::api::list_scenarios, crate::api::create_scenario, crate::api::get_scenario, crate::api::update_scenario,
         crate::api::delete_scenario, crate::api::connect_step,
@@ -22,7 +24,7 @@ use crate::AppState;
         crate::api::delete_webhook, crate::runtime::issue_token, crate::runtime::proxy,
         crate::health::healthz, crate::health::readyz, crate::health::metrics,
     ),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &UniqueOperationIds),
 )]
 struct ApiDoc;
 
@@ -35,6 +37,34 @@ impl Modify for BearerAuth {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
+    }
+}
+
+/// One handler documented for several methods (the proxy) gets one operation id per method,
+/// `proxy_get`, `proxy_post`, …: OpenAPI requires them unique.
+struct UniqueOperationIds;
+
+impl Modify for UniqueOperationIds {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            let ops = [
+                ("get", &mut item.get),
+                ("head", &mut item.head),
+                ("post", &mut item.post),
+                ("put", &mut item.put),
+                ("patch", &mut item.patch),
+                ("delete", &mut item.delete),
+            ];
+            let ids: Vec<Option<String>> =
+                ops.iter().map(|(_, op)| op.as_ref().and_then(|o| o.operation_id.clone())).collect();
+            for (method, op) in ops {
+                let Some(op) = op.as_mut() else { continue };
+                let Some(id) = op.operation_id.clone() else { continue };
+                if ids.iter().filter(|other| other.as_deref() == Some(id.as_str())).count() > 1 {
+                    op.operation_id = Some(format!("{id}_{method}"));
+                }
+            }
+        }
     }
 }
 
@@ -51,7 +81,7 @@ pub(crate) fn routes() -> Router<AppState> {
 mod tests {
     use serde_json::{Value, json};
 
-    use super::document;
+    use super::*;
 
     fn schema(doc: &Value, name: &str) -> Value {
         doc["components"]["schemas"][name].clone()
@@ -86,5 +116,59 @@ mod tests {
         // The API's scenario keeps its name and shows the extend request as an object.
         assert!(schema(&doc, "ScenarioView")["properties"]["steps"].is_object(), "{doc}");
         assert!(schema(&doc, "ExtendRequest")["properties"]["path"].is_object(), "{doc}");
+    }
+
+    const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+
+    fn operations(doc: &Value) -> Vec<(String, String, &Value)> {
+        let mut out = Vec::new();
+        for (path, item) in doc["paths"].as_object().expect("paths") {
+            for method in METHODS {
+                if let Some(op) = item.get(method) {
+                    out.push((method.to_owned(), path.clone(), op));
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_operation_has_a_summary_and_every_response_a_description() {
+        let doc = serde_json::to_value(document()).unwrap();
+        let ops = operations(&doc);
+        assert!(ops.len() > 25, "the document lists the API ({} operations)", ops.len());
+        let mut problems = Vec::new();
+        for (method, path, op) in &ops {
+            if op["summary"].as_str().is_none_or(|s| s.trim().is_empty()) {
+                problems.push(format!("{method} {path}: no summary"));
+            }
+            let responses = op["responses"].as_object().map(|r| r.iter().collect::<Vec<_>>()).unwrap_or_default();
+            if responses.is_empty() {
+                problems.push(format!("{method} {path}: no responses"));
+            }
+            for (status, response) in responses {
+                if response["description"].as_str().is_none_or(|d| d.trim().is_empty()) {
+                    problems.push(format!("{method} {path} {status}: no description"));
+                }
+            }
+        }
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
+
+    #[test]
+    fn the_document_names_a_server_and_every_proxy_method() {
+        let doc = serde_json::to_value(document()).unwrap();
+        assert_eq!(doc["openapi"].as_str().map(|v| &v[..3]), Some("3.1"));
+        assert!(doc["servers"].as_array().is_some_and(|s| !s.is_empty()), "a servers entry");
+        let proxy = &doc["paths"]["/v1/connections/{id}/proxy/{path}"];
+        for method in ["get", "head", "post", "put", "patch", "delete"] {
+            assert!(proxy.get(method).is_some(), "the proxy is documented for {method}");
+        }
+        assert!(doc["paths"]["/v1/connections/{id}/credentials"].get("put").is_some());
+        let mut ids: Vec<&str> = operations(&doc).iter().filter_map(|(_, _, op)| op["operationId"].as_str()).collect();
+        let n = ids.len();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), n, "operation ids are unique");
     }
 }

@@ -8,7 +8,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, post};
+use axum::routing::{get, post};
 use patchbay_service::lifecycle::{IssuedToken, TokenRequest};
 use patchbay_service::proxy::ProxyRequest;
 
@@ -20,15 +20,19 @@ use crate::headers::no_store;
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/v1/connections/{id}/token", post(issue_token))
-        .route("/v1/connections/{id}/proxy/{*path}", any(proxy))
+        // The methods documented in the OpenAPI document (`get` answers HEAD too); others get 405.
+        .route("/v1/connections/{id}/proxy/{*path}", get(proxy).post(proxy).put(proxy).patch(proxy).delete(proxy))
 }
 
 #[utoipa::path(post, path = "/v1/connections/{id}/token", tag = "runtime", request_body = Option<TokenRequest>,
+    summary = "Get a usable access token for the runtime",
     params(("id" = String, Path, description = "Connection id")),
     responses(
         (status = 200, body = IssuedToken, description = "A usable token (refreshed first when due)"),
+        (status = 400, body = ErrorEnvelope, description = "Unknown module, or a step that does not use this connection"),
         (status = 403, body = ErrorEnvelope, description = "`missing_scopes` for the module, or not a runtime/admin token"),
-        (status = 409, body = ErrorEnvelope, description = "`needs_reauth`: the user must reauthorize"),
+        (status = 404, body = ErrorEnvelope, description = "No such connection in your team"),
+        (status = 409, body = ErrorEnvelope, description = "`needs_reauth`: the user must reauthorize; `not_connected`: the consent was never completed"),
         (status = 502, body = ErrorEnvelope, description = "The refresh failed transiently; retry later")),
     security(("bearer" = [])))]
 pub(crate) async fn issue_token(
@@ -54,12 +58,18 @@ pub(crate) async fn issue_token(
     Ok(response)
 }
 
-#[utoipa::path(post, path = "/v1/connections/{id}/proxy/{path}", tag = "runtime",
+#[utoipa::path(method(get, head, post, put, patch, delete), path = "/v1/connections/{id}/proxy/{path}", tag = "runtime",
+    summary = "Call the provider's API with the stored credential injected",
+    description = "GET, HEAD, POST, PUT, PATCH or DELETE: the request is forwarded to the provider's `api_base_url` + `path` with the query, an allow-list of headers and the body; the caller never sees the credential.",
     request_body(content = String, description = "Passed through to the provider", content_type = "application/octet-stream"),
     params(("id" = String, Path, description = "Connection id"), ("path" = String, Path, description = "Path below the provider's API base"),
         ("Patchbay-Module" = Option<String>, Header, description = "Module about to run (`provider.module`), checked for scopes")),
     responses((status = 200, description = "The provider's answer, status and body passed through"),
-        (status = 403, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 502, body = ErrorEnvelope)),
+        (status = 400, body = ErrorEnvelope, description = "A `.` or `..` path segment, or an unknown module"),
+        (status = 403, body = ErrorEnvelope, description = "`missing_scopes` for the module, or not a runtime/admin token"),
+        (status = 404, body = ErrorEnvelope, description = "No such connection in your team"),
+        (status = 409, body = ErrorEnvelope, description = "`needs_reauth` or `not_connected`: the user must act first"),
+        (status = 502, body = ErrorEnvelope, description = "The provider could not be reached")),
     security(("bearer" = [])))]
 pub(crate) async fn proxy(
     State(s): State<AppState>,

@@ -101,6 +101,8 @@ pub mod action {
     pub const CONNECTION_RENAME: &str = "connection.rename";
     /// A connection was verified.
     pub const CONNECTION_VERIFY: &str = "connection.verify";
+    /// A connection's API key or password was replaced in place.
+    pub const CONNECTION_CREDENTIAL_UPDATE: &str = "connection.credential_update";
     /// A connection was deleted.
     pub const CONNECTION_DELETE: &str = "connection.delete";
     /// A consent flow for a new connection completed (or failed).

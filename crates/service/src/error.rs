@@ -5,6 +5,7 @@
 //! contains a secret (values that came from a credential are never formatted into it). Internal
 //! causes are logged by the server and replaced by a generic message in the response.
 
+use patchbay_domain::connection::Connection;
 use patchbay_store::StoreError;
 
 /// What a use-case can answer besides success.
@@ -25,9 +26,13 @@ pub enum ServiceError {
     /// Clashes with existing state, e.g. a name already in use (409).
     #[error("{0}")]
     Conflict(String),
-    /// The connection needs the user: pending consent, rejected or expired grant (409).
+    /// The connection needs the user: rejected or expired grant (409).
     #[error("{0}")]
     NeedsReauth(String),
+    /// The connection never received a credential: its consent was denied, abandoned or not
+    /// finished yet (409). Nothing can be verified, issued or proxied until it is connected.
+    #[error("{0}")]
+    NotConnected(String),
     /// The connection lacks scopes for the module (403), listed.
     #[error("{message}")]
     MissingScopes {
@@ -46,6 +51,11 @@ pub enum ServiceError {
     /// The provider could not be reached or answered badly (502).
     #[error("{0}")]
     ProviderUnavailable(String),
+    /// A new credential could not be checked because the provider could not be reached, so it
+    /// was not saved (502, code `provider_unavailable`). Each front door adds how to save it
+    /// unverified (API: `"verify": false`, CLI: `--no-verify`, web: "Save without verifying").
+    #[error("{0}")]
+    VerifyUnavailable(String),
     /// The key ring is sealed: secrets can be neither read nor written (503).
     #[error("{0}")]
     Sealed(String),
@@ -71,9 +81,10 @@ impl ServiceError {
             ServiceError::NotFound(_) => "not_found",
             ServiceError::Conflict(_) => "conflict",
             ServiceError::NeedsReauth(_) => "needs_reauth",
+            ServiceError::NotConnected(_) => "not_connected",
             ServiceError::MissingScopes { .. } => "missing_scopes",
             ServiceError::CredentialRejected(_) => "credential_rejected",
-            ServiceError::ProviderUnavailable(_) => "provider_unavailable",
+            ServiceError::ProviderUnavailable(_) | ServiceError::VerifyUnavailable(_) => "provider_unavailable",
             ServiceError::Sealed(_) => "sealed",
             ServiceError::DatabaseUnavailable(_) => "database_unavailable",
             ServiceError::Unsupported(_) => "unsupported",
@@ -89,6 +100,16 @@ impl From<StoreError> for ServiceError {
             other => ServiceError::Internal(other.to_string()),
         }
     }
+}
+
+/// The answer for a connection that has no credential yet (never granted): what to do next.
+pub(crate) fn not_connected(c: &Connection) -> ServiceError {
+    let why = c.status_reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default();
+    ServiceError::NotConnected(format!(
+        "connection `{}` is not connected yet{why}: finish the consent first (Connect on its page in the web UI, \
+         or POST /v1/connections/{}/reauthorize and open the authorize_url)",
+        c.name, c.id
+    ))
 }
 
 /// Result of a use-case.

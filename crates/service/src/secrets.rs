@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use patchbay_domain::SecretString;
-use patchbay_domain::connection::Connection;
+use patchbay_domain::connection::{Connection, ConnectionStatus};
 use patchbay_domain::credential::{Credential, field};
 use patchbay_domain::ids::{ConnectionId, TeamId};
 use patchbay_domain::principal::Principal;
@@ -13,11 +13,23 @@ use patchbay_domain::provider::{AuthMode, Provider};
 use patchbay_providers::oauth::OAuthClient;
 
 use crate::audit::{AuditOutcome, SYSTEM_ACTOR, action};
+use crate::error::not_connected;
 use crate::{Patchbay, ServiceError, ServiceResult};
 
 /// The sealed field of a connection's own OAuth client secret (advanced settings).
 pub(crate) fn client_secret_field() -> String {
     format!("{}client_secret", field::SETTING_PREFIX)
+}
+
+/// The answer when a connection has no stored `field` to decrypt.
+fn missing_credential(c: &Connection, field: &str) -> ServiceError {
+    if c.status == ConnectionStatus::Pending {
+        return not_connected(c);
+    }
+    ServiceError::NeedsReauth(format!(
+        "connection `{}` has no stored `{field}`: reauthorize it (or update its credential) to store a new one",
+        c.name
+    ))
 }
 
 impl Patchbay {
@@ -33,9 +45,9 @@ impl Patchbay {
         self.audit(who, action::SECRET_READ, Some(&c.id), AuditOutcome::Ok, Some(purpose)).await?;
         let blobs = self.store.connection_secrets(&who.team_id, &c.id).await?;
         let mut fields = self.keys.open_fields(&self.store, &who.team_id, &c.id, &blobs).await?;
-        let mut take = |f: &str| {
-            fields.remove(f).ok_or_else(|| ServiceError::Internal(format!("connection {} has no stored `{f}`", c.id)))
-        };
+        // A missing field is the caller's situation, not a bug: a connection that never got a
+        // grant (409 `not_connected`), or one whose credential is gone (409 `needs_reauth`).
+        let mut take = |f: &str| fields.remove(f).ok_or_else(|| missing_credential(c, f));
         Ok(match provider.auth_mode {
             AuthMode::ApiKey => Credential::ApiKey { key: take(field::API_KEY)? },
             AuthMode::Basic => Credential::Basic { username: take(field::USERNAME)?, password: take(field::PASSWORD)? },

@@ -128,14 +128,22 @@ pub struct ConnectionView {
     pub auth_mode: AuthModeView,
     /// `pending`, `active`, `degraded`, `needs_reauth`, `revoked`.
     pub status: ConnectionStatus,
+    /// `true` for an API-key or basic connection saved with `verify: false` and not checked
+    /// since: its status is `active`, but the provider has not confirmed the credential yet.
+    pub unverified: bool,
     /// Why the status is what it is.
     pub status_reason: Option<String>,
     /// "Connected as".
     pub account: Option<String>,
     /// Granted scopes with descriptions.
     pub granted_scopes: Vec<ScopeView>,
-    /// Scopes the scenarios using this connection need.
+    /// Scopes the connection needs: the provider's defaults, the scopes of the modules of the
+    /// scenario steps using it, and `requested_scopes`.
     pub required_scopes: Vec<String>,
+    /// Scopes asked for (at creation, or extending a connection that has no grant yet) that no
+    /// grant has covered yet: kept across a denied or abandoned consent, asked for again by the
+    /// next reauthorize, and cleared by a grant that covers them.
+    pub requested_scopes: Vec<String>,
     /// Required but not granted.
     pub missing_scopes: Vec<String>,
     /// Granted but not required by any step (candidates to drop on the next reauthorize).
@@ -188,6 +196,9 @@ impl ConnectionView {
             provider_name: provider.map_or_else(|| c.provider.clone(), |p| p.display_name.clone()),
             auth_mode: auth_mode.map_or(AuthModeView::Unknown, AuthModeView::from),
             status: c.status,
+            unverified: matches!(auth_mode, Some(AuthMode::ApiKey | AuthMode::Basic))
+                && c.status == ConnectionStatus::Active
+                && c.last_verify.is_none(),
             status_reason: c.status_reason.clone(),
             account: c.account.clone(),
             granted_scopes: c
@@ -196,6 +207,7 @@ impl ConnectionView {
                 .map(|s| ScopeView { scope: s.to_owned(), description: describe(s) })
                 .collect(),
             required_scopes: Vec::new(),
+            requested_scopes: Vec::new(),
             missing_scopes: Vec::new(),
             unused_scopes: Vec::new(),
             full_access: provider.is_some_and(|p| !p.granular_scopes && p.auth_mode.is_oauth()),
@@ -223,13 +235,15 @@ impl ConnectionView {
 }
 
 impl ConnectionView {
-    /// Fills `required_scopes`, `missing_scopes`, `unused_scopes` and `used_by` from the scenario
-    /// steps bound to this connection. Required = the provider's default scopes plus the scopes
-    /// of every module those steps run; API-key and basic connections have no scopes to miss.
+    /// Fills `required_scopes`, `requested_scopes`, `missing_scopes`, `unused_scopes` and
+    /// `used_by` from the scenario steps bound to this connection. Required = the provider's
+    /// default scopes, the scopes of every module those steps run, and the scopes it was asked
+    /// for that no grant covered yet; API-key and basic connections have no scopes to miss.
     pub fn with_usages(mut self, provider: Option<&Provider>, c: &Connection, usages: &[Usage]) -> Self {
         self.used_by = usages.iter().filter(|u| u.connection_id == c.id).map(UsageView::from).collect();
         let Some(p) = provider.filter(|p| p.auth_mode.is_oauth()) else { return self };
-        let required = required_scopes(p, self.used_by.iter().map(|u| u.module.as_str()));
+        let required = required_scopes(p, self.used_by.iter().map(|u| u.module.as_str())).union(&c.requested_scopes);
+        self.requested_scopes = c.requested_scopes.iter().map(str::to_owned).collect();
         self.missing_scopes = required.difference(&c.granted_scopes).iter().map(str::to_owned).collect();
         self.unused_scopes = c.granted_scopes.difference(&required).iter().map(str::to_owned).collect();
         self.required_scopes = required.iter().map(str::to_owned).collect();

@@ -12,6 +12,27 @@ use crate::error::conflict_or;
 use crate::time_col::{from_ms, from_ms_opt, to_ms};
 use crate::{Store, StoreError, with_pool};
 
+/// A new static credential (API key, basic) for [`Store::replace_static_credential`].
+#[derive(Debug, Clone, Copy)]
+pub struct StaticCredentialUpdate<'a> {
+    /// Team of the connection.
+    pub team: &'a TeamId,
+    /// The connection.
+    pub id: &'a ConnectionId,
+    /// (field name, sealed blob) pairs; each field must already be stored.
+    pub secrets: &'a [(String, Vec<u8>)],
+    /// Status afterwards (`active`).
+    pub status: ConnectionStatus,
+    /// Account the provider reported; `None` keeps the stored one.
+    pub account: Option<&'a str>,
+    /// The verify outcome (`None`: saved without a check, the old outcome is cleared).
+    pub last_verify: Option<&'a VerifyResult>,
+    /// Fingerprint of the new main secret.
+    pub fingerprint: &'a str,
+    /// Time of the change.
+    pub now: OffsetDateTime,
+}
+
 /// A connection to insert together with its sealed secret fields.
 #[derive(Debug)]
 pub struct NewConnection<'a> {
@@ -31,6 +52,7 @@ struct ConnectionRow {
     status_reason: Option<String>,
     account: Option<String>,
     granted_scopes: String,
+    requested_scopes: String,
     settings: String,
     credential_fingerprint: Option<String>,
     expires_at: Option<i64>,
@@ -40,7 +62,7 @@ struct ConnectionRow {
     updated_at: i64,
 }
 
-const COLUMNS: &str = "id, team_id, provider, name, status, status_reason, account, granted_scopes, settings, \
+const COLUMNS: &str = "id, team_id, provider, name, status, status_reason, account, granted_scopes, requested_scopes, settings, \
      credential_fingerprint, expires_at, reauthorize_by, last_verify, created_at, updated_at";
 
 impl TryFrom<ConnectionRow> for Connection {
@@ -52,6 +74,7 @@ impl TryFrom<ConnectionRow> for Connection {
             team_id: TeamId::parse(&r.team_id).map_err(|e| corrupt("team", e.to_string()))?,
             status: r.status.parse::<ConnectionStatus>().map_err(|e| corrupt("status", e))?,
             granted_scopes: ScopeSet::parse(&r.granted_scopes, " "),
+            requested_scopes: ScopeSet::parse(&r.requested_scopes, " "),
             settings: serde_json::from_str::<BTreeMap<String, String>>(&r.settings)
                 .map_err(|e| corrupt("settings", e.to_string()))?,
             last_verify: r
@@ -90,8 +113,8 @@ impl Store {
             let mut tx = p.begin().await?;
             sqlx::query(
                 "INSERT INTO connections (id, team_id, provider, name, status, status_reason, account, granted_scopes, \
-                 settings, credential_fingerprint, expires_at, reauthorize_by, last_verify, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)")
+                 settings, credential_fingerprint, expires_at, reauthorize_by, last_verify, created_at, updated_at, \
+                 requested_scopes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)")
                 .bind(c.id.as_str())
                 .bind(c.team_id.as_str())
                 .bind(&c.provider)
@@ -107,6 +130,7 @@ impl Store {
                 .bind(last_verify_json(c))
                 .bind(to_ms(c.created_at))
                 .bind(to_ms(c.updated_at))
+                .bind(c.requested_scopes.join(" "))
                 .execute(&mut *tx)
                 .await
                 .map_err(|e| conflict_or(e, "a connection with this name in the team"))?;
@@ -199,6 +223,65 @@ impl Store {
             .execute(p)
             .await.map(|r| r.rows_affected()))?;
         Ok(done == 1)
+    }
+
+    /// Replaces the scopes a connection remembers as asked for but not granted yet.
+    pub async fn set_requested_scopes(
+        &self,
+        team: &TeamId,
+        id: &ConnectionId,
+        scopes: &ScopeSet,
+    ) -> Result<bool, StoreError> {
+        let done = with_pool!(self, p => sqlx::query(
+            "UPDATE connections SET requested_scopes = $1 WHERE team_id = $2 AND id = $3")
+            .bind(scopes.join(" "))
+            .bind(team.as_str())
+            .bind(id.as_str())
+            .execute(p)
+            .await.map(|r| r.rows_affected()))?;
+        Ok(done == 1)
+    }
+
+    /// Replaces a static credential (API key, basic) in place, in one transaction: each sealed
+    /// field's row is overwritten (the old ciphertext does not survive in another row), the
+    /// fingerprint, verify outcome, status and account are updated. Every field in `secrets`
+    /// must already exist; `Ok(false)` when the connection is missing or a field is not stored
+    /// (nothing is changed then).
+    pub async fn replace_static_credential(&self, u: &StaticCredentialUpdate<'_>) -> Result<bool, StoreError> {
+        let last_verify = u.last_verify.map(|v| serde_json::to_string(v).expect("a verify result always serializes"));
+        with_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let updated = sqlx::query(
+                "UPDATE connections SET status = $1, status_reason = NULL, account = COALESCE($2, account), \
+                 last_verify = $3, credential_fingerprint = $4, updated_at = $5 WHERE team_id = $6 AND id = $7")
+                .bind(u.status.as_str())
+                .bind(u.account)
+                .bind(last_verify)
+                .bind(u.fingerprint)
+                .bind(to_ms(u.now))
+                .bind(u.team.as_str())
+                .bind(u.id.as_str())
+                .execute(&mut *tx)
+                .await?;
+            if updated.rows_affected() != 1 {
+                return Ok(false);
+            }
+            for (field, blob) in u.secrets {
+                let n = sqlx::query("UPDATE connection_secrets SET ciphertext = $1 WHERE connection_id = $2 AND field = $3")
+                    .bind(blob)
+                    .bind(u.id.as_str())
+                    .bind(field)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                if n != 1 {
+                    // Dropping the transaction rolls the metadata update back.
+                    return Ok(false);
+                }
+            }
+            tx.commit().await?;
+            Ok(true)
+        })
     }
 
     /// The sealed secret fields of a team's connection (empty when none or not the team's).

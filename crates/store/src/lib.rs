@@ -30,7 +30,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 pub use audit::{AuditEntry, AuditQuery, NewAuditEntry};
-pub use connections::NewConnection;
+pub use connections::{NewConnection, StaticCredentialUpdate};
 pub use error::StoreError;
 pub use keys::TeamKeyRow;
 pub use lifecycle::{EventQuery, EventRow, Lifecycle, RefreshFailure, RefreshWrite};

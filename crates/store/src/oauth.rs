@@ -94,6 +94,8 @@ pub struct CredentialUpdate<'a> {
     pub account: Option<&'a str>,
     /// Granted scopes.
     pub granted_scopes: &'a ScopeSet,
+    /// Scopes asked for that this grant did not cover (kept on the connection until one does).
+    pub requested_scopes: &'a ScopeSet,
     /// Access token expiry.
     pub expires_at: Option<OffsetDateTime>,
     /// Grant expiry; `None` keeps the stored one.
@@ -191,7 +193,7 @@ impl Store {
             let updated = sqlx::query(
                 "UPDATE connections SET status = $1, status_reason = $2, account = COALESCE($3, account), granted_scopes = $4, \
                  expires_at = $5, reauthorize_by = COALESCE($6, reauthorize_by), last_verify = COALESCE($7, last_verify), \
-                 credential_fingerprint = $8, updated_at = $9 WHERE team_id = $10 AND id = $11")
+                 credential_fingerprint = $8, updated_at = $9, requested_scopes = $12 WHERE team_id = $10 AND id = $11")
                 .bind(u.status.as_str())
                 .bind(u.status_reason)
                 .bind(u.account)
@@ -203,6 +205,7 @@ impl Store {
                 .bind(to_ms(u.now))
                 .bind(team.as_str())
                 .bind(id.as_str())
+                .bind(u.requested_scopes.join(" "))
                 .execute(&mut *tx)
                 .await?;
             if updated.rows_affected() != 1 {

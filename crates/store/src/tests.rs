@@ -60,6 +60,7 @@ pub(crate) fn connection(team: &TeamId, name: &str) -> Connection {
         status_reason: None,
         account: Some("acct".into()),
         granted_scopes: ScopeSet::parse("read write", " "),
+        requested_scopes: ScopeSet::parse("admin", " "),
         settings: BTreeMap::from([("subdomain".to_owned(), "acme".to_owned())]),
         credential_fingerprint: Some("abcd1234".into()),
         expires_at: None,
@@ -116,6 +117,64 @@ async fn connections_round_trip_and_stay_in_their_team() {
         assert!(store.get_connection(&a, &c.id).await.unwrap().is_none());
         assert!(store.connection_secrets(&a, &c.id).await.unwrap().is_empty());
         assert_eq!(store.list_connections(&b).await.unwrap().len(), 1);
+    }
+}
+
+#[tokio::test]
+async fn a_static_credential_is_replaced_in_place_or_not_at_all() {
+    for (store, _dir) in stores().await {
+        let a = team(&store, "upd").await;
+        let b = team(&store, "upd-other").await;
+        let c = Connection {
+            status: ConnectionStatus::NeedsReauth,
+            status_reason: Some("401".into()),
+            ..connection(&a, "Keys")
+        };
+        store
+            .insert_connection(NewConnection { connection: &c, secrets: &[("api_key".to_owned(), vec![1, 1, 1])] })
+            .await
+            .unwrap();
+        let verified = VerifyResult { ok: true, account: Some("new@acct".into()), checked_at: now(), error: None };
+        let new_secret = vec![("api_key".to_owned(), vec![2, 2, 2])];
+        let update = StaticCredentialUpdate {
+            team: &a,
+            id: &c.id,
+            secrets: &new_secret,
+            status: ConnectionStatus::Active,
+            account: Some("new@acct"),
+            last_verify: Some(&verified),
+            fingerprint: "ffff0000",
+            now: now(),
+        };
+        // Another team's id changes nothing.
+        assert!(!store.replace_static_credential(&StaticCredentialUpdate { team: &b, ..update }).await.unwrap());
+        // A field that is not stored: refused, and the metadata update is rolled back.
+        let wrong = vec![("password".to_owned(), vec![3])];
+        assert!(!store.replace_static_credential(&StaticCredentialUpdate { secrets: &wrong, ..update }).await.unwrap());
+        assert_eq!(store.get_connection(&a, &c.id).await.unwrap().unwrap(), c, "nothing changed");
+        assert_eq!(store.connection_secrets(&a, &c.id).await.unwrap(), vec![("api_key".to_owned(), vec![1, 1, 1])]);
+
+        assert!(store.replace_static_credential(&update).await.unwrap());
+        let got = store.get_connection(&a, &c.id).await.unwrap().unwrap();
+        assert_eq!((got.status, got.status_reason.clone()), (ConnectionStatus::Active, None));
+        assert_eq!(got.account.as_deref(), Some("new@acct"));
+        assert_eq!(got.credential_fingerprint.as_deref(), Some("ffff0000"));
+        assert_eq!(got.last_verify, Some(verified.clone()));
+        assert_eq!((got.id.clone(), got.name.clone()), (c.id.clone(), c.name.clone()), "same id and name");
+        assert_eq!(store.connection_secrets(&a, &c.id).await.unwrap(), new_secret, "one row, overwritten");
+    }
+}
+
+#[tokio::test]
+async fn requested_scopes_are_remembered_until_replaced() {
+    for (store, _dir) in stores().await {
+        let a = team(&store, "req").await;
+        let c = connection(&a, "Asked");
+        store.insert_connection(NewConnection { connection: &c, secrets: &[] }).await.unwrap();
+        assert_eq!(store.get_connection(&a, &c.id).await.unwrap().unwrap().requested_scopes, c.requested_scopes);
+        let more = ScopeSet::parse("admin items:write", " ");
+        assert!(store.set_requested_scopes(&a, &c.id, &more).await.unwrap());
+        assert_eq!(store.get_connection(&a, &c.id).await.unwrap().unwrap().requested_scopes, more);
     }
 }
 

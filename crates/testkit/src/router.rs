@@ -95,6 +95,11 @@ impl RouterClient {
         self.send(Method::PATCH, path, Some(body)).await
     }
 
+    /// `PUT path` with a JSON body.
+    pub async fn put<B: Serialize + ?Sized>(&self, path: &str, body: &B) -> (u16, Value) {
+        self.send(Method::PUT, path, Some(body)).await
+    }
+
     /// `DELETE path`.
     pub async fn delete(&self, path: &str) -> (u16, Value) {
         self.send::<Value>(Method::DELETE, path, None).await

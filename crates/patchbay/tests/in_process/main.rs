@@ -7,9 +7,12 @@
 //! - `lifecycle`: the token lifecycle against Demo Cloud in strict rotation mode (moved here
 //!   from the process-level `lifecycle.rs`, with the same assertions, the sleeps replaced by
 //!   clock advances and the background loop by explicit scheduler passes).
+//! - `rough_states`: never-granted connections (`not_connected`), permissions remembered across
+//!   a denied consent, partial consent, replacing an API key in place, unverified keys.
 
 #[path = "../common/mod.rs"]
 mod common;
 
 mod connections;
 mod lifecycle;
+mod rough_states;

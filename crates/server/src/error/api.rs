@@ -16,6 +16,10 @@ use super::{Cause, public_message, status_of};
 /// The message of an internal error in the envelope.
 const INTERNAL_MESSAGE: &str = "internal error: the server log has the details";
 
+/// How an API client saves a credential unverified, appended to a `VerifyUnavailable` message
+/// (the CLI names its own `--no-verify` instead, the web form its "Save without verifying").
+pub const VERIFY_FALSE_HINT: &str = " (send \"verify\": false)";
+
 /// The error envelope.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorEnvelope {
@@ -76,6 +80,8 @@ impl From<ServiceError> for ApiError {
             ServiceError::MissingScopes { message, connection, module, .. } => {
                 format!("{message} (POST /v1/connections/{connection}/reauthorize {{\"modules\": [\"{module}\"]}})")
             }
+            // The API's way to save a credential the provider could not check.
+            e @ ServiceError::VerifyUnavailable(_) => format!("{}{VERIFY_FALSE_HINT}", public_message(e, INTERNAL_MESSAGE)),
             e => public_message(e, INTERNAL_MESSAGE),
         };
         ApiError {

@@ -13,9 +13,12 @@ fn classify(e: &ServiceError) -> (StatusCode, &'static str) {
         ServiceError::NotFound(_) => (StatusCode::NOT_FOUND, "Not found"),
         ServiceError::Conflict(_) => (StatusCode::CONFLICT, "That clashes with something"),
         ServiceError::NeedsReauth(_) => (StatusCode::CONFLICT, "The connection needs you"),
+        ServiceError::NotConnected(_) => (StatusCode::CONFLICT, "Not connected yet"),
         ServiceError::MissingScopes { .. } => (StatusCode::FORBIDDEN, "The connection lacks permissions"),
         ServiceError::CredentialRejected(_) => (StatusCode::UNPROCESSABLE_ENTITY, "The app refused the credential"),
-        ServiceError::ProviderUnavailable(_) => (StatusCode::BAD_GATEWAY, "The app did not answer"),
+        ServiceError::ProviderUnavailable(_) | ServiceError::VerifyUnavailable(_) => {
+            (StatusCode::BAD_GATEWAY, "The app did not answer")
+        }
         ServiceError::Sealed(_) => (StatusCode::SERVICE_UNAVAILABLE, "Patchbay is sealed"),
         ServiceError::DatabaseUnavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "The database is not answering"),
         ServiceError::Unsupported(_) => (StatusCode::NOT_IMPLEMENTED, "Not available"),
@@ -63,6 +66,8 @@ mod tests {
                 },
                 403,
             ),
+            (ServiceError::NotConnected(String::new()), 409),
+            (ServiceError::VerifyUnavailable(String::new()), 502),
             (ServiceError::CredentialRejected(String::new()), 422),
             (ServiceError::ProviderUnavailable(String::new()), 502),
             (ServiceError::Sealed(String::new()), 503),

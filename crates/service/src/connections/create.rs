@@ -111,8 +111,8 @@ impl Patchbay {
                     )));
                 }
                 VerifyOutcome::Failed { message } => {
-                    return Err(ServiceError::ProviderUnavailable(format!(
-                        "could not verify the credential: {message}. Nothing was saved; retry, or send \"verify\": false to save it unverified"
+                    return Err(ServiceError::VerifyUnavailable(format!(
+                        "could not verify the credential: {message}. Nothing was saved: retry later, or save it without verifying"
                     )));
                 }
             }
@@ -149,6 +149,8 @@ impl Patchbay {
         let reason = format!("waiting for consent at {}", provider.display_name);
         let clear = plan.settings.clear.clone();
         let connection = self.new_connection(who, provider, clear, ConnectionStatus::Pending, Some(reason), now);
+        // Remembered until a grant covers it: a denied or abandoned consent does not lose it.
+        let connection = Connection { requested_scopes: plan.scopes.clone(), ..connection };
         let connection = self.insert_new_connection(who, &plan, connection, Vec::new()).await?;
         let start = FlowStart {
             kind: FlowKind::Create,
@@ -209,6 +211,7 @@ impl Patchbay {
             status_reason,
             account: None,
             granted_scopes: ScopeSet::new(),
+            requested_scopes: ScopeSet::new(),
             settings,
             credential_fingerprint: None,
             expires_at: None,

@@ -14,6 +14,7 @@ use super::dto::{DeleteReceipt, ListFilter, Verified};
 use super::input::{requested_scopes, validate_return_to, verify_effect};
 use crate::access::{not_found, require};
 use crate::audit::{AuditOutcome, action};
+use crate::error::not_connected;
 use crate::events::kind;
 use crate::oauth::{AuthorizeStart, FlowKind, FlowStart, ReauthorizeRequest};
 use crate::views::ConnectionView;
@@ -79,6 +80,10 @@ impl Patchbay {
     pub async fn verify_connection(&self, who: &Principal, id: &str) -> ServiceResult<Verified> {
         require(who, Action::Manage)?;
         let c = self.load(who, id).await?;
+        if c.status == ConnectionStatus::Pending {
+            // Nothing stored to check: a denied, abandoned or unfinished consent.
+            return Err(not_connected(&c));
+        }
         let provider = self.catalog.get(&c.provider).cloned().ok_or_else(|| {
             ServiceError::Invalid(format!(
                 "provider `{}` is no longer in the catalog: restore its file or delete the connection",
@@ -105,7 +110,8 @@ impl Patchbay {
     }
 
     /// Starts a new consent flow for an existing connection (same id, name, settings and
-    /// scenario bindings), asking for at least the scopes already granted plus any asked for.
+    /// scenario bindings), asking for at least the scopes already granted, the scopes it was
+    /// asked for and never granted, and any asked for now.
     pub async fn reauthorize_connection(
         &self,
         who: &Principal,
@@ -125,8 +131,14 @@ impl Patchbay {
         }
         let return_to = req.return_to.as_deref().map(validate_return_to).transpose()?;
         let asked = requested_scopes(&provider, &req.modules, &req.scopes)?;
-        let scopes = connection.granted_scopes.union(&asked);
+        // At least what it has, plus what it was asked for and never got (a denied or abandoned
+        // consent does not make the connection forget what it is for), plus what is asked now.
+        let scopes = connection.granted_scopes.union(&connection.requested_scopes).union(&asked);
         self.keys.require_unsealed()?;
+        if connection.status == ConnectionStatus::Pending && scopes != connection.requested_scopes {
+            // Never granted: what it is for now includes this request too.
+            self.store.set_requested_scopes(&who.team_id, &connection.id, &scopes).await?;
+        }
         let client = self.connection_client(&connection, &provider).await?;
         let start = FlowStart {
             kind: FlowKind::Reauthorize,

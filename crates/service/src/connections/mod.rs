@@ -4,7 +4,8 @@
 //! - `input`: the pure request rules (`validate_return_to`, credential fields, settings split
 //!   by secrecy, requested scopes, the effect of a verify outcome);
 //! - `create`: create, verifying first or starting the consent flow or obtaining the token;
-//! - `manage`: list, get, rename, verify, reauthorize, delete.
+//! - `manage`: list, get, rename, verify, reauthorize, delete;
+//! - `credential`: replace an API key or password in place, verified first.
 //!
 //! Invariants: a bad request changes nothing stored; a connection and its secrets are written in
 //! one transaction; a failing verify keeps the connection and says why; the team always comes
@@ -12,10 +13,12 @@
 //! and the server call it.
 
 mod create;
+mod credential;
 mod dto;
 mod input;
 mod manage;
 
+pub use credential::UpdateCredential;
 pub use dto::{CreateConnection, Created, DeleteReceipt, ListFilter, Verified};
 pub use input::validate_return_to;
 

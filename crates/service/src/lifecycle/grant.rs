@@ -23,6 +23,8 @@ pub(crate) struct Grant<'a> {
     pub tokens: &'a TokenSet,
     /// The scopes granted (see [`granted_or_requested`]).
     pub granted: &'a ScopeSet,
+    /// Scopes asked for that this grant did not cover: the connection keeps asking for them.
+    pub still_requested: &'a ScopeSet,
     /// The account the provider reported, when it was asked.
     pub account: Option<&'a str>,
     /// The verify that asked it.
@@ -44,7 +46,7 @@ impl Patchbay {
         grant: Grant<'_>,
         now: OffsetDateTime,
     ) -> ServiceResult<()> {
-        let Grant { tokens, granted, account, last_verify } = grant;
+        let Grant { tokens, granted, still_requested, account, last_verify } = grant;
         let mut fields = vec![(field::ACCESS_TOKEN.to_owned(), &tokens.access_token)];
         if let Some(r) = &tokens.refresh_token {
             fields.push((field::REFRESH_TOKEN.to_owned(), r));
@@ -64,6 +66,7 @@ impl Patchbay {
                     status_reason: None,
                     account,
                     granted_scopes: granted,
+                    requested_scopes: still_requested,
                     expires_at: tokens.expires_in.map(|s| now + Duration::seconds(s)),
                     reauthorize_by: provider.grant_lifetime.map(|l| now + Duration::seconds(l.seconds)),
                     last_verify,

@@ -20,6 +20,7 @@ use utoipa::ToSchema;
 use super::refresh::{RefreshFailed, RefreshState};
 use super::schedule::refresh_due_at;
 use crate::access::{not_found, require};
+use crate::error::not_connected;
 use crate::views::required_scopes;
 use crate::{Patchbay, ServiceError, ServiceResult};
 
@@ -175,13 +176,7 @@ impl Patchbay {
         provider: &Provider,
     ) -> ServiceResult<Connection> {
         match c.status {
-            ConnectionStatus::Pending => {
-                return Err(ServiceError::NeedsReauth(format!(
-                    "connection `{}` has no grant yet ({}): complete its consent flow",
-                    c.name,
-                    c.status_reason.as_deref().unwrap_or("pending")
-                )));
-            }
+            ConnectionStatus::Pending => return Err(not_connected(&c)),
             ConnectionStatus::NeedsReauth | ConnectionStatus::Revoked => {
                 return Err(ServiceError::NeedsReauth(format!(
                     "connection `{}` needs reauthorization: {}",

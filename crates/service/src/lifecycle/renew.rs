@@ -34,7 +34,14 @@ impl Patchbay {
         {
             Ok(tokens) => {
                 let granted = granted_or_requested(&tokens, &connection.granted_scopes);
-                let grant = Grant { tokens: &tokens, granted: &granted, account: None, last_verify: None };
+                let still_requested = connection.requested_scopes.difference(&granted);
+                let grant = Grant {
+                    tokens: &tokens,
+                    granted: &granted,
+                    still_requested: &still_requested,
+                    account: None,
+                    last_verify: None,
+                };
                 self.store_grant(&connection.team_id, &connection, provider, grant, now).await?;
                 self.audit(
                     who,

@@ -138,6 +138,7 @@ mod tests {
             status_reason: None,
             account: None,
             granted_scopes: ScopeSet::new(),
+            requested_scopes: ScopeSet::new(),
             settings: Default::default(),
             credential_fingerprint: None,
             expires_at: None,

@@ -31,6 +31,9 @@ word_enum! {
     pub enum CallbackOutcome {
         /// The grant was stored.
         Connected = "connected",
+        /// The grant was stored but covers less than the flow asked for; the rest stays in the
+        /// connection's requested scopes and the page says what is missing.
+        Partial = "partial",
         /// The user denied consent at the provider.
         Denied = "denied",
         /// The provider answered with an error, sent no code, or the exchange failed.
@@ -44,7 +47,7 @@ impl CallbackOutcome {
     /// How the flow's audit record ends.
     fn audited(self) -> AuditOutcome {
         match self {
-            CallbackOutcome::Connected => AuditOutcome::Ok,
+            CallbackOutcome::Connected | CallbackOutcome::Partial => AuditOutcome::Ok,
             CallbackOutcome::Denied => AuditOutcome::Denied,
             CallbackOutcome::Error => AuditOutcome::Error,
             CallbackOutcome::AccountMismatch => AuditOutcome::AccountMismatch,
@@ -241,9 +244,12 @@ impl Patchbay {
             self.revoke_unused_grant(provider, &connection.settings, client, &tokens).await;
             return Ok(landing(flow, connection, mismatch));
         }
+        // What the user did not grant (unticked on the consent page) stays asked for.
+        let still_requested = flow.requested_scopes.union(&connection.requested_scopes).difference(&granted);
         let grant = Grant {
             tokens: &tokens,
             granted: &granted,
+            still_requested: &still_requested,
             account: account.as_deref(),
             last_verify: last_verify.as_ref(),
         };
@@ -256,7 +262,9 @@ impl Patchbay {
             let event = if *flow_kind == FlowKind::Reauthorize { kind::REAUTHORIZED } else { kind::CREATED };
             self.emit(&stored, event, serde_json::json!({"account": account, "scopes": granted.join(" ")})).await;
         }
-        Ok(landing(flow, connection, CallbackOutcome::Connected))
+        // Less than asked for is not plain success: the landing page says what is missing.
+        let outcome = if still_requested.is_empty() { CallbackOutcome::Connected } else { CallbackOutcome::Partial };
+        Ok(landing(flow, connection, outcome))
     }
 
     /// Records a failed callback. Only a connection that never had a grant shows the failure

@@ -25,6 +25,10 @@ use crate::ui::pages::{AppChoice, InputField, NewConnectionPage, PickAppPage, Sc
 use crate::ui::render::{UiError, UiResult, page, user_text};
 use crate::ui::session::{WebUser, percent_encode};
 
+/// How a web user saves a credential the app could not check (the API names `"verify": false`).
+pub(super) const SKIP_VERIFY_HINT: &str =
+    "To save it anyway, enter it again with “Save without verifying” ticked (it is ticked below).";
+
 /// What the role check refuses on these pages.
 const ADD_CONNECTIONS: &str = "add connections";
 
@@ -63,6 +67,8 @@ struct Given {
     values: HashMap<String, String>,
     scopes: Vec<String>,
     for_step: Option<StepContext>,
+    /// "Save without verifying" ticked.
+    skip_verify: bool,
 }
 
 /// Query of `GET /connections/new/{provider}`: the scenario step the connection is for.
@@ -155,6 +161,7 @@ fn render_new_form(
             scopes: scope_choices(p, given),
             granular: p.granular_scopes,
             is_oauth: p.auth_mode == AuthMode::Oauth2,
+            skip_verify: given.skip_verify,
             for_step: given.for_step.as_ref().map(|c| StepContext {
                 scenario: c.scenario.clone(),
                 scenario_name: c.scenario_name.clone(),
@@ -185,7 +192,7 @@ pub(crate) async fn new_form(
         }
         _ => (None, Vec::new()),
     };
-    let given = Given { name, values: HashMap::new(), scopes, for_step };
+    let given = Given { name, values: HashMap::new(), scopes, for_step, skip_verify: false };
     Ok(render_new_form(&state, &user, StatusCode::OK, &p, &given, None))
 }
 
@@ -243,9 +250,10 @@ pub(crate) async fn create(
     let scopes: Vec<String> =
         form.all("scope").into_iter().filter(|s| p.scopes.iter().any(|k| &k.scope == s)).collect();
     let for_step = posted_step(&state, &user, &p, &form).await?;
+    let skip_verify = form.get("skip_verify") == Some("1");
     // The form holds the secrets: gone before the slow part.
     drop(form);
-    let given = Given { name: name.clone(), values: entered.values, scopes: scopes.clone(), for_step };
+    let mut given = Given { name: name.clone(), values: entered.values, scopes: scopes.clone(), for_step, skip_verify };
     let req = CreateConnection {
         provider: p.id.clone(),
         name: (!name.is_empty()).then_some(name),
@@ -253,7 +261,7 @@ pub(crate) async fn create(
         scopes,
         settings: entered.settings,
         credentials: entered.credentials,
-        verify: true,
+        verify: !skip_verify,
         return_to: given.for_step.as_ref().map(|_| "/scenarios".to_owned()),
     };
     let binding = Some(user.session.binding.clone());
@@ -265,6 +273,12 @@ pub(crate) async fn create(
     };
     match result {
         Ok(created) => Ok(after_create(&state, &user, &p, created, given.for_step.is_some())),
+        // The app could not be reached: offer to save without the check, the choice ticked.
+        Err(e @ ServiceError::VerifyUnavailable(_)) => {
+            given.skip_verify = true;
+            let text = format!("{} {SKIP_VERIFY_HINT}", user_text(&e));
+            Ok(render_new_form(&state, &user, status_of(&e), &p, &given, Some(text)))
+        }
         // What the user can fix in the form: the form again, with the reason.
         Err(
             e @ (ServiceError::Invalid(_)
@@ -282,7 +296,10 @@ pub(crate) async fn create(
 fn after_create(state: &AppState, user: &WebUser, p: &ProviderView, created: Created, for_step: bool) -> Response {
     match (created.authorize_url, for_step) {
         (Some(url), _) => to_provider(state, user, &url, &p.display_name),
-        (None, true) => Redirect::to("/scenarios?outcome=connected").into_response(),
+        (None, true) => {
+            Redirect::to(&format!("/scenarios?outcome=connected&connection={}", percent_encode(&created.connection.id)))
+                .into_response()
+        }
         (None, false) => {
             Redirect::to(&format!("/connections/{}?notice=created", percent_encode(&created.connection.id)))
                 .into_response()

@@ -30,6 +30,20 @@ pub(super) fn notice_banner(notice: &str, c: &ConnectionView, now: OffsetDateTim
             }
         }
         "renamed" => Some(Banner::ok(format!("Renamed to “{}”", c.name), None)),
+        "credential_updated" => Some(match &c.last_verify {
+            Some(v) if v.ok => Banner::ok(
+                format!("The credential of “{}” was replaced", c.name),
+                Some(format!(
+                    "{} accepted the new one{}. The old one was destroyed; scenarios keep using this connection.",
+                    c.provider_name,
+                    v.account.as_deref().map(|a| format!(" for {a}")).unwrap_or_default()
+                )),
+            ),
+            _ => Banner::warn(
+                format!("The credential of “{}” was replaced without checking it", c.name),
+                Some(format!("{} was not asked: click Verify to check it now.", c.provider_name)),
+            ),
+        }),
         "created" => Some(Banner::ok(
             format!("“{}” is connected", c.name),
             c.account.as_ref().map(|a| format!("Connected as {a}.")),
@@ -52,14 +66,20 @@ pub(super) fn outcome_banner(outcome: CallbackOutcome, c: &ConnectionView) -> Ba
     let active = c.status == ConnectionStatus::Active;
     let reason_or = |fallback: String| if active { fallback } else { c.status_reason.clone().unwrap_or(fallback) };
     match outcome {
-        CallbackOutcome::Connected if active => Banner::ok(
+        // Less than asked for: say what is missing, in a warning style, never plain success.
+        CallbackOutcome::Connected | CallbackOutcome::Partial if active && !c.missing_scopes.is_empty() => {
+            partial_banner(&format!("“{}” is connected, but not with every permission", c.name), c)
+        }
+        CallbackOutcome::Connected | CallbackOutcome::Partial if active => Banner::ok(
             format!("“{}” is connected", c.name),
             Some(match &c.account {
                 Some(a) => format!("{provider} granted access as {a}."),
                 None => format!("{provider} granted access."),
             }),
         ),
-        CallbackOutcome::Connected => Banner::bad(format!("“{}” is not connected", c.name), c.status_reason.clone()),
+        CallbackOutcome::Connected | CallbackOutcome::Partial => {
+            Banner::bad(format!("“{}” is not connected", c.name), c.status_reason.clone())
+        }
         // The card below shows the stored reason; the banner says what it means for the user.
         CallbackOutcome::Denied => Banner::bad(
             format!("Access was denied at {provider}"),
@@ -83,6 +103,19 @@ pub(super) fn outcome_banner(outcome: CallbackOutcome, c: &ConnectionView) -> Ba
     }
 }
 
+/// The warning after a consent that granted less than the connection needs: which permissions
+/// are missing (from the stored connection) and what to do.
+pub(crate) fn partial_banner(title: &str, c: &ConnectionView) -> Banner {
+    Banner::warn(
+        title,
+        Some(format!(
+            "{provider} did not grant {missing}. What needs it cannot run yet: Reauthorize and allow it on {provider}'s page.",
+            provider = c.provider_name,
+            missing = c.missing_scopes.join(", "),
+        )),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -97,10 +130,12 @@ mod tests {
             provider_name: "Demo Cloud".into(),
             auth_mode: AuthModeView::Oauth2,
             status,
+            unverified: false,
             status_reason: reason.map(str::to_owned),
             account: Some("ann@example.test".into()),
             granted_scopes: Vec::new(),
             required_scopes: Vec::new(),
+            requested_scopes: Vec::new(),
             missing_scopes: Vec::new(),
             unused_scopes: Vec::new(),
             full_access: false,
@@ -134,5 +169,12 @@ mod tests {
         assert!(b.detail.unwrap().contains("Nothing was changed"));
         assert!(callback_banner("<script>", &view(Active, None)).is_none());
         assert!(callback_banner("Connected", &view(Active, None)).is_none(), "only the exact word");
+        // Granted less than it needs: a warning naming what is missing, for either word.
+        let partial = ConnectionView { missing_scopes: vec!["items:write".into()], ..view(Active, None) };
+        for word in ["partial", "connected"] {
+            let b = callback_banner(word, &partial).unwrap();
+            assert_eq!(b.class, "warn", "{word}");
+            assert!(b.detail.as_deref().unwrap().contains("did not grant items:write"), "{word}: {:?}", b.detail);
+        }
     }
 }

@@ -20,7 +20,7 @@ use crate::ui::session::WebUser;
 pub(crate) struct DetailQuery {
     /// Set by the OAuth callback: `connected`, `denied`, `error`, `account_mismatch`.
     outcome: Option<String>,
-    /// What just happened here: `verified`, `renamed`, `created`.
+    /// What just happened here: `verified`, `renamed`, `created`, `credential_updated`.
     notice: Option<String>,
 }
 
@@ -93,7 +93,7 @@ fn setting_lines(c: &ConnectionView, provider: Option<&ProviderView>) -> Vec<Set
 }
 
 /// What kind of credential is stored, and its fingerprint.
-fn credential_text(c: &ConnectionView) -> String {
+pub(super) fn credential_text(c: &ConnectionView) -> String {
     let kind = match c.credential.kind {
         CredentialKind::ApiKey => "API key",
         CredentialKind::Basic => "Username and password",

@@ -1,16 +1,19 @@
 //! The Connections section: list with filters, detail, Add (app picker and form), Verify, Rename,
-//! Reauthorize, and Delete with a confirmation page and the revocation receipt.
+//! Reauthorize, Update credential (API key or password, in place), and Delete with a
+//! confirmation page and the revocation receipt.
 //!
 //! Changes are POST → redirect → GET, so a reload never repeats an action; the page the browser
 //! lands on reads what happened from the database (the connection's status, last verify,
 //! reason) and takes only a fixed word (`notice`, `outcome`) from the URL.
 //!
 //! `banners` turns those words into messages, `list` and `detail` are the two views, `actions`
-//! the card's buttons, `add` the Add flow, `delete` the confirmation and the receipt.
+//! the card's buttons, `add` the Add flow, `credential` the Update credential form, `delete` the
+//! confirmation and the receipt.
 
 mod actions;
 mod add;
 mod banners;
+mod credential;
 mod delete;
 mod detail;
 mod list;
@@ -19,6 +22,8 @@ use std::collections::HashMap;
 
 pub(crate) use actions::{reauthorize, rename, verify};
 pub(crate) use add::{create, new_form, pick_app};
+pub(crate) use banners::partial_banner;
+pub(crate) use credential::{form as credential_form, save as save_credential};
 pub(crate) use delete::{confirm_delete, delete};
 pub(crate) use detail::detail;
 pub(crate) use list::list;

@@ -55,6 +55,10 @@ pub(crate) struct Card {
     pub last_failure: Option<Failure>,
     pub used_by: Vec<UsageLine>,
     pub is_oauth: bool,
+    /// Whether Verify is offered: not for a connection that never got a credential (pending).
+    pub can_verify: bool,
+    /// Whether "Update credential" is offered (API key or password).
+    pub can_update_credential: bool,
     /// Where its forms send the browser back to: `list` or `detail`.
     pub back: &'static str,
     /// Whether the inline rename form starts open (after a failed rename).
@@ -65,6 +69,14 @@ pub(crate) struct Card {
 fn card_status(c: &ConnectionView, now: OffsetDateTime) -> (String, &'static str, Option<String>, &'static str) {
     let reason = c.status_reason.clone();
     match c.status {
+        // Saved with "Save without verifying" / `verify: false` and not checked since: active,
+        // but not shown as if the app had confirmed it.
+        ConnectionStatus::Active if c.unverified => (
+            "Active · not verified".into(),
+            "info",
+            Some(format!("Saved without checking it with {}: click Verify to check it now.", c.provider_name)),
+            "info",
+        ),
         ConnectionStatus::Active => match c.reauthorize_by {
             Some(by) if by <= now => (
                 "Grant expired".into(),
@@ -156,6 +168,8 @@ impl Card {
             last_failure,
             used_by: c.used_by.iter().map(UsageLine::new).collect(),
             is_oauth,
+            can_verify: c.status != ConnectionStatus::Pending,
+            can_update_credential: matches!(c.auth_mode.as_str(), "api_key" | "basic"),
             back,
             rename_open: false,
         }

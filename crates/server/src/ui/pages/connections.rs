@@ -136,8 +136,26 @@ pub(crate) struct NewConnectionPage {
     pub scopes: Vec<ScopeChoice>,
     pub granular: bool,
     pub is_oauth: bool,
+    /// Whether "Save without verifying" starts ticked (after the app could not be reached).
+    pub skip_verify: bool,
     /// Set when the connection is made for one scenario step (it is bound to it on save).
     pub for_step: Option<StepContext>,
+}
+
+/// `GET /connections/{id}/credential`: replace an API key or password in place.
+#[derive(Template, WebTemplate)]
+#[template(path = "update_credential.html")]
+pub(crate) struct UpdateCredentialPage {
+    pub frame: Frame,
+    pub id: String,
+    pub name: String,
+    pub provider_name: String,
+    /// The current credential, described (kind and fingerprint, never the value).
+    pub current: String,
+    pub error: Option<String>,
+    pub fields: Vec<InputField>,
+    /// Whether "Save without verifying" starts ticked (after the app could not be reached).
+    pub skip_verify: bool,
 }
 
 /// The scenario step an Add form is for.

@@ -18,7 +18,7 @@ pub(crate) use common::{
 };
 pub(crate) use connections::{
     AppChoice, ConnectionPage, ConnectionsPage, DeletePage, InputField, NewConnectionPage, PickAppPage, ReceiptLine,
-    ReceiptPage, RedirectPage, ScopeChoice, SettingLine, StepContext,
+    ReceiptPage, RedirectPage, ScopeChoice, SettingLine, StepContext, UpdateCredentialPage,
 };
 pub(crate) use events::{EventLine, EventsPage};
 pub(crate) use frame::{Banner, Frame, Nav};

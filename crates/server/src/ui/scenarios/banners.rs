@@ -1,23 +1,34 @@
 //! The messages at the top of the list after a redirect: a fixed sentence per word (the OAuth
 //! callback's `outcome`, or this page's `notice`), filled from the stored scenario.
 
+use patchbay_domain::connection::ConnectionStatus;
 use patchbay_service::oauth::CallbackOutcome;
 use patchbay_service::scenarios::ScenarioView;
+use patchbay_service::views::ConnectionView;
 
+use crate::ui::connections::partial_banner;
 use crate::ui::pages::Banner;
 
 /// The banner for the `outcome` word of the URL: none for a word that is not a
-/// [`CallbackOutcome`].
-pub(super) fn callback_banner(word: &str) -> Option<Banner> {
-    CallbackOutcome::parse(word).map(outcome_banner)
+/// [`CallbackOutcome`]. `connection` is the one the flow was for, when the URL names it.
+pub(super) fn callback_banner(word: &str, connection: Option<&ConnectionView>) -> Option<Banner> {
+    CallbackOutcome::parse(word).map(|outcome| outcome_banner(outcome, connection))
 }
 
-/// The banner after the consent page sent the browser back here: a fixed sentence per outcome.
-pub(super) fn outcome_banner(outcome: CallbackOutcome) -> Banner {
+/// The banner after the consent page (or a step's Add form) sent the browser back here: a fixed
+/// sentence per outcome, and, for a grant, what the stored connection still misses.
+pub(super) fn outcome_banner(outcome: CallbackOutcome, connection: Option<&ConnectionView>) -> Banner {
     match outcome {
-        CallbackOutcome::Connected => {
-            Banner::ok("Access granted", Some("The steps below show what each scenario can run now.".into()))
-        }
+        CallbackOutcome::Connected | CallbackOutcome::Partial => match connection {
+            Some(c) if c.status == ConnectionStatus::Active && !c.missing_scopes.is_empty() => {
+                partial_banner(&format!("Access granted only in part to “{}”", c.name), c)
+            }
+            None if outcome == CallbackOutcome::Partial => Banner::warn(
+                "Access granted only in part",
+                Some("Some permissions were not granted: the steps below say what each one still misses.".into()),
+            ),
+            _ => Banner::ok("Access granted", Some("The steps below show what each scenario can run now.".into())),
+        },
         CallbackOutcome::Denied => Banner::bad("Access was denied", Some("Nothing was changed.".into())),
         CallbackOutcome::Error => Banner::bad(
             "The authorization could not be completed",
@@ -61,9 +72,9 @@ mod tests {
 
     #[test]
     fn only_known_outcome_words_get_a_banner() {
-        assert_eq!(callback_banner("connected").unwrap().class, "ok");
-        assert_eq!(callback_banner("account_mismatch").unwrap().class, "warn");
-        assert!(callback_banner("<script>").is_none());
-        assert!(callback_banner("").is_none());
+        assert_eq!(callback_banner("connected", None).unwrap().class, "ok");
+        assert_eq!(callback_banner("account_mismatch", None).unwrap().class, "warn");
+        assert!(callback_banner("<script>", None).is_none());
+        assert!(callback_banner("", None).is_none());
     }
 }

@@ -25,6 +25,8 @@ pub(crate) struct ScenariosQuery {
     notice: Option<String>,
     /// The scenario the notice is about.
     s: Option<String>,
+    /// The connection the outcome is about (read from the database, never shown from the URL).
+    connection: Option<String>,
 }
 
 /// Renders the list, with a banner and the values of a failed Save.
@@ -66,7 +68,13 @@ pub(crate) async fn list(
     LenientQuery(q): LenientQuery<ScenariosQuery>,
 ) -> UiResult {
     let banner = match (q.outcome.as_deref(), q.notice.as_deref()) {
-        (Some(outcome), _) => callback_banner(outcome),
+        (Some(outcome), _) => {
+            let about = match q.connection.as_deref() {
+                Some(id) => state.patchbay.get_connection(&user.session.principal, id).await.ok(),
+                None => None,
+            };
+            callback_banner(outcome, about.as_ref())
+        }
         (None, Some(notice)) => {
             let about = match q.s.as_deref() {
                 Some(id) => state.patchbay.get_scenario(&user.session.principal, id).await.ok(),
