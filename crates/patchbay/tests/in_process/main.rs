@@ -7,9 +7,12 @@
 //! - `lifecycle`: the token lifecycle against Demo Cloud in strict rotation mode (moved here
 //!   from the process-level `lifecycle.rs`, with the same assertions, the sleeps replaced by
 //!   clock advances and the background loop by explicit scheduler passes).
+//! - `security`: account pinning that fails closed, superseded grants revoked, bound runtime
+//!   tokens and module API declarations (issue 15).
 
 #[path = "../common/mod.rs"]
 mod common;
 
 mod connections;
 mod lifecycle;
+mod security;

@@ -34,7 +34,15 @@ impl Patchbay {
         {
             Ok(tokens) => {
                 let granted = granted_or_requested(&tokens, &connection.granted_scopes);
-                let grant = Grant { tokens: &tokens, granted: &granted, account: None, last_verify: None };
+                let grant = Grant {
+                    tokens: &tokens,
+                    granted: &granted,
+                    account: None,
+                    account_id: None,
+                    reset_identity: false,
+                    last_verify: None,
+                    record: None,
+                };
                 self.store_grant(&connection.team_id, &connection, provider, grant, now).await?;
                 self.audit(who, action::CONNECTION_REFRESH, Some(&connection.id), "ok", Some("client_credentials"))
                     .await?;
