@@ -134,7 +134,7 @@ pub struct SupersededRevocation<'a> {
     pub settings: &'a str,
     /// The secret field holding the connection's own client secret, copied along if present.
     pub client_secret_field: &'a str,
-    /// The token fields to revoke, refresh token first.
+    /// The token fields to revoke, refresh token first (queued in this order, both due at once).
     pub token_fields: [&'a str; 2],
     /// When to give up retrying.
     pub give_up_at: OffsetDateTime,
@@ -262,9 +262,10 @@ impl Store {
                                  client_secret, attempts, next_attempt_at, give_up_at, last_error, grant_id) \
                                  SELECT CAST($1 AS TEXT), CAST($2 AS TEXT), CAST($3 AS TEXT), CAST($4 AS TEXT), s.field, \
                                  s.ciphertext, (SELECT c.ciphertext FROM connection_secrets c WHERE c.connection_id = $2 \
-                                 AND c.field = $5), 0, CAST($6 AS BIGINT) + CASE WHEN s.field = $7 THEN 0 ELSE 1 END, \
+                                 AND c.field = $5), 0, CAST($6 AS BIGINT), \
                                  CAST($8 AS BIGINT), 'superseded by a new grant', CAST($9 AS BIGINT) \
-                                 FROM connection_secrets s WHERE s.connection_id = $2 AND s.field IN ($7, $10)")
+                                 FROM connection_secrets s WHERE s.connection_id = $2 AND s.field IN ($7, $10) \
+                                 ORDER BY CASE WHEN s.field = $7 THEN 0 ELSE 1 END")
                                 .bind(team.as_str())
                                 .bind(id.as_str())
                                 .bind(r.provider)
