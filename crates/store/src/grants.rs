@@ -24,10 +24,13 @@ pub struct GrantRow {
     pub detail: Option<String>,
 }
 
+/// `(id, obtained_at, replaced_at, state, detail)` as read.
+type GrantTuple = (i64, i64, Option<i64>, String, Option<String>);
+
 impl Store {
     /// Every grant of a connection, oldest first.
     pub async fn list_grants(&self, team: &TeamId, connection: &ConnectionId) -> Result<Vec<GrantRow>, StoreError> {
-        let rows: Vec<(i64, i64, Option<i64>, String, Option<String>)> = with_pool!(self, p => sqlx::query_as(
+        let rows: Vec<GrantTuple> = with_pool!(self, p => sqlx::query_as(
             "SELECT id, obtained_at, replaced_at, state, detail FROM connection_grants \
              WHERE team_id = $1 AND connection_id = $2 ORDER BY id")
             .bind(team.as_str()).bind(connection.as_str()).fetch_all(p).await)?;

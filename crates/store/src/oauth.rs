@@ -167,6 +167,73 @@ pub struct PendingRevocation {
     pub grant_id: Option<i64>,
 }
 
+/// Inside [`Store::replace_credential`]'s transaction `$tx` (either engine): records the new
+/// grant of `$u` (its [`GrantRecord`] `$g`) as current and settles the one it supersedes:
+/// its tokens queued for revocation from the rows about to be replaced, or marked `live`.
+macro_rules! record_grant {
+    ($tx:ident, $team:expr, $id:expr, $u:expr, $g:expr) => {{
+        let (team, id, u, g): (&TeamId, &ConnectionId, &CredentialUpdate<'_>, &GrantRecord<'_>) = ($team, $id, $u, $g);
+        // Before the fields are replaced: the superseded tokens are queued from the rows.
+        let current: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM connection_grants WHERE team_id = $1 AND connection_id = $2 AND state = 'current' \
+             ORDER BY id DESC LIMIT 1",
+        )
+        .bind(team.as_str())
+        .bind(id.as_str())
+        .fetch_optional(&mut *$tx)
+        .await?;
+        if let Some(old) = current {
+            let (state, detail) = match &g.revoke {
+                Some(r) => {
+                    let queued = sqlx::query(
+                        "INSERT INTO pending_revocations (team_id, connection_id, provider, settings, hint, token, \
+                         client_secret, attempts, next_attempt_at, give_up_at, last_error, grant_id) \
+                         SELECT CAST($1 AS TEXT), CAST($2 AS TEXT), CAST($3 AS TEXT), CAST($4 AS TEXT), s.field, \
+                         s.ciphertext, (SELECT c.ciphertext FROM connection_secrets c WHERE c.connection_id = $2 \
+                         AND c.field = $5), 0, CAST($6 AS BIGINT), \
+                         CAST($8 AS BIGINT), 'superseded by a new grant', CAST($9 AS BIGINT) \
+                         FROM connection_secrets s WHERE s.connection_id = $2 AND s.field IN ($7, $10) \
+                         ORDER BY CASE WHEN s.field = $7 THEN 0 ELSE 1 END",
+                    )
+                    .bind(team.as_str())
+                    .bind(id.as_str())
+                    .bind(r.provider)
+                    .bind(r.settings)
+                    .bind(r.client_secret_field)
+                    .bind(to_ms(u.now))
+                    .bind(r.token_fields[0])
+                    .bind(to_ms(r.give_up_at))
+                    .bind(old)
+                    .bind(r.token_fields[1])
+                    .execute(&mut *$tx)
+                    .await?;
+                    if queued.rows_affected() == 0 {
+                        ("revoked", "it held no tokens")
+                    } else {
+                        ("pending", "revocation queued: the grant was superseded")
+                    }
+                }
+                None => ("live", g.live_detail),
+            };
+            sqlx::query("UPDATE connection_grants SET state = $1, detail = $2, replaced_at = $3 WHERE id = $4")
+                .bind(state)
+                .bind(detail)
+                .bind(to_ms(u.now))
+                .bind(old)
+                .execute(&mut *$tx)
+                .await?;
+        }
+        sqlx::query(
+            "INSERT INTO connection_grants (team_id, connection_id, obtained_at, state) VALUES ($1, $2, $3, 'current')",
+        )
+        .bind(team.as_str())
+        .bind(id.as_str())
+        .bind(to_ms(u.now))
+        .execute(&mut *$tx)
+        .await?;
+    }};
+}
+
 type RevocationTuple = (i64, String, String, String, String, String, Vec<u8>, Option<Vec<u8>>, i64, i64, Option<i64>);
 
 impl Store {
@@ -249,49 +316,7 @@ impl Store {
                 return Ok(false);
             }
             if let Some(g) = &u.grant {
-                // Before the fields are replaced: the superseded tokens are queued from the rows.
-                let current: Option<i64> = sqlx::query_scalar(
-                    "SELECT id FROM connection_grants WHERE team_id = $1 AND connection_id = $2 AND state = 'current' \
-                     ORDER BY id DESC LIMIT 1")
-                    .bind(team.as_str()).bind(id.as_str()).fetch_optional(&mut *tx).await?;
-                if let Some(old) = current {
-                    let (state, detail) = match &g.revoke {
-                        Some(r) => {
-                            let queued = sqlx::query(
-                                "INSERT INTO pending_revocations (team_id, connection_id, provider, settings, hint, token, \
-                                 client_secret, attempts, next_attempt_at, give_up_at, last_error, grant_id) \
-                                 SELECT CAST($1 AS TEXT), CAST($2 AS TEXT), CAST($3 AS TEXT), CAST($4 AS TEXT), s.field, \
-                                 s.ciphertext, (SELECT c.ciphertext FROM connection_secrets c WHERE c.connection_id = $2 \
-                                 AND c.field = $5), 0, CAST($6 AS BIGINT), \
-                                 CAST($8 AS BIGINT), 'superseded by a new grant', CAST($9 AS BIGINT) \
-                                 FROM connection_secrets s WHERE s.connection_id = $2 AND s.field IN ($7, $10) \
-                                 ORDER BY CASE WHEN s.field = $7 THEN 0 ELSE 1 END")
-                                .bind(team.as_str())
-                                .bind(id.as_str())
-                                .bind(r.provider)
-                                .bind(r.settings)
-                                .bind(r.client_secret_field)
-                                .bind(to_ms(u.now))
-                                .bind(r.token_fields[0])
-                                .bind(to_ms(r.give_up_at))
-                                .bind(old)
-                                .bind(r.token_fields[1])
-                                .execute(&mut *tx)
-                                .await?;
-                            if queued.rows_affected() == 0 {
-                                ("revoked", "it held no tokens")
-                            } else {
-                                ("pending", "revocation queued: the grant was superseded")
-                            }
-                        }
-                        None => ("live", g.live_detail),
-                    };
-                    sqlx::query("UPDATE connection_grants SET state = $1, detail = $2, replaced_at = $3 WHERE id = $4")
-                        .bind(state).bind(detail).bind(to_ms(u.now)).bind(old).execute(&mut *tx).await?;
-                }
-                sqlx::query(
-                    "INSERT INTO connection_grants (team_id, connection_id, obtained_at, state) VALUES ($1, $2, $3, 'current')")
-                    .bind(team.as_str()).bind(id.as_str()).bind(to_ms(u.now)).execute(&mut *tx).await?;
+                record_grant!(tx, team, id, u, g);
             }
             let names = u.secrets.iter().map(|(f, _)| f.as_str()).chain(u.remove_fields.iter().copied());
             for field in names {

@@ -289,3 +289,45 @@ async fn iss_is_required_when_the_metadata_advertises_it_even_without_issuer_in_
     assert_eq!(app.callback(&back).await.0, 303);
     assert_eq!(app.connection(c["id"].as_str().unwrap()).await["status"], "active");
 }
+
+#[tokio::test]
+async fn json_answers_are_not_sniffed_or_framed_and_bad_path_numbers_get_the_envelope() {
+    let app = TestApp::builder().mock().build().await;
+    let request =
+        app.member().request(axum::http::Method::GET, "/v1/connections").body(axum::body::Body::empty()).unwrap();
+    let (status, headers, _) = patchbay_testkit::read_response(app.member().call(request).await).await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert_eq!(headers["x-frame-options"], "DENY");
+    assert!(headers["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
+    // Errors and unknown routes too.
+    let request = app.anonymous.request(axum::http::Method::GET, "/v1/nope").body(axum::body::Body::empty()).unwrap();
+    let (_, headers, _) = patchbay_testkit::read_response(app.anonymous.call(request).await).await;
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+
+    let (status, scenario) = app.member().post("/v1/scenarios", &json!({"name": "S", "steps": []})).await;
+    assert_eq!(status, 201, "{scenario}");
+    let path = format!("/v1/scenarios/{}/steps/abc/connection", scenario["id"].as_str().unwrap());
+    let (status, e) = app.member().post(&path, &json!({"provider": "mock-bearer"})).await;
+    assert_eq!((status, code(&e)), (400, "invalid_request"), "{e}");
+    assert!(e["error"]["message"].as_str().unwrap().contains("path segment"), "{e}");
+}
+
+#[tokio::test]
+async fn names_refuse_invisible_characters_and_nfc_twins_clash() {
+    let app = TestApp::builder().mock().build().await;
+    app.mock().add_key("k1", "a@x.test");
+    for bad in ["Pay\u{202E}lac", "Ops\u{200B}", "\u{FEFF}Ops", "Line\u{2028}break"] {
+        let body = json!({"provider": "mock-bearer", "name": bad, "credentials": {"api_key": "k1"}});
+        let (status, e) = app.member().post("/v1/connections", &body).await;
+        assert_eq!((status, code(&e)), (400, "invalid_request"), "{bad:?}: {e}");
+        assert!(e["error"]["message"].as_str().unwrap().contains("U+"), "{e}");
+        let (status, _) = app.member().post("/v1/scenarios", &json!({"name": bad, "steps": []})).await;
+        assert_eq!(status, 400, "{bad:?}");
+    }
+    let composed = app.bearer_connection("k1", "a@x.test", Some("Caf\u{e9}")).await;
+    assert_eq!(composed["name"], "Caf\u{e9}");
+    let body = json!({"provider": "mock-bearer", "name": "Cafe\u{301}", "credentials": {"api_key": "k1"}});
+    let (status, e) = app.member().post("/v1/connections", &body).await;
+    assert_eq!(status, 409, "the decomposed twin is the same name: {e}");
+}
