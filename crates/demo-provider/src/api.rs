@@ -15,12 +15,14 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+use crate::knobs::Fault;
 use crate::ledger::ApiCallRecord;
+use crate::listener::Conn;
 use crate::state::{Bearer, Inner, Item, Shared, now_rfc3339};
 
 /// The bearer token of the `Authorization` header.
@@ -88,8 +90,32 @@ fn call(
     response
 }
 
-/// `GET /api/me`.
-pub(crate) async fn me(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+/// `GET /api/me`, unless an identity fault is queued.
+pub(crate) async fn me(
+    State(shared): State<Arc<Shared>>,
+    ConnectInfo(conn): ConnectInfo<Conn>,
+    headers: HeaderMap,
+) -> Response {
+    let fault = shared.lock().identity_faults.pop_front();
+    match fault {
+        Some(Fault::Delay(d)) => tokio::time::sleep(d).await,
+        Some(fault) => {
+            let response = crate::token::fault_response(&fault, &conn);
+            let status = if matches!(fault, Fault::Reset | Fault::ResetAfterProcessing) {
+                0
+            } else {
+                response.status().as_u16()
+            };
+            shared.lock().ledger.api_calls.push(ApiCallRecord {
+                method: "GET".into(),
+                path: "/api/me".into(),
+                access_token: bearer_token(&headers),
+                status,
+            });
+            return response;
+        }
+        None => {}
+    }
     call(&shared, Method::GET, "/api/me".into(), &headers, None, |_, bearer| {
         let name = if bearer.service { "Demo service client" } else { "Demo User" };
         Json(json!({

@@ -224,11 +224,23 @@ impl DemoProvider {
         }
     }
 
-    /// Drops every queued token and revocation fault.
+    /// The next `n` calls to the identity endpoint `GET /api/me` get `fault` instead of the
+    /// account: [`Fault::Status`] (503, 401, 403…), [`Fault::RetryAfter`] (429), [`Fault::Reset`],
+    /// [`Fault::Body`] or [`Fault::Delay`] (then answered normally). They are recorded in the API
+    /// ledger with status 0 for a reset.
+    pub fn fail_next_identity(&self, n: usize, fault: Fault) {
+        let mut inner = self.shared.lock();
+        for _ in 0..n {
+            inner.identity_faults.push_back(fault.clone());
+        }
+    }
+
+    /// Drops every queued token, revocation and identity fault.
     pub fn clear_faults(&self) {
         let mut inner = self.shared.lock();
         inner.token_faults.clear();
         inner.revoke_faults.clear();
+        inner.identity_faults.clear();
     }
 
     /// Makes every access token issued so far expired (refresh tokens stay valid).
@@ -284,6 +296,17 @@ impl DemoProvider {
     /// first. With rotation there is one per consent; after a reuse detection there is none.
     pub fn live_refresh_tokens(&self, account: &str) -> Vec<String> {
         self.shared.lock().live_refresh_tokens(account)
+    }
+
+    /// Whether `token` is a refresh token the server would still accept (not superseded, not
+    /// revoked, its family alive).
+    pub fn is_refresh_token_live(&self, token: &str) -> bool {
+        self.shared.lock().is_refresh_live(token)
+    }
+
+    /// The stable user id `GET /api/me` reports for `account` (its `id`).
+    pub fn account_id(&self, account: &str) -> String {
+        crate::crypto::user_id(account)
     }
 
     /// Whether `token` is an access token that is neither expired nor revoked.

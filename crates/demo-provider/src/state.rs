@@ -162,6 +162,7 @@ pub(crate) struct Inner {
     pub login_as: String,
     pub token_faults: VecDeque<Fault>,
     pub revoke_faults: VecDeque<u16>,
+    pub identity_faults: VecDeque<Fault>,
     pub access_token_ttl: Duration,
     pub iss_param: IssParam,
     pub time_offset: Duration,
@@ -186,6 +187,7 @@ impl Inner {
             login_as: DEFAULT_ACCOUNT.to_owned(),
             token_faults: VecDeque::new(),
             revoke_faults: VecDeque::new(),
+            identity_faults: VecDeque::new(),
             access_token_ttl: options.access_token_ttl,
             iss_param: if options.issue_iss { IssParam::Issuer } else { IssParam::Omit },
             time_offset: Duration::ZERO,
@@ -541,6 +543,13 @@ impl Inner {
                     .map(|(t, _)| t.clone())
             })
             .collect()
+    }
+
+    /// Whether a refresh token would be accepted: live and its family not revoked.
+    pub(crate) fn is_refresh_live(&self, token: &str) -> bool {
+        self.refresh.get(token).is_some_and(|rt| {
+            rt.status == RefreshStatus::Live && self.families.get(&rt.family).is_some_and(|f| !f.revoked)
+        })
     }
 
     /// The items of `account`, seeded with a few examples on first use.

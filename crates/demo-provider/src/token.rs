@@ -254,7 +254,7 @@ fn status(code: u16) -> StatusCode {
     StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
-fn fault_response(fault: &Fault, conn: &Conn) -> Response {
+pub(crate) fn fault_response(fault: &Fault, conn: &Conn) -> Response {
     match fault {
         Fault::Status(code) => {
             let code = status(*code);

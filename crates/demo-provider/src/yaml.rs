@@ -23,6 +23,12 @@ pub struct ProviderYamlOptions<'a> {
     /// `token_endpoint_auth`: `client_secret_basic` or `client_secret_post`; `None` (default)
     /// picks the one the server accepts (basic when it accepts either).
     pub token_endpoint_auth: Option<&'a str>,
+    /// `revocation_scope` (`token` or `grant`), if written.
+    pub revocation_scope: Option<&'a str>,
+    /// `verify.account_id: "/id"` (default `true`): the stable id pins reauthorizations.
+    pub account_id: bool,
+    /// `issuer:` (default `true`); `false` leaves it to discovery from the server's metadata.
+    pub issuer: bool,
 }
 
 impl Default for ProviderYamlOptions<'_> {
@@ -33,16 +39,19 @@ impl Default for ProviderYamlOptions<'_> {
             grant_lifetime: None,
             pkce: true,
             token_endpoint_auth: None,
+            revocation_scope: None,
+            account_id: true,
+            issuer: true,
         }
     }
 }
 
-/// The modules of the file as `(id, name, scope)`.
-const MODULES: &[(&str, &str, &str)] = &[
-    ("watch_items", "Watch items", "items:read"),
-    ("create_item", "Create an item", "items:write"),
-    ("delete_item", "Delete an item", "items:delete"),
-    ("get_profile", "Get my profile", "profile"),
+/// The modules of the file as `(id, name, scope, API calls)`.
+const MODULES: &[(&str, &str, &str, &[&str])] = &[
+    ("watch_items", "Watch items", "items:read", &["GET /api/items"]),
+    ("create_item", "Create an item", "items:write", &["POST /api/items"]),
+    ("delete_item", "Delete an item", "items:delete", &["DELETE /api/items/*"]),
+    ("get_profile", "Get my profile", "profile", &["GET /api/me"]),
 ];
 
 /// A double-quoted YAML scalar (JSON string syntax is valid YAML).
@@ -74,8 +83,13 @@ pub(crate) fn render(
     }
     let _ = writeln!(y, "token_url: {}", q(&format!("{base}/oauth/token")));
     let _ = writeln!(y, "revocation_url: {}", q(&format!("{base}/oauth/revoke")));
-    if !opts.client_credentials {
+    if let Some(scope) = opts.revocation_scope {
+        let _ = writeln!(y, "revocation_scope: {}", q(scope));
+    }
+    if !opts.client_credentials && opts.issuer {
         let _ = writeln!(y, "issuer: {}", q(base));
+    }
+    if !opts.client_credentials {
         let _ = writeln!(y, "pkce: {}", opts.pkce);
     }
     let _ = writeln!(y, "token_endpoint_auth: {}", q(auth));
@@ -91,10 +105,12 @@ pub(crate) fn render(
         let _ = writeln!(y, "  {}: {}", q(scope), q(description));
     }
     let _ = writeln!(y, "api_base_url: {}", q(base));
-    let _ = writeln!(y, "verify: {{method: GET, path: \"/api/me\", account: \"/email\"}}");
+    let id = if opts.account_id { ", account_id: \"/id\"" } else { "" };
+    let _ = writeln!(y, "verify: {{method: GET, path: \"/api/me\", account: \"/email\"{id}}}");
     let _ = writeln!(y, "modules:");
-    for (module, name, scope) in MODULES {
-        let _ = writeln!(y, "  {module}: {{name: {}, scopes: [{}]}}", q(name), q(scope));
+    for (module, name, scope, api) in MODULES {
+        let api: Vec<String> = api.iter().map(|a| q(a)).collect();
+        let _ = writeln!(y, "  {module}: {{name: {}, scopes: [{}], api: [{}]}}", q(name), q(scope), api.join(", "));
     }
     y
 }

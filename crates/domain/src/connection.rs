@@ -78,11 +78,27 @@ pub struct VerifyResult {
     pub ok: bool,
     /// Account label the provider reported.
     pub account: Option<String>,
+    /// The provider's stable account id (`verify.account_id`), when it declares one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
     /// When the check ran.
     #[serde(with = "time::serde::rfc3339")]
     pub checked_at: OffsetDateTime,
     /// Why it failed.
     pub error: Option<String>,
+}
+
+/// The outcome of the last consent callback of a connection (`connected`, `denied`,
+/// `account_mismatch`, `account_unverified`, `error`), with what to do about it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthorizationOutcome {
+    /// The outcome word (also the landing page's `?outcome=`).
+    pub outcome: String,
+    /// Why, and how to retry, when it did not connect.
+    pub reason: Option<String>,
+    /// When the callback completed.
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
 }
 
 /// A team's stored grant for one provider account (metadata only: secrets live in the vault).
@@ -102,6 +118,8 @@ pub struct Connection {
     pub status_reason: Option<String>,
     /// Account label at the provider ("Connected as").
     pub account: Option<String>,
+    /// The provider's stable account id the connection is pinned to (`verify.account_id`).
+    pub account_id: Option<String>,
     /// Scopes the provider granted.
     pub granted_scopes: ScopeSet,
     /// Scopes asked for (at creation, or when extending a connection that has no grant yet)
@@ -118,6 +136,8 @@ pub struct Connection {
     pub reauthorize_by: Option<OffsetDateTime>,
     /// Last verify outcome.
     pub last_verify: Option<VerifyResult>,
+    /// Outcome of the last consent callback.
+    pub last_authorization: Option<AuthorizationOutcome>,
     /// Creation time.
     pub created_at: OffsetDateTime,
     /// Last metadata or credential change.
@@ -138,19 +158,11 @@ pub fn default_connection_name<'a>(display_name: &str, taken: impl IntoIterator<
         .expect("an unbounded range always yields a free name")
 }
 
-/// Validates a user-chosen connection name: trimmed, 1–100 characters, no control characters.
+/// Validates a user-chosen connection name: trimmed, NFC-normalised, 1–100 characters, no
+/// control or invisible formatting characters (see [`crate::name::clean_name`]).
 pub fn validate_connection_name(name: &str) -> Result<String, String> {
-    let trimmed = name.trim();
-    if trimmed.is_empty() {
-        return Err("the connection name is empty: give it a name, e.g. \"My Stripe connection\"".into());
-    }
-    if trimmed.chars().count() > 100 {
-        return Err("the connection name is longer than 100 characters: shorten it".into());
-    }
-    if trimmed.chars().any(char::is_control) {
-        return Err("the connection name contains control characters: use plain text".into());
-    }
-    Ok(trimmed.to_owned())
+    crate::name::clean_name(name, "the connection name", 100)
+        .map_err(|e| if e.ends_with("give it a name") { format!("{e}, e.g. \"My Stripe connection\"") } else { e })
 }
 
 #[cfg(test)]

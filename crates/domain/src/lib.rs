@@ -9,6 +9,7 @@ pub mod clock;
 pub mod connection;
 pub mod credential;
 pub mod ids;
+pub mod name;
 pub mod principal;
 pub mod provider;
 pub mod random;

@@ -8,7 +8,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{TeamId, TokenId, UserId};
+use crate::ids::{ConnectionId, ScenarioId, TeamId, TokenId, UserId};
 
 /// A principal's role within its team.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -89,6 +89,20 @@ pub struct Principal {
     pub role: Role,
     /// What acted, for the audit trail.
     pub actor: Actor,
+    /// What a bound runtime token may use; `None`: the whole team (an unbound token, a user,
+    /// the system).
+    pub binding: Option<Binding>,
+}
+
+/// The limits of a bound runtime token (least privilege): it may obtain a credential or use the
+/// proxy only for a named module, and only through a listed connection or a step of a listed
+/// scenario that runs that module on that connection.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Binding {
+    /// Scenarios whose steps (module + connection) it may run.
+    pub scenarios: Vec<ScenarioId>,
+    /// Connections it may use for any of their modules.
+    pub connections: Vec<ConnectionId>,
 }
 
 /// The identity behind a principal, as recorded in the audit trail.

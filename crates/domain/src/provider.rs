@@ -137,6 +137,10 @@ pub struct VerifyCall {
     /// JSON pointers into the reply, tried in order; the first string found is the account label.
     #[serde(default, deserialize_with = "one_or_many")]
     pub account: Vec<String>,
+    /// JSON pointer to the provider's stable, immutable account id (`/sub`, `/id`). When set, a
+    /// reauthorize is pinned to this id rather than to the label; see `docs/providers.md`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
 }
 
 fn default_method() -> String {
@@ -168,6 +172,86 @@ pub struct Module {
     /// Optional longer description.
     #[serde(default)]
     pub description: Option<String>,
+    /// The API calls the module makes, as `METHOD /path` with `*` matching one path segment
+    /// (`GET /api/posts/*`); empty means undeclared (no restriction). The proxy refuses a call
+    /// that names the module and matches none of them.
+    #[serde(default)]
+    pub api: Vec<String>,
+}
+
+/// One declared API call of a module: `METHOD /path`, where a `*` segment matches exactly one
+/// path segment and a final `**` matches any rest (one segment or more).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiPattern {
+    /// Upper-case HTTP method.
+    pub method: String,
+    /// Path segments (`*` and a final `**` are wildcards).
+    pub segments: Vec<String>,
+}
+
+/// Methods a module may declare.
+const API_METHODS: &[&str] = &["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"];
+
+impl ApiPattern {
+    /// Parses `GET /api/posts/*`; the error says what is wrong (for the catalog's messages).
+    pub fn parse(text: &str) -> Result<ApiPattern, String> {
+        let (method, path) = text
+            .trim()
+            .split_once(' ')
+            .ok_or_else(|| "is not an API call: write `METHOD /path`, e.g. `GET /api/posts/*`".to_owned())?;
+        let path = path.trim();
+        if !API_METHODS.contains(&method) {
+            return Err(format!("has method `{method}`: use one of {}", API_METHODS.join(", ")));
+        }
+        if !path.starts_with('/') || path.contains(['?', '#', ' ']) {
+            return Err("needs a path that starts with `/` and has no query, fragment or space".to_owned());
+        }
+        let segments: Vec<String> = path[1..].split('/').map(str::to_owned).collect();
+        for (i, seg) in segments.iter().enumerate() {
+            let wild = seg.contains('*');
+            let whole = seg == "*" || (seg == "**" && i + 1 == segments.len());
+            if wild && !whole {
+                return Err("uses `*` inside a segment: a `*` stands for one whole segment, `**` (last) for the rest"
+                    .to_owned());
+            }
+            if seg == "." || seg == ".." {
+                return Err("contains `.` or `..` segments".to_owned());
+            }
+        }
+        Ok(ApiPattern { method: method.to_owned(), segments })
+    }
+
+    /// Whether a call `method path` (path without query) matches this pattern.
+    pub fn matches(&self, method: &str, path: &str) -> bool {
+        if !self.method.eq_ignore_ascii_case(method) {
+            return false;
+        }
+        let Some(rest) = path.strip_prefix('/') else { return false };
+        let got: Vec<&str> = rest.split('/').collect();
+        if got.iter().any(|s| *s == "." || *s == ".." || s.contains('%') && s.to_ascii_lowercase().contains("%2f")) {
+            return false;
+        }
+        if self.segments.last().is_some_and(|s| s == "**") {
+            let fixed = self.segments.len() - 1;
+            return got.len() > fixed
+                && got.iter().zip(&self.segments[..fixed]).all(|(g, p)| p == "*" && !g.is_empty() || p == g);
+        }
+        got.len() == self.segments.len()
+            && got.iter().zip(&self.segments).all(|(g, p)| p == "*" && !g.is_empty() || p == g)
+    }
+}
+
+/// How far a provider's RFC 7009 revocation reaches.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RevocationScope {
+    /// Revoking a token ends only the grant it belongs to (RFC 7009 §2.1): a superseded grant can
+    /// be revoked without touching the new one.
+    #[default]
+    Token,
+    /// Revoking any token ends the whole authorization of the app for the user (Google): a
+    /// superseded grant is not revoked on reauthorize, as that would kill the new one too.
+    Grant,
 }
 
 /// One advanced setting of a connection (own OAuth client, subdomain, region...).
@@ -265,6 +349,9 @@ pub struct Provider {
     /// RFC 7009 revocation endpoint.
     #[serde(default)]
     pub revocation_url: Option<String>,
+    /// What revoking one token ends at the provider (default `token`).
+    #[serde(default)]
+    pub revocation_scope: RevocationScope,
     /// RFC 9207 issuer the callback's `iss` must equal.
     #[serde(default)]
     pub issuer: Option<String>,
@@ -371,5 +458,29 @@ impl Provider {
     /// The module declared with `id` (the part after `provider.` in `provider.module`).
     pub fn module(&self, id: &str) -> Option<&Module> {
         self.modules.get(id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ApiPattern;
+
+    #[test]
+    fn api_patterns_match_whole_segments_only() {
+        let one = ApiPattern::parse("GET /api/posts/*").unwrap();
+        assert!(one.matches("GET", "/api/posts/7"));
+        assert!(one.matches("get", "/api/posts/7"));
+        assert!(!one.matches("POST", "/api/posts/7"));
+        assert!(!one.matches("GET", "/api/posts"));
+        assert!(!one.matches("GET", "/api/posts/7/comments"));
+        assert!(!one.matches("GET", "/api/posts/"));
+        assert!(!one.matches("GET", "/api/posts/.."));
+        assert!(!one.matches("GET", "/api/posts/a%2Fb"));
+        let rest = ApiPattern::parse("GET /files/**").unwrap();
+        assert!(rest.matches("GET", "/files/a/b/c"));
+        assert!(!rest.matches("GET", "/files"));
+        for bad in ["/api/posts", "FETCH /x", "GET api", "GET /a*b", "GET /**/x", "GET /a?b=1", "GET /a/../b"] {
+            assert!(ApiPattern::parse(bad).is_err(), "{bad}");
+        }
     }
 }

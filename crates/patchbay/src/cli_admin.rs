@@ -8,6 +8,8 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Subcommand;
 use patchbay_domain::principal::Role;
+use patchbay_domain::provider::Lifetime;
+use patchbay_service::NewToken;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::app;
@@ -33,7 +35,8 @@ pub enum AdminCommand {
         #[arg(long, default_value = "member")]
         role: Role,
     },
-    /// Create an API token; prints only the token.
+    /// Create an API token; prints only the token. A runtime token can be bound to scenarios
+    /// or connections (least privilege); without either it acts for the whole team.
     CreateToken {
         /// Team id or name.
         #[arg(long)]
@@ -44,6 +47,15 @@ pub enum AdminCommand {
         /// A name to recognise it by in the audit trail.
         #[arg(long, default_value = "cli")]
         name: String,
+        /// Bind a runtime token to this scenario id (repeatable): it may run its steps only.
+        #[arg(long = "scenario")]
+        scenarios: Vec<String>,
+        /// Bind a runtime token to this connection id (repeatable).
+        #[arg(long = "connection")]
+        connections: Vec<String>,
+        /// Expire the token after this long: `90d`, `12h`, `30m`, `3600s` (60 s to 400 days).
+        #[arg(long)]
+        expires_in: Option<String>,
     },
     /// List a team's API tokens (ids, names, roles; never the secrets).
     ListTokens {
@@ -84,13 +96,37 @@ pub async fn run(config: &Config, cmd: AdminCommand) -> anyhow::Result<ExitCode>
             drop(password);
             println!("{}", user.id);
         }
-        AdminCommand::CreateToken { team, role, name } => {
-            let (_row, secret) = patchbay.create_token(&team, role, &name).await?;
+        AdminCommand::CreateToken { team, role, name, scenarios, connections, expires_in } => {
+            let expires_in = expires_in
+                .map(|text| Lifetime::parse(&text).map(|l| l.seconds))
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("--expires-in: {e}"))?;
+            let new = NewToken {
+                role,
+                name,
+                scenarios: (!scenarios.is_empty()).then_some(scenarios),
+                connections: (!connections.is_empty()).then_some(connections),
+                expires_in,
+            };
+            let (_row, secret) = patchbay.create_token_with(&team, new, "system").await?;
             println!("{}", secret.expose_secret());
         }
         AdminCommand::ListTokens { team } => {
             for (token, created) in patchbay.list_tokens(&team).await? {
-                println!("{}\t{}\t{}\t{created}", token.id, token.role, token.name);
+                let limits = match &token.binding {
+                    None => "team-wide".to_owned(),
+                    Some(b) => {
+                        let ids: Vec<String> = b
+                            .scenarios
+                            .iter()
+                            .map(|s| s.to_string())
+                            .chain(b.connections.iter().map(|c| c.to_string()))
+                            .collect();
+                        format!("bound:{}", ids.join(","))
+                    }
+                };
+                let expires = token.expires_at.map_or_else(|| "never".to_owned(), |t| t.to_string());
+                println!("{}\t{}\t{}\t{created}\t{limits}\texpires:{expires}", token.id, token.role, token.name);
             }
         }
         AdminCommand::RevokeToken { team, id } => {

@@ -205,6 +205,27 @@ async fn api_tokens_can_be_listed_and_revoked() {
     assert_eq!(w.member.get("/v1/connections").await.0, 200, "the others keep working");
     let out = w.app.admin(&["revoke-token", "--team", "globex", &viewer_id]).await;
     assert!(!out.status.success(), "another team cannot revoke it (it is gone anyway)");
+
+    // The same limits as POST /v1/tokens: bound to a connection, expiring.
+    let c = w.bearer_connection("cli-key", "cli@acme.test", Some("CLI")).await;
+    let id = c["id"].as_str().unwrap();
+    let args = ["create-token", "--team", "acme", "--role", "runtime", "--name", "bound", "--connection", id];
+    let out = w.app.admin(&[&args[..], &["--expires-in", "1d"]].concat()).await;
+    assert!(out.status.success(), "{out:?}");
+    let token = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    assert!(token.starts_with("pbt_"), "{token}");
+    let bound = w.app.client(&token);
+    let (status, _) = bound.post(&format!("/v1/connections/{id}/token"), &serde_json::json!({})).await;
+    assert_eq!(status, 403, "a bound token must name its module");
+    let out = w.app.admin(&["list-tokens", "--team", "acme"]).await;
+    let listing = String::from_utf8_lossy(&out.stdout).to_string();
+    let line = listing.lines().find(|l| l.contains("\tbound\t")).unwrap();
+    assert!(line.contains(&format!("bound:{id}")) && !line.contains("expires:never"), "{line}");
+    assert!(listing.lines().any(|l| l.contains("\truntime\t") && l.contains("team-wide")), "{listing}");
+    let bad = ["create-token", "--team", "acme", "--role", "admin", "--connection", id];
+    let out = w.app.admin(&bad).await;
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("only runtime tokens"), "{out:?}");
 }
 
 #[tokio::test]

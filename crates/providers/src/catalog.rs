@@ -246,14 +246,31 @@ fn provider_files(dir: &Path) -> Result<Vec<std::path::PathBuf>, String> {
     Ok(files)
 }
 
-/// Reads a provider file as UTF-8, refusing anything larger than a provider file can be.
+/// Reads a provider file as UTF-8: only a regular file (a FIFO would block for ever, a device
+/// such as `/dev/zero` would never end), and never more than the size cap, even when the file
+/// grows while it is read.
 fn read_limited(path: &Path) -> Result<String, String> {
+    use std::io::Read as _;
+    let too_big =
+        || format!("the file is larger than {} KiB; a provider file is a few KiB", validate::MAX_FILE_BYTES / 1024);
     let meta = std::fs::metadata(path).map_err(|e| format!("cannot read the file: {e}"))?;
-    if meta.len() > validate::MAX_FILE_BYTES as u64 {
-        return Err(format!(
-            "the file is larger than {} KiB; a provider file is a few KiB",
-            validate::MAX_FILE_BYTES / 1024
-        ));
+    if !meta.is_file() {
+        return Err("not a regular file (a directory, FIFO, socket or device): give the path of a YAML file".into());
     }
-    std::fs::read_to_string(path).map_err(|e| format!("cannot read the file as UTF-8 text: {e}"))
+    if meta.len() > validate::MAX_FILE_BYTES as u64 {
+        return Err(too_big());
+    }
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot read the file: {e}"))?;
+    // Checked again on the open handle: the path may have been swapped since.
+    if !file.metadata().map_err(|e| format!("cannot read the file: {e}"))?.is_file() {
+        return Err("not a regular file: give the path of a YAML file".into());
+    }
+    let mut bytes = Vec::new();
+    file.take(validate::MAX_FILE_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read the file: {e}"))?;
+    if bytes.len() > validate::MAX_FILE_BYTES {
+        return Err(too_big());
+    }
+    String::from_utf8(bytes).map_err(|e| format!("cannot read the file as UTF-8 text: {e}"))
 }

@@ -172,9 +172,13 @@ fn classify_v6(ip: Ipv6Addr) -> AddressClass {
         return Private("a loopback address");
     }
     // Forms that embed an IPv4 address take that address's class: ::ffff:a.b.c.d (mapped),
-    // 64:ff9b::a.b.c.d (NAT64), 2002:AABB:CCDD::/48 (6to4).
+    // ::ffff:0:a.b.c.d (IPv4-translated, RFC 2765), 64:ff9b::a.b.c.d (NAT64),
+    // 2002:AABB:CCDD::/48 (6to4).
     if let Some(v4) = ip.to_ipv4_mapped() {
         return classify_v4(v4);
+    }
+    if seg[..6] == [0, 0, 0, 0, 0xffff, 0] {
+        return classify_v4(Ipv4Addr::from((u32::from(seg[6]) << 16) | u32::from(seg[7])));
     }
     if seg[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
         return classify_v4(Ipv4Addr::from((u32::from(seg[6]) << 16) | u32::from(seg[7])));
@@ -527,6 +531,16 @@ mod tests {
             ("ff02::1", false),
             ("2001:db8::1", false),
             ("::127.0.0.1", false),
+            // IPv4-translated (RFC 2765), NAT64 and 6to4 take the embedded address's class.
+            ("::ffff:0:127.0.0.1", false),
+            ("::ffff:0:a9fe:a9fe", false),
+            ("::ffff:0:10.0.0.1", false),
+            ("::ffff:0:8.8.8.8", true),
+            ("64:ff9b::10.0.0.1", false),
+            ("64:ff9b::7f00:1", false),
+            ("2002:a9fe:a9fe::1", false),
+            ("2002:0a00:0001::", false),
+            ("2002:0808:0808::1", true),
         ];
         for (ip, public) in cases {
             let class = classify_ip(ip.parse().unwrap());
@@ -534,6 +548,9 @@ mod tests {
         }
         assert!(matches!(classify_ip("169.254.169.254".parse().unwrap()), AddressClass::Forbidden(_)));
         assert!(matches!(classify_ip("fd00:ec2::254".parse().unwrap()), AddressClass::Forbidden(_)));
+        for metadata in ["::ffff:0:169.254.169.254", "64:ff9b::169.254.169.254", "2002:a9fe:a9fe::"] {
+            assert!(matches!(classify_ip(metadata.parse().unwrap()), AddressClass::Forbidden(_)), "{metadata}");
+        }
         assert!(matches!(classify_ip("127.0.0.1".parse().unwrap()), AddressClass::Private(_)));
     }
 

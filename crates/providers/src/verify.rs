@@ -40,6 +40,8 @@ pub enum VerifyOutcome {
     Ok {
         /// The account label from the first `verify.account` pointer that named one.
         account: Option<String>,
+        /// The stable account id at `verify.account_id`, when declared and present.
+        account_id: Option<String>,
     },
     /// The provider said the credential is wrong (HTTP 401 or 403).
     Rejected {
@@ -194,7 +196,7 @@ pub async fn verify_credential(
     let status = response.status;
     let secrets = secret_texts(credential);
     if status.is_success() {
-        return account_outcome(name, &call.account, &response.body);
+        return account_outcome(name, call, &response.body);
     }
     let said = provider_message(&response.body, &secrets);
     let said = said.map(|m| format!(": {m}")).unwrap_or_default();
@@ -219,21 +221,23 @@ pub async fn verify_credential(
     }
 }
 
-fn account_outcome(name: &str, pointers: &[String], body: &[u8]) -> VerifyOutcome {
-    if pointers.is_empty() {
-        return VerifyOutcome::Ok { account: None };
+fn account_outcome(name: &str, call: &patchbay_domain::provider::VerifyCall, body: &[u8]) -> VerifyOutcome {
+    if call.account.is_empty() && call.account_id.is_none() {
+        return VerifyOutcome::Ok { account: None, account_id: None };
     }
     let Ok(json) = serde_json::from_slice::<Value>(body) else {
         return VerifyOutcome::Failed {
             message: format!("{name} accepted the credential but its reply is not JSON, so the account is unknown"),
         };
     };
-    let account = pointers.iter().find_map(|p| match json.pointer(p) {
+    let scalar = |p: &str| match json.pointer(p) {
         Some(Value::String(s)) if !s.trim().is_empty() => Some(clean(s)),
         Some(Value::Number(n)) => Some(n.to_string()),
         _ => None,
-    });
-    VerifyOutcome::Ok { account }
+    };
+    let account = call.account.iter().find_map(|p| scalar(p));
+    let account_id = call.account_id.as_deref().and_then(scalar);
+    VerifyOutcome::Ok { account, account_id }
 }
 
 /// The provider's own error text, if short and present; the secret is masked out of it.
@@ -252,22 +256,73 @@ fn provider_message(body: &[u8], secrets: &[String]) -> Option<String> {
             text.to_owned()
         }
     };
-    let mut text = text;
-    for s in secrets {
-        text = text.replace(s.as_str(), "[redacted]");
-    }
-    Some(clean(&text))
+    Some(clean(&mask_secrets(&text, secrets)))
 }
 
-/// The secret strings of a credential worth masking (very short ones would mask ordinary words).
+/// `text` with every secret masked, also in the forms a provider may echo it in: any letter
+/// case, base64 (standard and URL-safe, with or without padding), the `Basic` header form
+/// (`base64(username:password)`, whose variants `secrets` may carry) and URL-encoding.
+pub fn mask_secrets(text: &str, secrets: &[String]) -> String {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+    let mut forms: Vec<String> = Vec::new();
+    for s in secrets.iter().filter(|s| !s.is_empty()) {
+        forms.push(s.clone());
+        for engine in [&STANDARD, &STANDARD_NO_PAD, &URL_SAFE, &URL_SAFE_NO_PAD] {
+            forms.push(engine.encode(s.as_bytes()));
+        }
+        forms.push(url::form_urlencoded::byte_serialize(s.as_bytes()).collect());
+        forms.push(percent_encode_all(s));
+    }
+    // Longest first, so a form that contains another is masked whole.
+    forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
+    forms.dedup();
+    let mut out = text.to_owned();
+    for form in forms.iter().filter(|f| f.len() >= 4) {
+        out = replace_ignoring_case(&out, form);
+    }
+    out
+}
+
+/// Every byte but unreserved ones percent-encoded (RFC 3986), upper-case hex.
+fn percent_encode_all(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Replaces every ASCII-case-insensitive occurrence of `needle` with `[redacted]`.
+fn replace_ignoring_case(haystack: &str, needle: &str) -> String {
+    let (lower_h, lower_n) = (haystack.to_ascii_lowercase(), needle.to_ascii_lowercase());
+    let mut out = String::with_capacity(haystack.len());
+    let mut rest = 0;
+    while let Some(found) = lower_h[rest..].find(&lower_n) {
+        let at = rest + found;
+        out.push_str(&haystack[rest..at]);
+        out.push_str("[redacted]");
+        rest = at + needle.len();
+    }
+    out.push_str(&haystack[rest..]);
+    out
+}
+
+/// The secret strings of a credential worth masking (very short ones would mask ordinary words),
+/// plus the `username:password` pair of a basic credential (masked in its header form).
 fn secret_texts(credential: &Credential) -> Vec<String> {
-    credential
+    let mut texts: Vec<String> = credential
         .fields()
         .into_iter()
         .filter(|(field, _)| *field != patchbay_domain::credential::field::USERNAME)
         .map(|(_, s)| s.expose_secret().to_owned())
         .filter(|s| s.len() >= 4)
-        .collect()
+        .collect();
+    if let Credential::Basic { username, password } = credential {
+        texts.push(format!("{}:{}", username.expose_secret(), password.expose_secret()));
+    }
+    texts
 }
 
 /// One line, no control characters, at most [`MAX_TEXT`] characters.
@@ -307,11 +362,46 @@ mod tests {
     }
 
     #[test]
+    fn secrets_are_masked_in_their_common_transformations() {
+        use base64::Engine as _;
+        use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+        let secret = "sk_Live+Key/42?x=1".to_owned();
+        let pair = "api:sk_Live+Key/42?x=1".to_owned();
+        let secrets = vec![secret.clone(), pair.clone()];
+        let echoes = [
+            secret.clone(),
+            secret.to_uppercase(),
+            secret.to_lowercase(),
+            STANDARD.encode(&secret),
+            URL_SAFE_NO_PAD.encode(&secret),
+            format!("Basic {}", STANDARD.encode(&pair)),
+            url::form_urlencoded::byte_serialize(secret.as_bytes()).collect(),
+            percent_encode_all(&secret),
+            percent_encode_all(&secret).to_lowercase(),
+        ];
+        for echo in echoes {
+            let masked = mask_secrets(&format!("invalid credential {echo} given"), &secrets);
+            assert!(masked.contains("[redacted]"), "{echo}: {masked}");
+            assert!(!masked.contains(&echo), "{echo}: {masked}");
+            assert!(!masked.to_lowercase().contains("sk_live"), "{echo}: {masked}");
+        }
+        assert_eq!(mask_secrets("nothing here", &secrets), "nothing here");
+    }
+
+    #[test]
     fn account_pointers_fall_back_in_order() {
         let body = br#"{"name":"","data":{"id":42,"email":"a@b.example"},"list":[{"n":"first"}]}"#;
-        let ptr = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        let ptr = |v: &[&str]| patchbay_domain::provider::VerifyCall {
+            method: "GET".into(),
+            path: "/me".into(),
+            account: v.iter().map(|s| (*s).to_owned()).collect(),
+            account_id: Some("/data/id".into()),
+        };
         let acct = |p: &[&str]| match account_outcome("X", &ptr(p), body) {
-            VerifyOutcome::Ok { account } => account,
+            VerifyOutcome::Ok { account, account_id } => {
+                assert_eq!(account_id.as_deref(), Some("42"));
+                account
+            }
             other => panic!("{other:?}"),
         };
         assert_eq!(acct(&["/name", "/data/email"]), Some("a@b.example".into()));
@@ -319,6 +409,7 @@ mod tests {
         assert_eq!(acct(&["/list/0/n"]), Some("first".into()));
         assert_eq!(acct(&["/missing"]), None);
         assert!(matches!(account_outcome("X", &ptr(&["/a"]), b"not json"), VerifyOutcome::Failed { .. }));
-        assert_eq!(account_outcome("X", &[], b"not json"), VerifyOutcome::Ok { account: None });
+        let none = patchbay_domain::provider::VerifyCall { account_id: None, ..ptr(&[]) };
+        assert_eq!(account_outcome("X", &none, b"not json"), VerifyOutcome::Ok { account: None, account_id: None });
     }
 }

@@ -136,6 +136,25 @@ fn validate_file_reports_line_numbers() {
 }
 
 #[test]
+fn validate_file_refuses_special_files_without_blocking_or_reading_them_whole() {
+    let dir = temp_dir("special");
+    let fifo = dir.join("fifo.yaml");
+    let status = std::process::Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    assert!(status.success());
+    let started = std::time::Instant::now();
+    for path in [fifo.as_path(), Path::new("/dev/zero"), Path::new("/dev/null"), dir.as_path()] {
+        let errs = Catalog::validate_file(path, &no_env).unwrap_err();
+        assert!(errs[0].message.contains("not a regular file"), "{}: {errs:?}", path.display());
+    }
+    assert!(started.elapsed() < std::time::Duration::from_secs(2), "nothing blocked: {:?}", started.elapsed());
+    let big = dir.join("big.yaml");
+    std::fs::write(&big, format!("id: x\n#{}\n", "x".repeat(300 * 1024))).unwrap();
+    let errs = Catalog::validate_file(&big, &no_env).unwrap_err();
+    assert!(errs[0].message.contains("larger than 256 KiB"), "{errs:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn a_missing_extra_dir_is_an_error() {
     let errs = Catalog::load(Some(Path::new("/nonexistent/patchbay-providers")), &no_env).unwrap_err();
     assert_eq!(errs.errors().len(), 1);

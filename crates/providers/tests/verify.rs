@@ -130,7 +130,7 @@ async fn bearer_header_key_is_verified_with_account_fallback() {
     );
     let c = client(true);
     let ok = verify_credential(&c, &p, &no_settings(), &api_key(KEY)).await;
-    assert_eq!(ok, VerifyOutcome::Ok { account: Some("ada@example.com".into()) });
+    assert_eq!(ok, VerifyOutcome::Ok { account: Some("ada@example.com".into()), account_id: None });
 
     let bad = verify_credential(&c, &p, &no_settings(), &api_key("sk-wrong-CANARY-9999")).await;
     match bad {
@@ -155,7 +155,7 @@ async fn custom_header_key_with_static_headers_and_numeric_account() {
     let c = client(true);
     assert_eq!(
         verify_credential(&c, &p, &no_settings(), &api_key(KEY)).await,
-        VerifyOutcome::Ok { account: Some("42".into()) }
+        VerifyOutcome::Ok { account: Some("42".into()), account_id: None }
     );
     let bad = verify_credential(&c, &p, &no_settings(), &api_key("nope")).await;
     assert_eq!(
@@ -177,7 +177,7 @@ async fn query_key() {
     let c = client(true);
     assert_eq!(
         verify_credential(&c, &p, &no_settings(), &api_key(KEY)).await,
-        VerifyOutcome::Ok { account: Some("q@example.com".into()) }
+        VerifyOutcome::Ok { account: Some("q@example.com".into()), account_id: None }
     );
     match verify_credential(&c, &p, &no_settings(), &api_key("wrong")).await {
         VerifyOutcome::Rejected { status: 401, message } => {
@@ -195,7 +195,7 @@ async fn basic_auth_and_fixed_username() {
     let p = provider(&server.base(), "auth_mode: basic\nverify: {path: /basic/me, account: /user/email}\n");
     assert_eq!(
         verify_credential(&c, &p, &no_settings(), &good).await,
-        VerifyOutcome::Ok { account: Some("alice@example.com".into()) }
+        VerifyOutcome::Ok { account: Some("alice@example.com".into()), account_id: None }
     );
     // A fixed username replaces whatever the credential carries.
     let p = provider(
@@ -266,7 +266,7 @@ async fn settings_fill_the_path_encoded_and_hostile_hosts_fail() {
     let settings: BTreeMap<String, String> = [("tenant".to_owned(), "acme".to_owned())].into();
     assert_eq!(
         verify_credential(&c, &p, &settings, &api_key(KEY)).await,
-        VerifyOutcome::Ok { account: Some("acme@example.com".into()) }
+        VerifyOutcome::Ok { account: Some("acme@example.com".into()), account_id: None }
     );
     let settings: BTreeMap<String, String> = [("tenant".to_owned(), "..".to_owned())].into();
     assert!(matches!(verify_credential(&c, &p, &settings, &api_key(KEY)).await, VerifyOutcome::Failed { .. }));

@@ -19,7 +19,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
 use crate::error::{ApiError, ErrorEnvelope};
-use crate::extract::{ApiJson, ApiQuery, Authed};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Authed};
 use crate::wire::ScenarioBody;
 
 pub(crate) fn routes() -> Router<AppState> {
@@ -290,7 +290,7 @@ pub(crate) async fn delete_scenario(
 pub(crate) async fn connect_step(
     State(s): State<AppState>,
     Authed(who): Authed,
-    Path((id, position)): Path<(String, usize)>,
+    ApiPath((id, position)): ApiPath<(String, usize)>,
     ApiJson(body): ApiJson<CreateConnection>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
     Ok((StatusCode::CREATED, Json(s.patchbay.connect_step(&who, &id, position, body, None).await?)))

@@ -77,6 +77,24 @@ fn json_error(rejection: JsonRejection) -> ApiError {
     }
 }
 
+/// Path parameters whose errors become the envelope (`/steps/abc/…` is a `400` JSON error
+/// saying which segment is wrong, not axum's plain-text rejection).
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send> FromRequestParts<AppState> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(v)) => Ok(ApiPath(v)),
+            Err(e) => Err(ApiError::bad_request(format!(
+                "a path segment is not valid: {} (step positions are whole numbers from 0)",
+                redact_serde_message(&e.body_text())
+            ))),
+        }
+    }
+}
+
 /// Query parameters whose errors become the envelope.
 pub struct ApiQuery<T>(pub T);
 

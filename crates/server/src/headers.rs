@@ -49,6 +49,29 @@ pub(crate) async fn harden(request: Request, next: Next) -> Response {
     response
 }
 
+/// Middleware for the JSON API and the other non-page answers: `nosniff` (a JSON answer is never
+/// sniffed into HTML or script), no framing (`X-Frame-Options: DENY` and a `frame-ancestors
+/// 'none'` policy) and no referrer. A policy or header already set (the pages' strict set) is
+/// kept.
+pub(crate) async fn api_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let h = response.headers_mut();
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    if !h.contains_key(header::X_FRAME_OPTIONS) {
+        h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+        );
+    }
+    if !h.contains_key(header::REFERRER_POLICY) {
+        h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    }
+    response
+}
+
 /// Forbids caching the answer (a token, a page with a session's anti-CSRF token, a callback).
 pub(crate) fn no_store(response: &mut Response) {
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -17,6 +17,7 @@ pub(crate) mod health;
 mod metrics_layer;
 pub mod openapi;
 pub(crate) mod runtime;
+pub(crate) mod tokens;
 pub mod ui;
 mod wire;
 
@@ -51,10 +52,13 @@ pub fn router(state: AppState) -> Router {
         .merge(api::routes())
         .merge(callback::routes())
         .merge(runtime::routes())
+        .merge(tokens::routes())
         .merge(health::routes())
         .merge(openapi::routes())
         .merge(ui::routes())
         .fallback(error::not_found_fallback)
+        // Outermost of the route layers: every answer, errors and fallbacks included.
+        .layer(axum::middleware::from_fn(headers::api_headers))
         // Inside the trace span, so an internal error's cause is logged with its request.
         .layer(axum::middleware::from_fn(error::log_causes))
         .layer(axum::middleware::from_fn(metrics_layer::record))

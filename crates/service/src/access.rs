@@ -40,7 +40,7 @@ pub(crate) fn require_to(who: &Principal, action: Action, what: &str) -> Service
 /// The principal of background work for a team (scheduler, refresh): an admin with the system
 /// actor, so its audit records read `system`.
 pub(crate) fn system(team: &TeamId) -> Principal {
-    Principal { team_id: team.clone(), role: Role::Admin, actor: Actor::System }
+    Principal { team_id: team.clone(), role: Role::Admin, actor: Actor::System, binding: None }
 }
 
 /// The answer for a connection that is missing or belongs to another team.

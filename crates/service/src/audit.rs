@@ -35,6 +35,8 @@ word_enum! {
         Error = "error",
         /// A reauthorization granted access for another account; nothing was changed.
         AccountMismatch = "account_mismatch",
+        /// A reauthorization's account could not be confirmed; nothing was changed.
+        AccountUnverified = "account_unverified",
         /// A queued revocation went through.
         Revoked = "revoked",
         /// A queued revocation was abandoned after its give-up time.

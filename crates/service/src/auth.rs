@@ -7,8 +7,8 @@
 
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 use patchbay_domain::SecretString;
-use patchbay_domain::ids::{TeamId, TokenId, UserId};
-use patchbay_domain::principal::{Actor, Principal, Role};
+use patchbay_domain::ids::{ConnectionId, ScenarioId, TeamId, TokenId, UserId};
+use patchbay_domain::principal::{Actor, Binding, Principal, Role};
 use patchbay_domain::random;
 use patchbay_store::{TeamRow, TokenRow, UserRow};
 use secrecy::ExposeSecret;
@@ -17,6 +17,51 @@ use crate::audit::{AuditOutcome, SYSTEM_ACTOR, action};
 use crate::{Patchbay, ServiceError, ServiceResult};
 
 const TOKEN_PREFIX: &str = "pbt_";
+
+/// Longest `expires_in` of an API token: 400 days.
+const MAX_TOKEN_LIFETIME_SECS: i64 = 400 * 86_400;
+
+/// An API token to create, with its optional limits.
+#[derive(Debug, Clone)]
+pub struct NewToken {
+    /// Its role.
+    pub role: Role,
+    /// A name to recognise it by.
+    pub name: String,
+    /// Scenario ids a bound runtime token may run.
+    pub scenarios: Option<Vec<String>>,
+    /// Connection ids a bound runtime token may use.
+    pub connections: Option<Vec<String>>,
+    /// Seconds until it stops authenticating (60 s to 400 days); `None`: never.
+    pub expires_in: Option<i64>,
+}
+
+/// Checks an `expires_in` and turns it into a duration.
+fn check_expires_in(secs: i64) -> ServiceResult<time::Duration> {
+    if !(60..=MAX_TOKEN_LIFETIME_SECS).contains(&secs) {
+        return Err(ServiceError::Invalid(format!(
+            "expires_in is {secs} seconds: give 60 to {MAX_TOKEN_LIFETIME_SECS} (400 days), or omit it for a token that does not expire"
+        )));
+    }
+    Ok(time::Duration::seconds(secs))
+}
+
+/// The limits of a token for the audit detail.
+fn limits_text(row: &TokenRow) -> String {
+    let mut parts = Vec::new();
+    match &row.binding {
+        None => parts.push("team_wide".to_owned()),
+        Some(b) => {
+            let list = |v: Vec<&str>| v.join(",");
+            parts.push(format!("scenarios={}", list(b.scenarios.iter().map(|s| s.as_str()).collect())));
+            parts.push(format!("connections={}", list(b.connections.iter().map(|c| c.as_str()).collect())));
+        }
+    }
+    if let Some(at) = row.expires_at {
+        parts.push(format!("expires_at={}", at.unix_timestamp()));
+    }
+    parts.join(" ")
+}
 
 fn digest(token: &str) -> Vec<u8> {
     random::sha256(token.as_bytes())
@@ -27,14 +72,11 @@ fn new_token_secret() -> SecretString {
 }
 
 fn validate_team_name(name: &str) -> ServiceResult<String> {
-    let name = name.trim();
-    if name.is_empty() || name.len() > 100 || name.chars().any(char::is_control) {
-        return Err(ServiceError::Invalid("a team name must be 1-100 printable characters".into()));
-    }
-    if TeamId::parse(name).is_ok() {
+    let name = patchbay_domain::name::clean_name(name, "the team name", 100).map_err(ServiceError::Invalid)?;
+    if TeamId::parse(&name).is_ok() {
         return Err(ServiceError::Invalid("a team name cannot look like a team id".into()));
     }
-    Ok(name.to_owned())
+    Ok(name)
 }
 
 /// Validates a login and password and hashes the password with Argon2id.
@@ -66,7 +108,22 @@ impl Patchbay {
             return Err(unknown());
         }
         let row = self.store.find_token(&digest(token)).await?.ok_or_else(unknown)?;
-        Ok(Principal { team_id: row.team_id, role: row.role, actor: Actor::Token { id: row.id, name: row.name } })
+        let now = self.clock.now();
+        if row.expires_at.is_some_and(|at| at <= now) {
+            return Err(ServiceError::Unauthenticated(
+                "the API token has expired: ask an admin for a new one (POST /v1/tokens)".into(),
+            ));
+        }
+        // At most one write a minute per token: last use is for housekeeping, not an audit trail.
+        if row.last_used_at.is_none_or(|at| now - at >= time::Duration::minutes(1)) {
+            self.store.touch_token(&row.id, now).await?;
+        }
+        Ok(Principal {
+            team_id: row.team_id,
+            role: row.role,
+            actor: Actor::Token { id: row.id, name: row.name },
+            binding: row.binding,
+        })
     }
 
     /// Checks a user's password; the same answer for an unknown login and a wrong password.
@@ -80,7 +137,12 @@ impl Patchbay {
         Argon2::default()
             .verify_password(password.expose_secret().as_bytes(), user.password_hash.as_str())
             .map_err(|_| denied())?;
-        Ok(Principal { team_id: user.team_id, role: user.role, actor: Actor::User { id: user.id, login: user.login } })
+        Ok(Principal {
+            team_id: user.team_id,
+            role: user.role,
+            actor: Actor::User { id: user.id, login: user.login },
+            binding: None,
+        })
     }
 
     /// Creates a team and returns it.
@@ -100,26 +162,94 @@ impl Patchbay {
         Ok(self.store.list_teams().await?)
     }
 
-    /// Finds a team by id or name.
+    /// Finds a team by id or name (NFC-normalised, like names are stored).
     pub async fn find_team(&self, id_or_name: &str) -> ServiceResult<TeamRow> {
-        self.store.find_team(id_or_name).await?.ok_or_else(|| {
+        use unicode_normalization::UnicodeNormalization;
+        let key: String = id_or_name.trim().nfc().collect();
+        self.store.find_team(&key).await?.ok_or_else(|| {
             ServiceError::NotFound(format!("no team `{id_or_name}`: create it with `patchbay admin create-team`"))
         })
     }
 
-    /// Creates an API token; the secret is returned once and only its digest is stored.
+    /// Creates an unbound API token that never expires (see [`Patchbay::create_token_with`]).
     pub async fn create_token(&self, team: &str, role: Role, name: &str) -> ServiceResult<(TokenRow, SecretString)> {
+        let new = NewToken { role, name: name.to_owned(), scenarios: None, connections: None, expires_in: None };
+        self.create_token_with(team, new, SYSTEM_ACTOR).await
+    }
+
+    /// Creates an API token with its limits; the secret is returned once and only its digest is
+    /// stored. `actor` is the audit label of who created it.
+    pub async fn create_token_with(
+        &self,
+        team: &str,
+        new: NewToken,
+        actor: &str,
+    ) -> ServiceResult<(TokenRow, SecretString)> {
         let team = self.find_team(team).await?;
-        let name = name.trim();
-        if name.is_empty() || name.len() > 100 {
-            return Err(ServiceError::Invalid("a token name must be 1-100 characters".into()));
-        }
+        let name =
+            patchbay_domain::name::clean_name(&new.name, "the token name", 100).map_err(ServiceError::Invalid)?;
+        let name = name.as_str();
+        let binding = self.token_binding(&team.id, new.role, new.scenarios, new.connections).await?;
+        let now = self.clock.now();
+        let expires_at = new.expires_in.map(|secs| check_expires_in(secs).map(|d| now + d)).transpose()?;
         let secret = new_token_secret();
-        let row = TokenRow { id: TokenId::generate(), team_id: team.id.clone(), name: name.to_owned(), role };
-        self.store.create_token(&row, &digest(secret.expose_secret()), self.clock.now()).await?;
-        let detail = format!("name={name} role={role}");
-        self.audit_as(&team.id, SYSTEM_ACTOR, action::TOKEN_CREATE, None, AuditOutcome::Ok, Some(&detail)).await?;
+        let row = TokenRow {
+            id: TokenId::generate(),
+            team_id: team.id.clone(),
+            name: name.to_owned(),
+            role: new.role,
+            binding,
+            expires_at,
+            last_used_at: None,
+        };
+        self.store.create_token(&row, &digest(secret.expose_secret()), now).await?;
+        let detail = format!("id={} name={name} role={} {}", row.id, row.role, limits_text(&row));
+        self.audit_as(&team.id, actor, action::TOKEN_CREATE, None, AuditOutcome::Ok, Some(detail.trim_end())).await?;
         Ok((row, secret))
+    }
+
+    /// Checks a token's limits against the team: only runtime tokens are bound, and every
+    /// scenario and connection must exist in the team.
+    async fn token_binding(
+        &self,
+        team: &TeamId,
+        role: Role,
+        scenarios: Option<Vec<String>>,
+        connections: Option<Vec<String>>,
+    ) -> ServiceResult<Option<Binding>> {
+        if scenarios.is_none() && connections.is_none() {
+            return Ok(None);
+        }
+        if role != Role::Runtime {
+            return Err(ServiceError::Invalid(format!(
+                "only runtime tokens can be bound to scenarios or connections; a `{role}` token acts for the whole team"
+            )));
+        }
+        let mut binding = Binding::default();
+        for id in scenarios.unwrap_or_default() {
+            let sid = ScenarioId::parse(&id).map_err(|e| ServiceError::Invalid(e.to_string()))?;
+            if self.store.get_scenario(team, &sid).await?.is_none() {
+                return Err(ServiceError::Invalid(format!(
+                    "no scenario `{id}` in your team: list them with GET /v1/scenarios"
+                )));
+            }
+            binding.scenarios.push(sid);
+        }
+        for id in connections.unwrap_or_default() {
+            let cid = ConnectionId::parse(&id).map_err(|e| ServiceError::Invalid(e.to_string()))?;
+            if self.store.get_connection(team, &cid).await?.is_none() {
+                return Err(ServiceError::Invalid(format!(
+                    "no connection `{id}` in your team: list them with GET /v1/connections"
+                )));
+            }
+            binding.connections.push(cid);
+        }
+        if binding.scenarios.is_empty() && binding.connections.is_empty() {
+            return Err(ServiceError::Invalid(
+                "a bound token needs at least one scenario or connection; omit both for a team-wide token".into(),
+            ));
+        }
+        Ok(Some(binding))
     }
 
     /// The team's API tokens (ids, names, roles, creation times — never a secret).
@@ -130,12 +260,18 @@ impl Patchbay {
 
     /// Revokes an API token: it stops authenticating at once.
     pub async fn revoke_token(&self, team: &str, token_id: &str) -> ServiceResult<()> {
+        self.revoke_token_as(team, token_id, SYSTEM_ACTOR).await
+    }
+
+    /// [`Patchbay::revoke_token`] audited as `actor`.
+    pub(crate) async fn revoke_token_as(&self, team: &str, token_id: &str, actor: &str) -> ServiceResult<()> {
         let team = self.find_team(team).await?;
-        let id = TokenId::parse(token_id).map_err(|e| ServiceError::Invalid(e.to_string()))?;
+        let missing = || ServiceError::NotFound(format!("no token `{token_id}` in your team"));
+        let id = TokenId::parse(token_id).map_err(|_| missing())?;
         if !self.store.delete_token(&team.id, &id).await? {
-            return Err(ServiceError::NotFound(format!("no token `{id}` in team `{}`", team.name)));
+            return Err(missing());
         }
-        self.audit_as(&team.id, SYSTEM_ACTOR, action::TOKEN_REVOKE, None, AuditOutcome::Ok, Some(id.as_str())).await
+        self.audit_as(&team.id, actor, action::TOKEN_REVOKE, None, AuditOutcome::Ok, Some(id.as_str())).await
     }
 
     /// Creates a web UI user with an Argon2id password hash.

@@ -97,6 +97,29 @@ fn store_err(e: StoreError) -> ServiceError {
     ServiceError::Internal(e.to_string())
 }
 
+/// Takes the rotation lock next to the key file, or says that another rotation holds it.
+fn rotation_lock(key_file: &std::path::Path) -> ServiceResult<std::fs::File> {
+    let mut name = key_file.as_os_str().to_owned();
+    name.push(".lock");
+    let path = std::path::PathBuf::from(name);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| ServiceError::Internal(format!("cannot open the rotation lock {}: {e}", path.display())))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(ServiceError::Conflict(format!(
+            "another `patchbay keys rotate` is running (it holds {}): wait for it to finish, then run it again if needed",
+            path.display()
+        ))),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(ServiceError::Internal(format!("cannot lock {}: {e}", path.display())))
+        }
+    }
+}
+
 fn vault_internal(e: VaultError) -> ServiceError {
     ServiceError::Internal(e.to_string())
 }
@@ -410,6 +433,9 @@ impl KeyService {
                 "key rotation needs a key file: set PATCHBAY_MASTER_KEY_FILE instead of PATCHBAY_MASTER_KEY".into(),
             ));
         };
+        // One rotation at a time: an advisory lock on `<key file>.lock`, released when the
+        // handle drops (also when the process dies), so two runs cannot interleave.
+        let _lock = rotation_lock(path)?;
         let mut ring = (*self.ring()?).clone();
         let new_version = ring.add_version().map_err(vault_internal)?;
         // The file first: if anything below fails, the new version is already safe on disk.
@@ -447,5 +473,24 @@ impl KeyService {
         *self.state.write().expect("key state lock") =
             KeyState::Unsealed { ring: Arc::new(ring), file_mtime: mtime(path) };
         Ok(RotationReport { new_version, rewrapped, retired })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_rotations_cannot_hold_the_lock_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join("master.key");
+        let first = rotation_lock(&key).unwrap();
+        let second = rotation_lock(&key).unwrap_err();
+        assert!(
+            matches!(&second, ServiceError::Conflict(m) if m.contains("another `patchbay keys rotate`")),
+            "{second:?}"
+        );
+        drop(first);
+        assert!(rotation_lock(&key).is_ok(), "released when the first run ends");
     }
 }

@@ -10,11 +10,12 @@
 //!    principal names; the audit trail; decrypting a connection's secrets, audited first;
 //! 3. [`events`], then [`webhooks`]: recording lifecycle events and delivering them;
 //! 4. [`lifecycle`]: the token lifecycle (schedule policy, storing a grant, exactly-once
-//!    refresh, client-credentials renewal, issuing a token to the runtime);
+//!    refresh, client-credentials renewal, issuing a token to the runtime), then
+//!    [`revocations`] (revoking at the provider: superseded grants, deleted connections, retries);
 //! 5. [`oauth`]: consent flows (start, callback);
-//! 6. [`revocations`], then [`connections`], then [`scenarios`]: the resource use-cases;
-//! 7. [`proxy`], [`scheduler`], [`sessions`], `auth`, `providers`, [`ui_queries`]: front doors
-//!    and workers built on the floors below.
+//! 6. [`connections`], then [`scenarios`]: the resource use-cases;
+//! 7. [`proxy`], [`scheduler`], [`sessions`], `auth`, then [`tokens`], `providers`,
+//!    [`ui_queries`]: front doors and workers built on the floors below.
 //!
 //! Every module reads `Patchbay`'s (private) fields directly; code outside the crate goes
 //! through [`Patchbay::new`] and the accessors and use-cases below.
@@ -36,6 +37,7 @@ pub mod scenarios;
 pub mod scheduler;
 mod secrets;
 pub mod sessions;
+pub mod tokens;
 pub mod ui_queries;
 pub mod views;
 pub mod webhooks;
@@ -49,6 +51,7 @@ use patchbay_providers::{Catalog, GuardedClient};
 use patchbay_store::Store;
 use time::OffsetDateTime;
 
+pub use auth::NewToken;
 pub use error::{ServiceError, ServiceResult};
 pub use keys::{KeyService, KeySource};
 use keys::{KeyStatus, RotationReport};
@@ -69,6 +72,8 @@ pub struct Patchbay {
     config: ServiceConfig,
     /// Per-process lifecycle state (lease identity, refresh locks).
     runtime: lifecycle::RuntimeState,
+    /// RFC 9207 issuers discovered from provider metadata.
+    issuers: oauth::IssuerCache,
 }
 
 /// The parts [`Patchbay::new`] assembles (the composition root opens each of them).
@@ -134,12 +139,26 @@ impl Patchbay {
     /// Assembles the service from its parts, with a fresh per-process lifecycle identity.
     pub fn new(parts: PatchbayParts) -> Patchbay {
         let PatchbayParts { store, catalog, http, keys, clock, config } = parts;
-        Patchbay { store, catalog, http, keys, clock, config, runtime: lifecycle::RuntimeState::default() }
+        Patchbay {
+            store,
+            catalog,
+            http,
+            keys,
+            clock,
+            config,
+            runtime: lifecycle::RuntimeState::default(),
+            issuers: oauth::IssuerCache::default(),
+        }
     }
 
     /// The provider catalog.
     pub fn catalog(&self) -> &Catalog {
         &self.catalog
+    }
+
+    /// This process's latest refresh exposure windows (see [`lifecycle::RuntimeState::exposure_samples`]).
+    pub fn refresh_exposure_samples(&self) -> Vec<std::time::Duration> {
+        self.runtime.exposure_samples()
     }
 
     /// The key ring (sealed or not, and why).

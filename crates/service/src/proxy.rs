@@ -8,7 +8,8 @@
 
 use bytes::Bytes;
 use patchbay_domain::principal::Principal;
-use patchbay_domain::provider::AuthMode;
+use patchbay_domain::provider::{ApiPattern, AuthMode, Provider};
+use patchbay_domain::scenario::ModuleRef;
 
 use crate::audit::{AuditOutcome, action};
 use crate::lifecycle::TokenRequest;
@@ -48,6 +49,26 @@ pub struct ProxyResponse {
     pub body: Bytes,
 }
 
+/// A module that declares its API calls (`modules.<id>.api`) may make only those: anything else
+/// is refused before the credential is read, whatever the token.
+fn check_module_api(provider: &Provider, module: &str, req: &ProxyRequest) -> ServiceResult<()> {
+    let m = ModuleRef::parse(module).map_err(ServiceError::Invalid)?;
+    let Some(declared) = provider.module(&m.module).filter(|d| !d.api.is_empty()) else {
+        return Ok(());
+    };
+    let path = format!("/{}", req.path.trim_start_matches('/'));
+    let allowed =
+        declared.api.iter().filter_map(|a| ApiPattern::parse(a).ok()).any(|p| p.matches(req.method.as_str(), &path));
+    if allowed {
+        return Ok(());
+    }
+    Err(ServiceError::Forbidden(format!(
+        "`{module}` declares the API calls it makes ({}); {} {path} is not one of them",
+        declared.api.join(", "),
+        req.method
+    )))
+}
+
 impl Patchbay {
     /// Forwards a call with the connection's credential injected.
     pub async fn proxy(&self, who: &Principal, id: &str, req: ProxyRequest) -> ServiceResult<ProxyResponse> {
@@ -57,6 +78,9 @@ impl Patchbay {
         // The token endpoint's checks: module scopes, status, refresh when due.
         let check = TokenRequest { module: req.module.clone(), scenario: None, step: None };
         let (c, provider, _) = self.prepare_use(who, id, &check).await?;
+        if let Some(module) = &req.module {
+            check_module_api(&provider, module, &req)?;
+        }
         let mut response = self.forward(who, &c, &provider, &req).await?;
         if response.status == http::StatusCode::UNAUTHORIZED && provider.auth_mode == AuthMode::Oauth2 {
             // The token may have been revoked or rotated out early: refresh once and retry.

@@ -13,9 +13,9 @@ use patchbay_domain::connection::Connection;
 use patchbay_domain::credential::field;
 use patchbay_domain::ids::ConnectionId;
 use patchbay_domain::principal::Principal;
-use patchbay_domain::provider::{AuthMode, Provider};
+use patchbay_domain::provider::{AuthMode, Provider, RevocationScope};
 use patchbay_providers::oauth::{self as client, RevokeOutcome};
-use patchbay_store::PendingRevocation;
+use patchbay_store::{GrantRecord, PendingRevocation, SupersededRevocation};
 use serde::Serialize;
 use time::Duration;
 use utoipa::ToSchema;
@@ -64,6 +64,18 @@ pub(crate) fn revocation_retry(base: std::time::Duration) -> Backoff {
     Backoff { base, cap: std::time::Duration::from_secs(300), jitter: 0.25 }
 }
 
+/// The state of the current grant after delete tried to revoke it, and why.
+fn current_grant_fate(items: &[RevocationItem]) -> (&'static str, String) {
+    let details = || items.iter().map(|i| format!("{}: {}", i.credential, i.detail)).collect::<Vec<_>>().join("; ");
+    if items.iter().any(|i| i.outcome == RevocationOutcome::Pending) {
+        ("pending", details())
+    } else if !items.is_empty() && items.iter().all(|i| matches!(i.outcome, RevocationOutcome::Revoked | RevocationOutcome::NotNeeded)) {
+        ("revoked", "revoked at the provider when the connection was deleted".to_owned())
+    } else {
+        ("live", details())
+    }
+}
+
 /// The OAuth provider to revoke at, or the answer when nothing can be revoked there: it left the
 /// catalog, or static credentials have no revocation API.
 fn oauth_provider<'a>(c: &Connection, provider: Option<&'a Provider>) -> Result<&'a Provider, RevocationItem> {
@@ -90,6 +102,64 @@ fn oauth_provider<'a>(c: &Connection, provider: Option<&'a Provider>) -> Result<
     }
 }
 
+/// What becomes of the grant a new consent supersedes, decided by the provider's revocation:
+/// queued for revocation (due at once) when revoking a token ends only its own grant
+/// (`revocation_scope: token`), else left live with the reason.
+pub(crate) struct SupersedePlan {
+    /// Terms of the queued revocation, when the superseded grant is revoked.
+    pub revoke: Option<(String, String, time::OffsetDateTime)>,
+    live_detail: String,
+    secret_field: String,
+}
+
+impl SupersedePlan {
+    /// The store's view of the plan.
+    pub(crate) fn record(&self) -> GrantRecord<'_> {
+        GrantRecord {
+            revoke: self.revoke.as_ref().map(|(provider, settings, give_up_at)| SupersededRevocation {
+                provider,
+                settings,
+                client_secret_field: &self.secret_field,
+                token_fields: [field::REFRESH_TOKEN, field::ACCESS_TOKEN],
+                give_up_at: *give_up_at,
+            }),
+            live_detail: &self.live_detail,
+        }
+    }
+}
+
+/// Counts of the grants a deleted connection held, and each grant's fate.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GrantsReceipt {
+    /// Every grant Patchbay ever held for the connection (each consent is one).
+    pub held: usize,
+    /// Confirmed revoked at the provider.
+    pub revoked: usize,
+    /// Revocation queued, retried in the background.
+    pub pending: usize,
+    /// Still valid at the provider (see each grant's `detail` for why and what to do).
+    pub still_live: usize,
+    /// Each grant, oldest first.
+    pub items: Vec<GrantItem>,
+}
+
+/// One grant a connection held.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GrantItem {
+    /// When Patchbay obtained it.
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub obtained_at: time::OffsetDateTime,
+    /// When a newer grant or the delete replaced it.
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub replaced_at: Option<time::OffsetDateTime>,
+    /// `revoked`, `pending` or `live`.
+    pub state: String,
+    /// What happened, and for a live grant how to end it.
+    pub detail: Option<String>,
+}
+
 /// One token on its way to the provider, still sealed for the retry queue.
 struct SealedToken {
     /// `refresh_token` or `access_token` (also the RFC 7009 `token_type_hint`).
@@ -99,8 +169,21 @@ struct SealedToken {
 }
 
 impl Patchbay {
-    /// Revokes the connection's tokens before it is deleted and says what happened to each.
+    /// Revokes the connection's tokens before it is deleted and says what happened to each, and
+    /// to every grant the connection ever held.
     pub(crate) async fn revoke_for_delete(
+        &self,
+        who: &Principal,
+        c: &Connection,
+        provider: Option<&Provider>,
+    ) -> ServiceResult<(Vec<RevocationItem>, GrantsReceipt)> {
+        let items = self.revoke_current_grant(who, c, provider).await?;
+        let grants = self.grants_receipt(c, &items).await?;
+        Ok((items, grants))
+    }
+
+    /// Revokes the connection's current tokens and says what happened to each.
+    async fn revoke_current_grant(
         &self,
         who: &Principal,
         c: &Connection,
@@ -190,6 +273,7 @@ impl Patchbay {
                     attempts: 1,
                     give_up_at: now
                         + Duration::try_from(self.config.revocation_give_up_after).unwrap_or(Duration::days(1)),
+                    grant_id: self.store.current_grant(&c.team_id, &c.id).await?,
                 };
                 let first_retry = revocation_retry(self.config.revocation_retry_base).delay_at_least(0, retry_after);
                 self.store.insert_pending_revocation(&pending, now + first_retry, &reason).await?;
@@ -198,10 +282,69 @@ impl Patchbay {
         })
     }
 
+    /// What to do with the grant a new consent of `c` supersedes at `provider`.
+    pub(crate) fn grant_record(&self, provider: &Provider, c: &Connection, now: time::OffsetDateTime) -> SupersedePlan {
+        let display = &provider.display_name;
+        let (revoke, live_detail) = match (&provider.revocation_url, provider.revocation_scope) {
+            (None, _) => (
+                None,
+                format!(
+                    "{display} offers no revocation endpoint: the superseded grant stays valid until it expires or you remove the app's access in your {display} account"
+                ),
+            ),
+            (Some(_), RevocationScope::Grant) => (
+                None,
+                format!(
+                    "{display} revokes the whole authorization for any token (revocation_scope: grant), so revoking the superseded grant would end the new one too: it stays valid until it expires at {display}"
+                ),
+            ),
+            (Some(_), RevocationScope::Token) => {
+                let give_up =
+                    now + Duration::try_from(self.config.revocation_give_up_after).unwrap_or(Duration::days(1));
+                let settings = serde_json::to_string(&c.settings).expect("a string map always serializes");
+                (Some((provider.id.clone(), settings, give_up)), String::new())
+            }
+        };
+        SupersedePlan { revoke, live_detail, secret_field: client_secret_field() }
+    }
+
+    /// The grants of a connection about to be deleted, after its current grant's revocation
+    /// (`items`) was attempted: the current grant's state is set from it, then all are counted.
+    async fn grants_receipt(&self, c: &Connection, items: &[RevocationItem]) -> ServiceResult<GrantsReceipt> {
+        let now = self.clock.now();
+        if let Some(current) = self.store.current_grant(&c.team_id, &c.id).await? {
+            let (state, detail) = current_grant_fate(items);
+            self.store.set_grant_state(current, state, &detail, now).await?;
+        }
+        let rows = self.store.list_grants(&c.team_id, &c.id).await?;
+        let items: Vec<GrantItem> = rows
+            .into_iter()
+            .map(|g| GrantItem {
+                obtained_at: g.obtained_at,
+                replaced_at: g.replaced_at,
+                state: g.state,
+                detail: g.detail,
+            })
+            .collect();
+        let count = |state: &str| items.iter().filter(|g| g.state == state).count();
+        Ok(GrantsReceipt {
+            held: items.len(),
+            revoked: count("revoked"),
+            pending: count("pending"),
+            still_live: count("live"),
+            items,
+        })
+    }
+
     /// One pass of the retry worker: attempts every due revocation once.
     pub async fn retry_due_revocations(&self) -> ServiceResult<usize> {
+        self.retry_revocations(None).await
+    }
+
+    /// Attempts due revocations once (only `grant`'s, when given) and settles their grants.
+    pub(crate) async fn retry_revocations(&self, grant: Option<i64>) -> ServiceResult<usize> {
         let now = self.clock.now();
-        let due = self.store.claim_due_revocations(now, Duration::minutes(2), 50).await?;
+        let due = self.store.claim_due_revocations(now, Duration::minutes(2), 50, grant).await?;
         let mut done = 0;
         for r in due {
             let connection_id = ConnectionId::parse(&r.connection_id).ok();
@@ -210,7 +353,13 @@ impl Patchbay {
                     done += 1;
                     (AuditOutcome::Revoked, r.hint.clone())
                 }
-                Ok(RevokeOutcome::Refused(reason)) => (AuditOutcome::Failed, reason),
+                Ok(RevokeOutcome::Refused(reason)) => {
+                    if let Some(g) = r.grant_id {
+                        let detail = format!("the provider refused to revoke its {}: {reason}", r.hint);
+                        self.store.set_grant_state(g, "live", &detail, now).await?;
+                    }
+                    (AuditOutcome::Failed, reason)
+                }
                 Ok(RevokeOutcome::Retry { reason, retry_after }) => {
                     self.requeue_or_give_up(&r, connection_id.as_ref(), &reason, retry_after).await?;
                     continue;
@@ -221,6 +370,9 @@ impl Patchbay {
                 }
             };
             self.store.delete_revocation(r.id).await?;
+            if let Some(g) = r.grant_id {
+                self.store.settle_grant(g, now).await?;
+            }
             let cid = connection_id.as_ref();
             self.audit_as(&r.team_id, SYSTEM_ACTOR, action::REVOCATION, cid, outcome, Some(&detail)).await?;
         }
@@ -240,6 +392,9 @@ impl Patchbay {
         if now >= r.give_up_at {
             self.store.delete_revocation(r.id).await?;
             let detail = format!("gave up after {} attempts: {reason}", r.attempts);
+            if let Some(g) = r.grant_id {
+                self.store.set_grant_state(g, "live", &format!("revocation {detail}"), now).await?;
+            }
             return self
                 .audit_as(
                     &r.team_id,

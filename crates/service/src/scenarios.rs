@@ -146,11 +146,7 @@ pub struct ReplaceResult {
 }
 
 fn validate_scenario_name(name: &str) -> ServiceResult<String> {
-    let t = name.trim();
-    if t.is_empty() || t.chars().count() > 100 || t.chars().any(char::is_control) {
-        return Err(ServiceError::Invalid("a scenario name must be 1-100 printable characters".into()));
-    }
-    Ok(t.to_owned())
+    patchbay_domain::name::clean_name(name, "the scenario name", 100).map_err(ServiceError::Invalid)
 }
 
 impl Patchbay {

@@ -144,18 +144,20 @@ impl Patchbay {
         let outcome = patchbay_providers::verify_credential(&self.http, provider, &c.settings, &credential).await;
         let now = self.clock.now();
         let (status, reason, result) = match outcome {
-            VerifyOutcome::Ok { account } => {
-                (ConnectionStatus::Active, None, VerifyResult { ok: true, account, checked_at: now, error: None })
-            }
+            VerifyOutcome::Ok { account, account_id } => (
+                ConnectionStatus::Active,
+                None,
+                VerifyResult { ok: true, account, account_id, checked_at: now, error: None },
+            ),
             VerifyOutcome::Rejected { message, .. } => (
                 ConnectionStatus::NeedsReauth,
                 Some(message.clone()),
-                VerifyResult { ok: false, account: None, checked_at: now, error: Some(message) },
+                VerifyResult { ok: false, account: None, account_id: None, checked_at: now, error: Some(message) },
             ),
             VerifyOutcome::Failed { message } => (
                 ConnectionStatus::Degraded,
                 Some(format!("verify failed: {message}")),
-                VerifyResult { ok: false, account: None, checked_at: now, error: Some(message) },
+                VerifyResult { ok: false, account: None, account_id: None, checked_at: now, error: Some(message) },
             ),
         };
         self.store.record_verify(&c.team_id, &c.id, status, reason.as_deref(), &result).await?;

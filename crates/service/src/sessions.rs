@@ -139,6 +139,7 @@ impl Patchbay {
                 team_id: row.team_id,
                 role: row.role,
                 actor: Actor::User { id: row.user_id, login: row.login.clone() },
+                binding: None,
             },
             login: row.login,
             csrf_token: row.csrf_token,

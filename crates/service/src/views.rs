@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use patchbay_domain::connection::{Connection, ConnectionStatus, VerifyResult};
+use patchbay_domain::connection::{AuthorizationOutcome, Connection, ConnectionStatus, VerifyResult};
 use patchbay_domain::credential::field;
 use patchbay_domain::provider::{AuthMode, Provider};
 use patchbay_domain::scope::ScopeSet;
@@ -165,6 +165,10 @@ pub struct ConnectionView {
     /// Last verify outcome.
     #[schema(value_type = Option<Object>)]
     pub last_verify: Option<VerifyResult>,
+    /// Outcome of the last consent callback: `{outcome, reason, at}`; `reason` says why a
+    /// reauthorize did not replace the credential and how to retry.
+    #[schema(value_type = Option<Object>)]
+    pub last_authorization: Option<AuthorizationOutcome>,
     /// Scenario steps using it.
     pub used_by: Vec<UsageView>,
     /// Non-secret advanced settings.
@@ -215,6 +219,7 @@ impl ConnectionView {
             reauthorize_by: c.reauthorize_by,
             last_verified_at: c.last_verify.as_ref().filter(|v| v.ok).map(|v| v.checked_at),
             last_verify: c.last_verify.clone(),
+            last_authorization: c.last_authorization.clone(),
             used_by: Vec::new(),
             settings: c.settings.clone(),
             secret_settings,

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use patchbay_domain::connection::{Connection, ConnectionStatus, VerifyResult};
+use patchbay_domain::connection::{AuthorizationOutcome, Connection, ConnectionStatus, VerifyResult};
 use patchbay_domain::ids::{ConnectionId, TeamId};
 use patchbay_domain::scope::ScopeSet;
 use time::OffsetDateTime;
@@ -51,6 +51,7 @@ struct ConnectionRow {
     status: String,
     status_reason: Option<String>,
     account: Option<String>,
+    account_id: Option<String>,
     granted_scopes: String,
     requested_scopes: String,
     settings: String,
@@ -58,12 +59,13 @@ struct ConnectionRow {
     expires_at: Option<i64>,
     reauthorize_by: Option<i64>,
     last_verify: Option<String>,
+    last_authorization: Option<String>,
     created_at: i64,
     updated_at: i64,
 }
 
-const COLUMNS: &str = "id, team_id, provider, name, status, status_reason, account, granted_scopes, requested_scopes, settings, \
-     credential_fingerprint, expires_at, reauthorize_by, last_verify, created_at, updated_at";
+const COLUMNS: &str = "id, team_id, provider, name, status, status_reason, account, account_id, granted_scopes, requested_scopes, \
+     settings, credential_fingerprint, expires_at, reauthorize_by, last_verify, last_authorization, created_at, updated_at";
 
 impl TryFrom<ConnectionRow> for Connection {
     type Error = StoreError;
@@ -83,6 +85,12 @@ impl TryFrom<ConnectionRow> for Connection {
                 .map(serde_json::from_str::<VerifyResult>)
                 .transpose()
                 .map_err(|e| corrupt("last_verify", e.to_string()))?,
+            last_authorization: r
+                .last_authorization
+                .as_deref()
+                .map(serde_json::from_str::<AuthorizationOutcome>)
+                .transpose()
+                .map_err(|e| corrupt("last_authorization", e.to_string()))?,
             expires_at: from_ms_opt(r.expires_at)?,
             reauthorize_by: from_ms_opt(r.reauthorize_by)?,
             created_at: from_ms(r.created_at)?,
@@ -91,6 +99,7 @@ impl TryFrom<ConnectionRow> for Connection {
             name: r.name,
             status_reason: r.status_reason,
             account: r.account,
+            account_id: r.account_id,
             credential_fingerprint: r.credential_fingerprint,
         })
     }
@@ -114,7 +123,7 @@ impl Store {
             sqlx::query(
                 "INSERT INTO connections (id, team_id, provider, name, status, status_reason, account, granted_scopes, \
                  settings, credential_fingerprint, expires_at, reauthorize_by, last_verify, created_at, updated_at, \
-                 requested_scopes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)")
+                 requested_scopes, account_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)")
                 .bind(c.id.as_str())
                 .bind(c.team_id.as_str())
                 .bind(&c.provider)
@@ -131,6 +140,7 @@ impl Store {
                 .bind(to_ms(c.created_at))
                 .bind(to_ms(c.updated_at))
                 .bind(c.requested_scopes.join(" "))
+                .bind(&c.account_id)
                 .execute(&mut *tx)
                 .await
                 .map_err(|e| conflict_or(e, "a connection with this name in the team"))?;
@@ -212,7 +222,7 @@ impl Store {
         let json = serde_json::to_string(result).expect("a verify result always serializes");
         let done = with_pool!(self, p => sqlx::query(
             "UPDATE connections SET status = $1, status_reason = $2, account = COALESCE($3, account), \
-             last_verify = $4, updated_at = $5 WHERE team_id = $6 AND id = $7")
+             last_verify = $4, updated_at = $5, account_id = COALESCE(account_id, $8) WHERE team_id = $6 AND id = $7")
             .bind(status.as_str())
             .bind(reason)
             .bind(&result.account)
@@ -220,6 +230,7 @@ impl Store {
             .bind(to_ms(result.checked_at))
             .bind(team.as_str())
             .bind(id.as_str())
+            .bind(&result.account_id)
             .execute(p)
             .await.map(|r| r.rows_affected()))?;
         Ok(done == 1)
@@ -282,6 +293,20 @@ impl Store {
             tx.commit().await?;
             Ok(true)
         })
+    }
+
+    /// Records the outcome of a consent callback on the connection.
+    pub async fn set_last_authorization(
+        &self,
+        team: &TeamId,
+        id: &ConnectionId,
+        outcome: &AuthorizationOutcome,
+    ) -> Result<bool, StoreError> {
+        let json = serde_json::to_string(outcome).expect("an authorization outcome always serializes");
+        let done = with_pool!(self, p => sqlx::query(
+            "UPDATE connections SET last_authorization = $1 WHERE team_id = $2 AND id = $3")
+            .bind(json).bind(team.as_str()).bind(id.as_str()).execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(done == 1)
     }
 
     /// The sealed secret fields of a team's connection (empty when none or not the team's).

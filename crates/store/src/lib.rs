@@ -14,6 +14,7 @@
 mod audit;
 mod connections;
 mod error;
+mod grants;
 mod keys;
 mod lifecycle;
 mod oauth;
@@ -32,9 +33,10 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 pub use audit::{AuditEntry, AuditQuery, NewAuditEntry};
 pub use connections::{NewConnection, StaticCredentialUpdate};
 pub use error::StoreError;
+pub use grants::GrantRow;
 pub use keys::TeamKeyRow;
 pub use lifecycle::{EventQuery, EventRow, Lifecycle, RefreshFailure, RefreshWrite};
-pub use oauth::{CredentialUpdate, FlowRow, PendingRevocation};
+pub use oauth::{CredentialUpdate, FlowRow, GrantRecord, PendingRevocation, SupersededRevocation};
 pub use scenarios::Usage;
 pub use sessions::WebSessionRow;
 pub use teams::{TeamRow, TokenRow, UserRow};

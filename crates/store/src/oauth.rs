@@ -90,8 +90,16 @@ pub struct CredentialUpdate<'a> {
     pub status: ConnectionStatus,
     /// Reason (None when active).
     pub status_reason: Option<&'a str>,
-    /// Account label; `None` keeps the stored one.
+    /// Account label; `None` keeps the stored one (unless `reset_identity`).
     pub account: Option<&'a str>,
+    /// Stable account id; `None` keeps the stored one (unless `reset_identity`).
+    pub account_id: Option<&'a str>,
+    /// Set `account` and `account_id` exactly as given, `None` included (an allowed account
+    /// change: the old identity must not linger).
+    pub reset_identity: bool,
+    /// A new consent grant: recorded in the grant history, and the superseded one dealt with in
+    /// the same transaction (see [`GrantRecord`]). `None` for a refresh or a renewal.
+    pub grant: Option<GrantRecord<'a>>,
     /// Granted scopes.
     pub granted_scopes: &'a ScopeSet,
     /// Scopes asked for that this grant did not cover (kept on the connection until one does).
@@ -106,6 +114,32 @@ pub struct CredentialUpdate<'a> {
     pub fingerprint: &'a str,
     /// Time of the change.
     pub now: OffsetDateTime,
+}
+
+/// How [`Store::replace_credential`] records a new consent grant and deals with the one it
+/// supersedes.
+#[derive(Debug, Clone)]
+pub struct GrantRecord<'a> {
+    /// `Some`: queue the superseded grant's tokens for revocation (due at once) under these
+    /// terms; `None`: the superseded grant stays live at the provider, for `live_detail`'s reason.
+    pub revoke: Option<SupersededRevocation<'a>>,
+    /// Why the superseded grant stays live, when it is not revoked.
+    pub live_detail: &'a str,
+}
+
+/// Terms of the revocation queued for a superseded grant's tokens.
+#[derive(Debug, Clone)]
+pub struct SupersededRevocation<'a> {
+    /// Provider id.
+    pub provider: &'a str,
+    /// The connection's non-secret settings (JSON).
+    pub settings: &'a str,
+    /// The secret field holding the connection's own client secret, copied along if present.
+    pub client_secret_field: &'a str,
+    /// The token fields to revoke, refresh token first (queued in this order, both due at once).
+    pub token_fields: [&'a str; 2],
+    /// When to give up retrying.
+    pub give_up_at: OffsetDateTime,
 }
 
 /// A revocation owed to a provider.
@@ -131,9 +165,78 @@ pub struct PendingRevocation {
     pub attempts: i64,
     /// When to give up.
     pub give_up_at: OffsetDateTime,
+    /// The grant (`connection_grants.id`) the token belongs to, when recorded.
+    pub grant_id: Option<i64>,
 }
 
-type RevocationTuple = (i64, String, String, String, String, String, Vec<u8>, Option<Vec<u8>>, i64, i64);
+/// Inside [`Store::replace_credential`]'s transaction `$tx` (either engine): records the new
+/// grant of `$u` (its [`GrantRecord`] `$g`) as current and settles the one it supersedes:
+/// its tokens queued for revocation from the rows about to be replaced, or marked `live`.
+macro_rules! record_grant {
+    ($tx:ident, $team:expr, $id:expr, $u:expr, $g:expr) => {{
+        let (team, id, u, g): (&TeamId, &ConnectionId, &CredentialUpdate<'_>, &GrantRecord<'_>) = ($team, $id, $u, $g);
+        // Before the fields are replaced: the superseded tokens are queued from the rows.
+        let current: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM connection_grants WHERE team_id = $1 AND connection_id = $2 AND state = 'current' \
+             ORDER BY id DESC LIMIT 1",
+        )
+        .bind(team.as_str())
+        .bind(id.as_str())
+        .fetch_optional(&mut *$tx)
+        .await?;
+        if let Some(old) = current {
+            let (state, detail) = match &g.revoke {
+                Some(r) => {
+                    let queued = sqlx::query(
+                        "INSERT INTO pending_revocations (team_id, connection_id, provider, settings, hint, token, \
+                         client_secret, attempts, next_attempt_at, give_up_at, last_error, grant_id) \
+                         SELECT CAST($1 AS TEXT), CAST($2 AS TEXT), CAST($3 AS TEXT), CAST($4 AS TEXT), s.field, \
+                         s.ciphertext, (SELECT c.ciphertext FROM connection_secrets c WHERE c.connection_id = $2 \
+                         AND c.field = $5), 0, CAST($6 AS BIGINT), \
+                         CAST($8 AS BIGINT), 'superseded by a new grant', CAST($9 AS BIGINT) \
+                         FROM connection_secrets s WHERE s.connection_id = $2 AND s.field IN ($7, $10) \
+                         ORDER BY CASE WHEN s.field = $7 THEN 0 ELSE 1 END",
+                    )
+                    .bind(team.as_str())
+                    .bind(id.as_str())
+                    .bind(r.provider)
+                    .bind(r.settings)
+                    .bind(r.client_secret_field)
+                    .bind(to_ms(u.now))
+                    .bind(r.token_fields[0])
+                    .bind(to_ms(r.give_up_at))
+                    .bind(old)
+                    .bind(r.token_fields[1])
+                    .execute(&mut *$tx)
+                    .await?;
+                    if queued.rows_affected() == 0 {
+                        ("revoked", "it held no tokens")
+                    } else {
+                        ("pending", "revocation queued: the grant was superseded")
+                    }
+                }
+                None => ("live", g.live_detail),
+            };
+            sqlx::query("UPDATE connection_grants SET state = $1, detail = $2, replaced_at = $3 WHERE id = $4")
+                .bind(state)
+                .bind(detail)
+                .bind(to_ms(u.now))
+                .bind(old)
+                .execute(&mut *$tx)
+                .await?;
+        }
+        sqlx::query(
+            "INSERT INTO connection_grants (team_id, connection_id, obtained_at, state) VALUES ($1, $2, $3, 'current')",
+        )
+        .bind(team.as_str())
+        .bind(id.as_str())
+        .bind(to_ms(u.now))
+        .execute(&mut *$tx)
+        .await?;
+    }};
+}
+
+type RevocationTuple = (i64, String, String, String, String, String, Vec<u8>, Option<Vec<u8>>, i64, i64, Option<i64>);
 
 impl Store {
     /// Records a started flow.
@@ -191,9 +294,11 @@ impl Store {
         with_pool!(self, p => {
             let mut tx = p.begin().await?;
             let updated = sqlx::query(
-                "UPDATE connections SET status = $1, status_reason = $2, account = COALESCE($3, account), granted_scopes = $4, \
+                "UPDATE connections SET status = $1, status_reason = $2, \
+                 account = CASE WHEN $12 = 1 THEN $3 ELSE COALESCE($3, account) END, \
+                 account_id = CASE WHEN $12 = 1 THEN $13 ELSE COALESCE($13, account_id) END, granted_scopes = $4, \
                  expires_at = $5, reauthorize_by = COALESCE($6, reauthorize_by), last_verify = COALESCE($7, last_verify), \
-                 credential_fingerprint = $8, updated_at = $9, requested_scopes = $12 WHERE team_id = $10 AND id = $11")
+                 credential_fingerprint = $8, updated_at = $9, requested_scopes = $14 WHERE team_id = $10 AND id = $11")
                 .bind(u.status.as_str())
                 .bind(u.status_reason)
                 .bind(u.account)
@@ -205,11 +310,16 @@ impl Store {
                 .bind(to_ms(u.now))
                 .bind(team.as_str())
                 .bind(id.as_str())
+                .bind(i64::from(u.reset_identity))
+                .bind(u.account_id)
                 .bind(u.requested_scopes.join(" "))
                 .execute(&mut *tx)
                 .await?;
             if updated.rows_affected() != 1 {
                 return Ok(false);
+            }
+            if let Some(g) = &u.grant {
+                record_grant!(tx, team, id, u, g);
             }
             let names = u.secrets.iter().map(|(f, _)| f.as_str()).chain(u.remove_fields.iter().copied());
             for field in names {
@@ -262,7 +372,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         with_pool!(self, p => sqlx::query(
             "INSERT INTO pending_revocations (team_id, connection_id, provider, settings, hint, token, client_secret, attempts, \
-             next_attempt_at, give_up_at, last_error) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
+             next_attempt_at, give_up_at, last_error, grant_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
             .bind(r.team_id.as_str())
             .bind(&r.connection_id)
             .bind(&r.provider)
@@ -274,6 +384,7 @@ impl Store {
             .bind(to_ms(next_attempt_at))
             .bind(to_ms(r.give_up_at))
             .bind(last_error)
+            .bind(r.grant_id)
             .execute(p)
             .await.map(|r| r.rows_affected()))?;
         Ok(())
@@ -281,20 +392,23 @@ impl Store {
 
     /// Claims due revocations: each returned row has been pushed `lease` into the future by a
     /// conditional update, so another worker (or node) does not take it at the same time.
+    /// `grant`: only that grant's revocations.
     pub async fn claim_due_revocations(
         &self,
         now: OffsetDateTime,
         lease: time::Duration,
         limit: i64,
+        grant: Option<i64>,
     ) -> Result<Vec<PendingRevocation>, StoreError> {
         let rows: Vec<(i64, i64)> = with_pool!(self, p => sqlx::query_as(
-            "SELECT id, next_attempt_at FROM pending_revocations WHERE next_attempt_at <= $1 ORDER BY next_attempt_at LIMIT $2")
-            .bind(to_ms(now)).bind(limit).fetch_all(p).await)?;
+            "SELECT id, next_attempt_at FROM pending_revocations WHERE next_attempt_at <= $1 \
+             AND ($3 IS NULL OR grant_id = $3) ORDER BY next_attempt_at, id LIMIT $2")
+            .bind(to_ms(now)).bind(limit).bind(grant).fetch_all(p).await)?;
         let mut claimed = Vec::new();
         for (id, seen) in rows {
             let row: Option<RevocationTuple> = with_pool!(self, p => sqlx::query_as(
                 "UPDATE pending_revocations SET next_attempt_at = $1 WHERE id = $2 AND next_attempt_at = $3 \
-                 RETURNING id, team_id, connection_id, provider, settings, hint, token, client_secret, attempts, give_up_at")
+                 RETURNING id, team_id, connection_id, provider, settings, hint, token, client_secret, attempts, give_up_at, grant_id")
                 .bind(to_ms(now + lease)).bind(id).bind(seen).fetch_optional(p).await)?;
             if let Some(t) = row {
                 claimed.push(PendingRevocation {
@@ -308,6 +422,7 @@ impl Store {
                     client_secret: t.7,
                     attempts: t.8,
                     give_up_at: from_ms(t.9)?,
+                    grant_id: t.10,
                 });
             }
         }

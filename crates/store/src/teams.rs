@@ -1,12 +1,12 @@
 //! Teams, users and API tokens. Tokens are stored only as a SHA-256 digest of the secret; the
 //! lookup is by digest, so a token is checked in microseconds without storing it.
 
-use patchbay_domain::ids::{TeamId, TokenId, UserId};
-use patchbay_domain::principal::Role;
+use patchbay_domain::ids::{ConnectionId, ScenarioId, TeamId, TokenId, UserId};
+use patchbay_domain::principal::{Binding, Role};
 use time::OffsetDateTime;
 
 use crate::error::conflict_or;
-use crate::time_col::{from_ms, to_ms};
+use crate::time_col::{from_ms, from_ms_opt, to_ms};
 use crate::{Store, StoreError, with_pool};
 
 /// A team.
@@ -31,6 +31,48 @@ pub struct TokenRow {
     pub name: String,
     /// Role.
     pub role: Role,
+    /// What a bound token may use; `None`: the whole team.
+    pub binding: Option<Binding>,
+    /// When it stops authenticating; `None`: never.
+    pub expires_at: Option<OffsetDateTime>,
+    /// When it last authenticated (updated at most once a minute).
+    pub last_used_at: Option<OffsetDateTime>,
+}
+
+/// The columns of a token row, in the order [`token_row`] reads them.
+const TOKEN_COLUMNS: &str = "id, team_id, name, role, scenarios, connections, expires_at, last_used_at, created_at";
+
+type TokenTuple = (String, String, String, String, Option<String>, Option<String>, Option<i64>, Option<i64>, i64);
+
+fn token_row(t: TokenTuple) -> Result<(TokenRow, OffsetDateTime), StoreError> {
+    let corrupt = |e: String| StoreError::Corrupt(format!("api token {}: {e}", t.0));
+    let ids = |text: &Option<String>| -> Vec<String> {
+        text.as_deref().unwrap_or_default().split_whitespace().map(str::to_owned).collect()
+    };
+    let scenarios = ids(&t.4)
+        .iter()
+        .map(|s| ScenarioId::parse(s).map_err(|e| corrupt(e.to_string())))
+        .collect::<Result<Vec<_>, _>>()?;
+    let connections = ids(&t.5)
+        .iter()
+        .map(|s| ConnectionId::parse(s).map_err(|e| corrupt(e.to_string())))
+        .collect::<Result<Vec<_>, _>>()?;
+    let binding = (t.4.is_some() || t.5.is_some()).then_some(Binding { scenarios, connections });
+    let row = TokenRow {
+        id: TokenId::parse(&t.0).map_err(|e| corrupt(e.to_string()))?,
+        team_id: parse_team(t.1)?,
+        name: t.2,
+        role: parse_role(&t.3)?,
+        binding,
+        expires_at: from_ms_opt(t.6)?,
+        last_used_at: from_ms_opt(t.7)?,
+    };
+    Ok((row, from_ms(t.8)?))
+}
+
+/// A space-separated id list, `None` when the token is not bound.
+fn id_list<T: ToString>(binding: Option<&Binding>, pick: impl Fn(&Binding) -> &[T]) -> Option<String> {
+    binding.map(|b| pick(b).iter().map(ToString::to_string).collect::<Vec<_>>().join(" "))
 }
 
 /// A web UI user.
@@ -89,14 +131,19 @@ impl Store {
 
     /// Stores an API token record under the digest of its secret.
     pub async fn create_token(&self, token: &TokenRow, digest: &[u8], now: OffsetDateTime) -> Result<(), StoreError> {
+        let binding = token.binding.as_ref();
         with_pool!(self, p => sqlx::query(
-            "INSERT INTO api_tokens (id, team_id, name, role, token_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+            "INSERT INTO api_tokens (id, team_id, name, role, token_hash, created_at, scenarios, connections, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
             .bind(token.id.as_str())
             .bind(token.team_id.as_str())
             .bind(&token.name)
             .bind(token.role.as_str())
             .bind(digest)
             .bind(to_ms(now))
+            .bind(id_list(binding, |b| &b.scenarios))
+            .bind(id_list(binding, |b| &b.connections))
+            .bind(token.expires_at.map(to_ms))
             .execute(p)
             .await.map(|r| r.rows_affected()))
         .map_err(|e| conflict_or(e, "a token with this digest"))?;
@@ -105,38 +152,25 @@ impl Store {
 
     /// Looks a token up by the digest of the presented secret.
     pub async fn find_token(&self, digest: &[u8]) -> Result<Option<TokenRow>, StoreError> {
-        let row: Option<(String, String, String, String)> = with_pool!(self, p => sqlx::query_as(
-            "SELECT id, team_id, name, role FROM api_tokens WHERE token_hash = $1")
-            .bind(digest)
-            .fetch_optional(p)
-            .await)?;
-        row.map(|(id, team, name, role)| {
-            Ok(TokenRow {
-                id: TokenId::parse(&id).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                team_id: parse_team(team)?,
-                name,
-                role: parse_role(&role)?,
-            })
-        })
-        .transpose()
+        let sql = format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = $1");
+        let row: Option<TokenTuple> =
+            with_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(digest).fetch_optional(p).await)?;
+        row.map(|t| token_row(t).map(|(r, _)| r)).transpose()
     }
 
-    /// The team's API tokens (records only), oldest first.
+    /// The team's API tokens (records only) with their creation times, oldest first.
     pub async fn list_tokens(&self, team: &TeamId) -> Result<Vec<(TokenRow, OffsetDateTime)>, StoreError> {
-        let rows: Vec<(String, String, String, String, i64)> = with_pool!(self, p => sqlx::query_as(
-            "SELECT id, team_id, name, role, created_at FROM api_tokens WHERE team_id = $1 ORDER BY created_at, id")
-            .bind(team.as_str()).fetch_all(p).await)?;
-        rows.into_iter()
-            .map(|(id, team, name, role, created)| {
-                let row = TokenRow {
-                    id: TokenId::parse(&id).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                    team_id: parse_team(team)?,
-                    name,
-                    role: parse_role(&role)?,
-                };
-                Ok((row, from_ms(created)?))
-            })
-            .collect()
+        let sql = format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE team_id = $1 ORDER BY created_at, id");
+        let rows: Vec<TokenTuple> =
+            with_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(team.as_str()).fetch_all(p).await)?;
+        rows.into_iter().map(token_row).collect()
+    }
+
+    /// Records that a token authenticated at `now`.
+    pub async fn touch_token(&self, id: &TokenId, now: OffsetDateTime) -> Result<(), StoreError> {
+        with_pool!(self, p => sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+            .bind(to_ms(now)).bind(id.as_str()).execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(())
     }
 
     /// Deletes an API token of the team; it stops working at once. `Ok(false)`: no such token.

@@ -59,6 +59,7 @@ pub(crate) fn connection(team: &TeamId, name: &str) -> Connection {
         status: ConnectionStatus::Active,
         status_reason: None,
         account: Some("acct".into()),
+        account_id: None,
         granted_scopes: ScopeSet::parse("read write", " "),
         requested_scopes: ScopeSet::parse("admin", " "),
         settings: BTreeMap::from([("subdomain".to_owned(), "acme".to_owned())]),
@@ -66,6 +67,7 @@ pub(crate) fn connection(team: &TeamId, name: &str) -> Connection {
         expires_at: None,
         reauthorize_by: Some(now()),
         last_verify: None,
+        last_authorization: None,
         created_at: now(),
         updated_at: now(),
     }
@@ -106,7 +108,8 @@ async fn connections_round_trip_and_stay_in_their_team() {
         let names = store.connection_names_like(&a, "My Stripe").await.unwrap();
         assert_eq!(names, vec!["My Stripe connection".to_owned()]);
 
-        let result = VerifyResult { ok: false, account: None, checked_at: now(), error: Some("401".into()) };
+        let result =
+            VerifyResult { ok: false, account: None, account_id: None, checked_at: now(), error: Some("401".into()) };
         store.record_verify(&a, &c.id, ConnectionStatus::NeedsReauth, Some("rejected"), &result).await.unwrap();
         let got = store.get_connection(&a, &c.id).await.unwrap().unwrap();
         assert_eq!(got.status, ConnectionStatus::NeedsReauth);
@@ -134,7 +137,7 @@ async fn a_static_credential_is_replaced_in_place_or_not_at_all() {
             .insert_connection(NewConnection { connection: &c, secrets: &[("api_key".to_owned(), vec![1, 1, 1])] })
             .await
             .unwrap();
-        let verified = VerifyResult { ok: true, account: Some("new@acct".into()), checked_at: now(), error: None };
+        let verified = VerifyResult { ok: true, account: Some("new@acct".into()), account_id: None, checked_at: now(), error: None };
         let new_secret = vec![("api_key".to_owned(), vec![2, 2, 2])];
         let update = StaticCredentialUpdate {
             team: &a,
@@ -182,7 +185,15 @@ async fn requested_scopes_are_remembered_until_replaced() {
 async fn tokens_are_found_by_digest_only() {
     for (store, _dir) in stores().await {
         let t = team(&store, "tok").await;
-        let row = TokenRow { id: TokenId::generate(), team_id: t.clone(), name: "ci".into(), role: Role::Runtime };
+        let row = TokenRow {
+            id: TokenId::generate(),
+            team_id: t.clone(),
+            name: "ci".into(),
+            role: Role::Runtime,
+            binding: None,
+            expires_at: None,
+            last_used_at: None,
+        };
         let digest = row.id.as_str().as_bytes().to_vec();
         store.create_token(&row, &digest, now()).await.unwrap();
         assert_eq!(store.find_token(&digest).await.unwrap(), Some(row));

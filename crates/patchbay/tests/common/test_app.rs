@@ -17,7 +17,7 @@
 use std::sync::Arc;
 
 use patchbay::config::{Config, ConfigArgs, MasterKey};
-use patchbay_demo_provider::{Decision, DemoOptions, DemoProvider};
+use patchbay_demo_provider::{Decision, DemoOptions, DemoProvider, ProviderYamlOptions};
 use patchbay_domain::clock::FixedClock;
 use patchbay_domain::principal::Role;
 use patchbay_service::Patchbay;
@@ -39,6 +39,7 @@ pub struct TestAppBuilder {
     mock: bool,
     demo: Option<DemoOptions>,
     grant_lifetime: Option<&'static str>,
+    demo_files: Vec<(&'static str, ProviderYamlOptions<'static>)>,
     tweak: Option<ConfigTweak>,
 }
 
@@ -58,6 +59,12 @@ impl TestAppBuilder {
     /// The `grant_lifetime` of the `democloud` provider file.
     pub fn grant_lifetime(mut self, lifetime: &'static str) -> Self {
         self.grant_lifetime = Some(lifetime);
+        self
+    }
+
+    /// One more Demo Cloud provider file, `id.yaml`, written with `options`.
+    pub fn demo_file(mut self, id: &'static str, options: ProviderYamlOptions<'static>) -> Self {
+        self.demo_files.push((id, options));
         self
     }
 
@@ -82,6 +89,9 @@ impl TestAppBuilder {
         }
         if let Some(demo) = &demo {
             super::oauth::write_demo_files(demo, &providers, self.grant_lifetime);
+            for (id, options) in &self.demo_files {
+                std::fs::write(providers.join(format!("{id}.yaml")), demo.provider_yaml(id, *options)).unwrap();
+            }
         }
         let mut config = test_config(&dir, providers).await;
         if let Some(tweak) = self.tweak {

@@ -209,3 +209,26 @@ async fn a_grant_with_days_left_gets_the_seven_day_warning_once() {
     assert_eq!(expiring[0]["connection_id"], id.as_str());
     assert_eq!(w.connection(&id).await["status"], "active");
 }
+
+/// Measures the refresh exposure window (the provider's answer → the durable commit of the new
+/// pair) over 200 sequential refreshes at a strict rotating provider, and prints p50/p99. The
+/// bound is loose (a shared CI machine); the figures are in docs/security.md.
+#[tokio::test]
+async fn the_refresh_exposure_window_is_measured_over_200_refreshes() {
+    let w = strict_app().await;
+    let id = expired_connection(&w).await;
+    let before = w.demo().refresh_grant_count();
+    for _ in 0..200 {
+        w.advance(Duration::from_secs(3601));
+        let (status, body) = w.runtime().post(&format!("/v1/connections/{id}/token"), &json!({})).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    assert_eq!(w.demo().refresh_grant_count() - before, 200, "one refresh per call");
+    let mut samples = w.patchbay.refresh_exposure_samples();
+    assert_eq!(samples.len(), 200);
+    samples.sort();
+    let at = |q: f64| samples[((samples.len() as f64 * q).ceil() as usize).min(samples.len()) - 1];
+    let (p50, p99) = (at(0.50), at(0.99));
+    eprintln!("refresh exposure window over 200 refreshes: p50 {p50:?}, p99 {p99:?}, max {:?}", samples[199]);
+    assert!(p50 <= p99 && p99 < Duration::from_secs(2), "p50 {p50:?}, p99 {p99:?}");
+}

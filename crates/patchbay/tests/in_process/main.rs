@@ -9,6 +9,8 @@
 //!   clock advances and the background loop by explicit scheduler passes).
 //! - `rough_states`: never-granted connections (`not_connected`), permissions remembered across
 //!   a denied consent, partial consent, replacing an API key in place, unverified keys.
+//! - `security`: account pinning that fails closed, superseded grants revoked, bound runtime
+//!   tokens and module API declarations (issue 15).
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -16,3 +18,4 @@ mod common;
 mod connections;
 mod lifecycle;
 mod rough_states;
+mod security;

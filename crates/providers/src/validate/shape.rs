@@ -22,7 +22,7 @@ enum Shape {
 
 use Shape::Leaf;
 
-const MODULE: Shape = Shape::Struct(&[("name", Leaf), ("scopes", Leaf), ("description", Leaf)]);
+const MODULE: Shape = Shape::Struct(&[("name", Leaf), ("scopes", Leaf), ("description", Leaf), ("api", Leaf)]);
 const SETTING: Shape = Shape::Struct(&[
     ("key", Leaf),
     ("label", Leaf),
@@ -35,7 +35,7 @@ const API_KEY: Shape =
     Shape::Struct(&[("in", Leaf), ("name", Leaf), ("prefix", Leaf), ("label", Leaf), ("help", Leaf)]);
 const BASIC: Shape =
     Shape::Struct(&[("username_label", Leaf), ("password_label", Leaf), ("fixed_username", Leaf), ("help", Leaf)]);
-const VERIFY: Shape = Shape::Struct(&[("method", Leaf), ("path", Leaf), ("account", Leaf)]);
+const VERIFY: Shape = Shape::Struct(&[("method", Leaf), ("path", Leaf), ("account", Leaf), ("account_id", Leaf)]);
 const PROVIDER: Shape = Shape::Struct(&[
     ("id", Leaf),
     ("display_name", Leaf),
@@ -45,6 +45,7 @@ const PROVIDER: Shape = Shape::Struct(&[
     ("authorization_url", Leaf),
     ("token_url", Leaf),
     ("revocation_url", Leaf),
+    ("revocation_scope", Leaf),
     ("issuer", Leaf),
     ("token_endpoint_auth", Leaf),
     ("pkce", Leaf),
@@ -248,6 +249,7 @@ docs_url: https://docs.example
 authorization_url: https://a.example/authorize
 token_url: https://a.example/token
 revocation_url: https://a.example/revoke
+revocation_scope: grant
 issuer: https://a.example
 token_endpoint_auth: client_secret_post
 pkce: true
@@ -263,9 +265,9 @@ api_base_url: https://api.example
 headers: {X-Version: '1'}
 api_key: {in: header, name: X-Key, prefix: p, label: l, help: h}
 basic: {username_label: u, password_label: p, fixed_username: f, help: h}
-verify: {method: GET, path: /me, account: /id}
+verify: {method: GET, path: /me, account: /id, account_id: /sub}
 modules:
-  m: {name: M, scopes: [s], description: d}
+  m: {name: M, scopes: [s], description: d, api: [\"GET /things/*\"]}
 settings:
   - {key: k, label: K, secret: false, required: true, help: h, placeholder: p}
 ";

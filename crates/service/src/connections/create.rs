@@ -102,7 +102,9 @@ impl Patchbay {
         let now = self.clock.now();
         let last_verify = if verify {
             match patchbay_providers::verify_credential(&self.http, provider, &plan.settings.clear, &credential).await {
-                VerifyOutcome::Ok { account } => Some(VerifyResult { ok: true, account, checked_at: now, error: None }),
+                VerifyOutcome::Ok { account, account_id } => {
+                    Some(VerifyResult { ok: true, account, account_id, checked_at: now, error: None })
+                }
                 VerifyOutcome::Rejected { status, message } => {
                     let detail = format!("provider={} http={status}", provider.id);
                     self.audit(who, action::CONNECTION_CREATE, None, AuditOutcome::Rejected, Some(&detail)).await?;
@@ -125,6 +127,7 @@ impl Patchbay {
             self.keys.fingerprint(&self.store, &who.team_id, &connection.id, credential.main_secret(), now).await?;
         let connection = Connection {
             account: last_verify.as_ref().and_then(|v| v.account.clone()),
+            account_id: last_verify.as_ref().and_then(|v| v.account_id.clone()),
             credential_fingerprint: Some(fingerprint),
             last_verify,
             ..connection
@@ -181,6 +184,7 @@ impl Patchbay {
             self.keys.fingerprint(&self.store, &who.team_id, &connection.id, &tokens.access_token, now).await?;
         let connection = Connection {
             account: last_verify.as_ref().and_then(|v| v.account.clone()),
+            account_id: last_verify.as_ref().and_then(|v| v.account_id.clone()),
             granted_scopes: granted_or_requested(&tokens, scopes),
             expires_at: tokens.expires_in.map(|s| now + Duration::seconds(s)),
             credential_fingerprint: Some(fingerprint),
@@ -210,6 +214,7 @@ impl Patchbay {
             status,
             status_reason,
             account: None,
+            account_id: None,
             granted_scopes: ScopeSet::new(),
             requested_scopes: ScopeSet::new(),
             settings,
@@ -217,6 +222,7 @@ impl Patchbay {
             expires_at: None,
             reauthorize_by: None,
             last_verify: None,
+            last_authorization: None,
             created_at: now,
             updated_at: now,
         }

@@ -55,7 +55,9 @@ impl Patchbay {
     ) -> ServiceResult<VerifyResult> {
         let now = self.clock.now();
         match patchbay_providers::verify_credential(&self.http, provider, &c.settings, credential).await {
-            VerifyOutcome::Ok { account } => Ok(VerifyResult { ok: true, account, checked_at: now, error: None }),
+            VerifyOutcome::Ok { account, account_id } => {
+                Ok(VerifyResult { ok: true, account, account_id, checked_at: now, error: None })
+            }
             VerifyOutcome::Rejected { status, message } => {
                 let detail = format!("http={status}; the stored credential was kept");
                 self.audit(who, action::CONNECTION_CREDENTIAL_UPDATE, Some(&c.id), AuditOutcome::Rejected, Some(&detail)).await?;

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
-use crate::revocations::RevocationItem;
+use crate::revocations::{GrantsReceipt, RevocationItem};
 use crate::views::{ConnectionView, UsageView};
 
 /// Body of `POST /v1/connections`.
@@ -86,6 +86,8 @@ pub struct DeleteReceipt {
     pub secret_destroyed: bool,
     /// Per-credential revocation outcome at the provider.
     pub revocation: Vec<RevocationItem>,
+    /// Every grant Patchbay held for the connection (each consent is one) and what is still live.
+    pub grants: GrantsReceipt,
     /// Scenario steps that used the connection and now have none (forced delete).
     pub unbound_steps: Vec<UsageView>,
 }

@@ -192,15 +192,27 @@ pub(crate) fn verify_effect(
     now: OffsetDateTime,
 ) -> (VerifyResult, ConnectionStatus, Option<String>) {
     match outcome {
-        VerifyOutcome::Ok { account } => (
-            VerifyResult { ok: true, account: account.clone(), checked_at: now, error: None },
+        VerifyOutcome::Ok { account, account_id } => (
+            VerifyResult {
+                ok: true,
+                account: account.clone(),
+                account_id: account_id.clone(),
+                checked_at: now,
+                error: None,
+            },
             ConnectionStatus::Active,
             None,
         ),
         VerifyOutcome::Rejected { message, .. } => {
             let reason = message.clone();
             (
-                VerifyResult { ok: false, account: None, checked_at: now, error: Some(reason.clone()) },
+                VerifyResult {
+                    ok: false,
+                    account: None,
+                    account_id: None,
+                    checked_at: now,
+                    error: Some(reason.clone()),
+                },
                 ConnectionStatus::NeedsReauth,
                 Some(reason),
             )
@@ -208,7 +220,13 @@ pub(crate) fn verify_effect(
         VerifyOutcome::Failed { message } => {
             let reason = format!("verify failed: {message}");
             (
-                VerifyResult { ok: false, account: None, checked_at: now, error: Some(reason.clone()) },
+                VerifyResult {
+                    ok: false,
+                    account: None,
+                    account_id: None,
+                    checked_at: now,
+                    error: Some(reason.clone()),
+                },
                 ConnectionStatus::Degraded,
                 Some(reason),
             )

@@ -181,7 +181,7 @@ impl Patchbay {
             )));
         }
         let provider = self.catalog.get(&c.provider).cloned();
-        let revocation = self.revoke_for_delete(who, &c, provider.as_deref()).await?;
+        let (revocation, grants) = self.revoke_for_delete(who, &c, provider.as_deref()).await?;
         if !used_by.is_empty() {
             self.store.rebind_steps(&who.team_id, &c.id, None, self.clock.now()).await?;
         }
@@ -194,7 +194,11 @@ impl Patchbay {
         self.emit(
             &c,
             kind::DELETED,
-            serde_json::json!({"revocation": revocation.iter().map(|r| &r.outcome).collect::<Vec<_>>()}),
+            serde_json::json!({
+                "revocation": revocation.iter().map(|r| &r.outcome).collect::<Vec<_>>(),
+                "grants_held": grants.held,
+                "grants_still_live": grants.still_live,
+            }),
         )
         .await;
         Ok(DeleteReceipt {
@@ -203,6 +207,7 @@ impl Patchbay {
             provider: c.provider,
             secret_destroyed: true,
             revocation,
+            grants,
             unbound_steps: used_by,
         })
     }

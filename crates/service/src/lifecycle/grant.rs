@@ -11,7 +11,7 @@ use patchbay_domain::provider::Provider;
 use patchbay_domain::scope::ScopeSet;
 use patchbay_providers::VerifyOutcome;
 use patchbay_providers::oauth::TokenSet;
-use patchbay_store::CredentialUpdate;
+use patchbay_store::{CredentialUpdate, GrantRecord};
 use time::{Duration, OffsetDateTime};
 
 use crate::access::not_found;
@@ -27,8 +27,14 @@ pub(crate) struct Grant<'a> {
     pub still_requested: &'a ScopeSet,
     /// The account the provider reported, when it was asked.
     pub account: Option<&'a str>,
+    /// The provider's stable account id, when it declares one.
+    pub account_id: Option<&'a str>,
+    /// Replace the stored account and id even with `None` (an allowed account change).
+    pub reset_identity: bool,
     /// The verify that asked it.
     pub last_verify: Option<&'a VerifyResult>,
+    /// A consent grant: recorded in the grant history, the superseded one dealt with.
+    pub record: Option<GrantRecord<'a>>,
 }
 
 /// The scopes a provider would grant when the reply does not say.
@@ -46,7 +52,7 @@ impl Patchbay {
         grant: Grant<'_>,
         now: OffsetDateTime,
     ) -> ServiceResult<()> {
-        let Grant { tokens, granted, still_requested, account, last_verify } = grant;
+        let Grant { tokens, granted, still_requested, account, account_id, reset_identity, last_verify, record } = grant;
         let mut fields = vec![(field::ACCESS_TOKEN.to_owned(), &tokens.access_token)];
         if let Some(r) = &tokens.refresh_token {
             fields.push((field::REFRESH_TOKEN.to_owned(), r));
@@ -65,6 +71,9 @@ impl Patchbay {
                     status: ConnectionStatus::Active,
                     status_reason: None,
                     account,
+                    account_id,
+                    reset_identity,
+                    grant: record,
                     granted_scopes: granted,
                     requested_scopes: still_requested,
                     expires_at: tokens.expires_in.map(|s| now + Duration::seconds(s)),
@@ -95,9 +104,11 @@ impl Patchbay {
     ) -> Option<VerifyResult> {
         provider.verify.as_ref()?;
         Some(match patchbay_providers::verify_credential(&self.http, provider, settings, credential).await {
-            VerifyOutcome::Ok { account } => VerifyResult { ok: true, account, checked_at: now, error: None },
+            VerifyOutcome::Ok { account, account_id } => {
+                VerifyResult { ok: true, account, account_id, checked_at: now, error: None }
+            }
             VerifyOutcome::Rejected { message, .. } | VerifyOutcome::Failed { message } => {
-                VerifyResult { ok: false, account: None, checked_at: now, error: Some(message) }
+                VerifyResult { ok: false, account: None, account_id: None, checked_at: now, error: Some(message) }
             }
         })
     }

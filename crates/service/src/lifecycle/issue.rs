@@ -116,6 +116,7 @@ impl Patchbay {
         let c = self.load(who, id).await?;
         let provider = self.provider(&c.provider)?;
         let module = self.module_for_request(who, &c, req).await?;
+        self.check_binding(who, &c, module.as_deref()).await?;
         if let Some(module) = &module {
             let missing = missing_for_module(&c, &provider, module)?;
             if !missing.is_empty() {
@@ -165,6 +166,33 @@ impl Patchbay {
             }
             _ => Err(ServiceError::Invalid("send either `module`, or `scenario` with `step`".into())),
         }
+    }
+
+    /// A bound token (SECURITY T-06) may use `c` only for a named module, and only through a
+    /// connection it is bound to or a step of a bound scenario that runs that module on `c`.
+    async fn check_binding(&self, who: &Principal, c: &Connection, module: Option<&str>) -> ServiceResult<()> {
+        let Some(binding) = &who.binding else { return Ok(()) };
+        let Some(module) = module else {
+            return Err(ServiceError::Forbidden(
+                "this token is bound to scenarios or connections, so every use must name the module about to run: \
+                 send `module` (or `scenario` with `step`), or the proxy's Patchbay-Module header"
+                    .into(),
+            ));
+        };
+        if binding.connections.contains(&c.id) {
+            return Ok(());
+        }
+        for sid in &binding.scenarios {
+            let Some(scenario) = self.store.get_scenario(&who.team_id, sid).await? else { continue };
+            if scenario.steps.iter().any(|st| st.connection.as_ref() == Some(&c.id) && st.module.to_string() == module)
+            {
+                return Ok(());
+            }
+        }
+        Err(ServiceError::Forbidden(format!(
+            "this token is not bound to connection `{}` for `{module}`: use a token bound to a scenario whose step runs it, or to the connection",
+            c.name
+        )))
     }
 
     /// A connection whose token is usable now: refreshed (or re-obtained) first when due. Never

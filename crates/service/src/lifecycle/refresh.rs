@@ -68,7 +68,13 @@ pub struct RuntimeState {
     /// Lease owner name of this process.
     pub node_id: String,
     locks: Mutex<HashMap<ConnectionId, Arc<tokio::sync::Mutex<()>>>>,
+    /// The latest exposure windows (provider's answer → durable commit), at most
+    /// [`EXPOSURE_SAMPLES`], oldest first.
+    exposure: Mutex<std::collections::VecDeque<std::time::Duration>>,
 }
+
+/// How many exposure windows [`RuntimeState`] keeps.
+const EXPOSURE_SAMPLES: usize = 1024;
 
 impl Default for RuntimeState {
     fn default() -> Self {
@@ -76,11 +82,27 @@ impl Default for RuntimeState {
         RuntimeState {
             node_id: format!("{host}-{}-{}", std::process::id(), random::hex(&random::bytes::<8>())),
             locks: Mutex::new(HashMap::new()),
+            exposure: Mutex::new(std::collections::VecDeque::new()),
         }
     }
 }
 
 impl RuntimeState {
+    /// The latest refresh exposure windows of this process: from the moment the provider's
+    /// answer (a rotated refresh token) arrived to the moment the new pair was durably committed.
+    /// A crash inside one loses the grant at a strict rotating provider (`refresh_lost`).
+    pub fn exposure_samples(&self) -> Vec<std::time::Duration> {
+        self.exposure.lock().unwrap_or_else(|e| e.into_inner()).iter().copied().collect()
+    }
+
+    fn record_exposure(&self, window: std::time::Duration) {
+        let mut samples = self.exposure.lock().unwrap_or_else(|e| e.into_inner());
+        if samples.len() == EXPOSURE_SAMPLES {
+            samples.pop_front();
+        }
+        samples.push_back(window);
+    }
+
     fn lock_for(&self, id: &ConnectionId) -> Arc<tokio::sync::Mutex<()>> {
         let mut map = self.locks.lock().expect("refresh lock map");
         // Drop locks nobody holds any more so the map does not grow with every connection.
@@ -273,7 +295,7 @@ impl Patchbay {
             return self.reread(&c).await;
         }
         match client::refresh(&self.http, provider, &c.settings, &oauth, &refresh_token).await {
-            Ok(tokens) => self.on_refreshed(&c, &lc, provider, &tokens).await,
+            Ok(tokens) => self.on_refreshed(&c, &lc, provider, &tokens, std::time::Instant::now()).await,
             Err(e) => self.on_refresh_failed(&c, &lc, provider, &e).await,
         }
     }
@@ -286,6 +308,7 @@ impl Patchbay {
         lc: &Lifecycle,
         provider: &Provider,
         tokens: &TokenSet,
+        answered: std::time::Instant,
     ) -> Result<Connection, RefreshFailed> {
         let now = self.clock.now();
         let mut fields: Vec<(String, &SecretString)> = vec![(field::ACCESS_TOKEN.to_owned(), &tokens.access_token)];
@@ -312,6 +335,9 @@ impl Patchbay {
             // Fenced out: a newer generation exists; it is the truth.
             return self.reread(c).await;
         }
+        let window = answered.elapsed();
+        self.runtime.record_exposure(window);
+        tracing::debug!(connection_id = %c.id, exposure_us = window.as_micros() as u64, "refreshed pair committed");
         // Not propagated: the new token is committed (module header).
         let _ = self
             .audit_as(&c.team_id, SYSTEM_ACTOR, action::CONNECTION_REFRESH, Some(&c.id), AuditOutcome::Ok, None)

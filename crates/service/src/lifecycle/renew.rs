@@ -40,7 +40,10 @@ impl Patchbay {
                     granted: &granted,
                     still_requested: &still_requested,
                     account: None,
+                    account_id: None,
+                    reset_identity: false,
                     last_verify: None,
+                    record: None,
                 };
                 self.store_grant(&connection.team_id, &connection, provider, grant, now).await?;
                 self.audit(

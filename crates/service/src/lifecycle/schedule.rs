@@ -137,6 +137,7 @@ mod tests {
             status,
             status_reason: None,
             account: None,
+            account_id: None,
             granted_scopes: ScopeSet::new(),
             requested_scopes: ScopeSet::new(),
             settings: Default::default(),
@@ -144,6 +145,7 @@ mod tests {
             expires_at: None,
             reauthorize_by: None,
             last_verify: None,
+            last_authorization: None,
             created_at: t0(),
             updated_at: t0(),
         }
@@ -200,8 +202,13 @@ mod tests {
         assert_eq!(next_action(&c, &lc, &cc, t0()), Some(t0() + Duration::minutes(59)));
         let key = provider("api_key", json!({"reverify_every": "12h"}));
         assert_eq!(next_action(&c, &lc, &key, t0()), Some(t0() + Duration::hours(12)), "from creation");
-        c.last_verify =
-            Some(VerifyResult { ok: true, account: None, checked_at: t0() + Duration::hours(1), error: None });
+        c.last_verify = Some(VerifyResult {
+            ok: true,
+            account: None,
+            account_id: None,
+            checked_at: t0() + Duration::hours(1),
+            error: None,
+        });
         assert_eq!(next_action(&c, &lc, &key, t0()), Some(t0() + Duration::hours(13)), "from the last verify");
     }
 

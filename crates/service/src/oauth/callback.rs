@@ -1,23 +1,25 @@
 //! Completing a consent flow at `GET /oauth/callback`, in three named steps:
 //! [`validate_callback`](Patchbay::complete_callback) (consume the flow, check issuer and browser)
 //! → `exchange` (the provider's error or code, PKCE, the code exchange) → `apply_grant` (verify,
-//! account check, store the grant, audit, events). Every failure after the flow is consumed
-//! leaves the stored credential untouched and sends the user back with a [`CallbackOutcome`]:
-//! the answer is a [`Landing`], and the server turns it into the page's address.
+//! account pinning, store the grant and revoke the superseded one, audit, events). Every
+//! failure after the flow is consumed leaves the stored credential untouched and sends the user
+//! back with a [`CallbackOutcome`]: the answer is a [`Landing`], and the server turns it into the
+//! page's address.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use patchbay_domain::connection::{Connection, ConnectionStatus};
+use patchbay_domain::connection::{AuthorizationOutcome, Connection, ConnectionStatus};
 use patchbay_domain::credential::{Credential, field};
 use patchbay_domain::ids::ConnectionId;
-use patchbay_domain::provider::Provider;
+use patchbay_domain::provider::{Provider, RevocationScope};
 use patchbay_domain::random;
-use patchbay_providers::oauth::{self as client, OAuthClient, TokenSet};
+use patchbay_providers::oauth::{self as client, OAuthClient, RevokeOutcome, TokenSet};
 use patchbay_store::FlowRow;
 use serde::Deserialize;
 use time::OffsetDateTime;
 
+use super::pin::{self, PinRefusal};
 use super::start::FlowKind;
 use crate::audit::{AuditOutcome, action};
 use crate::events::kind;
@@ -40,17 +42,21 @@ word_enum! {
         Error = "error",
         /// A reauthorization granted access for another account; nothing was changed.
         AccountMismatch = "account_mismatch",
+        /// A reauthorization's account could not be confirmed (the verify failed or named no
+        /// account); nothing was changed.
+        AccountUnverified = "account_unverified",
     }
 }
 
 impl CallbackOutcome {
     /// How the flow's audit record ends.
-    fn audited(self) -> AuditOutcome {
+    pub(super) fn audited(self) -> AuditOutcome {
         match self {
             CallbackOutcome::Connected | CallbackOutcome::Partial => AuditOutcome::Ok,
             CallbackOutcome::Denied => AuditOutcome::Denied,
             CallbackOutcome::Error => AuditOutcome::Error,
             CallbackOutcome::AccountMismatch => AuditOutcome::AccountMismatch,
+            CallbackOutcome::AccountUnverified => AuditOutcome::AccountUnverified,
         }
     }
 }
@@ -143,7 +149,7 @@ impl Patchbay {
         let provider = self.catalog.get(&flow.provider).cloned().ok_or_else(|| {
             ServiceError::Invalid(format!("provider `{}` is no longer in the catalog", flow.provider))
         })?;
-        if let Some(issuer) = &provider.issuer
+        if let Some(issuer) = self.required_issuer(&provider).await
             && q.iss.as_deref() != Some(issuer.as_str())
         {
             return Err(ServiceError::Invalid(format!(
@@ -218,8 +224,9 @@ impl Patchbay {
         }
     }
 
-    /// Verifies the new credential, refuses an unexpected account change on reauthorize, and
-    /// otherwise stores the grant, audits and emits.
+    /// Verifies the new credential, refuses a grant that is not proven to be for the pinned
+    /// account on reauthorize ([`pin`](super::pin)), and otherwise stores the grant (the
+    /// superseded one is revoked where the provider allows), audits and emits.
     async fn apply_grant(&self, open: &OpenFlow, client: &OAuthClient, tokens: TokenSet) -> ServiceResult<Landing> {
         let OpenFlow { flow, kind: flow_kind, provider, connection, audit_action, now } = open;
         let granted = granted_or_requested(&tokens, &flow.requested_scopes);
@@ -228,22 +235,16 @@ impl Patchbay {
             refresh_token: tokens.refresh_token.clone(),
         };
         let last_verify = self.verify_with(provider, &connection.settings, &credential, *now).await;
-        let account = last_verify.as_ref().and_then(|v| v.account.clone());
-        if *flow_kind == FlowKind::Reauthorize
+        let reauthorize = *flow_kind == FlowKind::Reauthorize;
+        if reauthorize
             && !flow.allow_account_change
-            && let (Some(stored), Some(new)) = (&connection.account, &account)
-            && stored != new
+            && let Some(refusal) = pin::check(provider, connection, last_verify.as_ref())
         {
-            let reason = format!(
-                "{} granted access for {new}, but this connection is for {stored}: nothing was changed. Reauthorize as {stored}, or allow the account change",
-                provider.display_name
-            );
-            let cid = Some(&connection.id);
-            let mismatch = CallbackOutcome::AccountMismatch;
-            self.audit_as(&flow.team_id, &flow.actor, audit_action, cid, mismatch.audited(), Some(&reason)).await?;
-            self.revoke_unused_grant(provider, &connection.settings, client, &tokens).await;
-            return Ok(landing(flow, connection, mismatch));
+            return self.refuse_grant(open, client, &tokens, refusal).await;
         }
+        let account = last_verify.as_ref().and_then(|v| v.account.clone());
+        let superseded = self.store.current_grant(&flow.team_id, &connection.id).await?;
+        let record = self.grant_record(provider, connection, *now);
         // What the user did not grant (unticked on the consent page) stays asked for.
         let still_requested = flow.requested_scopes.union(&connection.requested_scopes).difference(&granted);
         let grant = Grant {
@@ -251,20 +252,70 @@ impl Patchbay {
             granted: &granted,
             still_requested: &still_requested,
             account: account.as_deref(),
+            account_id: last_verify.as_ref().and_then(|v| v.account_id.as_deref()),
+            reset_identity: reauthorize && flow.allow_account_change,
             last_verify: last_verify.as_ref(),
+            record: Some(record.record()),
         };
         self.store_grant(&flow.team_id, connection, provider, grant, *now).await?;
+        if record.revoke.is_some()
+            && let Some(old) = superseded
+        {
+            self.retry_revocations(Some(old)).await?;
+        }
         let detail = format!("scopes={}", granted.join(" "));
         self.audit_as(&flow.team_id, &flow.actor, audit_action, Some(&connection.id), AuditOutcome::Ok, Some(&detail))
             .await?;
-        tracing::info!(connection_id = %connection.id, provider = %provider.id, "consent flow completed");
-        if let Some(stored) = self.store.get_connection(&flow.team_id, &connection.id).await? {
-            let event = if *flow_kind == FlowKind::Reauthorize { kind::REAUTHORIZED } else { kind::CREATED };
-            self.emit(&stored, event, serde_json::json!({"account": account, "scopes": granted.join(" ")})).await;
-        }
         // Less than asked for is not plain success: the landing page says what is missing.
         let outcome = if still_requested.is_empty() { CallbackOutcome::Connected } else { CallbackOutcome::Partial };
+        self.record_outcome(open, outcome, None).await?;
+        tracing::info!(connection_id = %connection.id, provider = %provider.id, "consent flow completed");
+        if let Some(stored) = self.store.get_connection(&flow.team_id, &connection.id).await? {
+            let event = if reauthorize { kind::REAUTHORIZED } else { kind::CREATED };
+            self.emit(&stored, event, serde_json::json!({"account": account, "scopes": granted.join(" ")})).await;
+        }
         Ok(landing(flow, connection, outcome))
+    }
+
+    /// A grant that may not replace the pinned credential: revoke it (unless that would also end
+    /// the pinned grant), audit, record the outcome for the API, and land with the reason.
+    async fn refuse_grant(
+        &self,
+        open: &OpenFlow,
+        client: &OAuthClient,
+        tokens: &TokenSet,
+        refusal: PinRefusal,
+    ) -> ServiceResult<Landing> {
+        let OpenFlow { flow, provider, connection, audit_action, .. } = open;
+        let name = &provider.display_name;
+        // At a provider whose revocation ends the whole authorization, revoking a grant that may
+        // be the same account's would end the pinned credential too.
+        let revoked = match (&refusal, provider.revocation_scope, provider.revocation_url.is_some()) {
+            (_, _, false) => {
+                format!("{name} offers no revocation endpoint, so the new grant stays valid there until it expires")
+            }
+            (PinRefusal::Unproven { .. }, RevocationScope::Grant, true) => format!(
+                "the new grant was not revoked, as revoking it at {name} would also end this connection's own grant (it is not stored)"
+            ),
+            _ => match self.revoke_unused_grant(provider, &connection.settings, client, tokens).await {
+                true => "the new grant was revoked".to_owned(),
+                false => format!("the new grant could not be revoked at {name} (it is not stored)"),
+            },
+        };
+        let reason = refusal.reason(name, &revoked);
+        let cid = Some(&connection.id);
+        let outcome = refusal.outcome();
+        self.audit_as(&flow.team_id, &flow.actor, audit_action, cid, outcome.audited(), Some(&reason)).await?;
+        tracing::info!(connection_id = %connection.id, %outcome, "reauthorize refused: account not proven");
+        self.record_outcome(open, outcome, Some(reason)).await?;
+        Ok(landing(flow, connection, outcome))
+    }
+
+    /// Stores the callback's outcome on the connection (`last_authorization` in the API).
+    async fn record_outcome(&self, open: &OpenFlow, outcome: CallbackOutcome, reason: Option<String>) -> ServiceResult<()> {
+        let value = AuthorizationOutcome { outcome: outcome.as_str().to_owned(), reason, at: open.now };
+        self.store.set_last_authorization(&open.flow.team_id, &open.connection.id, &value).await?;
+        Ok(())
     }
 
     /// Records a failed callback. Only a connection that never had a grant shows the failure
@@ -279,23 +330,25 @@ impl Patchbay {
         }
         let cid = Some(&connection.id);
         self.audit_as(&flow.team_id, &flow.actor, audit_action, cid, outcome.audited(), Some(&reason)).await?;
+        self.record_outcome(open, outcome, Some(reason)).await?;
         Ok(landing(flow, connection, outcome))
     }
 
-    /// Best-effort revocation of tokens we will not keep (an account mismatch on reauthorize).
+    /// Revocation of tokens we will not keep (a refused reauthorize); whether the provider
+    /// confirmed every one.
     async fn revoke_unused_grant(
         &self,
         provider: &Provider,
         settings: &BTreeMap<String, String>,
         oauth: &OAuthClient,
         tokens: &TokenSet,
-    ) {
-        if provider.revocation_url.is_none() {
-            return;
-        }
+    ) -> bool {
+        let mut all = true;
         if let Some(r) = &tokens.refresh_token {
-            let _ = client::revoke(&self.http, provider, settings, oauth, r, "refresh_token").await;
+            let outcome = client::revoke(&self.http, provider, settings, oauth, r, "refresh_token").await;
+            all &= matches!(outcome, RevokeOutcome::Revoked);
         }
-        let _ = client::revoke(&self.http, provider, settings, oauth, &tokens.access_token, "access_token").await;
+        let outcome = client::revoke(&self.http, provider, settings, oauth, &tokens.access_token, "access_token").await;
+        all && matches!(outcome, RevokeOutcome::Revoked)
     }
 }

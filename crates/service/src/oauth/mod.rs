@@ -13,8 +13,11 @@
 //! (which start flows) to `connections`.
 
 mod callback;
+mod issuer;
+mod pin;
 mod start;
 
 pub use callback::{CallbackOutcome, CallbackQuery, Landing};
+pub(crate) use issuer::IssuerCache;
 pub use start::{AuthorizeStart, FLOW_TTL, ReauthorizeRequest, session_binding};
 pub(crate) use start::{FlowKind, FlowStart};

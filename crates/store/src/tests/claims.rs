@@ -78,11 +78,12 @@ fn revocation(team: &TeamId, tag: &str) -> PendingRevocation {
         client_secret: None,
         attempts: 1,
         give_up_at: now() + Duration::hours(24),
+        grant_id: None,
     }
 }
 
 async fn claim_revocations(store: &Store, at: OffsetDateTime, mine: &[String]) -> Vec<PendingRevocation> {
-    ours(store.claim_due_revocations(at, CLAIM, 500).await.unwrap(), |r| r.connection_id.clone(), mine)
+    ours(store.claim_due_revocations(at, CLAIM, 500, None).await.unwrap(), |r| r.connection_id.clone(), mine)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

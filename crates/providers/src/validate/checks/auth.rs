@@ -10,6 +10,7 @@ const OAUTH_ONLY: &[&str] = &[
     "authorization_url",
     "token_url",
     "revocation_url",
+    "revocation_scope",
     "issuer",
     "token_endpoint_auth",
     "pkce",

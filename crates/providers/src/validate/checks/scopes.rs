@@ -48,6 +48,22 @@ impl Checker<'_> {
                     );
                 }
             }
+            for (i, call) in module.api.iter().enumerate() {
+                if let Err(why) = patchbay_domain::provider::ApiPattern::parse(call) {
+                    self.err(
+                        &[Seg::Key("modules"), Seg::Key(id), Seg::Key("api")],
+                        format!("modules.{id}.api"),
+                        format!("`{call}` (entry {i}) {why}"),
+                    );
+                }
+            }
+            if !module.api.is_empty() && p.api_base_url.is_none() {
+                self.err(
+                    &[Seg::Key("modules"), Seg::Key(id), Seg::Key("api")],
+                    format!("modules.{id}.api"),
+                    "API calls are relative to `api_base_url:`, which this provider does not declare",
+                );
+            }
         }
     }
 
@@ -97,6 +113,18 @@ impl Checker<'_> {
         }
         let with_place: Vec<(&str, Place)> = placeholders.into_iter().map(|k| (k, Place::Path)).collect();
         self.check_placeholders(p, "verify.path", &with_place);
+        if let Some(pointer) = &v.account_id
+            && (!pointer.starts_with('/') || pointer.len() < 2 || pointer.chars().any(char::is_whitespace))
+        {
+            self.err(
+                &[Seg::Key("verify"), Seg::Key("account_id")],
+                "verify.account_id",
+                format!(
+                    "`{pointer}` is not a JSON pointer: write the pointer to the account's stable id, \
+                     like `/sub` or `/data/user/id`"
+                ),
+            );
+        }
         for (i, pointer) in v.account.iter().enumerate() {
             if !pointer.starts_with('/') {
                 self.err(

@@ -93,6 +93,15 @@ pub(super) fn outcome_banner(outcome: CallbackOutcome, c: &ConnectionView) -> Ba
         CallbackOutcome::Error => {
             Banner::bad(format!("{provider} could not complete the authorization"), Some(reason_or(unchanged)))
         }
+        CallbackOutcome::AccountUnverified => Banner::warn(
+            format!("{provider} did not confirm which account you granted access for"),
+            Some(c.last_authorization.as_ref().and_then(|a| a.reason.clone()).unwrap_or_else(|| {
+                format!(
+                    "Nothing was changed and the new grant was not kept. Reauthorize again in a minute while signed in to {provider} as {}.",
+                    c.account.as_deref().unwrap_or("the account this connection is for")
+                )
+            })),
+        ),
         CallbackOutcome::AccountMismatch => Banner::warn(
             format!("You granted access for a different {provider} account"),
             Some(format!(
@@ -143,6 +152,7 @@ mod tests {
             reauthorize_by: None,
             last_verified_at: None,
             last_verify: None,
+            last_authorization: None,
             used_by: Vec::new(),
             settings: Default::default(),
             secret_settings: Vec::new(),

@@ -38,6 +38,10 @@ pub(super) fn outcome_banner(outcome: CallbackOutcome, connection: Option<&Conne
             "You granted access for a different account",
             Some("Nothing was changed: extend the permissions while signed in with the connection's account.".into()),
         ),
+        CallbackOutcome::AccountUnverified => Banner::warn(
+            "The account you granted access for could not be confirmed",
+            Some("Nothing was changed: the connection's page says why. Try again in a minute.".into()),
+        ),
     }
 }
 
