@@ -50,6 +50,12 @@ enum ConnectionsCommand {
         /// Advanced setting KEY=VALUE (repeatable; non-secret settings only).
         #[arg(long = "setting", value_parser = parse_setting)]
         settings: Vec<(String, String)>,
+        /// Module the connection is for, `provider.module` (repeatable): its scopes are requested.
+        #[arg(long = "module")]
+        modules: Vec<String>,
+        /// Extra scope to request (repeatable).
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
         /// Save without verifying the credential first.
         #[arg(long)]
         no_verify: bool,
@@ -104,6 +110,8 @@ pub async fn run(args: ConnectionsArgs) -> anyhow::Result<ExitCode> {
         }
         req.send()
     };
+    let is_verify = matches!(args.command, ConnectionsCommand::Verify { .. });
+    let named = named_id(&args.command);
     let (resp, table) = match args.command {
         ConnectionsCommand::List { provider, status } => {
             let mut query = Vec::new();
@@ -119,7 +127,7 @@ pub async fn run(args: ConnectionsArgs) -> anyhow::Result<ExitCode> {
         ConnectionsCommand::Show { id } => {
             (send(reqwest::Method::GET, format!("/v1/connections/{id}"), None).await?, false)
         }
-        ConnectionsCommand::Create { provider, name, settings, no_verify } => {
+        ConnectionsCommand::Create { provider, name, settings, modules, scopes, no_verify } => {
             let mut input = String::new();
             std::io::stdin().read_to_string(&mut input).context("cannot read the credential JSON from stdin")?;
             let credentials: Value = serde_json::from_str(input.trim()).map_err(|_| {
@@ -128,7 +136,8 @@ pub async fn run(args: ConnectionsArgs) -> anyhow::Result<ExitCode> {
             input.clear();
             let settings: serde_json::Map<String, Value> =
                 settings.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
-            let body = json!({"provider": provider, "name": name, "settings": settings, "credentials": credentials, "verify": !no_verify});
+            let body = json!({"provider": provider, "name": name, "settings": settings, "modules": modules,
+                "scopes": scopes, "credentials": credentials, "verify": !no_verify});
             (send(reqwest::Method::POST, "/v1/connections".into(), Some(body)).await?, false)
         }
         ConnectionsCommand::Rename { id, name } => {
@@ -149,7 +158,31 @@ pub async fn run(args: ConnectionsArgs) -> anyhow::Result<ExitCode> {
     let body: Value = resp.json().await.unwrap_or(Value::Null);
     if !status.is_success() {
         let message = body.pointer("/error/message").and_then(Value::as_str).unwrap_or("no error message");
-        bail!("HTTP {status}: {message}");
+        let hint = match named {
+            Some(Named::Connection(id)) if status == reqwest::StatusCode::NOT_FOUND => {
+                let list = send(reqwest::Method::GET, "/v1/connections".into(), None).await?;
+                let list: Value = list.json().await.unwrap_or(Value::Null);
+                let known = list["items"].as_array().into_iter().flatten().filter_map(|c| {
+                    let (cid, name) = (c["id"].as_str()?, c["name"].as_str()?);
+                    Some((format!("{cid} ({name})"), vec![cid.to_owned(), name.to_owned()]))
+                });
+                did_you_mean(&id, known)
+            }
+            Some(Named::Provider(id)) if status.is_client_error() && message.contains(&format!("`{id}`")) => {
+                let list = send(reqwest::Method::GET, "/v1/providers".into(), None).await?;
+                let list: Value = list.json().await.unwrap_or(Value::Null);
+                let known = list["items"].as_array().into_iter().flatten().filter_map(|p| {
+                    let pid = p["id"].as_str()?;
+                    Some((pid.to_owned(), vec![pid.to_owned()]))
+                });
+                did_you_mean(&id, known)
+            }
+            _ => None,
+        };
+        match hint {
+            Some(h) => bail!("HTTP {status}: {message}\n{h}"),
+            None => bail!("HTTP {status}: {message}"),
+        }
     }
     if table && !args.json {
         println!("{:<37} {:<30} {:<12} {:<13} ACCOUNT", "ID", "NAME", "PROVIDER", "STATUS");
@@ -166,5 +199,71 @@ pub async fn run(args: ConnectionsArgs) -> anyhow::Result<ExitCode> {
     } else {
         println!("{}", serde_json::to_string_pretty(&body)?);
     }
+    // A verify the provider failed is an answer (200), but the check failed: say so in the code.
+    if is_verify && body["ok"] != Value::Bool(true) {
+        let error = body["error"].as_str().unwrap_or("no reason given");
+        eprintln!("error: the check failed: {error}");
+        return Ok(ExitCode::FAILURE);
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The id a command names, to suggest a close one when the server does not know it.
+enum Named {
+    Connection(String),
+    Provider(String),
+}
+
+fn named_id(cmd: &ConnectionsCommand) -> Option<Named> {
+    match cmd {
+        ConnectionsCommand::Show { id }
+        | ConnectionsCommand::Rename { id, .. }
+        | ConnectionsCommand::Reauthorize { id, .. }
+        | ConnectionsCommand::Verify { id }
+        | ConnectionsCommand::Delete { id } => Some(Named::Connection(id.clone())),
+        ConnectionsCommand::Create { provider, .. } => Some(Named::Provider(provider.clone())),
+        ConnectionsCommand::List { .. } => None,
+    }
+}
+
+/// Edit distance (Levenshtein) of two strings, case-insensitive.
+fn distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.to_lowercase().chars().collect(), b.to_lowercase().chars().collect());
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = if ca == cb { prev } else { 1 + prev.min(row[j]).min(row[j + 1]) };
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+/// "did you mean …?" for the known entry (label, spellings) closest to `asked`, when one is
+/// close enough to be a typo (at most a third of its length away).
+fn did_you_mean(asked: &str, known: impl Iterator<Item = (String, Vec<String>)>) -> Option<String> {
+    let best = known
+        .filter_map(|(label, spellings)| spellings.iter().map(|s| distance(asked, s)).min().map(|d| (d, label)))
+        .min_by_key(|(d, _)| *d)?;
+    (best.0 <= asked.chars().count().div_ceil(3).max(2)).then(|| format!("did you mean {}?", best.1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_typo_gets_the_closest_known_id_and_a_stranger_gets_nothing() {
+        let known = || {
+            [("democloud".to_owned(), vec!["democloud".to_owned()]), ("github".to_owned(), vec!["github".to_owned()])]
+                .into_iter()
+        };
+        assert_eq!(did_you_mean("demcloud", known()).as_deref(), Some("did you mean democloud?"));
+        assert_eq!(did_you_mean("GitHub", known()).as_deref(), Some("did you mean github?"));
+        assert_eq!(did_you_mean("salesforce", known()), None);
+        assert_eq!(distance("kitten", "sitting"), 3);
+    }
 }

@@ -7,9 +7,12 @@
 //! - `lifecycle`: the token lifecycle against Demo Cloud in strict rotation mode (moved here
 //!   from the process-level `lifecycle.rs`, with the same assertions, the sleeps replaced by
 //!   clock advances and the background loop by explicit scheduler passes).
+//! - `pending`: never-granted connections: continued under their name, discarded by hand or by
+//!   the background job a day after their consent was abandoned.
 
 #[path = "../common/mod.rs"]
 mod common;
 
 mod connections;
 mod lifecycle;
+mod pending;

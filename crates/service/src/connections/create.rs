@@ -22,6 +22,7 @@ use patchbay_store::{NewConnection, StoreError};
 use time::{Duration, OffsetDateTime};
 
 use super::dto::{CreateConnection, Created};
+use super::pending::DiscardReason;
 use super::input::{
     SplitSettings, credential_from_request, no_credentials, requested_scopes, split_settings, validate_return_to,
 };
@@ -143,7 +144,15 @@ impl Patchbay {
         let reason = format!("waiting for consent at {}", provider.display_name);
         let clear = plan.settings.clear.clone();
         let connection = self.new_connection(who, provider, clear, ConnectionStatus::Pending, Some(reason), now);
-        let connection = self.insert_new_connection(who, &plan, connection, Vec::new()).await?;
+        let holder = match &plan.name {
+            Some(name) => self.pending_holder(who, name).await?.filter(|h| h.provider == provider.id),
+            None => None,
+        };
+        let connection = match holder {
+            // The same name and app as a never-granted connection: continue that one.
+            Some(held) => self.continue_pending(who, &plan, Connection { id: held.id, ..connection }).await?,
+            None => self.insert_new_connection(who, &plan, connection, Vec::new()).await?,
+        };
         let start = FlowStart {
             kind: FlowKind::Create,
             client_id: &client.client_id,
@@ -243,6 +252,11 @@ impl Patchbay {
                     return Ok(connection);
                 }
                 Err(StoreError::Conflict(_)) if name.is_some() => {
+                    // A never-granted connection does not keep its name from a new one.
+                    if let Some(held) = self.pending_holder(who, &connection.name).await? {
+                        self.discard(who, &held, DiscardReason::NameReused).await?;
+                        continue;
+                    }
                     return Err(ServiceError::Conflict(format!(
                         "a connection named `{}` already exists in your team: choose another name",
                         connection.name
@@ -253,6 +267,30 @@ impl Patchbay {
             }
         }
         Err(ServiceError::Conflict("could not find a free default name: give the connection a name".into()))
+    }
+
+    /// Starts a never-granted connection over under the same id and name: the new request's
+    /// settings replace its own (sealed anew), and the caller starts a new consent flow.
+    async fn continue_pending(
+        &self,
+        who: &Principal,
+        plan: &NewConnectionPlan,
+        connection: Connection,
+    ) -> ServiceResult<Connection> {
+        let refs: Vec<(String, &SecretString)> = plan.settings.secret.iter().map(|(f, v)| (f.clone(), v)).collect();
+        let sealed =
+            self.keys.seal_fields(&self.store, &who.team_id, &connection.id, &refs, connection.created_at).await?;
+        if !self.store.restart_pending_connection(&connection, &sealed).await? {
+            return Err(ServiceError::Conflict(format!(
+                "connection `{}` was granted access meanwhile: open it, or choose another name",
+                plan.name.as_deref().unwrap_or_default()
+            )));
+        }
+        let stored = self.store.get_connection(&who.team_id, &connection.id).await?;
+        let stored = stored.ok_or_else(|| crate::access::not_found(connection.id.as_str()))?;
+        let detail = format!("provider={} name={} continued=true", stored.provider, stored.name);
+        self.audit(who, action::CONNECTION_CREATE, Some(&stored.id), "ok", Some(&detail)).await?;
+        Ok(stored)
     }
 
     /// After the insert: audit, and for a live connection (not one waiting for consent) start

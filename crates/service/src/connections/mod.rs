@@ -4,7 +4,8 @@
 //! - `input`: the pure request rules (`validate_return_to`, credential fields, settings split
 //!   by secrecy, requested scopes, the effect of a verify outcome);
 //! - `create`: create, verifying first or starting the consent flow or obtaining the token;
-//! - `manage`: list, get, rename, verify, reauthorize, delete.
+//! - `manage`: list, get, rename, verify, reauthorize, delete;
+//! - `pending`: never-granted connections: discard, continue under their name, the discard job.
 //!
 //! Invariants: a bad request changes nothing stored; a connection and its secrets are written in
 //! one transaction; a failing verify keeps the connection and says why; the team always comes
@@ -15,9 +16,11 @@ mod create;
 mod dto;
 mod input;
 mod manage;
+mod pending;
 
 pub use dto::{CreateConnection, Created, DeleteReceipt, ListFilter, Verified};
 pub use input::validate_return_to;
+pub use pending::{ABANDONED_AFTER, run_discard_worker};
 
 pub use crate::access::parse_connection_id;
 pub use crate::revocations::RevocationItem;

@@ -16,5 +16,5 @@ mod callback;
 mod start;
 
 pub use callback::CallbackQuery;
-pub use start::{AuthorizeStart, FLOW_TTL, ReauthorizeRequest, session_binding};
+pub use start::{AuthorizeStart, EXPIRED_FLOW_KEPT, FLOW_TTL, ReauthorizeRequest, session_binding};
 pub(crate) use start::{FlowKind, FlowStart};

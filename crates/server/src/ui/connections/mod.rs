@@ -17,7 +17,7 @@ mod list;
 
 use std::collections::HashMap;
 
-pub(crate) use actions::{reauthorize, rename, verify};
+pub(crate) use actions::{discard, reauthorize, rename, verify};
 pub(crate) use add::{create, new_form, pick_app};
 pub(crate) use delete::{confirm_delete, delete};
 pub(crate) use detail::detail;

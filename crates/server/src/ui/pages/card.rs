@@ -150,7 +150,8 @@ impl Card {
                 .iter()
                 .map(|s| ScopeLine { scope: s.clone(), description: describe(s) })
                 .collect(),
-            token_expiry: c.expires_at.map(|t| TimeText::new(t, now)),
+            // A rejected credential's expiry would read as if it still worked.
+            token_expiry: c.expires_at.filter(|_| c.status != "needs_reauth").map(|t| TimeText::new(t, now)),
             grant_expiry: c.reauthorize_by.map(|t| TimeText::new(t, now)),
             last_verified: c.last_verified_at.map(|t| TimeText::new(t, now)),
             last_failure,
