@@ -335,7 +335,12 @@ impl DemoProvider {
     /// The provider file of a Demo Cloud that does not run in this process (`patchbay providers
     /// list --demo`): the same id, modes, scopes and modules, with `base_url` as its address and
     /// a placeholder secret.
-    pub fn provider_yaml_for(base_url: &str, client_id: &str, id: &str, opts: crate::ProviderYamlOptions<'_>) -> String {
+    pub fn provider_yaml_for(
+        base_url: &str,
+        client_id: &str,
+        id: &str,
+        opts: crate::ProviderYamlOptions<'_>,
+    ) -> String {
         crate::yaml::render(id, base_url, client_id, "listing-only", "client_secret_basic", &opts)
     }
 }

@@ -48,11 +48,7 @@ pub fn check_installation(config: &Config, need: Installation) -> anyhow::Result
             db.display()
         ),
         Installation::MayCreate => {
-            eprintln!(
-                "initialised a new data directory at {} (database {})",
-                config.data_dir.display(),
-                db.display()
-            );
+            eprintln!("initialised a new data directory at {} (database {})", config.data_dir.display(), db.display());
             Ok(())
         }
     }

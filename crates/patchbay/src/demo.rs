@@ -12,8 +12,8 @@ use patchbay_service::ServiceError;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::app;
-use crate::demo_state;
 use crate::config::Config;
+use crate::demo_state;
 use crate::serve;
 
 /// Login of the demo user.

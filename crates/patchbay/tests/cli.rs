@@ -241,12 +241,16 @@ async fn read_only_commands_refuse_a_missing_installation_and_creating_ones_anno
         assert!(err.contains("nothing was created"), "{err}");
         assert!(!data.join("patchbay.db").exists(), "{args:?} created a database");
     }
-    let out =
-        std::process::Command::new(BIN).args(["admin", "create-team", "acme"]).env("PATCHBAY_DATA_DIR", &data).output().unwrap();
+    let out = std::process::Command::new(BIN)
+        .args(["admin", "create-team", "acme"])
+        .env("PATCHBAY_DATA_DIR", &data)
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{out:?}");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains(&format!("initialised a new data directory at {}", data.display())), "{err}");
-    let out = std::process::Command::new(BIN).args(["admin", "list-teams"]).env("PATCHBAY_DATA_DIR", &data).output().unwrap();
+    let out =
+        std::process::Command::new(BIN).args(["admin", "list-teams"]).env("PATCHBAY_DATA_DIR", &data).output().unwrap();
     assert!(out.status.success() && String::from_utf8_lossy(&out.stdout).contains("acme"), "{out:?}");
     assert!(!String::from_utf8_lossy(&out.stderr).contains("initialised"), "only a new installation is announced");
 }

@@ -175,7 +175,10 @@ impl Store {
         rows.into_iter()
             .map(|(team, id)| {
                 let corrupt = |e: String| StoreError::Corrupt(format!("connection {id}: {e}"));
-                Ok((TeamId::parse(&team).map_err(|e| corrupt(e.to_string()))?, ConnectionId::parse(&id).map_err(|e| corrupt(e.to_string()))?))
+                Ok((
+                    TeamId::parse(&team).map_err(|e| corrupt(e.to_string()))?,
+                    ConnectionId::parse(&id).map_err(|e| corrupt(e.to_string()))?,
+                ))
             })
             .collect()
     }

@@ -9,14 +9,15 @@ use std::time::Duration;
 use patchbay_demo_provider::{Decision, DemoOptions};
 use serde_json::json;
 
-use crate::common::{code, message};
 use crate::common::test_app::TestApp;
+use crate::common::{code, message};
 
 const HOUR: Duration = Duration::from_secs(3600);
 
 /// Creates a Demo Cloud connection named `name` and denies its consent; returns its id.
 async fn denied(app: &TestApp, name: &str) -> String {
-    let (c, url) = app.create(json!({"provider": "democloud", "name": name, "modules": ["democloud.watch_items"]})).await;
+    let (c, url) =
+        app.create(json!({"provider": "democloud", "name": name, "modules": ["democloud.watch_items"]})).await;
     let back = app.consent(&url, Decision::Deny).await;
     assert_eq!(app.callback(&back).await.0, 303);
     let id = c["id"].as_str().unwrap().to_owned();
@@ -39,7 +40,8 @@ async fn a_denied_connection_does_not_keep_its_name_and_is_continued_under_it() 
     assert_eq!(list["items"].as_array().unwrap().len(), 1, "{list}");
 
     // Once granted, the name is taken for good.
-    let (status, clash) = app.member().post("/v1/connections", &json!({"provider": "democloud", "name": "Items"})).await;
+    let (status, clash) =
+        app.member().post("/v1/connections", &json!({"provider": "democloud", "name": "Items"})).await;
     assert_eq!((status, code(&clash)), (409, "conflict"), "{clash}");
 }
 

@@ -22,10 +22,10 @@ use patchbay_store::{NewConnection, StoreError};
 use time::{Duration, OffsetDateTime};
 
 use super::dto::{CreateConnection, Created};
-use super::pending::DiscardReason;
 use super::input::{
     SplitSettings, credential_from_request, no_credentials, requested_scopes, split_settings, validate_return_to,
 };
+use super::pending::DiscardReason;
 use crate::access::require;
 use crate::audit::action;
 use crate::events::kind;

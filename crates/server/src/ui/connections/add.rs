@@ -20,9 +20,7 @@ use crate::AppState;
 use crate::error::status_of;
 use crate::extract::LenientQuery;
 use crate::ui::forms::{CsrfForm, FormData};
-use crate::ui::pages::{
-    AppChoice, InputField, NewConnectionPage, PickAppPage, ScopeChoice, StepContext, with_article,
-};
+use crate::ui::pages::{AppChoice, InputField, NewConnectionPage, PickAppPage, ScopeChoice, StepContext, with_article};
 use crate::ui::render::{UiError, UiResult, page, user_text};
 use crate::ui::session::{WebUser, percent_encode};
 
