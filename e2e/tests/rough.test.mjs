@@ -62,7 +62,7 @@ test('a never-granted connection: Continue or Discard, and hidden from step pick
   await page.waitForURL(/\/connections\/con_[0-9a-f]{32}\?outcome=denied$/);
   const id = new URL(page.url()).pathname.split('/').pop();
   const card = page.locator(`article#${id}`);
-  const primary = card.locator('.actions button.primary');
+  const primary = card.locator('.actions > form > button.primary');
   assert.equal(await primary.innerText(), 'Continue to Demo Cloud');
   assert.equal(await card.getByRole('button', { name: 'Verify' }).count(), 0, 'nothing to verify yet');
   assert.equal(await card.getByRole('button', { name: 'Discard' }).count(), 1);
