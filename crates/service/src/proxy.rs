@@ -2,8 +2,8 @@
 //! provider's `api_base_url` + path with the stored credential attached, so the runtime never
 //! handles the secret at all.
 //!
-//! The URL is always built from the provider's own base URL (SECURITY N-03: the credential only
-//! goes to the provider's declared host), through the guarded client (no redirects, size cap,
+//! The URL is always built from the provider's own base URL (docs/security.md N-03: the credential
+//! only goes to the provider's declared host), through the guarded client (no redirects, size cap,
 //! address guard). An OAuth token is refreshed first when due, and once more on a 401.
 
 use bytes::Bytes;
