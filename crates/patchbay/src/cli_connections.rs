@@ -94,6 +94,38 @@ fn parse_setting(s: &str) -> Result<(String, String), String> {
     s.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())).ok_or_else(|| format!("`{s}` is not KEY=VALUE"))
 }
 
+/// The API as the client sees it: base URL and token.
+struct Api {
+    http: reqwest::Client,
+    base: String,
+    token: SecretString,
+}
+
+impl Api {
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: String,
+        body: Option<Value>,
+    ) -> anyhow::Result<reqwest::Response> {
+        let mut req = self.http.request(method, format!("{}{path}", self.base)).bearer_auth(self.token.expose_secret());
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        Ok(req.send().await?)
+    }
+
+    /// `GET path`'s `items`, or nothing when it fails (only for hints).
+    async fn items(&self, path: &str) -> Vec<Value> {
+        match self.send(reqwest::Method::GET, path.to_owned(), None).await {
+            Ok(resp) => {
+                resp.json::<Value>().await.ok().and_then(|v| v["items"].as_array().cloned()).unwrap_or_default()
+            }
+            Err(_) => Vec::new(),
+        }
+    }
+}
+
 /// Runs a connections command against the API.
 pub async fn run(args: ConnectionsArgs) -> anyhow::Result<ExitCode> {
     let token = std::env::var("PATCHBAY_TOKEN")
@@ -101,18 +133,38 @@ pub async fn run(args: ConnectionsArgs) -> anyhow::Result<ExitCode> {
         .filter(|t| !t.is_empty())
         .map(SecretString::from)
         .context("set PATCHBAY_TOKEN to an API token (create one with `patchbay admin create-token`)")?;
-    let base = args.url.trim_end_matches('/').to_owned();
-    let client = reqwest::Client::new();
-    let send = |method: reqwest::Method, path: String, body: Option<Value>| {
-        let mut req = client.request(method, format!("{base}{path}")).bearer_auth(token.expose_secret());
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        req.send()
-    };
+    let api = Api { http: reqwest::Client::new(), base: args.url.trim_end_matches('/').to_owned(), token };
     let is_verify = matches!(args.command, ConnectionsCommand::Verify { .. });
+    let table = matches!(args.command, ConnectionsCommand::List { .. });
     let named = named_id(&args.command);
-    let (resp, table) = match args.command {
+    let resp = send_command(&api, args.command).await?;
+    let status = resp.status();
+    let body: Value = resp.json().await.unwrap_or(Value::Null);
+    if !status.is_success() {
+        let message = body.pointer("/error/message").and_then(Value::as_str).unwrap_or("no error message");
+        match failure_hint(&api, named, status, message).await {
+            Some(h) => bail!("HTTP {status}: {message}\n{h}"),
+            None => bail!("HTTP {status}: {message}"),
+        }
+    }
+    if table && !args.json {
+        print_table(&body);
+    } else {
+        println!("{}", serde_json::to_string_pretty(&body)?);
+    }
+    // A verify the provider failed is an answer (200), but the check failed: say so in the code.
+    if is_verify && body["ok"] != Value::Bool(true) {
+        let error = body["error"].as_str().unwrap_or("no reason given");
+        eprintln!("error: the check failed: {error}");
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Sends the request a command stands for.
+async fn send_command(api: &Api, command: ConnectionsCommand) -> anyhow::Result<reqwest::Response> {
+    use reqwest::Method;
+    match command {
         ConnectionsCommand::List { provider, status } => {
             let mut query = Vec::new();
             if let Some(p) = provider {
@@ -122,11 +174,9 @@ pub async fn run(args: ConnectionsArgs) -> anyhow::Result<ExitCode> {
                 query.push(format!("status={s}"));
             }
             let qs = if query.is_empty() { String::new() } else { format!("?{}", query.join("&")) };
-            (send(reqwest::Method::GET, format!("/v1/connections{qs}"), None).await?, true)
+            api.send(Method::GET, format!("/v1/connections{qs}"), None).await
         }
-        ConnectionsCommand::Show { id } => {
-            (send(reqwest::Method::GET, format!("/v1/connections/{id}"), None).await?, false)
-        }
+        ConnectionsCommand::Show { id } => api.send(Method::GET, format!("/v1/connections/{id}"), None).await,
         ConnectionsCommand::Create { provider, name, settings, modules, scopes, no_verify } => {
             let mut input = String::new();
             std::io::stdin().read_to_string(&mut input).context("cannot read the credential JSON from stdin")?;
@@ -138,74 +188,52 @@ pub async fn run(args: ConnectionsArgs) -> anyhow::Result<ExitCode> {
                 settings.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
             let body = json!({"provider": provider, "name": name, "settings": settings, "modules": modules,
                 "scopes": scopes, "credentials": credentials, "verify": !no_verify});
-            (send(reqwest::Method::POST, "/v1/connections".into(), Some(body)).await?, false)
+            api.send(Method::POST, "/v1/connections".into(), Some(body)).await
         }
         ConnectionsCommand::Rename { id, name } => {
-            (send(reqwest::Method::PATCH, format!("/v1/connections/{id}"), Some(json!({"name": name}))).await?, false)
+            api.send(Method::PATCH, format!("/v1/connections/{id}"), Some(json!({"name": name}))).await
         }
         ConnectionsCommand::Reauthorize { id, modules, allow_account_change } => {
             let body = json!({"modules": modules, "allow_account_change": allow_account_change});
-            (send(reqwest::Method::POST, format!("/v1/connections/{id}/reauthorize"), Some(body)).await?, false)
+            api.send(Method::POST, format!("/v1/connections/{id}/reauthorize"), Some(body)).await
         }
-        ConnectionsCommand::Verify { id } => {
-            (send(reqwest::Method::POST, format!("/v1/connections/{id}/verify"), None).await?, false)
-        }
-        ConnectionsCommand::Delete { id } => {
-            (send(reqwest::Method::DELETE, format!("/v1/connections/{id}"), None).await?, false)
-        }
-    };
-    let status = resp.status();
-    let body: Value = resp.json().await.unwrap_or(Value::Null);
-    if !status.is_success() {
-        let message = body.pointer("/error/message").and_then(Value::as_str).unwrap_or("no error message");
-        let hint = match named {
-            Some(Named::Connection(id)) if status == reqwest::StatusCode::NOT_FOUND => {
-                let list = send(reqwest::Method::GET, "/v1/connections".into(), None).await?;
-                let list: Value = list.json().await.unwrap_or(Value::Null);
-                let known = list["items"].as_array().into_iter().flatten().filter_map(|c| {
-                    let (cid, name) = (c["id"].as_str()?, c["name"].as_str()?);
-                    Some((format!("{cid} ({name})"), vec![cid.to_owned(), name.to_owned()]))
-                });
-                did_you_mean(&id, known)
-            }
-            Some(Named::Provider(id)) if status.is_client_error() && message.contains(&format!("`{id}`")) => {
-                let list = send(reqwest::Method::GET, "/v1/providers".into(), None).await?;
-                let list: Value = list.json().await.unwrap_or(Value::Null);
-                let known = list["items"].as_array().into_iter().flatten().filter_map(|p| {
-                    let pid = p["id"].as_str()?;
-                    Some((pid.to_owned(), vec![pid.to_owned()]))
-                });
-                did_you_mean(&id, known)
-            }
-            _ => None,
-        };
-        match hint {
-            Some(h) => bail!("HTTP {status}: {message}\n{h}"),
-            None => bail!("HTTP {status}: {message}"),
-        }
+        ConnectionsCommand::Verify { id } => api.send(Method::POST, format!("/v1/connections/{id}/verify"), None).await,
+        ConnectionsCommand::Delete { id } => api.send(Method::DELETE, format!("/v1/connections/{id}"), None).await,
     }
-    if table && !args.json {
-        println!("{:<37} {:<30} {:<12} {:<13} ACCOUNT", "ID", "NAME", "PROVIDER", "STATUS");
-        for c in body["items"].as_array().into_iter().flatten() {
-            println!(
-                "{:<37} {:<30} {:<12} {:<13} {}",
-                c["id"].as_str().unwrap_or(""),
-                c["name"].as_str().unwrap_or(""),
-                c["provider"].as_str().unwrap_or(""),
-                c["status"].as_str().unwrap_or(""),
-                c["account"].as_str().unwrap_or("-"),
-            );
+}
+
+/// "did you mean …?" after an unknown connection id (closest id or name) or provider id.
+async fn failure_hint(api: &Api, named: Option<Named>, status: reqwest::StatusCode, message: &str) -> Option<String> {
+    match named? {
+        Named::Connection(id) if status == reqwest::StatusCode::NOT_FOUND => {
+            let list = api.items("/v1/connections").await;
+            let known = list.iter().filter_map(|c| {
+                let (cid, name) = (c["id"].as_str()?, c["name"].as_str()?);
+                Some((format!("{cid} ({name})"), vec![cid.to_owned(), name.to_owned()]))
+            });
+            did_you_mean(&id, known)
         }
-    } else {
-        println!("{}", serde_json::to_string_pretty(&body)?);
+        Named::Provider(id) if status.is_client_error() && message.contains(&format!("`{id}`")) => {
+            let list = api.items("/v1/providers").await;
+            let known = list.iter().filter_map(|p| p["id"].as_str().map(|pid| (pid.to_owned(), vec![pid.to_owned()])));
+            did_you_mean(&id, known)
+        }
+        _ => None,
     }
-    // A verify the provider failed is an answer (200), but the check failed: say so in the code.
-    if is_verify && body["ok"] != Value::Bool(true) {
-        let error = body["error"].as_str().unwrap_or("no reason given");
-        eprintln!("error: the check failed: {error}");
-        return Ok(ExitCode::FAILURE);
+}
+
+fn print_table(body: &Value) {
+    println!("{:<37} {:<30} {:<12} {:<13} ACCOUNT", "ID", "NAME", "PROVIDER", "STATUS");
+    for c in body["items"].as_array().into_iter().flatten() {
+        println!(
+            "{:<37} {:<30} {:<12} {:<13} {}",
+            c["id"].as_str().unwrap_or(""),
+            c["name"].as_str().unwrap_or(""),
+            c["provider"].as_str().unwrap_or(""),
+            c["status"].as_str().unwrap_or(""),
+            c["account"].as_str().unwrap_or("-"),
+        );
     }
-    Ok(ExitCode::SUCCESS)
 }
 
 /// The id a command names, to suggest a close one when the server does not know it.
