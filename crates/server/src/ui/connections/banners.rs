@@ -59,8 +59,9 @@ pub(super) fn outcome_banner(outcome: &str, c: &ConnectionView) -> Option<Banner
             Some(if c.status == "active" {
                 unchanged
             } else {
-                "Nothing was granted, so the connection is not usable yet: Reauthorize to ask again, or Delete it."
-                    .to_owned()
+                format!(
+                    "Nothing was granted, so the connection is not usable yet: Continue to {provider} to ask again, or Discard it."
+                )
             }),
         )),
         "error" => {
