@@ -23,7 +23,7 @@ before(async () => {
   app = new Patchbay({ command: 'demo', env: { PATCHBAY_DEMO_PASSWORD: PASSWORD } });
   await app.start();
   assert.ok(app.stdout.includes(`Sign in as ${LOGIN} with password ${PASSWORD}`), app.stdout);
-  token = /API token \(admin\): (\S+)/.exec(app.stdout)?.[1];
+  token = /export PATCHBAY_TOKEN=(\S+)/.exec(app.stdout)?.[1];
   assert.ok(token, `no admin token in:\n${app.stdout}`);
   browser = await launchBrowser();
 });

@@ -20,7 +20,7 @@ let token;
 before(async () => {
   app = new Patchbay({ command: 'demo', env: { PATCHBAY_DEMO_PASSWORD: PASSWORD } });
   await app.start();
-  token = /API token \(admin\): (\S+)/.exec(app.stdout)?.[1];
+  token = /export PATCHBAY_TOKEN=(\S+)/.exec(app.stdout)?.[1];
   assert.ok(token, `no admin token in:\n${app.stdout}`);
   browser = await launchBrowser();
 });

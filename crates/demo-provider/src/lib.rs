@@ -43,6 +43,7 @@ mod listener;
 mod options;
 mod provider;
 mod scopes;
+mod snapshot;
 mod state;
 mod token;
 mod yaml;

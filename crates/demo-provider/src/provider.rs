@@ -113,6 +113,27 @@ impl DemoProvider {
         }
     }
 
+    // ----- persistence ----------------------------------------------------------------------
+
+    /// The grants issued so far (token families, refresh and access tokens, items) as JSON,
+    /// to hand to [`import_state`](Self::import_state) after a restart. It contains live
+    /// tokens: store it like a credential (`patchbay demo` writes it mode 0600).
+    pub fn export_state(&self) -> String {
+        serde_json::to_string(&self.shared.lock().snapshot()).expect("a snapshot always serializes")
+    }
+
+    /// Replaces the grants with an earlier [`export_state`](Self::export_state), so tokens
+    /// issued before a restart keep working (access tokens until their original expiry).
+    ///
+    /// # Errors
+    /// When `json` is not such a snapshot; the state is unchanged then.
+    pub fn import_state(&self, json: &str) -> Result<(), String> {
+        let snapshot: crate::snapshot::Snapshot =
+            serde_json::from_str(json).map_err(|e| format!("not a Demo Cloud state: {e}"))?;
+        self.shared.lock().restore(snapshot);
+        Ok(())
+    }
+
     // ----- addresses ------------------------------------------------------------------------
 
     /// `http://127.0.0.1:PORT`, without a trailing slash.
@@ -332,6 +353,18 @@ impl DemoProvider {
             default_auth,
             &opts,
         )
+    }
+
+    /// The provider file of a Demo Cloud that does not run in this process (`patchbay providers
+    /// list --demo`): the same id, modes, scopes and modules, with `base_url` as its address and
+    /// a placeholder secret.
+    pub fn provider_yaml_for(
+        base_url: &str,
+        client_id: &str,
+        id: &str,
+        opts: crate::ProviderYamlOptions<'_>,
+    ) -> String {
+        crate::yaml::render(id, base_url, client_id, "listing-only", "client_secret_basic", &opts)
     }
 }
 

@@ -106,35 +106,35 @@ struct CodeGrant {
     family: Option<u64>,
 }
 
-struct Family {
-    account: String,
-    client_id: String,
-    scopes: Vec<String>,
-    revoked: bool,
-    access_tokens: Vec<String>,
-    refresh_tokens: Vec<String>,
+pub(crate) struct Family {
+    pub account: String,
+    pub client_id: String,
+    pub scopes: Vec<String>,
+    pub revoked: bool,
+    pub access_tokens: Vec<String>,
+    pub refresh_tokens: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum RefreshStatus {
+pub(crate) enum RefreshStatus {
     Live,
     Superseded,
     Revoked,
 }
 
-struct RefreshToken {
-    family: u64,
-    status: RefreshStatus,
-    seq: u64,
+pub(crate) struct RefreshToken {
+    pub family: u64,
+    pub status: RefreshStatus,
+    pub seq: u64,
 }
 
-struct AccessToken {
-    client_id: String,
-    account: String,
-    scopes: Vec<String>,
-    expires_at: Instant,
-    revoked: bool,
-    family: Option<u64>,
+pub(crate) struct AccessToken {
+    pub client_id: String,
+    pub account: String,
+    pub scopes: Vec<String>,
+    pub expires_at: Instant,
+    pub revoked: bool,
+    pub family: Option<u64>,
 }
 
 /// The account and scopes behind a valid bearer token.
@@ -147,7 +147,7 @@ pub(crate) struct Bearer {
 }
 
 /// One item of the demo API.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub(crate) struct Item {
     pub id: String,
     pub title: String,
@@ -172,11 +172,11 @@ pub(crate) struct Inner {
     pub ledger: Ledger,
     rotation: RotationMode,
     codes: HashMap<String, CodeGrant>,
-    access: HashMap<String, AccessToken>,
-    refresh: HashMap<String, RefreshToken>,
-    families: HashMap<u64, Family>,
-    next_family: u64,
-    next_seq: u64,
+    pub(crate) access: HashMap<String, AccessToken>,
+    pub(crate) refresh: HashMap<String, RefreshToken>,
+    pub(crate) families: HashMap<u64, Family>,
+    pub(crate) next_family: u64,
+    pub(crate) next_seq: u64,
 }
 
 impl Inner {

@@ -22,6 +22,38 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
     Ok(store)
 }
 
+/// What a command does to the installation it finds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Installation {
+    /// It only reads: refuse when there is no database, rather than create an empty one.
+    MustExist,
+    /// It may create things: a new database is fine, and is announced on stderr.
+    MayCreate,
+}
+
+/// Checks the SQLite database against what the command needs before anything is opened:
+/// a read-only command refuses a missing database naming the path it looked at; another
+/// command announces that it initialises a new data directory. (PostgreSQL: nothing to check
+/// here; the server's database must exist anyway.)
+pub fn check_installation(config: &Config, need: Installation) -> anyhow::Result<()> {
+    let Some(db) = config.sqlite_path() else { return Ok(()) };
+    if db.exists() {
+        return Ok(());
+    }
+    match need {
+        Installation::MustExist => anyhow::bail!(
+            "no Patchbay database at {}: nothing was created. Run this where the server keeps its data \
+             (set PATCHBAY_DATA_DIR or --data-dir, or PATCHBAY_DATABASE_URL), or create an installation first \
+             (`patchbay migrate`, `patchbay serve`)",
+            db.display()
+        ),
+        Installation::MayCreate => {
+            eprintln!("initialised a new data directory at {} (database {})", config.data_dir.display(), db.display());
+            Ok(())
+        }
+    }
+}
+
 /// The database holds ciphertexts, token digests and audit records: readable by its owner only,
 /// whatever the umask (the data directory is 0700 too, but may have been created by someone else).
 fn restrict_sqlite_files(url: &str) {
@@ -44,6 +76,20 @@ pub fn load_catalog(config: &Config) -> anyhow::Result<Catalog> {
         .map_err(|errors| anyhow::anyhow!("the provider catalog has errors:\n{errors}"))
 }
 
+/// [`load_catalog`] plus extra provider files (`(name, YAML)`), as the demo loads Demo Cloud.
+pub fn load_catalog_with(config: &Config, extra_providers: &[(String, String)]) -> anyhow::Result<Catalog> {
+    let mut catalog = load_catalog(config)?;
+    for (name, text) in extra_providers {
+        catalog.add_source(name, text, &|var| std::env::var(var).ok()).map_err(|errors| {
+            anyhow::anyhow!(
+                "{name} is invalid: {}",
+                errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+            )
+        })?;
+    }
+    Ok(catalog)
+}
+
 /// Builds the whole service: store, key ring (sealed when the key does not match), catalog and
 /// the guarded HTTP client.
 pub async fn build(config: &Config) -> anyhow::Result<Arc<Patchbay>> {
@@ -62,15 +108,7 @@ pub async fn build_with_clock(
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<Arc<Patchbay>> {
     let store = open_store(config).await?;
-    let mut catalog = load_catalog(config)?;
-    for (name, text) in extra_providers {
-        catalog.add_source(name, text, &|var| std::env::var(var).ok()).map_err(|errors| {
-            anyhow::anyhow!(
-                "{name} is invalid: {}",
-                errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
-            )
-        })?;
-    }
+    let catalog = load_catalog_with(config, extra_providers)?;
     let source = match &config.master_key {
         MasterKey::Env(v) => KeySource::Env(v.clone()),
         MasterKey::File(p) => KeySource::File(p.clone()),

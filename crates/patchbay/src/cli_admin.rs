@@ -77,6 +77,15 @@ pub enum AdminCommand {
 
 /// Runs an admin command.
 pub async fn run(config: &Config, cmd: AdminCommand) -> anyhow::Result<ExitCode> {
+    let need = match cmd {
+        AdminCommand::CreateTeam { .. } | AdminCommand::CreateUser { .. } | AdminCommand::CreateToken { .. } => {
+            app::Installation::MayCreate
+        }
+        AdminCommand::ListTokens { .. } | AdminCommand::RevokeToken { .. } | AdminCommand::ListTeams => {
+            app::Installation::MustExist
+        }
+    };
+    app::check_installation(config, need)?;
     let patchbay = app::build(config).await?;
     match cmd {
         AdminCommand::CreateTeam { name } => {

@@ -50,6 +50,12 @@ enum ConnectionsCommand {
         /// Advanced setting KEY=VALUE (repeatable; non-secret settings only).
         #[arg(long = "setting", value_parser = parse_setting)]
         settings: Vec<(String, String)>,
+        /// Module the connection is for, `provider.module` (repeatable): its scopes are requested.
+        #[arg(long = "module")]
+        modules: Vec<String>,
+        /// Extra scope to request (repeatable).
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
         /// Save without verifying the credential first.
         #[arg(long)]
         no_verify: bool,
@@ -122,6 +128,38 @@ fn status_text(c: &Value) -> String {
     if c["unverified"].as_bool() == Some(true) { format!("{status} (not verified)") } else { status.to_owned() }
 }
 
+/// The API as the client sees it: base URL and token.
+struct Api {
+    http: reqwest::Client,
+    base: String,
+    token: SecretString,
+}
+
+impl Api {
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: String,
+        body: Option<Value>,
+    ) -> anyhow::Result<reqwest::Response> {
+        let mut req = self.http.request(method, format!("{}{path}", self.base)).bearer_auth(self.token.expose_secret());
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        Ok(req.send().await?)
+    }
+
+    /// `GET path`'s `items`, or nothing when it fails (only for hints).
+    async fn items(&self, path: &str) -> Vec<Value> {
+        match self.send(reqwest::Method::GET, path.to_owned(), None).await {
+            Ok(resp) => {
+                resp.json::<Value>().await.ok().and_then(|v| v["items"].as_array().cloned()).unwrap_or_default()
+            }
+            Err(_) => Vec::new(),
+        }
+    }
+}
+
 /// Runs a connections command against the API.
 pub async fn run(args: ConnectionsArgs) -> anyhow::Result<ExitCode> {
     let token = std::env::var("PATCHBAY_TOKEN")
@@ -129,16 +167,39 @@ pub async fn run(args: ConnectionsArgs) -> anyhow::Result<ExitCode> {
         .filter(|t| !t.is_empty())
         .map(SecretString::from)
         .context("set PATCHBAY_TOKEN to an API token (create one with `patchbay admin create-token`)")?;
-    let base = args.url.trim_end_matches('/').to_owned();
-    let client = reqwest::Client::new();
-    let send = |method: reqwest::Method, path: String, body: Option<Value>| {
-        let mut req = client.request(method, format!("{base}{path}")).bearer_auth(token.expose_secret());
-        if let Some(b) = body {
-            req = req.json(&b);
+    let api = Api { http: reqwest::Client::new(), base: args.url.trim_end_matches('/').to_owned(), token };
+    let is_verify = matches!(args.command, ConnectionsCommand::Verify { .. });
+    let table = matches!(args.command, ConnectionsCommand::List { .. });
+    let named = named_id(&args.command);
+    let resp = send_command(&api, args.command).await?;
+    let status = resp.status();
+    let body: Value = resp.json().await.unwrap_or(Value::Null);
+    if !status.is_success() {
+        let message = cli_message(body.pointer("/error/message").and_then(Value::as_str).unwrap_or("no error message"));
+        let message = message.as_str();
+        match failure_hint(&api, named, status, message).await {
+            Some(h) => bail!("HTTP {status}: {message}\n{h}"),
+            None => bail!("HTTP {status}: {message}"),
         }
-        req.send()
-    };
-    let (resp, table) = match args.command {
+    }
+    if table && !args.json {
+        print_table(&body);
+    } else {
+        println!("{}", serde_json::to_string_pretty(&body)?);
+    }
+    // A verify the provider failed is an answer (200), but the check failed: say so in the code.
+    if is_verify && body["ok"] != Value::Bool(true) {
+        let error = body["error"].as_str().unwrap_or("no reason given");
+        eprintln!("error: the check failed: {error}");
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Sends the request a command stands for.
+async fn send_command(api: &Api, command: ConnectionsCommand) -> anyhow::Result<reqwest::Response> {
+    use reqwest::Method;
+    match command {
         ConnectionsCommand::List { provider, status } => {
             let mut query = Vec::new();
             if let Some(p) = provider {
@@ -148,63 +209,126 @@ pub async fn run(args: ConnectionsArgs) -> anyhow::Result<ExitCode> {
                 query.push(format!("status={s}"));
             }
             let qs = if query.is_empty() { String::new() } else { format!("?{}", query.join("&")) };
-            (send(reqwest::Method::GET, format!("/v1/connections{qs}"), None).await?, true)
+            api.send(Method::GET, format!("/v1/connections{qs}"), None).await
         }
-        ConnectionsCommand::Show { id } => {
-            (send(reqwest::Method::GET, format!("/v1/connections/{id}"), None).await?, false)
-        }
-        ConnectionsCommand::Create { provider, name, settings, no_verify } => {
+        ConnectionsCommand::Show { id } => api.send(Method::GET, format!("/v1/connections/{id}"), None).await,
+        ConnectionsCommand::Create { provider, name, settings, modules, scopes, no_verify } => {
             let credentials = read_credentials()?;
             let settings: serde_json::Map<String, Value> =
                 settings.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
-            let body = json!({"provider": provider, "name": name, "settings": settings, "credentials": credentials, "verify": !no_verify});
-            (send(reqwest::Method::POST, "/v1/connections".into(), Some(body)).await?, false)
+            let body = json!({"provider": provider, "name": name, "settings": settings, "modules": modules,
+                "scopes": scopes, "credentials": credentials, "verify": !no_verify});
+            api.send(Method::POST, "/v1/connections".into(), Some(body)).await
         }
         ConnectionsCommand::UpdateCredential { id, no_verify } => {
             let body = json!({"credentials": read_credentials()?, "verify": !no_verify});
-            (send(reqwest::Method::PUT, format!("/v1/connections/{id}/credentials"), Some(body)).await?, false)
+            api.send(Method::PUT, format!("/v1/connections/{id}/credentials"), Some(body)).await
         }
         ConnectionsCommand::Rename { id, name } => {
-            (send(reqwest::Method::PATCH, format!("/v1/connections/{id}"), Some(json!({"name": name}))).await?, false)
+            api.send(Method::PATCH, format!("/v1/connections/{id}"), Some(json!({"name": name}))).await
         }
         ConnectionsCommand::Reauthorize { id, modules, allow_account_change } => {
             let body = json!({"modules": modules, "allow_account_change": allow_account_change});
-            (send(reqwest::Method::POST, format!("/v1/connections/{id}/reauthorize"), Some(body)).await?, false)
+            api.send(Method::POST, format!("/v1/connections/{id}/reauthorize"), Some(body)).await
         }
-        ConnectionsCommand::Verify { id } => {
-            (send(reqwest::Method::POST, format!("/v1/connections/{id}/verify"), None).await?, false)
-        }
-        ConnectionsCommand::Delete { id } => {
-            (send(reqwest::Method::DELETE, format!("/v1/connections/{id}"), None).await?, false)
-        }
-    };
-    let status = resp.status();
-    let body: Value = resp.json().await.unwrap_or(Value::Null);
-    if !status.is_success() {
-        let message = body.pointer("/error/message").and_then(Value::as_str).unwrap_or("no error message");
-        bail!("HTTP {status}: {}", cli_message(message));
+        ConnectionsCommand::Verify { id } => api.send(Method::POST, format!("/v1/connections/{id}/verify"), None).await,
+        ConnectionsCommand::Delete { id } => api.send(Method::DELETE, format!("/v1/connections/{id}"), None).await,
     }
-    if table && !args.json {
-        println!("{:<37} {:<30} {:<12} {:<22} ACCOUNT", "ID", "NAME", "PROVIDER", "STATUS");
-        for c in body["items"].as_array().into_iter().flatten() {
-            println!(
-                "{:<37} {:<30} {:<12} {:<22} {}",
-                c["id"].as_str().unwrap_or(""),
-                c["name"].as_str().unwrap_or(""),
-                c["provider"].as_str().unwrap_or(""),
-                status_text(c),
-                c["account"].as_str().unwrap_or("-"),
-            );
+}
+
+/// "did you mean …?" after an unknown connection id (closest id or name) or provider id.
+async fn failure_hint(api: &Api, named: Option<Named>, status: reqwest::StatusCode, message: &str) -> Option<String> {
+    match named? {
+        Named::Connection(id) if status == reqwest::StatusCode::NOT_FOUND => {
+            let list = api.items("/v1/connections").await;
+            let known = list.iter().filter_map(|c| {
+                let (cid, name) = (c["id"].as_str()?, c["name"].as_str()?);
+                Some((format!("{cid} ({name})"), vec![cid.to_owned(), name.to_owned()]))
+            });
+            did_you_mean(&id, known)
         }
-    } else {
-        println!("{}", serde_json::to_string_pretty(&body)?);
+        Named::Provider(id) if status.is_client_error() && message.contains(&format!("`{id}`")) => {
+            let list = api.items("/v1/providers").await;
+            let known = list.iter().filter_map(|p| p["id"].as_str().map(|pid| (pid.to_owned(), vec![pid.to_owned()])));
+            did_you_mean(&id, known)
+        }
+        _ => None,
     }
-    Ok(ExitCode::SUCCESS)
+}
+
+fn print_table(body: &Value) {
+    println!("{:<37} {:<30} {:<12} {:<22} ACCOUNT", "ID", "NAME", "PROVIDER", "STATUS");
+    for c in body["items"].as_array().into_iter().flatten() {
+        println!(
+            "{:<37} {:<30} {:<12} {:<22} {}",
+            c["id"].as_str().unwrap_or(""),
+            c["name"].as_str().unwrap_or(""),
+            c["provider"].as_str().unwrap_or(""),
+            status_text(c),
+            c["account"].as_str().unwrap_or("-"),
+        );
+    }
+}
+
+/// The id a command names, to suggest a close one when the server does not know it.
+enum Named {
+    Connection(String),
+    Provider(String),
+}
+
+fn named_id(cmd: &ConnectionsCommand) -> Option<Named> {
+    match cmd {
+        ConnectionsCommand::Show { id }
+        | ConnectionsCommand::Rename { id, .. }
+        | ConnectionsCommand::Reauthorize { id, .. }
+        | ConnectionsCommand::Verify { id }
+        | ConnectionsCommand::UpdateCredential { id, .. }
+        | ConnectionsCommand::Delete { id } => Some(Named::Connection(id.clone())),
+        ConnectionsCommand::Create { provider, .. } => Some(Named::Provider(provider.clone())),
+        ConnectionsCommand::List { .. } => None,
+    }
+}
+
+/// Edit distance (Levenshtein) of two strings, case-insensitive.
+fn distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.to_lowercase().chars().collect(), b.to_lowercase().chars().collect());
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = if ca == cb { prev } else { 1 + prev.min(row[j]).min(row[j + 1]) };
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+/// "did you mean …?" for the known entry (label, spellings) closest to `asked`, when one is
+/// close enough to be a typo (at most a third of its length away).
+fn did_you_mean(asked: &str, known: impl Iterator<Item = (String, Vec<String>)>) -> Option<String> {
+    let best = known
+        .filter_map(|(label, spellings)| spellings.iter().map(|s| distance(asked, s)).min().map(|d| (d, label)))
+        .min_by_key(|(d, _)| *d)?;
+    (best.0 <= asked.chars().count().div_ceil(3).max(2)).then(|| format!("did you mean {}?", best.1))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_typo_gets_the_closest_known_id_and_a_stranger_gets_nothing() {
+        let known = || {
+            [("democloud".to_owned(), vec!["democloud".to_owned()]), ("github".to_owned(), vec!["github".to_owned()])]
+                .into_iter()
+        };
+        assert_eq!(did_you_mean("demcloud", known()).as_deref(), Some("did you mean democloud?"));
+        assert_eq!(did_you_mean("GitHub", known()).as_deref(), Some("did you mean github?"));
+        assert_eq!(did_you_mean("salesforce", known()), None);
+        assert_eq!(distance("kitten", "sitting"), 3);
+    }
 
     #[test]
     fn the_api_hint_becomes_the_cli_flag() {

@@ -29,6 +29,8 @@ pub enum KeysCommand {
 
 /// Runs a keys command.
 pub async fn run(config: &Config, cmd: KeysCommand) -> anyhow::Result<ExitCode> {
+    // Every keys command works on an existing key ring: a new, empty one would only mislead.
+    app::check_installation(config, app::Installation::MustExist)?;
     let patchbay = app::build(config).await?;
     let code = match cmd {
         KeysCommand::Status => {

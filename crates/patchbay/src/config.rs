@@ -172,6 +172,14 @@ impl Config {
         })
     }
 
+    /// The SQLite database file, when the database is SQLite.
+    pub fn sqlite_path(&self) -> Option<PathBuf> {
+        let url = &self.database_url;
+        let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+        let path = path.split('?').next().unwrap_or(path);
+        (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
+    }
+
     /// Creates the data directory (0700) when the database lives in it.
     pub fn ensure_data_dir(&self) -> anyhow::Result<()> {
         if self.database_url.starts_with("sqlite:") || matches!(self.master_key, MasterKey::File(_)) {

@@ -6,12 +6,13 @@ mod cli_connections;
 mod cli_keys;
 mod cli_providers;
 mod demo;
+mod demo_state;
 mod logging;
 mod serve;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 // The composition root and the configuration live in the library (so in-process tests can build
 // the service); the binary's modules reach them as `crate::app` / `crate::config`.
 use patchbay::{app, config};
@@ -22,29 +23,41 @@ use crate::config::ConfigArgs;
 #[derive(Debug, Parser)]
 #[command(name = "patchbay", version, about, long_about = None)]
 struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// The configuration of a command that opens the data directory or the catalog. The client
+/// (`connections`) has none of it: it talks to a server by URL.
+#[derive(Debug, Args)]
+struct Local {
+    #[command(flatten)]
+    config: ConfigArgs,
+}
+
+/// A command group with the configuration (accepted before or after the subcommand).
+#[derive(Debug, Args)]
+struct Group<C: Subcommand> {
     #[command(flatten)]
     config: ConfigArgs,
     #[command(subcommand)]
-    command: Command,
+    command: C,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the HTTP API, OAuth callback and background workers.
-    Serve,
+    Serve(Local),
     /// Serve plus the built-in Demo Cloud OAuth provider and a demo user: the whole flow offline.
-    Demo,
+    Demo(Local),
     /// Apply database migrations and exit (serve also does this at start).
-    Migrate,
+    Migrate(Local),
     /// Bootstrap teams, users and API tokens directly on the database.
-    #[command(subcommand)]
-    Admin(cli_admin::AdminCommand),
+    Admin(Group<cli_admin::AdminCommand>),
     /// Master key ring: status and rotation.
-    #[command(subcommand)]
-    Keys(cli_keys::KeysCommand),
+    Keys(Group<cli_keys::KeysCommand>),
     /// The provider catalog: list and validate provider files.
-    #[command(subcommand)]
-    Providers(cli_providers::ProvidersCommand),
+    Providers(Group<cli_providers::ProvidersCommand>),
     /// Manage connections through the HTTP API (token from PATCHBAY_TOKEN).
     Connections(cli_connections::ConnectionsArgs),
 }
@@ -70,38 +83,39 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Serve => {
-            let config = config::Config::resolve(&cli.config)?;
+        Command::Serve(Local { config }) => {
+            let config = config::Config::resolve(&config)?;
             logging::init(&config.log_format, "info");
             serve::run(config).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Demo => {
-            let config = config::Config::resolve(&cli.config)?;
+        Command::Demo(Local { config }) => {
+            let config = config::Config::resolve(&config)?;
             logging::init(&config.log_format, "info");
             demo::run(config).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Migrate => {
-            let config = config::Config::resolve(&cli.config)?;
+        Command::Migrate(Local { config }) => {
+            let config = config::Config::resolve(&config)?;
             logging::init(&config.log_format, "warn");
+            app::check_installation(&config, app::Installation::MayCreate)?;
             app::open_store(&config).await?;
             println!("migrations applied");
             Ok(ExitCode::SUCCESS)
         }
-        Command::Admin(cmd) => {
-            let config = config::Config::resolve(&cli.config)?;
+        Command::Admin(Group { config, command }) => {
+            let config = config::Config::resolve(&config)?;
             logging::init(&config.log_format, "warn");
-            cli_admin::run(&config, cmd).await
+            cli_admin::run(&config, command).await
         }
-        Command::Keys(cmd) => {
-            let config = config::Config::resolve(&cli.config)?;
+        Command::Keys(Group { config, command }) => {
+            let config = config::Config::resolve(&config)?;
             logging::init(&config.log_format, "warn");
-            cli_keys::run(&config, cmd).await
+            cli_keys::run(&config, command).await
         }
-        Command::Providers(cmd) => {
+        Command::Providers(Group { config, command }) => {
             logging::init("text", "warn");
-            cli_providers::run(&cli.config, cmd)
+            cli_providers::run(&config, command)
         }
         Command::Connections(args) => {
             logging::init("text", "warn");

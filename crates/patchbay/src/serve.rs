@@ -47,6 +47,12 @@ pub async fn run_app(config: Config, patchbay: std::sync::Arc<patchbay_service::
             config.scheduler_interval,
             workers_stop.clone(),
         )),
+        // Abandoned never-granted connections: a minute's delay is fine against a day's rule.
+        tokio::spawn(patchbay_service::connections::run_discard_worker(
+            patchbay.clone(),
+            std::time::Duration::from_secs(60).max(config.scheduler_interval),
+            workers_stop.clone(),
+        )),
         tokio::spawn(patchbay_service::events::run_retention_worker(patchbay.clone(), workers_stop)),
     ];
     // With the peer address, the sign-in rate limit counts per login *and* client.

@@ -160,6 +160,25 @@ async fn the_connections_client_speaks_the_api() {
     assert!(run(&["rename", &id, "Renamed"], None).status.success());
     let out = run(&["verify", &id], None);
     assert!(String::from_utf8_lossy(&out.stdout).contains("\"ok\": true"), "{out:?}");
+    // A typo in an id or a provider gets the closest existing one.
+    let last = if id.ends_with('0') { '1' } else { '0' };
+    let typo = format!("{}{last}", &id[..id.len() - 1]);
+    let out = run(&["show", &typo], None);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&format!("did you mean {id} (Renamed)?")), "{out:?}");
+    let out = run(&["create", "mock-berer"], Some(r#"{"api_key": "cli-key"}"#));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("did you mean mock-bearer?"), "{out:?}");
+    // --scope and --module reach the API (an unknown scope is refused, naming it).
+    let out = run(&["create", "mock-bearer", "--scope", "nope:never"], Some(r#"{"api_key": "cli-key"}"#));
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nope:never"), "{out:?}");
+    let out = run(&["create", "mock-bearer", "--module", "mock-bearer.nothing"], Some(r#"{"api_key": "cli-key"}"#));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("mock-bearer.nothing"), "{out:?}");
+    // A failed check is a failed command.
+    assert!(w.mock.revoke_key("cli-key"));
+    let out = run(&["verify", &id], None);
+    assert!(!out.status.success(), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the check failed"), "{out:?}");
     let out = run(&["reauthorize", &id], None);
     assert!(!out.status.success(), "API-key connections have no consent flow");
     assert!(String::from_utf8_lossy(&out.stderr).contains("HTTP 400"), "{out:?}");
@@ -249,4 +268,69 @@ async fn key_backups_are_written_private_and_verified() {
     let out = w.app.run(&["keys", "verify", wrong.to_str().unwrap()]).await;
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("does not open this database"), "{out:?}");
+}
+
+#[tokio::test]
+async fn read_only_commands_refuse_a_missing_installation_and_creating_ones_announce_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("nowhere");
+    for args in [&["admin", "list-teams"][..], &["admin", "list-tokens", "--team", "acme"], &["keys", "status"]] {
+        let out = std::process::Command::new(BIN).args(args).env("PATCHBAY_DATA_DIR", &data).output().unwrap();
+        assert!(!out.status.success(), "{args:?}: {out:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(&format!("no Patchbay database at {}", data.join("patchbay.db").display())), "{err}");
+        assert!(err.contains("nothing was created"), "{err}");
+        assert!(!data.join("patchbay.db").exists(), "{args:?} created a database");
+    }
+    let out = std::process::Command::new(BIN)
+        .args(["admin", "create-team", "acme"])
+        .env("PATCHBAY_DATA_DIR", &data)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("initialised a new data directory at {}", data.display())), "{err}");
+    let out =
+        std::process::Command::new(BIN).args(["admin", "list-teams"]).env("PATCHBAY_DATA_DIR", &data).output().unwrap();
+    assert!(out.status.success() && String::from_utf8_lossy(&out.stdout).contains("acme"), "{out:?}");
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("initialised"), "only a new installation is announced");
+}
+
+#[tokio::test]
+async fn providers_list_includes_demo_cloud_on_request_and_prints_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let list = |extra: &[&str]| {
+        let out = std::process::Command::new(BIN)
+            .args(["providers", "list"])
+            .args(extra)
+            .env("PATCHBAY_DATA_DIR", dir.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert!(!list(&[]).contains("democloud"));
+    assert!(list(&["--demo"]).contains("democloud"));
+    let json: serde_json::Value = serde_json::from_str(&list(&["--json", "--demo"])).unwrap();
+    let demo = json.as_array().unwrap().iter().find(|p| p["id"] == "democloud").expect("democloud listed");
+    assert_eq!(demo["auth_mode"], "oauth2");
+    assert!(demo["modules"].as_array().unwrap().iter().any(|m| m == "democloud.watch_items"), "{demo}");
+    assert!(json.as_array().unwrap().iter().any(|p| p["id"] == "stripe"));
+}
+
+#[test]
+fn connections_help_lists_only_the_clients_flags() {
+    let help = |args: &[&str]| {
+        let out = std::process::Command::new(BIN).args(args).arg("--help").output().unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let client = help(&["connections"]);
+    assert!(client.contains("--url") && client.contains("--json"), "{client}");
+    for server_flag in ["--data-dir", "--database-url", "--listen", "--master-key-file", "--providers-dir"] {
+        assert!(!client.contains(server_flag), "{server_flag} in:\n{client}");
+    }
+    assert!(help(&["connections", "verify"]).lines().all(|l| !l.contains("--data-dir")));
+    assert!(help(&["admin"]).contains("--data-dir"), "the admin commands keep theirs");
+    assert!(help(&["serve"]).contains("--listen"));
 }

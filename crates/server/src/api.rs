@@ -32,6 +32,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/v1/connections/{id}/credentials", axum::routing::put(update_credential))
         .route("/v1/connections/{id}/reauthorize", post(reauthorize_connection))
         .route("/v1/connections/{id}/replace", post(replace_connection))
+        .route("/v1/connections/{id}/discard", post(discard_connection))
         .route("/v1/scenarios", get(list_scenarios).post(create_scenario))
         .route("/v1/scenarios/{id}", get(get_scenario).patch(update_scenario).delete(delete_scenario))
         .route("/v1/scenarios/{id}/steps/{position}/connection", post(connect_step))
@@ -108,7 +109,8 @@ pub(crate) async fn list_connections(
 pub(crate) struct ListParams {
     /// Only this provider.
     provider: Option<String>,
-    /// Only this status.
+    /// Only these statuses, comma-separated (`active,degraded,needs_reauth`: every connection that
+    /// was granted once, as a connection picker lists them).
     status: Option<String>,
     /// Case-insensitive match on name or account.
     q: Option<String>,
@@ -184,6 +186,21 @@ fn with_force_hint(e: ServiceError) -> ServiceError {
         ServiceError::Conflict(message) => ServiceError::Conflict(format!("{message}: retry with ?force=true")),
         e => e,
     }
+}
+
+#[utoipa::path(post, path = "/v1/connections/{id}/discard", tag = "connections",
+    summary = "Discard a never-granted connection",
+    params(("id" = String, Path, description = "Connection id")),
+    responses((status = 200, body = DeleteReceipt, description = "Discarded; the steps that used it are unbound"),
+        (status = 404, body = ErrorEnvelope, description = "No such connection in your team"),
+        (status = 409, body = ErrorEnvelope, description = "It was granted access: delete it instead")),
+    security(("bearer" = [])))]
+pub(crate) async fn discard_connection(
+    State(s): State<AppState>,
+    Authed(who): Authed,
+    Path(id): Path<String>,
+) -> Result<Json<DeleteReceipt>, ApiError> {
+    Ok(Json(s.patchbay.discard_connection(&who, &id).await?))
 }
 
 /// Query of `POST /v1/connections/{id}/replace`.

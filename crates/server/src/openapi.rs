@@ -18,6 +18,7 @@ use crate::AppState;
         crate::api::rename_connection, crate::api::delete_connection, crate::api::verify_connection,
         crate::api::update_credential,
         crate::api::reauthorize_connection, crate::callback::callback, crate::api::replace_connection,
+        crate::api::discard_connection,
         crate::api::list_scenarios, crate::api::create_scenario, crate::api::get_scenario, crate::api::update_scenario,
         crate::api::delete_scenario, crate::api::connect_step,
         crate::api::list_audit, crate::api::list_events, crate::api::list_webhooks, crate::api::create_webhook,

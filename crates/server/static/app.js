@@ -51,4 +51,22 @@
       }
     });
   });
+
+  // New step: the connection picker offers only connections of the chosen module's app (the
+  // server checks the same on Save).
+  document.querySelectorAll("select[data-narrows]").forEach(function (module) {
+    var picker = document.getElementById(module.getAttribute("data-narrows"));
+    if (!picker) return;
+    var narrow = function () {
+      var app = module.value ? module.value.split(".")[0] : "";
+      picker.querySelectorAll("optgroup[data-app]").forEach(function (group) {
+        var other = app !== "" && group.getAttribute("data-app") !== app;
+        group.hidden = other;
+        group.disabled = other;
+        if (other && group.contains(picker.selectedOptions[0])) picker.value = "add";
+      });
+    };
+    module.addEventListener("change", narrow);
+    narrow();
+  });
 })();

@@ -107,6 +107,8 @@ pub mod action {
     pub const CONNECTION_CREDENTIAL_UPDATE: &str = "connection.credential_update";
     /// A connection was deleted.
     pub const CONNECTION_DELETE: &str = "connection.delete";
+    /// Discarding a never-granted connection.
+    pub const CONNECTION_DISCARD: &str = "connection.discard";
     /// A consent flow for a new connection completed (or failed).
     pub const CONNECTION_AUTHORIZE: &str = "connection.authorize";
     /// A reauthorization was started or completed.

@@ -67,9 +67,11 @@ pub mod kind {
     pub const REAUTHORIZED: &str = "connection.reauthorized";
     /// The connection was deleted.
     pub const DELETED: &str = "connection.deleted";
+    /// A never-granted connection was discarded (by its user, or when its consent was abandoned).
+    pub const DISCARDED: &str = "connection.discarded";
 
     /// Every type, for validating webhook filters.
-    pub const ALL: [&str; 11] = [
+    pub const ALL: [&str; 12] = [
         CREATED,
         VERIFIED,
         VERIFY_FAILED,
@@ -81,6 +83,7 @@ pub mod kind {
         EXPIRING,
         REAUTHORIZED,
         DELETED,
+        DISCARDED,
     ];
 }
 

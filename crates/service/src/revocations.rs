@@ -129,7 +129,7 @@ impl SupersedePlan {
 }
 
 /// Counts of the grants a deleted connection held, and each grant's fate.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Default, Serialize, ToSchema)]
 pub struct GrantsReceipt {
     /// Every grant Patchbay ever held for the connection (each consent is one).
     pub held: usize,

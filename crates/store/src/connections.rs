@@ -178,6 +178,85 @@ impl Store {
         row.map(Connection::try_from).transpose()
     }
 
+    /// The team's connection named `name`, if any.
+    pub async fn connection_by_name(&self, team: &TeamId, name: &str) -> Result<Option<Connection>, StoreError> {
+        let row: Option<ConnectionRow> = with_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM connections WHERE team_id = $1 AND name = $2")))
+            .bind(team.as_str())
+            .bind(name)
+            .fetch_optional(p)
+            .await)?;
+        row.map(Connection::try_from).transpose()
+    }
+
+    /// Never-granted (`pending`) connections unchanged since before `changed_before` and with
+    /// no consent flow expiring at or after `flows_before`: the abandoned ones, as (team, id).
+    pub async fn abandoned_pending_connections(
+        &self,
+        changed_before: OffsetDateTime,
+        flows_before: OffsetDateTime,
+        limit: i64,
+    ) -> Result<Vec<(TeamId, ConnectionId)>, StoreError> {
+        let rows: Vec<(String, String)> = with_pool!(self, p => sqlx::query_as(
+            "SELECT c.team_id, c.id FROM connections c WHERE c.status = 'pending' AND c.updated_at < $1 \
+             AND NOT EXISTS (SELECT 1 FROM oauth_flows f WHERE f.connection_id = c.id AND f.expires_at >= $2) \
+             ORDER BY c.updated_at LIMIT $3")
+            .bind(to_ms(changed_before))
+            .bind(to_ms(flows_before))
+            .bind(limit)
+            .fetch_all(p)
+            .await)?;
+        rows.into_iter()
+            .map(|(team, id)| {
+                let corrupt = |e: String| StoreError::Corrupt(format!("connection {id}: {e}"));
+                Ok((
+                    TeamId::parse(&team).map_err(|e| corrupt(e.to_string()))?,
+                    ConnectionId::parse(&id).map_err(|e| corrupt(e.to_string()))?,
+                ))
+            })
+            .collect()
+    }
+
+    /// Starts a never-granted connection over: new settings and secret settings, same id and
+    /// name. `Ok(false)`: no such connection in the team, or it is no longer `pending`.
+    pub async fn restart_pending_connection(
+        &self,
+        c: &Connection,
+        secrets: &[(String, Vec<u8>)],
+    ) -> Result<bool, StoreError> {
+        with_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let done = sqlx::query(
+                "UPDATE connections SET settings = $1, status_reason = $2, updated_at = $3, requested_scopes = $6 \
+                 WHERE team_id = $4 AND id = $5 AND status = 'pending'")
+                .bind(settings_json(c))
+                .bind(&c.status_reason)
+                .bind(to_ms(c.updated_at))
+                .bind(c.team_id.as_str())
+                .bind(c.id.as_str())
+                .bind(c.requested_scopes.join(" "))
+                .execute(&mut *tx)
+                .await?;
+            if done.rows_affected() != 1 {
+                return Ok(false);
+            }
+            sqlx::query("DELETE FROM connection_secrets WHERE connection_id = $1")
+                .bind(c.id.as_str())
+                .execute(&mut *tx)
+                .await?;
+            for (field, blob) in secrets {
+                sqlx::query("INSERT INTO connection_secrets (connection_id, field, ciphertext) VALUES ($1, $2, $3)")
+                    .bind(c.id.as_str())
+                    .bind(field)
+                    .bind(blob)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok(true)
+        })
+    }
+
     /// Names in use in the team that start with `prefix` (for default names).
     pub async fn connection_names_like(&self, team: &TeamId, prefix: &str) -> Result<Vec<String>, StoreError> {
         let rows: Vec<(String,)> = with_pool!(self, p => sqlx::query_as(
@@ -356,16 +435,28 @@ impl Store {
     /// Deletes a connection and destroys its secrets in one transaction. `Ok(false)`: no such
     /// connection in the team.
     pub async fn delete_connection(&self, team: &TeamId, id: &ConnectionId) -> Result<bool, StoreError> {
+        self.delete_where(team, id, "").await
+    }
+
+    /// Deletes a connection that is still `pending` (never granted) and its secrets, in one
+    /// transaction. `Ok(false)`: no such connection in the team, or it was granted meanwhile.
+    pub async fn delete_pending_connection(&self, team: &TeamId, id: &ConnectionId) -> Result<bool, StoreError> {
+        self.delete_where(team, id, " AND status = 'pending'").await
+    }
+
+    /// Deletes a connection matching `extra` (a fixed SQL condition) and its secrets.
+    async fn delete_where(&self, team: &TeamId, id: &ConnectionId, extra: &'static str) -> Result<bool, StoreError> {
         with_pool!(self, p => {
             let mut tx = p.begin().await?;
-            sqlx::query(
+            sqlx::query(sqlx::AssertSqlSafe(format!(
                 "DELETE FROM connection_secrets WHERE connection_id IN \
-                 (SELECT id FROM connections WHERE team_id = $1 AND id = $2)")
+                 (SELECT id FROM connections WHERE team_id = $1 AND id = $2{extra})")))
                 .bind(team.as_str())
                 .bind(id.as_str())
                 .execute(&mut *tx)
                 .await?;
-            let done = sqlx::query("DELETE FROM connections WHERE team_id = $1 AND id = $2")
+            let done = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DELETE FROM connections WHERE team_id = $1 AND id = $2{extra}")))
                 .bind(team.as_str())
                 .bind(id.as_str())
                 .execute(&mut *tx)

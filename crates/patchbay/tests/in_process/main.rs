@@ -11,6 +11,8 @@
 //!   a denied consent, partial consent, replacing an API key in place, unverified keys.
 //! - `security`: account pinning that fails closed, superseded grants revoked, bound runtime
 //!   tokens and module API declarations (issue 15).
+//! - `pending`: never-granted connections: continued under their name, discarded by hand or by
+//!   the background job a day after their consent was abandoned.
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -19,3 +21,4 @@ mod connections;
 mod lifecycle;
 mod rough_states;
 mod security;
+mod pending;

@@ -25,6 +25,7 @@ use super::dto::{CreateConnection, Created};
 use super::input::{
     SplitSettings, credential_from_request, no_credentials, requested_scopes, split_settings, validate_return_to,
 };
+use super::pending::DiscardReason;
 use crate::access::require;
 use crate::audit::{AuditOutcome, action};
 use crate::events::kind;
@@ -154,7 +155,15 @@ impl Patchbay {
         let connection = self.new_connection(who, provider, clear, ConnectionStatus::Pending, Some(reason), now);
         // Remembered until a grant covers it: a denied or abandoned consent does not lose it.
         let connection = Connection { requested_scopes: plan.scopes.clone(), ..connection };
-        let connection = self.insert_new_connection(who, &plan, connection, Vec::new()).await?;
+        let holder = match &plan.name {
+            Some(name) => self.pending_holder(who, name).await?.filter(|h| h.provider == provider.id),
+            None => None,
+        };
+        let connection = match holder {
+            // The same name and app as a never-granted connection: continue that one.
+            Some(held) => self.continue_pending(who, &plan, Connection { id: held.id, ..connection }).await?,
+            None => self.insert_new_connection(who, &plan, connection, Vec::new()).await?,
+        };
         let start = FlowStart {
             kind: FlowKind::Create,
             client_id: &client.client_id,
@@ -258,6 +267,11 @@ impl Patchbay {
                     return Ok(connection);
                 }
                 Err(StoreError::Conflict(_)) if name.is_some() => {
+                    // A never-granted connection does not keep its name from a new one.
+                    if let Some(held) = self.pending_holder(who, &connection.name).await? {
+                        self.discard(who, &held, DiscardReason::NameReused).await?;
+                        continue;
+                    }
                     return Err(ServiceError::Conflict(format!(
                         "a connection named `{}` already exists in your team: choose another name",
                         connection.name
@@ -268,6 +282,30 @@ impl Patchbay {
             }
         }
         Err(ServiceError::Conflict("could not find a free default name: give the connection a name".into()))
+    }
+
+    /// Starts a never-granted connection over under the same id and name: the new request's
+    /// settings replace its own (sealed anew), and the caller starts a new consent flow.
+    async fn continue_pending(
+        &self,
+        who: &Principal,
+        plan: &NewConnectionPlan,
+        connection: Connection,
+    ) -> ServiceResult<Connection> {
+        let refs: Vec<(String, &SecretString)> = plan.settings.secret.iter().map(|(f, v)| (f.clone(), v)).collect();
+        let sealed =
+            self.keys.seal_fields(&self.store, &who.team_id, &connection.id, &refs, connection.created_at).await?;
+        if !self.store.restart_pending_connection(&connection, &sealed).await? {
+            return Err(ServiceError::Conflict(format!(
+                "connection `{}` was granted access meanwhile: open it, or choose another name",
+                plan.name.as_deref().unwrap_or_default()
+            )));
+        }
+        let stored = self.store.get_connection(&who.team_id, &connection.id).await?;
+        let stored = stored.ok_or_else(|| crate::access::not_found(connection.id.as_str()))?;
+        let detail = format!("provider={} name={} continued=true", stored.provider, stored.name);
+        self.audit(who, action::CONNECTION_CREATE, Some(&stored.id), AuditOutcome::Ok, Some(&detail)).await?;
+        Ok(stored)
     }
 
     /// After the insert: audit, and for a live connection (not one waiting for consent) start

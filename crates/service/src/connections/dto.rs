@@ -98,7 +98,7 @@ pub struct DeleteReceipt {
 pub struct ListFilter {
     /// Only this provider.
     pub provider: Option<String>,
-    /// Only this status.
+    /// Only these statuses (comma-separated: `active,degraded`).
     pub status: Option<String>,
     /// Case-insensitive match on name or account.
     pub q: Option<String>,

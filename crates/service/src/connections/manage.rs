@@ -24,15 +24,23 @@ impl Patchbay {
     /// The team's connections, filtered.
     pub async fn list_connections(&self, who: &Principal, filter: &ListFilter) -> ServiceResult<Vec<ConnectionView>> {
         require(who, Action::Read)?;
-        let status =
-            filter.status.as_deref().map(str::parse::<ConnectionStatus>).transpose().map_err(ServiceError::Invalid)?;
+        // `status=active,degraded`: any of several (a picker lists every status but `pending`).
+        let statuses = match filter.status.as_deref() {
+            Some(list) => Some(
+                list.split(',')
+                    .map(|s| s.trim().parse::<ConnectionStatus>())
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(ServiceError::Invalid)?,
+            ),
+            None => None,
+        };
         let q = filter.q.as_deref().map(str::to_lowercase);
         let usages = self.store.team_usages(&who.team_id).await?;
         let fields = self.store.secret_field_names(&who.team_id, None).await?;
         let mut out = Vec::new();
         for c in self.store.list_connections(&who.team_id).await? {
             let keep = filter.provider.as_deref().is_none_or(|p| p == c.provider)
-                && status.is_none_or(|s| s == c.status)
+                && statuses.as_ref().is_none_or(|list| list.contains(&c.status))
                 && q.as_deref().is_none_or(|q| {
                     c.name.to_lowercase().contains(q)
                         || c.account.as_deref().is_some_and(|a| a.to_lowercase().contains(q))
@@ -141,7 +149,8 @@ impl Patchbay {
         }
         let client = self.connection_client(&connection, &provider).await?;
         let start = FlowStart {
-            kind: FlowKind::Reauthorize,
+            // A never-granted connection is continued: its first grant is a creation.
+            kind: if connection.status == ConnectionStatus::Pending { FlowKind::Create } else { FlowKind::Reauthorize },
             client_id: &client.client_id,
             scopes: &scopes,
             binding,

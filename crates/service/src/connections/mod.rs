@@ -6,6 +6,7 @@
 //! - `create`: create, verifying first or starting the consent flow or obtaining the token;
 //! - `manage`: list, get, rename, verify, reauthorize, delete;
 //! - `credential`: replace an API key or password in place, verified first.
+//! - `pending`: never-granted connections: discard, continue under their name, the discard job.
 //!
 //! Invariants: a bad request changes nothing stored; a connection and its secrets are written in
 //! one transaction; a failing verify keeps the connection and says why; the team always comes
@@ -17,10 +18,12 @@ mod credential;
 mod dto;
 mod input;
 mod manage;
+mod pending;
 
 pub use credential::UpdateCredential;
 pub use dto::{CreateConnection, Created, DeleteReceipt, ListFilter, Verified};
 pub use input::validate_return_to;
+pub use pending::{ABANDONED_AFTER, run_discard_worker};
 
 pub use crate::access::parse_connection_id;
 pub use crate::revocations::RevocationItem;

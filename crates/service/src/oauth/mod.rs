@@ -19,5 +19,5 @@ mod start;
 
 pub use callback::{CallbackOutcome, CallbackQuery, Landing};
 pub(crate) use issuer::IssuerCache;
-pub use start::{AuthorizeStart, FLOW_TTL, ReauthorizeRequest, session_binding};
+pub use start::{AuthorizeStart, EXPIRED_FLOW_KEPT, FLOW_TTL, ReauthorizeRequest, session_binding};
 pub(crate) use start::{FlowKind, FlowStart};

@@ -21,6 +21,10 @@ use crate::{Patchbay, ServiceError, ServiceResult};
 /// How long a consent flow may take before its state expires.
 pub const FLOW_TTL: Duration = Duration::minutes(10);
 
+/// How long an expired flow is kept: until then it tells the discard job that its connection's
+/// consent was started recently (`connections::ABANDONED_AFTER`).
+pub const EXPIRED_FLOW_KEPT: Duration = Duration::days(1);
+
 /// Body of `POST /v1/connections/{id}/reauthorize`.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -143,7 +147,7 @@ impl Patchbay {
         )
         .map_err(|e| ServiceError::Invalid(e.to_string()))?;
         // Housekeeping on the way: a failure to purge old flows must not stop a new one.
-        let _ = self.store.purge_expired_flows(now).await;
+        let _ = self.store.purge_expired_flows(now - EXPIRED_FLOW_KEPT).await;
         self.store
             .insert_flow(&FlowRow {
                 state_hash: random::sha256_hex(&state),

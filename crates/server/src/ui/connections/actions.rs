@@ -1,4 +1,5 @@
-//! The card's buttons: Verify, Rename and Reauthorize, and the way to a consent page they share
+//! The card's buttons: Verify, Rename, Reauthorize (Continue on a never-granted connection) and
+//! Discard, and the way to a consent page they share
 //! with the Add form.
 
 use axum::extract::{Path, State};
@@ -60,6 +61,16 @@ pub(crate) async fn rename(
         }
         Err(e) => Err(user.fail(SECTION)(e)),
     }
+}
+
+/// `POST /connections/{id}/discard`: a never-granted connection goes; back to the list.
+pub(crate) async fn discard(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    CsrfForm { user, .. }: CsrfForm,
+) -> UiResult {
+    state.patchbay.discard_connection(&user.session.principal, &id).await.map_err(user.fail(SECTION))?;
+    Ok(Redirect::to("/connections?notice=discarded").into_response())
 }
 
 /// `POST /connections/{id}/reauthorize`.

@@ -21,7 +21,7 @@ use crate::AppState;
 use crate::error::status_of;
 use crate::extract::LenientQuery;
 use crate::ui::forms::{CsrfForm, FormData};
-use crate::ui::pages::{AppChoice, InputField, NewConnectionPage, PickAppPage, ScopeChoice, StepContext};
+use crate::ui::pages::{AppChoice, InputField, NewConnectionPage, PickAppPage, ScopeChoice, StepContext, with_article};
 use crate::ui::render::{UiError, UiResult, page, user_text};
 use crate::ui::session::{WebUser, percent_encode};
 
@@ -150,7 +150,7 @@ fn render_new_form(
         state,
         status,
         NewConnectionPage {
-            frame: user.frame(SECTION, format!("Add a {} connection", p.display_name)),
+            frame: user.frame(SECTION, format!("Add {} connection", with_article(&p.display_name))),
             app: AppChoice::new(p),
             error,
             name: given.name.clone(),

@@ -86,8 +86,9 @@ pub(super) fn outcome_banner(outcome: CallbackOutcome, c: &ConnectionView) -> Ba
             Some(if active {
                 unchanged
             } else {
-                "Nothing was granted, so the connection is not usable yet: Reauthorize to ask again, or Delete it."
-                    .to_owned()
+                format!(
+                    "Nothing was granted, so the connection is not usable yet: Continue to {provider} to ask again, or Discard it."
+                )
             }),
         ),
         CallbackOutcome::Error => {

@@ -10,7 +10,7 @@ use super::banners::notice_banner;
 use super::{SECTION, nonempty, now, providers_by_id};
 use crate::AppState;
 use crate::extract::LenientQuery;
-use crate::ui::pages::{Card, ConnectionsPage, STATUS_FILTERS, SelectOption};
+use crate::ui::pages::{Banner, Card, ConnectionsPage, STATUS_FILTERS, SelectOption};
 use crate::ui::render::{UiResult, page};
 use crate::ui::session::WebUser;
 
@@ -48,6 +48,11 @@ pub(crate) async fn list(
     let now = now(&state);
     let banner = match (&q.notice, &q.c) {
         (Some(notice), Some(id)) => all.iter().find(|c| &c.id == id).and_then(|c| notice_banner(notice, c, now)),
+        // The connection is gone, so the banner cannot name it.
+        (Some(notice), None) if notice == "discarded" => Some(Banner::ok(
+            "The connection was discarded",
+            Some("It had never been granted access, so there was nothing to revoke.".into()),
+        )),
         _ => None,
     };
     let cards = shown.iter().map(|c| Card::new(c, providers.get(&c.provider), now, "list")).collect();

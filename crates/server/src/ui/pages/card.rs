@@ -55,8 +55,6 @@ pub(crate) struct Card {
     pub last_failure: Option<Failure>,
     pub used_by: Vec<UsageLine>,
     pub is_oauth: bool,
-    /// Whether Verify is offered: not for a connection that never got a credential (pending).
-    pub can_verify: bool,
     /// Whether "Update credential" is offered (API key or password).
     pub can_update_credential: bool,
     /// Where its forms send the browser back to: `list` or `detail`.
@@ -162,13 +160,13 @@ impl Card {
                 .iter()
                 .map(|s| ScopeLine { scope: s.clone(), description: describe(s) })
                 .collect(),
-            token_expiry: c.expires_at.map(|t| TimeText::new(t, now)),
+            // A rejected credential's expiry would read as if it still worked.
+            token_expiry: c.expires_at.filter(|_| c.status != ConnectionStatus::NeedsReauth).map(|t| TimeText::new(t, now)),
             grant_expiry: c.reauthorize_by.map(|t| TimeText::new(t, now)),
             last_verified: c.last_verified_at.map(|t| TimeText::new(t, now)),
             last_failure,
             used_by: c.used_by.iter().map(UsageLine::new).collect(),
             is_oauth,
-            can_verify: c.status != ConnectionStatus::Pending,
             can_update_credential: matches!(c.auth_mode.as_str(), "api_key" | "basic"),
             back,
             rename_open: false,

@@ -65,6 +65,33 @@ pub(crate) fn initial(name: &str) -> String {
     name.chars().find(|c| c.is_alphanumeric()).map_or_else(|| "?".to_owned(), |c| c.to_uppercase().collect())
 }
 
+/// "a" or "an" before `name`, by how it sounds: "an OpenAI", "an SMS app", "a Unicorn", "a
+/// GitHub", "an hour". A heuristic on spelling: acronyms by the name of their first letter,
+/// words by their first letter, with the common exceptions (a "you" sound, a silent h).
+pub(crate) fn article(name: &str) -> &'static str {
+    let word = name.trim_start().split(|c: char| !c.is_alphanumeric()).next().unwrap_or_default();
+    let Some(first) = word.chars().next() else { return "a" };
+    let acronym = word.chars().count() > 1 && word.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+    if acronym {
+        // Letters whose name starts with a vowel sound: "an F…", "an S…", "an X…".
+        return if "AEFHILMNORSX".contains(first) { "an" } else { "a" };
+    }
+    let lower = word.to_lowercase();
+    let you_sound = ["uni", "use", "usa", "usu", "uti", "ura", "uro", "eu", "one", "once"];
+    if you_sound.iter().any(|p| lower.starts_with(p)) {
+        return "a";
+    }
+    if ["hour", "honest", "honor", "honour", "heir"].iter().any(|p| lower.starts_with(p)) {
+        return "an";
+    }
+    if "aeiou".contains(lower.chars().next().unwrap_or('x')) { "an" } else { "a" }
+}
+
+/// `name` with its article: "an OpenAI".
+pub(crate) fn with_article(name: &str) -> String {
+    format!("{} {name}", article(name))
+}
+
 /// A granted or missing scope with its description.
 pub(crate) struct ScopeLine {
     pub scope: String,
@@ -121,6 +148,24 @@ mod tests {
         assert_eq!(relative(now + Duration::days(3), now), "in 3 days");
         assert_eq!(relative(now - Duration::minutes(1), now), "1 minute ago");
         assert_eq!(relative(now - Duration::hours(5), now), "5 hours ago");
+    }
+
+    #[test]
+    fn the_article_follows_the_sound_of_the_name() {
+        for (name, expected) in [
+            ("OpenAI", "an OpenAI"),
+            ("Airtable", "an Airtable"),
+            ("Demo Cloud", "a Demo Cloud"),
+            ("GitHub", "a GitHub"),
+            ("SMS Gateway", "an SMS Gateway"),
+            ("HTTP Bin", "an HTTP Bin"),
+            ("Unicorn", "a Unicorn"),
+            ("Uber", "an Uber"),
+            ("hourly", "an hourly"),
+            ("Zendesk", "a Zendesk"),
+        ] {
+            assert_eq!(with_article(name), expected);
+        }
     }
 
     #[test]

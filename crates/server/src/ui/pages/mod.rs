@@ -14,7 +14,7 @@ mod scenarios;
 
 pub(crate) use card::{Card, UsageLine};
 pub(crate) use common::{
-    ErrorPage, LoginPage, STATUS_FILTERS, ScopeLine, SelectOption, TimeText, auth_label, hue, initial,
+    ErrorPage, LoginPage, STATUS_FILTERS, ScopeLine, SelectOption, TimeText, auth_label, hue, initial, with_article,
 };
 pub(crate) use connections::{
     AppChoice, ConnectionPage, ConnectionsPage, DeletePage, InputField, NewConnectionPage, PickAppPage, ReceiptLine,

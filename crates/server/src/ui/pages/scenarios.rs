@@ -9,6 +9,8 @@ use super::{Frame, ScopeLine, SelectOption, TimeText};
 /// A group of `<option>`s under an app's name.
 pub(crate) struct OptGroup {
     pub label: String,
+    /// The app's id (the new-step pickers narrow to the chosen module's app with it).
+    pub app: String,
     pub options: Vec<SelectOption>,
 }
 
@@ -18,6 +20,8 @@ pub(crate) struct StepLine {
     pub module: String,
     pub module_name: String,
     pub provider_name: String,
+    /// "an OpenAI", "a Demo Cloud".
+    pub provider_with_article: String,
     pub initial: String,
     pub hue: u8,
     pub connection: Option<String>,

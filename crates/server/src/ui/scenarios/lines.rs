@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 
 use super::{live_connection, provider_of, version_of};
 use crate::ui::pages::{
-    OptGroup, STATUS_FILTERS, ScenarioLine, ScopeLine, SelectOption, StepLine, TimeText, hue, initial,
+    OptGroup, STATUS_FILTERS, ScenarioLine, ScopeLine, SelectOption, StepLine, TimeText, hue, initial, with_article,
 };
 
 /// What a failed Save sent, to show it again next to the error.
@@ -43,10 +43,12 @@ fn connection_label(c: &ConnectionView) -> String {
     }
 }
 
+/// The picker's choices: the app's connections, without the never-granted (`pending`) ones
+/// unless it is the one already chosen.
 fn connection_options(connections: &[ConnectionView], provider: &str, selected: Option<&str>) -> Vec<SelectOption> {
     connections
         .iter()
-        .filter(|c| c.provider == provider)
+        .filter(|c| c.provider == provider && (c.status != ConnectionStatus::Pending || selected == Some(&c.id)))
         .map(|c| SelectOption { value: c.id.clone(), label: connection_label(c), selected: selected == Some(&c.id) })
         .collect()
 }
@@ -63,7 +65,7 @@ fn module_groups(providers: &[ProviderView], selected: &str) -> Vec<OptGroup> {
                 .map(|m| SelectOption { value: m.id.clone(), label: m.name.clone(), selected: m.id == selected })
                 .collect();
             options.sort_by_key(|o| o.label.to_lowercase());
-            OptGroup { label: p.display_name.clone(), options }
+            OptGroup { label: p.display_name.clone(), app: p.id.clone(), options }
         })
         .collect();
     groups.sort_by_key(|g| g.label.to_lowercase());
@@ -78,6 +80,7 @@ fn connection_groups(
 ) -> Vec<OptGroup> {
     let mut apps: Vec<(String, String)> = connections
         .iter()
+        .filter(|c| c.status != ConnectionStatus::Pending || c.id == selected)
         .map(|c| {
             let name = providers.get(&c.provider).map_or_else(|| c.provider_name.clone(), |p| p.display_name.clone());
             (c.provider.clone(), name)
@@ -86,7 +89,11 @@ fn connection_groups(
     apps.sort_by_key(|(id, name)| (name.to_lowercase(), id.clone()));
     apps.dedup();
     apps.into_iter()
-        .map(|(id, name)| OptGroup { label: name, options: connection_options(connections, &id, Some(selected)) })
+        .map(|(id, name)| OptGroup {
+            label: name,
+            options: connection_options(connections, &id, Some(selected)),
+            app: id,
+        })
         .collect()
 }
 
@@ -129,6 +136,7 @@ fn step_line(
         add_selected: !choices.iter().any(|o| o.selected),
         choices,
         keep: live_connection(st).unwrap_or_default().to_owned(),
+        provider_with_article: with_article(&provider_name),
         provider_name,
     }
 }

@@ -1,0 +1,122 @@
+//! `patchbay demo` across a restart: Demo Cloud's client secret and grants and the demo user's
+//! password live in the data directory (`demo-state.json`, mode 0600), so a connection made in
+//! the first run still verifies and hands out tokens in the second, and the password printed is
+//! the same one ("unchanged").
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt as _;
+use std::time::Duration;
+
+use common::BIN;
+use patchbay_testkit::{PatchbayOptions, PatchbayProcess};
+use serde_json::json;
+use tokio::io::{AsyncBufReadExt as _, BufReader};
+
+/// A running demo and what its banner said.
+struct Demo {
+    child: tokio::process::Child,
+    password: String,
+    password_line: String,
+    token: String,
+}
+
+async fn start_demo(p: &PatchbayProcess) -> Demo {
+    let mut child = p
+        .command(["demo"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let (mut password, mut password_line, mut token) = (String::new(), String::new(), String::new());
+    let read = async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(rest) = line.trim().strip_prefix("Sign in as demo@patchbay.local with password ") {
+                password = rest.split_whitespace().next().unwrap().to_owned();
+                password_line = line.clone();
+            }
+            if let Some(rest) = line.trim().strip_prefix("export PATCHBAY_TOKEN=") {
+                token = rest.to_owned();
+            }
+            if line.contains("Stop with Ctrl-C") {
+                break;
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(60), read).await.expect("the demo banner within a minute");
+    // Keep draining stdout so the child never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    let http = reqwest::Client::new();
+    for _ in 0..200 {
+        if http.get(format!("{}/healthz", p.url())).send().await.is_ok_and(|r| r.status().is_success()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(!token.is_empty() && !password.is_empty(), "banner read");
+    Demo { child, password, password_line, token }
+}
+
+async fn stop(demo: &mut Demo) {
+    let pid = demo.child.id().unwrap();
+    // SIGTERM: the demo saves its state on the way out.
+    assert!(std::process::Command::new("kill").arg("-TERM").arg(pid.to_string()).status().unwrap().success());
+    let status = tokio::time::timeout(Duration::from_secs(30), demo.child.wait()).await.unwrap().unwrap();
+    assert!(status.success(), "{status:?}");
+}
+
+/// Plays the browser at Demo Cloud: opens the consent page, allows, and follows the redirect
+/// back to Patchbay's callback.
+async fn consent(authorize_url: &str) {
+    let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let page = browser.get(authorize_url).send().await.unwrap().text().await.unwrap();
+    let field = |name: &str| {
+        let marker = format!("name=\"{name}\" value=\"");
+        let start = page.find(&marker).unwrap_or_else(|| panic!("{name} in {page}")) + marker.len();
+        page[start..start + page[start..].find('"').unwrap()].to_owned()
+    };
+    let base = &authorize_url[..authorize_url.find("/oauth/authorize").unwrap()];
+    let form = [
+        ("request_id", field("request_id")),
+        ("nonce", field("nonce")),
+        ("account", field("account")),
+        ("decision", "allow".to_owned()),
+    ];
+    let resp = browser.post(format!("{base}/oauth/authorize/decision")).form(&form).send().await.unwrap();
+    assert_eq!(resp.status(), 303);
+    let back = resp.headers()["location"].to_str().unwrap().to_owned();
+    let resp = browser.get(&back).send().await.unwrap();
+    assert_eq!(resp.status(), 303, "{:?}", resp.text().await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_demo_keeps_its_connections_and_password() {
+    let p = PatchbayProcess::prepare(BIN, PatchbayOptions::default());
+    let mut first = start_demo(&p).await;
+    let api = p.client(&first.token);
+    let (status, created) = api.post("/v1/connections", &json!({"provider": "democloud", "name": "Kept"})).await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["connection"]["id"].as_str().unwrap().to_owned();
+    consent(created["authorize_url"].as_str().unwrap()).await;
+    let (status, v) = api.post_empty(&format!("/v1/connections/{id}/verify")).await;
+    assert_eq!((status, v["ok"].clone()), (200, json!(true)), "{v}");
+    stop(&mut first).await;
+
+    let state = p.data_dir().join("demo-state.json");
+    assert_eq!(std::fs::metadata(&state).unwrap().permissions().mode() & 0o777, 0o600);
+
+    let mut second = start_demo(&p).await;
+    assert_eq!(second.password, first.password, "the same password");
+    assert!(second.password_line.contains("unchanged"), "{}", second.password_line);
+    let api = p.client(&second.token);
+    let (status, v) = api.post_empty(&format!("/v1/connections/{id}/verify")).await;
+    assert_eq!((status, v["ok"].clone()), (200, json!(true)), "the connection survived the restart: {v}");
+    let (status, c) = api.get(&format!("/v1/connections/{id}")).await;
+    assert_eq!((status, c["status"].clone()), (200, json!("active")), "{c}");
+    // The runtime path works too: a token from the kept grant.
+    let (status, t) = api.post(&format!("/v1/connections/{id}/token"), &json!({})).await;
+    assert_eq!(status, 200, "{t}");
+    stop(&mut second).await;
+}

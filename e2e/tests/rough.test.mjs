@@ -1,0 +1,164 @@
+// The states beside the happy path, in the browser against `patchbay demo`: a never-granted
+// connection offers Continue and Discard (not Verify) and is not offered by a step's picker;
+// the Add form focuses its name; Cancel on a step's Add form returns to the scenario; opening
+// Rename moves no button under the pointer; the Extend-permissions checkboxes have their own
+// button; the New-step connection picker narrows to the chosen module's app.
+
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+
+import { Patchbay, launchBrowser, newPage, signIn } from '../lib/harness.mjs';
+
+const LOGIN = 'demo@patchbay.local';
+const PASSWORD = 'e2e-rough-password';
+
+let app;
+let browser;
+let token;
+
+before(async () => {
+  app = new Patchbay({ command: 'demo', env: { PATCHBAY_DEMO_PASSWORD: PASSWORD } });
+  await app.start();
+  token = /export PATCHBAY_TOKEN=(\S+)/.exec(app.stdout)?.[1];
+  assert.ok(token, `no export PATCHBAY_TOKEN line in:\n${app.stdout}`);
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await app?.stop();
+});
+
+async function api(method, path, body) {
+  const r = await fetch(`${app.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = await r.json().catch(() => null);
+  assert.ok(r.ok, `${method} ${path}: ${r.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+/** Opens the Add form of Demo Cloud, names the connection and saves it up to the consent page. */
+async function startDemoConnection(page, base, name) {
+  await page.goto(`${base}/connections/new/democloud`);
+  await page.getByLabel('Connection name').fill(name);
+  await page.getByRole('button', { name: 'Save' }).click();
+}
+
+test('a never-granted connection: Continue or Discard, and hidden from step pickers', async () => {
+  const base = app.url;
+  const page = await newPage(browser, base);
+  await signIn(page, base, LOGIN, PASSWORD);
+  await page.waitForURL(`${base}/connections`);
+
+  // The Add form puts the cursor in the name field.
+  await page.goto(`${base}/connections/new/democloud`);
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'name');
+
+  await startDemoConnection(page, base, 'Draft');
+  await page.getByRole('button', { name: 'Deny' }).click();
+  await page.waitForURL(/\/connections\/con_[0-9a-f]{32}\?outcome=denied$/);
+  const id = new URL(page.url()).pathname.split('/').pop();
+  const card = page.locator(`article#${id}`);
+  const primary = card.locator('.actions > form > button.primary');
+  assert.equal(await primary.innerText(), 'Continue to Demo Cloud');
+  assert.equal(await card.getByRole('button', { name: 'Verify' }).count(), 0, 'nothing to verify yet');
+  assert.equal(await card.getByRole('button', { name: 'Discard' }).count(), 1);
+
+  // The same name again continues the same connection instead of answering "name taken".
+  await startDemoConnection(page, base, 'Draft');
+  await page.getByRole('button', { name: 'Deny' }).click();
+  await page.waitForURL(`${base}/connections/${id}?outcome=denied`);
+
+  // A step's picker does not offer it.
+  const granted = await api('POST', '/v1/scenarios', { name: 'Pickers', steps: [{ module: 'democloud.watch_items' }] });
+  await page.goto(`${base}/scenarios`);
+  const picker = page.locator(`section#${granted.id} li.step`).first().getByRole('combobox');
+  const options = await picker.locator('option').allInnerTexts();
+  assert.ok(!options.some((o) => o.includes('Draft')), `a never-granted connection offered: ${options}`);
+
+  // Continue: Demo Cloud's consent page for the same connection; this time Allow.
+  await page.goto(`${base}/connections/${id}`);
+  await card.getByRole('button', { name: 'Continue to Demo Cloud' }).click();
+  await page.getByRole('button', { name: 'Allow' }).click();
+  await page.waitForURL(`${base}/connections/${id}?outcome=connected`);
+  assert.equal(await card.locator('.badge[data-status]').innerText(), 'Active');
+
+  // Discard: another never-granted one goes, with a banner.
+  await startDemoConnection(page, base, 'Abandoned');
+  await page.getByRole('button', { name: 'Deny' }).click();
+  await page.waitForURL(/outcome=denied$/);
+  const gone = new URL(page.url()).pathname.split('/').pop();
+  await page.locator(`article#${gone}`).getByRole('button', { name: 'Discard' }).click();
+  await page.waitForURL(`${base}/connections?notice=discarded`);
+  await page.getByText('The connection was discarded').waitFor();
+  assert.equal(await page.locator(`article#${gone}`).count(), 0);
+  page.assertClean();
+  await page.context().close();
+});
+
+test('Rename does not move Delete; Extend permissions has its own button', async () => {
+  const base = app.url;
+  const page = await newPage(browser, base);
+  await signIn(page, base, LOGIN, PASSWORD);
+  await page.waitForURL(`${base}/connections`);
+  await startDemoConnection(page, base, 'Steady');
+  await page.getByRole('button', { name: 'Allow' }).click();
+  await page.waitForURL(/outcome=connected$/);
+  const id = new URL(page.url()).pathname.split('/').pop();
+  const card = page.locator(`article#${id}`);
+
+  const del = card.getByRole('link', { name: 'Delete' });
+  const before = await del.boundingBox();
+  await card.getByText('Rename', { exact: true }).click();
+  await card.getByLabel('New name').waitFor();
+  const after = await del.boundingBox();
+  assert.deepEqual(after, before, 'opening Rename moved Delete');
+
+  // The checkboxes below the card submit with the button next to them.
+  await page.getByRole('checkbox', { name: /items:write/ }).check();
+  const ask = page.getByRole('button', { name: 'Ask Demo Cloud for these' });
+  const box = await page.getByRole('checkbox', { name: /items:write/ }).boundingBox();
+  const button = await ask.boundingBox();
+  assert.ok(button.y - box.y < 200, `the button is ${button.y - box.y}px below the checkbox`);
+  await ask.click();
+  await page.getByRole('button', { name: 'Allow' }).click();
+  await page.waitForURL(`${base}/connections/${id}?outcome=connected`);
+  assert.ok((await card.innerText()).includes('items:write'));
+  page.assertClean();
+  await page.context().close();
+});
+
+test('New step narrows its connection picker; Cancel on a step form returns to the scenario', async () => {
+  const base = app.url;
+  // A connection to another app (saved unverified: the demo is offline).
+  await api('POST', '/v1/connections', {
+    provider: 'stripe',
+    name: 'Billing',
+    credentials: { api_key: 'sk_test_e2e' },
+    verify: false,
+  });
+  const s = await api('POST', '/v1/scenarios', { name: 'Narrow', steps: [] });
+  const page = await newPage(browser, base);
+  await signIn(page, base, LOGIN, PASSWORD);
+  await page.waitForURL(`${base}/connections`);
+  await page.goto(`${base}/scenarios`);
+  const section = page.locator(`section#${s.id}`);
+  const picker = section.locator('select[name="new.connection"]');
+  const visibleGroups = () =>
+    picker.evaluate((el) => [...el.querySelectorAll('optgroup')].filter((g) => !g.hidden).map((g) => g.label));
+  assert.ok((await visibleGroups()).includes('Stripe'), 'every app before a module is chosen');
+  await section.locator('select[name="new.module"]').selectOption('democloud.watch_items');
+  assert.deepEqual(await visibleGroups(), ['Demo Cloud']);
+
+  // Save with the new step on Add opens the step's form; Cancel goes back to the scenario.
+  await picker.selectOption('add');
+  await section.getByRole('button', { name: 'Save', exact: true }).click();
+  await page.getByText(/For step 1 of “Narrow”/).waitFor();
+  await page.getByRole('link', { name: 'Cancel' }).click();
+  await page.waitForURL(`${base}/scenarios#${s.id}`);
+  page.assertClean();
+  await page.context().close();
+});
