@@ -4,7 +4,7 @@
 
 use patchbay_domain::ids::{ConnectionId, TeamId};
 use patchbay_domain::principal::{Action, Principal};
-use patchbay_store::{AuditEntry, AuditQuery, NewAuditEntry};
+use patchbay_store::{AuditEntry, AuditQuery, AuditRecord};
 
 use crate::access::require_to;
 use crate::{Patchbay, ServiceResult};
@@ -63,7 +63,8 @@ impl Patchbay {
         self.audit_as(&who.team_id, &who.actor.label(), action, connection, outcome, detail).await
     }
 
-    /// Appends one record for an explicit team and actor label (CLI, scheduler).
+    /// Appends one record for an explicit team and actor label (CLI, scheduler), through the
+    /// group-commit writer: it returns once the batch holding the record has committed.
     pub(crate) async fn audit_as(
         &self,
         team: &TeamId,
@@ -73,15 +74,15 @@ impl Patchbay {
         outcome: &str,
         detail: Option<&str>,
     ) -> ServiceResult<()> {
-        self.store
-            .append_audit(&NewAuditEntry {
-                team_id: team,
+        self.audit_writer
+            .append(AuditRecord {
+                team_id: team.clone(),
                 at: self.clock.now(),
-                actor,
-                action,
-                connection_id: connection.map(|c| c.as_str()),
-                outcome,
-                detail,
+                actor: actor.to_owned(),
+                action: action.to_owned(),
+                connection_id: connection.map(|c| c.as_str().to_owned()),
+                outcome: outcome.to_owned(),
+                detail: detail.map(str::to_owned),
             })
             .await?;
         Ok(())

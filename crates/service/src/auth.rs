@@ -13,12 +13,21 @@ use patchbay_store::{TeamRow, TokenRow, UserRow};
 use secrecy::ExposeSecret;
 
 use crate::audit::{SYSTEM_ACTOR, action};
+use crate::runtime_cache::RuntimeCaller;
 use crate::{Patchbay, ServiceError, ServiceResult};
 
 const TOKEN_PREFIX: &str = "pbt_";
 
 fn digest(token: &str) -> Vec<u8> {
     random::sha256(token.as_bytes())
+}
+
+fn unknown_token() -> ServiceError {
+    ServiceError::Unauthenticated("the API token is not valid: create one with `patchbay admin create-token`".into())
+}
+
+fn principal_of(row: TokenRow) -> Principal {
+    Principal { team_id: row.team_id, role: row.role, actor: Actor::Token { id: row.id, name: row.name } }
 }
 
 fn new_token_secret() -> SecretString {
@@ -56,16 +65,31 @@ impl Patchbay {
     /// Resolves a bearer token to its principal. Unknown and malformed tokens get the same answer.
     pub async fn authenticate_token(&self, presented: &SecretString) -> ServiceResult<Principal> {
         let token = presented.expose_secret();
-        let unknown = || {
-            ServiceError::Unauthenticated(
-                "the API token is not valid: create one with `patchbay admin create-token`".into(),
-            )
-        };
         if !token.starts_with(TOKEN_PREFIX) || token.len() > 200 {
-            return Err(unknown());
+            return Err(unknown_token());
         }
-        let row = self.store.find_token(&digest(token)).await?.ok_or_else(unknown)?;
-        Ok(Principal { team_id: row.team_id, role: row.role, actor: Actor::Token { id: row.id, name: row.name } })
+        let row = self.store.find_token(&digest(token)).await?.ok_or_else(unknown_token)?;
+        Ok(principal_of(row))
+    }
+
+    /// [`authenticate_token`](Self::authenticate_token) for the runtime endpoints, through the
+    /// runtime cache: one read of the team's change generation when the token is cached and
+    /// unchanged, else one read of the token with it. The generation seen is kept in the
+    /// caller, and the request's cached connection reads are checked against it.
+    pub async fn authenticate_runtime(&self, presented: &SecretString) -> ServiceResult<RuntimeCaller> {
+        let token = presented.expose_secret();
+        if !token.starts_with(TOKEN_PREFIX) || token.len() > 200 {
+            return Err(unknown_token());
+        }
+        let digest = digest(token);
+        if let Some((row, tagged)) = self.cache.principal(&digest)
+            && self.store.team_generation(&row.team_id).await? == Some(tagged)
+        {
+            return Ok(RuntimeCaller { principal: principal_of(row), generation: tagged });
+        }
+        let (row, generation) = self.store.find_token_with_generation(&digest).await?.ok_or_else(unknown_token)?;
+        self.cache.put_principal(digest, row.clone(), generation);
+        Ok(RuntimeCaller { principal: principal_of(row), generation })
     }
 
     /// Checks a user's password; the same answer for an unknown login and a wrong password.

@@ -121,6 +121,39 @@ impl Store {
         .transpose()
     }
 
+    /// [`find_token`](Self::find_token) with its team's change generation, read in the same
+    /// statement (one snapshot): the runtime cache tags the principal with it.
+    pub async fn find_token_with_generation(&self, digest: &[u8]) -> Result<Option<(TokenRow, i64)>, StoreError> {
+        let row: Option<(String, String, String, String, i64)> = with_pool!(self, p => sqlx::query_as(
+            "SELECT t.id, t.team_id, t.name, t.role, m.change_generation FROM api_tokens t \
+             JOIN teams m ON m.id = t.team_id WHERE t.token_hash = $1")
+            .bind(digest)
+            .fetch_optional(p)
+            .await)?;
+        row.map(|(id, team, name, role, generation)| {
+            let token = TokenRow {
+                id: TokenId::parse(&id).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                team_id: parse_team(team)?,
+                name,
+                role: parse_role(&role)?,
+            };
+            Ok((token, generation))
+        })
+        .transpose()
+    }
+
+    /// The team's change generation: bumped by the database itself (triggers of migration 0006)
+    /// on every write to its API tokens, connections (not the scheduler's bookkeeping) and
+    /// secret fields. `None` for an unknown team.
+    pub async fn team_generation(&self, team: &TeamId) -> Result<Option<i64>, StoreError> {
+        let row: Option<(i64,)> = with_pool!(self, p => sqlx::query_as(
+            "SELECT change_generation FROM teams WHERE id = $1")
+            .bind(team.as_str())
+            .fetch_optional(p)
+            .await)?;
+        Ok(row.map(|(g,)| g))
+    }
+
     /// The team's API tokens (records only), oldest first.
     pub async fn list_tokens(&self, team: &TeamId) -> Result<Vec<(TokenRow, OffsetDateTime)>, StoreError> {
         let rows: Vec<(String, String, String, String, i64)> = with_pool!(self, p => sqlx::query_as(

@@ -7,6 +7,7 @@
 
 mod claims;
 mod flows;
+mod generations;
 mod leases;
 mod schema;
 
