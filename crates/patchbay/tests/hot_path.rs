@@ -121,18 +121,21 @@ async fn the_proxy_writes_one_record_per_call_and_streams_large_bodies() {
         !items.iter().any(|e| e["action"] == "secret.read" && e["detail"] == "proxy"),
         "no second record per proxied call: {audit}"
     );
-    // A body over the old 256 KiB limit passes through to the provider (which answers it).
-    let big = vec![b'x'; 600 * 1024];
+    // A body over the API's 256 KiB limit is streamed through whole: the provider parses it (a
+    // truncated JSON body would be a 400) and creates the item.
+    let id = w.connect(json!({"provider": "democloud", "modules": ["democloud.create_item"]})).await;
+    let big = json!({"title": "big item", "padding": "x".repeat(600 * 1024)});
+    let calls_before = w.demo.api_calls().len();
     let resp = w
         .runtime
-        .request(reqwest::Method::POST, &proxy)
-        .header("content-type", "application/octet-stream")
-        .body(big)
+        .request(reqwest::Method::POST, &format!("/v1/connections/{id}/proxy/api/items"))
+        .header("patchbay-module", "democloud.create_item")
+        .json(&big)
         .send()
         .await
         .unwrap();
-    assert_ne!(resp.status(), 413, "the router's 256 KiB limit does not apply to the proxy");
-    assert!(resp.status().as_u16() < 500, "{:?}", resp.text().await);
+    assert_eq!(resp.status(), 201, "{:?}", resp.text().await);
+    assert_eq!(w.demo.api_calls().len(), calls_before + 1, "the provider received the large call");
 }
 
 /// Two processes on one database: node A (with Demo Cloud and team `acme`) and node B.

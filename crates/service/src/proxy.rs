@@ -188,6 +188,11 @@ impl Patchbay {
             }
         }
         if let Some(body) = body {
+            // A streamed body keeps the length the caller declared (some APIs refuse chunked
+            // uploads); the HTTP client fails the call if the body does not match it.
+            if let Some(length) = head.headers.get(http::header::CONTENT_LENGTH) {
+                builder = builder.header(http::header::CONTENT_LENGTH, length.clone());
+            }
             builder = builder.body(body);
         }
         let credential = self.hand_over(who, c, provider, how).await?;

@@ -20,6 +20,7 @@ use utoipa::ToSchema;
 use patchbay_store::Lifecycle;
 
 use super::refresh::RefreshFailed;
+use super::renew::client_credentials_due;
 use super::schedule::refresh_due_at;
 use crate::access::{not_found, require};
 use crate::audit::action;
@@ -162,9 +163,10 @@ impl Patchbay {
             }
         }
         self.keys.require_unsealed()?;
-        let connection = self.usable_connection(who, c, entry.lifecycle.as_ref(), &provider).await?;
-        // A renewal replaced the credential: its new ciphertexts are read at the hand-over.
-        let entry = (connection == entry.connection).then_some(entry);
+        let (connection, renewal_due) = self.usable_connection(who, c, entry.lifecycle.as_ref(), &provider).await?;
+        // A renewal was due: whoever did it, the credential may have changed since the entry
+        // was read, so its ciphertexts are read again at the hand-over.
+        let entry = (!renewal_due).then_some(entry);
         Ok(Prepared { connection, provider, module, entry })
     }
 
@@ -200,14 +202,16 @@ impl Patchbay {
     }
 
     /// A connection whose token is usable now: refreshed (or re-obtained) first when due. Never
-    /// returns an expired token. `lifecycle`: its lifecycle columns (needed for OAuth).
+    /// returns an expired token. `lifecycle`: its lifecycle columns (needed for OAuth). The flag
+    /// says whether a renewal was due: the credential may then have changed, and its sealed
+    /// fields must be read again.
     pub(crate) async fn usable_connection(
         &self,
         who: &Principal,
         c: Connection,
         lifecycle: Option<&Lifecycle>,
         provider: &Provider,
-    ) -> ServiceResult<Connection> {
+    ) -> ServiceResult<(Connection, bool)> {
         match c.status {
             ConnectionStatus::Pending => {
                 return Err(ServiceError::NeedsReauth(format!(
@@ -227,8 +231,9 @@ impl Patchbay {
         }
         let now = self.clock.now();
         match provider.auth_mode {
-            AuthMode::ApiKey | AuthMode::Basic => Ok(c),
+            AuthMode::ApiKey | AuthMode::Basic => Ok((c, false)),
             AuthMode::Oauth2ClientCredentials => {
+                let due = client_credentials_due(&c, provider, now);
                 let c = self.renew_client_credentials_if_due(who, c, provider).await?;
                 if c.expires_at.is_some_and(|t| t <= now) {
                     return Err(ServiceError::ProviderUnavailable(format!(
@@ -237,21 +242,21 @@ impl Patchbay {
                         c.status_reason.as_deref().unwrap_or("unknown error")
                     )));
                 }
-                Ok(c)
+                Ok((c, due))
             }
             AuthMode::Oauth2 => {
                 let lc = lifecycle.ok_or_else(|| not_found(c.id.as_str()))?;
                 let due = refresh_due_at(&c, lc, provider).is_some_and(|at| at <= now) || lc.refresh_state.is_some();
                 if !due {
-                    return Ok(c);
+                    return Ok((c, false));
                 }
                 match self.refresh_connection(&c.team_id, &c.id, false).await {
-                    Ok(fresh) => Ok(fresh),
+                    Ok(fresh) => Ok((fresh, true)),
                     // A transient failure while the current token is still valid: hand that one out.
                     Err(RefreshFailed::Transient(_))
                         if c.expires_at.is_some_and(|t| t > now + Duration::seconds(10)) =>
                     {
-                        Ok(c)
+                        Ok((c, true))
                     }
                     Err(e) => Err(e.into()),
                 }
