@@ -293,7 +293,7 @@ impl DemoProvider {
 
     // ----- provider file --------------------------------------------------------------------
 
-    /// The provider file (DESIGN §3.4) of this server; see [`ProviderYamlOptions`].
+    /// The provider file (docs/providers.md) of this server; see [`ProviderYamlOptions`].
     ///
     /// [`ProviderYamlOptions`]: crate::ProviderYamlOptions
     pub fn provider_yaml(&self, id: &str, opts: crate::ProviderYamlOptions<'_>) -> String {

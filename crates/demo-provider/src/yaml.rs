@@ -1,4 +1,4 @@
-//! The provider file (DESIGN §3.4, `docs/providers.md`) that points Patchbay at a running Demo
+//! The provider file (format in `docs/providers.md`) that points Patchbay at a running Demo
 //! Cloud. Loopback `http://127.0.0.1:PORT` URLs are accepted by the catalog for exactly this use.
 //!
 //! Every string value is written as a double-quoted (JSON-style) scalar, so no id, secret or URL

@@ -1,6 +1,6 @@
-//! The clock is a parameter (STYLE 11): expiry and scheduling logic take `now` from a [`Clock`]
-//! so tests can fix or advance time. [`SystemClock`] is the real one; [`FixedClock`] stands still
-//! until a test moves it.
+//! The clock is a parameter (docs/architecture.md, "Time"): expiry and scheduling logic take
+//! `now` from a [`Clock`] so tests can fix or advance time. [`SystemClock`] is the real one;
+//! [`FixedClock`] stands still until a test moves it.
 
 use std::sync::Mutex;
 

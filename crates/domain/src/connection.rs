@@ -1,9 +1,10 @@
 //! A connection and its status machine.
 //!
-//! Statuses (DESIGN §3.3): `pending` until a grant completes, `active` when usable, `degraded`
-//! when the provider fails transiently (the credential is kept and retried), `needs_reauth` when
-//! the provider rejected the credential or the grant expired (the user must act), `revoked` after
-//! delete. A connection never leaves `active` without a `status_reason` saying why.
+//! Statuses (docs/api.md, "The connection object"): `pending` until a grant completes, `active`
+//! when usable, `degraded` when the provider fails transiently (the credential is kept and
+//! retried), `needs_reauth` when the provider rejected the credential or the grant expired (the
+//! user must act), `revoked` after delete. A connection never leaves `active` without a
+//! `status_reason` saying why.
 
 use std::collections::BTreeMap;
 use std::fmt;

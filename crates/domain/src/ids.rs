@@ -1,8 +1,8 @@
 //! Typed, unguessable identifiers.
 //!
-//! Every id is a short type prefix plus 128 random bits in lowercase hex (SECURITY T-05: ids in
-//! URLs must not be enumerable). Parsing checks the prefix and shape so that a malformed id is
-//! rejected before it reaches a query.
+//! Every id is a short type prefix plus 128 random bits in lowercase hex (docs/security.md T-05:
+//! ids in URLs must not be enumerable). Parsing checks the prefix and shape so that a malformed id
+//! is rejected before it reaches a query.
 
 use std::fmt;
 

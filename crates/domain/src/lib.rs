@@ -1,4 +1,5 @@
-//! Patchbay's domain: the vocabulary of DESIGN §2 as types, with no I/O.
+//! Patchbay's domain: the vocabulary every crate shares (team, connection, provider, credential,
+//! scope, scenario, principal) as types, with no I/O.
 //!
 //! Every other crate speaks in these terms: a [`Connection`](connection::Connection) of a
 //! [`TeamId`](ids::TeamId) to a [`Provider`](provider::Provider), holding a

@@ -1,7 +1,7 @@
-//! Who calls, and what each role may do (DESIGN §2, §3.3).
+//! Who calls, and what each role may do (docs/api.md, "Roles and permissions").
 //!
-//! The permission table lives here, in one place, so handlers ask "may this principal do X"
-//! instead of comparing roles themselves (SECURITY T-04: the check names the action performed).
+//! The permission table lives here, in one place, so handlers ask "may this principal do X" instead
+//! of comparing roles themselves (docs/security.md T-04: the check names the action performed).
 
 use std::fmt;
 use std::str::FromStr;
@@ -79,7 +79,8 @@ impl FromStr for Role {
     }
 }
 
-/// Who is acting: the team always comes from here, never from the request body (SECURITY T-01, T-03).
+/// Who is acting: the team always comes from here, never from the request body (docs/security.md
+/// T-01, T-03).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
     /// The principal's team.

@@ -1,4 +1,4 @@
-//! The provider model (DESIGN §3.4): one YAML file per third-party service.
+//! The provider model (docs/providers.md): one YAML file per third-party service.
 //!
 //! These types are the deserialization target of a provider file, so serde's
 //! `deny_unknown_fields` makes an unknown key an error with its line number. Checks that need more

@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 
 use crate::ids::{ConnectionId, ScenarioId, TeamId};
 
-/// A module reference, written `provider.module` everywhere (DESIGN §3.3).
+/// A module reference, written `provider.module` everywhere (API, provider files, UI).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ModuleRef {
     /// Provider id.

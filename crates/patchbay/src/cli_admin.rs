@@ -1,6 +1,6 @@
 //! `patchbay admin …`: bootstrap directly on the database. The data directory is initialised
 //! exactly as `serve` would (database, migrations, master key), so these work before the first
-//! `serve`. Passwords are read from stdin, never from argv (SECURITY S-07).
+//! `serve`. Passwords are read from stdin, never from argv (docs/security.md S-07).
 
 use std::io::BufRead;
 use std::process::ExitCode;

@@ -1,9 +1,10 @@
-//! Configuration (DESIGN §3.2): command-line flags override environment variables, which
-//! override an optional TOML config file, which overrides the defaults. Each resolved value
-//! remembers nothing of where it came from except through `patchbay serve`'s start-up log line.
+//! Configuration (README "Configuration", docs/operations.md): command-line flags override
+//! environment variables, which override an optional TOML config file, which overrides the
+//! defaults. Each resolved value remembers nothing of where it came from except through
+//! `patchbay serve`'s start-up log line.
 //!
 //! The master key itself is a secret: it may come from `PATCHBAY_MASTER_KEY` but never from a
-//! flag (flags are visible in `ps`, SECURITY S-07) and never from the config file.
+//! flag (flags are visible in `ps`, docs/security.md S-07) and never from the config file.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

@@ -1,5 +1,5 @@
-//! `patchbay`: the one binary (DESIGN §3.1) — server, bootstrap commands on the database, key
-//! management, catalog tools and an HTTP client of the API.
+//! `patchbay`: the one binary (README "Commands") — server, bootstrap commands on the database,
+//! key management, catalog tools and an HTTP client of the API.
 
 mod cli_admin;
 mod cli_connections;

@@ -1,6 +1,6 @@
-//! Secret handling end to end (SECURITY S-01…S-09): canaries never leave the vault in clear, a
-//! tampered or moved ciphertext fails instead of returning garbage, and a wrong or missing master
-//! key seals the server without writing anything.
+//! Secret handling end to end (docs/security.md S-01…S-09): canaries never leave the vault in
+//! clear, a tampered or moved ciphertext fails instead of returning garbage, and a wrong or missing
+//! master key seals the server without writing anything.
 
 mod common;
 

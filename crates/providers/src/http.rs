@@ -1,5 +1,5 @@
 //! The one guarded outbound HTTP client: every call Patchbay makes to a provider goes through
-//! [`GuardedClient`] (SECURITY.md N-01, N-04).
+//! [`GuardedClient`] (docs/security.md N-01, N-04).
 //!
 //! - **Address guard.** Names are resolved by a resolver that drops loopback, private, link-local,
 //!   CGNAT, ULA, multicast, documentation and other special-purpose addresses (and IPv4-mapped,

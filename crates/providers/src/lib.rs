@@ -4,7 +4,7 @@
 //! - [`catalog`]: built-in YAML files plus `PATCHBAY_PROVIDERS_DIR`, strictly validated
 //!   ([`validate`]) after `${VAR}` interpolation; see `docs/providers.md`.
 //! - [`http`]: [`GuardedClient`], which refuses private addresses (checked at connect time),
-//!   never follows redirects and bounds time and response size (SECURITY.md N-01, N-04).
+//!   never follows redirects and bounds time and response size (docs/security.md N-01, N-04).
 //! - [`oauth`]: the OAuth 2.0 client (authorize URL, the three grants, revocation), over the
 //!   guarded client.
 //! - [`template`]: `{setting}` URL templates that can never move a credential to another host

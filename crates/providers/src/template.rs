@@ -1,7 +1,7 @@
 //! URL templates: `https://{subdomain}.zendesk.com/api/v2` filled in from a connection's settings.
 //!
 //! A templated host is the classic way to send a credential somewhere else: Segment let a
-//! "subdomain" of `attacker.example/` carry a client secret away (SECURITY.md N-02). So a
+//! "subdomain" of `attacker.example/` carry a client secret away (docs/security.md N-02). So a
 //! placeholder may stand only for a *whole DNS label* of the host, and the value put there must be
 //! a single label (`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`); whatever the value, the rendered host
 //! ends with the template's fixed suffix or rendering fails. Values placed in the path are

@@ -2,7 +2,7 @@
 //! provider's identity/test call ([`verify_credential`]).
 //!
 //! A credential is only ever attached to a request whose URL is under the provider's own
-//! `api_base_url` host (SECURITY.md N-03): [`verify_credential`] builds its URL with
+//! `api_base_url` host (docs/security.md N-03): [`verify_credential`] builds its URL with
 //! [`crate::template::api_url`], and [`apply_credential`] refuses any other host before it
 //! touches the secret.
 

@@ -1,4 +1,4 @@
-//! The guarded client against a real loopback server (SECURITY.md N-01, N-04).
+//! The guarded client against a real loopback server (docs/security.md N-01, N-04).
 
 mod common;
 
@@ -127,7 +127,8 @@ async fn slow_servers_time_out() {
     }
 }
 
-/// SECURITY.md appendix C: address literals in every spelling, all refused before any packet.
+/// docs/security.md N-01 (the address table under "Outbound HTTP"): address literals in every
+/// spelling, all refused before any packet.
 #[tokio::test]
 async fn blocked_address_literals() {
     let payloads = [

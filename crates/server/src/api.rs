@@ -1,5 +1,6 @@
-//! The JSON API of DESIGN §3.3: providers, connections and the audit trail. Each handler is
-//! parse → one use-case → render.
+//! The JSON API of docs/api.md: providers, connections, scenarios, the audit trail, events and
+//! webhooks (the runtime endpoints are in `runtime`). Each handler is parse → one use-case →
+//! render.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;

@@ -1,6 +1,6 @@
-//! Extractors: who is calling (the tenant comes from here and nowhere else, SECURITY T-01/T-03),
-//! request bodies and queries whose parse errors become the API's envelope, and the lenient
-//! query of the browser-facing pages.
+//! Extractors: who is calling (the tenant comes from here and nowhere else, docs/security.md
+//! T-01/T-03), request bodies and queries whose parse errors become the API's envelope, and the
+//! lenient query of the browser-facing pages.
 
 use std::convert::Infallible;
 

@@ -1,4 +1,4 @@
-//! Patchbay's HTTP surface: the JSON API (DESIGN §3.3), the OAuth callback, the runtime
+//! Patchbay's HTTP surface: the JSON API (docs/api.md), the OAuth callback, the runtime
 //! endpoints, health, metrics, the OpenAPI document and the web UI.
 //!
 //! Handlers only translate: parse the request, call one use-case with the authenticated

@@ -51,7 +51,7 @@ pub mod action {
 
 impl Patchbay {
     /// Appends one record. Errors propagate: an action whose record cannot be written is not
-    /// carried out (SECURITY S-09).
+    /// carried out (docs/security.md S-09).
     pub(crate) async fn audit(
         &self,
         who: &Principal,

@@ -5,8 +5,8 @@
 //! the records that arrive queue up in the channel and go together in the next batch, so the
 //! number of fsyncs per second stays bounded while throughput grows with concurrency. Nothing is
 //! acknowledged before its batch has committed, and a failed batch fails every caller in it
-//! (SECURITY S-09: no record, no secret). The task starts with the first record, on the caller's
-//! runtime, and ends when the service is dropped.
+//! (docs/security.md S-09: no record, no secret). The task starts with the first record, on the
+//! caller's runtime, and ends when the service is dropped.
 
 use std::sync::OnceLock;
 

@@ -1,8 +1,9 @@
 //! Principals: API tokens and web users, and the bootstrap commands that create them.
 //!
 //! API tokens are 256 random bits (`pbt_` + base64url). Only their SHA-256 digest is stored and
-//! looked up — a high-entropy token needs no slow hash (DEPENDENCIES: argon2 is for human
-//! passwords only). User passwords are hashed with Argon2id.
+//! looked up — a high-entropy token needs no slow hash, so `argon2` is used for human passwords
+//! only. User passwords are hashed with Argon2id (parameters in docs/security.md, "API tokens and
+//! passwords").
 
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 use patchbay_domain::SecretString;

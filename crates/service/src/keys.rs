@@ -1,12 +1,12 @@
 //! Key management: unsealing at start, per-team data keys, sealing and opening secret fields,
 //! rotation and status.
 //!
-//! Unsealing (SECURITY S-08): the database keeps an encrypted check value per master-key version.
-//! The ring from the key file or `PATCHBAY_MASTER_KEY` must contain every version the database
-//! knows and decrypt its check value; otherwise the service is *sealed*: metadata stays readable,
-//! every secret operation answers 503 with the reason, and nothing is written. A key file is only
-//! generated when the database has no check value at all (a fresh data directory), so a lost or
-//! wrong key never silently becomes a new one.
+//! Unsealing (docs/security.md S-08): the database keeps an encrypted check value per master-key
+//! version. The ring from the key file or `PATCHBAY_MASTER_KEY` must contain every version the
+//! database knows and decrypt its check value; otherwise the service is *sealed*: metadata stays
+//! readable, every secret operation answers 503 with the reason, and nothing is written. A key file
+//! is only generated when the database has no check value at all (a fresh data directory), so a
+//! lost or wrong key never silently becomes a new one.
 //!
 //! Rotation adds a master-key version to the key file, re-wraps every data key under it (the data
 //! keys themselves, and so every ciphertext, stay unchanged), and retires versions older than the
@@ -381,8 +381,8 @@ impl KeyService {
         })
     }
 
-    /// Checks that a key file (e.g. a backup) holds every master-key version this database uses
-    /// and that each decrypts its check value (SECURITY S-10). Returns the versions checked.
+    /// Checks that a key file (e.g. a backup) holds every master-key version this database uses and
+    /// that each decrypts its check value (docs/security.md S-10). Returns the versions checked.
     pub async fn verify_key_file(&self, store: &Store, path: &std::path::Path) -> ServiceResult<Vec<u32>> {
         let ring = MasterKeyRing::load_file(path).map_err(|e| ServiceError::Invalid(e.to_string()))?;
         let checks = check_ring(store, &ring).await.map_err(ServiceError::Invalid)?;

@@ -2,8 +2,8 @@
 //! provider's `api_base_url` + path with the stored credential attached, so the runtime never
 //! handles the secret at all.
 //!
-//! The URL is always built from the provider's own base URL (SECURITY N-03: the credential only
-//! goes to the provider's declared host), through the guarded client (no redirects, address
+//! The URL is always built from the provider's own base URL (docs/security.md N-03: the credential
+//! only goes to the provider's declared host), through the guarded client (no redirects, address
 //! guard, one keep-alive pool per host, HTTP/2 where offered). Bodies are streamed both ways
 //! within `proxy_max_body_bytes`; a request body of up to 64 KiB is held so the call can be
 //! retried once after a refresh when an OAuth provider answers 401 (a longer one is streamed

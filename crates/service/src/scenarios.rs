@@ -1,5 +1,5 @@
-//! Scenarios and least privilege (DESIGN §1.4): what each step needs, whether it can run, and
-//! how to extend a connection's grant in place when a step needs more.
+//! Scenarios and least privilege (docs/api.md "Scenarios"): what each step needs, whether it can
+//! run, and how to extend a connection's grant in place when a step needs more.
 //!
 //! A step's connection must belong to the same team and to the module's provider. A scenario
 //! never fails silently: every step reports `ready` or exactly why not, and a step that lacks

@@ -3,8 +3,8 @@
 //! The session token is 256 random bits (`pbs_` + base64url) held by the browser in a cookie;
 //! only its SHA-256 digest is stored (like API tokens: a high-entropy token needs no slow hash).
 //! The same digest, in hex, is the session *binding* that ties an OAuth flow started from the UI
-//! to the browser that started it (DESIGN §3.5): the callback recomputes it from the cookie with
-//! `oauth::session_binding`.
+//! to the browser that started it (docs/security.md O-01, "Browser binding"): the callback
+//! recomputes it from the cookie with `oauth::session_binding`.
 //!
 //! Expiry slides: a session lives [`SESSION_IDLE`] after its last use, and never longer than
 //! [`SESSION_MAX`] after sign-in. The expiry is written at most every [`TOUCH_EVERY`] so that

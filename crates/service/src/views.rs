@@ -1,8 +1,8 @@
 //! What the API, CLI and UI show: metadata views of connections and providers.
 //!
-//! These are the only shapes that leave the service for list/get, and they are built from
-//! metadata alone — no field here is ever filled from a decrypted credential (SECURITY S-06).
-//! A credential is shown as its kind, "set", and a short keyed fingerprint.
+//! These are the only shapes that leave the service for list/get, and they are built from metadata
+//! alone — no field here is ever filled from a decrypted credential (docs/security.md S-06). A
+//! credential is shown as its kind, "set", and a short keyed fingerprint.
 
 use std::collections::BTreeMap;
 

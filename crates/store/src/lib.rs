@@ -6,10 +6,10 @@
 //! directory with identical file names, embedded in the binary and applied at start.
 //!
 //! Every finder that touches team data takes the [`TeamId`](patchbay_domain::ids::TeamId): a
-//! connection of another team is indistinguishable from a missing one (SECURITY T-01).
+//! connection of another team is indistinguishable from a missing one (docs/security.md T-01).
 //!
 //! SQLite runs in WAL mode with `synchronous=FULL` so a committed token survives a power cut
-//! before it is handed out (DESIGN §4 "Token lifecycle").
+//! before it is handed out (docs/security.md R-01, persist before use).
 
 mod audit;
 mod connections;

@@ -265,7 +265,7 @@ impl MockProvider {
         self.shared.lock().revocations.clone()
     }
 
-    /// The provider file (DESIGN §3.4) for one of the default ids of [`MockAuth`]
+    /// The provider file (docs/providers.md) for one of the default ids of [`MockAuth`]
     /// (`mock-bearer`, `mock-header`, `mock-query`, `mock-basic`, `mock-tenant`).
     ///
     /// # Panics

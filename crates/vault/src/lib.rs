@@ -3,7 +3,8 @@
 //! The chain is: master key (KEK, [`MasterKeyRing`], from a file or `PATCHBAY_MASTER_KEY`) →
 //! per-team data keys ([`DataKey`], stored only wrapped as [`WrappedKey`]) → one AES-256-GCM
 //! ciphertext per secret field ([`seal`] / [`open`]). This crate does no database access: the caller
-//! persists the bytes it returns. See DESIGN §4 "Secrets" and SECURITY S-01..S-10.
+//! persists the bytes it returns. See docs/security.md, "Key hierarchy", and its checklist
+//! S-01..S-10.
 //!
 //! # Byte formats
 //!

@@ -155,8 +155,8 @@ impl MasterKeyRing {
 
     /// Removes an old, non-active version.
     ///
-    /// Call only once no wrapped data key references it (SECURITY E-3): anything still wrapped
-    /// under it becomes unrecoverable.
+    /// Call only once no wrapped data key references it (docs/security.md E-3): anything still
+    /// wrapped under it becomes unrecoverable.
     pub fn retire(&mut self, version: u32) -> Result<(), VaultError> {
         if version == self.active_version() {
             return Err(VaultError::CannotRetireActive { version });

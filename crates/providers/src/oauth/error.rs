@@ -3,7 +3,8 @@
 
 use std::fmt;
 
-/// Why a grant failed, classified by what the caller should do (STYLE 8).
+/// Why a grant failed, classified by what the caller should do (give up and ask the user, or retry
+/// later), not by where it failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TokenError {
     /// The provider answered with an OAuth error (`invalid_grant`, `invalid_client`, …): retrying

@@ -1,4 +1,4 @@
-//! The token lifecycle of a connection (DESIGN §4 "Token lifecycle", SECURITY R-01…R-12), one
+//! The token lifecycle of a connection (docs/security.md "Token refresh" and R-01…R-12), one
 //! job per module, each calling only those listed before it:
 //! - `schedule`: the pure policy — when a token is due, the retry backoff, when to look next —
 //!   and `start_lifecycle` for a new grant;

@@ -1,4 +1,4 @@
-//! Exactly-once refresh of an OAuth access token (SECURITY R-01…R-12).
+//! Exactly-once refresh of an OAuth access token (docs/security.md R-01…R-12).
 //!
 //! One refresh per connection at a time, on one node and across nodes:
 //! 1. an in-process lock per connection makes concurrent callers on this node queue; whoever

@@ -1,5 +1,5 @@
-//! OAuth 2.0 consent flows (DESIGN §3.5, SECURITY O-01…O-20): starting one (`start`) and
-//! completing it at the callback (`callback`).
+//! OAuth 2.0 consent flows (docs/api.md "The consent flow", docs/security.md O-01…O-20): starting
+//! one (`start`) and completing it at the callback (`callback`).
 //!
 //! A flow is a database row keyed by the SHA-256 of its state (≥256 random bits), so it survives
 //! a restart and completes on any node; the callback consumes it with one `DELETE … RETURNING`,

@@ -1,5 +1,6 @@
 //! A stand-in for the `patchbay` binary that implements just enough of its command-line contract
-//! (DESIGN §3.1/§3.2: `serve` with `/healthz`, `admin create-team`, `admin create-token`) to test
+//! (README "Commands", docs/operations.md: `serve` with `/healthz`, `admin create-team`,
+//! `admin create-token`) to test
 //! [`patchbay_testkit::PatchbayProcess`] itself. Not a Patchbay: it stores nothing secret.
 //!
 //! Extra endpoints: `GET /v1/whoami` → `{"token": <bearer token or null>}`, `GET /v1/env` → the

@@ -3,7 +3,7 @@
 //!
 //! Everything a template prints is computed here as plain text, so the templates hold no logic
 //! beyond loops and conditions, and askama's HTML escaping applies to every value. Nothing here
-//! is built from a credential: the service views carry metadata only (SECURITY S-06).
+//! is built from a credential: the service views carry metadata only (docs/security.md S-06).
 
 mod card;
 mod common;

@@ -10,7 +10,8 @@
 //!   scopes and binds the new connection to the step.
 //! * *Remove* takes one step out; *Delete* removes the scenario after a confirmation page.
 //! * A step whose connection lacks scopes offers *Extend permissions* (a reauthorization of the
-//!   same connection asking for the module's scopes, DESIGN §1.4).
+//!   same connection asking for the module's scopes: `extend_permissions` in docs/api.md,
+//!   "Scenarios").
 //!
 //! The step pickers live in each step's list item but belong to the scenario's Save form through
 //! the `form` attribute, so the per-step Remove and Extend permissions forms are not nested in
