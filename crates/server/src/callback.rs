@@ -59,10 +59,14 @@ pub(crate) async fn callback(
 /// The page for a callback the service refused.
 fn failed(e: ServiceError) -> Response {
     // The service turns every provider-side failure into a redirect, so what reaches here is an
-    // invalid callback (400), a sealed key ring (503), or a failure of Patchbay's own, answered
-    // as internal whatever its kind.
+    // invalid callback (400), a sealed key ring or an unavailable database (503, the flow kept
+    // where it was not yet taken), or a failure of Patchbay's own, answered as internal whatever
+    // its kind.
     let e = match e {
-        e @ (ServiceError::Invalid(_) | ServiceError::Sealed(_) | ServiceError::Internal(_)) => e,
+        e @ (ServiceError::Invalid(_)
+        | ServiceError::Sealed(_)
+        | ServiceError::DatabaseUnavailable(_)
+        | ServiceError::Internal(_)) => e,
         other => ServiceError::Internal(format!("oauth callback failed: {other}")),
     };
     let response = error_page(status_of(&e), &public_message(&e, INTERNAL_MESSAGE));

@@ -45,6 +45,10 @@ pub enum ServiceError {
     /// The key ring is sealed: secrets can be neither read nor written (503).
     #[error("{0}")]
     Sealed(String),
+    /// The database does not answer right now (503, with `Retry-After`); the cause is logged,
+    /// not returned. Nothing to fix on the caller's side: retry in a few seconds.
+    #[error("the database is not answering right now; try again in a few seconds")]
+    DatabaseUnavailable(String),
     /// Not available on this server (501).
     #[error("{0}")]
     Unsupported(String),
@@ -67,6 +71,7 @@ impl ServiceError {
             ServiceError::CredentialRejected(_) => "credential_rejected",
             ServiceError::ProviderUnavailable(_) => "provider_unavailable",
             ServiceError::Sealed(_) => "sealed",
+            ServiceError::DatabaseUnavailable(_) => "database_unavailable",
             ServiceError::Unsupported(_) => "unsupported",
             ServiceError::Internal(_) => "internal",
         }
@@ -75,7 +80,10 @@ impl ServiceError {
 
 impl From<StoreError> for ServiceError {
     fn from(e: StoreError) -> Self {
-        ServiceError::Internal(e.to_string())
+        match e {
+            StoreError::Unavailable(cause) => ServiceError::DatabaseUnavailable(cause),
+            other => ServiceError::Internal(other.to_string()),
+        }
     }
 }
 

@@ -79,6 +79,10 @@ impl std::fmt::Debug for Store {
     }
 }
 
+/// How long a PostgreSQL statement waits for a pooled connection before the store reports
+/// [`StoreError::Unavailable`].
+pub const POSTGRES_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(1);
+
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -111,7 +115,10 @@ impl Store {
                 .map_err(|e| StoreError::BadUrl(format!("cannot read the PostgreSQL URL: {e}")))?;
             let pool = PgPoolOptions::new()
                 .max_connections(8)
-                .acquire_timeout(Duration::from_secs(10))
+                // A request waits at most this long for a connection, then answers 503
+                // database_unavailable: while the server is down or failing over, callers get a
+                // quick, retryable answer instead of a 10 s hang (see docs/operations.md).
+                .acquire_timeout(POSTGRES_ACQUIRE_TIMEOUT)
                 .connect_with(options)
                 .await
                 .map_err(|e| StoreError::Connect(e.to_string()))?;

@@ -10,15 +10,18 @@
 //! - [`canary`] and [`scan_dir_for`] / [`scan_dir_for_encoded`]: prove a secret never lands in a
 //!   file (database, WAL, logs).
 //! - [`fresh_postgres_database`]: an empty database on the PostgreSQL test cluster, when
-//!   `scripts/test` started one.
+//!   `scripts/test` started one; [`OwnPostgres`]: a cluster of a test's own that it may stop and
+//!   start (outage tests).
 
 mod mock;
+mod own_postgres;
 mod postgres;
 mod process;
 mod router;
 mod secrets;
 
 pub use mock::{MockAuth, MockProvider, RecordedRequest};
+pub use own_postgres::OwnPostgres;
 pub use postgres::{TEST_DATABASE_URL_ENV, fresh_postgres_database, postgres_test_url};
 pub use process::{PatchbayClient, PatchbayOptions, PatchbayProcess, READY_TIMEOUT, TERMINATE_TIMEOUT, free_port};
 pub use router::{RouterClient, read as read_response};

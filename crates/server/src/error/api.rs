@@ -10,6 +10,7 @@ use patchbay_service::ServiceError;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::status::retry_after_of;
 use super::{Cause, public_message, status_of};
 
 /// The message of an internal error in the envelope.
@@ -41,13 +42,21 @@ pub struct ApiError {
     code: String,
     message: String,
     missing_scopes: Option<Vec<String>>,
+    retry_after: Option<u32>,
     cause: Option<Cause>,
 }
 
 impl ApiError {
     /// An error with an explicit status and code.
     pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
-        ApiError { status, code: code.to_owned(), message: message.into(), missing_scopes: None, cause: None }
+        ApiError {
+            status,
+            code: code.to_owned(),
+            message: message.into(),
+            missing_scopes: None,
+            retry_after: None,
+            cause: None,
+        }
     }
 
     /// A 400 for a malformed request.
@@ -67,6 +76,7 @@ impl From<ServiceError> for ApiError {
             code: e.code().to_owned(),
             message: public_message(&e, INTERNAL_MESSAGE),
             missing_scopes,
+            retry_after: retry_after_of(&e),
             cause: Cause::of(&e),
         }
     }
@@ -80,6 +90,9 @@ impl IntoResponse for ApiError {
         let mut resp = (self.status, Json(body)).into_response();
         if self.status == StatusCode::UNAUTHORIZED {
             resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let Some(seconds) = self.retry_after {
+            resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         match self.cause {
             Some(cause) => cause.attach(resp),
@@ -113,6 +126,11 @@ mod tests {
         assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
         let cause = response.extensions().get::<Cause>().expect("the cause is attached");
         assert_eq!(cause.0, "the database is gone");
+
+        let response = ApiError::from(ServiceError::DatabaseUnavailable("connection refused".into())).into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "2");
+        assert!(response.extensions().get::<Cause>().is_some_and(|c| c.0.contains("connection refused")));
 
         let response = ApiError::from(ServiceError::Conflict("taken".into())).into_response();
         assert_eq!(response.status(), StatusCode::CONFLICT);

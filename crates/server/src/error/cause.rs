@@ -6,9 +6,12 @@
 //! inside the request's span and strips it, so nothing is logged twice or forgotten.
 
 use axum::extract::Request;
+use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use patchbay_service::ServiceError;
+
+use super::status::retry_after_of;
 
 /// Why a request failed internally (never shown to the client).
 #[derive(Debug, Clone)]
@@ -19,6 +22,7 @@ impl Cause {
     pub fn of(e: &ServiceError) -> Option<Cause> {
         match e {
             ServiceError::Internal(cause) => Some(Cause(cause.clone())),
+            ServiceError::DatabaseUnavailable(cause) => Some(Cause(format!("database unavailable: {cause}"))),
             _ => None,
         }
     }
@@ -29,8 +33,12 @@ impl Cause {
         response
     }
 
-    /// `response`, carrying the cause of `e` when `e` is internal.
-    pub fn attach_of(e: &ServiceError, response: Response) -> Response {
+    /// `response`, carrying the cause of `e` when `e` is internal, and a `Retry-After` header
+    /// when `e` passes by itself (the database is unavailable).
+    pub fn attach_of(e: &ServiceError, mut response: Response) -> Response {
+        if let Some(seconds) = retry_after_of(e) {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         match Cause::of(e) {
             Some(cause) => cause.attach(response),
             None => response,

@@ -17,6 +17,7 @@ fn classify(e: &ServiceError) -> (StatusCode, &'static str) {
         ServiceError::CredentialRejected(_) => (StatusCode::UNPROCESSABLE_ENTITY, "The app refused the credential"),
         ServiceError::ProviderUnavailable(_) => (StatusCode::BAD_GATEWAY, "The app did not answer"),
         ServiceError::Sealed(_) => (StatusCode::SERVICE_UNAVAILABLE, "Patchbay is sealed"),
+        ServiceError::DatabaseUnavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "The database is not answering"),
         ServiceError::Unsupported(_) => (StatusCode::NOT_IMPLEMENTED, "Not available"),
         ServiceError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong"),
     }
@@ -25,6 +26,14 @@ fn classify(e: &ServiceError) -> (StatusCode, &'static str) {
 /// The HTTP status of a service error, the same for the API, the UI and the callback.
 pub fn status_of(e: &ServiceError) -> StatusCode {
     classify(e).0
+}
+
+/// Seconds a client should wait before retrying, for errors that pass by themselves.
+pub(crate) fn retry_after_of(e: &ServiceError) -> Option<u32> {
+    match e {
+        ServiceError::DatabaseUnavailable(_) => Some(2),
+        _ => None,
+    }
 }
 
 /// The heading of the UI's error page for a service error.
@@ -49,6 +58,7 @@ mod tests {
             (ServiceError::CredentialRejected(String::new()), 422),
             (ServiceError::ProviderUnavailable(String::new()), 502),
             (ServiceError::Sealed(String::new()), 503),
+            (ServiceError::DatabaseUnavailable(String::new()), 503),
             (ServiceError::Unsupported(String::new()), 501),
             (ServiceError::Internal(String::new()), 500),
         ];
