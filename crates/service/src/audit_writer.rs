@@ -18,7 +18,15 @@ const MAX_BATCH: usize = 1024;
 /// Records waiting beyond this make callers wait to enqueue (back-pressure, never a drop).
 const QUEUE_DEPTH: usize = 8192;
 
-type Reply = oneshot::Sender<Result<(), String>>;
+/// A batch's failure as every caller in it gets it: whether the database was unreachable (so the
+/// caller answers 503, retry later) and the driver's message.
+#[derive(Debug, Clone)]
+struct BatchFailed {
+    unavailable: bool,
+    message: String,
+}
+
+type Reply = oneshot::Sender<Result<(), BatchFailed>>;
 type Queue = mpsc::Sender<(AuditRecord, Reply)>;
 
 /// The handle callers append through.
@@ -39,7 +47,9 @@ impl AuditWriter {
         let (reply, committed) = oneshot::channel();
         let queue = self.queue.get_or_init(|| spawn_writer(self.store.clone()));
         queue.send((record, reply)).await.map_err(|_| stopped())?;
-        committed.await.map_err(|_| stopped())?.map_err(StoreError::Database)
+        committed.await.map_err(|_| stopped())?.map_err(|f| {
+            if f.unavailable { StoreError::Unavailable(f.message) } else { StoreError::Database(f.message) }
+        })
     }
 }
 
@@ -52,8 +62,9 @@ fn spawn_writer(store: Store) -> Queue {
             let outcome = store.append_audit_batch(&records).await.map_err(|e| {
                 tracing::error!(error = %e, records = records.len(), "an audit batch could not be written");
                 match e {
-                    StoreError::Database(message) => message,
-                    other => other.to_string(),
+                    StoreError::Unavailable(message) => BatchFailed { unavailable: true, message },
+                    StoreError::Database(message) => BatchFailed { unavailable: false, message },
+                    other => BatchFailed { unavailable: false, message: other.to_string() },
                 }
             });
             for reply in replies {
