@@ -1,6 +1,7 @@
 # Shared shell functions: a throwaway PostgreSQL 15 cluster on a free loopback port.
 # Sourced by scripts/test and bench/run.sh. `start_postgres` exports PATCHBAY_TEST_DATABASE_URL
-# and arranges `stop_postgres` on exit.
+# and arranges `stop_postgres` on exit. The test cluster trades durability for speed
+# (fsync=off); set PG_DURABILITY_OPTS (e.g. to "-c fsync=on") for a durable one (the benchmark).
 
 PG_BINDIR=/usr/lib/postgresql/15/bin
 PG_TMP=""
@@ -68,7 +69,7 @@ start_postgres() {
   while :; do
     port="$(free_port)"
     if (cd "$PG_TMP" && "${PG_RUN[@]}" "$PG_BINDIR/pg_ctl" -D "$PG_TMP/data" -l "$PG_TMP/server.log" -w -t 60 \
-      -o "-p $port -k $PG_TMP -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+      -o "-p $port -k $PG_TMP -c listen_addresses=127.0.0.1 -c max_connections=300 ${PG_DURABILITY_OPTS:--c fsync=off -c synchronous_commit=off -c full_page_writes=off}" \
       start >/dev/null); then
       break
     fi

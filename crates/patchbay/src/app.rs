@@ -125,6 +125,8 @@ pub async fn build_with_clock(
     service_config.revocation_retry_base = config.revocation_retry_base;
     service_config.refresh_lease = time::Duration::try_from(config.refresh_lease).unwrap_or(time::Duration::minutes(1));
     service_config.failpoint_refresh_delay = config.failpoint_refresh_delay;
+    service_config.proxy_max_body_bytes = config.proxy_max_body_bytes;
+    service_config.runtime_cache_entries = config.runtime_cache_entries;
     service_config.event_retention = time::Duration::days(i64::from(config.event_retention_days));
     Ok(Arc::new(Patchbay::new(PatchbayParts {
         store,

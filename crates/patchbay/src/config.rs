@@ -59,6 +59,12 @@ pub struct ConfigArgs {
     /// Test failpoint: milliseconds to pause after taking a refresh lease, before the request leaves.
     #[arg(long, env = "PATCHBAY_FAILPOINT_REFRESH_DELAY_MS", global = true, hide = true)]
     pub failpoint_refresh_delay_ms: Option<u64>,
+    /// Largest request or response body the proxy streams through, in bytes [default: 33554432].
+    #[arg(long, env = "PATCHBAY_PROXY_MAX_BODY_BYTES", global = true)]
+    pub proxy_max_body_bytes: Option<usize>,
+    /// Entries of the runtime cache (API tokens, connections; 0 disables it) [default: 20000].
+    #[arg(long, env = "PATCHBAY_RUNTIME_CACHE_ENTRIES", global = true)]
+    pub runtime_cache_entries: Option<usize>,
 }
 
 /// The config file's shape; unknown keys are errors.
@@ -113,6 +119,10 @@ pub struct Config {
     pub refresh_lease: std::time::Duration,
     /// Test failpoint (see the flag).
     pub failpoint_refresh_delay: Option<std::time::Duration>,
+    /// The proxy's body cap.
+    pub proxy_max_body_bytes: usize,
+    /// Entries of the runtime cache (0: disabled).
+    pub runtime_cache_entries: usize,
 }
 
 impl Config {
@@ -169,6 +179,8 @@ impl Config {
             event_retention_days: args.event_retention_days.unwrap_or(90).max(1),
             refresh_lease: std::time::Duration::from_millis(args.refresh_lease_ms.unwrap_or(60_000).max(100)),
             failpoint_refresh_delay: args.failpoint_refresh_delay_ms.map(std::time::Duration::from_millis),
+            proxy_max_body_bytes: args.proxy_max_body_bytes.unwrap_or(32 * 1024 * 1024).max(1024),
+            runtime_cache_entries: args.runtime_cache_entries.unwrap_or(20_000),
         })
     }
 

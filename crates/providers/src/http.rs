@@ -11,7 +11,12 @@
 //!   documentation addresses stay closed even then, as no provider lives there.
 //! - **No redirects.** A redirect would carry credentials (or a token exchange) to wherever the
 //!   provider points; a 3xx is returned as [`HttpError::Redirect`] instead.
-//! - **Bounded.** Connect and total timeouts, and a response body cap enforced while streaming.
+//! - **Bounded.** Connect and total timeouts, and a response body cap enforced while streaming
+//!   ([`GuardedClient::read_body`] buffers within it, [`GuardedClient::stream_body`] passes chunks
+//!   on within a cap of the caller's).
+//! - **Pooled.** One client, so one keep-alive pool per host; HTTP/2 is negotiated by ALPN when a
+//!   TLS upstream offers it. The address guard runs on every new connection (the resolver) and
+//!   every request (`check_url`); a pooled connection was checked when it was made.
 //! - **Quiet.** Errors never contain a URL query (where an API key may sit) or a header value.
 //!
 //! Schemes: `https`, and `http` only to loopback hosts (which the address guard then refuses
@@ -286,6 +291,9 @@ impl Resolve for GuardedResolver {
     }
 }
 
+/// A response body passed on chunk by chunk ([`GuardedClient::stream_body`]).
+pub type BodyStream = std::pin::Pin<Box<dyn futures::Stream<Item = Result<Bytes, HttpError>> + Send>>;
+
 /// A response read in full (within the size cap).
 #[derive(Debug, Clone)]
 pub struct FetchedResponse {
@@ -426,6 +434,27 @@ impl GuardedClient {
             body.extend_from_slice(&chunk);
         }
         Ok(body.freeze())
+    }
+
+    /// A response body as a stream of chunks, failing with [`HttpError::TooLarge`] past `limit`
+    /// bytes: at once when the `Content-Length` says so, else at the chunk that crosses it (the
+    /// receiver then sees an aborted body, never a silently truncated one).
+    pub fn stream_body(&self, response: reqwest::Response, limit: usize) -> Result<BodyStream, HttpError> {
+        use futures::StreamExt;
+        let host = response.url().host_str().unwrap_or_default().to_owned();
+        if response.content_length().is_some_and(|n| n > limit as u64) {
+            return Err(HttpError::TooLarge { host, limit });
+        }
+        let client = self.clone();
+        let mut seen = 0usize;
+        Ok(Box::pin(response.bytes_stream().map(move |chunk| {
+            let chunk = chunk.map_err(|e| client.classify(&host, &e))?;
+            seen = seen.saturating_add(chunk.len());
+            if seen > limit {
+                return Err(HttpError::TooLarge { host: host.clone(), limit });
+            }
+            Ok(chunk)
+        })))
     }
 
     /// [`send`](Self::send) then [`read_body`](Self::read_body).

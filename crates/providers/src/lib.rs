@@ -20,7 +20,7 @@ pub mod validate;
 pub mod verify;
 
 pub use catalog::{Catalog, builtin_files, process_env};
-pub use http::{AddressClass, FetchedResponse, GuardOptions, GuardedClient, HttpError, classify_ip};
+pub use http::{AddressClass, BodyStream, FetchedResponse, GuardOptions, GuardedClient, HttpError, classify_ip};
 pub use template::{TemplateError, api_url, join_api_url, render_path, render_url};
 pub use validate::{CatalogError, CatalogErrors};
 pub use verify::{VerifyOutcome, apply_credential, verify_credential};

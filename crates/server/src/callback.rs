@@ -109,10 +109,16 @@ mod tests {
         assert_eq!(landing_url(base, &landing), format!("{base}/connections/{connection}?outcome=denied"));
         landing.return_to = Some("/scenarios".into());
         landing.outcome = CallbackOutcome::AccountMismatch;
-        assert_eq!(landing_url(base, &landing), format!("{base}/scenarios?outcome=account_mismatch&connection={connection}"));
+        assert_eq!(
+            landing_url(base, &landing),
+            format!("{base}/scenarios?outcome=account_mismatch&connection={connection}")
+        );
         landing.return_to = Some("/scenarios?x=1".into());
         landing.outcome = CallbackOutcome::Connected;
-        assert_eq!(landing_url(base, &landing), format!("{base}/scenarios?x=1&outcome=connected&connection={connection}"));
+        assert_eq!(
+            landing_url(base, &landing),
+            format!("{base}/scenarios?x=1&outcome=connected&connection={connection}")
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@ use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use patchbay_domain::SecretString;
 use patchbay_domain::principal::Principal;
+use patchbay_service::RuntimeCaller;
 use serde::de::DeserializeOwned;
 
 use crate::AppState;
@@ -18,27 +19,45 @@ use crate::error::{ApiError, redact_serde_message};
 /// The authenticated principal of an API request (`Authorization: Bearer <token>`).
 pub struct Authed(pub Principal);
 
+/// The bearer token of `Authorization: Bearer <token>`, or the answer for its absence.
+fn bearer(parts: &Parts) -> Result<SecretString, ApiError> {
+    let missing = || {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "send `Authorization: Bearer <token>`; create a token with `patchbay admin create-token`",
+        )
+    };
+    let value = parts.headers.get(header::AUTHORIZATION).ok_or_else(missing)?;
+    let text = value.to_str().map_err(|_| missing())?;
+    let token = text
+        .strip_prefix("Bearer ")
+        .or_else(|| text.strip_prefix("bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(missing)?;
+    Ok(SecretString::from(token.to_owned()))
+}
+
 impl FromRequestParts<AppState> for Authed {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let missing = || {
-            ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "unauthenticated",
-                "send `Authorization: Bearer <token>`; create a token with `patchbay admin create-token`",
-            )
-        };
-        let value = parts.headers.get(header::AUTHORIZATION).ok_or_else(missing)?;
-        let text = value.to_str().map_err(|_| missing())?;
-        let token = text
-            .strip_prefix("Bearer ")
-            .or_else(|| text.strip_prefix("bearer "))
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(missing)?;
-        let principal = state.patchbay.authenticate_token(&SecretString::from(token.to_owned())).await?;
+        let principal = state.patchbay.authenticate_token(&bearer(parts)?).await?;
         Ok(Authed(principal))
+    }
+}
+
+/// The caller of a runtime endpoint (token, proxy): authenticated like [`Authed`], through the
+/// runtime cache, with the team's change generation the rest of the request is checked against.
+pub struct RuntimeAuthed(pub RuntimeCaller);
+
+impl FromRequestParts<AppState> for RuntimeAuthed {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let caller = state.patchbay.authenticate_runtime(&bearer(parts)?).await?;
+        Ok(RuntimeAuthed(caller))
     }
 }
 

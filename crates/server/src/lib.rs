@@ -43,7 +43,8 @@ pub struct AppState {
     pub metrics: Option<PrometheusHandle>,
 }
 
-/// Largest request body accepted (a credential form is tiny; this bounds abuse).
+/// Largest request body accepted (a credential form is tiny; this bounds abuse). The proxy has
+/// its own, larger cap (`PATCHBAY_PROXY_MAX_BODY_BYTES`).
 const MAX_BODY_BYTES: usize = 256 * 1024;
 
 /// Builds the whole router.
@@ -56,13 +57,15 @@ pub fn router(state: AppState) -> Router {
         .merge(health::routes())
         .merge(openapi::routes())
         .merge(ui::routes())
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        // After the limit: the proxy streams its bodies within its own cap.
+        .merge(runtime::proxy_routes())
         .fallback(error::not_found_fallback)
         // Outermost of the route layers: every answer, errors and fallbacks included.
         .layer(axum::middleware::from_fn(headers::api_headers))
         // Inside the trace span, so an internal error's cause is logged with its request.
         .layer(axum::middleware::from_fn(error::log_causes))
         .layer(axum::middleware::from_fn(metrics_layer::record))
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::GATEWAY_TIMEOUT, Duration::from_secs(60)))
         .layer(CatchPanicLayer::custom(error::panic_response))
         // The span names the path only: query strings carry OAuth codes and states (the

@@ -4,23 +4,30 @@
 
 use axum::Json;
 use axum::Router;
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use futures::StreamExt;
 use patchbay_service::lifecycle::{IssuedToken, TokenRequest};
 use patchbay_service::proxy::ProxyRequest;
 
 use crate::AppState;
 use crate::error::{ApiError, ErrorEnvelope, redact_serde_message};
-use crate::extract::Authed;
+use crate::extract::RuntimeAuthed;
 use crate::headers::no_store;
 
+/// The token endpoint (its small JSON body falls under the router's body limit).
 pub(crate) fn routes() -> Router<AppState> {
+    Router::new().route("/v1/connections/{id}/token", post(issue_token))
+}
+
+/// The proxy, outside the router's body limit: its bodies are streamed within
+/// `PATCHBAY_PROXY_MAX_BODY_BYTES`, which the service enforces. The methods are those documented
+/// in the OpenAPI document (`get` answers HEAD too); others get 405.
+pub(crate) fn proxy_routes() -> Router<AppState> {
     Router::new()
-        .route("/v1/connections/{id}/token", post(issue_token))
-        // The methods documented in the OpenAPI document (`get` answers HEAD too); others get 405.
         .route("/v1/connections/{id}/proxy/{*path}", get(proxy).post(proxy).put(proxy).patch(proxy).delete(proxy))
 }
 
@@ -37,7 +44,7 @@ pub(crate) fn routes() -> Router<AppState> {
     security(("bearer" = [])))]
 pub(crate) async fn issue_token(
     State(s): State<AppState>,
-    Authed(who): Authed,
+    RuntimeAuthed(caller): RuntimeAuthed,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
@@ -51,7 +58,7 @@ pub(crate) async fn issue_token(
             ))
         })?
     };
-    let token = s.patchbay.issue_token(&who, &id, req).await?;
+    let token = s.patchbay.issue_token(&caller, &id, req).await?;
     let mut response = Json(token).into_response();
     // The one response that carries a secret: never cache it.
     no_store(&mut response);
@@ -73,18 +80,19 @@ pub(crate) async fn issue_token(
     security(("bearer" = [])))]
 pub(crate) async fn proxy(
     State(s): State<AppState>,
-    Authed(who): Authed,
+    RuntimeAuthed(caller): RuntimeAuthed,
     Path((id, path)): Path<(String, String)>,
     method: Method,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, ApiError> {
     let module = headers.get("patchbay-module").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let body = Box::pin(body.into_data_stream().map(|chunk| chunk.map_err(std::io::Error::other)));
     let req = ProxyRequest { method, path, query, headers, body, module };
-    let r = s.patchbay.proxy(&who, &id, req).await?;
-    let mut response =
-        (StatusCode::from_u16(r.status.as_u16()).unwrap_or(StatusCode::BAD_GATEWAY), r.body).into_response();
+    let r = s.patchbay.proxy(&caller, &id, req).await?;
+    let status = StatusCode::from_u16(r.status.as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+    let mut response = (status, Body::from_stream(r.body)).into_response();
     for (name, value) in r.headers {
         if let (Ok(n), Ok(v)) = (header::HeaderName::try_from(name), HeaderValue::from_str(&value)) {
             response.headers_mut().insert(n, v);

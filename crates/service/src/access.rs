@@ -7,7 +7,8 @@
 //!   like a missing one (404), so ids cannot be probed, and the team always comes from the
 //!   principal;
 //! - `provider()`, `load()`, `load_scenario()`, `view()`, `view_with()`, `usages_of()`: reads
-//!   without secrets.
+//!   without secrets; `runtime_entry()`: the hot path's generation-checked read of a connection
+//!   (its sealed fields included, never opened here).
 //!
 //! Decrypting a connection's secrets is one floor up, in `secrets` (it writes the audit record
 //! first, and the audit module itself relies on [`require`]).
@@ -17,9 +18,10 @@ use std::sync::Arc;
 use patchbay_domain::connection::Connection;
 use patchbay_domain::ids::{ConnectionId, ScenarioId, TeamId};
 use patchbay_domain::principal::{Action, Actor, Principal, Role};
-use patchbay_domain::provider::Provider;
+use patchbay_domain::provider::{AuthMode, Provider};
 use patchbay_domain::scenario::Scenario;
 
+use crate::runtime_cache::{ConnectionEntry, RuntimeCaller};
 use crate::views::{ConnectionView, UsageView, secret_setting_names};
 use crate::{Patchbay, ServiceError, ServiceResult};
 
@@ -77,6 +79,25 @@ impl Patchbay {
     pub(crate) async fn load(&self, who: &Principal, id: &str) -> ServiceResult<Connection> {
         let id = parse_connection_id(id)?;
         self.store.get_connection(&who.team_id, &id).await?.ok_or_else(|| not_found(id.as_str()))
+    }
+
+    /// What the runtime hot path needs of a connection of the caller's team (the row, the
+    /// lifecycle columns for OAuth, the sealed fields): from the runtime cache when it was read
+    /// at the caller's generation, else from the database (and cached, tagged with it; the
+    /// generation was read before these reads, so a write in between only makes the entry stale).
+    pub(crate) async fn runtime_entry(&self, caller: &RuntimeCaller, id: &str) -> ServiceResult<Arc<ConnectionEntry>> {
+        let team = &caller.principal.team_id;
+        let id = parse_connection_id(id)?;
+        if let Some(entry) = self.cache.connection(team, &id, caller.generation) {
+            return Ok(entry);
+        }
+        let connection = self.store.get_connection(team, &id).await?.ok_or_else(|| not_found(id.as_str()))?;
+        let oauth = self.catalog.get(&connection.provider).is_some_and(|p| p.auth_mode == AuthMode::Oauth2);
+        let lifecycle = if oauth { self.store.lifecycle(team, &id).await? } else { None };
+        let sealed = self.store.connection_secrets(team, &id).await?;
+        let entry = Arc::new(ConnectionEntry { connection, lifecycle, sealed });
+        self.cache.put_connection(caller.generation, Arc::clone(&entry));
+        Ok(entry)
     }
 
     /// A scenario of the principal's team.

@@ -4,9 +4,11 @@
 
 use patchbay_domain::ids::{ConnectionId, TeamId};
 use patchbay_domain::principal::{Action, Principal};
+use patchbay_store::AuditEntry;
 /// Filter of [`Patchbay::list_audit`] (connection, paging cursor, page size).
 pub use patchbay_store::AuditQuery;
-use patchbay_store::{AuditEntry, NewAuditEntry};
+/// An owned record as the group-commit writer queues it (the store's type; [`AuditRecord`] is the API's).
+use patchbay_store::AuditRecord as QueuedAudit;
 use serde::Serialize;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
@@ -149,7 +151,8 @@ impl Patchbay {
         self.audit_as(&who.team_id, &who.actor.label(), action, connection, outcome, detail).await
     }
 
-    /// Appends one record for an explicit team and actor label (CLI, scheduler).
+    /// Appends one record for an explicit team and actor label (CLI, scheduler), through the
+    /// group-commit writer: it returns once the batch holding the record has committed.
     pub(crate) async fn audit_as(
         &self,
         team: &TeamId,
@@ -159,15 +162,15 @@ impl Patchbay {
         outcome: AuditOutcome,
         detail: Option<&str>,
     ) -> ServiceResult<()> {
-        self.store
-            .append_audit(&NewAuditEntry {
-                team_id: team,
+        self.audit_writer
+            .append(QueuedAudit {
+                team_id: team.clone(),
                 at: self.clock.now(),
-                actor,
-                action,
-                connection_id: connection.map(|c| c.as_str()),
-                outcome: outcome.as_str(),
-                detail,
+                actor: actor.to_owned(),
+                action: action.to_owned(),
+                connection_id: connection.map(|c| c.as_str().to_owned()),
+                outcome: outcome.as_str().to_owned(),
+                detail: detail.map(str::to_owned),
             })
             .await?;
         Ok(())

@@ -14,6 +14,7 @@ use patchbay_store::{TeamRow, TokenRow, UserRow};
 use secrecy::ExposeSecret;
 
 use crate::audit::{AuditOutcome, SYSTEM_ACTOR, action};
+use crate::runtime_cache::RuntimeCaller;
 use crate::{Patchbay, ServiceError, ServiceResult};
 
 const TOKEN_PREFIX: &str = "pbt_";
@@ -67,6 +68,19 @@ fn digest(token: &str) -> Vec<u8> {
     random::sha256(token.as_bytes())
 }
 
+fn unknown_token() -> ServiceError {
+    ServiceError::Unauthenticated("the API token is not valid: create one with `patchbay admin create-token`".into())
+}
+
+fn principal_of(row: TokenRow) -> Principal {
+    Principal {
+        team_id: row.team_id,
+        role: row.role,
+        actor: Actor::Token { id: row.id, name: row.name },
+        binding: row.binding,
+    }
+}
+
 fn new_token_secret() -> SecretString {
     SecretString::from(format!("{TOKEN_PREFIX}{}", random::token(32)))
 }
@@ -99,31 +113,57 @@ impl Patchbay {
     /// Resolves a bearer token to its principal. Unknown and malformed tokens get the same answer.
     pub async fn authenticate_token(&self, presented: &SecretString) -> ServiceResult<Principal> {
         let token = presented.expose_secret();
-        let unknown = || {
-            ServiceError::Unauthenticated(
-                "the API token is not valid: create one with `patchbay admin create-token`".into(),
-            )
-        };
         if !token.starts_with(TOKEN_PREFIX) || token.len() > 200 {
-            return Err(unknown());
+            return Err(unknown_token());
         }
-        let row = self.store.find_token(&digest(token)).await?.ok_or_else(unknown)?;
+        let row = self.store.find_token(&digest(token)).await?.ok_or_else(unknown_token)?;
+        let row = self.admit_token(row).await?;
+        Ok(principal_of(row))
+    }
+
+    /// [`authenticate_token`](Self::authenticate_token) for the runtime endpoints, through the
+    /// runtime cache: one read of the team's change generation when the token is cached and
+    /// unchanged, else one read of the token with it. The generation seen is kept in the
+    /// caller, and the request's cached connection reads are checked against it.
+    pub async fn authenticate_runtime(&self, presented: &SecretString) -> ServiceResult<RuntimeCaller> {
+        let token = presented.expose_secret();
+        if !token.starts_with(TOKEN_PREFIX) || token.len() > 200 {
+            return Err(unknown_token());
+        }
+        let digest = digest(token);
+        let cached = match self.cache.principal(&digest) {
+            Some((row, tagged)) if self.store.team_generation(&row.team_id).await? == Some(tagged) => {
+                Some((row, tagged))
+            }
+            _ => None,
+        };
+        let from_cache = cached.is_some();
+        let (row, generation) = match cached {
+            Some(hit) => hit,
+            None => self.store.find_token_with_generation(&digest).await?.ok_or_else(unknown_token)?,
+        };
+        let admitted = self.admit_token(row.clone()).await?;
+        if !from_cache || admitted.last_used_at != row.last_used_at {
+            // The last use is not part of the generation: the cached row keeps it current.
+            self.cache.put_principal(digest, admitted.clone(), generation);
+        }
+        Ok(RuntimeCaller { principal: principal_of(admitted), generation })
+    }
+
+    /// Refuses an expired token and records its use (at most one write a minute per token: last
+    /// use is for housekeeping, not an audit trail).
+    async fn admit_token(&self, mut row: TokenRow) -> ServiceResult<TokenRow> {
         let now = self.clock.now();
         if row.expires_at.is_some_and(|at| at <= now) {
             return Err(ServiceError::Unauthenticated(
                 "the API token has expired: ask an admin for a new one (POST /v1/tokens)".into(),
             ));
         }
-        // At most one write a minute per token: last use is for housekeeping, not an audit trail.
         if row.last_used_at.is_none_or(|at| now - at >= time::Duration::minutes(1)) {
             self.store.touch_token(&row.id, now).await?;
+            row.last_used_at = Some(now);
         }
-        Ok(Principal {
-            team_id: row.team_id,
-            role: row.role,
-            actor: Actor::Token { id: row.id, name: row.name },
-            binding: row.binding,
-        })
+        Ok(row)
     }
 
     /// Checks a user's password; the same answer for an unknown login and a wrong password.

@@ -5,7 +5,8 @@
 //! leaves behind. It knows nothing of HTTP; the server maps [`ServiceError`] to status codes.
 //!
 //! The floors, lowest first (a module calls only modules on its own floor's left or below):
-//! 1. `error`, `words`, [`keys`], [`views`], `workers`, `backoff`: types and mechanisms, no use-case;
+//! 1. `error`, `words`, [`keys`], [`views`], `workers`, `backoff`, `audit_writer` (group commit),
+//!    `runtime_cache` (the hot path's generation-checked cache): types and mechanisms, no use-case;
 //! 2. `access`, [`audit`], `secrets`: the one authorization check (`require`) and loading what a
 //!    principal names; the audit trail; decrypting a connection's secrets, audited first;
 //! 3. [`events`], then [`webhooks`]: recording lifecycle events and delivering them;
@@ -22,6 +23,7 @@
 
 mod access;
 pub mod audit;
+mod audit_writer;
 mod auth;
 mod backoff;
 pub mod connections;
@@ -33,6 +35,7 @@ pub mod oauth;
 mod providers;
 pub mod proxy;
 pub mod revocations;
+mod runtime_cache;
 pub mod scenarios;
 pub mod scheduler;
 mod secrets;
@@ -55,6 +58,7 @@ pub use auth::NewToken;
 pub use error::{ServiceError, ServiceResult};
 pub use keys::{KeyService, KeySource};
 use keys::{KeyStatus, RotationReport};
+pub use runtime_cache::RuntimeCaller;
 
 /// Everything a use-case needs; cheap to share behind an `Arc`. Built with [`Patchbay::new`].
 pub struct Patchbay {
@@ -74,6 +78,10 @@ pub struct Patchbay {
     runtime: lifecycle::RuntimeState,
     /// RFC 9207 issuers discovered from provider metadata.
     issuers: oauth::IssuerCache,
+    /// The group-commit writer of the audit trail.
+    audit_writer: audit_writer::AuditWriter,
+    /// The runtime hot path's cache (principals, connections; no clear secret).
+    cache: runtime_cache::RuntimeCache,
 }
 
 /// The parts [`Patchbay::new`] assembles (the composition root opens each of them).
@@ -108,6 +116,10 @@ pub struct ServiceConfig {
     /// Test failpoint: sleep this long after taking a refresh lease, before the request leaves
     /// (lets tests pause a lease holder at exactly that point). `None` in production.
     pub failpoint_refresh_delay: Option<std::time::Duration>,
+    /// Entries of the runtime cache per map (principals, connections); 0 disables it.
+    pub runtime_cache_entries: usize,
+    /// Largest request or response body the proxy passes through (streamed, never buffered whole).
+    pub proxy_max_body_bytes: usize,
 }
 
 impl ServiceConfig {
@@ -120,6 +132,8 @@ impl ServiceConfig {
             event_retention: time::Duration::days(90),
             refresh_lease: time::Duration::seconds(60),
             failpoint_refresh_delay: None,
+            runtime_cache_entries: 20_000,
+            proxy_max_body_bytes: 32 * 1024 * 1024,
         }
     }
 }
@@ -139,6 +153,8 @@ impl Patchbay {
     /// Assembles the service from its parts, with a fresh per-process lifecycle identity.
     pub fn new(parts: PatchbayParts) -> Patchbay {
         let PatchbayParts { store, catalog, http, keys, clock, config } = parts;
+        let audit_writer = audit_writer::AuditWriter::new(store.clone());
+        let cache = runtime_cache::RuntimeCache::new(config.runtime_cache_entries);
         Patchbay {
             store,
             catalog,
@@ -148,6 +164,8 @@ impl Patchbay {
             config,
             runtime: lifecycle::RuntimeState::default(),
             issuers: oauth::IssuerCache::default(),
+            audit_writer,
+            cache,
         }
     }
 

@@ -3,16 +3,27 @@
 //! handles the secret at all.
 //!
 //! The URL is always built from the provider's own base URL (docs/security.md N-03: the credential
-//! only goes to the provider's declared host), through the guarded client (no redirects, size cap,
-//! address guard). An OAuth token is refreshed first when due, and once more on a 401.
+//! only goes to the provider's declared host), through the guarded client (no redirects, address
+//! guard, one keep-alive pool per host, HTTP/2 where offered). Bodies are streamed both ways
+//! within `proxy_max_body_bytes`; a request body of up to 64 KiB is held so the call can be
+//! retried once after a refresh when an OAuth provider answers 401 (a longer one is streamed
+//! and the 401 is passed back). One audit record, `proxy.call`, per forwarded request, durable
+//! before the credential is decrypted (S-09).
 
-use bytes::Bytes;
-use patchbay_domain::principal::Principal;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use bytes::{Bytes, BytesMut};
+use futures::{Stream, StreamExt};
+use patchbay_domain::connection::Connection;
 use patchbay_domain::provider::{ApiPattern, AuthMode, Provider};
 use patchbay_domain::scenario::ModuleRef;
 
-use crate::audit::{AuditOutcome, action};
+use crate::audit::action;
 use crate::lifecycle::TokenRequest;
+use crate::runtime_cache::RuntimeCaller;
+use crate::secrets::HandOver;
 use crate::{Patchbay, ServiceError, ServiceResult};
 
 /// Request headers passed through to the provider (everything else is dropped: the caller's
@@ -20,9 +31,13 @@ use crate::{Patchbay, ServiceError, ServiceResult};
 const FORWARDED_REQUEST_HEADERS: &[&str] = &["accept", "content-type", "if-match", "if-none-match", "idempotency-key"];
 /// Response headers passed back.
 const FORWARDED_RESPONSE_HEADERS: &[&str] = &["content-type", "etag", "retry-after", "location", "link"];
+/// A request body up to this size is held, so a 401 can be retried after a refresh.
+const REPLAYABLE_BODY_BYTES: usize = 64 * 1024;
+
+/// A body passed through, chunk by chunk.
+pub type BodyStream = Pin<Box<dyn Stream<Item = Result<Bytes, std::io::Error>> + Send>>;
 
 /// A call to forward.
-#[derive(Debug)]
 pub struct ProxyRequest {
     /// HTTP method.
     pub method: http::Method,
@@ -32,97 +47,192 @@ pub struct ProxyRequest {
     pub query: Option<String>,
     /// Request headers (only an allow-list is forwarded).
     pub headers: http::HeaderMap,
-    /// Body.
-    pub body: Bytes,
+    /// Body, streamed to the provider.
+    pub body: BodyStream,
     /// Module about to run, checked like on the token endpoint.
     pub module: Option<String>,
 }
 
 /// The provider's answer.
-#[derive(Debug)]
 pub struct ProxyResponse {
     /// Status.
     pub status: http::StatusCode,
     /// Allow-listed headers.
     pub headers: Vec<(String, String)>,
-    /// Body (size-capped by the guarded client).
-    pub body: Bytes,
+    /// Body, streamed from the provider (fails past the cap).
+    pub body: BodyStream,
+}
+
+/// The request line and headers, shared by both attempts.
+struct Head {
+    method: http::Method,
+    path: String,
+    query: Option<String>,
+    headers: http::HeaderMap,
+}
+
+/// The request body to send: held whole (replayable), or a held start and the rest streaming.
+enum Outgoing {
+    Whole(Bytes),
+    Streaming(Option<(Bytes, BodyStream)>),
+}
+
+fn too_large(cap: usize) -> ServiceError {
+    ServiceError::Invalid(format!(
+        "the request body is larger than the proxy's limit of {cap} bytes (PATCHBAY_PROXY_MAX_BODY_BYTES): \
+         send less, or ask the operator to raise the limit"
+    ))
+}
+
+/// Counts a streamed request body and fails it past `cap`, noting that in `over`.
+fn capped(rest: BodyStream, already: usize, cap: usize, over: Arc<AtomicBool>) -> BodyStream {
+    let mut seen = already;
+    Box::pin(rest.map(move |chunk| {
+        let chunk = chunk?;
+        seen = seen.saturating_add(chunk.len());
+        if seen > cap {
+            over.store(true, Ordering::Relaxed);
+            return Err(std::io::Error::other("request body over the proxy limit"));
+        }
+        Ok(chunk)
+    }))
+}
+
+impl Outgoing {
+    /// Reads up to [`REPLAYABLE_BODY_BYTES`] of the body: all of it (replayable) or a start.
+    async fn read(mut body: BodyStream, cap: usize, over: &Arc<AtomicBool>) -> ServiceResult<Outgoing> {
+        let mut held = BytesMut::new();
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(|e| ServiceError::Invalid(format!("cannot read the request body: {e}")))?;
+            held.extend_from_slice(&chunk);
+            if held.len() > cap {
+                return Err(too_large(cap));
+            }
+            if held.len() > REPLAYABLE_BODY_BYTES {
+                let start = held.len();
+                return Ok(Outgoing::Streaming(Some((held.freeze(), capped(body, start, cap, Arc::clone(over))))));
+            }
+        }
+        Ok(Outgoing::Whole(held.freeze()))
+    }
+
+    /// The body of the next attempt; `None` when a streamed body was already sent.
+    fn attempt(&mut self) -> Option<Option<reqwest::Body>> {
+        match self {
+            Outgoing::Whole(b) if b.is_empty() => Some(None),
+            Outgoing::Whole(b) => Some(Some(reqwest::Body::from(b.clone()))),
+            Outgoing::Streaming(parts) => parts.take().map(|(start, rest)| {
+                let all = futures::stream::iter([Ok(start)]).chain(rest);
+                Some(reqwest::Body::wrap_stream(all))
+            }),
+        }
+    }
 }
 
 /// A module that declares its API calls (`modules.<id>.api`) may make only those: anything else
 /// is refused before the credential is read, whatever the token.
-fn check_module_api(provider: &Provider, module: &str, req: &ProxyRequest) -> ServiceResult<()> {
+fn check_module_api(provider: &Provider, module: &str, method: &http::Method, path: &str) -> ServiceResult<()> {
     let m = ModuleRef::parse(module).map_err(ServiceError::Invalid)?;
     let Some(declared) = provider.module(&m.module).filter(|d| !d.api.is_empty()) else {
         return Ok(());
     };
-    let path = format!("/{}", req.path.trim_start_matches('/'));
+    let path = format!("/{}", path.trim_start_matches('/'));
     let allowed =
-        declared.api.iter().filter_map(|a| ApiPattern::parse(a).ok()).any(|p| p.matches(req.method.as_str(), &path));
+        declared.api.iter().filter_map(|a| ApiPattern::parse(a).ok()).any(|p| p.matches(method.as_str(), &path));
     if allowed {
         return Ok(());
     }
     Err(ServiceError::Forbidden(format!(
         "`{module}` declares the API calls it makes ({}); {} {path} is not one of them",
         declared.api.join(", "),
-        req.method
+        method
     )))
 }
 
 impl Patchbay {
     /// Forwards a call with the connection's credential injected.
-    pub async fn proxy(&self, who: &Principal, id: &str, req: ProxyRequest) -> ServiceResult<ProxyResponse> {
-        if req.path.split('/').any(|seg| seg == ".." || seg == ".") {
+    pub async fn proxy(&self, caller: &RuntimeCaller, id: &str, req: ProxyRequest) -> ServiceResult<ProxyResponse> {
+        let ProxyRequest { method, path, query, headers, body, module } = req;
+        if path.split('/').any(|seg| seg == ".." || seg == ".") {
             return Err(ServiceError::Invalid("the proxied path may not contain `.` or `..` segments".into()));
         }
-        // The token endpoint's checks: module scopes, status, refresh when due.
-        let check = TokenRequest { module: req.module.clone(), scenario: None, step: None };
-        let (c, provider, _) = self.prepare_use(who, id, &check).await?;
-        if let Some(module) = &req.module {
-            check_module_api(&provider, module, &req)?;
+        let cap = self.config.proxy_max_body_bytes;
+        let declared = headers.get(http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > cap as u64) {
+            return Err(too_large(cap));
         }
-        let mut response = self.forward(who, &c, &provider, &req).await?;
-        if response.status == http::StatusCode::UNAUTHORIZED && provider.auth_mode == AuthMode::Oauth2 {
-            // The token may have been revoked or rotated out early: refresh once and retry.
-            if let Ok(fresh) = self.refresh_connection(&c.team_id, &c.id, true).await {
-                response = self.forward(who, &fresh, &provider, &req).await?;
-            }
+        // The token endpoint's checks: role, team, module scopes, status, refresh when due.
+        let check = TokenRequest { module: module.clone(), scenario: None, step: None };
+        let ready = self.prepare_use(caller, id, &check).await?;
+        if let Some(module) = &module {
+            check_module_api(&ready.provider, module, &method, &path)?;
         }
-        let detail = format!("{} /{} -> {}", req.method, req.path.trim_start_matches('/'), response.status.as_u16());
-        self.audit(who, action::PROXY, Some(&c.id), AuditOutcome::Ok, Some(&detail)).await?;
-        Ok(response)
+        let over = Arc::new(AtomicBool::new(false));
+        let mut body = Outgoing::read(body, cap, &over).await?;
+        let head = Head { method, path, query, headers };
+        let detail = format!("{} /{}", head.method, head.path.trim_start_matches('/'));
+        let who = &caller.principal;
+        let how = HandOver { action: action::PROXY, detail: &detail, sealed: ready.sealed() };
+        let first = body.attempt().unwrap_or_default();
+        let response = self.forward(who, &ready.connection, &ready.provider, &head, first, how).await;
+        let response = response.map_err(|e| if over.load(Ordering::Relaxed) { too_large(cap) } else { e })?;
+        if response.status != http::StatusCode::UNAUTHORIZED || ready.provider.auth_mode != AuthMode::Oauth2 {
+            return Ok(response);
+        }
+        // The token may have been revoked or rotated out early: refresh once and retry, when
+        // the body can be sent again.
+        let Some(again) = body.attempt() else { return Ok(response) };
+        let Ok(fresh) = self.refresh_connection(&ready.connection.team_id, &ready.connection.id, true).await else {
+            return Ok(response);
+        };
+        let detail = format!("{detail} (retry after a refresh)");
+        let how = HandOver { action: action::PROXY, detail: &detail, sealed: None };
+        self.forward(who, &fresh, &ready.provider, &head, again, how).await
     }
 
     async fn forward(
         &self,
-        who: &Principal,
-        c: &patchbay_domain::connection::Connection,
-        provider: &patchbay_domain::provider::Provider,
-        req: &ProxyRequest,
+        who: &patchbay_domain::principal::Principal,
+        c: &Connection,
+        provider: &Provider,
+        head: &Head,
+        body: Option<reqwest::Body>,
+        how: HandOver<'_>,
     ) -> ServiceResult<ProxyResponse> {
         let mut url =
-            patchbay_providers::api_url(provider, &c.settings, &format!("/{}", req.path.trim_start_matches('/')))
+            patchbay_providers::api_url(provider, &c.settings, &format!("/{}", head.path.trim_start_matches('/')))
                 .map_err(|e| ServiceError::Invalid(format!("cannot build the provider URL: {e}")))?;
-        url.set_query(req.query.as_deref().filter(|q| !q.is_empty()));
-        let credential = self.read_credential(who, c, provider, "proxy").await?;
-        let mut builder =
-            self.http.request(req.method.clone(), url).map_err(|e| ServiceError::ProviderUnavailable(e.to_string()))?;
+        url.set_query(head.query.as_deref().filter(|q| !q.is_empty()));
+        let mut builder = self
+            .http
+            .request(head.method.clone(), url)
+            .map_err(|e| ServiceError::ProviderUnavailable(e.to_string()))?;
         for name in FORWARDED_REQUEST_HEADERS {
-            if let Some(v) = req.headers.get(*name) {
+            if let Some(v) = head.headers.get(*name) {
                 builder = builder.header(*name, v.clone());
             }
         }
-        if !req.body.is_empty() {
-            builder = builder.body(req.body.clone());
+        if let Some(body) = body {
+            // A streamed body keeps the length the caller declared (some APIs refuse chunked
+            // uploads); the HTTP client fails the call if the body does not match it.
+            if let Some(length) = head.headers.get(http::header::CONTENT_LENGTH) {
+                builder = builder.header(http::header::CONTENT_LENGTH, length.clone());
+            }
+            builder = builder.body(body);
         }
+        let credential = self.hand_over(who, c, provider, how).await?;
         let builder = patchbay_providers::apply_credential(builder, provider, &credential)
             .map_err(|e| ServiceError::Invalid(format!("refused to attach the credential: {e}")))?;
         drop(credential);
-        let r = self.http.fetch(builder).await.map_err(|e| ServiceError::ProviderUnavailable(e.to_string()))?;
+        let unavailable = |e: patchbay_providers::HttpError| ServiceError::ProviderUnavailable(e.to_string());
+        let r = self.http.send(builder).await.map_err(unavailable)?;
+        let status = r.status();
         let headers = FORWARDED_RESPONSE_HEADERS
             .iter()
-            .filter_map(|n| r.headers.get(*n).and_then(|v| v.to_str().ok()).map(|v| ((*n).to_owned(), v.to_owned())))
+            .filter_map(|n| r.headers().get(*n).and_then(|v| v.to_str().ok()).map(|v| ((*n).to_owned(), v.to_owned())))
             .collect();
-        Ok(ProxyResponse { status: r.status, headers, body: r.body })
+        let body = self.http.stream_body(r, self.config.proxy_max_body_bytes).map_err(unavailable)?;
+        let body: BodyStream = Box::pin(body.map(|chunk| chunk.map_err(std::io::Error::other)));
+        Ok(ProxyResponse { status, headers, body })
     }
 }

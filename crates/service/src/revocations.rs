@@ -69,7 +69,9 @@ fn current_grant_fate(items: &[RevocationItem]) -> (&'static str, String) {
     let details = || items.iter().map(|i| format!("{}: {}", i.credential, i.detail)).collect::<Vec<_>>().join("; ");
     if items.iter().any(|i| i.outcome == RevocationOutcome::Pending) {
         ("pending", details())
-    } else if !items.is_empty() && items.iter().all(|i| matches!(i.outcome, RevocationOutcome::Revoked | RevocationOutcome::NotNeeded)) {
+    } else if !items.is_empty()
+        && items.iter().all(|i| matches!(i.outcome, RevocationOutcome::Revoked | RevocationOutcome::NotNeeded))
+    {
         ("revoked", "revoked at the provider when the connection was deleted".to_owned())
     } else {
         ("live", details())

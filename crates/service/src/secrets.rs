@@ -32,6 +32,16 @@ fn missing_credential(c: &Connection, field: &str) -> ServiceError {
     ))
 }
 
+/// How a hand-over is audited, and the ciphertexts when already read.
+pub(crate) struct HandOver<'a> {
+    /// The audit action (`secret.read`, `proxy.call`).
+    pub(crate) action: &'static str,
+    /// Its detail: the purpose, or the proxied method and path.
+    pub(crate) detail: &'a str,
+    /// The sealed fields, or `None` to read them now.
+    pub(crate) sealed: Option<&'a [(String, Vec<u8>)]>,
+}
+
 impl Patchbay {
     /// Decrypts a connection's credential for a stated purpose, auditing the read first (S-09).
     pub(crate) async fn read_credential(
@@ -41,10 +51,30 @@ impl Patchbay {
         provider: &Provider,
         purpose: &str,
     ) -> ServiceResult<Credential> {
+        self.hand_over(who, c, provider, HandOver { action: action::SECRET_READ, detail: purpose, sealed: None }).await
+    }
+
+    /// Decrypts a connection's credential after its audit record has committed (S-09: the
+    /// record is durable before the secret exists in clear; a failed record fails the call).
+    /// `sealed` are the ciphertexts when the caller already holds them (the runtime cache).
+    pub(crate) async fn hand_over(
+        &self,
+        who: &Principal,
+        c: &Connection,
+        provider: &Provider,
+        how: HandOver<'_>,
+    ) -> ServiceResult<Credential> {
         self.keys.require_unsealed()?;
-        self.audit(who, action::SECRET_READ, Some(&c.id), AuditOutcome::Ok, Some(purpose)).await?;
-        let blobs = self.store.connection_secrets(&who.team_id, &c.id).await?;
-        let mut fields = self.keys.open_fields(&self.store, &who.team_id, &c.id, &blobs).await?;
+        self.audit(who, how.action, Some(&c.id), AuditOutcome::Ok, Some(how.detail)).await?;
+        let fetched;
+        let blobs = match how.sealed {
+            Some(blobs) => blobs,
+            None => {
+                fetched = self.store.connection_secrets(&who.team_id, &c.id).await?;
+                &fetched
+            }
+        };
+        let mut fields = self.keys.open_fields(&self.store, &who.team_id, &c.id, blobs).await?;
         // A missing field is the caller's situation, not a bug: a connection that never got a
         // grant (409 `not_connected`), or one whose credential is gone (409 `needs_reauth`).
         let mut take = |f: &str| fields.remove(f).ok_or_else(|| missing_credential(c, f));

@@ -26,6 +26,28 @@ pub struct NewAuditEntry<'a> {
     pub detail: Option<&'a str>,
 }
 
+/// An owned record, as the group-commit writer queues it ([`Store::append_audit_batch`]).
+#[derive(Debug, Clone)]
+pub struct AuditRecord {
+    /// Team the action concerns.
+    pub team_id: TeamId,
+    /// When.
+    pub at: OffsetDateTime,
+    /// Who.
+    pub actor: String,
+    /// What.
+    pub action: String,
+    /// Which connection, if any.
+    pub connection_id: Option<String>,
+    /// `ok`, `denied`, `failed`, …
+    pub outcome: String,
+    /// Extra non-secret detail.
+    pub detail: Option<String>,
+}
+
+/// Rows per statement of a batch: 7 parameters each stays far below both engines' limits.
+const BATCH_ROWS_PER_STATEMENT: usize = 500;
+
 /// A stored audit record.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct AuditEntry {
@@ -76,6 +98,34 @@ impl Store {
             .execute(p)
             .await.map(|r| r.rows_affected()))?;
         Ok(())
+    }
+
+    /// Appends many records durably at once (group commit): one transaction on SQLite, one
+    /// multi-row insert per 500 records on PostgreSQL (in one transaction too). All or none are
+    /// written; the error is the whole batch's.
+    pub async fn append_audit_batch(&self, records: &[AuditRecord]) -> Result<(), StoreError> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        with_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            for chunk in records.chunks(BATCH_ROWS_PER_STATEMENT) {
+                let mut q = sqlx::QueryBuilder::new(
+                    "INSERT INTO audit_log (team_id, at, actor, action, connection_id, outcome, detail) ");
+                q.push_values(chunk, |mut b, r| {
+                    b.push_bind(r.team_id.as_str())
+                        .push_bind(to_ms(r.at))
+                        .push_bind(r.actor.as_str())
+                        .push_bind(r.action.as_str())
+                        .push_bind(r.connection_id.as_deref())
+                        .push_bind(r.outcome.as_str())
+                        .push_bind(r.detail.as_deref());
+                });
+                q.build().execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
     }
 
     /// Reads the team's trail, newest first.

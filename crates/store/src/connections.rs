@@ -433,7 +433,8 @@ impl Store {
     }
 
     /// Deletes a connection and destroys its secrets in one transaction. `Ok(false)`: no such
-    /// connection in the team.
+    /// connection in the team. The connection row goes first, so this transaction, like every
+    /// other, writes a connection row before its team's change generation (no lock-order cycle).
     pub async fn delete_connection(&self, team: &TeamId, id: &ConnectionId) -> Result<bool, StoreError> {
         self.delete_where(team, id, "").await
     }
@@ -448,19 +449,20 @@ impl Store {
     async fn delete_where(&self, team: &TeamId, id: &ConnectionId, extra: &'static str) -> Result<bool, StoreError> {
         with_pool!(self, p => {
             let mut tx = p.begin().await?;
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "DELETE FROM connection_secrets WHERE connection_id IN \
-                 (SELECT id FROM connections WHERE team_id = $1 AND id = $2{extra})")))
-                .bind(team.as_str())
-                .bind(id.as_str())
-                .execute(&mut *tx)
-                .await?;
             let done = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "DELETE FROM connections WHERE team_id = $1 AND id = $2{extra}")))
                 .bind(team.as_str())
                 .bind(id.as_str())
                 .execute(&mut *tx)
                 .await?;
+            if done.rows_affected() == 1 {
+                // Already gone through ON DELETE CASCADE; said explicitly so no engine setting
+                // can leave a ciphertext behind.
+                sqlx::query("DELETE FROM connection_secrets WHERE connection_id = $1")
+                    .bind(id.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+            }
             tx.commit().await?;
             Ok(done.rows_affected() == 1)
         })

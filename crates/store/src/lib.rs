@@ -30,7 +30,7 @@ use std::time::Duration;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
-pub use audit::{AuditEntry, AuditQuery, NewAuditEntry};
+pub use audit::{AuditEntry, AuditQuery, AuditRecord, NewAuditEntry};
 pub use connections::{NewConnection, StaticCredentialUpdate};
 pub use error::StoreError;
 pub use grants::GrantRow;

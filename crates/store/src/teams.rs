@@ -44,6 +44,10 @@ const TOKEN_COLUMNS: &str = "id, team_id, name, role, scenarios, connections, ex
 
 type TokenTuple = (String, String, String, String, Option<String>, Option<String>, Option<i64>, Option<i64>, i64);
 
+/// A [`TokenTuple`] and its team's change generation.
+type TokenTupleWithGeneration =
+    (String, String, String, String, Option<String>, Option<String>, Option<i64>, Option<i64>, i64, i64);
+
 fn token_row(t: TokenTuple) -> Result<(TokenRow, OffsetDateTime), StoreError> {
     let corrupt = |e: String| StoreError::Corrupt(format!("api token {}: {e}", t.0));
     let ids = |text: &Option<String>| -> Vec<String> {
@@ -156,6 +160,34 @@ impl Store {
         let row: Option<TokenTuple> =
             with_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(digest).fetch_optional(p).await)?;
         row.map(|t| token_row(t).map(|(r, _)| r)).transpose()
+    }
+
+    /// [`find_token`](Self::find_token) with its team's change generation, read in the same
+    /// statement (one snapshot): the runtime cache tags the principal with it.
+    pub async fn find_token_with_generation(&self, digest: &[u8]) -> Result<Option<(TokenRow, i64)>, StoreError> {
+        let columns = TOKEN_COLUMNS.split(", ").map(|c| format!("t.{c}")).collect::<Vec<_>>().join(", ");
+        let sql = format!(
+            "SELECT {columns}, m.change_generation FROM api_tokens t JOIN teams m ON m.id = t.team_id \
+             WHERE t.token_hash = $1"
+        );
+        let row: Option<TokenTupleWithGeneration> =
+            with_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(digest).fetch_optional(p).await)?;
+        row.map(|(a, b, c, d, e, f, g, h, created, generation)| {
+            token_row((a, b, c, d, e, f, g, h, created)).map(|(r, _)| (r, generation))
+        })
+        .transpose()
+    }
+
+    /// The team's change generation: bumped by the database itself (triggers of migration 0008)
+    /// on every write to its API tokens (not their last use), connections (not the scheduler's
+    /// bookkeeping) and secret fields. `None` for an unknown team.
+    pub async fn team_generation(&self, team: &TeamId) -> Result<Option<i64>, StoreError> {
+        let row: Option<(i64,)> = with_pool!(self, p => sqlx::query_as(
+            "SELECT change_generation FROM teams WHERE id = $1")
+            .bind(team.as_str())
+            .fetch_optional(p)
+            .await)?;
+        Ok(row.map(|(g,)| g))
     }
 
     /// The team's API tokens (records only) with their creation times, oldest first.

@@ -7,6 +7,7 @@
 
 mod claims;
 mod flows;
+mod generations;
 mod leases;
 mod schema;
 
@@ -137,7 +138,13 @@ async fn a_static_credential_is_replaced_in_place_or_not_at_all() {
             .insert_connection(NewConnection { connection: &c, secrets: &[("api_key".to_owned(), vec![1, 1, 1])] })
             .await
             .unwrap();
-        let verified = VerifyResult { ok: true, account: Some("new@acct".into()), account_id: None, checked_at: now(), error: None };
+        let verified = VerifyResult {
+            ok: true,
+            account: Some("new@acct".into()),
+            account_id: None,
+            checked_at: now(),
+            error: None,
+        };
         let new_secret = vec![("api_key".to_owned(), vec![2, 2, 2])];
         let update = StaticCredentialUpdate {
             team: &a,

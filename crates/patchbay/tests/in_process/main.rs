@@ -19,6 +19,6 @@ mod common;
 
 mod connections;
 mod lifecycle;
+mod pending;
 mod rough_states;
 mod security;
-mod pending;

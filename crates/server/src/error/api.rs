@@ -81,7 +81,9 @@ impl From<ServiceError> for ApiError {
                 format!("{message} (POST /v1/connections/{connection}/reauthorize {{\"modules\": [\"{module}\"]}})")
             }
             // The API's way to save a credential the provider could not check.
-            e @ ServiceError::VerifyUnavailable(_) => format!("{}{VERIFY_FALSE_HINT}", public_message(e, INTERNAL_MESSAGE)),
+            e @ ServiceError::VerifyUnavailable(_) => {
+                format!("{}{VERIFY_FALSE_HINT}", public_message(e, INTERNAL_MESSAGE))
+            }
             e => public_message(e, INTERNAL_MESSAGE),
         };
         ApiError {

@@ -60,7 +60,14 @@ impl Patchbay {
             }
             VerifyOutcome::Rejected { status, message } => {
                 let detail = format!("http={status}; the stored credential was kept");
-                self.audit(who, action::CONNECTION_CREDENTIAL_UPDATE, Some(&c.id), AuditOutcome::Rejected, Some(&detail)).await?;
+                self.audit(
+                    who,
+                    action::CONNECTION_CREDENTIAL_UPDATE,
+                    Some(&c.id),
+                    AuditOutcome::Rejected,
+                    Some(&detail),
+                )
+                .await?;
                 Err(ServiceError::CredentialRejected(format!(
                     "{message}. The new credential was not saved: `{}` keeps the one it had",
                     c.name

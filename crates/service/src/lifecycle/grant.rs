@@ -52,7 +52,8 @@ impl Patchbay {
         grant: Grant<'_>,
         now: OffsetDateTime,
     ) -> ServiceResult<()> {
-        let Grant { tokens, granted, still_requested, account, account_id, reset_identity, last_verify, record } = grant;
+        let Grant { tokens, granted, still_requested, account, account_id, reset_identity, last_verify, record } =
+            grant;
         let mut fields = vec![(field::ACCESS_TOKEN.to_owned(), &tokens.access_token)];
         if let Some(r) = &tokens.refresh_token {
             fields.push((field::REFRESH_TOKEN.to_owned(), r));

@@ -17,10 +17,16 @@ use serde::{Deserialize, Serialize, Serializer};
 use time::{Duration, OffsetDateTime};
 use utoipa::ToSchema;
 
+use patchbay_store::Lifecycle;
+
 use super::refresh::{RefreshFailed, RefreshState};
+use super::renew::client_credentials_due;
 use super::schedule::refresh_due_at;
 use crate::access::{not_found, require};
+use crate::audit::action;
 use crate::error::not_connected;
+use crate::runtime_cache::{ConnectionEntry, RuntimeCaller};
+use crate::secrets::HandOver;
 use crate::views::required_scopes;
 use crate::{Patchbay, ServiceError, ServiceResult};
 
@@ -77,15 +83,38 @@ fn missing_for_module(c: &Connection, provider: &Provider, module: &str) -> Serv
     Ok(required_scopes(provider, [module]).difference(&c.granted_scopes))
 }
 
+/// A connection checked and ready to use (token endpoint, proxy).
+pub(crate) struct Prepared {
+    /// The connection as it will be used (refreshed first when that was due).
+    pub(crate) connection: Connection,
+    /// Its provider.
+    pub(crate) provider: Arc<Provider>,
+    /// The module the call is for, when named.
+    pub(crate) module: Option<String>,
+    /// The cached entry when its sealed fields are still the connection's (`None` after a
+    /// renewal: the new ciphertexts are read at the hand-over).
+    pub(crate) entry: Option<Arc<ConnectionEntry>>,
+}
+
+impl Prepared {
+    /// The sealed fields to open at the hand-over, when already read.
+    pub(crate) fn sealed(&self) -> Option<&[(String, Vec<u8>)]> {
+        self.entry.as_ref().map(|e| e.sealed.as_slice())
+    }
+}
+
 impl Patchbay {
     /// Issues a usable access token for the runtime, refreshing first when it is expired or
     /// within the refresh margin. Audited before the token is returned (S-09).
-    pub async fn issue_token(&self, who: &Principal, id: &str, req: TokenRequest) -> ServiceResult<IssuedToken> {
-        let (c, provider, module) = self.prepare_use(who, id, &req).await?;
+    pub async fn issue_token(&self, caller: &RuntimeCaller, id: &str, req: TokenRequest) -> ServiceResult<IssuedToken> {
+        let who = &caller.principal;
+        let ready = self.prepare_use(caller, id, &req).await?;
         // One audit record per hand-over, written before the secret is decrypted (S-09): the
         // purpose names the module, so a separate "issued" record would only double the writes.
-        let purpose = module.as_deref().map_or_else(|| "token".to_owned(), |m| format!("token module={m}"));
-        let credential = self.read_credential(who, &c, &provider, &purpose).await?;
+        let purpose = ready.module.as_deref().map_or_else(|| "token".to_owned(), |m| format!("token module={m}"));
+        let how = HandOver { action: action::SECRET_READ, detail: &purpose, sealed: ready.sealed() };
+        let (c, provider) = (&ready.connection, &ready.provider);
+        let credential = self.hand_over(who, c, provider, how).await?;
         let (access_token, token_type) = match credential {
             Credential::OAuth2 { access_token, .. } => (access_token, "Bearer"),
             Credential::ApiKey { key } => (key, "api_key"),
@@ -104,16 +133,20 @@ impl Patchbay {
         })
     }
 
-    /// The checks before any use of a credential (token endpoint, proxy): the role, the module's
-    /// scopes, the status, and a refresh when due. Returns the connection ready to use.
+    /// The checks before any use of a credential (token endpoint, proxy), on every call: the
+    /// role, the team (the connection is looked up in the caller's team only), the module's
+    /// scopes, the status, and a refresh when due. The connection comes from the runtime cache
+    /// when unchanged since the caller's generation.
     pub(crate) async fn prepare_use(
         &self,
-        who: &Principal,
+        caller: &RuntimeCaller,
         id: &str,
         req: &TokenRequest,
-    ) -> ServiceResult<(Connection, Arc<Provider>, Option<String>)> {
+    ) -> ServiceResult<Prepared> {
+        let who = &caller.principal;
         require(who, Action::UseCredential)?;
-        let c = self.load(who, id).await?;
+        let entry = self.runtime_entry(caller, id).await?;
+        let c = entry.connection.clone();
         let provider = self.provider(&c.provider)?;
         let module = self.module_for_request(who, &c, req).await?;
         self.check_binding(who, &c, module.as_deref()).await?;
@@ -133,8 +166,11 @@ impl Patchbay {
             }
         }
         self.keys.require_unsealed()?;
-        let c = self.usable_connection(who, c, &provider).await?;
-        Ok((c, provider, module))
+        let (connection, renewal_due) = self.usable_connection(who, c, entry.lifecycle.as_ref(), &provider).await?;
+        // A renewal was due: whoever did it, the credential may have changed since the entry
+        // was read, so its ciphertexts are read again at the hand-over.
+        let entry = (!renewal_due).then_some(entry);
+        Ok(Prepared { connection, provider, module, entry })
     }
 
     /// The module a token request is for: `module`, or the module of `scenario` + `step`.
@@ -196,13 +232,16 @@ impl Patchbay {
     }
 
     /// A connection whose token is usable now: refreshed (or re-obtained) first when due. Never
-    /// returns an expired token.
+    /// returns an expired token. `lifecycle`: its lifecycle columns (needed for OAuth). The flag
+    /// says whether a renewal was due: the credential may then have changed, and its sealed
+    /// fields must be read again.
     pub(crate) async fn usable_connection(
         &self,
         who: &Principal,
         c: Connection,
+        lifecycle: Option<&Lifecycle>,
         provider: &Provider,
-    ) -> ServiceResult<Connection> {
+    ) -> ServiceResult<(Connection, bool)> {
         match c.status {
             ConnectionStatus::Pending => return Err(not_connected(&c)),
             ConnectionStatus::NeedsReauth | ConnectionStatus::Revoked => {
@@ -216,8 +255,9 @@ impl Patchbay {
         }
         let now = self.clock.now();
         match provider.auth_mode {
-            AuthMode::ApiKey | AuthMode::Basic => Ok(c),
+            AuthMode::ApiKey | AuthMode::Basic => Ok((c, false)),
             AuthMode::Oauth2ClientCredentials => {
+                let due = client_credentials_due(&c, provider, now);
                 let c = self.renew_client_credentials_if_due(who, c, provider).await?;
                 if c.expires_at.is_some_and(|t| t <= now) {
                     return Err(ServiceError::ProviderUnavailable(format!(
@@ -226,22 +266,22 @@ impl Patchbay {
                         c.status_reason.as_deref().unwrap_or("unknown error")
                     )));
                 }
-                Ok(c)
+                Ok((c, due))
             }
             AuthMode::Oauth2 => {
-                let lc = self.store.lifecycle(&c.team_id, &c.id).await?.ok_or_else(|| not_found(c.id.as_str()))?;
+                let lc = lifecycle.ok_or_else(|| not_found(c.id.as_str()))?;
                 let due =
-                    refresh_due_at(&c, &lc, provider).is_some_and(|at| at <= now) || RefreshState::of(&lc).is_some();
+                    refresh_due_at(&c, lc, provider).is_some_and(|at| at <= now) || RefreshState::of(lc).is_some();
                 if !due {
-                    return Ok(c);
+                    return Ok((c, false));
                 }
                 match self.refresh_connection(&c.team_id, &c.id, false).await {
-                    Ok(fresh) => Ok(fresh),
+                    Ok(fresh) => Ok((fresh, true)),
                     // A transient failure while the current token is still valid: hand that one out.
                     Err(RefreshFailed::Transient(_))
                         if c.expires_at.is_some_and(|t| t > now + Duration::seconds(10)) =>
                     {
-                        Ok(c)
+                        Ok((c, true))
                     }
                     Err(e) => Err(e.into()),
                 }

@@ -6,12 +6,19 @@ use patchbay_domain::connection::{Connection, ConnectionStatus};
 use patchbay_domain::principal::Principal;
 use patchbay_domain::provider::{AuthMode, Provider};
 use patchbay_providers::oauth as client;
-use time::Duration;
+use time::{Duration, OffsetDateTime};
 
 use super::grant::{Grant, granted_or_requested};
 use crate::access::not_found;
 use crate::audit::{AuditOutcome, action};
 use crate::{Patchbay, ServiceResult};
+
+/// Whether a client-credentials token is due for renewal at `now` (expired, or expiring within a
+/// minute).
+pub(crate) fn client_credentials_due(connection: &Connection, provider: &Provider, now: OffsetDateTime) -> bool {
+    provider.auth_mode == AuthMode::Oauth2ClientCredentials
+        && connection.expires_at.is_some_and(|t| t <= now + Duration::minutes(1))
+}
 
 impl Patchbay {
     /// Re-obtains a client-credentials token when it has expired or is about to (within a
@@ -23,9 +30,7 @@ impl Patchbay {
         provider: &Provider,
     ) -> ServiceResult<Connection> {
         let now = self.clock.now();
-        let due = provider.auth_mode == AuthMode::Oauth2ClientCredentials
-            && connection.expires_at.is_some_and(|t| t <= now + Duration::minutes(1));
-        if !due {
+        if !client_credentials_due(&connection, provider, now) {
             return Ok(connection);
         }
         let oauth = self.connection_client(&connection, provider).await?;

@@ -312,7 +312,12 @@ impl Patchbay {
     }
 
     /// Stores the callback's outcome on the connection (`last_authorization` in the API).
-    async fn record_outcome(&self, open: &OpenFlow, outcome: CallbackOutcome, reason: Option<String>) -> ServiceResult<()> {
+    async fn record_outcome(
+        &self,
+        open: &OpenFlow,
+        outcome: CallbackOutcome,
+        reason: Option<String>,
+    ) -> ServiceResult<()> {
         let value = AuthorizationOutcome { outcome: outcome.as_str().to_owned(), reason, at: open.now };
         self.store.set_last_authorization(&open.flow.team_id, &open.connection.id, &value).await?;
         Ok(())

@@ -163,10 +163,16 @@ mod tests {
     fn the_label_decides_without_an_id_and_nothing_is_pinned_without_an_account() {
         let (p, c) = (provider(None), connection(Some("ann@x"), None));
         assert_eq!(check(&p, &c, Some(&verified(Some("ann@x"), None, None))), None);
-        assert_eq!(check(&p, &c, Some(&verified(Some("bob@x"), None, None))).unwrap().outcome(), CallbackOutcome::AccountMismatch);
+        assert_eq!(
+            check(&p, &c, Some(&verified(Some("bob@x"), None, None))).unwrap().outcome(),
+            CallbackOutcome::AccountMismatch
+        );
         // Declared id but none stored yet (a connection from before): the label still pins.
         let p = provider(Some("/id"));
-        assert_eq!(check(&p, &c, Some(&verified(None, Some("u1"), None))).unwrap().outcome(), CallbackOutcome::AccountUnverified);
+        assert_eq!(
+            check(&p, &c, Some(&verified(None, Some("u1"), None))).unwrap().outcome(),
+            CallbackOutcome::AccountUnverified
+        );
         assert_eq!(check(&p, &connection(None, None), None), None);
     }
 }

@@ -161,7 +161,10 @@ impl Card {
                 .map(|s| ScopeLine { scope: s.clone(), description: describe(s) })
                 .collect(),
             // A rejected credential's expiry would read as if it still worked.
-            token_expiry: c.expires_at.filter(|_| c.status != ConnectionStatus::NeedsReauth).map(|t| TimeText::new(t, now)),
+            token_expiry: c
+                .expires_at
+                .filter(|_| c.status != ConnectionStatus::NeedsReauth)
+                .map(|t| TimeText::new(t, now)),
             grant_expiry: c.reauthorize_by.map(|t| TimeText::new(t, now)),
             last_verified: c.last_verified_at.map(|t| TimeText::new(t, now)),
             last_failure,
