@@ -20,6 +20,7 @@ pub(crate) fn routes() -> Router<AppState> {
 }
 
 #[utoipa::path(post, path = "/v1/tokens", tag = "tokens", request_body = CreateTokenRequest,
+    summary = "Create an API token (admins)",
     responses((status = 201, body = CreatedToken, description = "Created; `token` is shown only now"),
         (status = 400, body = ErrorEnvelope, description = "A bad name, role, limit or expiry"),
         (status = 403, body = ErrorEnvelope, description = "Not an admin")),
@@ -35,18 +36,21 @@ pub(crate) async fn create_token(
     Ok(response)
 }
 
-#[utoipa::path(get, path = "/v1/tokens", tag = "tokens",
-    responses((status = 200, body = TokenList), (status = 403, body = ErrorEnvelope)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/v1/tokens", tag = "tokens", summary = "List the team's API tokens (admins)",
+    responses((status = 200, body = TokenList, description = "The team's tokens with their limits and last use; never a secret"),
+        (status = 403, body = ErrorEnvelope, description = "Not an admin")),
+    security(("bearer" = [])))]
 pub(crate) async fn list_tokens(State(s): State<AppState>, Authed(who): Authed) -> Result<Response, ApiError> {
     let mut response = Json(s.patchbay.list_api_tokens(&who).await?).into_response();
     no_store(&mut response);
     Ok(response)
 }
 
-#[utoipa::path(delete, path = "/v1/tokens/{id}", tag = "tokens",
+#[utoipa::path(delete, path = "/v1/tokens/{id}", tag = "tokens", summary = "Revoke an API token (admins)",
     params(("id" = String, Path, description = "Token id (`tok_…`)")),
-    responses((status = 204, description = "Revoked: it stops working at once"), (status = 403, body = ErrorEnvelope),
-        (status = 404, body = ErrorEnvelope)),
+    responses((status = 204, description = "Revoked: it stops working at once"),
+        (status = 403, body = ErrorEnvelope, description = "Not an admin"),
+        (status = 404, body = ErrorEnvelope, description = "No such token in your team")),
     security(("bearer" = [])))]
 pub(crate) async fn delete_token(
     State(s): State<AppState>,
