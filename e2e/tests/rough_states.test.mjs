@@ -19,7 +19,7 @@ let token;
 before(async () => {
   app = new Patchbay({ command: 'demo', env: { PATCHBAY_DEMO_PASSWORD: PASSWORD } });
   await app.start();
-  token = /API token \(admin\): (\S+)/.exec(app.stdout)?.[1];
+  token = /export PATCHBAY_TOKEN=(\S+)/.exec(app.stdout)?.[1];
   assert.ok(token, `no admin token in:\n${app.stdout}`);
   browser = await launchBrowser();
 });
@@ -67,8 +67,8 @@ test('a denied consent: no Verify, the permissions remembered, a partial grant w
   const missing = await card.locator('ul.scopes.missing').innerText();
   assert.ok(missing.includes('items:read') && missing.includes('items:write'), missing);
 
-  // Reauthorize asks Demo Cloud for all of it; untick items:write there and Allow.
-  await card.getByRole('button', { name: 'Reauthorize' }).click();
+  // Continuing asks Demo Cloud for all of it; untick items:write there and Allow.
+  await card.getByRole('button', { name: 'Continue to Demo Cloud' }).click();
   await page.getByRole('button', { name: 'Allow' }).waitFor();
   for (const scope of ['items:read', 'items:write']) {
     assert.ok(await page.getByRole('checkbox', { name: new RegExp(scope) }).isChecked(), `${scope} is asked for`);
