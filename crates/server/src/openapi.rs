@@ -104,6 +104,7 @@ mod tests {
         assert_eq!(words("RevocationOutcome"), json!(["revoked", "pending", "not_supported", "failed", "not_needed"]));
         assert!(words("StepStatus").as_array().unwrap().contains(&json!("connection_needs_reauth")), "{doc}");
         assert!(words("AuditOutcome").as_array().unwrap().contains(&json!("gave_up")), "{doc}");
+        assert!(words("AuditAction").as_array().unwrap().contains(&json!("secret.read")), "{doc}");
     }
 
     #[test]
@@ -115,6 +116,7 @@ mod tests {
         assert!(field("RevocationItem", "outcome").contains("RevocationOutcome"), "{doc}");
         assert!(field("ProviderView", "auth_mode").contains("AuthMode"), "{doc}");
         assert!(field("AuditRecord", "outcome").contains("RecordedOutcome"), "{doc}");
+        assert!(field("AuditRecord", "action").contains("RecordedAction"), "{doc}");
         // The API's scenario keeps its name and shows the extend request as an object.
         assert!(schema(&doc, "ScenarioView")["properties"]["steps"].is_object(), "{doc}");
         assert!(schema(&doc, "ExtendRequest")["properties"]["path"].is_object(), "{doc}");

@@ -57,6 +57,17 @@ pub enum RecordedOutcome {
     Other(String),
 }
 
+/// The action of a stored record: a word of [`AuditAction`], or (for a record written by a
+/// newer version) the stored word as it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum RecordedAction {
+    /// A word this version knows.
+    Known(AuditAction),
+    /// Any other stored word.
+    Other(String),
+}
+
 /// One record of the audit trail, as `GET /v1/audit` returns it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct AuditRecord {
@@ -69,7 +80,7 @@ pub struct AuditRecord {
     /// Who: `token:{name} ({id})`, `user:{login} ({id})` or `system`.
     pub actor: String,
     /// What (`connection.create`, …; see docs/api.md).
-    pub action: String,
+    pub action: RecordedAction,
     /// Which connection.
     pub connection_id: Option<String>,
     /// How it ended.
@@ -81,11 +92,12 @@ pub struct AuditRecord {
 impl From<AuditEntry> for AuditRecord {
     fn from(e: AuditEntry) -> Self {
         let outcome = AuditOutcome::parse(&e.outcome).map_or(RecordedOutcome::Other(e.outcome), RecordedOutcome::Known);
+        let action = AuditAction::parse(&e.action).map_or(RecordedAction::Other(e.action), RecordedAction::Known);
         AuditRecord {
             id: e.id,
             at: e.at,
             actor: e.actor,
-            action: e.action,
+            action,
             connection_id: e.connection_id,
             outcome,
             detail: e.detail,
@@ -97,44 +109,96 @@ impl From<AuditEntry> for AuditRecord {
 /// bootstrap commands (the same text as [`Actor::System`](patchbay_domain::principal::Actor)'s label).
 pub const SYSTEM_ACTOR: &str = "system";
 
-/// Audit action names (stable; documented in docs/api.md).
+word_enum! {
+    /// What an audit record is about (stable; documented in docs/api.md).
+    pub enum AuditAction {
+        /// A connection was created.
+        ConnectionCreate = "connection.create",
+        /// A connection was renamed.
+        ConnectionRename = "connection.rename",
+        /// A connection was verified.
+        ConnectionVerify = "connection.verify",
+        /// A connection's API key or password was replaced in place.
+        ConnectionCredentialUpdate = "connection.credential_update",
+        /// A connection was deleted.
+        ConnectionDelete = "connection.delete",
+        /// Discarding a never-granted connection.
+        ConnectionDiscard = "connection.discard",
+        /// A consent flow for a new connection completed (or failed).
+        ConnectionAuthorize = "connection.authorize",
+        /// A reauthorization was started or completed.
+        ConnectionReauthorize = "connection.reauthorize",
+        /// An access token was refreshed or re-obtained.
+        ConnectionRefresh = "connection.refresh",
+        /// A scenario was created, changed or deleted.
+        ScenarioChange = "scenario.change",
+        /// A connection's scenario steps were moved to another connection.
+        ConnectionReplace = "connection.replace",
+        /// A revocation at the provider (retried in the background).
+        Revocation = "revocation",
+        /// A stored secret was decrypted (detail says why).
+        SecretRead = "secret.read",
+        /// A proxied call used the credential.
+        Proxy = "proxy.call",
+        /// An API token was created.
+        TokenCreate = "token.create",
+        /// An API token was revoked.
+        TokenRevoke = "token.revoke",
+        /// A webhook subscription was created.
+        WebhookCreate = "webhook.create",
+        /// A webhook subscription was deleted.
+        WebhookDelete = "webhook.delete",
+        /// A user signed in to the web UI.
+        SessionSignIn = "session.sign_in",
+        /// A user signed out of the web UI.
+        SessionSignOut = "session.sign_out",
+    }
+}
+
+/// The audit actions by their historical constant names, so call sites read `action::SECRET_READ`.
 pub mod action {
+    use super::AuditAction;
+
     /// A connection was created.
-    pub const CONNECTION_CREATE: &str = "connection.create";
+    pub const CONNECTION_CREATE: AuditAction = AuditAction::ConnectionCreate;
     /// A connection was renamed.
-    pub const CONNECTION_RENAME: &str = "connection.rename";
+    pub const CONNECTION_RENAME: AuditAction = AuditAction::ConnectionRename;
     /// A connection was verified.
-    pub const CONNECTION_VERIFY: &str = "connection.verify";
+    pub const CONNECTION_VERIFY: AuditAction = AuditAction::ConnectionVerify;
     /// A connection's API key or password was replaced in place.
-    pub const CONNECTION_CREDENTIAL_UPDATE: &str = "connection.credential_update";
+    pub const CONNECTION_CREDENTIAL_UPDATE: AuditAction = AuditAction::ConnectionCredentialUpdate;
     /// A connection was deleted.
-    pub const CONNECTION_DELETE: &str = "connection.delete";
+    pub const CONNECTION_DELETE: AuditAction = AuditAction::ConnectionDelete;
     /// Discarding a never-granted connection.
-    pub const CONNECTION_DISCARD: &str = "connection.discard";
+    pub const CONNECTION_DISCARD: AuditAction = AuditAction::ConnectionDiscard;
     /// A consent flow for a new connection completed (or failed).
-    pub const CONNECTION_AUTHORIZE: &str = "connection.authorize";
+    pub const CONNECTION_AUTHORIZE: AuditAction = AuditAction::ConnectionAuthorize;
     /// A reauthorization was started or completed.
-    pub const CONNECTION_REAUTHORIZE: &str = "connection.reauthorize";
+    pub const CONNECTION_REAUTHORIZE: AuditAction = AuditAction::ConnectionReauthorize;
     /// An access token was refreshed or re-obtained.
-    pub const CONNECTION_REFRESH: &str = "connection.refresh";
+    pub const CONNECTION_REFRESH: AuditAction = AuditAction::ConnectionRefresh;
     /// A scenario was created, changed or deleted.
-    pub const SCENARIO_CHANGE: &str = "scenario.change";
+    pub const SCENARIO_CHANGE: AuditAction = AuditAction::ScenarioChange;
     /// A connection's scenario steps were moved to another connection.
-    pub const CONNECTION_REPLACE: &str = "connection.replace";
+    pub const CONNECTION_REPLACE: AuditAction = AuditAction::ConnectionReplace;
     /// A revocation at the provider (retried in the background).
-    pub const REVOCATION: &str = "revocation";
+    pub const REVOCATION: AuditAction = AuditAction::Revocation;
     /// A stored secret was decrypted (detail says why).
-    pub const SECRET_READ: &str = "secret.read";
+    pub const SECRET_READ: AuditAction = AuditAction::SecretRead;
     /// A proxied call used the credential.
-    pub const PROXY: &str = "proxy.call";
+    pub const PROXY: AuditAction = AuditAction::Proxy;
     /// An API token was created.
-    pub const TOKEN_CREATE: &str = "token.create";
+    pub const TOKEN_CREATE: AuditAction = AuditAction::TokenCreate;
     /// An API token was revoked.
-    pub const TOKEN_REVOKE: &str = "token.revoke";
+    pub const TOKEN_REVOKE: AuditAction = AuditAction::TokenRevoke;
     /// A webhook subscription was created.
-    pub const WEBHOOK_CREATE: &str = "webhook.create";
+    pub const WEBHOOK_CREATE: AuditAction = AuditAction::WebhookCreate;
     /// A webhook subscription was deleted.
-    pub const WEBHOOK_DELETE: &str = "webhook.delete";
+    pub const WEBHOOK_DELETE: AuditAction = AuditAction::WebhookDelete;
+    /// A user signed in to the web UI.
+    pub const SESSION_SIGN_IN: AuditAction = AuditAction::SessionSignIn;
+    /// A user signed out of the web UI.
+    pub const SESSION_SIGN_OUT: AuditAction = AuditAction::SessionSignOut;
 }
 
 impl Patchbay {
@@ -143,7 +207,7 @@ impl Patchbay {
     pub(crate) async fn audit(
         &self,
         who: &Principal,
-        action: &str,
+        action: AuditAction,
         connection: Option<&ConnectionId>,
         outcome: AuditOutcome,
         detail: Option<&str>,
@@ -157,7 +221,7 @@ impl Patchbay {
         &self,
         team: &TeamId,
         actor: &str,
-        action: &str,
+        action: AuditAction,
         connection: Option<&ConnectionId>,
         outcome: AuditOutcome,
         detail: Option<&str>,
@@ -167,7 +231,7 @@ impl Patchbay {
                 team_id: team.clone(),
                 at: self.clock.now(),
                 actor: actor.to_owned(),
-                action: action.to_owned(),
+                action: action.as_str().to_owned(),
                 connection_id: connection.map(|c| c.as_str().to_owned()),
                 outcome: outcome.as_str().to_owned(),
                 detail: detail.map(str::to_owned),
@@ -194,7 +258,7 @@ mod tests {
             id: 7,
             at: OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap(),
             actor: SYSTEM_ACTOR.into(),
-            action: action::REVOCATION.into(),
+            action: action::REVOCATION.as_str().into(),
             connection_id: Some("con_1".into()),
             outcome: outcome.into(),
             detail: None,

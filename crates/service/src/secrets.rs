@@ -12,7 +12,7 @@ use patchbay_domain::principal::Principal;
 use patchbay_domain::provider::{AuthMode, Provider};
 use patchbay_providers::oauth::OAuthClient;
 
-use crate::audit::{AuditOutcome, SYSTEM_ACTOR, action};
+use crate::audit::{AuditAction, AuditOutcome, SYSTEM_ACTOR, action};
 use crate::error::not_connected;
 use crate::{Patchbay, ServiceError, ServiceResult};
 
@@ -35,7 +35,7 @@ fn missing_credential(c: &Connection, field: &str) -> ServiceError {
 /// How a hand-over is audited, and the ciphertexts when already read.
 pub(crate) struct HandOver<'a> {
     /// The audit action (`secret.read`, `proxy.call`).
-    pub(crate) action: &'static str,
+    pub(crate) action: AuditAction,
     /// Its detail: the purpose, or the proxied method and path.
     pub(crate) detail: &'a str,
     /// The sealed fields, or `None` to read them now.

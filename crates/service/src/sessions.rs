@@ -17,7 +17,7 @@ use patchbay_store::WebSessionRow;
 use secrecy::ExposeSecret;
 use time::{Duration, OffsetDateTime};
 
-use crate::audit::AuditOutcome;
+use crate::audit::{AuditOutcome, action};
 use crate::oauth::session_binding;
 use crate::{Patchbay, ServiceError, ServiceResult};
 
@@ -29,14 +29,6 @@ pub const SESSION_IDLE: Duration = Duration::hours(12);
 pub const SESSION_MAX: Duration = Duration::days(7);
 /// The sliding expiry is written at most this often.
 const TOUCH_EVERY: Duration = Duration::minutes(5);
-
-/// Audit action names of the web UI.
-pub mod action {
-    /// A user signed in.
-    pub const SESSION_SIGN_IN: &str = "session.sign_in";
-    /// A user signed out.
-    pub const SESSION_SIGN_OUT: &str = "session.sign_out";
-}
 
 /// A live web session, as the UI needs it. Holds no secret: the token stays with the caller.
 #[derive(Debug, Clone)]

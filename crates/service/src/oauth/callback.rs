@@ -21,7 +21,7 @@ use time::OffsetDateTime;
 
 use super::pin::{self, PinRefusal};
 use super::start::FlowKind;
-use crate::audit::{AuditOutcome, action};
+use crate::audit::{AuditAction, AuditOutcome, action};
 use crate::events::kind;
 use crate::lifecycle::{Grant, granted_or_requested};
 use crate::words::word_enum;
@@ -95,7 +95,7 @@ struct OpenFlow {
     provider: Arc<Provider>,
     connection: Connection,
     /// `connection.authorize` or `connection.reauthorize`.
-    audit_action: &'static str,
+    audit_action: AuditAction,
     now: OffsetDateTime,
 }
 
@@ -264,7 +264,7 @@ impl Patchbay {
             self.retry_revocations(Some(old)).await?;
         }
         let detail = format!("scopes={}", granted.join(" "));
-        self.audit_as(&flow.team_id, &flow.actor, audit_action, Some(&connection.id), AuditOutcome::Ok, Some(&detail))
+        self.audit_as(&flow.team_id, &flow.actor, *audit_action, Some(&connection.id), AuditOutcome::Ok, Some(&detail))
             .await?;
         // Less than asked for is not plain success: the landing page says what is missing.
         let outcome = if still_requested.is_empty() { CallbackOutcome::Connected } else { CallbackOutcome::Partial };
@@ -305,7 +305,7 @@ impl Patchbay {
         let reason = refusal.reason(name, &revoked);
         let cid = Some(&connection.id);
         let outcome = refusal.outcome();
-        self.audit_as(&flow.team_id, &flow.actor, audit_action, cid, outcome.audited(), Some(&reason)).await?;
+        self.audit_as(&flow.team_id, &flow.actor, *audit_action, cid, outcome.audited(), Some(&reason)).await?;
         tracing::info!(connection_id = %connection.id, %outcome, "reauthorize refused: account not proven");
         self.record_outcome(open, outcome, Some(reason)).await?;
         Ok(landing(flow, connection, outcome))
@@ -334,7 +334,7 @@ impl Patchbay {
                 .await?;
         }
         let cid = Some(&connection.id);
-        self.audit_as(&flow.team_id, &flow.actor, audit_action, cid, outcome.audited(), Some(&reason)).await?;
+        self.audit_as(&flow.team_id, &flow.actor, *audit_action, cid, outcome.audited(), Some(&reason)).await?;
         self.record_outcome(open, outcome, Some(reason)).await?;
         Ok(landing(flow, connection, outcome))
     }
