@@ -85,6 +85,10 @@ async fn killed_after_the_provider_rotated_the_connection_says_refresh_lost() {
     // Resolved at start, never silently: the old token is refused, and the connection says why.
     let c = wait_for_status(&w, &id, "needs_reauth").await;
     assert!(c["status_reason"].as_str().unwrap().starts_with("refresh_lost"), "{c}");
-    let events = w.events("connection.needs_reauth").await;
-    assert!(!events.is_empty());
+    // The status is written before its event: wait for the event rather than read it once.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while w.events("connection.needs_reauth").await.is_empty() {
+        assert!(std::time::Instant::now() < deadline, "no connection.needs_reauth event within 10 s");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

@@ -93,8 +93,10 @@ fn mtime(path: &std::path::Path) -> Option<SystemTime> {
     std::fs::metadata(path).and_then(|m| m.modified()).ok()
 }
 
+/// An unreachable database stays `DatabaseUnavailable` (503, retried by the refresh commit);
+/// any other store error is internal.
 fn store_err(e: StoreError) -> ServiceError {
-    ServiceError::Internal(e.to_string())
+    ServiceError::from(e)
 }
 
 /// Takes the rotation lock next to the key file, or says that another rotation holds it.

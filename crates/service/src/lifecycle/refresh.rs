@@ -149,11 +149,25 @@ fn deleted() -> RefreshFailed {
 enum Turn {
     /// Done without a request: someone else's refresh answered, or there is nothing to do.
     Answer(Result<Connection, RefreshFailed>),
-    /// The lease is ours: refresh now.
-    Leased(Connection, Lifecycle, Arc<Provider>),
+    /// The lease is ours (until the time given): refresh now.
+    Leased(Connection, Lifecycle, Arc<Provider>, OffsetDateTime),
     /// Another node holds the lease: wait and look again.
     Wait,
 }
+
+/// The provider's successful answer to a refresh, as it waits for its commit.
+struct Answered<'a> {
+    /// The new pair (and scopes, lifetime).
+    tokens: &'a TokenSet,
+    /// When it arrived (the start of the exposure window).
+    at: std::time::Instant,
+    /// When this node's lease ends: the last moment it may still write the pair.
+    lease_until: OffsetDateTime,
+}
+
+/// The first pause before a commit of a refreshed pair is retried, and the longest.
+const COMMIT_RETRY_FIRST: std::time::Duration = std::time::Duration::from_millis(100);
+const COMMIT_RETRY_MAX: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// A failed refresh as it is recorded on the connection.
 struct FailureRecord<'a> {
@@ -186,7 +200,7 @@ impl Patchbay {
         loop {
             match self.take_turn(team, id, force, &mut first_generation).await? {
                 Turn::Answer(answer) => return answer,
-                Turn::Leased(c, lc, provider) => return self.refresh_with_lease(c, lc, &provider).await,
+                Turn::Leased(c, lc, provider, until) => return self.refresh_with_lease(c, lc, &provider, until).await,
                 Turn::Wait if started.elapsed() > WAIT_FOR_OTHER => {
                     return Err(RefreshFailed::Transient(
                         "another node is refreshing this connection; try again".into(),
@@ -239,7 +253,7 @@ impl Patchbay {
             .await
             .map_err(store_err)?
         {
-            Ok(Turn::Leased(c, lc, provider))
+            Ok(Turn::Leased(c, lc, provider, until))
         } else {
             Ok(Turn::Wait)
         }
@@ -250,9 +264,10 @@ impl Patchbay {
         c: Connection,
         lc: Lifecycle,
         provider: &Provider,
+        lease_until: OffsetDateTime,
     ) -> Result<Connection, RefreshFailed> {
         let (id, seen, owner) = (c.id.clone(), lc.generation, self.runtime.node_id.clone());
-        let result = self.refresh_holding_lease(c, lc, provider).await;
+        let result = self.refresh_holding_lease(c, lc, provider, lease_until).await;
         // Stopped before the request left (an error without a recorded outcome): give the lease
         // back instead of leaving it to expire. A no-op when the outcome was recorded.
         if result.is_err() {
@@ -268,6 +283,7 @@ impl Patchbay {
         c: Connection,
         lc: Lifecycle,
         provider: &Provider,
+        lease_until: OffsetDateTime,
     ) -> Result<Connection, RefreshFailed> {
         // Secrets: the refresh token and, for an own client, its secret.
         let credential = self.read_credential(&system(&c.team_id), &c, provider, "refresh").await.map_err(internal)?;
@@ -295,31 +311,103 @@ impl Patchbay {
             return self.reread(&c).await;
         }
         match client::refresh(&self.http, provider, &c.settings, &oauth, &refresh_token).await {
-            Ok(tokens) => self.on_refreshed(&c, &lc, provider, &tokens, std::time::Instant::now()).await,
+            Ok(tokens) => {
+                let answer = Answered { tokens: &tokens, at: std::time::Instant::now(), lease_until };
+                self.on_refreshed(&c, &lc, provider, answer).await
+            }
             Err(e) => self.on_refresh_failed(&c, &lc, provider, &e).await,
         }
     }
 
-    /// Writes the new pair fenced by the lease, then audits and emits (see the module header
-    /// for why the audit result is not propagated).
+    /// Writes the new pair fenced by the lease ([`Self::commit_refreshed`]), then audits and
+    /// emits (see the module header for why the audit result is not propagated).
     async fn on_refreshed(
         &self,
         c: &Connection,
         lc: &Lifecycle,
         provider: &Provider,
-        tokens: &TokenSet,
-        answered: std::time::Instant,
+        answer: Answered<'_>,
     ) -> Result<Connection, RefreshFailed> {
+        if !self.commit_refreshed(c, lc, provider, &answer).await? {
+            // Fenced out: a newer generation exists; it is the truth.
+            return self.reread(c).await;
+        }
+        let window = answer.at.elapsed();
+        self.runtime.record_exposure(window);
+        tracing::debug!(connection_id = %c.id, exposure_us = window.as_micros() as u64, "refreshed pair committed");
+        // Not propagated: the new token is committed (module header).
+        let _ = self
+            .audit_as(&c.team_id, SYSTEM_ACTOR, action::CONNECTION_REFRESH, Some(&c.id), AuditOutcome::Ok, None)
+            .await;
+        let stored = self.reread(c).await?;
+        let expires_at = answer.tokens.expires_in.map(|s| self.clock.now() + Duration::seconds(s));
+        self.emit(&stored, kind::REFRESHED, json!({"expires_at": expires_at.map(|t| t.unix_timestamp())})).await;
+        if c.status == ConnectionStatus::Degraded {
+            self.emit(&stored, kind::RECOVERED, json!({})).await;
+        }
+        tracing::info!(connection_id = %c.id, "access token refreshed");
+        Ok(stored)
+    }
+
+    /// Commits the provider's new pair, fenced by the lease. A database that cannot be reached
+    /// (down, restarting, failing over) does not lose the pair: it stays in memory and the commit
+    /// is retried, with a growing pause, until it lands or the lease runs out (then another node
+    /// may take over, and this one must not write any more). `Ok(false)`: fenced out.
+    async fn commit_refreshed(
+        &self,
+        c: &Connection,
+        lc: &Lifecycle,
+        provider: &Provider,
+        answer: &Answered<'_>,
+    ) -> Result<bool, RefreshFailed> {
+        // On the process clock, so a paused or fixed service clock cannot stretch the lease.
+        let left: std::time::Duration = (answer.lease_until - self.clock.now()).try_into().unwrap_or_default();
+        let deadline = std::time::Instant::now() + left;
+        let mut pause = COMMIT_RETRY_FIRST;
+        let mut attempt = 1u32;
+        loop {
+            match self.write_refreshed(c, lc, provider, answer.tokens).await {
+                Ok(written) => return Ok(written),
+                Err(ServiceError::DatabaseUnavailable(why)) if std::time::Instant::now() + pause < deadline => {
+                    tracing::warn!(
+                        connection_id = %c.id,
+                        attempt,
+                        retry_in_ms = pause.as_millis() as u64,
+                        "the refreshed pair is not committed yet (the database is unavailable: {why}); kept in memory, retrying"
+                    );
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(COMMIT_RETRY_MAX);
+                    attempt += 1;
+                }
+                Err(e) => {
+                    tracing::error!(
+                        connection_id = %c.id,
+                        attempt,
+                        "the refreshed pair could not be committed before the lease ran out: {e}"
+                    );
+                    return Err(internal(e));
+                }
+            }
+        }
+    }
+
+    /// One attempt of [`Self::commit_refreshed`]: seal the pair and write it fenced.
+    async fn write_refreshed(
+        &self,
+        c: &Connection,
+        lc: &Lifecycle,
+        provider: &Provider,
+        tokens: &TokenSet,
+    ) -> Result<bool, ServiceError> {
         let now = self.clock.now();
         let mut fields: Vec<(String, &SecretString)> = vec![(field::ACCESS_TOKEN.to_owned(), &tokens.access_token)];
         if let Some(r) = &tokens.refresh_token {
             fields.push((field::REFRESH_TOKEN.to_owned(), r));
         }
-        let sealed = self.keys.seal_fields(&self.store, &c.team_id, &c.id, &fields, now).await.map_err(internal)?;
+        let sealed = self.keys.seal_fields(&self.store, &c.team_id, &c.id, &fields, now).await?;
         let granted = tokens.scope.clone().unwrap_or_else(|| c.granted_scopes.clone());
         let expires_at = tokens.expires_in.map(|s| now + Duration::seconds(s));
-        let fingerprint =
-            self.keys.fingerprint(&self.store, &c.team_id, &c.id, &tokens.access_token, now).await.map_err(internal)?;
+        let fingerprint = self.keys.fingerprint(&self.store, &c.team_id, &c.id, &tokens.access_token, now).await?;
         let mut next = Connection { expires_at, granted_scopes: granted.clone(), ..c.clone() };
         next.status = ConnectionStatus::Active;
         let next_lc = Lifecycle { last_refreshed_at: Some(now), refresh_state: None, ..lc.clone() };
@@ -331,24 +419,7 @@ impl Patchbay {
             next_action_at: next_action(&next, &next_lc, provider, now),
             now,
         };
-        if !self.store.finish_refresh(&c.id, lc.generation, &self.runtime.node_id, &write).await.map_err(store_err)? {
-            // Fenced out: a newer generation exists; it is the truth.
-            return self.reread(c).await;
-        }
-        let window = answered.elapsed();
-        self.runtime.record_exposure(window);
-        tracing::debug!(connection_id = %c.id, exposure_us = window.as_micros() as u64, "refreshed pair committed");
-        // Not propagated: the new token is committed (module header).
-        let _ = self
-            .audit_as(&c.team_id, SYSTEM_ACTOR, action::CONNECTION_REFRESH, Some(&c.id), AuditOutcome::Ok, None)
-            .await;
-        let stored = self.reread(c).await?;
-        self.emit(&stored, kind::REFRESHED, json!({"expires_at": expires_at.map(|t| t.unix_timestamp())})).await;
-        if c.status == ConnectionStatus::Degraded {
-            self.emit(&stored, kind::RECOVERED, json!({})).await;
-        }
-        tracing::info!(connection_id = %c.id, "access token refreshed");
-        Ok(stored)
+        Ok(self.store.finish_refresh(&c.id, lc.generation, &self.runtime.node_id, &write).await?)
     }
 
     /// Classifies a refresh error: terminal ones need the user, the rest are retried later.
