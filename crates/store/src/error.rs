@@ -41,6 +41,9 @@ impl From<sqlx::Error> for StoreError {
 pub fn is_unavailable(e: &sqlx::Error) -> bool {
     match e {
         sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => true,
+        // Bytes that are not the protocol: a proxy in front of the database (HAProxy, PgBouncer)
+        // accepted the connection and closed it, because no server behind it is up (a failover).
+        sqlx::Error::Protocol(_) => true,
         sqlx::Error::Database(db) => db.code().is_some_and(|code| unavailable_sqlstate(&code)),
         _ => false,
     }
@@ -69,6 +72,7 @@ mod tests {
     fn connection_failures_are_unavailable_and_statement_errors_are_not() {
         assert!(is_unavailable(&sqlx::Error::PoolTimedOut));
         assert!(is_unavailable(&sqlx::Error::PoolClosed));
+        assert!(is_unavailable(&sqlx::Error::Protocol("unexpected response from SSLRequest: 0x00".into())));
         assert!(is_unavailable(&sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionRefused))));
         assert!(!is_unavailable(&sqlx::Error::RowNotFound));
         assert!(!is_unavailable(&sqlx::Error::ColumnNotFound("x".into())));

@@ -278,7 +278,7 @@ impl Patchbay {
                 match self.refresh_connection(&c.team_id, &c.id, false).await {
                     Ok(fresh) => Ok((fresh, true)),
                     // A transient failure while the current token is still valid: hand that one out.
-                    Err(RefreshFailed::Transient(_))
+                    Err(RefreshFailed::Transient(_) | RefreshFailed::DatabaseUnavailable(_))
                         if c.expires_at.is_some_and(|t| t > now + Duration::seconds(10)) =>
                     {
                         Ok((c, true))

@@ -29,7 +29,7 @@ use patchbay_domain::ids::{ConnectionId, TeamId};
 use patchbay_domain::provider::Provider;
 use patchbay_domain::random;
 use patchbay_providers::oauth::{self as client, TokenError, TokenSet};
-use patchbay_store::{Lifecycle, RefreshFailure, RefreshWrite};
+use patchbay_store::{Lifecycle, RefreshFailure, RefreshWrite, StoreError};
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
 
@@ -120,6 +120,9 @@ pub(crate) enum RefreshFailed {
     NeedsReauth(String),
     /// Try again later (the current token, if still valid, is kept).
     Transient(String),
+    /// The database could not be reached; try again in a few seconds (503, not the provider's
+    /// fault).
+    DatabaseUnavailable(String),
 }
 
 impl From<RefreshFailed> for ServiceError {
@@ -129,16 +132,20 @@ impl From<RefreshFailed> for ServiceError {
             RefreshFailed::Transient(r) => {
                 ServiceError::ProviderUnavailable(format!("the token could not be refreshed: {r}"))
             }
+            RefreshFailed::DatabaseUnavailable(r) => ServiceError::DatabaseUnavailable(r),
         }
     }
 }
 
 fn internal(e: ServiceError) -> RefreshFailed {
-    RefreshFailed::Transient(e.to_string())
+    match e {
+        ServiceError::DatabaseUnavailable(why) => RefreshFailed::DatabaseUnavailable(why),
+        e => RefreshFailed::Transient(e.to_string()),
+    }
 }
 
 fn store_err(e: patchbay_store::StoreError) -> RefreshFailed {
-    RefreshFailed::Transient(e.to_string())
+    internal(e.into())
 }
 
 fn deleted() -> RefreshFailed {
@@ -164,6 +171,9 @@ struct Answered<'a> {
     /// When this node's lease ends: the last moment it may still write the pair.
     lease_until: OffsetDateTime,
 }
+
+/// How often a lease whose release failed (the database was away) is released again.
+const RELEASE_RETRY: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// The first pause before a commit of a refreshed pair is retried, and the longest.
 const COMMIT_RETRY_FIRST: std::time::Duration = std::time::Duration::from_millis(100);
@@ -270,8 +280,20 @@ impl Patchbay {
         let result = self.refresh_holding_lease(c, lc, provider, lease_until).await;
         // Stopped before the request left (an error without a recorded outcome): give the lease
         // back instead of leaving it to expire. A no-op when the outcome was recorded.
-        if result.is_err() {
-            let _ = self.store.release_lease(&id, seen, &owner).await;
+        if result.is_err()
+            && let Err(StoreError::Unavailable(_)) = self.store.release_lease(&id, seen, &owner).await
+        {
+            // The database is away (a failover): keep trying in the background, or every caller
+            // of this connection on every node waits for the lease to expire once it is back.
+            let (store, clock) = (self.store.clone(), self.clock.clone());
+            tokio::spawn(async move {
+                while clock.now() < lease_until {
+                    tokio::time::sleep(RELEASE_RETRY).await;
+                    if !matches!(store.release_lease(&id, seen, &owner).await, Err(StoreError::Unavailable(_))) {
+                        break;
+                    }
+                }
+            });
         }
         result
     }
