@@ -14,10 +14,12 @@
 
 mod callback;
 mod issuer;
+mod outcome;
 mod pin;
 mod start;
 
-pub use callback::{CallbackOutcome, CallbackQuery, Landing};
+pub use callback::{CallbackQuery, Landing};
 pub(crate) use issuer::IssuerCache;
+pub use outcome::CallbackOutcome;
 pub use start::{AuthorizeStart, EXPIRED_FLOW_KEPT, FLOW_TTL, ReauthorizeRequest, session_binding};
 pub(crate) use start::{FlowKind, FlowStart};

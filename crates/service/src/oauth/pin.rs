@@ -10,7 +10,7 @@
 use patchbay_domain::connection::{Connection, VerifyResult};
 use patchbay_domain::provider::Provider;
 
-use super::callback::CallbackOutcome;
+use super::outcome::CallbackOutcome;
 
 /// Why a reauthorize's grant may not replace the pinned credential.
 #[derive(Debug, Clone, PartialEq, Eq)]
