@@ -9,6 +9,7 @@
 
 pub(crate) mod api;
 pub mod callback;
+mod client_ip;
 pub(crate) mod cookies;
 pub mod error;
 mod extract;
@@ -34,6 +35,8 @@ use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+pub use client_ip::TrustedProxies;
+
 /// Shared state of every handler.
 #[derive(Clone)]
 pub struct AppState {
@@ -41,6 +44,8 @@ pub struct AppState {
     pub patchbay: Arc<Patchbay>,
     /// Renders `/metrics`.
     pub metrics: Option<PrometheusHandle>,
+    /// Proxies whose `X-Forwarded-For` names the client (`PATCHBAY_TRUSTED_PROXIES`).
+    pub trusted_proxies: Arc<TrustedProxies>,
 }
 
 /// Largest request body accepted (a credential form is tiny; this bounds abuse). The proxy has

@@ -99,7 +99,11 @@ impl TestAppBuilder {
         }
         let clock = Arc::new(FixedClock::starting_now());
         let patchbay = patchbay::app::build_with_clock(&config, &[], clock.clone()).await.unwrap();
-        let router = patchbay_server::router(patchbay_server::AppState { patchbay: patchbay.clone(), metrics: None });
+        let router = patchbay_server::router(patchbay_server::AppState {
+            patchbay: patchbay.clone(),
+            metrics: None,
+            trusted_proxies: Arc::default(),
+        });
         let anonymous = RouterClient::new(router, None);
         let (team, [admin, member, viewer, runtime]) = team_clients(&patchbay, &anonymous, "acme").await;
         let (_, [other_team, ..]) = team_clients(&patchbay, &anonymous, "globex").await;
