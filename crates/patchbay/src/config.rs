@@ -66,6 +66,9 @@ pub struct ConfigArgs {
     /// Entries of the runtime cache (API tokens, connections; 0 disables it) [default: 20000].
     #[arg(long, env = "PATCHBAY_RUNTIME_CACHE_ENTRIES", global = true)]
     pub runtime_cache_entries: Option<usize>,
+    /// Milliseconds a team data-key rotation waits for in-flight writes before its last pass [default: 5000].
+    #[arg(long, env = "PATCHBAY_DATA_KEY_SETTLE_MS", global = true, hide = true)]
+    pub data_key_settle_ms: Option<u64>,
     /// Reverse proxies whose X-Forwarded-For names the client for the sign-in rate limit:
     /// comma-separated networks or addresses, e.g. `10.0.0.0/8,2001:db8::1` [default: none].
     #[arg(long, env = "PATCHBAY_TRUSTED_PROXIES", global = true)]
@@ -131,6 +134,8 @@ pub struct Config {
     pub runtime_cache_entries: usize,
     /// Proxies whose `X-Forwarded-For` is honoured by the sign-in rate limit.
     pub trusted_proxies: TrustedProxies,
+    /// A data-key rotation's pause before its last pass.
+    pub data_key_settle: std::time::Duration,
 }
 
 impl Config {
@@ -193,6 +198,7 @@ impl Config {
             proxy_max_body_bytes: args.proxy_max_body_bytes.unwrap_or(32 * 1024 * 1024).max(1024),
             runtime_cache_entries: args.runtime_cache_entries.unwrap_or(20_000),
             trusted_proxies,
+            data_key_settle: std::time::Duration::from_millis(args.data_key_settle_ms.unwrap_or(5000)),
         })
     }
 

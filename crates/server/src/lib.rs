@@ -18,6 +18,7 @@ pub(crate) mod health;
 mod metrics_layer;
 pub mod openapi;
 pub(crate) mod runtime;
+pub(crate) mod team;
 pub(crate) mod tokens;
 pub mod ui;
 mod wire;
@@ -59,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         .merge(callback::routes())
         .merge(runtime::routes())
         .merge(tokens::routes())
+        .merge(team::routes())
         .merge(health::routes())
         .merge(openapi::routes())
         .merge(ui::routes())

@@ -135,6 +135,10 @@ pub mod action {
     pub const WEBHOOK_CREATE: &str = "webhook.create";
     /// A webhook subscription was deleted.
     pub const WEBHOOK_DELETE: &str = "webhook.delete";
+    /// The team's data key was rotated (its fields re-encrypted, old keys destroyed).
+    pub const TEAM_KEY_ROTATE: &str = "team.key_rotate";
+    /// The team was deleted and its data keys destroyed (kept in the trail of the gone team).
+    pub const TEAM_DELETE: &str = "team.delete";
 }
 
 impl Patchbay {
