@@ -62,6 +62,9 @@ pub struct SealedField {
     pub ciphertext: Vec<u8>,
 }
 
+/// A queued revocation's sealed columns: id, connection, hint, token, own client secret.
+type RevocationTuple = (i64, String, String, Vec<u8>, Option<Vec<u8>>);
+
 /// The four bytes of a field ciphertext that name its data key.
 fn key_id_bytes(key_id: u32) -> Vec<u8> {
     key_id.to_be_bytes().to_vec()
@@ -79,7 +82,7 @@ impl Store {
             "SELECT state_hash, connection_id, pkce_verifier FROM oauth_flows \
              WHERE team_id = $1 AND pkce_verifier IS NOT NULL ORDER BY state_hash")
             .bind(t).fetch_all(p).await)?;
-        let revocations: Vec<(i64, String, String, Vec<u8>, Option<Vec<u8>>)> = with_pool!(self, p => sqlx::query_as(
+        let revocations: Vec<RevocationTuple> = with_pool!(self, p => sqlx::query_as(
             "SELECT id, connection_id, hint, token, client_secret FROM pending_revocations WHERE team_id = $1 ORDER BY id")
             .bind(t).fetch_all(p).await)?;
         let hooks: Vec<(String, Vec<u8>)> = with_pool!(self, p => sqlx::query_as(
