@@ -217,14 +217,15 @@ async fn deleting_a_team_revokes_its_grants_first_and_shreds_its_secrets() {
     assert_eq!(w.member().get("/v1/connections").await.1["items"].as_array().unwrap().len(), 2);
 
     let report = w.patchbay.delete_team(&w.team, "acme", true).await.unwrap();
-    let outcomes: Vec<(String, Vec<(String, RevocationOutcome)>)> = report
+    // (Both were created at the same instant of the fixed clock: their order is the ids'.)
+    let outcomes: std::collections::BTreeMap<String, Vec<(String, RevocationOutcome)>> = report
         .connections
         .iter()
         .map(|c| (c.name.clone(), c.revocation.iter().map(|r| (r.credential.clone(), r.outcome)).collect()))
         .collect();
     assert_eq!(
         outcomes,
-        [
+        std::collections::BTreeMap::from([
             ("Key".to_owned(), vec![("api_key".to_owned(), RevocationOutcome::NotSupported)]),
             (
                 "Items".to_owned(),
@@ -233,7 +234,7 @@ async fn deleting_a_team_revokes_its_grants_first_and_shreds_its_secrets() {
                     ("access_token".to_owned(), RevocationOutcome::Revoked)
                 ]
             ),
-        ]
+        ])
     );
     assert_eq!(report.still_valid_at_providers, 1, "the API key: it has no revocation API");
     assert!(report.rows.contains(&("team_keys".to_owned(), 1)), "{:?}", report.rows);
