@@ -127,6 +127,7 @@ pub async fn build_with_clock(
     service_config.failpoint_refresh_delay = config.failpoint_refresh_delay;
     service_config.proxy_max_body_bytes = config.proxy_max_body_bytes;
     service_config.runtime_cache_entries = config.runtime_cache_entries;
+    service_config.data_key_settle = config.data_key_settle;
     service_config.event_retention = time::Duration::days(i64::from(config.event_retention_days));
     Ok(Arc::new(Patchbay::new(PatchbayParts {
         store,

@@ -73,6 +73,19 @@ pub enum AdminCommand {
     },
     /// List teams.
     ListTeams,
+    /// Delete a team for good: revoke its connections at their providers, delete all its data
+    /// and destroy its data keys, so no copy of its secrets can be opened again. The audit trail
+    /// is kept.
+    DeleteTeam {
+        /// Team id or name.
+        team: String,
+        /// The team's exact name, to confirm (nothing happens without it).
+        #[arg(long)]
+        confirm: Option<String>,
+        /// Do not revoke at the providers first (e.g. while the master key is lost).
+        #[arg(long)]
+        no_revoke: bool,
+    },
 }
 
 /// Runs an admin command.
@@ -81,9 +94,10 @@ pub async fn run(config: &Config, cmd: AdminCommand) -> anyhow::Result<ExitCode>
         AdminCommand::CreateTeam { .. } | AdminCommand::CreateUser { .. } | AdminCommand::CreateToken { .. } => {
             app::Installation::MayCreate
         }
-        AdminCommand::ListTokens { .. } | AdminCommand::RevokeToken { .. } | AdminCommand::ListTeams => {
-            app::Installation::MustExist
-        }
+        AdminCommand::ListTokens { .. }
+        | AdminCommand::RevokeToken { .. }
+        | AdminCommand::ListTeams
+        | AdminCommand::DeleteTeam { .. } => app::Installation::MustExist,
     };
     app::check_installation(config, need)?;
     let patchbay = app::build(config).await?;
@@ -147,7 +161,52 @@ pub async fn run(config: &Config, cmd: AdminCommand) -> anyhow::Result<ExitCode>
                 println!("{}\t{}", team.id, team.name);
             }
         }
+        AdminCommand::DeleteTeam { team, confirm, no_revoke } => {
+            let code = delete_team(&patchbay, &team, confirm.as_deref(), !no_revoke).await;
+            patchbay.close().await;
+            return code;
+        }
     }
     patchbay.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `admin delete-team`: refuses without the exact name (saying what would be deleted), then
+/// prints what happened to each connection at its provider.
+async fn delete_team(
+    patchbay: &patchbay_service::Patchbay,
+    team: &str,
+    confirm: Option<&str>,
+    revoke: bool,
+) -> anyhow::Result<ExitCode> {
+    let Some(confirm) = confirm else {
+        let row = patchbay.find_team(team).await?;
+        eprintln!(
+            "error: this deletes team `{}` ({}) for good: its connections (revoked at their providers first), users, \
+             tokens, scenarios, webhooks and events, and destroys its data keys. Nothing was changed. To go ahead, \
+             repeat its name: patchbay admin delete-team {} --confirm '{}'",
+            row.name, row.id, row.id, row.name
+        );
+        return Ok(ExitCode::FAILURE);
+    };
+    let report = patchbay.delete_team(team, confirm, revoke).await.map_err(|e| match e {
+        patchbay_service::ServiceError::Sealed(m) => anyhow::anyhow!("{m} (--no-revoke)"),
+        e => e.into(),
+    })?;
+    for c in &report.connections {
+        println!("connection {} ({}, {})", c.id, c.name, c.provider);
+        for r in &c.revocation {
+            println!("  {}: {}: {}", r.credential, r.outcome.as_str(), r.detail);
+        }
+    }
+    let rows: Vec<String> = report.rows.iter().map(|(t, n)| format!("{t}={n}")).collect();
+    println!("deleted team {} ({}): {}", report.name, report.team_id, rows.join(" "));
+    println!("its data keys are destroyed: no copy of its secrets can be opened again");
+    if report.still_valid_at_providers > 0 {
+        println!(
+            "{} credential(s) may still work at their providers: revoke them there by hand",
+            report.still_valid_at_providers
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }

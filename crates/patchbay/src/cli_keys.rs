@@ -1,5 +1,6 @@
-//! `patchbay keys …`: master key ring status and online rotation. Running servers pick up a
-//! rotated key file without a restart (they re-read it before wrapping a new data key).
+//! `patchbay keys …`: master key ring status and online rotation, and the online rotation of one
+//! team's data key. Running servers pick up a rotated key file without a restart (they re-read it
+//! before wrapping a new data key), and seal with a team's newest data key at once.
 
 use std::process::ExitCode;
 
@@ -15,6 +16,12 @@ pub enum KeysCommand {
     Status,
     /// Add a master-key version and re-wrap every data key under it.
     Rotate,
+    /// Give one team a new data key, re-encrypt its secrets under it and destroy the old key.
+    RotateTeam {
+        /// Team id or name.
+        #[arg(long)]
+        team: String,
+    },
     /// Copy the key ring to FILE (created 0600, never overwritten) and verify the copy.
     Backup {
         /// Where to write the copy.
@@ -58,6 +65,22 @@ pub async fn run(config: &Config, cmd: KeysCommand) -> anyhow::Result<ExitCode> 
                 println!("retired unused versions: {:?}", report.retired);
             }
             println!("back up the key file now: it is needed to read every secret");
+            ExitCode::SUCCESS
+        }
+        KeysCommand::RotateTeam { team } => {
+            let report = patchbay.rotate_team_key_of(&team).await?;
+            let verb = if report.resumed { "finished the rotation to" } else { "rotated to" };
+            println!("{verb} data key {} of team {team}", report.key_id);
+            println!("re-encrypted secret fields: {}", report.reencrypted);
+            println!("destroyed data keys: {:?}", report.destroyed);
+            if !report.kept.is_empty() {
+                println!(
+                    "kept data keys {:?}: stored fields still use them ({} cannot be opened, see the log); run rotate-team again",
+                    report.kept, report.unreadable
+                );
+                patchbay.close().await;
+                return Ok(ExitCode::FAILURE);
+            }
             ExitCode::SUCCESS
         }
         KeysCommand::Backup { file } => {

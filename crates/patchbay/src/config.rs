@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::Args;
+use patchbay_server::TrustedProxies;
 use secrecy::SecretString;
 use serde::Deserialize;
 
@@ -65,6 +66,13 @@ pub struct ConfigArgs {
     /// Entries of the runtime cache (API tokens, connections; 0 disables it) [default: 20000].
     #[arg(long, env = "PATCHBAY_RUNTIME_CACHE_ENTRIES", global = true)]
     pub runtime_cache_entries: Option<usize>,
+    /// Milliseconds a team data-key rotation waits for in-flight writes before its last pass [default: 5000].
+    #[arg(long, env = "PATCHBAY_DATA_KEY_SETTLE_MS", global = true, hide = true)]
+    pub data_key_settle_ms: Option<u64>,
+    /// Reverse proxies whose X-Forwarded-For names the client for the sign-in rate limit:
+    /// comma-separated networks or addresses, e.g. `10.0.0.0/8,2001:db8::1` [default: none].
+    #[arg(long, env = "PATCHBAY_TRUSTED_PROXIES", global = true)]
+    pub trusted_proxies: Option<String>,
 }
 
 /// The config file's shape; unknown keys are errors.
@@ -79,6 +87,7 @@ struct FileConfig {
     providers_dir: Option<PathBuf>,
     allow_private_networks: Option<bool>,
     log_format: Option<String>,
+    trusted_proxies: Option<String>,
 }
 
 /// Where the master key comes from, resolved.
@@ -123,6 +132,10 @@ pub struct Config {
     pub proxy_max_body_bytes: usize,
     /// Entries of the runtime cache (0: disabled).
     pub runtime_cache_entries: usize,
+    /// Proxies whose `X-Forwarded-For` is honoured by the sign-in rate limit.
+    pub trusted_proxies: TrustedProxies,
+    /// A data-key rotation's pause before its last pass.
+    pub data_key_settle: std::time::Duration,
 }
 
 impl Config {
@@ -165,6 +178,9 @@ impl Config {
         if !matches!(log_format.as_str(), "text" | "json") {
             bail!("PATCHBAY_LOG_FORMAT `{log_format}` is unknown: use text or json");
         }
+        let trusted_proxies =
+            TrustedProxies::parse(args.trusted_proxies.as_deref().or(file.trusted_proxies.as_deref()).unwrap_or(""))
+                .map_err(anyhow::Error::msg)?;
         Ok(Config {
             listen,
             public_url,
@@ -181,6 +197,8 @@ impl Config {
             failpoint_refresh_delay: args.failpoint_refresh_delay_ms.map(std::time::Duration::from_millis),
             proxy_max_body_bytes: args.proxy_max_body_bytes.unwrap_or(32 * 1024 * 1024).max(1024),
             runtime_cache_entries: args.runtime_cache_entries.unwrap_or(20_000),
+            trusted_proxies,
+            data_key_settle: std::time::Duration::from_millis(args.data_key_settle_ms.unwrap_or(5000)),
         })
     }
 
@@ -243,5 +261,10 @@ mod tests {
         let err =
             Config::resolve(&ConfigArgs { public_url: Some("ftp://x".into()), ..Default::default() }).unwrap_err();
         assert!(err.to_string().contains("http(s) base URL"), "{err}");
+        let err = Config::resolve(&ConfigArgs { trusted_proxies: Some("10.0.0.0/8, lb".into()), ..Default::default() })
+            .unwrap_err();
+        assert!(err.to_string().contains("PATCHBAY_TRUSTED_PROXIES: `lb` is not an address"), "{err}");
+        let ok = Config::resolve(&ConfigArgs { trusted_proxies: Some("10.0.0.0/8".into()), ..Default::default() });
+        assert!(ok.unwrap().trusted_proxies.contains("10.1.2.3".parse().unwrap()));
     }
 }

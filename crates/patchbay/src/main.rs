@@ -52,9 +52,9 @@ enum Command {
     Demo(Local),
     /// Apply database migrations and exit (serve also does this at start).
     Migrate(Local),
-    /// Bootstrap teams, users and API tokens directly on the database.
+    /// Bootstrap (and delete) teams, users and API tokens directly on the database.
     Admin(Group<cli_admin::AdminCommand>),
-    /// Master key ring: status and rotation.
+    /// Master key ring: status and rotation; rotation of a team's data key.
     Keys(Group<cli_keys::KeysCommand>),
     /// The provider catalog: list and validate provider files.
     Providers(Group<cli_providers::ProvidersCommand>),

@@ -18,7 +18,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 /// Serves an already built service until a shutdown signal (`serve` and `demo`).
 pub async fn run_app(config: Config, patchbay: std::sync::Arc<patchbay_service::Patchbay>) -> anyhow::Result<()> {
     let metrics = PrometheusBuilder::new().install_recorder().ok();
-    let state = AppState { patchbay: patchbay.clone(), metrics };
+    let state = AppState {
+        patchbay: patchbay.clone(),
+        metrics,
+        trusted_proxies: std::sync::Arc::new(config.trusted_proxies.clone()),
+    };
     let listener = tokio::net::TcpListener::bind(config.listen).await.with_context(|| {
         format!("cannot listen on {}: is another process using it? set PATCHBAY_LISTEN", config.listen)
     })?;
@@ -27,6 +31,7 @@ pub async fn run_app(config: Config, patchbay: std::sync::Arc<patchbay_service::
         public_url = %config.public_url,
         database = %redact_url(&config.database_url),
         providers = patchbay.catalog().len(),
+        trusted_proxies = !config.trusted_proxies.is_empty(),
         sealed = patchbay.keys().sealed_reason().is_some(),
         "patchbay is serving"
     );

@@ -1,5 +1,5 @@
-//! The command line: bootstrap commands, catalog validation, key rotation while serving, and a
-//! graceful stop on SIGTERM.
+//! The command line: bootstrap commands, catalog validation, key rotation while serving (the
+//! master key and a team's data key), team deletion, and a graceful stop on SIGTERM.
 
 mod common;
 
@@ -333,4 +333,46 @@ fn connections_help_lists_only_the_clients_flags() {
     assert!(help(&["connections", "verify"]).lines().all(|l| !l.contains("--data-dir")));
     assert!(help(&["admin"]).contains("--data-dir"), "the admin commands keep theirs");
     assert!(help(&["serve"]).contains("--listen"));
+}
+
+#[tokio::test]
+async fn team_data_keys_rotate_online_and_teams_are_deleted_for_good_from_the_cli() {
+    let w = World::start_with(vec![("PATCHBAY_DATA_KEY_SETTLE_MS".into(), "200".into())]).await;
+    let c = w.bearer_connection("cli-rotating", "r@acme.test", Some("Rotating")).await;
+    let id = c["id"].as_str().unwrap().to_owned();
+
+    // Rotated by another process while `serve` runs (and has data key 1 in memory).
+    let out = w.app.run(&["keys", "rotate-team", "--team", "acme"]).await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{out:?}");
+    for line in ["rotated to data key 2 of team acme", "re-encrypted secret fields: 1", "destroyed data keys: [1]"] {
+        assert!(stdout.contains(line), "{line}: {stdout}");
+    }
+    let (status, v) = w.member.post_empty(&format!("/v1/connections/{id}/verify")).await;
+    assert_eq!((status, v["ok"].clone()), (200, json!(true)), "the server opens the re-encrypted key: {v}");
+    let out = w.app.run(&["keys", "rotate-team", "--team", "nope"]).await;
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("no team `nope`"), "{out:?}");
+
+    // Deleting a team needs its exact name; without it nothing changes.
+    let out = w.app.admin(&["delete-team", "acme"]).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && stderr.contains("Nothing was changed"), "{stderr}");
+    assert!(stderr.contains("--confirm 'acme'"), "{stderr}");
+    let out = w.app.admin(&["delete-team", "acme", "--confirm", "Acme"]).await;
+    assert!(!out.status.success(), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("confirm with its exact name"), "{out:?}");
+    assert_eq!(w.member.get(&format!("/v1/connections/{id}")).await.0, 200, "still there");
+
+    let out = w.app.admin(&["delete-team", "acme", "--confirm", "acme"]).await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{out:?}");
+    for line in ["api_key: not_supported", "deleted team acme", "team_keys=1", "1 credential(s) may still work"] {
+        assert!(stdout.contains(line), "{line}: {stdout}");
+    }
+    assert_eq!(w.member.get(&format!("/v1/connections/{id}")).await.0, 401, "its tokens are gone");
+    assert_eq!(w.other_team.get("/v1/connections").await.0, 200, "another team is untouched");
+    let db = common::TestDb::open(&w.app).await;
+    assert_eq!(db.count("SELECT COUNT(*) FROM team_keys").await, 0, "acme's data keys are destroyed");
+    assert_eq!(db.count("SELECT COUNT(*) FROM connection_secrets").await, 0);
+    assert_eq!(db.count("SELECT COUNT(*) FROM audit_log WHERE action = 'team.delete'").await, 1);
 }

@@ -64,6 +64,8 @@ struct Browser {
     base: String,
     http: reqwest::Client,
     cookies: HashMap<String, String>,
+    /// An `X-Forwarded-For` header sent with every request, as a reverse proxy would add it.
+    forwarded_for: Option<String>,
 }
 
 impl Browser {
@@ -72,6 +74,7 @@ impl Browser {
             base: w.app.url(),
             http: reqwest::Client::builder().no_proxy().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
             cookies: HashMap::new(),
+            forwarded_for: None,
         }
     }
 
@@ -81,6 +84,10 @@ impl Browser {
 
     async fn send(&mut self, req: reqwest::RequestBuilder) -> Page {
         let req = if self.cookies.is_empty() { req } else { req.header("cookie", self.cookie_header()) };
+        let req = match &self.forwarded_for {
+            Some(chain) => req.header("x-forwarded-for", chain),
+            None => req,
+        };
         let resp = req.send().await.expect("request");
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
@@ -255,7 +262,9 @@ async fn sign_in_is_rate_limited_per_login() {
     let w = World::start().await;
     create_user(&w, &w.team, "ann@acme.test", "member").await;
     let mut b = Browser::new(&w);
-    for _ in 0..5 {
+    for attempt in 0..5 {
+        // No proxy is trusted: a forged X-Forwarded-For cannot give each attempt its own bucket.
+        b.forwarded_for = Some(format!("198.51.100.{attempt}"));
         let p = b.sign_in("ann@acme.test", "wrong password").await;
         assert_eq!(p.status, 401);
         assert!(p.body.contains("Wrong login or password."));
@@ -272,6 +281,29 @@ async fn sign_in_is_rate_limited_per_login() {
     create_user(&w, &w.team, "bob@acme.test", "viewer").await;
     let p = b.sign_in("bob@acme.test", PASSWORD).await;
     assert_eq!(p.status, 303);
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_forwarded_client_address_is_rate_limited() {
+    // The test client connects from loopback, which plays the trusted reverse proxy.
+    let w = World::start_with(vec![("PATCHBAY_TRUSTED_PROXIES".into(), "127.0.0.0/8, ::1".into())]).await;
+    create_user(&w, &w.team, "ann@acme.test", "member").await;
+    let mut attacker = Browser::new(&w);
+    for spoof in 0..5 {
+        // Whatever the client prepends, the proxy's own entry (rightmost) is the one counted.
+        attacker.forwarded_for = Some(format!("192.0.2.{spoof}, 203.0.113.5"));
+        assert_eq!(attacker.sign_in("ann@acme.test", "wrong password").await.status, 401);
+    }
+    attacker.forwarded_for = Some("203.0.113.5".into());
+    let p = attacker.sign_in("ann@acme.test", PASSWORD).await;
+    assert_eq!(p.status, 429, "{}", p.body);
+    // Another client behind the same proxy is not locked out of the same login.
+    let mut colleague = Browser::new(&w);
+    colleague.forwarded_for = Some("198.51.100.7".into());
+    assert_eq!(colleague.sign_in("ann@acme.test", PASSWORD).await.status, 303);
+    // A trusted hop on the right is skipped: the attacker is still the one counted.
+    attacker.forwarded_for = Some("203.0.113.5, 127.0.0.9".into());
+    assert_eq!(attacker.sign_in("ann@acme.test", PASSWORD).await.status, 429);
 }
 
 #[tokio::test]

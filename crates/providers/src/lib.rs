@@ -3,6 +3,8 @@
 //!
 //! - [`catalog`]: built-in YAML files plus `PATCHBAY_PROVIDERS_DIR`, strictly validated
 //!   ([`validate`]) after `${VAR}` interpolation; see `docs/providers.md`.
+//! - [`mask`]: masking a request's secrets, in their common transformations, out of the
+//!   provider text Patchbay keeps (S-05).
 //! - [`http`]: [`GuardedClient`], which refuses private addresses (checked at connect time),
 //!   never follows redirects and bounds time and response size (docs/security.md N-01, N-04).
 //! - [`oauth`]: the OAuth 2.0 client (authorize URL, the three grants, revocation), over the
@@ -14,6 +16,7 @@
 pub mod catalog;
 pub mod http;
 mod interpolate;
+pub mod mask;
 pub mod oauth;
 pub mod template;
 pub mod validate;
@@ -21,6 +24,7 @@ pub mod verify;
 
 pub use catalog::{Catalog, builtin_files, process_env};
 pub use http::{AddressClass, BodyStream, FetchedResponse, GuardOptions, GuardedClient, HttpError, classify_ip};
+pub use mask::{Masker, mask_secrets};
 pub use template::{TemplateError, api_url, join_api_url, render_path, render_url};
 pub use validate::{CatalogError, CatalogErrors};
 pub use verify::{VerifyOutcome, apply_credential, verify_credential};

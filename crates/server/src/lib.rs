@@ -9,6 +9,7 @@
 
 pub(crate) mod api;
 pub mod callback;
+mod client_ip;
 pub(crate) mod cookies;
 pub mod error;
 mod extract;
@@ -17,6 +18,7 @@ pub(crate) mod health;
 mod metrics_layer;
 pub mod openapi;
 pub(crate) mod runtime;
+pub(crate) mod team;
 pub(crate) mod tokens;
 pub mod ui;
 mod wire;
@@ -34,6 +36,8 @@ use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+pub use client_ip::TrustedProxies;
+
 /// Shared state of every handler.
 #[derive(Clone)]
 pub struct AppState {
@@ -41,6 +45,8 @@ pub struct AppState {
     pub patchbay: Arc<Patchbay>,
     /// Renders `/metrics`.
     pub metrics: Option<PrometheusHandle>,
+    /// Proxies whose `X-Forwarded-For` names the client (`PATCHBAY_TRUSTED_PROXIES`).
+    pub trusted_proxies: Arc<TrustedProxies>,
 }
 
 /// Largest request body accepted (a credential form is tiny; this bounds abuse). The proxy has
@@ -54,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         .merge(callback::routes())
         .merge(runtime::routes())
         .merge(tokens::routes())
+        .merge(team::routes())
         .merge(health::routes())
         .merge(openapi::routes())
         .merge(ui::routes())

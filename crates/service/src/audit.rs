@@ -152,6 +152,10 @@ word_enum! {
         SessionSignIn = "session.sign_in",
         /// A user signed out of the web UI.
         SessionSignOut = "session.sign_out",
+        /// The team's data key was rotated (its fields re-encrypted, old keys destroyed).
+        TeamKeyRotate = "team.key_rotate",
+        /// The team was deleted and its data keys destroyed (kept in the trail of the gone team).
+        TeamDelete = "team.delete",
     }
 }
 
@@ -199,6 +203,10 @@ pub mod action {
     pub const SESSION_SIGN_IN: AuditAction = AuditAction::SessionSignIn;
     /// A user signed out of the web UI.
     pub const SESSION_SIGN_OUT: AuditAction = AuditAction::SessionSignOut;
+    /// The team's data key was rotated (its fields re-encrypted, old keys destroyed).
+    pub const TEAM_KEY_ROTATE: AuditAction = AuditAction::TeamKeyRotate;
+    /// The team was deleted and its data keys destroyed (kept in the trail of the gone team).
+    pub const TEAM_DELETE: AuditAction = AuditAction::TeamDelete;
 }
 
 impl Patchbay {

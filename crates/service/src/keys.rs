@@ -12,6 +12,11 @@
 //! keys themselves, and so every ciphertext, stay unchanged), and retires versions older than the
 //! previous one once no data key uses them. A running server re-reads the key file before it
 //! wraps a new data key or meets an unknown version, so a rotation reaches it without a restart.
+//!
+//! A team's data key is rotated by adding a newer data key ([`KeyService::add_team_key`]): new
+//! fields are sealed with the team's newest key at once, on every node (each seal reads which key
+//! is newest), and [`KeyService::reseal`] moves an old field over. Which fields to move and when
+//! an old key may be destroyed is the `data_keys` use-case's business.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -307,6 +312,66 @@ impl KeyService {
             Err(StoreError::Conflict(_)) => self.data_key(store, team, 1).await,
             Err(e) => Err(store_err(e)),
         }
+    }
+
+    /// Adds data key `key_id` (the team's newest + 1) to the team, wrapped under the active master
+    /// key: from now on every new field of the team is sealed with it. A
+    /// [`ServiceError::Conflict`] when another rotation added that id first.
+    pub async fn add_team_key(
+        &self,
+        store: &Store,
+        team: &TeamId,
+        key_id: u32,
+        now: OffsetDateTime,
+    ) -> ServiceResult<()> {
+        let ring = self.refresh_ring(store).await?;
+        let key = DataKey::generate(key_id);
+        let wrapped = ring.wrap_data_key(team.as_str(), &key);
+        let row =
+            TeamKeyRow { team_id: team.clone(), key_id, master_version: wrapped.master_version, wrapped: wrapped.blob };
+        store.insert_team_key(&row, now).await.map_err(|e| match e {
+            StoreError::Conflict(_) => ServiceError::Conflict(format!(
+                "another rotation of this team's data key added key {key_id} at the same moment: run it again to finish it"
+            )),
+            e => store_err(e),
+        })?;
+        self.data_keys.write().expect("data key cache").insert((team.clone(), key_id), Arc::new(key));
+        Ok(())
+    }
+
+    /// Re-seals one stored field under the team's data key `target`, with the same AAD (team,
+    /// `connection`, `field`): opened with the key it names, sealed afresh. `None` when it is
+    /// sealed under `target` already. The plaintext lives only inside this call, zeroized.
+    pub async fn reseal(
+        &self,
+        store: &Store,
+        team: &TeamId,
+        aad: (&str, &str),
+        blob: &[u8],
+        target: u32,
+    ) -> ServiceResult<Option<Vec<u8>>> {
+        self.ring()?;
+        let (connection, field) = aad;
+        let key_id = patchbay_vault::blob_key_id(blob).map_err(vault_internal)?;
+        if key_id == target {
+            return Ok(None);
+        }
+        let old = self.data_key(store, team, key_id).await?;
+        let new = self.data_key(store, team, target).await?;
+        let aad = FieldAad { team: team.as_str(), connection, field };
+        let plain = patchbay_vault::open(&old, &aad, blob).map_err(|e| {
+            ServiceError::Internal(format!("stored secret `{field}` of {connection} failed to decrypt: {e}"))
+        })?;
+        Ok(Some(patchbay_vault::seal(&new, &aad, plain.expose_secret())))
+    }
+
+    /// Drops the team's cached data keys: all of them, or the ones in `ids`. Called once they are
+    /// destroyed, so this process cannot open what the database no longer can.
+    pub fn forget_team_keys(&self, team: &TeamId, ids: Option<&[u32]>) {
+        self.data_keys
+            .write()
+            .expect("data key cache")
+            .retain(|(t, id), _| t != team || ids.is_some_and(|ids| !ids.contains(id)));
     }
 
     /// Encrypts credential fields of a connection under the team's data key.

@@ -15,8 +15,9 @@
 //!    [`revocations`] (revoking at the provider: superseded grants, deleted connections, retries);
 //! 5. [`oauth`]: consent flows (start, callback);
 //! 6. [`connections`], then [`scenarios`]: the resource use-cases;
-//! 7. [`proxy`], [`scheduler`], [`sessions`], `auth`, then [`tokens`], `providers`,
-//!    [`ui_queries`]: front doors and workers built on the floors below.
+//! 7. [`proxy`], [`scheduler`], [`sessions`], `auth`, then [`tokens`], [`data_keys`] (rotating a
+//!    team's data key), [`teams`] (deleting a team), `providers`, [`ui_queries`]: front doors
+//!    and workers built on the floors below.
 //!
 //! Every module reads `Patchbay`'s (private) fields directly; code outside the crate goes
 //! through [`Patchbay::new`] and the accessors and use-cases below.
@@ -27,6 +28,7 @@ mod audit_writer;
 mod auth;
 mod backoff;
 pub mod connections;
+pub mod data_keys;
 mod error;
 pub mod events;
 pub mod keys;
@@ -40,6 +42,7 @@ pub mod scenarios;
 pub mod scheduler;
 mod secrets;
 pub mod sessions;
+pub mod teams;
 pub mod tokens;
 pub mod ui_queries;
 pub mod views;
@@ -120,6 +123,9 @@ pub struct ServiceConfig {
     pub runtime_cache_entries: usize,
     /// Largest request or response body the proxy passes through (streamed, never buffered whole).
     pub proxy_max_body_bytes: usize,
+    /// How long a data-key rotation waits before its last pass, so that writes which sealed
+    /// under the old key just before the new one existed have landed (`data_keys`).
+    pub data_key_settle: std::time::Duration,
 }
 
 impl ServiceConfig {
@@ -134,6 +140,7 @@ impl ServiceConfig {
             failpoint_refresh_delay: None,
             runtime_cache_entries: 20_000,
             proxy_max_body_bytes: 32 * 1024 * 1024,
+            data_key_settle: std::time::Duration::from_secs(5),
         }
     }
 }

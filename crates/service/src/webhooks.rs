@@ -90,8 +90,13 @@ pub fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
 /// Webhook secrets are sealed with the team's data key like connection fields; their AAD uses
 /// this all-zero pseudo connection id (never generated for a real connection) and the field
 /// `webhook:<id>`, so a sealed webhook secret cannot stand in for any other field.
-fn webhook_aad_id() -> ConnectionId {
+pub(crate) fn webhook_aad_id() -> ConnectionId {
     ConnectionId::parse("con_00000000000000000000000000000000").expect("a valid constant id")
+}
+
+/// The AAD field name of webhook `id`'s sealed secret.
+pub(crate) fn webhook_field(id: &str) -> String {
+    format!("webhook:{id}")
 }
 
 impl Patchbay {
@@ -116,7 +121,7 @@ impl Patchbay {
         let secret = SecretString::from(format!("whsec_{}", random::token(32)));
         let id = WebhookId::generate().to_string();
         let now = self.clock.now();
-        let field = format!("webhook:{id}");
+        let field = webhook_field(&id);
         let sealed = self
             .keys
             .seal_fields(&self.store, &who.team_id, &webhook_aad_id(), &[(field, &secret)], now)
@@ -192,7 +197,7 @@ impl Patchbay {
     }
 
     async fn deliver(&self, d: &DueDelivery) -> Result<(), String> {
-        let field = format!("webhook:{}", d.webhook.id);
+        let field = webhook_field(&d.webhook.id);
         let blobs = [(field.clone(), d.webhook.secret.clone())];
         let secret = self
             .keys

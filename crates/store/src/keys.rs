@@ -77,6 +77,14 @@ impl Store {
         row.map(key_row).transpose()
     }
 
+    /// The data keys of one team, oldest first (for the rotation of its data key).
+    pub async fn team_keys(&self, team: &TeamId) -> Result<Vec<TeamKeyRow>, StoreError> {
+        let rows: Vec<KeyTuple> = with_pool!(self, p => sqlx::query_as(
+            "SELECT team_id, key_id, master_version, wrapped FROM team_keys WHERE team_id = $1 ORDER BY key_id")
+            .bind(team.as_str()).fetch_all(p).await)?;
+        rows.into_iter().map(key_row).collect()
+    }
+
     /// Every wrapped data key (for rotation and status).
     pub async fn all_team_keys(&self) -> Result<Vec<TeamKeyRow>, StoreError> {
         let rows: Vec<KeyTuple> = with_pool!(self, p => sqlx::query_as(

@@ -10,6 +10,7 @@ mod flows;
 mod generations;
 mod leases;
 mod schema;
+mod team_data;
 
 use std::collections::BTreeMap;
 

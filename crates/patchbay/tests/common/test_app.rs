@@ -97,14 +97,20 @@ impl TestAppBuilder {
         if let Some(tweak) = self.tweak {
             tweak(&mut config);
         }
+        let database_url = config.database_url.clone();
         let clock = Arc::new(FixedClock::starting_now());
         let patchbay = patchbay::app::build_with_clock(&config, &[], clock.clone()).await.unwrap();
-        let router = patchbay_server::router(patchbay_server::AppState { patchbay: patchbay.clone(), metrics: None });
+        let router = patchbay_server::router(patchbay_server::AppState {
+            patchbay: patchbay.clone(),
+            metrics: None,
+            trusted_proxies: Arc::default(),
+        });
         let anonymous = RouterClient::new(router, None);
         let (team, [admin, member, viewer, runtime]) = team_clients(&patchbay, &anonymous, "acme").await;
         let (_, [other_team, ..]) = team_clients(&patchbay, &anonymous, "globex").await;
         TestApp {
             patchbay,
+            database_url,
             clock,
             team,
             mock,
@@ -143,6 +149,8 @@ async fn test_config(dir: &TempDir, providers: std::path::PathBuf) -> Config {
     let mut config = Config::resolve(&args).unwrap();
     // Never a key from the test's own environment.
     config.master_key = MasterKey::File(data_dir.join("master.key"));
+    // Long enough for the token calls a rotation test runs alongside to finish reading.
+    config.data_key_settle = std::time::Duration::from_millis(500);
     config
 }
 
@@ -162,6 +170,8 @@ async fn team_clients(patchbay: &Patchbay, anonymous: &RouterClient, name: &str)
 pub struct TestApp {
     /// The service (for worker passes: `run_due_connections`, `deliver_due_webhooks`, …).
     pub patchbay: Arc<Patchbay>,
+    /// The service's database, for tests that look at the stored bytes themselves.
+    pub database_url: String,
     /// The clock every use-case reads.
     pub clock: Arc<FixedClock>,
     /// Team `acme`'s id.

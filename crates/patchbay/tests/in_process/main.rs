@@ -11,6 +11,8 @@
 //!   a denied consent, partial consent, replacing an API key in place, unverified keys.
 //! - `security`: account pinning that fails closed, superseded grants revoked, bound runtime
 //!   tokens and module API declarations (issue 15).
+//! - `team_keys`: rotating a team's data key online, and deleting a team (its grants revoked,
+//!   its data keys destroyed).
 //! - `pending`: never-granted connections: continued under their name, discarded by hand or by
 //!   the background job a day after their consent was abandoned.
 
@@ -22,3 +24,4 @@ mod lifecycle;
 mod pending;
 mod rough_states;
 mod security;
+mod team_keys;

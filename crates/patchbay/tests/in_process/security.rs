@@ -331,3 +331,47 @@ async fn names_refuse_invisible_characters_and_nfc_twins_clash() {
     let (status, e) = app.member().post("/v1/connections", &body).await;
     assert_eq!(status, 409, "the decomposed twin is the same name: {e}");
 }
+
+/// A token endpoint that echoes what it was sent, in the forms providers use, never leaves the
+/// secret in `status_reason`, the events (the webhook bodies) or the audit trail (S-05).
+#[tokio::test]
+async fn token_endpoint_errors_are_stored_with_the_credential_masked() {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+    let w = app().await;
+    w.demo().set_access_token_ttl(std::time::Duration::from_secs(1));
+    let id = w.connect(json!({"provider": "democloud", "modules": ["democloud.watch_items"]})).await;
+    w.advance(std::time::Duration::from_millis(1200));
+    let refresh_token = exchanged_refresh_tokens(w.demo()).pop().expect("the consent issued a refresh token");
+    let url_encoded: String = url::form_urlencoded::byte_serialize(refresh_token.as_bytes()).collect();
+    let basic = STANDARD.encode(format!("{}:{}", w.demo().client_id(), w.demo().client_secret()));
+    let echoes = [
+        refresh_token.to_uppercase(),
+        URL_SAFE_NO_PAD.encode(&refresh_token),
+        STANDARD.encode(&refresh_token),
+        format!("Basic {basic}"),
+        url_encoded.to_lowercase(),
+        w.demo().client_secret().to_owned(),
+    ];
+    let description = format!("refresh token not accepted: {}", echoes.join(" / "));
+    w.demo().fail_next_token(
+        1,
+        Fault::OAuthError { status: 400, error: "invalid_grant".into(), description: Some(description) },
+    );
+    let (status, body) = w.runtime().post(&format!("/v1/connections/{id}/token"), &json!({})).await;
+    assert_eq!((status, code(&body)), (409, "needs_reauth"), "{body}");
+
+    let c = w.connection(&id).await;
+    let reason = c["status_reason"].as_str().unwrap();
+    assert!(reason.contains("invalid_grant") && reason.contains("refresh token not accepted: [redacted]"), "{reason}");
+    let (_, audit) = w.admin().get(&format!("/v1/audit?connection={id}")).await;
+    let (_, events) = w.admin().get("/v1/events").await;
+    let stored = [c.to_string(), audit.to_string(), events.to_string(), body.to_string()];
+    for text in &stored {
+        for echo in &echoes {
+            assert!(!text.to_lowercase().contains(&echo.to_lowercase()), "{echo} leaked: {text}");
+        }
+        assert!(!text.contains(&refresh_token), "{text}");
+    }
+    assert!(events.to_string().contains("[redacted]"), "the refresh_failed event carries the masked reason: {events}");
+}

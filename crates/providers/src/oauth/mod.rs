@@ -25,6 +25,7 @@ use secrecy::ExposeSecret;
 use url::Url;
 
 use crate::http::{GuardedClient, HttpError};
+use crate::mask::Masker;
 use crate::template::{self, TemplateError};
 
 pub use authorize::{AuthorizeParams, authorize_url, pkce_challenge};
@@ -56,6 +57,25 @@ impl fmt::Debug for OAuthClient {
 /// 200 characters.
 pub fn short(text: &str) -> String {
     text.chars().filter(|c| !c.is_control()).take(200).collect()
+}
+
+/// Form fields of token and revocation requests whose values are secrets.
+const SECRET_FORM_FIELDS: [&str; 5] = ["code", "code_verifier", "refresh_token", "client_secret", "token"];
+
+/// The secrets one token or revocation request carries, for masking the provider's answer: the
+/// secret form fields, the client secret, and the client's `Basic` header form (S-05).
+fn request_masker(client: &OAuthClient, form: &[(&'static str, String)]) -> Masker {
+    let mut masker = Masker::new(form.iter().filter(|(k, _)| SECRET_FORM_FIELDS.contains(k)).map(|(_, v)| v.as_str()));
+    if let Some(secret) = &client.client_secret {
+        masker.add_basic(&client.client_id, secret.expose_secret());
+    }
+    masker
+}
+
+/// Provider text quoted in a message: the request's secrets masked first (a cut could leave
+/// part of one unmasked), then [`short`].
+fn quoted(masker: &Masker, text: &str) -> String {
+    short(&masker.mask(text))
 }
 
 /// One of the OAuth endpoints a provider file declares.
@@ -154,4 +174,40 @@ fn form_request(
 
 fn retry_after(headers: &http::HeaderMap) -> Option<u64> {
     headers.get(http::header::RETRY_AFTER)?.to_str().ok()?.trim().parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+
+    use super::*;
+
+    #[test]
+    fn token_and_revocation_errors_mask_what_the_request_carried() {
+        let client = OAuthClient {
+            client_id: "my app".into(),
+            client_secret: Some(SecretString::from("cs-Secret/1")),
+            auth: TokenEndpointAuth::ClientSecretBasic,
+        };
+        let form = vec![
+            ("grant_type", "refresh_token".to_owned()),
+            ("refresh_token", "rt-Rotating+42".to_owned()),
+            ("redirect_uri", "https://patchbay.example/oauth/callback".to_owned()),
+        ];
+        let masker = request_masker(&client, &form);
+        let basic = STANDARD.encode("my+app:cs-Secret%2F1");
+        let said = format!(
+            "refresh token RT-ROTATING+42 ({}) unknown; client Basic {basic} or cs-secret/1 refused; see https://patchbay.example/oauth/callback",
+            URL_SAFE_NO_PAD.encode("rt-Rotating+42")
+        );
+        assert_eq!(
+            quoted(&masker, &said),
+            "refresh token [redacted] ([redacted]) unknown; client Basic [redacted] or [redacted] refused; see https://patchbay.example/oauth/callback",
+            "the grant type and redirect URI are not secrets"
+        );
+        // Masked before it is shortened, so a cut cannot leave a piece of a secret behind.
+        let long = format!("{}rt-Rotating+42", "x".repeat(190));
+        assert_eq!(quoted(&masker, &long), format!("{}[redacted]", "x".repeat(190)));
+    }
 }

@@ -7,7 +7,7 @@ use patchbay_domain::provider::Provider;
 use secrecy::ExposeSecret;
 use serde_json::Value;
 
-use super::{Endpoint, OAuthClient, endpoint, form_request, retry_after, short};
+use super::{Endpoint, OAuthClient, endpoint, form_request, quoted, request_masker, retry_after};
 use crate::http::{GuardedClient, HttpError};
 
 /// Outcome of revoking one token.
@@ -41,6 +41,7 @@ pub async fn revoke(
         Err(e) => return RevokeOutcome::Refused(e.to_string()),
     };
     let form = vec![("token", token.expose_secret().to_owned()), ("token_type_hint", hint.to_owned())];
+    let masker = request_masker(client, &form);
     let request = match form_request(http, url, client, form) {
         Ok(r) => r,
         Err(e) => return RevokeOutcome::Refused(e.to_string()),
@@ -53,7 +54,7 @@ pub async fn revoke(
         },
         Ok(r) => {
             let json: Option<Value> = serde_json::from_slice(&r.body).ok();
-            let error = json.as_ref().and_then(|j| j.get("error")).and_then(Value::as_str).map(short);
+            let error = json.as_ref().and_then(|j| j.get("error")).and_then(Value::as_str).map(|e| quoted(&masker, e));
             RevokeOutcome::Refused(format!(
                 "{name} refused the revocation (HTTP {}{})",
                 r.status.as_u16(),

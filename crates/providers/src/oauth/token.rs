@@ -9,7 +9,9 @@ use patchbay_domain::scope::ScopeSet;
 use secrecy::ExposeSecret;
 use serde_json::Value;
 
-use super::{Endpoint, OAuthClient, OAuthErrorCode, TokenError, endpoint, form_request, retry_after, short};
+use super::{
+    Endpoint, OAuthClient, OAuthErrorCode, TokenError, endpoint, form_request, quoted, request_masker, retry_after,
+};
 use crate::http::{GuardedClient, HttpError};
 
 /// Tokens from a successful grant.
@@ -37,6 +39,8 @@ async fn token_call(
     let name = provider.display_name.clone();
     let url =
         endpoint(provider, Endpoint::Token, settings).map_err(|e| TokenError::Protocol { message: e.to_string() })?;
+    // Providers echo what they were sent in error descriptions, sometimes encoded (S-05).
+    let masker = request_masker(client, &form);
     let request = form_request(http, url, client, form).map_err(|e| TokenError::Protocol { message: e.to_string() })?;
     let response = match http.fetch(request).await {
         Ok(r) => r,
@@ -61,9 +65,10 @@ async fn token_call(
     };
     let status = response.status.as_u16();
     let json: Option<Value> = serde_json::from_slice(&response.body).ok();
-    let oauth_error = json.as_ref().and_then(|j| j.get("error")).and_then(Value::as_str).map(short);
+    let oauth_error = json.as_ref().and_then(|j| j.get("error")).and_then(Value::as_str).map(|e| quoted(&masker, e));
     if let Some(error) = oauth_error.filter(|_| status < 500 && status != 429) {
-        let description = json.as_ref().and_then(|j| j.get("error_description")).and_then(Value::as_str).map(short);
+        let description =
+            json.as_ref().and_then(|j| j.get("error_description")).and_then(Value::as_str).map(|d| quoted(&masker, d));
         return Err(TokenError::OAuth {
             provider: name,
             status,

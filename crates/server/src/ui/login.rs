@@ -9,7 +9,8 @@
 //! [`MAX_FAILURES`] within [`WINDOW`], further attempts for that pair are refused without
 //! checking the password until the window ends. A success clears the count. The count is per
 //! node; with several nodes an attacker gets `MAX_FAILURES` per node, which is still a small
-//! constant.
+//! constant. The client address is the TCP peer, or behind a trusted proxy the address that
+//! proxy saw (`crate::client_ip`).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -101,12 +102,13 @@ impl LoginLimiter {
     }
 }
 
-/// The client address when the server was started with connect info (`serve` behind no proxy);
-/// otherwise every client shares one bucket per login.
-fn client_addr(headers_ext: &axum::http::Extensions) -> String {
-    headers_ext
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or_else(|| "unknown".to_owned(), |ConnectInfo(a)| a.ip().to_string())
+/// The client address (see `crate::client_ip`) when the server was started with connect info
+/// (`serve`); otherwise (in-process tests) every client shares one bucket per login.
+fn client_addr(state: &AppState, parts: &axum::http::request::Parts) -> String {
+    parts.extensions.get::<ConnectInfo<SocketAddr>>().map_or_else(
+        || "unknown".to_owned(),
+        |ConnectInfo(peer)| state.trusted_proxies.client_ip(peer.ip(), &parts.headers).to_string(),
+    )
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -249,11 +251,14 @@ pub(crate) struct RequestMeta {
     addr: String,
 }
 
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for RequestMeta {
+impl axum::extract::FromRequestParts<AppState> for RequestMeta {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut axum::http::request::Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(RequestMeta { headers: parts.headers.clone(), addr: client_addr(&parts.extensions) })
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(RequestMeta { headers: parts.headers.clone(), addr: client_addr(state, parts) })
     }
 }
 
