@@ -2,7 +2,8 @@
 // connection offers Continue and Discard (not Verify) and is not offered by a step's picker;
 // the Add form focuses its name; Cancel on a step's Add form returns to the scenario; opening
 // Rename moves no button under the pointer; the Extend-permissions checkboxes have their own
-// button; the New-step connection picker narrows to the chosen module's app.
+// button; the New-step connection picker narrows to the chosen module's app; several steps of one
+// app that need a connection get one connection (Save with them on Add, or the scenario's offer).
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -159,6 +160,53 @@ test('New step narrows its connection picker; Cancel on a step form returns to t
   await page.getByText(/For step 1 of “Narrow”/).waitFor();
   await page.getByRole('link', { name: 'Cancel' }).click();
   await page.waitForURL(`${base}/scenarios#${s.id}`);
+  page.assertClean();
+  await page.context().close();
+});
+
+test('several steps of one app get one connection with what they need together', async () => {
+  const base = app.url;
+  const s = await api('POST', '/v1/scenarios', {
+    name: 'Shared items',
+    steps: [{ module: 'democloud.watch_items' }, { module: 'democloud.create_item' }],
+  });
+  const page = await newPage(browser, base);
+  await signIn(page, base, LOGIN, PASSWORD);
+  await page.waitForURL(`${base}/connections`);
+  await page.goto(`${base}/scenarios`);
+  const section = page.locator(`section#${s.id}`);
+
+  // Save with both steps on Add opens one form for the two of them; Cancel goes back.
+  await section.getByRole('button', { name: 'Save', exact: true }).click();
+  await page.getByText('For steps 1 and 2 of “Shared items”: Watch items and Create an item').waitFor();
+  await page.getByRole('link', { name: 'Cancel' }).click();
+  await page.waitForURL(`${base}/scenarios#${s.id}`);
+
+  // The scenario offers the same: one connection for both steps.
+  await section.getByRole('link', { name: 'Create one connection for steps 1 and 2' }).click();
+  await page.getByText('For steps 1 and 2 of “Shared items”').waitFor();
+  for (const scope of ['items:read', 'items:write']) {
+    assert.ok(await page.getByRole('checkbox', { name: new RegExp(scope) }).isChecked(), `${scope} asked for`);
+  }
+  await page.getByLabel('Connection name').fill('Shared');
+  await page.getByRole('button', { name: 'Save' }).click();
+
+  // One consent asks for what both steps need; once allowed, both run through the one connection.
+  await page.getByRole('button', { name: 'Allow' }).waitFor();
+  for (const scope of ['items:read', 'items:write']) {
+    assert.ok(await page.getByRole('checkbox', { name: new RegExp(scope) }).isChecked(), `${scope} at Demo Cloud`);
+  }
+  await page.getByRole('button', { name: 'Allow' }).click();
+  await page.waitForURL((u) => u.pathname === '/scenarios' && u.searchParams.get('outcome') === 'connected');
+  await page.getByText('Access granted').waitFor();
+  const steps = section.locator('li.step');
+  for (const n of [0, 1]) {
+    assert.equal(await steps.nth(n).locator('[data-step-status]').innerText(), 'Ready', `step ${n + 1}`);
+    assert.ok((await steps.nth(n).innerText()).includes('Connection: Shared'), await steps.nth(n).innerText());
+  }
+  assert.equal(await section.getByRole('link', { name: /Create one connection/ }).count(), 0, 'nothing left to offer');
+  const list = await api('GET', '/v1/connections?q=Shared');
+  assert.equal(list.items.length, 1, JSON.stringify(list.items.map((c) => c.name)));
   page.assertClean();
   await page.context().close();
 });
