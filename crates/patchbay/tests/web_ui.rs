@@ -635,3 +635,50 @@ async fn the_scenario_editor_shows_and_changes_only_the_teams_own() {
     assert_eq!(v.post(&format!("{path}/delete"), &[("csrf", &csrf), ("version", &version)]).await.status, 403);
     assert_eq!(stored_steps(&w, own_sid).await.len(), 1);
 }
+
+#[tokio::test]
+async fn the_delete_receipt_is_a_page_of_its_own_that_only_the_deleting_browser_reads() {
+    let w = World::start().await;
+    create_user(&w, &w.team, "bo@acme.test", "member").await;
+    create_user(&w, &w.team, "cy@acme.test", "member").await;
+    create_user(&w, "globex", "gil@globex.test", "admin").await;
+    let key = patchbay_testkit::canary("receipt");
+    let c = w.bearer_connection(&key, "ops@acme.test", Some("Short-lived")).await;
+    let id = c["id"].as_str().unwrap();
+
+    let mut b = Browser::new(&w);
+    assert_eq!(b.sign_in("bo@acme.test", PASSWORD).await.status, 303);
+    let csrf = b.get(&format!("/connections/{id}/delete")).await.csrf();
+    let done = b.post(&format!("/connections/{id}/delete"), &[("csrf", &csrf)]).await;
+    let page = format!("/connections/{id}/deleted");
+    assert_eq!((done.status, done.location()), (303, page.as_str()), "{}", done.body);
+
+    // The receipt is a GET page: a reload reads it again and deletes nothing more.
+    let receipt = b.get(&page).await;
+    assert_eq!(receipt.status, 200, "{}", receipt.body);
+    assert_strict_headers(&receipt);
+    for text in ["Connection deleted", "“Short-lived”", "Revocation receipt", "Not supported"] {
+        assert!(receipt.body.contains(text), "{text} missing from:\n{}", receipt.body);
+    }
+    assert!(!receipt.body.contains(&key), "the receipt shows the key");
+    let reload = b.get(&page).await;
+    assert_eq!((reload.status, &reload.body), (200, &receipt.body));
+    let (_, audit) = w.admin.get(&format!("/v1/audit?connection={id}")).await;
+    let deletes = audit["items"].as_array().unwrap().iter().filter(|e| e["action"] == "connection.delete").count();
+    assert_eq!(deletes, 1, "{audit}");
+    // Posting the old form again finds nothing to delete.
+    assert_eq!(b.post(&format!("/connections/{id}/delete"), &[("csrf", &csrf)]).await.status, 404);
+
+    // Another browser of the same team and another team's user do not see it.
+    for login in ["cy@acme.test", "gil@globex.test"] {
+        let mut other = Browser::new(&w);
+        assert_eq!(other.sign_in(login, PASSWORD).await.status, 303, "{login}");
+        let p = other.get(&page).await;
+        assert_eq!(p.status, 404, "{login}: {}", p.body);
+        assert!(!p.body.contains("Short-lived"), "{login} sees the receipt");
+    }
+    // Nor does the same user in a new session.
+    let mut again = Browser::new(&w);
+    assert_eq!(again.sign_in("bo@acme.test", PASSWORD).await.status, 303);
+    assert_eq!(again.get(&page).await.status, 404);
+}
