@@ -20,6 +20,11 @@ pub(crate) struct ConnectionsPage {
     pub status_options: Vec<SelectOption>,
     pub q: String,
     pub filtered: bool,
+    /// The compact table instead of cards.
+    pub table: bool,
+    /// The list as cards / as a table, with the same filters.
+    pub cards_href: String,
+    pub table_href: String,
 }
 
 /// One non-secret or secret setting on the detail page.
