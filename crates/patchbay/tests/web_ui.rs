@@ -1,6 +1,8 @@
 //! The web UI over real HTTP against a real `patchbay serve`: sign-in, the session cookie's flags,
-//! the anti-CSRF checks, the sign-in rate limit, the strict headers, team isolation and that no
-//! secret reaches a page. (The browser flows themselves are tested in `e2e/` with Chromium.)
+//! the anti-CSRF checks, the sign-in rate limit, the strict headers, team isolation, that no
+//! secret reaches a page, the delete receipt's own page (read only by the deleting browser) and a
+//! card that needs reauthorization. (The browser flows themselves are tested in `e2e/` with
+//! Chromium.)
 
 mod common;
 
@@ -8,6 +10,7 @@ use std::collections::HashMap;
 use std::process::Stdio;
 
 use common::World;
+use patchbay_testkit::PatchbayProcess;
 use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
 use serde_json::json;
 use tokio::io::AsyncWriteExt;
@@ -15,8 +18,8 @@ use tokio::io::AsyncWriteExt;
 const PASSWORD: &str = "correct horse battery";
 
 /// Creates a web user through `patchbay admin create-user` (password on stdin).
-async fn create_user(w: &World, team: &str, login: &str, role: &str) {
-    let mut cmd = w.app.command(["admin", "create-user", "--team", team, "--login", login, "--role", role]);
+async fn create_user(app: &PatchbayProcess, team: &str, login: &str, role: &str) {
+    let mut cmd = app.command(["admin", "create-user", "--team", team, "--login", login, "--role", role]);
     cmd.stdin(Stdio::piped());
     let mut child = cmd.spawn().expect("spawn patchbay admin create-user");
     let mut stdin = child.stdin.take().unwrap();
@@ -67,9 +70,9 @@ struct Browser {
 }
 
 impl Browser {
-    fn new(w: &World) -> Browser {
+    fn new(app: &PatchbayProcess) -> Browser {
         Browser {
-            base: w.app.url(),
+            base: app.url(),
             http: reqwest::Client::builder().no_proxy().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
             cookies: HashMap::new(),
         }
@@ -138,8 +141,8 @@ fn assert_strict_headers(p: &Page) {
 #[tokio::test]
 async fn sign_in_sets_a_strict_session_cookie_and_pages_carry_strict_headers() {
     let w = World::start().await;
-    create_user(&w, &w.team, "ann@acme.test", "member").await;
-    let mut b = Browser::new(&w);
+    create_user(&w.app, &w.team, "ann@acme.test", "member").await;
+    let mut b = Browser::new(&w.app);
 
     // Signed out: pages lead to the sign-in form, remembering the page.
     let p = b.get("/").await;
@@ -199,7 +202,7 @@ async fn sign_in_sets_a_strict_session_cookie_and_pages_carry_strict_headers() {
     let csrf = page.csrf();
     let p = b.post("/logout", &[("csrf", &csrf)]).await;
     assert_eq!((p.status, p.location()), (303, "/login?signed_out=1"));
-    let mut replay = Browser::new(&w);
+    let mut replay = Browser::new(&w.app);
     replay.cookies.insert("patchbay_session".into(), token.to_owned());
     let p = replay.get("/connections").await;
     assert_eq!((p.status, p.location()), (303, "/login"));
@@ -208,12 +211,12 @@ async fn sign_in_sets_a_strict_session_cookie_and_pages_carry_strict_headers() {
 #[tokio::test]
 async fn posts_without_the_forms_csrf_token_change_nothing() {
     let w = World::start().await;
-    create_user(&w, &w.team, "ann@acme.test", "member").await;
+    create_user(&w.app, &w.team, "ann@acme.test", "member").await;
     let c = w.bearer_connection(&patchbay_testkit::canary("csrf"), "ops@acme.test", Some("Original")).await;
     let id = c["id"].as_str().unwrap();
 
     // The sign-in form itself needs its double-submit cookie.
-    let mut b = Browser::new(&w);
+    let mut b = Browser::new(&w.app);
     let form = b.get("/login").await;
     let csrf = form.csrf();
     b.cookies.clear();
@@ -253,8 +256,8 @@ async fn posts_without_the_forms_csrf_token_change_nothing() {
 #[tokio::test]
 async fn sign_in_is_rate_limited_per_login() {
     let w = World::start().await;
-    create_user(&w, &w.team, "ann@acme.test", "member").await;
-    let mut b = Browser::new(&w);
+    create_user(&w.app, &w.team, "ann@acme.test", "member").await;
+    let mut b = Browser::new(&w.app);
     for _ in 0..5 {
         let p = b.sign_in("ann@acme.test", "wrong password").await;
         assert_eq!(p.status, 401);
@@ -269,7 +272,7 @@ async fn sign_in_is_rate_limited_per_login() {
     assert!(p.set_cookie("patchbay_session").is_none());
 
     // Another login is not affected.
-    create_user(&w, &w.team, "bob@acme.test", "viewer").await;
+    create_user(&w.app, &w.team, "bob@acme.test", "viewer").await;
     let p = b.sign_in("bob@acme.test", PASSWORD).await;
     assert_eq!(p.status, 303);
 }
@@ -277,8 +280,8 @@ async fn sign_in_is_rate_limited_per_login() {
 #[tokio::test]
 async fn the_session_cookie_is_secure_when_the_public_url_is_https() {
     let w = World::start_with(vec![("PATCHBAY_PUBLIC_URL".into(), "https://patchbay.example".into())]).await;
-    create_user(&w, &w.team, "ann@acme.test", "member").await;
-    let mut b = Browser::new(&w);
+    create_user(&w.app, &w.team, "ann@acme.test", "member").await;
+    let mut b = Browser::new(&w.app);
     let p = b.sign_in("ann@acme.test", PASSWORD).await;
     assert_eq!(p.status, 303);
     let cookie = p.set_cookie("patchbay_session").unwrap();
@@ -288,7 +291,7 @@ async fn the_session_cookie_is_secure_when_the_public_url_is_https() {
 #[tokio::test]
 async fn pages_show_metadata_never_secrets_and_only_the_teams_own() {
     let w = World::start().await;
-    create_user(&w, &w.team, "ann@acme.test", "viewer").await;
+    create_user(&w.app, &w.team, "ann@acme.test", "viewer").await;
     let key = patchbay_testkit::canary("page");
     let c = w.bearer_connection(&key, "ops@acme.test", Some("Acme key")).await;
     let id = c["id"].as_str().unwrap();
@@ -300,7 +303,7 @@ async fn pages_show_metadata_never_secrets_and_only_the_teams_own() {
     assert_eq!(status, 201, "{other}");
     let other_id = other["connection"]["id"].as_str().unwrap();
 
-    let mut b = Browser::new(&w);
+    let mut b = Browser::new(&w.app);
     assert_eq!(b.sign_in("ann@acme.test", PASSWORD).await.status, 303);
     for path in ["/connections".to_owned(), format!("/connections/{id}"), format!("/connections/{id}/delete")] {
         let p = b.get(&path).await;
@@ -354,10 +357,10 @@ async fn stored_steps(w: &World, id: &str) -> Vec<(String, Option<String>)> {
 #[tokio::test]
 async fn the_scenario_editor_needs_the_csrf_token_and_explains_what_it_refuses() {
     let w = World::start().await;
-    create_user(&w, &w.team, "ann@acme.test", "member").await;
+    create_user(&w.app, &w.team, "ann@acme.test", "member").await;
     let c = w.bearer_connection(&patchbay_testkit::canary("scn"), "ops@acme.test", Some("Ops key")).await;
     let conn = c["id"].as_str().unwrap();
-    let mut b = Browser::new(&w);
+    let mut b = Browser::new(&w.app);
     assert_eq!(b.sign_in("ann@acme.test", PASSWORD).await.status, 303);
 
     // Add: the name form; without the token nothing is created.
@@ -523,8 +526,8 @@ async fn the_scenario_editor_needs_the_csrf_token_and_explains_what_it_refuses()
 #[tokio::test]
 async fn the_scenario_editor_shows_and_changes_only_the_teams_own() {
     let w = World::start().await;
-    create_user(&w, &w.team, "ann@acme.test", "member").await;
-    create_user(&w, &w.team, "vic@acme.test", "viewer").await;
+    create_user(&w.app, &w.team, "ann@acme.test", "member").await;
+    create_user(&w.app, &w.team, "vic@acme.test", "viewer").await;
     let own = w.bearer_connection(&patchbay_testkit::canary("own"), "ops@acme.test", Some("Own key")).await;
     let own_id = own["id"].as_str().unwrap();
     let (status, own_scenario) = w
@@ -557,7 +560,7 @@ async fn the_scenario_editor_shows_and_changes_only_the_teams_own() {
     assert_eq!(status, 201, "{their_scenario}");
     let their_sid = their_scenario["id"].as_str().unwrap();
 
-    let mut b = Browser::new(&w);
+    let mut b = Browser::new(&w.app);
     assert_eq!(b.sign_in("ann@acme.test", PASSWORD).await.status, 303);
     let page = b.get("/scenarios").await;
     assert_eq!(page.status, 200);
@@ -615,7 +618,7 @@ async fn the_scenario_editor_shows_and_changes_only_the_teams_own() {
     assert_eq!(stored_steps(&w, own_sid).await, vec![("mock-bearer.read_items".to_owned(), Some(own_id.to_owned()))]);
 
     // A viewer sees the scenarios but no editor, and cannot use its forms.
-    let mut v = Browser::new(&w);
+    let mut v = Browser::new(&w.app);
     assert_eq!(v.sign_in("vic@acme.test", PASSWORD).await.status, 303);
     let page = v.get("/scenarios").await;
     assert_eq!(page.status, 200);
@@ -639,14 +642,14 @@ async fn the_scenario_editor_shows_and_changes_only_the_teams_own() {
 #[tokio::test]
 async fn the_delete_receipt_is_a_page_of_its_own_that_only_the_deleting_browser_reads() {
     let w = World::start().await;
-    create_user(&w, &w.team, "bo@acme.test", "member").await;
-    create_user(&w, &w.team, "cy@acme.test", "member").await;
-    create_user(&w, "globex", "gil@globex.test", "admin").await;
+    create_user(&w.app, &w.team, "bo@acme.test", "member").await;
+    create_user(&w.app, &w.team, "cy@acme.test", "member").await;
+    create_user(&w.app, "globex", "gil@globex.test", "admin").await;
     let key = patchbay_testkit::canary("receipt");
     let c = w.bearer_connection(&key, "ops@acme.test", Some("Short-lived")).await;
     let id = c["id"].as_str().unwrap();
 
-    let mut b = Browser::new(&w);
+    let mut b = Browser::new(&w.app);
     assert_eq!(b.sign_in("bo@acme.test", PASSWORD).await.status, 303);
     let csrf = b.get(&format!("/connections/{id}/delete")).await.csrf();
     let done = b.post(&format!("/connections/{id}/delete"), &[("csrf", &csrf)]).await;
@@ -671,14 +674,37 @@ async fn the_delete_receipt_is_a_page_of_its_own_that_only_the_deleting_browser_
 
     // Another browser of the same team and another team's user do not see it.
     for login in ["cy@acme.test", "gil@globex.test"] {
-        let mut other = Browser::new(&w);
+        let mut other = Browser::new(&w.app);
         assert_eq!(other.sign_in(login, PASSWORD).await.status, 303, "{login}");
         let p = other.get(&page).await;
         assert_eq!(p.status, 404, "{login}: {}", p.body);
         assert!(!p.body.contains("Short-lived"), "{login} sees the receipt");
     }
     // Nor does the same user in a new session.
-    let mut again = Browser::new(&w);
+    let mut again = Browser::new(&w.app);
     assert_eq!(again.sign_in("bo@acme.test", PASSWORD).await.status, 303);
     assert_eq!(again.get(&page).await.status, 404);
+}
+
+#[tokio::test]
+async fn a_connection_that_needs_reauthorization_shows_no_live_token_expiry_and_offers_reauthorize_first() {
+    let w = common::oauth::start(patchbay_demo_provider::DemoOptions::default(), None, Vec::new()).await;
+    create_user(&w.app, "acme", "ann@acme.test", "member").await;
+    let id = w.connect(json!({"provider": "democloud", "name": "Items"})).await;
+    let mut b = Browser::new(&w.app);
+    assert_eq!(b.sign_in("ann@acme.test", PASSWORD).await.status, 303);
+    let active = b.get(&format!("/connections/{id}")).await;
+    assert!(active.body.contains("Access token expires"), "{}", active.body);
+    assert!(active.body.contains("<button type=\"submit\">Reauthorize</button>"), "a plain Reauthorize while active");
+
+    // Demo Cloud forgets the grant: the next check is refused and the connection needs reauthorizing.
+    w.demo.revoke_all();
+    let (status, v) = w.member.post_empty(&format!("/v1/connections/{id}/verify")).await;
+    assert_eq!((status, v["status"].as_str()), (200, Some("needs_reauth")), "{v}");
+    for path in [format!("/connections/{id}"), "/connections".to_owned()] {
+        let p = b.get(&path).await;
+        assert!(p.body.contains("Needs reauthorization"), "{path}: {}", p.body);
+        assert!(!p.body.contains("Access token expires"), "{path} shows a token expiry as if it still worked");
+        assert!(p.body.contains("<button class=\"primary\" type=\"submit\">Reauthorize</button>"), "{path}");
+    }
 }
