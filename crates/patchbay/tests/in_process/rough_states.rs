@@ -1,7 +1,8 @@
 //! The states just beside the happy path (issue 14): a connection whose consent was denied or
 //! abandoned (every action that would need its credential answers 409 `not_connected`, never
 //! 500, and it keeps what it was created for), a consent that granted less than asked
-//! (`outcome=partial`), replacing an API key in place, and a key saved unverified.
+//! (`outcome=partial`), replacing an API key in place, a key saved unverified, and several steps
+//! of a scenario sharing one new connection with the union of their scopes.
 
 use std::time::Duration;
 
