@@ -1,6 +1,6 @@
 // The states beside the OAuth happy path (issue 14), against `patchbay demo`: a denied consent
 // leaves a connection that offers no Verify (the API answers 409 `not_connected`) and still
-// knows what it was created for; Reauthorize asks for all of it again; a consent that grants
+// knows what it was created for; Continue asks for all of it again; a consent that grants
 // less (a scope unticked on Demo Cloud's page) is reported as a warning naming what is missing,
 // on the connection's page and on the scenarios page.
 
@@ -19,8 +19,8 @@ let token;
 before(async () => {
   app = new Patchbay({ command: 'demo', env: { PATCHBAY_DEMO_PASSWORD: PASSWORD } });
   await app.start();
-  token = /API token \(admin\): (\S+)/.exec(app.stdout)?.[1];
-  assert.ok(token, `no admin token in:\n${app.stdout}`);
+  token = /export PATCHBAY_TOKEN=(\S+)/.exec(app.stdout)?.[1];
+  assert.ok(token, `no export PATCHBAY_TOKEN line in:\n${app.stdout}`);
   browser = await launchBrowser();
 });
 
@@ -67,8 +67,9 @@ test('a denied consent: no Verify, the permissions remembered, a partial grant w
   const missing = await card.locator('ul.scopes.missing').innerText();
   assert.ok(missing.includes('items:read') && missing.includes('items:write'), missing);
 
-  // Reauthorize asks Demo Cloud for all of it; untick items:write there and Allow.
-  await card.getByRole('button', { name: 'Reauthorize' }).click();
+  // Continue (a new consent for the same connection) asks Demo Cloud for all of it; untick
+  // items:write there and Allow.
+  await card.getByRole('button', { name: 'Continue to Demo Cloud' }).click();
   await page.getByRole('button', { name: 'Allow' }).waitFor();
   for (const scope of ['items:read', 'items:write']) {
     assert.ok(await page.getByRole('checkbox', { name: new RegExp(scope) }).isChecked(), `${scope} is asked for`);
