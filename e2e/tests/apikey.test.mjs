@@ -1,6 +1,7 @@
 // API-key connections in the browser, against `patchbay serve` and a tiny loopback service that
 // stands in for the third-party API: sign in, Add with advanced settings, a rejected key, Verify
-// (ok, then the provider's reason), Rename, filters, Delete with its receipt, CSRF and cookies.
+// (ok, then the provider's reason), Rename, filters, Delete with its receipt (a page of its own,
+// which a reload reads again), CSRF and cookies.
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -210,8 +211,12 @@ test('API-key connection: add, verify, rename, filter, delete', async () => {
   await page.waitForURL(`${base}/connections/${id}/delete`);
   await page.getByText('No scenario uses this connection.').waitFor();
   await page.getByRole('button', { name: 'Delete' }).click();
+  await page.waitForURL(`${base}/connections/${id}/deleted`);
   await page.getByRole('heading', { name: 'Connection deleted' }).waitFor();
   await page.getByText('Patchbay destroyed its copy of the credential.').waitFor();
+  await page.locator('td', { hasText: 'Not supported' }).waitFor();
+  // A reload reads the receipt again; nothing is posted twice.
+  await page.reload();
   await page.locator('td', { hasText: 'Not supported' }).waitFor();
   await page.getByRole('link', { name: 'Back to connections' }).click();
   await page.getByText('No connections yet').waitFor();

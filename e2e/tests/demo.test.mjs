@@ -148,11 +148,17 @@ test('OAuth connection: allow, verify, rename, extend, deny, delete', async () =
   await page.getByRole('heading', { name: 'Delete “Team workspace (prod)”?' }).waitFor();
   await screenshot(page, 'delete-confirm');
   await page.getByRole('button', { name: 'Delete' }).click();
+  // The receipt is a page of its own (POST → 303 → GET): a reload shows it again and posts nothing.
+  await page.waitForURL(`${base}/connections/${id}/deleted`);
   await page.getByRole('heading', { name: 'Connection deleted' }).waitFor();
   await page.getByText('Revocation receipt').waitFor();
   const receipt = await page.locator('table').innerText();
   assert.match(receipt, /Revoked|Pending/, receipt);
   await screenshot(page, 'delete-receipt');
+  const reloaded = await page.reload();
+  assert.equal(reloaded.request().method(), 'GET');
+  assert.equal(reloaded.status(), 200);
+  assert.equal(await page.locator('table').innerText(), receipt, 'the same receipt after a reload');
 
   await page.goto(`${base}/connections`);
   assert.equal(await page.locator('article.card').count(), 1);

@@ -2,7 +2,9 @@
 // connection offers Continue and Discard (not Verify) and is not offered by a step's picker;
 // the Add form focuses its name; Cancel on a step's Add form returns to the scenario; opening
 // Rename moves no button under the pointer; the Extend-permissions checkboxes have their own
-// button; the New-step connection picker narrows to the chosen module's app.
+// button; the New-step connection picker narrows to the chosen module's app; several steps of one
+// app that need a connection get one connection (Save with them on Add, or the scenario's offer);
+// many connections fit a compact table, which the list remembers.
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -159,6 +161,107 @@ test('New step narrows its connection picker; Cancel on a step form returns to t
   await page.getByText(/For step 1 of “Narrow”/).waitFor();
   await page.getByRole('link', { name: 'Cancel' }).click();
   await page.waitForURL(`${base}/scenarios#${s.id}`);
+  page.assertClean();
+  await page.context().close();
+});
+
+test('several steps of one app get one connection with what they need together', async () => {
+  const base = app.url;
+  const s = await api('POST', '/v1/scenarios', {
+    name: 'Shared items',
+    steps: [{ module: 'democloud.watch_items' }, { module: 'democloud.create_item' }],
+  });
+  const page = await newPage(browser, base);
+  await signIn(page, base, LOGIN, PASSWORD);
+  await page.waitForURL(`${base}/connections`);
+  await page.goto(`${base}/scenarios`);
+  const section = page.locator(`section#${s.id}`);
+
+  // Save with both steps on Add opens one form for the two of them; Cancel goes back.
+  await section.getByRole('button', { name: 'Save', exact: true }).click();
+  await page.getByText('For steps 1 and 2 of “Shared items”: Watch items and Create an item').waitFor();
+  await page.getByRole('link', { name: 'Cancel' }).click();
+  await page.waitForURL(`${base}/scenarios#${s.id}`);
+
+  // The scenario offers the same: one connection for both steps.
+  await section.getByRole('link', { name: 'Create one connection for steps 1 and 2' }).click();
+  await page.getByText('For steps 1 and 2 of “Shared items”').waitFor();
+  for (const scope of ['items:read', 'items:write']) {
+    assert.ok(await page.getByRole('checkbox', { name: new RegExp(scope) }).isChecked(), `${scope} asked for`);
+  }
+  await page.getByLabel('Connection name').fill('Shared');
+  await page.getByRole('button', { name: 'Save' }).click();
+
+  // One consent asks for what both steps need; once allowed, both run through the one connection.
+  await page.getByRole('button', { name: 'Allow' }).waitFor();
+  for (const scope of ['items:read', 'items:write']) {
+    assert.ok(await page.getByRole('checkbox', { name: new RegExp(scope) }).isChecked(), `${scope} at Demo Cloud`);
+  }
+  await page.getByRole('button', { name: 'Allow' }).click();
+  await page.waitForURL((u) => u.pathname === '/scenarios' && u.searchParams.get('outcome') === 'connected');
+  await page.getByText('Access granted').waitFor();
+  const steps = section.locator('li.step');
+  for (const n of [0, 1]) {
+    assert.equal(await steps.nth(n).locator('[data-step-status]').innerText(), 'Ready', `step ${n + 1}`);
+    assert.ok((await steps.nth(n).innerText()).includes('Connection: Shared'), await steps.nth(n).innerText());
+  }
+  assert.equal(await section.getByRole('link', { name: /Create one connection/ }).count(), 0, 'nothing left to offer');
+  const list = await api('GET', '/v1/connections?q=Shared');
+  assert.equal(list.items.length, 1, JSON.stringify(list.items.map((c) => c.name)));
+  page.assertClean();
+  await page.context().close();
+});
+
+test('many connections: a compact table, remembered until Cards is chosen again', async () => {
+  const base = app.url;
+  for (const name of ['Ledger A', 'Ledger B', 'Ledger C']) {
+    await api('POST', '/v1/connections', {
+      provider: 'stripe',
+      name,
+      credentials: { api_key: `sk_test_${name.at(-1)}` },
+      verify: false,
+    });
+  }
+  const page = await newPage(browser, base);
+  await signIn(page, base, LOGIN, PASSWORD);
+  await page.waitForURL(`${base}/connections`);
+  assert.ok((await page.locator('article.card').count()) >= 3, 'cards by default');
+
+  await page.getByRole('link', { name: 'Table', exact: true }).click();
+  await page.waitForURL(`${base}/connections?view=table`);
+  const table = page.locator('table.compact');
+  const headers = await table.locator('thead th').allInnerTexts();
+  assert.deepEqual(headers, ['Name', 'App', 'Status', 'Account', 'Last verified']);
+  assert.equal(await page.locator('article.card').count(), 0, 'no cards in the table view');
+  const row = table.locator('tr', { has: page.getByRole('link', { name: 'Ledger B' }) });
+  const cells = await row.locator('th, td').allInnerTexts();
+  assert.equal(cells[0], 'Ledger B');
+  assert.ok(cells[1].endsWith('Stripe'), cells[1]);
+  assert.equal(cells[2], 'Active · not verified');
+  assert.equal(cells[3], 'Not known yet');
+  assert.equal(cells[4], 'Not checked yet');
+  assert.equal(await page.getByRole('link', { name: 'Table', exact: true }).getAttribute('aria-current'), 'page');
+
+  // Remembered: the plain address, a filter and the way back from a connection keep the table.
+  await page.goto(`${base}/connections`);
+  await table.waitFor();
+  await page.getByLabel('App').selectOption('stripe');
+  await page.waitForURL(/provider=stripe/);
+  assert.ok((await table.locator('tbody tr').count()) >= 3);
+  assert.ok((await table.innerText()).includes('Ledger A'));
+  await row.getByRole('link', { name: 'Ledger B' }).click();
+  await page.waitForURL(/\/connections\/con_[0-9a-f]{32}$/);
+  await page.getByRole('link', { name: 'Connections' }).first().click();
+  await table.waitFor();
+
+  // Cards again, from the table of a filtered list: the filter stays, and so does the choice.
+  await page.goto(`${base}/connections?provider=stripe`);
+  await page.getByRole('link', { name: 'Cards', exact: true }).click();
+  await page.waitForURL(`${base}/connections?view=cards&provider=stripe`);
+  await page.locator('article.card').first().waitFor();
+  await page.goto(`${base}/connections`);
+  assert.equal(await table.count(), 0);
+  assert.ok((await page.locator('article.card').count()) >= 3);
   page.assertClean();
   await page.context().close();
 });

@@ -1,25 +1,37 @@
 //! `patchbay providers …`: list the catalog and validate provider files (non-zero exit on any
 //! error, each error naming file, line and field).
+//!
+//! `list` shows the catalog this configuration loads (built-ins plus `PATCHBAY_PROVIDERS_DIR`,
+//! with `--demo` Demo Cloud as `patchbay demo` adds it), or, with `--url`, the one a running
+//! server loaded (`GET /v1/providers`): the only way to see exactly what that server offers.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::{Context, bail};
 use clap::Subcommand;
 use patchbay_providers::Catalog;
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::Value;
 
 use crate::config::{Config, ConfigArgs};
 
 /// Provider subcommands.
 #[derive(Debug, Subcommand)]
 pub enum ProvidersCommand {
-    /// List the catalog (built-ins plus PATCHBAY_PROVIDERS_DIR; `--demo` adds Demo Cloud).
+    /// List the catalog: the one this configuration loads (built-ins plus PATCHBAY_PROVIDERS_DIR;
+    /// `--demo` adds Demo Cloud), or with `--url` the one a running server loaded.
     List {
         /// Print JSON (an array of {id, auth_mode, display_name, scopes, modules}).
         #[arg(long)]
         json: bool,
         /// Include Demo Cloud (`democloud`), which `patchbay demo` loads.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "url")]
         demo: bool,
+        /// Ask the server at this URL for the catalog it loaded (`GET /v1/providers`, token from
+        /// PATCHBAY_TOKEN): Demo Cloud included when it runs as `patchbay demo`.
+        #[arg(long, value_name = "URL")]
+        url: Option<String>,
     },
     /// Validate provider files.
     Validate {
@@ -30,20 +42,26 @@ pub enum ProvidersCommand {
 }
 
 /// Runs a providers command.
-pub fn run(args: &ConfigArgs, cmd: ProvidersCommand) -> anyhow::Result<ExitCode> {
+pub async fn run(args: &ConfigArgs, cmd: ProvidersCommand) -> anyhow::Result<ExitCode> {
     match cmd {
-        ProvidersCommand::List { json, demo } => {
-            let config = Config::resolve(args)?;
-            let extra = if demo { vec![demo_cloud_file()] } else { Vec::new() };
-            let catalog = crate::app::load_catalog_with(&config, &extra)?;
+        ProvidersCommand::List { json, demo, url } => {
+            let list = match url {
+                Some(url) => served_catalog(&url).await?,
+                None => {
+                    let config = Config::resolve(args)?;
+                    let extra = if demo { vec![demo_cloud_file()] } else { Vec::new() };
+                    let catalog = crate::app::load_catalog_with(&config, &extra)?;
+                    catalog.list().map(|p| provider_json(p)).collect()
+                }
+            };
             if json {
-                let list: Vec<serde_json::Value> = catalog.list().map(|p| provider_json(p)).collect();
                 println!("{}", serde_json::to_string_pretty(&list)?);
                 return Ok(ExitCode::SUCCESS);
             }
             println!("{:<20} {:<26} NAME", "ID", "AUTH");
-            for p in catalog.list() {
-                println!("{:<20} {:<26} {}", p.id, p.auth_mode.as_str(), p.display_name);
+            for p in &list {
+                let field = |k: &str| p[k].as_str().unwrap_or_default().to_owned();
+                println!("{:<20} {:<26} {}", field("id"), field("auth_mode"), field("display_name"));
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -64,6 +82,44 @@ pub fn run(args: &ConfigArgs, cmd: ProvidersCommand) -> anyhow::Result<ExitCode>
             Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
         }
     }
+}
+
+/// The catalog a running server loaded, from its `GET /v1/providers`, in the shape of
+/// [`provider_json`].
+async fn served_catalog(url: &str) -> anyhow::Result<Vec<Value>> {
+    let token =
+        std::env::var("PATCHBAY_TOKEN").ok().filter(|t| !t.is_empty()).map(SecretString::from).context(
+            "set PATCHBAY_TOKEN to an API token of that server (`patchbay demo` prints an export line for it)",
+        )?;
+    let endpoint = format!("{}/v1/providers", url.trim_end_matches('/'));
+    let resp = reqwest::Client::new()
+        .get(&endpoint)
+        .bearer_auth(token.expose_secret())
+        .send()
+        .await
+        .with_context(|| format!("cannot reach {endpoint}"))?;
+    let status = resp.status();
+    let body: Value = resp.json().await.unwrap_or(Value::Null);
+    if !status.is_success() {
+        let message = body.pointer("/error/message").and_then(Value::as_str).unwrap_or("no error message");
+        bail!("{endpoint}: HTTP {status}: {message}");
+    }
+    let items = body["items"].as_array().with_context(|| format!("{endpoint} did not answer with a provider list"))?;
+    Ok(items.iter().map(served_provider_json).collect())
+}
+
+/// A provider of `GET /v1/providers` in the shape of [`provider_json`].
+fn served_provider_json(p: &Value) -> Value {
+    let names = |list: &str, key: &str| -> Vec<Value> {
+        p[list].as_array().into_iter().flatten().filter_map(|i| i[key].as_str()).map(Value::from).collect()
+    };
+    serde_json::json!({
+        "id": p["id"],
+        "display_name": p["display_name"],
+        "auth_mode": p["auth_mode"],
+        "scopes": names("scopes", "scope"),
+        "modules": names("modules", "id"),
+    })
 }
 
 /// Demo Cloud's provider file as `patchbay demo` loads it (its address is only known once the

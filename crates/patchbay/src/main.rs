@@ -115,7 +115,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Providers(Group { config, command }) => {
             logging::init("text", "warn");
-            cli_providers::run(&config, command)
+            cli_providers::run(&config, command).await
         }
         Command::Connections(args) => {
             logging::init("text", "warn");

@@ -76,6 +76,36 @@ async fn providers_validate_names_file_line_and_field() {
     }
 }
 
+#[test]
+fn providers_validate_reports_every_error_of_a_file_in_one_run_in_line_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("several.yaml");
+    // Mistakes of every pass: an unknown key, a refused type (a missing name) and meaning errors.
+    std::fs::write(
+        &file,
+        "id: several\ndisplay_name: Several\nauth_mode: api_key\napi_kee: {in: header, name: X-Key}\n\
+         api_base_url: http://api.several.example\nverify: {method: DELET, path: me}\n\
+         modules:\n  post: {scopes: []}\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(BIN).args(["providers", "validate"]).arg(&file).output().unwrap();
+    assert!(!out.status.success(), "{out:?}");
+    let err = String::from_utf8(out.stderr).unwrap();
+    let name = file.display().to_string();
+    let got: Vec<&str> = err.lines().collect();
+    let want = [
+        format!("{name}:4: api_kee: unknown key `api_kee`; did you mean `api_key`?"),
+        format!("{name}:5: api_base_url: `http://api.several.example` must be an https:// URL"),
+        format!("{name}:6: verify.method: `DELET` is not allowed"),
+        format!("{name}:6: verify.path: `me` must start with `/`"),
+        format!("{name}:8: modules.post.name: this field is required"),
+    ];
+    assert_eq!(got.len(), want.len(), "{err}");
+    for (line, want) in got.iter().zip(&want) {
+        assert!(line.starts_with(want.as_str()), "{line:?} is not {want:?} in:\n{err}");
+    }
+}
+
 #[tokio::test]
 async fn unknown_database_scheme_is_an_error_not_a_new_file() {
     let dir = tempfile::tempdir().unwrap();

@@ -1,7 +1,8 @@
 //! `patchbay demo` across a restart: Demo Cloud's client secret and grants and the demo user's
 //! password live in the data directory (`demo-state.json`, mode 0600), so a connection made in
 //! the first run still verifies and hands out tokens in the second, and the password printed is
-//! the same one ("unchanged").
+//! the same one ("unchanged"). Also what the CLI sees of a running demo: `providers list --url`
+//! lists the catalog it loaded, Demo Cloud included.
 
 mod common;
 
@@ -119,4 +120,62 @@ async fn a_restarted_demo_keeps_its_connections_and_password() {
     let (status, t) = api.post(&format!("/v1/connections/{id}/token"), &json!({})).await;
     assert_eq!(status, 200, "{t}");
     stop(&mut second).await;
+}
+
+/// `patchbay providers list ARGS` with `env`, which must succeed; its stdout.
+fn providers_list(args: &[&str], env: &[(&str, &str)]) -> String {
+    let out = std::process::Command::new(BIN)
+        .args(["providers", "list"])
+        .args(args)
+        .env_remove("PATCHBAY_TOKEN")
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn providers_list_asks_a_running_demo_for_what_it_loaded() {
+    let p = PatchbayProcess::prepare(BIN, PatchbayOptions::default());
+    let mut demo = start_demo(&p).await;
+    let url = p.url();
+    let token = [("PATCHBAY_TOKEN", demo.token.as_str())];
+
+    // The table and the JSON of the server's catalog: Demo Cloud, which only the demo loads, too.
+    let table = providers_list(&["--url", &url], &token);
+    assert!(table.lines().any(|l| l.starts_with("democloud ") && l.contains("oauth2") && l.contains("Demo Cloud")));
+    assert!(table.lines().any(|l| l.starts_with("stripe ")), "{table}");
+    let served: serde_json::Value = serde_json::from_str(&providers_list(&["--url", &url, "--json"], &token)).unwrap();
+    let democloud = served.as_array().unwrap().iter().find(|p| p["id"] == "democloud").expect("democloud");
+    assert_eq!(democloud["auth_mode"], "oauth2");
+    assert!(democloud["modules"].as_array().unwrap().iter().any(|m| m == "democloud.watch_items"), "{democloud}");
+    assert!(democloud["scopes"].as_array().unwrap().iter().any(|s| s == "items:read"), "{democloud}");
+
+    // The same shape as the local listing, entry for entry.
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let local: serde_json::Value =
+        serde_json::from_str(&providers_list(&["--json", "--demo"], &[("PATCHBAY_DATA_DIR", data)])).unwrap();
+    let ids = |v: &serde_json::Value| v.as_array().unwrap().iter().map(|p| p["id"].clone()).collect::<Vec<_>>();
+    assert_eq!(ids(&served), ids(&local));
+    let local_demo = local.as_array().unwrap().iter().find(|p| p["id"] == "democloud").unwrap();
+    assert_eq!(local_demo, democloud);
+
+    // Without a token, or with a wrong one, it says what to do and fails.
+    let out = std::process::Command::new(BIN)
+        .args(["providers", "list", "--url", &url])
+        .env_remove("PATCHBAY_TOKEN")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("set PATCHBAY_TOKEN"), "{out:?}");
+    let out = std::process::Command::new(BIN)
+        .args(["providers", "list", "--url", &url])
+        .env("PATCHBAY_TOKEN", "pbt_wrong")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("HTTP 401"), "{out:?}");
+    stop(&mut demo).await;
 }

@@ -1,6 +1,8 @@
 //! The web UI over real HTTP against a real `patchbay serve`: sign-in, the session cookie's flags,
-//! the anti-CSRF checks, the sign-in rate limit, the strict headers, team isolation and that no
-//! secret reaches a page. (The browser flows themselves are tested in `e2e/` with Chromium.)
+//! the anti-CSRF checks, the sign-in rate limit, the strict headers, team isolation, that no
+//! secret reaches a page, the delete receipt's own page (read only by the deleting browser) and a
+//! card that needs reauthorization. (The browser flows themselves are tested in `e2e/` with
+//! Chromium.)
 
 mod common;
 
@@ -8,6 +10,7 @@ use std::collections::HashMap;
 use std::process::Stdio;
 
 use common::World;
+use patchbay_testkit::PatchbayProcess;
 use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
 use serde_json::json;
 use tokio::io::AsyncWriteExt;
@@ -15,8 +18,8 @@ use tokio::io::AsyncWriteExt;
 const PASSWORD: &str = "correct horse battery";
 
 /// Creates a web user through `patchbay admin create-user` (password on stdin).
-async fn create_user(w: &World, team: &str, login: &str, role: &str) {
-    let mut cmd = w.app.command(["admin", "create-user", "--team", team, "--login", login, "--role", role]);
+async fn create_user(app: &PatchbayProcess, team: &str, login: &str, role: &str) {
+    let mut cmd = app.command(["admin", "create-user", "--team", team, "--login", login, "--role", role]);
     cmd.stdin(Stdio::piped());
     let mut child = cmd.spawn().expect("spawn patchbay admin create-user");
     let mut stdin = child.stdin.take().unwrap();
@@ -69,9 +72,9 @@ struct Browser {
 }
 
 impl Browser {
-    fn new(w: &World) -> Browser {
+    fn new(app: &PatchbayProcess) -> Browser {
         Browser {
-            base: w.app.url(),
+            base: app.url(),
             http: reqwest::Client::builder().no_proxy().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
             cookies: HashMap::new(),
             forwarded_for: None,
@@ -145,8 +148,8 @@ fn assert_strict_headers(p: &Page) {
 #[tokio::test]
 async fn sign_in_sets_a_strict_session_cookie_and_pages_carry_strict_headers() {
     let w = World::start().await;
-    create_user(&w, &w.team, "ann@acme.test", "member").await;
-    let mut b = Browser::new(&w);
+    create_user(&w.app, &w.team, "ann@acme.test", "member").await;
+    let mut b = Browser::new(&w.app);
 
     // Signed out: pages lead to the sign-in form, remembering the page.
     let p = b.get("/").await;
@@ -206,7 +209,7 @@ async fn sign_in_sets_a_strict_session_cookie_and_pages_carry_strict_headers() {
     let csrf = page.csrf();
     let p = b.post("/logout", &[("csrf", &csrf)]).await;
     assert_eq!((p.status, p.location()), (303, "/login?signed_out=1"));
-    let mut replay = Browser::new(&w);
+    let mut replay = Browser::new(&w.app);
     replay.cookies.insert("patchbay_session".into(), token.to_owned());
     let p = replay.get("/connections").await;
     assert_eq!((p.status, p.location()), (303, "/login"));
@@ -215,12 +218,12 @@ async fn sign_in_sets_a_strict_session_cookie_and_pages_carry_strict_headers() {
 #[tokio::test]
 async fn posts_without_the_forms_csrf_token_change_nothing() {
     let w = World::start().await;
-    create_user(&w, &w.team, "ann@acme.test", "member").await;
+    create_user(&w.app, &w.team, "ann@acme.test", "member").await;
     let c = w.bearer_connection(&patchbay_testkit::canary("csrf"), "ops@acme.test", Some("Original")).await;
     let id = c["id"].as_str().unwrap();
 
     // The sign-in form itself needs its double-submit cookie.
-    let mut b = Browser::new(&w);
+    let mut b = Browser::new(&w.app);
     let form = b.get("/login").await;
     let csrf = form.csrf();
     b.cookies.clear();
@@ -260,8 +263,8 @@ async fn posts_without_the_forms_csrf_token_change_nothing() {
 #[tokio::test]
 async fn sign_in_is_rate_limited_per_login() {
     let w = World::start().await;
-    create_user(&w, &w.team, "ann@acme.test", "member").await;
-    let mut b = Browser::new(&w);
+    create_user(&w.app, &w.team, "ann@acme.test", "member").await;
+    let mut b = Browser::new(&w.app);
     for attempt in 0..5 {
         // No proxy is trusted: a forged X-Forwarded-For cannot give each attempt its own bucket.
         b.forwarded_for = Some(format!("198.51.100.{attempt}"));
@@ -278,7 +281,7 @@ async fn sign_in_is_rate_limited_per_login() {
     assert!(p.set_cookie("patchbay_session").is_none());
 
     // Another login is not affected.
-    create_user(&w, &w.team, "bob@acme.test", "viewer").await;
+    create_user(&w.app, &w.team, "bob@acme.test", "viewer").await;
     let p = b.sign_in("bob@acme.test", PASSWORD).await;
     assert_eq!(p.status, 303);
 }
@@ -287,8 +290,8 @@ async fn sign_in_is_rate_limited_per_login() {
 async fn behind_a_trusted_proxy_the_forwarded_client_address_is_rate_limited() {
     // The test client connects from loopback, which plays the trusted reverse proxy.
     let w = World::start_with(vec![("PATCHBAY_TRUSTED_PROXIES".into(), "127.0.0.0/8, ::1".into())]).await;
-    create_user(&w, &w.team, "ann@acme.test", "member").await;
-    let mut attacker = Browser::new(&w);
+    create_user(&w.app, &w.team, "ann@acme.test", "member").await;
+    let mut attacker = Browser::new(&w.app);
     for spoof in 0..5 {
         // Whatever the client prepends, the proxy's own entry (rightmost) is the one counted.
         attacker.forwarded_for = Some(format!("192.0.2.{spoof}, 203.0.113.5"));
@@ -298,7 +301,7 @@ async fn behind_a_trusted_proxy_the_forwarded_client_address_is_rate_limited() {
     let p = attacker.sign_in("ann@acme.test", PASSWORD).await;
     assert_eq!(p.status, 429, "{}", p.body);
     // Another client behind the same proxy is not locked out of the same login.
-    let mut colleague = Browser::new(&w);
+    let mut colleague = Browser::new(&w.app);
     colleague.forwarded_for = Some("198.51.100.7".into());
     assert_eq!(colleague.sign_in("ann@acme.test", PASSWORD).await.status, 303);
     // A trusted hop on the right is skipped: the attacker is still the one counted.
@@ -309,8 +312,8 @@ async fn behind_a_trusted_proxy_the_forwarded_client_address_is_rate_limited() {
 #[tokio::test]
 async fn the_session_cookie_is_secure_when_the_public_url_is_https() {
     let w = World::start_with(vec![("PATCHBAY_PUBLIC_URL".into(), "https://patchbay.example".into())]).await;
-    create_user(&w, &w.team, "ann@acme.test", "member").await;
-    let mut b = Browser::new(&w);
+    create_user(&w.app, &w.team, "ann@acme.test", "member").await;
+    let mut b = Browser::new(&w.app);
     let p = b.sign_in("ann@acme.test", PASSWORD).await;
     assert_eq!(p.status, 303);
     let cookie = p.set_cookie("patchbay_session").unwrap();
@@ -320,7 +323,7 @@ async fn the_session_cookie_is_secure_when_the_public_url_is_https() {
 #[tokio::test]
 async fn pages_show_metadata_never_secrets_and_only_the_teams_own() {
     let w = World::start().await;
-    create_user(&w, &w.team, "ann@acme.test", "viewer").await;
+    create_user(&w.app, &w.team, "ann@acme.test", "viewer").await;
     let key = patchbay_testkit::canary("page");
     let c = w.bearer_connection(&key, "ops@acme.test", Some("Acme key")).await;
     let id = c["id"].as_str().unwrap();
@@ -332,7 +335,7 @@ async fn pages_show_metadata_never_secrets_and_only_the_teams_own() {
     assert_eq!(status, 201, "{other}");
     let other_id = other["connection"]["id"].as_str().unwrap();
 
-    let mut b = Browser::new(&w);
+    let mut b = Browser::new(&w.app);
     assert_eq!(b.sign_in("ann@acme.test", PASSWORD).await.status, 303);
     for path in ["/connections".to_owned(), format!("/connections/{id}"), format!("/connections/{id}/delete")] {
         let p = b.get(&path).await;
@@ -386,10 +389,10 @@ async fn stored_steps(w: &World, id: &str) -> Vec<(String, Option<String>)> {
 #[tokio::test]
 async fn the_scenario_editor_needs_the_csrf_token_and_explains_what_it_refuses() {
     let w = World::start().await;
-    create_user(&w, &w.team, "ann@acme.test", "member").await;
+    create_user(&w.app, &w.team, "ann@acme.test", "member").await;
     let c = w.bearer_connection(&patchbay_testkit::canary("scn"), "ops@acme.test", Some("Ops key")).await;
     let conn = c["id"].as_str().unwrap();
-    let mut b = Browser::new(&w);
+    let mut b = Browser::new(&w.app);
     assert_eq!(b.sign_in("ann@acme.test", PASSWORD).await.status, 303);
 
     // Add: the name form; without the token nothing is created.
@@ -555,8 +558,8 @@ async fn the_scenario_editor_needs_the_csrf_token_and_explains_what_it_refuses()
 #[tokio::test]
 async fn the_scenario_editor_shows_and_changes_only_the_teams_own() {
     let w = World::start().await;
-    create_user(&w, &w.team, "ann@acme.test", "member").await;
-    create_user(&w, &w.team, "vic@acme.test", "viewer").await;
+    create_user(&w.app, &w.team, "ann@acme.test", "member").await;
+    create_user(&w.app, &w.team, "vic@acme.test", "viewer").await;
     let own = w.bearer_connection(&patchbay_testkit::canary("own"), "ops@acme.test", Some("Own key")).await;
     let own_id = own["id"].as_str().unwrap();
     let (status, own_scenario) = w
@@ -589,7 +592,7 @@ async fn the_scenario_editor_shows_and_changes_only_the_teams_own() {
     assert_eq!(status, 201, "{their_scenario}");
     let their_sid = their_scenario["id"].as_str().unwrap();
 
-    let mut b = Browser::new(&w);
+    let mut b = Browser::new(&w.app);
     assert_eq!(b.sign_in("ann@acme.test", PASSWORD).await.status, 303);
     let page = b.get("/scenarios").await;
     assert_eq!(page.status, 200);
@@ -647,7 +650,7 @@ async fn the_scenario_editor_shows_and_changes_only_the_teams_own() {
     assert_eq!(stored_steps(&w, own_sid).await, vec![("mock-bearer.read_items".to_owned(), Some(own_id.to_owned()))]);
 
     // A viewer sees the scenarios but no editor, and cannot use its forms.
-    let mut v = Browser::new(&w);
+    let mut v = Browser::new(&w.app);
     assert_eq!(v.sign_in("vic@acme.test", PASSWORD).await.status, 303);
     let page = v.get("/scenarios").await;
     assert_eq!(page.status, 200);
@@ -666,4 +669,74 @@ async fn the_scenario_editor_shows_and_changes_only_the_teams_own() {
     );
     assert_eq!(v.post(&format!("{path}/delete"), &[("csrf", &csrf), ("version", &version)]).await.status, 403);
     assert_eq!(stored_steps(&w, own_sid).await.len(), 1);
+}
+
+#[tokio::test]
+async fn the_delete_receipt_is_a_page_of_its_own_that_only_the_deleting_browser_reads() {
+    let w = World::start().await;
+    create_user(&w.app, &w.team, "bo@acme.test", "member").await;
+    create_user(&w.app, &w.team, "cy@acme.test", "member").await;
+    create_user(&w.app, "globex", "gil@globex.test", "admin").await;
+    let key = patchbay_testkit::canary("receipt");
+    let c = w.bearer_connection(&key, "ops@acme.test", Some("Short-lived")).await;
+    let id = c["id"].as_str().unwrap();
+
+    let mut b = Browser::new(&w.app);
+    assert_eq!(b.sign_in("bo@acme.test", PASSWORD).await.status, 303);
+    let csrf = b.get(&format!("/connections/{id}/delete")).await.csrf();
+    let done = b.post(&format!("/connections/{id}/delete"), &[("csrf", &csrf)]).await;
+    let page = format!("/connections/{id}/deleted");
+    assert_eq!((done.status, done.location()), (303, page.as_str()), "{}", done.body);
+
+    // The receipt is a GET page: a reload reads it again and deletes nothing more.
+    let receipt = b.get(&page).await;
+    assert_eq!(receipt.status, 200, "{}", receipt.body);
+    assert_strict_headers(&receipt);
+    for text in ["Connection deleted", "“Short-lived”", "Revocation receipt", "Not supported"] {
+        assert!(receipt.body.contains(text), "{text} missing from:\n{}", receipt.body);
+    }
+    assert!(!receipt.body.contains(&key), "the receipt shows the key");
+    let reload = b.get(&page).await;
+    assert_eq!((reload.status, &reload.body), (200, &receipt.body));
+    let (_, audit) = w.admin.get(&format!("/v1/audit?connection={id}")).await;
+    let deletes = audit["items"].as_array().unwrap().iter().filter(|e| e["action"] == "connection.delete").count();
+    assert_eq!(deletes, 1, "{audit}");
+    // Posting the old form again finds nothing to delete.
+    assert_eq!(b.post(&format!("/connections/{id}/delete"), &[("csrf", &csrf)]).await.status, 404);
+
+    // Another browser of the same team and another team's user do not see it.
+    for login in ["cy@acme.test", "gil@globex.test"] {
+        let mut other = Browser::new(&w.app);
+        assert_eq!(other.sign_in(login, PASSWORD).await.status, 303, "{login}");
+        let p = other.get(&page).await;
+        assert_eq!(p.status, 404, "{login}: {}", p.body);
+        assert!(!p.body.contains("Short-lived"), "{login} sees the receipt");
+    }
+    // Nor does the same user in a new session.
+    let mut again = Browser::new(&w.app);
+    assert_eq!(again.sign_in("bo@acme.test", PASSWORD).await.status, 303);
+    assert_eq!(again.get(&page).await.status, 404);
+}
+
+#[tokio::test]
+async fn a_connection_that_needs_reauthorization_shows_no_live_token_expiry_and_offers_reauthorize_first() {
+    let w = common::oauth::start(patchbay_demo_provider::DemoOptions::default(), None, Vec::new()).await;
+    create_user(&w.app, "acme", "ann@acme.test", "member").await;
+    let id = w.connect(json!({"provider": "democloud", "name": "Items"})).await;
+    let mut b = Browser::new(&w.app);
+    assert_eq!(b.sign_in("ann@acme.test", PASSWORD).await.status, 303);
+    let active = b.get(&format!("/connections/{id}")).await;
+    assert!(active.body.contains("Access token expires"), "{}", active.body);
+    assert!(active.body.contains("<button type=\"submit\">Reauthorize</button>"), "a plain Reauthorize while active");
+
+    // Demo Cloud forgets the grant: the next check is refused and the connection needs reauthorizing.
+    w.demo.revoke_all();
+    let (status, v) = w.member.post_empty(&format!("/v1/connections/{id}/verify")).await;
+    assert_eq!((status, v["status"].as_str()), (200, Some("needs_reauth")), "{v}");
+    for path in [format!("/connections/{id}"), "/connections".to_owned()] {
+        let p = b.get(&path).await;
+        assert!(p.body.contains("Needs reauthorization"), "{path}: {}", p.body);
+        assert!(!p.body.contains("Access token expires"), "{path} shows a token expiry as if it still worked");
+        assert!(p.body.contains("<button class=\"primary\" type=\"submit\">Reauthorize</button>"), "{path}");
+    }
 }

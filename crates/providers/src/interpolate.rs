@@ -17,11 +17,14 @@
 //!
 //! [`Provider::has_platform_client`]: patchbay_domain::provider::Provider::has_platform_client
 
-/// The text after interpolation, plus which platform-client fields were left unset.
+/// The text after interpolation, which platform-client fields were left unset, and the lines
+/// that could not be interpolated (left as written, so the later passes can still check the
+/// rest of the file).
 #[derive(Debug)]
 pub(crate) struct Interpolated {
     pub text: String,
     pub unset_client_fields: Vec<UnsetClientField>,
+    pub errors: Vec<InterpolationError>,
 }
 
 /// A top-level `client_id`/`client_secret` whose variable is unset.
@@ -42,10 +45,8 @@ pub(crate) struct InterpolationError {
 
 const CLIENT_FIELDS: [&str; 2] = ["client_id", "client_secret"];
 
-pub(crate) fn interpolate(
-    text: &str,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Result<Interpolated, Vec<InterpolationError>> {
+/// Interpolates every line; a line that fails is kept as written and its error collected.
+pub(crate) fn interpolate(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Interpolated {
     let mut out = String::with_capacity(text.len());
     let mut unset_client_fields = Vec::new();
     let mut errors = Vec::new();
@@ -76,7 +77,7 @@ pub(crate) fn interpolate(
         }
         out.push_str(eol);
     }
-    if errors.is_empty() { Ok(Interpolated { text: out, unset_client_fields }) } else { Err(errors) }
+    Interpolated { text: out, unset_client_fields, errors }
 }
 
 enum LineResult {
@@ -199,19 +200,26 @@ mod tests {
         move |k| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| (*v).to_owned())
     }
 
+    /// The interpolated file, which must have no error.
+    fn ok(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Interpolated {
+        let r = interpolate(text, env);
+        assert!(r.errors.is_empty(), "{:?}", r.errors);
+        r
+    }
+
     #[test]
     fn whole_values_are_quoted_and_embedded_values_inserted() {
         let e = env(&[("SECRET", "a#b: \"c\""), ("HOST", "api.example.com")]);
-        let r = interpolate("client_secret: ${SECRET}  # note\nurl: https://${HOST}/v1\n", &e).unwrap();
+        let r = ok("client_secret: ${SECRET}  # note\nurl: https://${HOST}/v1\n", &e);
         assert_eq!(r.text, "client_secret: \"a#b: \\\"c\\\"\"\nurl: https://api.example.com/v1\n");
-        let r = interpolate("x: \"${HOST}\"\n", &e).unwrap();
+        let r = ok("x: \"${HOST}\"\n", &e);
         assert_eq!(r.text, "x: \"api.example.com\"\n");
     }
 
     #[test]
     fn escapes_comments_and_lone_dollars() {
         let e = env(&[]);
-        let r = interpolate("a: $${NOT_A_VAR} costs $5\n# ${IGNORED}\n", &e).unwrap();
+        let r = ok("a: $${NOT_A_VAR} costs $5\n# ${IGNORED}\n", &e);
         assert_eq!(r.text, "a: ${NOT_A_VAR} costs $5\n# ${IGNORED}\n");
     }
 
@@ -220,12 +228,15 @@ mod tests {
         let e = env(&[("EMPTY", "")]);
         let text =
             "id: x\nclient_id: ${ACME_ID}\nclient_secret: ${EMPTY}\nurl: https://${HOST}/\nb: ${1X}\nc: ${OPEN\n";
-        let errs = interpolate(text, &e).unwrap_err();
+        let r = interpolate(text, &e);
+        let errs = &r.errors;
         let lines: Vec<usize> = errs.iter().map(|e| e.line).collect();
         assert_eq!(lines, vec![4, 5, 6]);
         assert!(errs[0].message.contains("HOST is not set"), "{}", errs[0].message);
         assert_eq!(errs[0].field, "url");
-        let ok = interpolate("id: x\nclient_id: ${ACME_ID}\nclient_secret: ${EMPTY}\n", &e).unwrap();
+        // The lines in error stay as written, so the rest of the file can still be checked.
+        assert!(r.text.ends_with("url: https://${HOST}/\nb: ${1X}\nc: ${OPEN\n"), "{}", r.text);
+        let ok = ok("id: x\nclient_id: ${ACME_ID}\nclient_secret: ${EMPTY}\n", &e);
         assert_eq!(ok.text, "id: x\nclient_id: null\nclient_secret: null\n");
         let fields: Vec<_> = ok.unset_client_fields.iter().map(|f| (f.field, f.var.as_str(), f.line)).collect();
         assert_eq!(fields, vec![("client_id", "ACME_ID", 2), ("client_secret", "EMPTY", 3)]);
@@ -234,7 +245,7 @@ mod tests {
     #[test]
     fn embedded_values_with_yaml_syntax_are_refused() {
         let e = env(&[("HOST", "a: b")]);
-        let errs = interpolate("url: https://${HOST}/\n", &e).unwrap_err();
+        let errs = interpolate("url: https://${HOST}/\n", &e).errors;
         assert!(errs[0].message.contains("whole value"));
     }
 }

@@ -103,14 +103,16 @@ fn errors_of_every_file_are_reported_together() {
     let errs = Catalog::load(Some(&dir), &no_env).unwrap_err();
     let text = errs.to_string();
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines.len(), 3, "{text}");
+    assert_eq!(lines.len(), 4, "{text}");
     let first = dir.join("a.yaml").display().to_string();
     assert!(
         lines[0].ends_with(&format!("b.yaml:1: id: the id `acme` is already used by {first}; ids must be unique")),
         "{text}"
     );
-    assert!(lines[1].contains("c.yaml:4: base_url: unknown key `base_url`"), "{text}");
-    assert!(lines[2].contains("d.yaml:13: verify.account: `email` (entry 0) is not a JSON pointer"), "{text}");
+    // Both of c.yaml's mistakes, in line order: the unknown key does not hide the missing section.
+    assert!(lines[1].contains("c.yaml:3: api_key: auth_mode: api_key needs to say where the key goes"), "{text}");
+    assert!(lines[2].contains("c.yaml:4: base_url: unknown key `base_url`"), "{text}");
+    assert!(lines[3].contains("d.yaml:13: verify.account: `email` (entry 0) is not a JSON pointer"), "{text}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -11,7 +11,7 @@ use patchbay_service::audit::{AuditQuery, AuditRecord};
 use patchbay_service::connections::{CreateConnection, Created, DeleteReceipt, ListFilter, UpdateCredential, Verified};
 use patchbay_service::events::{EventQuery, EventView};
 use patchbay_service::oauth::{AuthorizeStart, ReauthorizeRequest};
-use patchbay_service::scenarios::{ReplaceRequest, ReplaceResult, ScenarioRequest};
+use patchbay_service::scenarios::{ConnectStepsRequest, ReplaceRequest, ReplaceResult, ScenarioRequest};
 use patchbay_service::views::{ConnectionView, ProviderView};
 use patchbay_service::webhooks::{CreateWebhook, WebhookView};
 use serde::{Deserialize, Serialize};
@@ -36,6 +36,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/v1/scenarios", get(list_scenarios).post(create_scenario))
         .route("/v1/scenarios/{id}", get(get_scenario).patch(update_scenario).delete(delete_scenario))
         .route("/v1/scenarios/{id}/steps/{position}/connection", post(connect_step))
+        .route("/v1/scenarios/{id}/connection", post(connect_steps))
         .route("/v1/audit", get(list_audit))
         .route("/v1/events", get(list_events))
         .route("/v1/webhooks", get(list_webhooks).post(create_webhook))
@@ -311,6 +312,25 @@ pub(crate) async fn connect_step(
     ApiJson(body): ApiJson<CreateConnection>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
     Ok((StatusCode::CREATED, Json(s.patchbay.connect_step(&who, &id, position, body, None).await?)))
+}
+
+#[utoipa::path(post, path = "/v1/scenarios/{id}/connection", tag = "scenarios", request_body = ConnectStepsRequest,
+    summary = "Create one connection for several steps and bind them all",
+    description = "For steps that run modules of the same app: the connection asks for the union of what their modules need (plus any `scopes` sent), and every step named is bound to it (an OAuth connection while still pending). Every step is checked before anything is created.",
+    params(("id" = String, Path, description = "Scenario id")),
+    responses((status = 201, body = Created, description = "Created with the union of the steps' scopes and bound to each step"),
+        (status = 400, body = ErrorEnvelope, description = "No step named, a step that runs a module of another app, or a bad create request"),
+        (status = 403, body = ErrorEnvelope, description = "The role may not change scenarios"),
+        (status = 404, body = ErrorEnvelope, description = "No such scenario or step in your team")),
+    security(("bearer" = [])))]
+pub(crate) async fn connect_steps(
+    State(s): State<AppState>,
+    Authed(who): Authed,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ConnectStepsRequest>,
+) -> Result<(StatusCode, Json<Created>), ApiError> {
+    let created = s.patchbay.connect_steps(&who, &id, &body.steps, body.connection, None).await?;
+    Ok((StatusCode::CREATED, Json(created)))
 }
 
 #[utoipa::path(post, path = "/v1/connections/{id}/verify", tag = "connections",

@@ -20,7 +20,7 @@ use crate::AppState;
         crate::api::reauthorize_connection, crate::callback::callback, crate::api::replace_connection,
         crate::api::discard_connection,
         crate::api::list_scenarios, crate::api::create_scenario, crate::api::get_scenario, crate::api::update_scenario,
-        crate::api::delete_scenario, crate::api::connect_step,
+        crate::api::delete_scenario, crate::api::connect_step, crate::api::connect_steps,
         crate::api::list_audit, crate::api::list_events, crate::api::list_webhooks, crate::api::create_webhook,
         crate::api::delete_webhook, crate::runtime::issue_token, crate::runtime::proxy,
         crate::tokens::create_token, crate::tokens::list_tokens, crate::tokens::delete_token,

@@ -15,9 +15,9 @@
 //!    [`revocations`] (revoking at the provider: superseded grants, deleted connections, retries);
 //! 5. [`oauth`]: consent flows (start, callback);
 //! 6. [`connections`], then [`scenarios`]: the resource use-cases;
-//! 7. [`proxy`], [`scheduler`], [`sessions`], `auth`, then [`tokens`], [`data_keys`] (rotating a
-//!    team's data key), [`teams`] (deleting a team), `providers`, [`ui_queries`]: front doors
-//!    and workers built on the floors below.
+//! 7. [`proxy`], [`scheduler`], [`sessions`] → [`receipts`], `auth`, then [`tokens`],
+//!    [`data_keys`] (rotating a team's data key), [`teams`] (deleting a team), `providers`,
+//!    [`ui_queries`]: front doors and workers built on the floors below.
 //!
 //! Every module reads `Patchbay`'s (private) fields directly; code outside the crate goes
 //! through [`Patchbay::new`] and the accessors and use-cases below.
@@ -36,6 +36,7 @@ pub mod lifecycle;
 pub mod oauth;
 mod providers;
 pub mod proxy;
+pub mod receipts;
 pub mod revocations;
 mod runtime_cache;
 pub mod scenarios;

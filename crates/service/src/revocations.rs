@@ -16,7 +16,7 @@ use patchbay_domain::principal::Principal;
 use patchbay_domain::provider::{AuthMode, Provider, RevocationScope};
 use patchbay_providers::oauth::{self as client, RevokeOutcome};
 use patchbay_store::{GrantRecord, PendingRevocation, SupersededRevocation};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use time::Duration;
 use utoipa::ToSchema;
 
@@ -43,7 +43,7 @@ word_enum! {
 }
 
 /// What happened to one credential at the provider on delete.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct RevocationItem {
     /// Which credential (`api_key`, `refresh_token`, …).
     pub credential: String,
@@ -131,7 +131,7 @@ impl SupersedePlan {
 }
 
 /// Counts of the grants a deleted connection held, and each grant's fate.
-#[derive(Debug, Default, Serialize, ToSchema)]
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
 pub struct GrantsReceipt {
     /// Every grant Patchbay ever held for the connection (each consent is one).
     pub held: usize,
@@ -146,7 +146,7 @@ pub struct GrantsReceipt {
 }
 
 /// One grant a connection held.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct GrantItem {
     /// When Patchbay obtained it.
     #[serde(with = "time::serde::rfc3339")]

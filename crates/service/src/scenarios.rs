@@ -3,7 +3,10 @@
 //!
 //! A step's connection must belong to the same team and to the module's provider. A scenario
 //! never fails silently: every step reports `ready` or exactly why not, and a step that lacks
-//! scopes carries the reauthorize request that would add them to the same connection.
+//! scopes carries the reauthorize request that would add them to the same connection. Steps that
+//! need a new connection get one with exactly what their modules need: one step
+//! (`connect_step`), or several steps of the same app sharing one connection with the union of
+//! their scopes (`connect_steps`).
 
 use std::collections::BTreeMap;
 
@@ -143,6 +146,40 @@ pub struct ReplaceResult {
     pub steps: Vec<crate::views::UsageView>,
     /// Scopes the new connection lacks for those steps.
     pub missing_scopes: Vec<String>,
+}
+
+/// Body of `POST /v1/scenarios/{id}/connection`: one new connection for several steps.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectStepsRequest {
+    /// The positions (0-based) of the steps to connect; each runs a module of `connection.provider`.
+    pub steps: Vec<usize>,
+    /// The connection to create, as for `POST /v1/connections`; its `modules` is replaced by the
+    /// steps' modules.
+    pub connection: CreateConnection,
+}
+
+/// The positions a shared connection is for, sorted and each once: every one a step of `s` that
+/// runs a module of `provider`.
+fn steps_for(s: &Scenario, positions: &[usize], provider: &str) -> ServiceResult<Vec<usize>> {
+    if positions.is_empty() {
+        return Err(ServiceError::Invalid("name at least one step to connect".into()));
+    }
+    let mut out: Vec<usize> = positions.to_vec();
+    out.sort_unstable();
+    out.dedup();
+    for &p in &out {
+        let step = s.steps.get(p).ok_or_else(|| {
+            ServiceError::NotFound(format!("scenario `{}` has no step {p} (it has {})", s.id, s.steps.len()))
+        })?;
+        if step.module.provider != provider {
+            return Err(ServiceError::Invalid(format!(
+                "step {p} runs `{}`: create a `{}` connection for it",
+                step.module, step.module.provider
+            )));
+        }
+    }
+    Ok(out)
 }
 
 fn validate_scenario_name(name: &str) -> ServiceResult<String> {
@@ -355,30 +392,47 @@ impl Patchbay {
     }
 
     /// Creates a connection for one step with exactly the scopes its module needs and binds it
-    /// to the step (an OAuth connection is bound while pending, so the step is ready once the
-    /// user consents). `binding` is passed on to [`Patchbay::create_connection`].
+    /// to the step: [`Patchbay::connect_steps`] with one position.
     pub async fn connect_step(
         &self,
         who: &Principal,
         scenario: &str,
         position: usize,
+        req: CreateConnection,
+        binding: Option<String>,
+    ) -> ServiceResult<Created> {
+        self.connect_steps(who, scenario, &[position], req, binding).await
+    }
+
+    /// Creates one connection for several steps of a scenario that run modules of the same app,
+    /// asking for the union of what their modules need (plus any `scopes` sent), and binds every
+    /// one of those steps to it. An OAuth connection is bound while pending, so the steps are
+    /// ready once the user consents. Every position is checked before anything is created.
+    /// `binding` is passed on to [`Patchbay::create_connection`].
+    pub async fn connect_steps(
+        &self,
+        who: &Principal,
+        scenario: &str,
+        positions: &[usize],
         mut req: CreateConnection,
         binding: Option<String>,
     ) -> ServiceResult<Created> {
         require(who, Action::Manage)?;
         let mut s = self.load_scenario(who, scenario).await?;
-        let step = s.steps.get(position).cloned().ok_or_else(|| {
-            ServiceError::NotFound(format!("scenario `{}` has no step {position} (it has {})", s.id, s.steps.len()))
-        })?;
-        if req.provider != step.module.provider {
-            return Err(ServiceError::Invalid(format!(
-                "step {position} runs `{}`: create a `{}` connection for it",
-                step.module, step.module.provider
-            )));
+        let positions = steps_for(&s, positions, &req.provider)?;
+        let mut modules: Vec<String> = Vec::new();
+        for &p in &positions {
+            let module = s.steps[p].module.to_string();
+            if !modules.contains(&module) {
+                modules.push(module);
+            }
         }
-        req.modules = vec![step.module.to_string()];
+        req.modules = modules;
         let created = self.create_connection(who, req, binding).await?;
-        s.steps[position].connection = Some(parse_connection_id(&created.connection.id)?);
+        let id = parse_connection_id(&created.connection.id)?;
+        for &p in &positions {
+            s.steps[p].connection = Some(id.clone());
+        }
         s.updated_at = self.clock.now();
         self.store.update_scenario(&s).await?;
         Ok(created)

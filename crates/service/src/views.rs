@@ -11,7 +11,7 @@ use patchbay_domain::credential::field;
 use patchbay_domain::provider::{AuthMode, Provider};
 use patchbay_domain::scope::ScopeSet;
 use patchbay_store::Usage;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
@@ -90,7 +90,7 @@ pub struct CredentialView {
 }
 
 /// One scenario step that uses a connection.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct UsageView {
     /// Scenario id.
     pub scenario: String,

@@ -17,7 +17,7 @@
 /// }
 /// ```
 ///
-/// Generates the enum (`Copy`, `Eq`, `Hash`, `Serialize`, `ToSchema`), `ALL`, `as_str()`,
+/// Generates the enum (`Copy`, `Eq`, `Hash`, `Serialize`, `Deserialize`, `ToSchema`), `ALL`, `as_str()`,
 /// `parse()` (`None` for any other word) and `Display` (the word).
 // The words are `tt`, not `literal`: a `literal` fragment reaches the derives wrapped in an
 // invisible group, which `utoipa`'s attribute parser skips (the schema would list the variant
@@ -30,7 +30,7 @@ macro_rules! word_enum {
         }
     ) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, utoipa::ToSchema)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
         pub enum $name {
             $( $(#[$vmeta])* #[serde(rename = $word)] $variant, )+
         }

@@ -8,7 +8,8 @@
 //!   from the process-level `lifecycle.rs`, with the same assertions, the sleeps replaced by
 //!   clock advances and the background loop by explicit scheduler passes).
 //! - `rough_states`: never-granted connections (`not_connected`), permissions remembered across
-//!   a denied consent, partial consent, replacing an API key in place, unverified keys.
+//!   a denied consent, partial consent, replacing an API key in place, unverified keys, one new
+//!   connection shared by several steps of a scenario.
 //! - `security`: account pinning that fails closed, superseded grants revoked, bound runtime
 //!   tokens and module API declarations (issue 15).
 //! - `team_keys`: rotating a team's data key online, and deleting a team (its grants revoked,

@@ -1,7 +1,8 @@
 //! The states just beside the happy path (issue 14): a connection whose consent was denied or
 //! abandoned (every action that would need its credential answers 409 `not_connected`, never
 //! 500, and it keeps what it was created for), a consent that granted less than asked
-//! (`outcome=partial`), replacing an API key in place, and a key saved unverified.
+//! (`outcome=partial`), replacing an API key in place, a key saved unverified, and several steps
+//! of a scenario sharing one new connection with the union of their scopes.
 
 use std::time::Duration;
 
@@ -245,4 +246,79 @@ async fn a_key_saved_without_verifying_is_marked_unverified_until_checked() {
     let (status, v) = app.member().post_empty(&format!("/v1/connections/{id}/verify")).await;
     assert_eq!((status, v["ok"].clone()), (200, json!(true)), "{v}");
     assert_eq!(app.connection(id).await["unverified"], false);
+}
+
+/// A scenario of three Demo Cloud steps (two of them needing more than `profile`) and a Stripe
+/// step, none connected; returns its id.
+async fn unconnected_scenario(app: &TestApp) -> String {
+    let body = json!({"name": "Shared", "steps": [
+        {"module": "democloud.watch_items"}, {"module": "democloud.create_item"},
+        {"module": "stripe.list_customers"}, {"module": "democloud.get_profile"}]});
+    let (status, s) = app.member().post("/v1/scenarios", &body).await;
+    assert_eq!(status, 201, "{s}");
+    s["id"].as_str().unwrap().to_owned()
+}
+
+async fn connection_count(app: &TestApp) -> usize {
+    app.member().get("/v1/connections").await.1["items"].as_array().unwrap().len()
+}
+
+#[tokio::test]
+async fn several_steps_of_one_app_share_one_new_connection_with_the_union_of_their_scopes() {
+    let app = TestApp::builder().demo(DemoOptions::default()).build().await;
+    let sid = unconnected_scenario(&app).await;
+    let path = format!("/v1/scenarios/{sid}/connection");
+
+    // Bad input is refused before anything is created or bound.
+    let refused = [
+        (json!({"steps": [], "connection": {"provider": "democloud"}}), 400, "at least one step"),
+        (json!({"steps": [0, 9], "connection": {"provider": "democloud"}}), 404, "has no step 9"),
+        (json!({"steps": [0, 2], "connection": {"provider": "democloud"}}), 400, "step 2 runs `stripe.list_customers`"),
+        (json!({"steps": [0], "connection": {"provider": "democloud"}, "also": 1}), 400, "unknown field"),
+    ];
+    for (body, want, text) in refused {
+        let (status, answer) = app.member().post(&path, &body).await;
+        assert_eq!(status, want, "{body}: {answer}");
+        assert!(message(&answer).contains(text), "{body}: {answer}");
+    }
+    let (status, answer) =
+        app.viewer().post(&path, &json!({"steps": [0], "connection": {"provider": "democloud"}})).await;
+    assert_eq!(status, 403, "{answer}");
+    assert_eq!(connection_count(&app).await, 0, "nothing was created");
+
+    // One connection for steps 0, 1 and 3 (a repeat counts once): one consent asks for all of it.
+    let body = json!({"steps": [1, 0, 3, 1], "connection": {"provider": "democloud", "name": "Items", "modules": ["democloud.delete_item"]}});
+    let (status, created) = app.member().post(&path, &body).await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["connection"]["id"].as_str().unwrap().to_owned();
+    let mut asked: Vec<String> =
+        query(created["authorize_url"].as_str().unwrap())["scope"].split(' ').map(str::to_owned).collect();
+    asked.sort();
+    assert_eq!(asked, ["items:read", "items:write", "profile"], "the steps' modules, not the body's");
+    assert_eq!(connection_count(&app).await, 1);
+
+    // Every step named is bound at once and waits for the consent; the Stripe step is untouched.
+    let (_, s) = app.member().get(&format!("/v1/scenarios/{sid}")).await;
+    let statuses: Vec<&str> = s["steps"].as_array().unwrap().iter().map(|st| st["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["connection_pending", "connection_pending", "needs_connection", "connection_pending"]);
+    for p in [0, 1, 3] {
+        assert_eq!(s["steps"][p]["connection"], id.as_str(), "step {p}");
+    }
+
+    // Once granted, each of them is ready with the one connection.
+    let back = app.consent(created["authorize_url"].as_str().unwrap(), Decision::Allow).await;
+    assert_eq!(app.callback(&back).await.0, 303);
+    let (_, s) = app.member().get(&format!("/v1/scenarios/{sid}")).await;
+    for p in [0, 1, 3] {
+        assert_eq!(s["steps"][p]["status"], "ready", "step {p}: {s}");
+    }
+    let c = app.connection(&id).await;
+    assert_eq!(strings(&c["missing_scopes"]), Vec::<String>::new(), "{c}");
+    assert_eq!(c["used_by"].as_array().unwrap().len(), 3, "{c}");
+
+    // The one-step endpoint still asks for exactly its step's module.
+    let (status, one) =
+        app.member().post(&format!("/v1/scenarios/{sid}/steps/0/connection"), &json!({"provider": "democloud"})).await;
+    assert_eq!(status, 201, "{one}");
+    assert_eq!(query(one["authorize_url"].as_str().unwrap())["scope"], "items:read profile");
 }

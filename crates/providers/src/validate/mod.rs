@@ -1,24 +1,32 @@
-//! Strict validation of one provider file: every mistake is reported at once, each with the file,
-//! a line, the field and how to fix it.
+//! Strict validation of one provider file: every mistake is reported at once, in line order, each
+//! with the file, a line, the field and how to fix it.
 //!
-//! The passes run in order, and a pass only runs when the previous one left something to check:
-//! 1. `${VAR}` interpolation (the private `interpolate` module);
-//! 2. YAML syntax, then unknown keys over the whole tree (all of them, each with a "did you mean");
-//! 3. serde into [`Provider`] (types, required fields, enum values: the first error only, that is
-//!    serde's nature);
+//! The passes run in order, each on what the one before could make of the file:
+//! 1. `${VAR}` interpolation (the private `interpolate` module): a line that fails is reported
+//!    and kept as written;
+//! 2. YAML syntax (an error here ends the run: there is no tree to check), then unknown keys over
+//!    the whole tree (all of them, each with a "did you mean"), which are then taken out (or read
+//!    as the key they were probably meant to be);
+//! 3. serde into [`Provider`] (types, required fields, enum values): serde stops at its first
+//!    error, so `recover` repairs the tree past it and runs serde again, collecting each;
 //! 4. semantic checks across fields (URLs, placeholders, scopes, auth-mode requirements), all
-//!    collected.
+//!    collected, when serde could build the provider.
+//!
+//! An error of a later pass at a field an earlier pass already reported is the same mistake seen
+//! again, and is left out (`Found`).
 //!
 //! serde's errors carry a line; for semantic errors the line of the field is found by scanning the
 //! text for `key:` under its parent (the `Locator`), which is good enough for hand-written files.
 //!
 //! This module owns the pipeline (`parse_provider`), the translation of serde's errors and the
 //! warning about an unset platform client. The pieces: `error` (the error types), `shape` (the
-//! key schema and unknown keys), `locate` (the line locator) and `checks` (the semantic checks).
+//! key schema and unknown keys), `recover` (serde past its first error), `locate` (the line
+//! locator) and `checks` (the semantic checks).
 
 mod checks;
 mod error;
 mod locate;
+mod recover;
 mod shape;
 
 use patchbay_domain::provider::Provider;
@@ -77,7 +85,8 @@ pub(crate) struct Parsed {
     pub warnings: Vec<String>,
 }
 
-/// Parses and validates one provider file.
+/// Parses and validates one provider file: every error, in line order (errors of the whole file,
+/// which have no line, first).
 pub(crate) fn parse_provider(
     file: &str,
     text: &str,
@@ -96,36 +105,48 @@ pub(crate) fn parse_provider(
             format!("the file is larger than {} KiB; a provider file is a few KiB", MAX_FILE_BYTES / 1024),
         )]);
     }
-    let interpolated = interpolate::interpolate(text, env)
-        .map_err(|errs| errs.into_iter().map(|e| error(Some(e.line), &e.field, e.message)).collect::<Vec<_>>())?;
+    let interpolated = interpolate::interpolate(text, env);
+    let mut found = Found::default();
+    found.pass(interpolated.errors.iter().map(|e| error(Some(e.line), &e.field, e.message.clone())).collect());
     let text = interpolated.text.as_str();
+    // From here on a pass that cannot run stops the others: what was found so far is the answer.
     if let Some(line) = too_deep(text) {
-        return Err(vec![error(
+        found.pass(vec![error(
             Some(line),
             "(yaml)",
             format!("the file nests deeper than {MAX_DEPTH} levels here; a provider file needs a handful"),
         )]);
+        return Err(found.sorted());
     }
     let locator = Locator::new(text);
-
-    let value: Value = yaml_serde::from_str(text).map_err(|e| vec![serde_error(file, &e, "(yaml)")])?;
+    let mut value: Value = match yaml_serde::from_str(text) {
+        Ok(v) => v,
+        Err(e) => {
+            found.pass(vec![serde_error(file, &e, "(yaml)")]);
+            return Err(found.sorted());
+        }
+    };
     if !matches!(value, Value::Mapping(_)) {
-        return Err(vec![error(
+        found.pass(vec![error(
             Some(1),
             "(file)",
             "a provider file is a YAML mapping of `key: value` lines, starting with `id:`".into(),
         )]);
+        return Err(found.sorted());
     }
-    let errors = shape::check_keys(&value, &locator, file);
-    if !errors.is_empty() {
-        return Err(errors);
+    let unknown = shape::check_keys(&value, &locator, file);
+    let stripped = !unknown.is_empty();
+    found.pass(unknown);
+    let original = value.clone();
+    if stripped {
+        shape::strip_unknown_keys(&mut value);
     }
-
-    let mut provider: Provider = yaml_serde::from_str(text).map_err(|e| vec![serde_error(file, &e, "(file)")])?;
-
-    let errors = checks::semantic_errors(file, &locator, &value, &provider);
-    if !errors.is_empty() {
-        return Err(errors);
+    let (provider, serde_errors) = recover::deserialize_all(file, text, value, stripped, &locator);
+    found.pass(serde_errors);
+    let Some(mut provider) = provider else { return Err(found.sorted()) };
+    found.pass(checks::semantic_errors(file, &locator, &original, &provider));
+    if !found.errors.is_empty() {
+        return Err(found.sorted());
     }
 
     let mut warnings = Vec::new();
@@ -136,6 +157,44 @@ pub(crate) fn parse_provider(
         provider.client_secret = None;
     }
     Ok(Parsed { provider, warnings })
+}
+
+/// The errors of the passes run so far. A later pass often trips over what an earlier one already
+/// reported (a `${VAR}` left in a URL is also a bad URL; a value serde refused is also missing for
+/// the checks across fields): its errors at a field an earlier pass reported are the same
+/// mistake, so they are left out.
+#[derive(Default)]
+struct Found {
+    errors: Vec<CatalogError>,
+}
+
+impl Found {
+    fn pass(&mut self, errors: Vec<CatalogError>) {
+        let earlier = self.errors.len();
+        for e in errors {
+            let known = self.errors[..earlier].iter().any(|seen| {
+                related(&seen.field, &e.field) || (e.field == "(yaml)" && seen.line.is_some() && seen.line == e.line)
+            });
+            if !known {
+                self.errors.push(e);
+            }
+        }
+    }
+
+    /// In line order, each pass's order kept within a line.
+    fn sorted(mut self) -> Vec<CatalogError> {
+        self.errors.sort_by_key(|e| e.line);
+        self.errors
+    }
+}
+
+/// Whether two fields are the same or one holds the other (`verify` and `verify.path`,
+/// `default_scopes` and `default_scopes[1]`).
+fn related(a: &str, b: &str) -> bool {
+    let holds = |outer: &str, inner: &str| {
+        inner.strip_prefix(outer).is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
+    };
+    holds(a, b) || holds(b, a)
 }
 
 fn unset_client_warning(file: &str, provider: &Provider, unset: &[UnsetClientField]) -> String {
@@ -235,6 +294,40 @@ modules:
         let errs = errors("id: acme\n  display_name: [\n");
         assert_eq!(errs[0].field, "(yaml)");
         assert!(errs[0].line.is_some());
+    }
+
+    #[test]
+    fn every_pass_reports_in_one_run_in_line_order() {
+        let text = "\
+id: acme
+display_name: Acme
+auth_mode: oauth2
+authorization_url: http://acme.example/authorize
+token_url: https://${TOKEN_HOST}/token
+scopes:
+  read: Read
+default_scopes: [read, {x: 1}]
+verify: {method: DELET, path: /me}
+modules:
+  watch: {name: Watch, scops: [read]}
+  post: {scopes: [read]}
+api_base_url: https://api.acme.example
+";
+        let got: Vec<(Option<usize>, String)> = errors(text).into_iter().map(|e| (e.line, e.field)).collect();
+        let want = [
+            (4, "authorization_url"),    // checks across fields: not https
+            (5, "token_url"),            // interpolation: TOKEN_HOST unset (not also a bad URL)
+            (8, "default_scopes[1]"),    // serde: not a string (not also an undeclared scope)
+            (9, "verify.method"),        // serde: unknown method
+            (11, "modules.watch.scops"), // unknown key
+            (12, "modules.post.name"),   // serde: required
+        ];
+        let want: Vec<(Option<usize>, String)> = want.iter().map(|(l, f)| (Some(*l), (*f).to_owned())).collect();
+        assert_eq!(got, want);
+        // A missing required field does not hide the errors after it.
+        let errs = errors("id: acme\nauth_mode: basic\napi_base_url: https://api.acme.example\nverify: {path: me}\n");
+        let got: Vec<(Option<usize>, &str)> = errs.iter().map(|e| (e.line, e.field.as_str())).collect();
+        assert_eq!(got, [(Some(1), "display_name"), (Some(4), "verify.path")], "{errs:#?}");
     }
 
     #[test]

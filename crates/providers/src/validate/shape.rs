@@ -78,6 +78,39 @@ pub(super) fn check_keys(value: &Value, locator: &Locator<'_>, file: &str) -> Ve
     errors
 }
 
+/// Takes every key the schema does not know (each one already reported by [`check_keys`]) out of
+/// the tree, so that serde, which refuses unknown keys, can still check the rest. A key with a
+/// "did you mean" is read as the key it was probably meant to be (unless the file has that one
+/// too): the typo is reported once, not again as a missing field.
+pub(super) fn strip_unknown_keys(value: &mut Value) {
+    strip(value, PROVIDER);
+}
+
+fn strip(value: &mut Value, shape: Shape) {
+    match (shape, value) {
+        (Shape::Struct(fields), Value::Mapping(map)) => {
+            let known: Vec<&str> = fields.iter().map(|(n, _)| *n).collect();
+            let written: Vec<String> = map.keys().filter_map(|k| k.as_str().map(str::to_owned)).collect();
+            for (k, mut v) in std::mem::take(map) {
+                let Some(key) = k.as_str() else { continue };
+                let meant = if known.contains(&key) {
+                    Some(key)
+                } else {
+                    closest(key, &known).filter(|s| !written.iter().any(|w| w == s))
+                };
+                let Some((name, sub)) = meant.and_then(|m| fields.iter().find(|(n, _)| *n == m)) else { continue };
+                if !map.contains_key(*name) {
+                    strip(&mut v, *sub);
+                    map.insert(Value::String((*name).to_owned()), v);
+                }
+            }
+        }
+        (Shape::MapOf(sub), Value::Mapping(map)) => map.values_mut().for_each(|v| strip(v, *sub)),
+        (Shape::SeqOf(sub), Value::Sequence(items)) => items.iter_mut().for_each(|v| strip(v, *sub)),
+        _ => {}
+    }
+}
+
 /// Reports every key that the shape does not know, with a "did you mean".
 fn unknown_keys(
     value: &Value,

@@ -59,6 +59,7 @@ pub fn routes() -> Router<AppState> {
         .route("/connections/{id}/credential", get(connections::credential_form).post(connections::save_credential))
         .route("/connections/{id}/discard", post(connections::discard))
         .route("/connections/{id}/delete", get(connections::confirm_delete).post(connections::delete))
+        .route("/connections/{id}/deleted", get(connections::receipt))
         .route("/scenarios", get(scenarios::list).post(scenarios::create))
         .route("/scenarios/new", get(scenarios::new_form))
         .route("/scenarios/{id}", get(scenarios::show).post(scenarios::save))

@@ -73,8 +73,9 @@ pub struct Verified {
     pub status: ConnectionStatus,
 }
 
-/// The receipt of `DELETE /v1/connections/{id}`.
-#[derive(Debug, Serialize, ToSchema)]
+/// The receipt of `DELETE /v1/connections/{id}` (also kept for the web UI's receipt page, hence
+/// `Deserialize`).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct DeleteReceipt {
     /// Deleted connection id.
     pub id: String,

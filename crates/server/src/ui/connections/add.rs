@@ -1,4 +1,5 @@
-//! The Add flow: pick an app, fill its form (optionally made for one scenario step), Save. Save
+//! The Add flow: pick an app, fill its form (optionally made for scenario steps: one, or several
+//! of the same app sharing the connection), Save. Save
 //! creates the connection and goes on to the app's consent page (OAuth) or to the new
 //! connection's page; a refused form is shown again with the reason and what the user typed
 //! (never a secret).
@@ -21,7 +22,10 @@ use crate::AppState;
 use crate::error::status_of;
 use crate::extract::LenientQuery;
 use crate::ui::forms::{CsrfForm, FormData};
-use crate::ui::pages::{AppChoice, InputField, NewConnectionPage, PickAppPage, ScopeChoice, StepContext, with_article};
+use crate::ui::pages::{
+    AppChoice, InputField, NewConnectionPage, PickAppPage, ScopeChoice, StepContext, and_list, steps_phrase,
+    with_article,
+};
 use crate::ui::render::{UiError, UiResult, page, user_text};
 use crate::ui::session::{WebUser, percent_encode};
 
@@ -71,45 +75,71 @@ struct Given {
     skip_verify: bool,
 }
 
-/// Query of `GET /connections/new/{provider}`: the scenario step the connection is for.
+/// Query of `GET /connections/new/{provider}`: the scenario steps the connection is for, one
+/// (`step`) or several sharing it (`steps=1,2`).
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct NewQuery {
     scenario: Option<String>,
     step: Option<usize>,
+    steps: Option<String>,
 }
 
-/// Loads the scenario step an Add form is for, checking it runs a module of `provider`.
-/// Returns the context and the scopes the step needs.
+/// The most steps one form is made for (a scenario has at most 200).
+const MAX_FORM_STEPS: usize = 200;
+
+/// The positions of `step` or `steps` (`1,2`); `None` when neither names a step.
+fn positions(step: Option<usize>, steps: Option<&str>) -> Option<Vec<usize>> {
+    let mut out: Vec<usize> = match steps {
+        Some(list) => list.split(',').filter_map(|p| p.trim().parse().ok()).take(MAX_FORM_STEPS).collect(),
+        None => step.into_iter().collect(),
+    };
+    out.sort_unstable();
+    out.dedup();
+    (!out.is_empty()).then_some(out)
+}
+
+/// Loads the scenario steps an Add form is for, checking each runs a module of `provider`.
+/// Returns the context and the scopes the steps need together.
 async fn step_context(
     state: &AppState,
     user: &WebUser,
     provider: &str,
     scenario: &str,
-    position: usize,
+    positions: Vec<usize>,
 ) -> Result<(StepContext, Vec<String>), UiError> {
     let fail = user.fail("scenarios");
     let s = match state.patchbay.get_scenario(&user.session.principal, scenario).await {
         Ok(s) => s,
         Err(e) => return Err(fail(e)),
     };
-    let Some(step) = s.steps.iter().find(|st| st.position == position) else {
-        return Err(fail(ServiceError::NotFound(format!("scenario “{}” has no step {}", s.name, position + 1))));
-    };
-    if step.module.split_once('.').map(|(p, _)| p) != Some(provider) {
-        return Err(fail(ServiceError::Invalid(format!(
-            "step {} of “{}” runs {}: add a connection of its app instead",
-            position + 1,
-            s.name,
-            step.module
-        ))));
+    let (mut names, mut scopes): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
+    for &position in &positions {
+        let Some(step) = s.steps.iter().find(|st| st.position == position) else {
+            return Err(fail(ServiceError::NotFound(format!("scenario “{}” has no step {}", s.name, position + 1))));
+        };
+        if step.module.split_once('.').map(|(p, _)| p) != Some(provider) {
+            return Err(fail(ServiceError::Invalid(format!(
+                "step {} of “{}” runs {}: add a connection of its app instead",
+                position + 1,
+                s.name,
+                step.module
+            ))));
+        }
+        if !names.contains(&step.module_name) {
+            names.push(step.module_name.clone());
+        }
+        scopes.extend(step.required_scopes.iter().filter(|sc| !scopes.contains(sc)).cloned().collect::<Vec<_>>());
     }
     let context = StepContext {
         scenario: s.id.clone(),
         scenario_name: s.name.clone(),
-        position,
-        module_name: step.module_name.clone(),
+        positions: positions.iter().map(ToString::to_string).collect::<Vec<_>>().join(","),
+        which: steps_phrase(&positions),
+        module_names: and_list(&names),
+        several: positions.len() > 1,
+        steps: positions,
     };
-    Ok((context, step.required_scopes.clone()))
+    Ok((context, scopes))
 }
 
 /// The scope checkboxes of an OAuth app's form: defaults fixed, the rest as given (all of them
@@ -165,8 +195,11 @@ fn render_new_form(
             for_step: given.for_step.as_ref().map(|c| StepContext {
                 scenario: c.scenario.clone(),
                 scenario_name: c.scenario_name.clone(),
-                position: c.position,
-                module_name: c.module_name.clone(),
+                steps: c.steps.clone(),
+                positions: c.positions.clone(),
+                which: c.which.clone(),
+                module_names: c.module_names.clone(),
+                several: c.several,
             }),
         },
     )
@@ -185,9 +218,9 @@ pub(crate) async fn new_form(
     let who = &user.session.principal;
     let p = state.patchbay.get_provider(&provider).map_err(user.fail(SECTION))?;
     let name = state.patchbay.proposed_connection_name(who, &p.id).await.map_err(user.fail(SECTION))?;
-    let (for_step, scopes) = match (q.scenario.as_deref(), q.step) {
-        (Some(scenario), Some(position)) => {
-            let (ctx, scopes) = step_context(&state, &user, &p.id, scenario, position).await?;
+    let (for_step, scopes) = match (q.scenario.as_deref(), positions(q.step, q.steps.as_deref())) {
+        (Some(scenario), Some(positions)) => {
+            let (ctx, scopes) = step_context(&state, &user, &p.id, scenario, positions).await?;
             (Some(ctx), scopes)
         }
         _ => (None, Vec::new()),
@@ -225,15 +258,16 @@ fn read_fields(p: &ProviderView, form: &FormData) -> Entered {
     entered
 }
 
-/// The scenario step a submitted form was made for, checked like the form's page did.
+/// The scenario steps a submitted form was made for, checked like the form's page did.
 async fn posted_step(
     state: &AppState,
     user: &WebUser,
     p: &ProviderView,
     form: &FormData,
 ) -> Result<Option<StepContext>, UiError> {
-    match (form.get("scenario"), form.get("step").and_then(|s| s.parse::<usize>().ok())) {
-        (Some(scenario), Some(position)) => Ok(Some(step_context(state, user, &p.id, scenario, position).await?.0)),
+    let step = form.get("step").and_then(|s| s.parse::<usize>().ok());
+    match (form.get("scenario"), positions(step, form.get("steps"))) {
+        (Some(scenario), Some(positions)) => Ok(Some(step_context(state, user, &p.id, scenario, positions).await?.0)),
         _ => Ok(None),
     }
 }
@@ -267,8 +301,8 @@ pub(crate) async fn create(
     let binding = Some(user.session.binding.clone());
     let who = &user.session.principal;
     let result = match &given.for_step {
-        // Made for a step: the service adds the step's module scopes and binds the step.
-        Some(ctx) => state.patchbay.connect_step(who, &ctx.scenario, ctx.position, req, binding).await,
+        // Made for steps: the service asks for their modules' scopes and binds every one of them.
+        Some(ctx) => state.patchbay.connect_steps(who, &ctx.scenario, &ctx.steps, req, binding).await,
         None => state.patchbay.create_connection(who, req, binding).await,
     };
     match result {

@@ -1,6 +1,6 @@
 //! The Connections section: list with filters, detail, Add (app picker and form), Verify, Rename,
 //! Reauthorize, Update credential (API key or password, in place), and Delete with a
-//! confirmation page and the revocation receipt.
+//! confirmation page and the revocation receipt (a page of its own, which the Delete redirects to).
 //!
 //! Changes are POST → redirect → GET, so a reload never repeats an action; the page the browser
 //! lands on reads what happened from the database (the connection's status, last verify,
@@ -24,7 +24,7 @@ pub(crate) use actions::{discard, reauthorize, rename, verify};
 pub(crate) use add::{create, new_form, pick_app};
 pub(crate) use banners::partial_banner;
 pub(crate) use credential::{form as credential_form, save as save_credential};
-pub(crate) use delete::{confirm_delete, delete};
+pub(crate) use delete::{confirm_delete, delete, receipt};
 pub(crate) use detail::detail;
 pub(crate) use list::list;
 use patchbay_service::views::ProviderView;

@@ -92,6 +92,21 @@ pub(crate) fn with_article(name: &str) -> String {
     format!("{} {name}", article(name))
 }
 
+/// Items joined as a sentence says them: "a", "a and b", "a, b and c".
+pub(crate) fn and_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [head @ .., last] => format!("{} and {last}", head.join(", ")),
+    }
+}
+
+/// Steps as the page numbers them (from 1), for 0-based positions: "step 2", "steps 2 and 3".
+pub(crate) fn steps_phrase(positions: &[usize]) -> String {
+    let numbers: Vec<String> = positions.iter().map(|p| (p + 1).to_string()).collect();
+    format!("{} {}", if numbers.len() == 1 { "step" } else { "steps" }, and_list(&numbers))
+}
+
 /// A granted or missing scope with its description.
 pub(crate) struct ScopeLine {
     pub scope: String,
@@ -166,6 +181,14 @@ mod tests {
         ] {
             assert_eq!(with_article(name), expected);
         }
+    }
+
+    #[test]
+    fn steps_are_numbered_and_listed_as_a_sentence() {
+        assert_eq!(steps_phrase(&[0]), "step 1");
+        assert_eq!(steps_phrase(&[1, 2]), "steps 2 and 3");
+        assert_eq!(steps_phrase(&[0, 1, 3]), "steps 1, 2 and 4");
+        assert_eq!(and_list(&[]), "");
     }
 
     #[test]

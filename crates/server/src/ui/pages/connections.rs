@@ -20,6 +20,11 @@ pub(crate) struct ConnectionsPage {
     pub status_options: Vec<SelectOption>,
     pub q: String,
     pub filtered: bool,
+    /// The compact table instead of cards.
+    pub table: bool,
+    /// The list as cards / as a table, with the same filters.
+    pub cards_href: String,
+    pub table_href: String,
 }
 
 /// One non-secret or secret setting on the detail page.
@@ -162,8 +167,16 @@ pub(crate) struct UpdateCredentialPage {
 pub(crate) struct StepContext {
     pub scenario: String,
     pub scenario_name: String,
-    pub position: usize,
-    pub module_name: String,
+    /// The steps' positions (0-based).
+    pub steps: Vec<usize>,
+    /// The same as the form sends them back: `1,2`.
+    pub positions: String,
+    /// The steps as the page numbers them: "step 2", "steps 2 and 3".
+    pub which: String,
+    /// Their modules' names: "Watch items and Create an item".
+    pub module_names: String,
+    /// Whether the connection is for more than one step.
+    pub several: bool,
 }
 
 /// `GET /connections/{id}/delete`.

@@ -14,7 +14,8 @@ mod scenarios;
 
 pub(crate) use card::{Card, UsageLine};
 pub(crate) use common::{
-    ErrorPage, LoginPage, STATUS_FILTERS, ScopeLine, SelectOption, TimeText, auth_label, hue, initial, with_article,
+    ErrorPage, LoginPage, STATUS_FILTERS, ScopeLine, SelectOption, TimeText, and_list, auth_label, hue, initial,
+    steps_phrase, with_article,
 };
 pub(crate) use connections::{
     AppChoice, ConnectionPage, ConnectionsPage, DeletePage, InputField, NewConnectionPage, PickAppPage, ReceiptLine,
@@ -23,5 +24,5 @@ pub(crate) use connections::{
 pub(crate) use events::{EventLine, EventsPage};
 pub(crate) use frame::{Banner, Frame, Nav};
 pub(crate) use scenarios::{
-    DeleteScenarioPage, NewScenarioPage, OptGroup, ScenarioLine, ScenariosPage, StepLine, StepSummary,
+    DeleteScenarioPage, NewScenarioPage, OptGroup, ScenarioLine, ScenariosPage, SharedConnection, StepLine, StepSummary,
 };

@@ -14,6 +14,16 @@ pub(crate) struct OptGroup {
     pub options: Vec<SelectOption>,
 }
 
+/// The offer to create one connection for several steps of one app that need one.
+pub(crate) struct SharedConnection {
+    /// "Create one connection for steps 2 and 3".
+    pub label: String,
+    /// "Steps 2 and 3 run Demo Cloud modules and have no connection yet."
+    pub text: String,
+    /// The Add form made for those steps.
+    pub href: String,
+}
+
 /// A step as shown.
 pub(crate) struct StepLine {
     pub position: usize,
@@ -57,6 +67,8 @@ pub(crate) struct ScenarioLine {
     pub connection_groups: Vec<OptGroup>,
     /// Why the last Save of this scenario did not work.
     pub error: Option<String>,
+    /// Per app with several steps that need a connection: one connection for all of them.
+    pub shared: Vec<SharedConnection>,
 }
 
 /// `GET /scenarios`.

@@ -1,5 +1,5 @@
 //! The editor's forms: Add (a scenario from its name), Save (replace the steps, then go on to the
-//! Add-connection form of a step set to *Add*) and Remove (one step). A refused form answers
+//! Add-connection form of the steps set to *Add*) and Remove (one step). A refused form answers
 //! with the list again, the reason and, after Save, the user's choices kept.
 
 use axum::extract::{Path, State};
@@ -9,7 +9,7 @@ use patchbay_service::ServiceError;
 use patchbay_service::connections::ListFilter;
 use patchbay_service::scenarios::{ScenarioRequest, ScenarioView, StepRequest};
 
-use super::lines::Refill;
+use super::lines::{Refill, add_form_href};
 use super::list::render_list;
 use super::plan::{FormStep, form_steps, plan_steps};
 use super::{CHANGE_SCENARIOS, SECTION, check_version, live_connection, provider_of, providers_by_id, saved_redirect};
@@ -47,8 +47,8 @@ pub(crate) async fn create(State(state): State<AppState>, CsrfForm { user, form 
     }
 }
 
-/// `POST /scenarios/{id}`: Save. Replaces the steps; a step set to *Add* then opens the Add form
-/// made for it.
+/// `POST /scenarios/{id}`: Save. Replaces the steps; steps set to *Add* then open the Add form
+/// made for them (one connection for those of the first one's app).
 pub(crate) async fn save(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -62,16 +62,10 @@ pub(crate) async fn save(
     let s = state.patchbay.get_scenario(who, &id).await.map_err(user.fail(SECTION))?;
     let (steps, new) = form_steps(&form);
     match store_plan(&state, &user, &s, &form, &steps, &new).await {
-        Ok((saved, Some(position))) => Ok(match saved.steps.get(position) {
-            Some(step) => Redirect::to(&format!(
-                "/connections/new/{}?scenario={}&step={position}",
-                percent_encode(provider_of(&step.module)),
-                percent_encode(&saved.id)
-            ))
-            .into_response(),
+        Ok((saved, add_at)) => Ok(match add_form(&saved, &add_at) {
+            Some(href) => Redirect::to(&href).into_response(),
             None => saved_redirect(&saved.id, "saved"),
         }),
-        Ok((saved, None)) => Ok(saved_redirect(&saved.id, "saved")),
         Err(e @ (ServiceError::Invalid(_) | ServiceError::Conflict(_))) => {
             let refill = Refill {
                 scenario: s.id.clone(),
@@ -90,8 +84,22 @@ pub(crate) async fn save(
     }
 }
 
+/// Where a Save with steps set to *Add* goes on: the Add form for the first of them and every
+/// other one of the same app, so that they share one new connection with the union of their
+/// scopes (the steps of other apps keep *Add*, and say so after the next Save).
+fn add_form(saved: &ScenarioView, add_at: &[usize]) -> Option<String> {
+    let first = saved.steps.get(*add_at.first()?)?;
+    let app = provider_of(&first.module);
+    let positions: Vec<usize> = add_at
+        .iter()
+        .copied()
+        .filter(|p| saved.steps.get(*p).is_some_and(|st| provider_of(&st.module) == app))
+        .collect();
+    Some(add_form_href(app, &saved.id, &positions))
+}
+
 /// Checks the form's version, plans its steps and stores them: the saved scenario and the
-/// position of the first step set to *Add*.
+/// positions of the steps set to *Add*.
 async fn store_plan(
     state: &AppState,
     user: &WebUser,
@@ -99,7 +107,7 @@ async fn store_plan(
     form: &FormData,
     steps: &[FormStep],
     new: &FormStep,
-) -> Result<(ScenarioView, Option<usize>), ServiceError> {
+) -> Result<(ScenarioView, Vec<usize>), ServiceError> {
     let who = &user.session.principal;
     let connections = state.patchbay.list_connections(who, &ListFilter::default()).await?;
     let catalog = providers_by_id(&state.patchbay.list_providers());

@@ -10,8 +10,10 @@ use time::OffsetDateTime;
 
 use super::{live_connection, provider_of, version_of};
 use crate::ui::pages::{
-    OptGroup, STATUS_FILTERS, ScenarioLine, ScopeLine, SelectOption, StepLine, TimeText, hue, initial, with_article,
+    OptGroup, STATUS_FILTERS, ScenarioLine, ScopeLine, SelectOption, SharedConnection, StepLine, TimeText, hue,
+    initial, steps_phrase, with_article,
 };
+use crate::ui::session::percent_encode;
 
 /// What a failed Save sent, to show it again next to the error.
 pub(super) struct Refill {
@@ -141,6 +143,50 @@ fn step_line(
     }
 }
 
+/// The Add-form address for steps of `provider` of scenario `id`: `step=N` for one, `steps=…`
+/// for several (one connection for all of them).
+pub(super) fn add_form_href(provider: &str, id: &str, positions: &[usize]) -> String {
+    let query = match positions {
+        [one] => format!("step={one}"),
+        many => format!("steps={}", many.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")),
+    };
+    format!("/connections/new/{}?scenario={}&{query}", percent_encode(provider), percent_encode(id))
+}
+
+/// Per app with more than one step that has no connection (in the order of their first step):
+/// the offer to create one connection for all of them, with the union of their scopes.
+fn shared_connections(s: &ScenarioView, providers: &HashMap<String, ProviderView>) -> Vec<SharedConnection> {
+    let mut apps: Vec<(&str, Vec<usize>)> = Vec::new();
+    for st in &s.steps {
+        let app = provider_of(&st.module);
+        let known = providers.get(app).is_some_and(|p| p.modules.iter().any(|m| m.id == st.module));
+        if st.status != StepStatus::NeedsConnection || !known {
+            continue;
+        }
+        match apps.iter_mut().find(|(a, _)| *a == app) {
+            Some((_, positions)) => positions.push(st.position),
+            None => apps.push((app, vec![st.position])),
+        }
+    }
+    apps.into_iter()
+        .filter(|(_, positions)| positions.len() > 1)
+        .map(|(app, positions)| {
+            let name = providers.get(app).map_or(app, |p| p.display_name.as_str());
+            let which = steps_phrase(&positions);
+            SharedConnection {
+                label: format!("Create one connection for {which}"),
+                text: format!(
+                    "{}{} run {name} modules and have no connection yet: one connection can serve them all, \
+                     with what they need together.",
+                    which[..1].to_uppercase(),
+                    &which[1..]
+                ),
+                href: add_form_href(app, &s.id, &positions),
+            }
+        })
+        .collect()
+}
+
 pub(super) fn scenario_line(
     s: &ScenarioView,
     providers: &HashMap<String, ProviderView>,
@@ -163,5 +209,6 @@ pub(super) fn scenario_line(
         module_groups: module_groups(catalog, refill.map_or("", |r| r.new_module.as_str())),
         connection_groups: connection_groups(connections, providers, refill.map_or("", |r| r.new_connection.as_str())),
         error: refill.map(|r| r.error.clone()),
+        shared: shared_connections(s, providers),
     }
 }

@@ -7,7 +7,10 @@
 //!   (every app's modules, grouped by app) and the same connection picker. *Save* replaces the
 //!   steps; a step set to *Add* then goes on to the Add-connection form made for that step
 //!   (`/connections/new/{provider}?scenario=…&step=…`), which asks for exactly the module's
-//!   scopes and binds the new connection to the step.
+//!   scopes and binds the new connection to the step. Several steps of the same app set to *Add*
+//!   share one form (`…&steps=1,2`) and one connection with the union of their scopes.
+//! * When several steps of one app have no connection, the scenario offers *Create one
+//!   connection for steps 2 and 3*: the same shared form.
 //! * *Remove* takes one step out; *Delete* removes the scenario after a confirmation page.
 //! * A step whose connection lacks scopes offers *Extend permissions* (a reauthorization of the
 //!   same connection asking for the module's scopes: `extend_permissions` in docs/api.md,

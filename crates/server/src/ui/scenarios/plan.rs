@@ -1,5 +1,5 @@
 //! The editor's Save form read and planned: the steps it sent, checked against the catalog and
-//! the team's connections, and the first step set to *Add*.
+//! the team's connections, and the steps set to *Add*.
 //!
 //! The service checks the same again when it stores the steps; the checks here exist for their
 //! messages, which name the step as the form shows it ("Step 2", "The new step") and say what to
@@ -64,20 +64,20 @@ fn chosen_connection(
     }
 }
 
-/// The steps to store and the position of the first step set to *Add*, checking every module is
-/// in the catalog and every chosen connection is the team's and of its module's app (the
-/// service checks again).
+/// The steps to store and the positions of the steps set to *Add*, checking every module is in
+/// the catalog and every chosen connection is the team's and of its module's app (the service
+/// checks again).
 pub(super) fn plan_steps(
     s: &ScenarioView,
     steps: &[FormStep],
     new: &FormStep,
     catalog: &HashMap<String, ProviderView>,
     connections: &[ConnectionView],
-) -> Result<(Vec<StepRequest>, Option<usize>), ServiceError> {
+) -> Result<(Vec<StepRequest>, Vec<usize>), ServiceError> {
     let module_of =
         |id: &str| catalog.get(provider_of(id)).and_then(|p| p.modules.iter().find(|m| m.id == id).map(|m| (p, m)));
     let mut out = Vec::with_capacity(steps.len() + 1);
-    let mut add_at = None;
+    let mut add_at = Vec::new();
     for (n, st) in steps.iter().enumerate() {
         let which = format!("Step {}", n + 1);
         let Some((provider, module)) = module_of(&st.module) else {
@@ -87,7 +87,7 @@ pub(super) fn plan_steps(
             )));
         };
         let connection = if st.connection == ADD {
-            add_at = add_at.or(Some(n));
+            add_at.push(n);
             // Until the new connection is saved the step keeps the one it has, if any.
             s.steps.get(n).filter(|old| old.module == st.module).and_then(live_connection).map(str::to_owned)
         } else {
@@ -110,7 +110,7 @@ pub(super) fn plan_steps(
         )));
     };
     let connection = if new.connection == ADD || new.connection.is_empty() {
-        add_at = add_at.or(Some(out.len()));
+        add_at.push(out.len());
         None
     } else {
         chosen_connection("The new step", &new.connection, provider, &module.name, connections)?
