@@ -130,6 +130,14 @@ async fn populate(store: &Store, t: &TeamId, key_id: u32) -> ConnectionId {
         last_used_at: None,
     };
     store.create_token(&token, format!("token-{}", t.as_str()).as_bytes(), now()).await.unwrap();
+    let receipt = crate::KeptReceipt {
+        session_binding: "binding",
+        team_id: t,
+        connection_id: c.id.as_str(),
+        body: "{}",
+        expires_at: now() + Duration::minutes(15),
+    };
+    store.keep_receipt(&receipt, now()).await.unwrap();
     store.insert_team_key(&key(t, key_id), now()).await.unwrap();
     c.id
 }
