@@ -35,6 +35,8 @@ ha_install() {
   command -v etcd >/dev/null 2>&1 || missing+=(etcd-server)
   command -v haproxy >/dev/null 2>&1 || missing+=(haproxy)
   [[ -x "$HA_PG_BINDIR/initdb" ]] || missing+=(postgresql-15)
+  command -v curl >/dev/null 2>&1 || missing+=(curl)
+  command -v pkill >/dev/null 2>&1 || missing+=(procps)
   ((${#missing[@]} == 0)) && return 0
   if [[ $EUID -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
     ha_log "installing ${missing[*]}"
