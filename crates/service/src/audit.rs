@@ -156,6 +156,8 @@ word_enum! {
         TeamKeyRotate = "team.key_rotate",
         /// The team was deleted and its data keys destroyed (kept in the trail of the gone team).
         TeamDelete = "team.delete",
+        /// A connect session was created for a platform's end user.
+        ConnectSessionCreate = "connect_session.create",
     }
 }
 
@@ -207,6 +209,8 @@ pub mod action {
     pub const TEAM_KEY_ROTATE: AuditAction = AuditAction::TeamKeyRotate;
     /// The team was deleted and its data keys destroyed (kept in the trail of the gone team).
     pub const TEAM_DELETE: AuditAction = AuditAction::TeamDelete;
+    /// A connect session was created for a platform's end user.
+    pub const CONNECT_SESSION_CREATE: AuditAction = AuditAction::ConnectSessionCreate;
 }
 
 impl Patchbay {
