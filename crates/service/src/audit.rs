@@ -158,6 +158,12 @@ word_enum! {
         TeamDelete = "team.delete",
         /// A connect session was created for a platform's end user.
         ConnectSessionCreate = "connect_session.create",
+        /// A connect session's token was exchanged for its hosted page's cookie.
+        ConnectSessionOpen = "connect_session.open",
+        /// A connect session's connection was granted.
+        ConnectSessionComplete = "connect_session.complete",
+        /// An expired connect session's link was used.
+        ConnectSessionExpire = "connect_session.expire",
     }
 }
 
@@ -211,6 +217,12 @@ pub mod action {
     pub const TEAM_DELETE: AuditAction = AuditAction::TeamDelete;
     /// A connect session was created for a platform's end user.
     pub const CONNECT_SESSION_CREATE: AuditAction = AuditAction::ConnectSessionCreate;
+    /// A connect session's token was exchanged for its hosted page's cookie.
+    pub const CONNECT_SESSION_OPEN: AuditAction = AuditAction::ConnectSessionOpen;
+    /// A connect session's connection was granted.
+    pub const CONNECT_SESSION_COMPLETE: AuditAction = AuditAction::ConnectSessionComplete;
+    /// An expired connect session's link was used.
+    pub const CONNECT_SESSION_EXPIRE: AuditAction = AuditAction::ConnectSessionExpire;
 }
 
 impl Patchbay {

@@ -38,12 +38,16 @@ pub struct ConnectSessionRow {
     pub created_at: OffsetDateTime,
     /// When the token and the page stop working.
     pub expires_at: OffsetDateTime,
+    /// SHA-256 of the page's cookie secret, once the token was exchanged for it.
+    pub cookie_digest: Option<Vec<u8>>,
+    /// The page's anti-CSRF token (not a secret on its own: it is checked with the cookie).
+    pub csrf_token: Option<String>,
     /// When the token was exchanged for the page's cookie.
     pub opened_at: Option<OffsetDateTime>,
-    /// When the session's one connection was completed.
+    /// When the session's one connection was granted.
     pub completed_at: Option<OffsetDateTime>,
-    /// That connection.
-    pub completed_connection_id: Option<String>,
+    /// The session's one connection (made or reconnected), recorded at the first save.
+    pub connection_made: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -62,14 +66,16 @@ struct Row {
     created_by: String,
     created_at: i64,
     expires_at: i64,
+    cookie_digest: Option<Vec<u8>>,
+    csrf_token: Option<String>,
     opened_at: Option<i64>,
     completed_at: Option<i64>,
-    completed_connection_id: Option<String>,
+    connection_made: Option<String>,
 }
 
 const COLUMNS: &str = "id, team_id, token_digest, end_user_id, end_user_name, allowed_providers, modules, scopes, \
-     connection_id, return_url, allowed_origins, created_by, created_at, expires_at, opened_at, completed_at, \
-     completed_connection_id";
+     connection_id, return_url, allowed_origins, created_by, created_at, expires_at, cookie_digest, csrf_token, \
+     opened_at, completed_at, connection_made";
 
 fn list_json(list: &[String]) -> String {
     serde_json::to_string(list).expect("a string list always serializes")
@@ -99,7 +105,9 @@ impl TryFrom<Row> for ConnectSessionRow {
             connection_id: r.connection_id,
             return_url: r.return_url,
             created_by: r.created_by,
-            completed_connection_id: r.completed_connection_id,
+            cookie_digest: r.cookie_digest,
+            csrf_token: r.csrf_token,
+            connection_made: r.connection_made,
         })
     }
 }
@@ -109,7 +117,7 @@ impl Store {
     pub async fn insert_connect_session(&self, s: &ConnectSessionRow) -> Result<(), StoreError> {
         with_pool!(self, p => sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO connect_sessions ({COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)")))
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)")))
             .bind(&s.id)
             .bind(s.team_id.as_str())
             .bind(&s.token_digest)
@@ -124,9 +132,11 @@ impl Store {
             .bind(&s.created_by)
             .bind(to_ms(s.created_at))
             .bind(to_ms(s.expires_at))
+            .bind(&s.cookie_digest)
+            .bind(&s.csrf_token)
             .bind(s.opened_at.map(to_ms))
             .bind(s.completed_at.map(to_ms))
-            .bind(&s.completed_connection_id)
+            .bind(&s.connection_made)
             .execute(p)
             .await
             .map(|_| ()))?;
@@ -141,6 +151,59 @@ impl Store {
             .fetch_optional(p)
             .await)?;
         row.map(ConnectSessionRow::try_from).transpose()
+    }
+
+    /// The session whose page cookie has this digest.
+    pub async fn connect_session_by_cookie(&self, digest: &[u8]) -> Result<Option<ConnectSessionRow>, StoreError> {
+        let row: Option<Row> = with_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM connect_sessions WHERE cookie_digest = $1")))
+            .bind(digest)
+            .fetch_optional(p)
+            .await)?;
+        row.map(ConnectSessionRow::try_from).transpose()
+    }
+
+    /// Exchanges the token for the page's cookie: once, before the session expires and while it
+    /// is not completed. `Ok(false)`: it was opened already, expired or completed.
+    pub async fn open_connect_session(
+        &self,
+        id: &str,
+        cookie_digest: &[u8],
+        csrf_token: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let n = with_pool!(self, p => sqlx::query(
+            "UPDATE connect_sessions SET cookie_digest = $2, csrf_token = $3, opened_at = $4 \
+             WHERE id = $1 AND opened_at IS NULL AND completed_at IS NULL AND expires_at > $4")
+            .bind(id).bind(cookie_digest).bind(csrf_token).bind(to_ms(now))
+            .execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(n == 1)
+    }
+
+    /// Records the session's one connection at its first save. `Ok(false)`: the session already
+    /// has another connection, or is completed.
+    pub async fn claim_connect_connection(&self, id: &str, connection: &str) -> Result<bool, StoreError> {
+        let n = with_pool!(self, p => sqlx::query(
+            "UPDATE connect_sessions SET connection_made = $2 WHERE id = $1 AND completed_at IS NULL \
+             AND (connection_made IS NULL OR connection_made = $2)")
+            .bind(id).bind(connection)
+            .execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(n == 1)
+    }
+
+    /// Marks the session completed with its connection. `Ok(false)`: completed already, or
+    /// `connection` is not the session's.
+    pub async fn complete_connect_session(
+        &self,
+        id: &str,
+        connection: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let n = with_pool!(self, p => sqlx::query(
+            "UPDATE connect_sessions SET completed_at = $3 WHERE id = $1 AND connection_made = $2 AND completed_at IS NULL")
+            .bind(id).bind(connection).bind(to_ms(now))
+            .execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(n == 1)
     }
 
     /// One session of the team; `None` when missing or another team's.
@@ -171,6 +234,26 @@ mod tests {
             assert_eq!(store.connect_session_by_digest(&random::sha256(b"other")).await.unwrap(), None);
             assert_eq!(store.get_connect_session(&mine, &row.id).await.unwrap().as_ref(), Some(&row));
             assert_eq!(store.get_connect_session(&other, &row.id).await.unwrap(), None, "another team's");
+
+            // The token opens the page once; the session holds one connection, completed once.
+            let cookie = patchbay_domain::random::sha256(row.id.as_bytes());
+            let later = row.created_at + time::Duration::minutes(1);
+            assert!(store.open_connect_session(&row.id, &cookie, "csrf", later).await.unwrap());
+            assert!(!store.open_connect_session(&row.id, &cookie, "csrf", later).await.unwrap(), "opened once");
+            let opened = store.connect_session_by_cookie(&cookie).await.unwrap().expect("found by its cookie");
+            assert_eq!((opened.csrf_token.as_deref(), opened.opened_at), (Some("csrf"), Some(later)));
+            assert!(store.claim_connect_connection(&row.id, "con_a").await.unwrap());
+            assert!(store.claim_connect_connection(&row.id, "con_a").await.unwrap(), "the same one again");
+            assert!(!store.claim_connect_connection(&row.id, "con_b").await.unwrap(), "one connection per session");
+            assert!(!store.complete_connect_session(&row.id, "con_b", later).await.unwrap());
+            assert!(store.complete_connect_session(&row.id, "con_a", later).await.unwrap());
+            assert!(!store.complete_connect_session(&row.id, "con_a", later).await.unwrap(), "completed once");
+            assert!(!store.claim_connect_connection(&row.id, "con_a").await.unwrap(), "a completed session is used");
+
+            let late = connect_session(&mine);
+            let expired = late.expires_at;
+            store.insert_connect_session(&late).await.unwrap();
+            assert!(!store.open_connect_session(&late.id, b"x", "c", expired).await.unwrap(), "expired");
         }
     }
 }

@@ -94,9 +94,11 @@ pub(crate) fn connect_session(team: &TeamId) -> crate::ConnectSessionRow {
         created_by: "token:ci (tok_1)".into(),
         created_at: now(),
         expires_at: now() + time::Duration::minutes(30),
+        cookie_digest: None,
+        csrf_token: None,
         opened_at: None,
         completed_at: None,
-        completed_connection_id: None,
+        connection_made: None,
     }
 }
 

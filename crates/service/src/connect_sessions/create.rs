@@ -117,9 +117,11 @@ impl Patchbay {
             created_by: who.actor.label(),
             created_at: now,
             expires_at: now + ttl,
+            cookie_digest: None,
+            csrf_token: None,
             opened_at: None,
             completed_at: None,
-            completed_connection_id: None,
+            connection_made: None,
         };
         let connection = row.connection_id.as_deref().map(crate::access::parse_connection_id).transpose()?;
         let detail = format!(

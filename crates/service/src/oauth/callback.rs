@@ -83,9 +83,11 @@ fn short(text: &str) -> String {
 impl Patchbay {
     /// Completes a consent flow at `GET /oauth/callback`. Returns where to send the browser;
     /// an error means the request itself is invalid (unknown, expired or replayed state, wrong
-    /// issuer, another browser) and nothing was sent to the provider.
-    pub async fn complete_callback(&self, q: CallbackQuery, browser_binding: Option<String>) -> ServiceResult<Landing> {
-        let open = self.validate_callback(&q, browser_binding).await?;
+    /// issuer, another browser) and nothing was sent to the provider. `browser_bindings`: the
+    /// bindings of the browser's sessions (its web session, its connect page), any of which may
+    /// have started the flow.
+    pub async fn complete_callback(&self, q: CallbackQuery, browser_bindings: &[String]) -> ServiceResult<Landing> {
+        let open = self.validate_callback(&q, browser_bindings).await?;
         match self.exchange(&q, &open).await? {
             Exchanged::Tokens { tokens, client } => self.apply_grant(&open, &client, tokens).await,
             Exchanged::Failed { reason, outcome } => self.flow_failed(&open, reason, outcome).await,
@@ -94,7 +96,7 @@ impl Patchbay {
 
     /// Consumes the flow named by `state` (once: a replay finds nothing) and checks the request:
     /// not expired, the provider's issuer, the browser that started it, the connection still there.
-    async fn validate_callback(&self, q: &CallbackQuery, browser_binding: Option<String>) -> ServiceResult<OpenFlow> {
+    async fn validate_callback(&self, q: &CallbackQuery, browser_bindings: &[String]) -> ServiceResult<OpenFlow> {
         let state = q.state.as_deref().filter(|s| !s.is_empty() && s.len() <= 512).ok_or_else(|| {
             ServiceError::Invalid("the callback has no valid `state`: start the connection again from Patchbay".into())
         })?;
@@ -123,7 +125,9 @@ impl Patchbay {
                 provider.display_name
             )));
         }
-        if flow.binding.is_some() && flow.binding != browser_binding {
+        if let Some(binding) = &flow.binding
+            && !browser_bindings.contains(binding)
+        {
             return Err(ServiceError::Invalid(
                 "this authorization was started in another browser session: sign in to Patchbay in this browser and start again".into(),
             ));
