@@ -206,6 +206,20 @@ impl Store {
         Ok(n == 1)
     }
 
+    /// The id of the team's not yet completed session whose connection is `connection` (the
+    /// newest, should there be several).
+    pub async fn connect_session_in_progress(
+        &self,
+        team: &TeamId,
+        connection: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let row: Option<(String,)> = with_pool!(self, p => sqlx::query_as(
+            "SELECT id FROM connect_sessions WHERE team_id = $1 AND connection_made = $2 AND completed_at IS NULL \
+             ORDER BY created_at DESC, id LIMIT 1")
+            .bind(team.as_str()).bind(connection).fetch_optional(p).await)?;
+        Ok(row.map(|(id,)| id))
+    }
+
     /// One session of the team; `None` when missing or another team's.
     pub async fn get_connect_session(&self, team: &TeamId, id: &str) -> Result<Option<ConnectSessionRow>, StoreError> {
         let row: Option<Row> = with_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(format!(

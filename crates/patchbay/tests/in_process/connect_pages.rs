@@ -285,3 +285,91 @@ async fn a_consent_started_on_a_session_page_completes_only_in_that_browser() {
     let elsewhere = Browser::new(&app).get(&back).await;
     assert_eq!(elsewhere.status, 400, "another browser: {}", elsewhere.body);
 }
+
+/// A webhook receiver on loopback: its URL and the bodies it got.
+async fn receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    let got: std::sync::Arc<std::sync::Mutex<Vec<String>>> = Default::default();
+    let sink = got.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |body: String| {
+            let sink = sink.clone();
+            async move {
+                sink.lock().unwrap().push(body);
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://127.0.0.1:{port}/hook"), got)
+}
+
+#[tokio::test]
+async fn the_result_goes_back_to_the_return_url_and_out_by_event_and_webhook() {
+    let app = app().await;
+    let (hook_url, received) = receiver().await;
+    let (status, hook) =
+        app.admin().post("/v1/webhooks", &json!({"url": hook_url, "events": ["connection.created"]})).await;
+    assert_eq!(status, 201, "{hook}");
+    app.mock().add_key("returning-key", "ada@acme.test");
+    let (url, _) = session(
+        &app,
+        json!({"allowed_providers": ["mock-bearer"], "allowed_origins": ["https://platform.example"],
+               "return_url": "https://platform.example/apps?tab=connections"}),
+    )
+    .await;
+    let mut b = Browser::new(&app);
+    b.open(&url).await;
+    let form = b.get("/connect/s/mock-bearer").await;
+    let saved =
+        b.post("/connect/s/mock-bearer", &[("csrf", &form.csrf()), ("credential.api_key", "returning-key")]).await;
+    let landed = b.get(&saved.location()).await;
+    assert_eq!(landed.status, 303, "{}", landed.body);
+    let back = landed.location();
+    let id = saved.location().split("connection=").nth(1).unwrap().to_owned();
+    assert_eq!(back, format!("https://platform.example/apps?tab=connections&connection_id={id}&outcome=connected"));
+
+    let events = app.events("connection.created").await;
+    let data = &events.last().unwrap()["data"];
+    assert!(data["session_id"].as_str().unwrap().starts_with("cs_"), "{data}");
+    assert_eq!(data["end_user"], json!({"id": "user-42", "display_name": "Ada Lovelace"}));
+    app.patchbay.deliver_due_webhooks().await.unwrap();
+    let bodies = received.lock().unwrap().clone();
+    assert_eq!(bodies.len(), 1, "{bodies:?}");
+    let body: Value = serde_json::from_str(&bodies[0]).unwrap();
+    assert_eq!(body.pointer("/data/session_id"), data.get("session_id"), "{body}");
+    assert_eq!(body.pointer("/data/end_user/id").and_then(Value::as_str), Some("user-42"), "{body}");
+}
+
+#[tokio::test]
+async fn a_consent_result_names_the_session_and_a_denial_offers_the_way_back() {
+    let app = app().await;
+    let (url, _) = session(
+        &app,
+        json!({"allowed_providers": ["democloud"], "allowed_origins": ["https://platform.example"],
+               "return_url": "https://platform.example/done"}),
+    )
+    .await;
+    let mut b = Browser::new(&app);
+    b.open(&url).await;
+    let form = b.get("/connect/s/democloud").await;
+    let saved = b.post("/connect/s/democloud", &[("csrf", &form.csrf())]).await;
+    let denied = consent(&app, &b, &saved.location(), Decision::Deny).await;
+    assert!(denied.body.contains("Try again"), "{}", denied.body);
+    assert!(denied.body.contains("https://platform.example/done?connection_id=con_"), "{}", denied.body);
+    assert!(denied.body.contains("outcome=denied\">Back to acme"), "{}", denied.body);
+
+    let retry = b.post("/connect/s/democloud", &[("csrf", &form.csrf())]).await;
+    let back = app.consent(&retry.location(), Decision::Allow).await;
+    let landed = b.get(&back).await;
+    let done = b.get(&landed.location()).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert!(done.location().starts_with("https://platform.example/done?connection_id=con_"), "{}", done.location());
+    assert!(done.location().ends_with("&outcome=connected"));
+    let created = app.events("connection.created").await;
+    let data = &created.last().unwrap()["data"];
+    assert!(data["session_id"].as_str().is_some_and(|s| s.starts_with("cs_")), "{data}");
+    assert_eq!(data["end_user"]["id"], "user-42");
+}

@@ -66,6 +66,10 @@ fn failure(state: &AppState, e: ServiceError) -> Response {
     Cause::attach_of(&e, response)
 }
 
+fn platform_name(v: &ConnectVisit) -> &str {
+    if v.platform.is_empty() { "the app" } else { v.platform.as_str() }
+}
+
 fn heading(v: &ConnectVisit, app: Option<&str>) -> String {
     let platform = if v.platform.is_empty() { "This app" } else { v.platform.as_str() };
     match app {
@@ -312,7 +316,9 @@ fn result_page(state: &AppState, v: &ConnectVisit, ok: bool, outcome: Option<Cal
         }
     };
     let retry = (!ok && v.state == VisitState::Open).then(|| "/connect/s".to_owned());
-    let result = ConnectResult { ok, message, connection: v.connection.clone(), retry };
+    let word = if ok { "connected" } else { outcome.map_or("error", CallbackOutcome::as_str) };
+    let back = v.return_link(word).map(|href| (href, platform_name(v).to_owned()));
+    let result = ConnectResult { ok, message, connection: v.connection.clone(), retry, back };
     let heading = heading(v, if v.providers.len() == 1 { app.as_deref() } else { None });
     render(state, StatusCode::OK, heading, for_whom(v), ConnectView::Result(result))
 }
@@ -335,6 +341,12 @@ pub(crate) async fn done(
     match state.patchbay.connect_landed(&secret, &connection, outcome).await {
         Ok(Some(v)) => {
             let ok = v.state == VisitState::Completed;
+            // Connected, with a return URL: straight back to the platform, the outcome appended.
+            if ok && let Some(href) = v.return_link("connected") {
+                let mut response = Redirect::to(&href).into_response();
+                crate::headers::no_store(&mut response);
+                return response;
+            }
             result_page(&state, &v, ok, Some(outcome))
         }
         Ok(None) => notice(

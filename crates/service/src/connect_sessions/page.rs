@@ -110,6 +110,22 @@ pub enum Saved {
     },
 }
 
+impl ConnectVisit {
+    /// The platform's `return_url` with the outcome appended (`connection_id` when the session
+    /// has a connection, `outcome` = `connected` or the word of why not), if it gave one.
+    pub fn return_link(&self, outcome: &str) -> Option<String> {
+        let mut url = url::Url::parse(self.return_url.as_deref()?).ok()?;
+        {
+            let mut q = url.query_pairs_mut();
+            if let Some(c) = &self.connection {
+                q.append_pair("connection_id", c);
+            }
+            q.append_pair("outcome", outcome);
+        }
+        Some(url.to_string())
+    }
+}
+
 fn cookie_digest(cookie: &str) -> Vec<u8> {
     random::sha256(cookie.as_bytes())
 }
@@ -268,6 +284,7 @@ impl Patchbay {
             verify: true,
             return_to: Some(LANDING_PATH.to_owned()),
             end_user: Some(s.end_user.clone()),
+            connect_session: Some(s.id.clone()),
         };
         let created = self.create_connection(&who, req, binding).await?;
         let id = created.connection.id.clone();

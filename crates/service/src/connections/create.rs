@@ -39,6 +39,8 @@ struct NewConnectionPlan {
     provider: Arc<Provider>,
     /// The platform's end user it is for, checked.
     end_user: Option<EndUser>,
+    /// The connect session making it, for its created event.
+    connect_session: Option<String>,
     /// The requested name (`None`: the next free default name).
     name: Option<String>,
     settings: SplitSettings,
@@ -81,7 +83,14 @@ impl Patchbay {
             .map(|u| EndUser::new(&u.id, u.display_name.as_deref()))
             .transpose()
             .map_err(ServiceError::Invalid)?;
-        let plan = NewConnectionPlan { provider: provider.clone(), end_user, name, settings, scopes };
+        let plan = NewConnectionPlan {
+            provider: provider.clone(),
+            end_user,
+            connect_session: req.connect_session.clone(),
+            name,
+            settings,
+            scopes,
+        };
         match provider.auth_mode {
             AuthMode::ApiKey | AuthMode::Basic => {
                 let credential = credential_from_request(&provider, &req.credentials)?;
@@ -274,7 +283,7 @@ impl Patchbay {
             };
             match self.store.insert_connection(NewConnection { connection: &connection, secrets: &sealed }).await {
                 Ok(()) => {
-                    self.connection_inserted(who, provider, &connection).await?;
+                    self.connection_inserted(who, plan, &connection).await?;
                     return Ok(connection);
                 }
                 Err(StoreError::Conflict(_)) if name.is_some() => {
@@ -324,15 +333,20 @@ impl Patchbay {
     async fn connection_inserted(
         &self,
         who: &Principal,
-        provider: &Provider,
+        plan: &NewConnectionPlan,
         connection: &Connection,
     ) -> ServiceResult<()> {
+        let provider = &plan.provider;
         let detail = format!("provider={} name={}", provider.id, connection.name);
         self.audit(who, action::CONNECTION_CREATE, Some(&connection.id), AuditOutcome::Ok, Some(&detail)).await?;
         tracing::info!(connection_id = %connection.id, provider = %provider.id, "connection created");
         if connection.status != ConnectionStatus::Pending {
             self.start_lifecycle(connection, provider, connection.created_at).await?;
-            self.emit(connection, kind::CREATED, serde_json::json!({"account": connection.account})).await;
+            let mut extra = serde_json::json!({"account": connection.account});
+            if let Some(session) = &plan.connect_session {
+                extra["session_id"] = serde_json::Value::from(session.as_str());
+            }
+            self.emit(connection, kind::CREATED, extra).await;
         }
         Ok(())
     }

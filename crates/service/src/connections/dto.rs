@@ -46,6 +46,10 @@ pub struct CreateConnection {
     /// platform backend creating it itself).
     #[serde(default)]
     pub end_user: Option<EndUser>,
+    /// The connect session whose page makes it (set by that page, never read from a body):
+    /// named in the `connection.created` event.
+    #[serde(skip)]
+    pub connect_session: Option<String>,
 }
 
 fn default_true() -> bool {

@@ -242,7 +242,14 @@ impl Patchbay {
         tracing::info!(connection_id = %connection.id, provider = %provider.id, "consent flow completed");
         if let Some(stored) = self.store.get_connection(&flow.team_id, &connection.id).await? {
             let event = if reauthorize { kind::REAUTHORIZED } else { kind::CREATED };
-            self.emit(&stored, event, serde_json::json!({"account": account, "scopes": granted.join(" ")})).await;
+            let mut extra = serde_json::json!({"account": account, "scopes": granted.join(" ")});
+            // Made or reconnected on a connect session's page: the event names the session.
+            // The grant is stored: a failed look-up only leaves the session id out.
+            let session = self.store.connect_session_in_progress(&flow.team_id, connection.id.as_str()).await;
+            if let Ok(Some(session)) = session {
+                extra["session_id"] = serde_json::Value::from(session);
+            }
+            self.emit(&stored, event, extra).await;
         }
         Ok(landing(flow, connection, outcome))
     }

@@ -42,6 +42,8 @@ pub(crate) struct ConnectResult {
     pub connection: Option<String>,
     /// Where "Try again" goes (not connected yet).
     pub retry: Option<String>,
+    /// Back to the platform (its `return_url` with the outcome), and its name.
+    pub back: Option<(String, String)>,
 }
 
 /// `GET /connect/…`: the hosted page.
