@@ -373,3 +373,40 @@ async fn a_consent_result_names_the_session_and_a_denial_offers_the_way_back() {
     assert!(data["session_id"].as_str().is_some_and(|s| s.starts_with("cs_")), "{data}");
     assert_eq!(data["end_user"]["id"], "user-42");
 }
+
+#[tokio::test]
+async fn the_popup_keeps_its_opener_and_posts_the_result_only_to_the_allowed_origins() {
+    let app = app().await;
+    app.mock().add_key("popup-key", "ada@acme.test");
+    let (url, _) = session(
+        &app,
+        json!({"allowed_providers": ["mock-bearer"], "allowed_origins": ["https://platform.example", "http://127.0.0.1:9"]}),
+    )
+    .await;
+    let mut b = Browser::new(&app);
+    b.open(&url).await;
+    let form = b.get("/connect/s/mock-bearer").await;
+    let opener = |a: &Answer| a.headers["cross-origin-opener-policy"].to_str().unwrap().to_owned();
+    assert_eq!(opener(&form), "unsafe-none", "the platform's page must see the popup");
+    let saved = b.post("/connect/s/mock-bearer", &[("csrf", &form.csrf()), ("credential.api_key", "popup-key")]).await;
+    let done = b.get(&saved.location()).await;
+    assert_eq!(done.status, 200, "no return_url: the result page");
+    assert_eq!(opener(&done), "unsafe-none");
+    assert!(done.body.contains("<script src=\"/static/connect-result.js\" defer></script>"), "{}", done.body);
+    assert!(done.body.contains("data-origins=\"https://platform.example http://127.0.0.1:9\""), "{}", done.body);
+    assert!(done.body.contains("data-session=\"cs_"), "{}", done.body);
+    let csp = done.headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+    assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"), "{csp}");
+
+    // Every other page still isolates its opener.
+    assert_eq!(opener(&b.get("/login").await), "same-origin");
+
+    let script = b.get("/connect.js").await;
+    assert_eq!(script.status, 200);
+    assert!(script.headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/javascript"));
+    assert_eq!(script.headers["cross-origin-resource-policy"], "cross-origin", "loaded by the platform's page");
+    assert!(script.body.contains("PatchbayConnect") && script.body.contains("event.origin !== origin"));
+    let result = b.get("/static/connect-result.js").await;
+    assert!(result.body.contains("postMessage(message, origin)"), "a target origin, never `*`");
+    assert!(!result.body.contains("\"*\""));
+}

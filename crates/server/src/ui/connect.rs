@@ -14,9 +14,11 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
 use patchbay_domain::SecretString;
 use patchbay_service::ServiceError;
 use patchbay_service::connect_sessions::{ConnectSave, ConnectVisit, Opening, Saved, VisitState};
@@ -34,6 +36,23 @@ use crate::AppState;
 use crate::cookies::{CONNECT_COOKIE, connect_cookie, cookie};
 use crate::error::{Cause, status_of};
 use crate::extract::LenientQuery;
+
+/// The hosted page's routes. Their answers keep the window's opener (`Cross-Origin-Opener-Policy:
+/// unsafe-none`, where every other page isolates it): the platform's page that opened the popup
+/// must see it close and receive its message.
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/connect", get(open))
+        .route("/connect/s", get(start))
+        .route("/connect/s/{provider}", get(form).post(save))
+        .route("/connect/done", get(done))
+        .layer(axum::middleware::map_response(keep_opener))
+}
+
+async fn keep_opener(mut response: Response) -> Response {
+    response.headers_mut().insert("cross-origin-opener-policy", HeaderValue::from_static("unsafe-none"));
+    response
+}
 
 /// Query of `GET /connect`.
 #[derive(Debug, Default, Deserialize)]
@@ -318,7 +337,15 @@ fn result_page(state: &AppState, v: &ConnectVisit, ok: bool, outcome: Option<Cal
     let retry = (!ok && v.state == VisitState::Open).then(|| "/connect/s".to_owned());
     let word = if ok { "connected" } else { outcome.map_or("error", CallbackOutcome::as_str) };
     let back = v.return_link(word).map(|href| (href, platform_name(v).to_owned()));
-    let result = ConnectResult { ok, message, connection: v.connection.clone(), retry, back };
+    let result = ConnectResult {
+        ok,
+        message,
+        connection: v.connection.clone(),
+        retry,
+        session: v.id.clone(),
+        origins: v.allowed_origins.join(" "),
+        back,
+    };
     let heading = heading(v, if v.providers.len() == 1 { app.as_deref() } else { None });
     render(state, StatusCode::OK, heading, for_whom(v), ConnectView::Result(result))
 }

@@ -68,11 +68,9 @@ pub fn routes() -> Router<AppState> {
         .route("/scenarios/{id}/steps/{position}/remove", post(scenarios::remove_step))
         .route("/scenarios/{id}/delete", get(scenarios::confirm_delete).post(scenarios::delete))
         .route("/events", get(events::list))
-        .route("/connect", get(connect::open))
-        .route("/connect/s", get(connect::start))
-        .route("/connect/s/{provider}", get(connect::form).post(connect::save))
-        .route("/connect/done", get(connect::done))
         .route("/static/{file}", get(assets::serve))
+        .route("/connect.js", get(assets::connect_js))
+        .merge(connect::routes())
         .layer(Extension(Arc::new(LoginLimiter::default())))
         .layer(axum::middleware::from_fn(crate::headers::harden))
 }

@@ -42,6 +42,9 @@ pub(crate) struct ConnectResult {
     pub connection: Option<String>,
     /// Where "Try again" goes (not connected yet).
     pub retry: Option<String>,
+    /// The session (for the message to the opener) and the origins it may go to.
+    pub session: String,
+    pub origins: String,
     /// Back to the platform (its `return_url` with the outcome), and its name.
     pub back: Option<(String, String)>,
 }
