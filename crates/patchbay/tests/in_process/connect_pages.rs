@@ -169,6 +169,8 @@ async fn consent(app: &TestApp, b: &Browser<'_>, authorize_url: &str, decision: 
     let back = app.consent(authorize_url, decision).await;
     let landed = b.get(&back).await;
     assert_eq!(landed.status, 303, "{}", landed.body);
+    // Browsers apply the opener policy to redirects: the popup keeps its opener through this one.
+    assert_eq!(landed.headers["cross-origin-opener-policy"], "unsafe-none");
     b.get(&landed.location()).await
 }
 
