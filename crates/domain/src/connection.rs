@@ -142,6 +142,8 @@ pub struct Connection {
     pub created_at: OffsetDateTime,
     /// Last metadata or credential change.
     pub updated_at: OffsetDateTime,
+    /// The platform's end user it was made for (a connect session, or `end_user` on create).
+    pub end_user: Option<crate::end_user::EndUser>,
 }
 
 /// The default name for a new connection: "My {display_name} connection", then "… 2", "… 3"

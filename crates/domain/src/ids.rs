@@ -109,6 +109,10 @@ define_id!(
     /// A webhook subscription.
     WebhookId, "whk_", "webhook"
 );
+define_id!(
+    /// A connect session: one platform end user's visit to the hosted "Add connection" page.
+    ConnectSessionId, "cs_", "connect session"
+);
 
 #[cfg(test)]
 mod tests {

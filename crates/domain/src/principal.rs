@@ -122,6 +122,13 @@ pub enum Actor {
         /// Their email or login.
         login: String,
     },
+    /// The hosted page of a connect session, acting for a platform's end user.
+    ConnectSession {
+        /// Session id (`cs_…`).
+        id: crate::ids::ConnectSessionId,
+        /// The platform's id of the end user.
+        end_user: String,
+    },
     /// The server itself (scheduler, CLI on the database).
     System,
 }
@@ -132,6 +139,7 @@ impl Actor {
         match self {
             Actor::Token { id, name } => format!("token:{name} ({id})"),
             Actor::User { id, login } => format!("user:{login} ({id})"),
+            Actor::ConnectSession { id, end_user } => format!("connect:{end_user} ({id})"),
             Actor::System => "system".to_owned(),
         }
     }

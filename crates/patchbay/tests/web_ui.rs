@@ -740,3 +740,35 @@ async fn a_connection_that_needs_reauthorization_shows_no_live_token_expiry_and_
         assert!(p.body.contains("<button class=\"primary\" type=\"submit\">Reauthorize</button>"), "{path}");
     }
 }
+
+#[tokio::test]
+async fn the_connections_section_shows_whom_a_connection_was_made_for() {
+    let w = World::start().await;
+    create_user(&w.app, &w.team, "ann@acme.test", "viewer").await;
+    w.mock.add_key("end-user-key", "ada@platform.test");
+    let body = json!({
+        "provider": "mock-bearer",
+        "name": "Ada key",
+        "credentials": {"api_key": "end-user-key"},
+        "end_user": {"id": "user-42", "display_name": "Ada <Lovelace>"},
+    });
+    let (status, created) = w.member.post("/v1/connections", &body).await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["connection"]["id"].as_str().unwrap();
+    w.bearer_connection("team-key", "ops@acme.test", Some("Team key")).await;
+
+    let mut b = Browser::new(&w.app);
+    assert_eq!(b.sign_in("ann@acme.test", PASSWORD).await.status, 303);
+    let escaped = ["Ada &lt;Lovelace&gt; (user-42)", "Ada &#60;Lovelace&#62; (user-42)"];
+    let shown = |body: &str| escaped.iter().any(|e| body.contains(e)) && !body.contains("<Lovelace>");
+    for path in ["/connections".to_owned(), format!("/connections/{id}")] {
+        let p = b.get(&path).await;
+        assert_eq!(p.status, 200, "{path}");
+        assert!(p.body.contains("For end user") && shown(&p.body), "{path}: escaped label");
+        assert!(p.body.contains("href=\"/connections?q=user-42\""), "{path}: links the end user's connections");
+    }
+    let table = b.get("/connections?view=table").await;
+    assert!(table.body.contains("end-user\">for Ada") && shown(&table.body), "the table row names the end user");
+    let found = b.get("/connections?q=lovelace").await;
+    assert!(found.body.contains("Ada key") && !found.body.contains("Team key"), "the search matches the end user");
+}

@@ -113,8 +113,10 @@ pub(crate) struct ListParams {
     /// Only these statuses, comma-separated (`active,degraded,needs_reauth`: every connection that
     /// was granted once, as a connection picker lists them).
     status: Option<String>,
-    /// Case-insensitive match on name or account.
+    /// Case-insensitive match on name, account or end user (id or display name).
     q: Option<String>,
+    /// Only the connections made for this end user (the platform's id, exact match).
+    end_user: Option<String>,
 }
 
 #[utoipa::path(get, path = "/v1/connections/{id}", tag = "connections", summary = "Show one connection",

@@ -13,10 +13,11 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use patchbay_service::ServiceError;
+use patchbay_service::connect_sessions::LANDING_PATH;
 use patchbay_service::oauth::{CallbackQuery, Landing, session_binding};
 
 use crate::AppState;
-use crate::cookies::{SESSION_COOKIE, cookie};
+use crate::cookies::{CONNECT_COOKIE, SESSION_COOKIE, cookie};
 use crate::error::{Cause, public_message, status_of};
 use crate::extract::LenientQuery;
 use crate::ui::ErrorPage;
@@ -46,10 +47,25 @@ pub(crate) async fn callback(
     // A malformed query is treated like an empty one: the service then answers "no valid state".
     LenientQuery(query): LenientQuery<CallbackQuery>,
 ) -> Response {
-    let binding = cookie(&headers, SESSION_COOKIE).map(|token| session_binding(&token));
-    match state.patchbay.complete_callback(query, binding).await {
+    // A flow is bound to the web session or the connect page that started it.
+    let bindings: Vec<String> = [SESSION_COOKIE, CONNECT_COOKIE]
+        .iter()
+        .filter_map(|name| cookie(&headers, name))
+        .map(|t| session_binding(&t))
+        .collect();
+    match state.patchbay.complete_callback(query, &bindings).await {
         Ok(landing) => match HeaderValue::from_str(&landing_url(&state.patchbay.config().public_url, &landing)) {
-            Ok(value) => (StatusCode::SEE_OTHER, [(header::LOCATION, value)]).into_response(),
+            Ok(value) => {
+                let mut response = (StatusCode::SEE_OTHER, [(header::LOCATION, value)]).into_response();
+                // Back to a connect session's page in a popup: browsers apply the opener policy to
+                // redirects too, so this one keeps the opener, like the connect pages themselves.
+                if landing.return_to.as_deref() == Some(LANDING_PATH) {
+                    response
+                        .headers_mut()
+                        .insert("cross-origin-opener-policy", HeaderValue::from_static("unsafe-none"));
+                }
+                response
+            }
             Err(_) => error_page(StatusCode::INTERNAL_SERVER_ERROR, "internal error: the landing address is invalid"),
         },
         Err(e) => failed(e),

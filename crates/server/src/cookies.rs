@@ -13,6 +13,10 @@ use crate::AppState;
 /// Name of the session cookie.
 pub const SESSION_COOKIE: &str = "patchbay_session";
 
+/// Name of a connect session's page cookie (`Path=/`: the OAuth callback reads it to check the
+/// browser that started the flow, as it reads the session cookie).
+pub const CONNECT_COOKIE: &str = "patchbay_connect";
+
 /// The value of cookie `name`, if the request has it.
 pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
@@ -55,6 +59,12 @@ pub(crate) fn set_cookie(state: &AppState, name: &str, value: &str, scope: &Scop
 /// browser ends it too).
 pub(crate) fn session_cookie(state: &AppState, token: &str) -> HeaderValue {
     set_cookie(state, SESSION_COOKIE, token, &Scope { path: "/", same_site: "Lax", max_age: None })
+}
+
+/// A connect page's cookie: `Lax` like the session cookie (it must come back with the top-level
+/// GET from a consent page), and gone when the session would have expired.
+pub(crate) fn connect_cookie(state: &AppState, secret: &str, max_age: i64) -> HeaderValue {
+    set_cookie(state, CONNECT_COOKIE, secret, &Scope { path: "/", same_site: "Lax", max_age: Some(max_age) })
 }
 
 /// Deletes the session cookie.

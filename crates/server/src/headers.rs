@@ -45,7 +45,10 @@ pub(crate) async fn harden(request: Request, next: Next) -> Response {
     no_store(&mut response);
     let h = response.headers_mut();
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
+    // A connect page keeps its opener (the platform's page that opened the popup).
+    if !h.contains_key("cross-origin-opener-policy") {
+        h.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
+    }
     response
 }
 

@@ -10,6 +10,7 @@
 pub(crate) mod api;
 pub mod callback;
 mod client_ip;
+mod connect;
 pub(crate) mod cookies;
 pub mod error;
 mod extract;
@@ -60,6 +61,7 @@ pub fn router(state: AppState) -> Router {
         .merge(callback::routes())
         .merge(runtime::routes())
         .merge(tokens::routes())
+        .merge(connect::routes())
         .merge(team::routes())
         .merge(health::routes())
         .merge(openapi::routes())

@@ -24,7 +24,7 @@ use crate::AppState;
         crate::api::list_audit, crate::api::list_events, crate::api::list_webhooks, crate::api::create_webhook,
         crate::api::delete_webhook, crate::runtime::issue_token, crate::runtime::proxy,
         crate::tokens::create_token, crate::tokens::list_tokens, crate::tokens::delete_token,
-        crate::team::rotate_team_key,
+        crate::team::rotate_team_key, crate::connect::create_session,
         crate::health::healthz, crate::health::readyz, crate::health::metrics,
     ),
     modifiers(&BearerAuth, &UniqueOperationIds),

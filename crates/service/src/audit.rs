@@ -156,6 +156,14 @@ word_enum! {
         TeamKeyRotate = "team.key_rotate",
         /// The team was deleted and its data keys destroyed (kept in the trail of the gone team).
         TeamDelete = "team.delete",
+        /// A connect session was created for a platform's end user.
+        ConnectSessionCreate = "connect_session.create",
+        /// A connect session's token was exchanged for its hosted page's cookie.
+        ConnectSessionOpen = "connect_session.open",
+        /// A connect session's connection was granted.
+        ConnectSessionComplete = "connect_session.complete",
+        /// An expired connect session's link was used.
+        ConnectSessionExpire = "connect_session.expire",
     }
 }
 
@@ -207,6 +215,14 @@ pub mod action {
     pub const TEAM_KEY_ROTATE: AuditAction = AuditAction::TeamKeyRotate;
     /// The team was deleted and its data keys destroyed (kept in the trail of the gone team).
     pub const TEAM_DELETE: AuditAction = AuditAction::TeamDelete;
+    /// A connect session was created for a platform's end user.
+    pub const CONNECT_SESSION_CREATE: AuditAction = AuditAction::ConnectSessionCreate;
+    /// A connect session's token was exchanged for its hosted page's cookie.
+    pub const CONNECT_SESSION_OPEN: AuditAction = AuditAction::ConnectSessionOpen;
+    /// A connect session's connection was granted.
+    pub const CONNECT_SESSION_COMPLETE: AuditAction = AuditAction::ConnectSessionComplete;
+    /// An expired connect session's link was used.
+    pub const CONNECT_SESSION_EXPIRE: AuditAction = AuditAction::ConnectSessionExpire;
 }
 
 impl Patchbay {

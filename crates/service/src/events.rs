@@ -96,6 +96,11 @@ impl Patchbay {
             "connection_name": c.name,
             "provider": c.provider,
         });
+        // A connection made for a platform's end user names them in every event, so the
+        // platform can route it to its user.
+        if let (Some(user), Value::Object(base)) = (&c.end_user, &mut data) {
+            base.insert("end_user".into(), json!(user));
+        }
         if let (Value::Object(base), Value::Object(more)) = (&mut data, extra) {
             base.extend(more);
         }

@@ -17,7 +17,7 @@
 //! 6. [`connections`], then [`scenarios`]: the resource use-cases;
 //! 7. [`proxy`], [`scheduler`], [`sessions`] → [`receipts`], `auth`, then [`tokens`],
 //!    [`data_keys`] (rotating a team's data key), [`teams`] (deleting a team), `providers`,
-//!    [`ui_queries`]: front doors and workers built on the floors below.
+//!    [`ui_queries`], [`connect_sessions`] (a platform's end users adding connections): front doors and workers built on the floors below.
 //!
 //! Every module reads `Patchbay`'s (private) fields directly; code outside the crate goes
 //! through [`Patchbay::new`] and the accessors and use-cases below.
@@ -27,6 +27,7 @@ pub mod audit;
 mod audit_writer;
 mod auth;
 mod backoff;
+pub mod connect_sessions;
 pub mod connections;
 pub mod data_keys;
 mod error;

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use patchbay_domain::connection::{AuthorizationOutcome, Connection, ConnectionStatus, VerifyResult};
 use patchbay_domain::credential::field;
+use patchbay_domain::end_user::EndUser;
 use patchbay_domain::provider::{AuthMode, Provider};
 use patchbay_domain::scope::ScopeSet;
 use patchbay_store::Usage;
@@ -185,6 +186,8 @@ pub struct ConnectionView {
     #[serde(with = "time::serde::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
     pub updated_at: OffsetDateTime,
+    /// The platform's end user it was made for (a connect session), if any.
+    pub end_user: Option<EndUser>,
 }
 
 impl ConnectionView {
@@ -235,6 +238,7 @@ impl ConnectionView {
             },
             created_at: c.created_at,
             updated_at: c.updated_at,
+            end_user: c.end_user.clone(),
         }
     }
 }

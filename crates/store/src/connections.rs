@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use patchbay_domain::connection::{AuthorizationOutcome, Connection, ConnectionStatus, VerifyResult};
+use patchbay_domain::end_user::EndUser;
 use patchbay_domain::ids::{ConnectionId, TeamId};
 use patchbay_domain::scope::ScopeSet;
 use time::OffsetDateTime;
@@ -62,10 +63,13 @@ struct ConnectionRow {
     last_authorization: Option<String>,
     created_at: i64,
     updated_at: i64,
+    end_user_id: Option<String>,
+    end_user_name: Option<String>,
 }
 
 const COLUMNS: &str = "id, team_id, provider, name, status, status_reason, account, account_id, granted_scopes, requested_scopes, \
-     settings, credential_fingerprint, expires_at, reauthorize_by, last_verify, last_authorization, created_at, updated_at";
+     settings, credential_fingerprint, expires_at, reauthorize_by, last_verify, last_authorization, created_at, updated_at, \
+     end_user_id, end_user_name";
 
 impl TryFrom<ConnectionRow> for Connection {
     type Error = StoreError;
@@ -101,6 +105,7 @@ impl TryFrom<ConnectionRow> for Connection {
             account: r.account,
             account_id: r.account_id,
             credential_fingerprint: r.credential_fingerprint,
+            end_user: r.end_user_id.map(|id| EndUser { id, display_name: r.end_user_name }),
         })
     }
 }
@@ -123,7 +128,8 @@ impl Store {
             sqlx::query(
                 "INSERT INTO connections (id, team_id, provider, name, status, status_reason, account, granted_scopes, \
                  settings, credential_fingerprint, expires_at, reauthorize_by, last_verify, created_at, updated_at, \
-                 requested_scopes, account_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)")
+                 requested_scopes, account_id, end_user_id, end_user_name) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)")
                 .bind(c.id.as_str())
                 .bind(c.team_id.as_str())
                 .bind(&c.provider)
@@ -141,6 +147,8 @@ impl Store {
                 .bind(to_ms(c.updated_at))
                 .bind(c.requested_scopes.join(" "))
                 .bind(&c.account_id)
+                .bind(c.end_user.as_ref().map(|u| u.id.as_str()))
+                .bind(c.end_user.as_ref().and_then(|u| u.display_name.as_deref()))
                 .execute(&mut *tx)
                 .await
                 .map_err(|e| conflict_or(e, "a connection with this name in the team"))?;

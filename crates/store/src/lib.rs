@@ -12,6 +12,7 @@
 //! before it is handed out (docs/security.md R-01, persist before use).
 
 mod audit;
+mod connect_sessions;
 mod connections;
 mod error;
 mod grants;
@@ -34,6 +35,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 pub use audit::{AuditEntry, AuditQuery, AuditRecord, NewAuditEntry};
+pub use connect_sessions::ConnectSessionRow;
 pub use connections::{NewConnection, StaticCredentialUpdate};
 pub use error::StoreError;
 pub use grants::GrantRow;

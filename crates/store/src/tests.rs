@@ -72,6 +72,33 @@ pub(crate) fn connection(team: &TeamId, name: &str) -> Connection {
         last_authorization: None,
         created_at: now(),
         updated_at: now(),
+        end_user: None,
+    }
+}
+
+/// A connect session of `team` (not yet inserted), its token's digest unique per call.
+pub(crate) fn connect_session(team: &TeamId) -> crate::ConnectSessionRow {
+    use patchbay_domain::end_user::EndUser;
+    use patchbay_domain::ids::ConnectSessionId;
+    crate::ConnectSessionRow {
+        id: ConnectSessionId::generate().to_string(),
+        team_id: team.clone(),
+        token_digest: patchbay_domain::random::sha256(patchbay_domain::random::token(32).as_bytes()),
+        end_user: EndUser { id: "user-42".into(), display_name: Some("Ada".into()) },
+        allowed_providers: vec!["stripe".into()],
+        modules: vec![],
+        scopes: vec!["read".into()],
+        connection_id: None,
+        return_url: Some("https://platform.example/done".into()),
+        allowed_origins: vec!["https://platform.example".into()],
+        created_by: "token:ci (tok_1)".into(),
+        created_at: now(),
+        expires_at: now() + time::Duration::minutes(30),
+        cookie_digest: None,
+        csrf_token: None,
+        opened_at: None,
+        completed_at: None,
+        connection_made: None,
     }
 }
 

@@ -14,12 +14,17 @@
 //!   tokens and module API declarations (issue 15).
 //! - `team_keys`: rotating a team's data key online, and deleting a team (its grants revoked,
 //!   its data keys destroyed).
+//! - `connect_pages`: the hosted page of a connect session as the end user's browser sees it.
+//! - `connect_sessions`: connect sessions for a platform's end users (issue 17): their limits,
+//!   roles, reconnects, the token stored as a digest; connections carrying their end user.
 //! - `pending`: never-granted connections: continued under their name, discarded by hand or by
 //!   the background job a day after their consent was abandoned.
 
 #[path = "../common/mod.rs"]
 mod common;
 
+mod connect_pages;
+mod connect_sessions;
 mod connections;
 mod lifecycle;
 mod pending;

@@ -7,6 +7,9 @@ use axum::response::{IntoResponse, Response};
 const CSS: &str = include_str!("../../static/app.css");
 const JS: &str = include_str!("../../static/app.js");
 const FAVICON: &str = include_str!("../../static/favicon.svg");
+const CONNECT_RESULT_JS: &str = include_str!("../../static/connect-result.js");
+/// The platform's helper, served at `/connect.js` (docs/embedding.md).
+const CONNECT_JS: &str = include_str!("../../static/connect.js");
 
 /// `GET /static/{file}`.
 pub(crate) async fn serve(Path(file): Path<String>) -> Response {
@@ -14,7 +17,21 @@ pub(crate) async fn serve(Path(file): Path<String>) -> Response {
         "app.css" => (CSS, "text/css; charset=utf-8"),
         "app.js" => (JS, "text/javascript; charset=utf-8"),
         "favicon.svg" => (FAVICON, "image/svg+xml"),
+        "connect-result.js" => (CONNECT_RESULT_JS, "text/javascript; charset=utf-8"),
         _ => return (StatusCode::NOT_FOUND, "no such file").into_response(),
     };
     ([(header::CONTENT_TYPE, content_type)], body).into_response()
+}
+
+/// `GET /connect.js`: loaded by a platform's page from another origin, so it may be read
+/// cross-origin (`Cross-Origin-Resource-Policy: cross-origin`); it carries no data.
+pub(crate) async fn connect_js() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::HeaderName::from_static("cross-origin-resource-policy"), "cross-origin"),
+        ],
+        CONNECT_JS,
+    )
+        .into_response()
 }

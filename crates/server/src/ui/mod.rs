@@ -4,7 +4,8 @@
 //! Pages: sign in/out, the Connections section (list with filters, detail, Add, Verify, Rename,
 //! Reauthorize, Delete with a confirmation and a revocation receipt), the Scenarios section (Add,
 //! steps with module and connection pickers, Save, Remove, Delete with a confirmation), and the
-//! Events page. Every page works without JavaScript; `static/app.js` only adds conveniences.
+//! Events page, and the hosted page of a connect session (`connect`: a platform's end user adds
+//! a connection without a Patchbay account). Every page works without JavaScript; `static/app.js` only adds conveniences.
 //!
 //! Every UI response carries the strict headers of [`crate::headers`]. A consent page whose
 //! address depends on a connection's settings (so no page CSP can name its origin ahead of time)
@@ -20,6 +21,7 @@
 //! templates show), and one module per section.
 
 mod assets;
+mod connect;
 mod connections;
 mod events;
 mod forms;
@@ -67,6 +69,8 @@ pub fn routes() -> Router<AppState> {
         .route("/scenarios/{id}/delete", get(scenarios::confirm_delete).post(scenarios::delete))
         .route("/events", get(events::list))
         .route("/static/{file}", get(assets::serve))
+        .route("/connect.js", get(assets::connect_js))
+        .merge(connect::routes())
         .layer(Extension(Arc::new(LoginLimiter::default())))
         .layer(axum::middleware::from_fn(crate::headers::harden))
 }

@@ -12,6 +12,7 @@ use patchbay_domain::connection::{
     Connection, ConnectionStatus, VerifyResult, default_connection_name, validate_connection_name,
 };
 use patchbay_domain::credential::{Credential, field};
+use patchbay_domain::end_user::EndUser;
 use patchbay_domain::ids::ConnectionId;
 use patchbay_domain::principal::{Action, Principal};
 use patchbay_domain::provider::{AuthMode, Provider};
@@ -36,6 +37,10 @@ use crate::{Patchbay, ServiceError, ServiceResult};
 /// A validated create request: what every auth mode's path starts from.
 struct NewConnectionPlan {
     provider: Arc<Provider>,
+    /// The platform's end user it is for, checked.
+    end_user: Option<EndUser>,
+    /// The connect session making it, for its created event.
+    connect_session: Option<String>,
     /// The requested name (`None`: the next free default name).
     name: Option<String>,
     settings: SplitSettings,
@@ -72,7 +77,20 @@ impl Patchbay {
         let settings = split_settings(&provider, &req.settings)?;
         let scopes = requested_scopes(&provider, &req.modules, &req.scopes)?;
         let return_to = req.return_to.as_deref().map(validate_return_to).transpose()?;
-        let plan = NewConnectionPlan { provider: provider.clone(), name, settings, scopes };
+        let end_user = req
+            .end_user
+            .as_ref()
+            .map(|u| EndUser::new(&u.id, u.display_name.as_deref()))
+            .transpose()
+            .map_err(ServiceError::Invalid)?;
+        let plan = NewConnectionPlan {
+            provider: provider.clone(),
+            end_user,
+            connect_session: req.connect_session.clone(),
+            name,
+            settings,
+            scopes,
+        };
         match provider.auth_mode {
             AuthMode::ApiKey | AuthMode::Basic => {
                 let credential = credential_from_request(&provider, &req.credentials)?;
@@ -234,6 +252,7 @@ impl Patchbay {
             last_authorization: None,
             created_at: now,
             updated_at: now,
+            end_user: None,
         }
     }
 
@@ -247,7 +266,8 @@ impl Patchbay {
         mut connection: Connection,
         mut fields: Vec<(String, SecretString)>,
     ) -> ServiceResult<Connection> {
-        let NewConnectionPlan { provider, name, settings, .. } = plan;
+        let NewConnectionPlan { provider, name, settings, end_user, .. } = plan;
+        connection.end_user.clone_from(end_user);
         fields.extend(settings.secret.iter().cloned());
         let refs: Vec<(String, &SecretString)> = fields.iter().map(|(f, v)| (f.clone(), v)).collect();
         let sealed =
@@ -263,7 +283,7 @@ impl Patchbay {
             };
             match self.store.insert_connection(NewConnection { connection: &connection, secrets: &sealed }).await {
                 Ok(()) => {
-                    self.connection_inserted(who, provider, &connection).await?;
+                    self.connection_inserted(who, plan, &connection).await?;
                     return Ok(connection);
                 }
                 Err(StoreError::Conflict(_)) if name.is_some() => {
@@ -313,15 +333,20 @@ impl Patchbay {
     async fn connection_inserted(
         &self,
         who: &Principal,
-        provider: &Provider,
+        plan: &NewConnectionPlan,
         connection: &Connection,
     ) -> ServiceResult<()> {
+        let provider = &plan.provider;
         let detail = format!("provider={} name={}", provider.id, connection.name);
         self.audit(who, action::CONNECTION_CREATE, Some(&connection.id), AuditOutcome::Ok, Some(&detail)).await?;
         tracing::info!(connection_id = %connection.id, provider = %provider.id, "connection created");
         if connection.status != ConnectionStatus::Pending {
             self.start_lifecycle(connection, provider, connection.created_at).await?;
-            self.emit(connection, kind::CREATED, serde_json::json!({"account": connection.account})).await;
+            let mut extra = serde_json::json!({"account": connection.account});
+            if let Some(session) = &plan.connect_session {
+                extra["session_id"] = serde_json::Value::from(session.as_str());
+            }
+            self.emit(connection, kind::CREATED, extra).await;
         }
         Ok(())
     }

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use patchbay_domain::SecretString;
 use patchbay_domain::connection::ConnectionStatus;
+use patchbay_domain::end_user::EndUser;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
@@ -41,6 +42,14 @@ pub struct CreateConnection {
     /// Same-origin path to land on after the consent flow (default: the connection's page).
     #[serde(default)]
     pub return_to: Option<String>,
+    /// The platform's end user the connection is for (set by a connect session's page, or by a
+    /// platform backend creating it itself).
+    #[serde(default)]
+    pub end_user: Option<EndUser>,
+    /// The connect session whose page makes it (set by that page, never read from a body):
+    /// named in the `connection.created` event.
+    #[serde(skip)]
+    pub connect_session: Option<String>,
 }
 
 fn default_true() -> bool {
@@ -101,6 +110,8 @@ pub struct ListFilter {
     pub provider: Option<String>,
     /// Only these statuses (comma-separated: `active,degraded`).
     pub status: Option<String>,
-    /// Case-insensitive match on name or account.
+    /// Case-insensitive match on name, account or end user (id or display name).
     pub q: Option<String>,
+    /// Only the connections made for this end user (the platform's id, exact match).
+    pub end_user: Option<String>,
 }

@@ -41,9 +41,14 @@ impl Patchbay {
         for c in self.store.list_connections(&who.team_id).await? {
             let keep = filter.provider.as_deref().is_none_or(|p| p == c.provider)
                 && statuses.as_ref().is_none_or(|list| list.contains(&c.status))
+                && filter.end_user.as_deref().is_none_or(|u| c.end_user.as_ref().is_some_and(|e| e.id == u))
                 && q.as_deref().is_none_or(|q| {
                     c.name.to_lowercase().contains(q)
                         || c.account.as_deref().is_some_and(|a| a.to_lowercase().contains(q))
+                        || c.end_user.as_ref().is_some_and(|u| {
+                            u.id.to_lowercase().contains(q)
+                                || u.display_name.as_deref().is_some_and(|d| d.to_lowercase().contains(q))
+                        })
                 });
             if keep {
                 out.push(self.view_with(&c, &usages, &fields));

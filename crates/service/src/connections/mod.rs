@@ -22,6 +22,7 @@ mod pending;
 
 pub use credential::UpdateCredential;
 pub use dto::{CreateConnection, Created, DeleteReceipt, ListFilter, Verified};
+pub(crate) use input::requested_scopes;
 pub use input::validate_return_to;
 pub use pending::{ABANDONED_AFTER, run_discard_worker};
 

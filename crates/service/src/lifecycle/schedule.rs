@@ -148,6 +148,7 @@ mod tests {
             last_authorization: None,
             created_at: t0(),
             updated_at: t0(),
+            end_user: None,
         }
     }
 

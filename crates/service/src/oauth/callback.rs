@@ -83,9 +83,11 @@ fn short(text: &str) -> String {
 impl Patchbay {
     /// Completes a consent flow at `GET /oauth/callback`. Returns where to send the browser;
     /// an error means the request itself is invalid (unknown, expired or replayed state, wrong
-    /// issuer, another browser) and nothing was sent to the provider.
-    pub async fn complete_callback(&self, q: CallbackQuery, browser_binding: Option<String>) -> ServiceResult<Landing> {
-        let open = self.validate_callback(&q, browser_binding).await?;
+    /// issuer, another browser) and nothing was sent to the provider. `browser_bindings`: the
+    /// bindings of the browser's sessions (its web session, its connect page), any of which may
+    /// have started the flow.
+    pub async fn complete_callback(&self, q: CallbackQuery, browser_bindings: &[String]) -> ServiceResult<Landing> {
+        let open = self.validate_callback(&q, browser_bindings).await?;
         match self.exchange(&q, &open).await? {
             Exchanged::Tokens { tokens, client } => self.apply_grant(&open, &client, tokens).await,
             Exchanged::Failed { reason, outcome } => self.flow_failed(&open, reason, outcome).await,
@@ -94,7 +96,7 @@ impl Patchbay {
 
     /// Consumes the flow named by `state` (once: a replay finds nothing) and checks the request:
     /// not expired, the provider's issuer, the browser that started it, the connection still there.
-    async fn validate_callback(&self, q: &CallbackQuery, browser_binding: Option<String>) -> ServiceResult<OpenFlow> {
+    async fn validate_callback(&self, q: &CallbackQuery, browser_bindings: &[String]) -> ServiceResult<OpenFlow> {
         let state = q.state.as_deref().filter(|s| !s.is_empty() && s.len() <= 512).ok_or_else(|| {
             ServiceError::Invalid("the callback has no valid `state`: start the connection again from Patchbay".into())
         })?;
@@ -123,7 +125,9 @@ impl Patchbay {
                 provider.display_name
             )));
         }
-        if flow.binding.is_some() && flow.binding != browser_binding {
+        if let Some(binding) = &flow.binding
+            && !browser_bindings.contains(binding)
+        {
             return Err(ServiceError::Invalid(
                 "this authorization was started in another browser session: sign in to Patchbay in this browser and start again".into(),
             ));
@@ -238,7 +242,14 @@ impl Patchbay {
         tracing::info!(connection_id = %connection.id, provider = %provider.id, "consent flow completed");
         if let Some(stored) = self.store.get_connection(&flow.team_id, &connection.id).await? {
             let event = if reauthorize { kind::REAUTHORIZED } else { kind::CREATED };
-            self.emit(&stored, event, serde_json::json!({"account": account, "scopes": granted.join(" ")})).await;
+            let mut extra = serde_json::json!({"account": account, "scopes": granted.join(" ")});
+            // Made or reconnected on a connect session's page: the event names the session.
+            // The grant is stored: a failed look-up only leaves the session id out.
+            let session = self.store.connect_session_in_progress(&flow.team_id, connection.id.as_str()).await;
+            if let Ok(Some(session)) = session {
+                extra["session_id"] = serde_json::Value::from(session);
+            }
+            self.emit(&stored, event, extra).await;
         }
         Ok(landing(flow, connection, outcome))
     }

@@ -123,6 +123,7 @@ mod tests {
             last_authorization: None,
             created_at: t,
             updated_at: t,
+            end_user: None,
         }
     }
 

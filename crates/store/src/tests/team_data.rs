@@ -66,6 +66,16 @@ async fn populate(store: &Store, t: &TeamId, key_id: u32) -> ConnectionId {
         expires_at: now() + Duration::minutes(10),
     };
     store.insert_flow(&flow).await.unwrap();
+    store.insert_connect_session(&super::connect_session(t)).await.unwrap();
+    let binding = format!("session-{}", ConnectionId::generate());
+    let receipt = KeptReceipt {
+        session_binding: &binding,
+        team_id: t,
+        connection_id: c.id.as_str(),
+        body: "{}",
+        expires_at: now() + Duration::minutes(15),
+    };
+    store.keep_receipt(&receipt, now()).await.unwrap();
     let revocation = PendingRevocation {
         id: 0,
         team_id: t.clone(),
@@ -130,14 +140,6 @@ async fn populate(store: &Store, t: &TeamId, key_id: u32) -> ConnectionId {
         last_used_at: None,
     };
     store.create_token(&token, format!("token-{}", t.as_str()).as_bytes(), now()).await.unwrap();
-    let receipt = crate::KeptReceipt {
-        session_binding: "binding",
-        team_id: t,
-        connection_id: c.id.as_str(),
-        body: "{}",
-        expires_at: now() + Duration::minutes(15),
-    };
-    store.keep_receipt(&receipt, now()).await.unwrap();
     store.insert_team_key(&key(t, key_id), now()).await.unwrap();
     c.id
 }

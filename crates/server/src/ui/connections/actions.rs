@@ -14,7 +14,7 @@ use crate::AppState;
 use crate::error::status_of;
 use crate::ui::forms::{CsrfForm, FormData};
 use crate::ui::origins::{authorization_origins, static_origin};
-use crate::ui::pages::{Banner, RedirectPage};
+use crate::ui::pages::{Banner, Frame, RedirectPage};
 use crate::ui::render::{UiResult, page, user_text};
 use crate::ui::session::{WebUser, percent_encode};
 
@@ -97,17 +97,14 @@ pub(crate) async fn reauthorize(
 /// Sends the browser to a consent page: a 303 when the page CSP allows its origin as a form
 /// target (a fixed catalog address), else an interstitial page that continues by navigation.
 pub(super) fn to_provider(state: &AppState, user: &WebUser, url: &str, provider_name: &str) -> Response {
+    to_provider_in(state, user.frame(SECTION, format!("Continue to {provider_name}")), url, provider_name)
+}
+
+/// [`to_provider`] on a page with any frame (the connect page's has no top bar).
+pub(crate) fn to_provider_in(state: &AppState, frame: Frame, url: &str, provider_name: &str) -> Response {
     let allowed = static_origin(url).is_some_and(|origin| authorization_origins(&state.patchbay).contains(&origin));
     if allowed {
         return Redirect::to(url).into_response();
     }
-    page(
-        state,
-        StatusCode::OK,
-        RedirectPage {
-            frame: user.frame(SECTION, format!("Continue to {provider_name}")),
-            url: url.to_owned(),
-            provider_name: provider_name.to_owned(),
-        },
-    )
+    page(state, StatusCode::OK, RedirectPage { frame, url: url.to_owned(), provider_name: provider_name.to_owned() })
 }

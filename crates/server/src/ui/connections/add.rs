@@ -297,6 +297,8 @@ pub(crate) async fn create(
         credentials: entered.credentials,
         verify: !skip_verify,
         return_to: given.for_step.as_ref().map(|_| "/scenarios".to_owned()),
+        end_user: None,
+        connect_session: None,
     };
     let binding = Some(user.session.binding.clone());
     let who = &user.session.principal;

@@ -160,6 +160,7 @@ mod tests {
             credential: CredentialView { kind: CredentialKind::Oauth2, state: CredentialState::Set, fingerprint: None },
             created_at: t,
             updated_at: t,
+            end_user: None,
         }
     }
 

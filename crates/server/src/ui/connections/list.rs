@@ -80,7 +80,7 @@ pub(crate) async fn list(
     let all = state.patchbay.list_connections(who, &ListFilter::default()).await.map_err(user.fail(SECTION))?;
     let filtered = provider.is_some() || status.is_some() || text.is_some();
     let shown = if filtered {
-        let filter = ListFilter { provider: provider.clone(), status: status.clone(), q: text.clone() };
+        let filter = ListFilter { provider: provider.clone(), status: status.clone(), q: text.clone(), end_user: None };
         state.patchbay.list_connections(who, &filter).await.map_err(user.fail(SECTION))?
     } else {
         all.clone()

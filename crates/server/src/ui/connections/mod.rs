@@ -20,7 +20,7 @@ mod list;
 
 use std::collections::HashMap;
 
-pub(crate) use actions::{discard, reauthorize, rename, verify};
+pub(crate) use actions::{discard, reauthorize, rename, to_provider_in, verify};
 pub(crate) use add::{create, new_form, pick_app};
 pub(crate) use banners::partial_banner;
 pub(crate) use credential::{form as credential_form, save as save_credential};

@@ -41,6 +41,8 @@ pub(crate) struct Card {
     pub initial: String,
     pub hue: u8,
     pub account: Option<String>,
+    /// The platform's end user it was made for: (label, id to search the list by).
+    pub end_user: Option<(String, String)>,
     pub status: String,
     pub status_label: String,
     pub status_class: &'static str,
@@ -144,6 +146,10 @@ impl Card {
             initial: initial(&c.provider_name),
             hue: hue(&c.provider),
             account: c.account.clone(),
+            end_user: c.end_user.as_ref().map(|u| match &u.display_name {
+                Some(name) => (format!("{name} ({})", u.id), u.id.clone()),
+                None => (u.id.clone(), u.id.clone()),
+            }),
             status: c.status.as_str().to_owned(),
             status_label,
             status_class,

@@ -7,6 +7,7 @@
 
 mod card;
 mod common;
+mod connect;
 mod connections;
 mod events;
 mod frame;
@@ -17,6 +18,7 @@ pub(crate) use common::{
     ErrorPage, LoginPage, STATUS_FILTERS, ScopeLine, SelectOption, TimeText, and_list, auth_label, hue, initial,
     steps_phrase, with_article,
 };
+pub(crate) use connect::{ConnectForm, ConnectPage, ConnectResult, ConnectView};
 pub(crate) use connections::{
     AppChoice, ConnectionPage, ConnectionsPage, DeletePage, InputField, NewConnectionPage, PickAppPage, ReceiptLine,
     ReceiptPage, RedirectPage, ScopeChoice, SettingLine, StepContext, UpdateCredentialPage,
