@@ -3,6 +3,8 @@
 //!
 //! - [`catalog`]: built-in YAML files plus `PATCHBAY_PROVIDERS_DIR`, strictly validated
 //!   ([`validate`]) after `${VAR}` interpolation; see `docs/providers.md`.
+//! - [`discovery`]: finding an OAuth server from one URL (RFC 8414, RFC 9728) and registering
+//!   with it (RFC 7591), over the guarded client.
 //! - [`http`]: [`GuardedClient`], which refuses private addresses (checked at connect time),
 //!   never follows redirects and bounds time and response size (docs/security.md N-01, N-04).
 //! - [`oauth`]: the OAuth 2.0 client (authorize URL, the three grants, revocation), over the
@@ -12,6 +14,7 @@
 //! - [`verify`]: putting a credential on a request and running a provider's verify call.
 
 pub mod catalog;
+pub mod discovery;
 pub mod http;
 mod interpolate;
 pub mod oauth;

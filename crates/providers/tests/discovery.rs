@@ -1,0 +1,283 @@
+//! Discovery and registration against real loopback servers: Demo Cloud (RFC 8414, RFC 9728,
+//! RFC 7591) and hand-written servers for the bad cases (issuer mismatch, no S256, malformed,
+//! oversized, redirects), and the address guard (docs/security.md N-01).
+
+mod common;
+
+use axum::Router;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use common::{TestServer, client};
+use patchbay_demo_provider::{DemoOptions, DemoProvider};
+use patchbay_domain::provider::TokenEndpointAuth;
+use patchbay_providers::discovery::{
+    ClientRegistration, DiscoveredClient, DiscoveryError, discover, provider_from, register,
+};
+use patchbay_providers::{Catalog, HttpError};
+use serde_json::{Value, json};
+
+const REDIRECT_URI: &str = "http://127.0.0.1:9/oauth/callback";
+
+fn registration() -> ClientRegistration {
+    ClientRegistration { client_name: "Patchbay".into(), redirect_uri: REDIRECT_URI.into() }
+}
+
+/// Authorization server metadata for `base`, with `change` applied.
+fn metadata(base: &str, change: impl FnOnce(&mut Value)) -> Value {
+    let mut m = json!({
+        "issuer": base,
+        "authorization_endpoint": format!("{base}/authorize"),
+        "token_endpoint": format!("{base}/token"),
+        "response_types_supported": ["code"],
+        "code_challenge_methods_supported": ["S256"],
+        "scopes_supported": ["read", "write"],
+    });
+    change(&mut m);
+    m
+}
+
+/// A server answering `body` at the RFC 8414 well-known path, its issuer being its own base.
+async fn serving(body: impl Fn(&str) -> axum::response::Response + Clone + Send + Sync + 'static) -> TestServer {
+    let listener_base = std::sync::Arc::new(std::sync::OnceLock::<String>::new());
+    let base = listener_base.clone();
+    let router = Router::new().route(
+        "/.well-known/oauth-authorization-server",
+        get(move || {
+            let body = body.clone();
+            let base = base.clone();
+            async move { body(base.get().map(String::as_str).unwrap_or_default()) }
+        }),
+    );
+    let server = TestServer::start(router).await;
+    listener_base.set(server.base()).unwrap();
+    server
+}
+
+async fn discover_json(change: impl Fn(&mut Value) + Clone + Send + Sync + 'static) -> Result<(), DiscoveryError> {
+    let server = serving(move |base| axum::Json(metadata(base, change.clone())).into_response()).await;
+    discover(&client(true), &server.base()).await.map(|_| ())
+}
+
+fn metadata_reason(result: Result<(), DiscoveryError>) -> String {
+    match result {
+        Err(DiscoveryError::Metadata { reason, .. }) => reason,
+        other => panic!("expected a metadata error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn an_issuer_url_is_discovered_registered_and_becomes_a_valid_provider() {
+    let demo = DemoProvider::start(DemoOptions::default()).await;
+    let http = client(true);
+    // A trailing slash typed by the user is the same issuer.
+    let found = discover(&http, &format!("{}/", demo.base_url())).await.unwrap();
+    assert!(found.resource.is_none());
+    assert_eq!(found.server.issuer, demo.issuer());
+    assert_eq!(found.server.token_endpoint, demo.token_url());
+    assert_eq!(found.server.revocation_endpoint.as_deref(), Some(demo.revocation_url().as_str()));
+    assert_eq!(found.server.registration_endpoint.as_deref(), Some(demo.registration_url().as_str()));
+
+    let registered = register(&http, &found.server, &registration()).await.unwrap();
+    assert_eq!(registered.auth, TokenEndpointAuth::ClientSecretBasic, "basic is preferred when offered");
+    let secret = {
+        use secrecy::ExposeSecret;
+        registered.client_secret.as_ref().unwrap().expose_secret().to_owned()
+    };
+    assert!(!format!("{registered:?}").contains(&secret));
+    let at_demo = demo.registered_clients();
+    assert_eq!(at_demo.len(), 1);
+    assert_eq!(at_demo[0].client_id, registered.client_id);
+    assert_eq!(at_demo[0].redirect_uris, [REDIRECT_URI]);
+    assert_eq!(at_demo[0].grant_types, ["authorization_code", "refresh_token"]);
+
+    let client = DiscoveredClient {
+        client_id: registered.client_id.clone(),
+        client_secret: registered.client_secret,
+        auth: registered.auth,
+    };
+    let provider = provider_from("demo-found", "Demo found", &found, Some(client));
+    assert_eq!(provider.issuer.as_deref(), Some(demo.issuer().as_str()));
+    assert!(provider.scopes.contains_key("items:read"));
+    // The definition passes the strict validator a provider file goes through.
+    let yaml = yaml_serde::to_string(&provider).unwrap();
+    let parsed = Catalog::parse("demo-found.yaml", &yaml, &|_| None).unwrap_or_else(|e| panic!("{e:?}\n{yaml}"));
+    assert_eq!(parsed.token_url, provider.token_url);
+}
+
+#[tokio::test]
+async fn a_protected_resource_leads_to_its_server_and_becomes_the_api_base_and_resource() {
+    let demo = DemoProvider::start(DemoOptions::default()).await;
+    let found = discover(&client(true), &demo.resource_url()).await.unwrap();
+    let resource = found.resource.clone().expect("a protected resource");
+    assert_eq!(resource.resource, demo.resource_url());
+    assert_eq!(found.server.issuer, demo.issuer());
+    let provider = provider_from("items", "Items", &found, None);
+    assert_eq!(provider.api_base_url.as_deref(), Some(demo.resource_url().as_str()));
+    assert_eq!(provider.authorization_params.get("resource"), Some(&demo.resource_url()));
+    assert!(provider.client_id.is_none());
+}
+
+#[tokio::test]
+async fn a_401_challenge_names_the_resource_metadata() {
+    let demo = DemoProvider::start(DemoOptions::default()).await;
+    let issuer = demo.issuer();
+    let base = std::sync::Arc::new(std::sync::OnceLock::<String>::new());
+    let (b1, b2) = (base.clone(), base.clone());
+    let router = Router::new()
+        .route(
+            "/mcp",
+            get(move || {
+                let b = b1.get().cloned().unwrap_or_default();
+                async move {
+                    let challenge = format!("Bearer resource_metadata=\"{b}/meta/mcp\"");
+                    (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, challenge)]).into_response()
+                }
+            }),
+        )
+        .route(
+            "/meta/mcp",
+            get(move || {
+                let b = b2.get().cloned().unwrap_or_default();
+                let issuer = issuer.clone();
+                async move {
+                    axum::Json(json!({"resource": format!("{b}/mcp"), "authorization_servers": [issuer],
+                        "scopes_supported": ["items:read", "mcp:tools"]}))
+                }
+            }),
+        );
+    let server = TestServer::start(router).await;
+    base.set(server.base()).unwrap();
+    let found = discover(&client(true), &format!("{}/mcp", server.base())).await.unwrap();
+    assert_eq!(found.resource.as_ref().unwrap().metadata_url, format!("{}/meta/mcp", server.base()));
+    // The resource's own scopes come first.
+    assert_eq!(found.scopes()[..2], ["items:read".to_owned(), "mcp:tools".to_owned()]);
+    assert_eq!(found.server.issuer, demo.issuer());
+}
+
+#[tokio::test]
+async fn resource_metadata_for_another_resource_is_refused() {
+    let router = Router::new().route(
+        "/.well-known/oauth-protected-resource/api",
+        get(|| async {
+            axum::Json(
+                json!({"resource": "https://other.example/api", "authorization_servers": ["https://as.example"]}),
+            )
+        }),
+    );
+    let server = TestServer::start(router).await;
+    let result = discover(&client(true), &format!("{}/api", server.base())).await.map(|_| ());
+    assert!(metadata_reason(result).contains("RFC 9728"));
+}
+
+#[tokio::test]
+async fn an_issuer_mismatch_is_refused() {
+    let reason = metadata_reason(discover_json(|m| m["issuer"] = json!("https://evil.example")).await);
+    assert!(reason.contains("RFC 8414 §3.3") && reason.contains("evil.example"), "{reason}");
+}
+
+#[tokio::test]
+async fn servers_without_pkce_s256_or_the_code_flow_are_refused() {
+    let reason = metadata_reason(
+        discover_json(|m| drop(m.as_object_mut().unwrap().remove("code_challenge_methods_supported"))).await,
+    );
+    assert!(reason.contains("S256"), "{reason}");
+    let reason = metadata_reason(discover_json(|m| m["code_challenge_methods_supported"] = json!(["plain"])).await);
+    assert!(reason.contains("S256"), "{reason}");
+    let reason = metadata_reason(discover_json(|m| m["response_types_supported"] = json!(["token"])).await);
+    assert!(reason.contains("authorization code"), "{reason}");
+}
+
+#[tokio::test]
+async fn malformed_metadata_is_refused_with_the_field() {
+    let reason = metadata_reason(discover_json(|m| drop(m.as_object_mut().unwrap().remove("token_endpoint"))).await);
+    assert!(reason.contains("`token_endpoint` is missing"), "{reason}");
+    let reason = metadata_reason(discover_json(|m| m["scopes_supported"] = json!("read write")).await);
+    assert!(reason.contains("`scopes_supported`"), "{reason}");
+    let reason = metadata_reason(discover_json(|m| m["token_endpoint"] = json!("not a url")).await);
+    assert!(reason.contains("`token_endpoint`"), "{reason}");
+    let err = discover_json(|m| m["token_endpoint"] = json!("ftp://as.example/token")).await.unwrap_err();
+    assert!(matches!(err, DiscoveryError::Http { error: HttpError::Blocked { .. }, .. }), "{err:?}");
+    let server = serving(|_| "this is not json".into_response()).await;
+    let reason = metadata_reason(discover(&client(true), &server.base()).await.map(|_| ()));
+    assert!(reason.contains("not valid JSON"), "{reason}");
+}
+
+#[tokio::test]
+async fn oversized_metadata_is_refused() {
+    let server =
+        serving(|base| axum::Json(metadata(base, |m| m["padding"] = json!("x".repeat(100 * 1024)))).into_response())
+            .await;
+    let err = discover(&client(true), &server.base()).await.unwrap_err();
+    assert!(matches!(err, DiscoveryError::Http { error: HttpError::TooLarge { .. }, .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn redirects_are_not_followed() {
+    let server =
+        serving(|_| axum::response::Redirect::temporary("https://elsewhere.example/meta").into_response()).await;
+    let err = discover(&client(true), &server.base()).await.unwrap_err();
+    assert!(matches!(err, DiscoveryError::Http { error: HttpError::Redirect { .. }, .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn private_addresses_are_refused_unless_allowed_and_nothing_is_sent() {
+    let demo = DemoProvider::start(DemoOptions::default()).await;
+    let err = discover(&client(false), &demo.base_url()).await.unwrap_err();
+    assert!(matches!(err, DiscoveryError::Http { error: HttpError::Blocked { .. }, .. }), "{err:?}");
+    assert!(err.to_string().contains("PATCHBAY_ALLOW_PRIVATE_NETWORKS"), "{err}");
+    // A public-looking resource may not point discovery at a private issuer either.
+    let router = Router::new().route(
+        "/.well-known/oauth-protected-resource/api",
+        get(|headers: axum::http::HeaderMap| async move {
+            let host = headers[header::HOST].to_str().unwrap().to_owned();
+            axum::Json(
+                json!({"resource": format!("http://{host}/api"), "authorization_servers": ["https://169.254.169.254"]}),
+            )
+        }),
+    );
+    let server = TestServer::start(router).await;
+    let err = discover(&client(true), &format!("{}/api", server.base())).await.unwrap_err();
+    assert!(
+        matches!(&err, DiscoveryError::Http { error: HttpError::Blocked { reason, .. }, .. } if reason.contains("metadata")),
+        "{err:?}"
+    );
+    for bad in ["ftp://as.example", "https://as.example/?x=1", "not a url"] {
+        assert!(matches!(discover(&client(true), bad).await, Err(DiscoveryError::BadUrl { .. })), "{bad}");
+    }
+}
+
+#[tokio::test]
+async fn no_metadata_anywhere_names_the_places_tried() {
+    let server = TestServer::start(Router::new()).await;
+    let err = discover(&client(true), &format!("{}/tenant", server.base())).await.unwrap_err();
+    let DiscoveryError::NotFound { tried, .. } = &err else { panic!("{err:?}") };
+    assert!(tried.contains("/.well-known/oauth-authorization-server/tenant"), "{tried}");
+    assert!(tried.contains("/tenant/.well-known/openid-configuration"), "{tried}");
+}
+
+#[tokio::test]
+async fn registration_failures_carry_the_servers_error() {
+    let demo = DemoProvider::start(DemoOptions::default()).await;
+    let http = client(true);
+    let found = discover(&http, &demo.base_url()).await.unwrap();
+    demo.refuse_registrations(Some("registration is closed for today".into()));
+    let err = register(&http, &found.server, &registration()).await.unwrap_err();
+    let DiscoveryError::RegistrationRefused { error, description, .. } = &err else { panic!("{err:?}") };
+    assert_eq!(error, "invalid_client_metadata");
+    assert_eq!(description.as_deref(), Some("registration is closed for today"));
+    assert!(err.to_string().contains("registration is closed"), "{err}");
+
+    // Without a registration endpoint the user is told to bring a client.
+    let mut no_endpoint = found.server.clone();
+    no_endpoint.registration_endpoint = None;
+    let err = register(&http, &no_endpoint, &registration()).await.unwrap_err();
+    assert!(err.to_string().contains("client id and secret"), "{err}");
+    // A server that answers 201 with no client is not a registration.
+    let router = Router::new().route("/register", post(|| async { (StatusCode::CREATED, axum::Json(json!({}))) }));
+    let server = TestServer::start(router).await;
+    let mut broken = found.server.clone();
+    broken.registration_endpoint = Some(format!("{}/register", server.base()));
+    let err = register(&http, &broken, &registration()).await.unwrap_err();
+    assert!(err.to_string().contains("`client_id` is missing"), "{err}");
+}
