@@ -14,6 +14,7 @@
 //! - [`verify`]: putting a credential on a request and running a provider's verify call.
 
 pub mod catalog;
+mod catalog_discovery;
 pub mod discovery;
 pub mod http;
 mod interpolate;

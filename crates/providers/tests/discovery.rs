@@ -281,3 +281,68 @@ async fn registration_failures_carry_the_servers_error() {
     let err = register(&http, &broken, &registration()).await.unwrap_err();
     assert!(err.to_string().contains("`client_id` is missing"), "{err}");
 }
+
+fn discovering_file(id: &str, url: &str, extra: &str) -> String {
+    format!("id: {id}\ndisplay_name: Found\nauth_mode: oauth2\ndiscovery_url: {url}\n{extra}")
+}
+
+#[tokio::test]
+async fn discovery_url_in_a_provider_file_fills_its_endpoints_at_start() {
+    let demo = DemoProvider::start(DemoOptions::default()).await;
+    let by_issuer = discovering_file("by-issuer", &demo.base_url(), "scopes:\n  items:read: Read items\n");
+    let by_resource = discovering_file("by-resource", &demo.resource_url(), "");
+    let mut catalog =
+        Catalog::from_sources([("a.yaml", by_issuer.as_str()), ("b.yaml", by_resource.as_str())], &|_| None).unwrap();
+    assert!(catalog.get("by-issuer").unwrap().token_url.is_none(), "nothing is fetched while parsing");
+    assert_eq!(catalog.resolve_discovery(&client(true)).await.unwrap(), 2);
+    let issuer = catalog.get("by-issuer").unwrap();
+    assert_eq!(issuer.token_url.as_deref(), Some(demo.token_url().as_str()));
+    assert_eq!(issuer.revocation_url.as_deref(), Some(demo.revocation_url().as_str()));
+    assert_eq!(issuer.scopes.len(), 1, "the file's scopes win");
+    let resource = catalog.get("by-resource").unwrap();
+    assert_eq!(resource.api_base_url.as_deref(), Some(demo.resource_url().as_str()));
+    assert_eq!(resource.authorization_params.get("resource"), Some(&demo.resource_url()));
+    assert!(resource.scopes.contains_key("items:write"));
+}
+
+#[tokio::test]
+async fn a_failed_discovery_url_fails_the_catalog_unless_the_file_has_its_endpoints() {
+    let server = TestServer::start(Router::new()).await;
+    let alone = discovering_file("alone", &server.base(), "");
+    let mut catalog = Catalog::from_sources([("a.yaml", alone.as_str())], &|_| None).unwrap();
+    let errors = catalog.resolve_discovery(&client(true)).await.unwrap_err().to_string();
+    assert!(errors.contains("discovery_url") && errors.contains("no OAuth authorization server metadata"), "{errors}");
+    // The guard applies: loopback is refused without PATCHBAY_ALLOW_PRIVATE_NETWORKS.
+    let demo = DemoProvider::start(DemoOptions::default()).await;
+    let private = discovering_file("private", &demo.base_url(), "");
+    let mut catalog = Catalog::from_sources([("p.yaml", private.as_str())], &|_| None).unwrap();
+    let errors = catalog.resolve_discovery(&client(false)).await.unwrap_err().to_string();
+    assert!(errors.contains("PATCHBAY_ALLOW_PRIVATE_NETWORKS"), "{errors}");
+    let written = discovering_file(
+        "written",
+        &server.base(),
+        "authorization_url: https://as.example/authorize\ntoken_url: https://as.example/token\n",
+    );
+    let mut catalog = Catalog::from_sources([("w.yaml", written.as_str())], &|_| None).unwrap();
+    assert_eq!(catalog.resolve_discovery(&client(true)).await.unwrap(), 0);
+    assert_eq!(catalog.get("written").unwrap().token_url.as_deref(), Some("https://as.example/token"));
+}
+
+#[test]
+fn discovery_url_is_checked_like_every_url_and_only_for_oauth2() {
+    let errors = |text: &str| {
+        Catalog::parse("t.yaml", text, &|_| None)
+            .err()
+            .unwrap_or_default()
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+    };
+    assert!(errors(&discovering_file("x", "http://as.example", "")).iter().any(|e| e.contains("discovery_url")));
+    let cc = "id: x\ndisplay_name: X\nauth_mode: oauth2_client_credentials\ntoken_url: https://a.example/t\n\
+              discovery_url: https://a.example\n";
+    assert!(errors(cc).iter().any(|e| e.contains("discovery_url")), "{:?}", errors(cc));
+    let no_endpoints = "id: x\ndisplay_name: X\nauth_mode: oauth2\n";
+    assert!(errors(no_endpoints).iter().any(|e| e.contains("token_url")));
+    assert!(errors(&discovering_file("x", "https://as.example", "")).is_empty());
+}
