@@ -14,7 +14,8 @@
 //!    refresh, client-credentials renewal, issuing a token to the runtime), then
 //!    [`revocations`] (revoking at the provider: superseded grants, deleted connections, retries);
 //! 5. [`oauth`]: consent flows (start, callback);
-//! 6. [`connections`], then [`scenarios`]: the resource use-cases;
+//! 6. [`connections`], then [`scenarios`], then `step_up`: the resource use-cases, and recording
+//!    the scopes a provider's `403 insufficient_scope` names;
 //! 7. [`proxy`], [`scheduler`], [`sessions`], `auth`, then [`tokens`], `providers`,
 //!    [`ui_queries`]: front doors and workers built on the floors below.
 //!
@@ -40,6 +41,7 @@ pub mod scenarios;
 pub mod scheduler;
 mod secrets;
 pub mod sessions;
+mod step_up;
 pub mod tokens;
 pub mod ui_queries;
 pub mod views;

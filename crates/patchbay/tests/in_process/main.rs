@@ -13,6 +13,8 @@
 //!   tokens and module API declarations (issue 15).
 //! - `pending`: never-granted connections: continued under their name, discarded by hand or by
 //!   the background job a day after their consent was abandoned.
+//! - `step_up`: a proxied `403 insufficient_scope` recorded as missing scopes, then granted by
+//!   extending permissions (issue 16).
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -22,3 +24,4 @@ mod lifecycle;
 mod pending;
 mod rough_states;
 mod security;
+mod step_up;

@@ -31,7 +31,7 @@ use crate::http::{GuardedClient, HttpError};
 
 pub use provider::{DiscoveredClient, provider_from};
 pub use register::{ClientRegistration, RegisteredClient, register};
-pub use resource::{ResourceMetadata, resource_metadata_from_challenge};
+pub use resource::{ResourceMetadata, bearer_param, challenge_params, resource_metadata_from_challenge};
 pub use server::{ServerMetadata, metadata_urls};
 
 /// The largest metadata or registration answer read (64 KiB: real documents are a few KiB).
