@@ -346,3 +346,66 @@ fn discovery_url_is_checked_like_every_url_and_only_for_oauth2() {
     assert!(errors(no_endpoints).iter().any(|e| e.contains("token_url")));
     assert!(errors(&discovering_file("x", "https://as.example", "")).is_empty());
 }
+
+/// From only the resource's URL: discover, register, consent, exchange, refresh and revoke with
+/// the OAuth client, `resource` on the authorize and every token request (RFC 8707).
+#[tokio::test]
+async fn a_discovered_resource_works_end_to_end_with_the_oauth_client() {
+    use patchbay_domain::scope::ScopeSet;
+    use patchbay_providers::oauth::{self, AuthorizeParams, OAuthClient};
+    let demo = DemoProvider::start(DemoOptions::default()).await;
+    demo.set_auto_decision(Some(patchbay_demo_provider::Decision::Allow));
+    let http = client(true);
+    let found = discover(&http, &demo.resource_url()).await.unwrap();
+    let registered = register(&http, &found.server, &registration()).await.unwrap();
+    let oauth_client = OAuthClient {
+        client_id: registered.client_id.clone(),
+        client_secret: registered.client_secret.clone(),
+        auth: registered.auth,
+    };
+    let provider = provider_from("items", "Items", &found, None);
+    let settings = Default::default();
+    let scopes = ScopeSet::parse("items:read", " ");
+    let verifier = "v".repeat(50);
+    let params = AuthorizeParams {
+        client_id: &registered.client_id,
+        redirect_uri: REDIRECT_URI,
+        scopes: &scopes,
+        state: "st",
+        pkce_verifier: Some(&verifier),
+        extra: &[],
+    };
+    let url = oauth::authorize_url(&provider, &settings, &params).unwrap();
+    let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let back = browser.get(url).send().await.unwrap();
+    let location = url::Url::parse(back.headers()["location"].to_str().unwrap()).unwrap();
+    let code = location.query_pairs().find(|(k, _)| k == "code").map(|(_, v)| v.into_owned()).expect("a code");
+    let verifier = secrecy::SecretString::from(verifier);
+    let tokens = oauth::exchange_code(&http, &provider, &settings, &oauth_client, &code, REDIRECT_URI, Some(&verifier))
+        .await
+        .unwrap();
+    let refreshed = oauth::refresh(&http, &provider, &settings, &oauth_client, tokens.refresh_token.as_ref().unwrap())
+        .await
+        .unwrap();
+    let resource = demo.resource_url();
+    let authorize_resource = demo.authorize_requests().last().and_then(|r| r.param("resource").map(str::to_owned));
+    assert_eq!(authorize_resource.as_deref(), Some(resource.as_str()));
+    let requests = demo.token_requests();
+    assert_eq!(requests.len(), 2);
+    assert!(requests.iter().all(|r| r.resource.as_deref() == Some(resource.as_str())), "{requests:?}");
+    {
+        use secrecy::ExposeSecret;
+        assert!(demo.is_access_token_valid(refreshed.access_token.expose_secret()));
+    }
+    let outcome = oauth::revoke(
+        &http,
+        &provider,
+        &settings,
+        &oauth_client,
+        refreshed.refresh_token.as_ref().unwrap(),
+        "refresh_token",
+    )
+    .await;
+    assert!(matches!(outcome, oauth::RevokeOutcome::Revoked), "{outcome:?}");
+    assert_eq!(demo.revocations().len(), 1);
+}
