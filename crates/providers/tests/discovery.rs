@@ -222,10 +222,15 @@ async fn redirects_are_not_followed() {
 
 #[tokio::test]
 async fn private_addresses_are_refused_unless_allowed_and_nothing_is_sent() {
-    let demo = DemoProvider::start(DemoOptions::default()).await;
-    let err = discover(&client(false), &demo.base_url()).await.unwrap_err();
+    let server = serving(|base| axum::Json(metadata(base, |_| {})).into_response()).await;
+    let err = discover(&client(false), &server.base()).await.unwrap_err();
     assert!(matches!(err, DiscoveryError::Http { error: HttpError::Blocked { .. }, .. }), "{err:?}");
     assert!(err.to_string().contains("PATCHBAY_ALLOW_PRIVATE_NETWORKS"), "{err}");
+    assert_eq!(server.hits(), 0, "a refused discovery sends nothing");
+    // By name too: `localhost` is checked at connect time, for the address actually used.
+    let by_name = format!("http://localhost:{}", server.addr.port());
+    assert!(matches!(discover(&client(false), &by_name).await, Err(DiscoveryError::Http { .. })));
+    assert_eq!(server.hits(), 0);
     // A public-looking resource may not point discovery at a private issuer either.
     let router = Router::new().route(
         "/.well-known/oauth-protected-resource/api",
