@@ -17,7 +17,7 @@
 //! 6. [`connections`], then [`scenarios`], then `step_up`: the resource use-cases, and recording
 //!    the scopes a provider's `403 insufficient_scope` names;
 //! 7. [`proxy`], [`scheduler`], [`sessions`], `auth`, then [`tokens`], `providers`,
-//!    [`ui_queries`]: front doors and workers built on the floors below.
+//!    [`team_providers`], [`ui_queries`]: front doors and workers built on the floors below.
 //!
 //! Every module reads `Patchbay`'s (private) fields directly; code outside the crate goes
 //! through [`Patchbay::new`] and the accessors and use-cases below.
@@ -42,6 +42,7 @@ pub mod scheduler;
 mod secrets;
 pub mod sessions;
 mod step_up;
+pub mod team_providers;
 pub mod tokens;
 pub mod ui_queries;
 pub mod views;

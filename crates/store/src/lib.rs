@@ -20,6 +20,7 @@ mod lifecycle;
 mod oauth;
 mod scenarios;
 mod sessions;
+mod team_providers;
 mod teams;
 mod time_col;
 mod webhooks;
@@ -39,6 +40,7 @@ pub use lifecycle::{EventQuery, EventRow, Lifecycle, RefreshFailure, RefreshWrit
 pub use oauth::{CredentialUpdate, FlowRow, GrantRecord, PendingRevocation, SupersededRevocation};
 pub use scenarios::Usage;
 pub use sessions::WebSessionRow;
+pub use team_providers::TeamProviderRow;
 pub use teams::{TeamRow, TokenRow, UserRow};
 pub use webhooks::{DueDelivery, WebhookRow};
 

@@ -13,6 +13,7 @@
 //!   tokens and module API declarations (issue 15).
 //! - `pending`: never-granted connections: continued under their name, discarded by hand or by
 //!   the background job a day after their consent was abandoned.
+//! - `discovered`: a provider discovered from a URL (issue 16) used like a built-in one.
 //! - `step_up`: a proxied `403 insufficient_scope` recorded as missing scopes, then granted by
 //!   extending permissions (issue 16).
 
@@ -20,6 +21,7 @@
 mod common;
 
 mod connections;
+mod discovered;
 mod lifecycle;
 mod pending;
 mod rough_states;
