@@ -56,7 +56,7 @@ enum Command {
     Admin(Group<cli_admin::AdminCommand>),
     /// Master key ring: status and rotation.
     Keys(Group<cli_keys::KeysCommand>),
-    /// The provider catalog: list and validate provider files.
+    /// The provider catalog: list and validate provider files; connect an OAuth server by URL.
     Providers(Group<cli_providers::ProvidersCommand>),
     /// Manage connections through the HTTP API (token from PATCHBAY_TOKEN).
     Connections(cli_connections::ConnectionsArgs),
@@ -115,7 +115,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Providers(Group { config, command }) => {
             logging::init("text", "warn");
-            cli_providers::run(&config, command)
+            cli_providers::run(&config, command).await
         }
         Command::Connections(args) => {
             logging::init("text", "warn");
