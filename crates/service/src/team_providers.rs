@@ -71,7 +71,9 @@ fn provider_id(req: &DiscoverProvider, d: &Discovery) -> ServiceResult<String> {
     let ok = !id.is_empty()
         && id.len() <= 40
         && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        && !id.starts_with('-');
+        && !id.starts_with('-')
+        // The web UI's "Connect a server by URL" form posts to `/connections/new/discover`.
+        && id != "discover";
     if !ok {
         return Err(ServiceError::Invalid(format!(
             "provider id `{}` is not valid: use 1 to 40 lowercase letters, digits and dashes",
@@ -209,4 +211,53 @@ impl Patchbay {
 
 fn team_provider_missing(id: &str) -> ServiceError {
     ServiceError::NotFound(format!("your team has no discovered provider `{id}`"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn discovery(url: &str) -> Discovery {
+        let server = ServerMetadata {
+            issuer: url.to_owned(),
+            authorization_endpoint: format!("{url}/a"),
+            token_endpoint: format!("{url}/t"),
+            revocation_endpoint: None,
+            registration_endpoint: None,
+            scopes_supported: Vec::new(),
+            token_endpoint_auth_methods: vec!["client_secret_post".into()],
+            iss_parameter_supported: false,
+            metadata_url: format!("{url}/.well-known/oauth-authorization-server"),
+        };
+        Discovery { url: url.to_owned(), resource: None, server }
+    }
+
+    fn request(id: Option<&str>) -> DiscoverProvider {
+        DiscoverProvider {
+            url: String::new(),
+            id: id.map(str::to_owned),
+            display_name: None,
+            client_id: None,
+            client_secret: None,
+        }
+    }
+
+    #[test]
+    fn ids_default_to_host_and_port_and_are_checked() {
+        let d = discovery("https://MCP.example.com:8443/mcp");
+        assert_eq!(provider_id(&request(None), &d).unwrap(), "mcp-example-com-8443");
+        assert_eq!(provider_id(&request(Some("my-app")), &d).unwrap(), "my-app");
+        for bad in ["", "Bad", "a b", "-x", "discover", &"x".repeat(41)] {
+            assert!(provider_id(&request(Some(bad)), &d).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn an_own_client_uses_the_method_the_server_offers() {
+        let d = discovery("https://as.example");
+        assert_eq!(own_client("c".into(), None, &d.server).auth, TokenEndpointAuth::ClientSecretPost);
+        let mut both = d.server.clone();
+        both.token_endpoint_auth_methods.push("client_secret_basic".into());
+        assert_eq!(own_client("c".into(), None, &both).auth, TokenEndpointAuth::ClientSecretBasic);
+    }
 }
