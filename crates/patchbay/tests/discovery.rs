@@ -37,6 +37,12 @@ async fn from_only_a_url_the_cli_and_api_give_a_refreshing_revocable_connection(
     let p: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!((p["id"].as_str(), p["display_name"].as_str()), (Some("items"), Some("Demo items")));
     assert_eq!(p["discovered"]["registered_client"], true);
+    // The registered client secret is sealed: in no file of the data directory (the SQLite
+    // database, its WAL) in any encoding, and in no log line.
+    let secret = w.demo.registered_clients()[0].client_secret.clone();
+    assert!(patchbay_testkit::scan_dir_for_encoded(w.app.data_dir(), secret.as_bytes()).is_empty());
+    assert!(!w.app.logs().contains(&secret));
+    assert!(!String::from_utf8_lossy(&out.stdout).contains(&secret));
     let again = cli(&w, &admin, &["discover", &resource, "--id", "items"]);
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("409"), "{:?}", again);
