@@ -33,14 +33,19 @@ fn bearer_token(headers: &HeaderMap) -> Option<String> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_owned())
 }
 
-fn invalid_token(description: &str) -> Response {
+/// A 401 that also says where the resource's metadata is (RFC 9728 §5.1), so a client given
+/// only the API's URL can find the authorization server.
+fn invalid_token(shared: &Shared, description: &str) -> Response {
     let mut response =
         (StatusCode::UNAUTHORIZED, Json(json!({"error": "invalid_token", "error_description": description})))
             .into_response();
-    response.headers_mut().insert(
-        header::WWW_AUTHENTICATE,
-        HeaderValue::from_static("Bearer realm=\"Demo Cloud\", error=\"invalid_token\""),
+    let challenge = format!(
+        "Bearer realm=\"Demo Cloud\", error=\"invalid_token\", resource_metadata=\"{}\"",
+        crate::registration::resource_metadata_url(shared)
     );
+    if let Ok(value) = HeaderValue::from_str(&challenge) {
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
+    }
     response
 }
 
@@ -74,8 +79,8 @@ fn call(
     let token = bearer_token(headers);
     let mut inner = shared.lock();
     let response = match token.as_deref().map(|t| inner.bearer(t)) {
-        None => invalid_token("a bearer token is required"),
-        Some(None) => invalid_token("the access token is unknown, expired or revoked"),
+        None => invalid_token(shared, "a bearer token is required"),
+        Some(None) => invalid_token(shared, "the access token is unknown, expired or revoked"),
         Some(Some(bearer)) => match scope {
             Some(scope) if !bearer.scopes.iter().any(|s| s == scope) => insufficient_scope(scope),
             _ => f(&mut inner, &bearer),

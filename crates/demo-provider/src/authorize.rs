@@ -18,7 +18,7 @@ use crate::consent::{ConsentView, consent_page, error_page, html_response};
 use crate::crypto::is_pkce_value;
 use crate::knobs::{Decision, IssParam};
 use crate::ledger::AuthorizeRecord;
-use crate::options::DemoOptions;
+use crate::registration::{check_resource, find_client};
 use crate::scopes::{DEFAULT_SCOPE, parse_scope, unknown_scopes};
 use crate::state::{AuthorizeRequest, Inner, Shared};
 
@@ -198,10 +198,17 @@ fn redirect(shared: &Shared, inner: &Inner, redirect_uri: &str, mut params: Vec<
 /// first (page), then the rest (redirect).
 fn validate(shared: &Shared, params: &[(String, String)]) -> Result<AuthorizeRequest, Refusal> {
     let params = Params(params);
-    let (client_id, redirect_uri) = client_and_redirect_uri(&shared.options, &params)?;
+    let (client_id, redirect_uri) = client_and_redirect_uri(shared, &params)?;
     let state = params.single("state").ok().flatten().map(str::to_owned);
-    let (code_challenge, scopes) =
-        redirectable_checks(&params, shared.options.require_pkce).map_err(|bounce| Refusal::Redirect {
+    let (code_challenge, scopes) = redirectable_checks(&params, shared.options.require_pkce)
+        .and_then(|checked| {
+            let resource = params
+                .single("resource")
+                .map_err(|Repeated| bounce("invalid_target", "resource appears more than once"))?;
+            check_resource(shared, resource).map_err(|e| bounce("invalid_target", e))?;
+            Ok(checked)
+        })
+        .map_err(|bounce| Refusal::Redirect {
             redirect_uri: redirect_uri.to_owned(),
             state: state.clone(),
             error: bounce.error,
@@ -246,21 +253,21 @@ fn bounce(error: &'static str, description: impl Into<String>) -> Bounce {
 }
 
 /// The client and its redirect URI, which must be right before anything can be sent back to it.
-fn client_and_redirect_uri<'a>(options: &DemoOptions, params: &Params<'a>) -> Result<(&'a str, &'a str), Refusal> {
+fn client_and_redirect_uri<'a>(shared: &Shared, params: &Params<'a>) -> Result<(&'a str, &'a str), Refusal> {
     let client_id = match params.single("client_id") {
         Ok(Some(id)) if !id.is_empty() => id,
         Ok(_) => return Err(Refusal::Page("The request has no client_id.".into())),
         Err(Repeated) => return Err(Refusal::Page("client_id appears more than once.".into())),
     };
-    if client_id != options.client_id {
+    let Some(client) = find_client(shared, client_id) else {
         return Err(Refusal::Page(format!("Demo Cloud does not know the application `{client_id}`.")));
-    }
+    };
     let redirect_uri = match params.single("redirect_uri") {
         Ok(Some(uri)) if !uri.is_empty() => uri,
         Ok(_) => return Err(Refusal::Page("The request has no redirect_uri.".into())),
         Err(Repeated) => return Err(Refusal::Page("redirect_uri appears more than once.".into())),
     };
-    check_redirect_uri(redirect_uri, &options.redirect_uris).map_err(Refusal::Page)?;
+    check_redirect_uri(redirect_uri, &client.redirect_uris).map_err(Refusal::Page)?;
     Ok((client_id, redirect_uri))
 }
 

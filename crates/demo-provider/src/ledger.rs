@@ -73,6 +73,8 @@ pub struct TokenRequestRecord {
     pub redirect_uri: Option<String>,
     /// The `scope` parameter.
     pub scope: Option<String>,
+    /// The `resource` parameter (RFC 8707).
+    pub resource: Option<String>,
     /// The fault injected into this request, if any.
     pub fault: Option<Fault>,
     /// What the server did.

@@ -16,8 +16,10 @@
 //! | `POST /oauth/authorize/decision` | the consent form: Allow → `303 redirect_uri?code&state&iss`, Deny → `error=access_denied` |
 //! | `POST /oauth/token` | `authorization_code`, `refresh_token`, `client_credentials` grants |
 //! | `POST /oauth/revoke` | RFC 7009 revocation |
-//! | `GET /.well-known/oauth-authorization-server` | RFC 8414 metadata |
-//! | `GET /api/me` | the account behind a bearer token |
+//! | `GET /.well-known/oauth-authorization-server` | RFC 8414 metadata (with `registration_endpoint`) |
+//! | `POST /register` | RFC 7591 dynamic client registration |
+//! | `GET /.well-known/oauth-protected-resource/api` | RFC 9728 metadata of the resource `{base}/api` |
+//! | `GET /api/me` | the account behind a bearer token (a 401 names `resource_metadata`) |
 //! | `GET`/`POST /api/items`, `DELETE /api/items/{id}` | scoped item API (`items:read`/`items:write`/`items:delete`) |
 //!
 //! ```
@@ -42,6 +44,7 @@ mod ledger;
 mod listener;
 mod options;
 mod provider;
+mod registration;
 mod scopes;
 mod snapshot;
 mod state;
@@ -54,6 +57,7 @@ pub use ledger::{
 };
 pub use options::{DemoOptions, RotationMode, TokenEndpointAuth};
 pub use provider::DemoProvider;
+pub use registration::{REGISTERED_CLIENT_PREFIX, RegisteredClient};
 pub use scopes::{DEFAULT_ACCOUNT, DEFAULT_CLIENT_ID, SCOPES, scope_description};
 pub use yaml::ProviderYamlOptions;
 

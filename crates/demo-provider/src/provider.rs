@@ -19,9 +19,10 @@ use crate::knobs::{Decision, Fault, IssParam};
 use crate::ledger::{ApiCallRecord, AuthorizeRecord, Ledger, ReuseDetection, TokenRequestRecord};
 use crate::listener::{Conn, ResettableListener, bound_addr};
 use crate::options::{DemoOptions, TokenEndpointAuth};
+use crate::registration::RegisteredClient;
 use crate::scopes::SCOPES;
 use crate::state::Shared;
-use crate::{api, authorize, token};
+use crate::{api, authorize, registration, token};
 
 /// The running server task; stops it when the last handle goes away.
 struct Server {
@@ -164,6 +165,27 @@ impl DemoProvider {
     /// `{base}/oauth/revoke`.
     pub fn revocation_url(&self) -> String {
         format!("{}/oauth/revoke", self.shared.issuer)
+    }
+
+    /// `{base}/register` (RFC 7591).
+    pub fn registration_url(&self) -> String {
+        format!("{}/register", self.shared.issuer)
+    }
+
+    /// The protected resource (RFC 9728), `{base}/api`: what a `resource` parameter must name.
+    pub fn resource_url(&self) -> String {
+        registration::resource_url(&self.shared)
+    }
+
+    /// Clients created by `POST /register`, in no particular order.
+    pub fn registered_clients(&self) -> Vec<RegisteredClient> {
+        self.shared.clients().values().cloned().collect()
+    }
+
+    /// `Some(message)`: `POST /register` answers every request with `invalid_client_metadata`
+    /// and this description; `None` (the default) registers.
+    pub fn refuse_registrations(&self, message: Option<String>) {
+        self.shared.lock().registration_refusal = message;
     }
 
     /// The registered client id.
@@ -372,6 +394,8 @@ fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/", get(home))
         .route("/.well-known/oauth-authorization-server", get(metadata))
+        .route("/.well-known/oauth-protected-resource/api", get(registration::resource_metadata))
+        .route("/register", post(registration::register))
         .route("/oauth/authorize", get(authorize::authorize))
         .route("/oauth/authorize/decision", post(authorize::decision))
         .route("/oauth/token", post(token::token))
@@ -401,6 +425,7 @@ async fn metadata(State(shared): State<Arc<Shared>>) -> Response {
         "authorization_endpoint": format!("{base}/oauth/authorize"),
         "token_endpoint": format!("{base}/oauth/token"),
         "revocation_endpoint": format!("{base}/oauth/revoke"),
+        "registration_endpoint": format!("{base}/register"),
         "scopes_supported": SCOPES.iter().map(|(s, _)| *s).collect::<Vec<_>>(),
         "response_types_supported": ["code"],
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],

@@ -18,6 +18,7 @@ use crate::crypto::{is_pkce_value, random_token, s256_challenge, secrets_equal};
 use crate::knobs::{Decision, Fault, IssParam};
 use crate::ledger::{Ledger, ReuseDetection, ReuseKind};
 use crate::options::{DemoOptions, RotationMode};
+use crate::registration::RegisteredClient;
 use crate::scopes::{DEFAULT_ACCOUNT, DEFAULT_SCOPE, join_scopes, parse_scope, unknown_scopes};
 use crate::{ACCESS_TOKEN_PREFIX, CODE_PREFIX, REFRESH_TOKEN_PREFIX};
 
@@ -31,12 +32,20 @@ pub(crate) struct Shared {
     /// `http://127.0.0.1:PORT`: base URL and RFC 9207 issuer.
     pub issuer: String,
     inner: Mutex<Inner>,
+    /// Clients created by `POST /register`, by id. Its own lock, never held while taking
+    /// `inner`.
+    clients: Mutex<HashMap<String, RegisteredClient>>,
 }
 
 impl Shared {
     pub(crate) fn new(options: DemoOptions, issuer: String) -> Shared {
         let inner = Inner::new(&options);
-        Shared { options, issuer, inner: Mutex::new(inner) }
+        Shared { options, issuer, inner: Mutex::new(inner), clients: Mutex::new(HashMap::new()) }
+    }
+
+    /// The registered clients.
+    pub(crate) fn clients(&self) -> MutexGuard<'_, HashMap<String, RegisteredClient>> {
+        self.clients.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Locks the state. A panicking test thread must not poison the server for everyone else.
@@ -170,6 +179,8 @@ pub(crate) struct Inner {
     pub items: HashMap<String, Vec<Item>>,
     pub next_item: u64,
     pub ledger: Ledger,
+    /// `Some(message)`: `POST /register` refuses every request with it.
+    pub registration_refusal: Option<String>,
     rotation: RotationMode,
     codes: HashMap<String, CodeGrant>,
     pub(crate) access: HashMap<String, AccessToken>,
@@ -195,6 +206,7 @@ impl Inner {
             items: HashMap::new(),
             next_item: 1,
             ledger: Ledger::default(),
+            registration_refusal: None,
             rotation: options.refresh_rotation,
             codes: HashMap::new(),
             access: HashMap::new(),

@@ -21,7 +21,8 @@ use crate::crypto::secrets_equal;
 use crate::knobs::Fault;
 use crate::ledger::{ClientAuth, TokenOutcome, TokenRequestRecord};
 use crate::listener::Conn;
-use crate::options::{DemoOptions, TokenEndpointAuth};
+use crate::options::TokenEndpointAuth;
+use crate::registration::{check_resource, find_client};
 use crate::state::{Issued, OAuthError, Shared, scope_text};
 
 /// A decoded `application/x-www-form-urlencoded` body.
@@ -83,9 +84,14 @@ fn form_decode(text: &str) -> String {
     form_urlencoded::parse(format!("v={text}").as_bytes()).next().map(|(_, v)| v.into_owned()).unwrap_or_default()
 }
 
-/// Authenticates the client per [`DemoOptions::token_endpoint_auth`]; returns its id.
-fn authenticate(options: &DemoOptions, creds: &Credentials, form: &Form) -> Result<String, OAuthError> {
+/// Authenticates the client (the start-up one per [`DemoOptions::token_endpoint_auth`], or a
+/// registered one per its method); returns its id.
+///
+/// [`DemoOptions::token_endpoint_auth`]: crate::DemoOptions::token_endpoint_auth
+fn authenticate(shared: &Shared, creds: &Credentials, form: &Form) -> Result<String, OAuthError> {
     let invalid_client = |description: &str| OAuthError::new(StatusCode::UNAUTHORIZED, "invalid_client", description);
+    let client = creds.claimed_id.as_deref().and_then(|id| find_client(shared, id));
+    let allowed = client.as_ref().map_or(shared.options.token_endpoint_auth, |c| c.auth);
     let (id, secret) = match creds.method {
         None => return Err(invalid_client("client authentication is required")),
         Some(ClientAuth::Both) => {
@@ -94,7 +100,7 @@ fn authenticate(options: &DemoOptions, creds: &Credentials, form: &Form) -> Resu
             ));
         }
         Some(ClientAuth::Basic) => {
-            if options.token_endpoint_auth == TokenEndpointAuth::Post {
+            if allowed == TokenEndpointAuth::Post {
                 return Err(invalid_client("this client authenticates with client_secret_post"));
             }
             let Some((id, secret)) = &creds.basic else {
@@ -106,16 +112,17 @@ fn authenticate(options: &DemoOptions, creds: &Credentials, form: &Form) -> Resu
             (id.as_str(), secret.as_str())
         }
         Some(ClientAuth::Post) => {
-            if options.token_endpoint_auth == TokenEndpointAuth::Basic {
+            if allowed == TokenEndpointAuth::Basic {
                 return Err(invalid_client("this client authenticates with client_secret_basic"));
             }
             let id = form.get("client_id").unwrap_or_default();
             (id, form.get("client_secret").unwrap_or_default())
         }
     };
-    let id_ok = id == options.client_id;
-    let secret_ok = secrets_equal(secret, &options.client_secret);
-    if id_ok && secret_ok { Ok(id.to_owned()) } else { Err(invalid_client("client authentication failed")) }
+    match client {
+        Some(c) if creds.claimed_id.as_deref() == Some(id) && secrets_equal(secret, &c.secret) => Ok(id.to_owned()),
+        _ => Err(invalid_client("client authentication failed")),
+    }
 }
 
 fn oauth_error_response(e: &OAuthError, used_basic: bool) -> Response {
@@ -155,7 +162,10 @@ fn process(
     if let Some(name) = form.repeated() {
         return Err(OAuthError::invalid_request(format!("the parameter `{name}` appears more than once")));
     }
-    let client_id = authenticate(&shared.options, creds, form)?;
+    let client_id = authenticate(shared, creds, form)?;
+    if let Err(e) = check_resource(shared, form.get("resource")) {
+        return Err(OAuthError::new(StatusCode::BAD_REQUEST, "invalid_target", e));
+    }
     match form.get("grant_type") {
         Some("authorization_code") => {
             inner.exchange_code(&client_id, form.get("code"), form.get("redirect_uri"), form.get("code_verifier"))
@@ -189,6 +199,7 @@ pub(crate) async fn token(
         code_verifier: form.get("code_verifier").map(str::to_owned),
         redirect_uri: form.get("redirect_uri").map(str::to_owned),
         scope: form.get("scope").map(str::to_owned),
+        resource: form.get("resource").map(str::to_owned),
         fault: None,
         outcome: TokenOutcome::NotProcessed,
     };
@@ -319,7 +330,7 @@ pub(crate) async fn revoke(State(shared): State<Arc<Shared>>, headers: HeaderMap
         (true, Some(name)) => {
             Err(OAuthError::invalid_request(format!("the parameter `{name}` appears more than once")))
         }
-        (true, None) => authenticate(&shared.options, &creds, &form),
+        (true, None) => authenticate(&shared, &creds, &form),
     };
     let client_id = match client_id {
         Ok(id) => id,
@@ -361,19 +372,23 @@ mod tests {
         let (creds, form) = creds_for(Some("Basic !!!"), "");
         assert_eq!(creds.method, Some(ClientAuth::Basic));
         assert!(creds.basic.is_none());
-        let options = DemoOptions::default();
-        let e = authenticate(&options, &creds, &form).unwrap_err();
+        let shared = Shared::new(crate::DemoOptions::default(), "http://127.0.0.1:1".into());
+        let e = authenticate(&shared, &creds, &form).unwrap_err();
         assert_eq!(e.error, "invalid_client");
     }
 
     #[test]
     fn methods_are_enforced() {
+        use crate::DemoOptions;
         let options = DemoOptions { token_endpoint_auth: TokenEndpointAuth::Basic, ..DemoOptions::default() };
         let body = format!("client_id={}&client_secret={}", options.client_id, options.client_secret);
         let (creds, form) = creds_for(None, &body);
         assert_eq!(creds.method, Some(ClientAuth::Post));
-        assert_eq!(authenticate(&options, &creds, &form).unwrap_err().error, "invalid_client");
+        let basic_only = Shared::new(options.clone(), "http://127.0.0.1:1".into());
+        assert_eq!(authenticate(&basic_only, &creds, &form).unwrap_err().error, "invalid_client");
         let either = DemoOptions { token_endpoint_auth: TokenEndpointAuth::Either, ..options };
-        assert_eq!(authenticate(&either, &creds, &form).unwrap(), either.client_id);
+        let id = either.client_id.clone();
+        let either = Shared::new(either, "http://127.0.0.1:1".into());
+        assert_eq!(authenticate(&either, &creds, &form).unwrap(), id);
     }
 }

@@ -340,6 +340,10 @@ pub struct Provider {
     /// The service's API documentation, for operators.
     #[serde(default)]
     pub docs_url: Option<String>,
+    /// An issuer or protected-resource URL whose metadata (RFC 8414, RFC 9728) fills the OAuth
+    /// endpoints the file leaves out, when the catalog starts.
+    #[serde(default)]
+    pub discovery_url: Option<String>,
     /// OAuth authorize endpoint.
     #[serde(default)]
     pub authorization_url: Option<String>,

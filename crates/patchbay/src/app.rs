@@ -108,7 +108,7 @@ pub async fn build_with_clock(
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<Arc<Patchbay>> {
     let store = open_store(config).await?;
-    let catalog = load_catalog_with(config, extra_providers)?;
+    let mut catalog = load_catalog_with(config, extra_providers)?;
     let source = match &config.master_key {
         MasterKey::Env(v) => KeySource::Env(v.clone()),
         MasterKey::File(p) => KeySource::File(p.clone()),
@@ -121,6 +121,11 @@ pub async fn build_with_clock(
         max_response_bytes: 1024 * 1024,
     })
     .context("cannot build the HTTP client")?;
+    // `discovery_url` fills endpoints through the same guarded client as every provider call.
+    catalog
+        .resolve_discovery(&http)
+        .await
+        .map_err(|errors| anyhow::anyhow!("the provider catalog has errors:\n{errors}"))?;
     let mut service_config = ServiceConfig::new(&config.public_url);
     service_config.revocation_retry_base = config.revocation_retry_base;
     service_config.refresh_lease = time::Duration::try_from(config.refresh_lease).unwrap_or(time::Duration::minutes(1));

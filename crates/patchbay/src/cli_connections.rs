@@ -129,14 +129,46 @@ fn status_text(c: &Value) -> String {
 }
 
 /// The API as the client sees it: base URL and token.
-struct Api {
+pub(crate) struct Api {
     http: reqwest::Client,
     base: String,
     token: SecretString,
 }
 
 impl Api {
-    async fn send(
+    /// The client of the server at `url`, with the token of `PATCHBAY_TOKEN`.
+    pub(crate) fn from_env(url: &str) -> anyhow::Result<Api> {
+        let token = std::env::var("PATCHBAY_TOKEN")
+            .ok()
+            .filter(|t| !t.is_empty())
+            .map(SecretString::from)
+            .context("set PATCHBAY_TOKEN to an API token (create one with `patchbay admin create-token`)")?;
+        Ok(Api { http: reqwest::Client::new(), base: url.trim_end_matches('/').to_owned(), token })
+    }
+
+    /// Sends a request and prints the JSON answer, or fails with the API's message.
+    pub(crate) async fn print(
+        &self,
+        method: reqwest::Method,
+        path: String,
+        body: Option<Value>,
+    ) -> anyhow::Result<ExitCode> {
+        let resp = self.send(method, path, body).await?;
+        let status = resp.status();
+        let body: Value = resp.json().await.unwrap_or(Value::Null);
+        if !status.is_success() {
+            bail!(
+                "HTTP {status}: {}",
+                body.pointer("/error/message").and_then(Value::as_str).unwrap_or("no error message")
+            );
+        }
+        if !body.is_null() {
+            println!("{}", serde_json::to_string_pretty(&body)?);
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+
+    pub(crate) async fn send(
         &self,
         method: reqwest::Method,
         path: String,
@@ -162,12 +194,7 @@ impl Api {
 
 /// Runs a connections command against the API.
 pub async fn run(args: ConnectionsArgs) -> anyhow::Result<ExitCode> {
-    let token = std::env::var("PATCHBAY_TOKEN")
-        .ok()
-        .filter(|t| !t.is_empty())
-        .map(SecretString::from)
-        .context("set PATCHBAY_TOKEN to an API token (create one with `patchbay admin create-token`)")?;
-    let api = Api { http: reqwest::Client::new(), base: args.url.trim_end_matches('/').to_owned(), token };
+    let api = Api::from_env(&args.url)?;
     let is_verify = matches!(args.command, ConnectionsCommand::Verify { .. });
     let table = matches!(args.command, ConnectionsCommand::List { .. });
     let named = named_id(&args.command);

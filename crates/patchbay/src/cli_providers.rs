@@ -1,5 +1,7 @@
 //! `patchbay providers …`: list the catalog and validate provider files (non-zero exit on any
-//! error, each error naming file, line and field).
+//! error, each error naming file, line and field); and, through the HTTP API like `patchbay
+//! connections` (token from `PATCHBAY_TOKEN`), connect an OAuth server by its URL (`discover`),
+//! read its metadata again (`rediscover`) and delete it (`delete`).
 //!
 //! `list` shows the catalog this configuration loads (built-ins plus `PATCHBAY_PROVIDERS_DIR`,
 //! with `--demo` Demo Cloud as `patchbay demo` adds it), or, with `--url`, the one a running
@@ -39,11 +41,86 @@ pub enum ProvidersCommand {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Connect an OAuth server by its URL (an issuer, or a protected resource such as an MCP
+    /// server) as a provider of your team: discovery, then dynamic registration unless
+    /// `--client-id` is given (its secret is read from stdin with `--client-secret-stdin`).
+    Discover {
+        /// The issuer or resource URL.
+        url: String,
+        /// Provider id (default from the URL's host and port).
+        #[arg(long)]
+        id: Option<String>,
+        /// Name shown to users (default the URL's host).
+        #[arg(long)]
+        name: Option<String>,
+        /// Your own OAuth client id, for a server without dynamic registration.
+        #[arg(long)]
+        client_id: Option<String>,
+        /// Read that client's secret from stdin (never from argv).
+        #[arg(long, requires = "client_id")]
+        client_secret_stdin: bool,
+        /// Base URL of the Patchbay server.
+        #[arg(long, env = "PATCHBAY_URL", default_value = "http://127.0.0.1:8080")]
+        server: String,
+    },
+    /// Read a discovered provider's metadata again (its client is kept).
+    Rediscover {
+        /// Provider id.
+        id: String,
+        /// Base URL of the Patchbay server.
+        #[arg(long, env = "PATCHBAY_URL", default_value = "http://127.0.0.1:8080")]
+        server: String,
+    },
+    /// Delete a discovered provider that no connection uses.
+    Delete {
+        /// Provider id.
+        id: String,
+        /// Base URL of the Patchbay server.
+        #[arg(long, env = "PATCHBAY_URL", default_value = "http://127.0.0.1:8080")]
+        server: String,
+    },
+}
+
+/// Runs one of the API-backed commands (`discover`, `rediscover`, `delete`).
+async fn run_remote(cmd: ProvidersCommand) -> anyhow::Result<ExitCode> {
+    use reqwest::Method;
+    match cmd {
+        ProvidersCommand::Discover { url, id, name, client_id, client_secret_stdin, server } => {
+            let secret = if client_secret_stdin {
+                let mut input = String::new();
+                std::io::Read::read_to_string(&mut std::io::stdin(), &mut input)?;
+                Some(input.trim().to_owned()).filter(|s| !s.is_empty())
+            } else {
+                None
+            };
+            let body = serde_json::json!({"url": url, "id": id, "display_name": name, "client_id": client_id,
+                "client_secret": secret});
+            crate::cli_connections::Api::from_env(&server)?
+                .print(Method::POST, "/v1/providers/discover".into(), Some(body))
+                .await
+        }
+        ProvidersCommand::Rediscover { id, server } => {
+            crate::cli_connections::Api::from_env(&server)?
+                .print(Method::POST, format!("/v1/providers/{id}/rediscover"), None)
+                .await
+        }
+        ProvidersCommand::Delete { id, server } => {
+            crate::cli_connections::Api::from_env(&server)?
+                .print(Method::DELETE, format!("/v1/providers/{id}"), None)
+                .await?;
+            println!("deleted provider {id}");
+            Ok(ExitCode::SUCCESS)
+        }
+        ProvidersCommand::List { .. } | ProvidersCommand::Validate { .. } => unreachable!("local commands"),
+    }
 }
 
 /// Runs a providers command.
 pub async fn run(args: &ConfigArgs, cmd: ProvidersCommand) -> anyhow::Result<ExitCode> {
     match cmd {
+        cmd @ (ProvidersCommand::Discover { .. }
+        | ProvidersCommand::Rediscover { .. }
+        | ProvidersCommand::Delete { .. }) => run_remote(cmd).await,
         ProvidersCommand::List { json, demo, url } => {
             let list = match url {
                 Some(url) => served_catalog(&url).await?,

@@ -56,7 +56,7 @@ enum Command {
     Admin(Group<cli_admin::AdminCommand>),
     /// Master key ring: status and rotation; rotation of a team's data key.
     Keys(Group<cli_keys::KeysCommand>),
-    /// The provider catalog: list and validate provider files.
+    /// The provider catalog: list and validate provider files; connect an OAuth server by URL.
     Providers(Group<cli_providers::ProvidersCommand>),
     /// Manage connections through the HTTP API (token from PATCHBAY_TOKEN).
     Connections(cli_connections::ConnectionsArgs),

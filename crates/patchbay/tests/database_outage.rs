@@ -121,7 +121,7 @@ async fn strict_world(pg: &OwnPostgres) -> OAuthWorld {
     let member = app.client(&app.create_token(&team, "member").await);
     let runtime = app.client(&app.create_token(&team, "runtime").await);
     let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).no_proxy().build().unwrap();
-    OAuthWorld { demo, _providers: providers, app, admin, member, runtime, browser }
+    OAuthWorld { demo, _providers: providers, app, team, admin, member, runtime, browser }
 }
 
 #[tokio::test]

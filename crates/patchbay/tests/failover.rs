@@ -116,6 +116,7 @@ async fn killing_the_primary_under_load_loses_no_refresh_token() {
         demo,
         _providers: providers,
         app: first_node,
+        team: team.clone(),
         admin: admin[0].clone(),
         member,
         runtime: runtime[0].clone(),

@@ -772,3 +772,53 @@ async fn the_connections_section_shows_whom_a_connection_was_made_for() {
     let found = b.get("/connections?q=lovelace").await;
     assert!(found.body.contains("Ada key") && !found.body.contains("Team key"), "the search matches the end user");
 }
+
+#[tokio::test]
+async fn a_server_is_connected_by_url_from_the_add_page() {
+    let w = World::start().await;
+    let demo = patchbay_demo_provider::DemoProvider::start(patchbay_demo_provider::DemoOptions::default()).await;
+    create_user(&w.app, &w.team, "ada@acme.test", "admin").await;
+    create_user(&w.app, &w.team, "ann@acme.test", "member").await;
+
+    // A member sees the form but the service refuses: admins add servers.
+    let mut member = Browser::new(&w.app);
+    assert_eq!(member.sign_in("ann@acme.test", PASSWORD).await.status, 303);
+    let pick = member.get("/connections/new").await;
+    assert!(pick.body.contains("Connect a server by URL"), "{}", pick.body);
+    let p = member.post("/connections/new/discover", &[("csrf", &pick.csrf()), ("url", &demo.resource_url())]).await;
+    assert_eq!(p.status, 403, "{}", p.body);
+    assert!(demo.registered_clients().is_empty());
+
+    let mut b = Browser::new(&w.app);
+    assert_eq!(b.sign_in("ada@acme.test", PASSWORD).await.status, 303);
+    let pick = b.get("/connections/new").await;
+    let csrf = pick.csrf();
+    // Without the form's token nothing happens.
+    let p = b.post("/connections/new/discover", &[("url", &demo.resource_url())]).await;
+    assert_ne!(p.status, 303);
+    // A refusal shows the picker again with the reason and the URL typed.
+    let p = b.post("/connections/new/discover", &[("csrf", &csrf), ("url", "ftp://nowhere.example")]).await;
+    assert_eq!(p.status, 400, "{}", p.body);
+    assert!(p.body.contains("The server could not be connected") && p.body.contains("nowhere.example"), "{}", p.body);
+
+    let p = b
+        .post(
+            "/connections/new/discover",
+            &[("csrf", &csrf), ("url", &demo.resource_url()), ("display_name", "Items API")],
+        )
+        .await;
+    assert_eq!(p.status, 303, "{}", p.body);
+    let form_path = p.location().to_owned();
+    assert!(form_path.starts_with("/connections/new/127-0-0-1-"), "{form_path}");
+    // The new app is listed with the others and has an Add form with its scopes.
+    assert!(b.get("/connections/new").await.body.contains("Items API"));
+    let form = b.get(&form_path).await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    assert!(form.body.contains("items:read"), "{}", form.body);
+    // Save goes on to the server's consent page (through the page that continues there, as the
+    // page policy does not list a discovered origin).
+    let p = b.post(&form_path, &[("csrf", &form.csrf()), ("name", "My items"), ("scope", "items:read")]).await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    // (askama escapes `/` in attributes.)
+    assert!(p.body.contains(&format!("127.0.0.1:{}", demo.port())) && p.body.contains("resource="), "{}", p.body);
+}

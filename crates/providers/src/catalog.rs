@@ -146,6 +146,11 @@ impl Catalog {
         Ok(parsed.provider)
     }
 
+    /// Puts `provider` in place of the one with its id (discovery filling endpoints).
+    pub(crate) fn replace(&mut self, provider: Arc<Provider>) {
+        self.providers.insert(provider.id.clone(), provider);
+    }
+
     /// The provider with this id.
     pub fn get(&self, id: &str) -> Option<&Arc<Provider>> {
         self.providers.get(id)

@@ -419,9 +419,15 @@ impl GuardedClient {
     }
 
     /// Reads a response body, failing with [`HttpError::TooLarge`] past the cap.
-    pub async fn read_body(&self, mut response: reqwest::Response) -> Result<Bytes, HttpError> {
+    pub async fn read_body(&self, response: reqwest::Response) -> Result<Bytes, HttpError> {
+        self.read_body_within(response, self.options.max_response_bytes).await
+    }
+
+    /// As [`read_body`](Self::read_body) with a smaller cap of the caller's (metadata documents
+    /// are small; the cap of the client stays the ceiling).
+    pub async fn read_body_within(&self, mut response: reqwest::Response, limit: usize) -> Result<Bytes, HttpError> {
         let host = response.url().host_str().unwrap_or_default().to_owned();
-        let limit = self.options.max_response_bytes;
+        let limit = limit.min(self.options.max_response_bytes);
         let too_large = || HttpError::TooLarge { host: host.clone(), limit };
         if response.content_length().is_some_and(|n| n > limit as u64) {
             return Err(too_large());

@@ -5,6 +5,8 @@
 //!   ([`validate`]) after `${VAR}` interpolation; see `docs/providers.md`.
 //! - [`mask`]: masking a request's secrets, in their common transformations, out of the
 //!   provider text Patchbay keeps (S-05).
+//! - [`discovery`]: finding an OAuth server from one URL (RFC 8414, RFC 9728) and registering
+//!   with it (RFC 7591), over the guarded client.
 //! - [`http`]: [`GuardedClient`], which refuses private addresses (checked at connect time),
 //!   never follows redirects and bounds time and response size (docs/security.md N-01, N-04).
 //! - [`oauth`]: the OAuth 2.0 client (authorize URL, the three grants, revocation), over the
@@ -14,6 +16,8 @@
 //! - [`verify`]: putting a credential on a request and running a provider's verify call.
 
 pub mod catalog;
+mod catalog_discovery;
+pub mod discovery;
 pub mod http;
 mod interpolate;
 pub mod mask;

@@ -12,6 +12,7 @@ use patchbay_service::connections::{CreateConnection, Created, DeleteReceipt, Li
 use patchbay_service::events::{EventQuery, EventView};
 use patchbay_service::oauth::{AuthorizeStart, ReauthorizeRequest};
 use patchbay_service::scenarios::{ConnectStepsRequest, ReplaceRequest, ReplaceResult, ScenarioRequest};
+use patchbay_service::team_providers::DiscoverProvider;
 use patchbay_service::views::{ConnectionView, ProviderView};
 use patchbay_service::webhooks::{CreateWebhook, WebhookView};
 use serde::{Deserialize, Serialize};
@@ -25,7 +26,9 @@ use crate::wire::ScenarioBody;
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/v1/providers", get(list_providers))
-        .route("/v1/providers/{id}", get(get_provider))
+        .route("/v1/providers/discover", post(discover_provider))
+        .route("/v1/providers/{id}", get(get_provider).delete(delete_provider))
+        .route("/v1/providers/{id}/rediscover", post(rediscover_provider))
         .route("/v1/connections", get(list_connections).post(create_connection))
         .route("/v1/connections/{id}", get(get_connection).patch(rename_connection).delete(delete_connection))
         .route("/v1/connections/{id}/verify", post(verify_connection))
@@ -54,8 +57,60 @@ pub(crate) struct Items<T> {
     responses((status = 200, body = Items<ProviderView>, description = "Every provider this server loads"),
         (status = 401, body = ErrorEnvelope, description = "No or an unknown API token")),
     security(("bearer" = [])))]
-pub(crate) async fn list_providers(State(s): State<AppState>, Authed(_who): Authed) -> Json<Items<ProviderView>> {
-    Json(Items { items: s.patchbay.list_providers() })
+pub(crate) async fn list_providers(
+    State(s): State<AppState>,
+    Authed(who): Authed,
+) -> Result<Json<Items<ProviderView>>, ApiError> {
+    Ok(Json(Items { items: s.patchbay.list_providers_for(&who).await? }))
+}
+
+#[utoipa::path(post, path = "/v1/providers/discover", tag = "providers", request_body = DiscoverProvider,
+    summary = "Connect an OAuth server by its URL (admins)",
+    description = "Discovers the authorization server behind an issuer or protected-resource URL (RFC 9728, RFC 8414), registers Patchbay with it (RFC 7591) unless a client is given, and adds it as a provider of your team only.",
+    responses((status = 201, body = ProviderView, description = "The team's new provider, with `discovered`"),
+        (status = 400, body = ErrorEnvelope, description = "Malformed request or URL, bad id, or no registration and no client given"),
+        (status = 403, body = ErrorEnvelope, description = "Not an admin"),
+        (status = 409, body = ErrorEnvelope, description = "A provider with this id exists"),
+        (status = 502, body = ErrorEnvelope, description = "Discovery or registration failed: refused address, malformed, oversized or inconsistent metadata, or the server's registration error")),
+    security(("bearer" = [])))]
+pub(crate) async fn discover_provider(
+    State(s): State<AppState>,
+    Authed(who): Authed,
+    ApiJson(body): ApiJson<DiscoverProvider>,
+) -> Result<(StatusCode, Json<ProviderView>), ApiError> {
+    Ok((StatusCode::CREATED, Json(s.patchbay.discover_provider(&who, body).await?)))
+}
+
+#[utoipa::path(post, path = "/v1/providers/{id}/rediscover", tag = "providers",
+    summary = "Read a discovered provider's metadata again (admins)",
+    params(("id" = String, Path, description = "Provider id")),
+    responses((status = 200, body = ProviderView, description = "Updated endpoints and scopes; the client is kept"),
+        (status = 404, body = ErrorEnvelope, description = "Your team discovered no such provider"),
+        (status = 502, body = ErrorEnvelope, description = "Discovery failed; nothing changed")),
+    security(("bearer" = [])))]
+pub(crate) async fn rediscover_provider(
+    State(s): State<AppState>,
+    Authed(who): Authed,
+    Path(id): Path<String>,
+) -> Result<Json<ProviderView>, ApiError> {
+    Ok(Json(s.patchbay.rediscover_provider(&who, &id).await?))
+}
+
+#[utoipa::path(delete, path = "/v1/providers/{id}", tag = "providers",
+    summary = "Delete a discovered provider no connection uses (admins)",
+    params(("id" = String, Path, description = "Provider id")),
+    responses((status = 204, description = "Deleted"),
+        (status = 400, body = ErrorEnvelope, description = "A catalog provider"),
+        (status = 404, body = ErrorEnvelope, description = "Your team discovered no such provider"),
+        (status = 409, body = ErrorEnvelope, description = "Connections of your team use it")),
+    security(("bearer" = [])))]
+pub(crate) async fn delete_provider(
+    State(s): State<AppState>,
+    Authed(who): Authed,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    s.patchbay.delete_team_provider(&who, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(get, path = "/v1/providers/{id}", tag = "providers", summary = "Show one provider",
@@ -65,10 +120,10 @@ pub(crate) async fn list_providers(State(s): State<AppState>, Authed(_who): Auth
     security(("bearer" = [])))]
 pub(crate) async fn get_provider(
     State(s): State<AppState>,
-    Authed(_who): Authed,
+    Authed(who): Authed,
     Path(id): Path<String>,
 ) -> Result<Json<ProviderView>, ApiError> {
-    Ok(Json(s.patchbay.get_provider(&id)?))
+    Ok(Json(s.patchbay.get_provider_for(&who, &id).await?))
 }
 
 #[utoipa::path(post, path = "/v1/connections", tag = "connections", request_body = CreateConnection,

@@ -13,7 +13,8 @@ use crate::AppState;
     info(title = "Patchbay", description = "Connections service for workflow automation: stored, verified, least-privilege grants of access to third-party services."),
     servers((url = "/", description = "This Patchbay server (every path is relative to its public URL)")),
     paths(
-        crate::api::list_providers, crate::api::get_provider,
+        crate::api::list_providers, crate::api::get_provider, crate::api::discover_provider,
+        crate::api::rediscover_provider, crate::api::delete_provider,
         crate::api::create_connection, crate::api::list_connections, crate::api::get_connection,
         crate::api::rename_connection, crate::api::delete_connection, crate::api::verify_connection,
         crate::api::update_credential,

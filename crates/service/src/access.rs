@@ -69,10 +69,35 @@ pub(crate) fn scenario_not_found(id: &ScenarioId) -> ServiceError {
 
 impl Patchbay {
     /// A provider a request names; unknown ones are the request's fault (400).
-    pub(crate) fn provider(&self, id: &str) -> ServiceResult<Arc<Provider>> {
-        self.catalog.get(id).cloned().ok_or_else(|| {
+    pub(crate) async fn provider(&self, team: &TeamId, id: &str) -> ServiceResult<Arc<Provider>> {
+        self.find_provider(team, id).await?.ok_or_else(|| {
             ServiceError::Invalid(format!("unknown provider `{id}`: pick one of the providers in the catalog"))
         })
+    }
+
+    /// A provider as `team` sees it: the catalog's, else one the team discovered (issue 16),
+    /// with its registered client secret opened. Another team's providers are never found.
+    pub(crate) async fn find_provider(&self, team: &TeamId, id: &str) -> ServiceResult<Option<Arc<Provider>>> {
+        if let Some(p) = self.catalog.get(id) {
+            return Ok(Some(p.clone()));
+        }
+        let Some(row) = self.store.team_provider(team, id).await? else { return Ok(None) };
+        self.team_provider_from(team, &row).await.map(Some)
+    }
+
+    /// The provider a stored team-provider row defines.
+    pub(crate) async fn team_provider_from(
+        &self,
+        team: &TeamId,
+        row: &patchbay_store::TeamProviderRow,
+    ) -> ServiceResult<Arc<Provider>> {
+        let mut provider = team_provider_definition(row)?;
+        if let Some(blob) = &row.client_secret {
+            let owner = team_provider_owner(&row.id);
+            provider.client_secret =
+                Some(self.keys.open_owned(&self.store, team, &owner, TEAM_PROVIDER_SECRET_FIELD, blob).await?);
+        }
+        Ok(Arc::new(provider))
     }
 
     /// A connection of the principal's team.
@@ -92,7 +117,8 @@ impl Patchbay {
             return Ok(entry);
         }
         let connection = self.store.get_connection(team, &id).await?.ok_or_else(|| not_found(id.as_str()))?;
-        let oauth = self.catalog.get(&connection.provider).is_some_and(|p| p.auth_mode == AuthMode::Oauth2);
+        let oauth =
+            self.find_provider(team, &connection.provider).await?.is_some_and(|p| p.auth_mode == AuthMode::Oauth2);
         let lifecycle = if oauth { self.store.lifecycle(team, &id).await? } else { None };
         let sealed = self.store.connection_secrets(team, &id).await?;
         let entry = Arc::new(ConnectionEntry { connection, lifecycle, sealed });
@@ -110,7 +136,8 @@ impl Patchbay {
     pub(crate) async fn view(&self, c: &Connection) -> ServiceResult<ConnectionView> {
         let usages = self.store.connection_usages(&c.team_id, &c.id).await?;
         let fields = self.store.secret_field_names(&c.team_id, Some(&c.id)).await?;
-        Ok(self.view_with(c, &usages, &fields))
+        let provider = self.find_provider(&c.team_id, &c.provider).await?;
+        Ok(self.view_with(c, provider, &usages, &fields))
     }
 
     /// The view of a connection given the team's step usages and secret field names (each read
@@ -118,10 +145,10 @@ impl Patchbay {
     pub(crate) fn view_with(
         &self,
         c: &Connection,
+        provider: Option<Arc<Provider>>,
         usages: &[patchbay_store::Usage],
         fields: &[(String, String)],
     ) -> ConnectionView {
-        let provider = self.catalog.get(&c.provider).cloned();
         let own: Vec<String> =
             fields.iter().filter(|(id, _)| id.as_str() == c.id.as_str()).map(|(_, f)| f.clone()).collect();
         ConnectionView::new(c, provider.as_deref(), secret_setting_names(&own)).with_usages(
@@ -135,4 +162,18 @@ impl Patchbay {
     pub(crate) async fn usages_of(&self, c: &Connection) -> ServiceResult<Vec<UsageView>> {
         Ok(self.store.connection_usages(&c.team_id, &c.id).await?.iter().map(UsageView::from).collect())
     }
+}
+
+/// The AAD field name of a team provider's sealed client secret.
+pub(crate) const TEAM_PROVIDER_SECRET_FIELD: &str = "client_secret";
+
+/// The AAD owner of a team provider's sealed client secret.
+pub(crate) fn team_provider_owner(id: &str) -> String {
+    format!("provider:{id}")
+}
+
+/// A stored team provider's definition, without its client secret (for views).
+pub(crate) fn team_provider_definition(row: &patchbay_store::TeamProviderRow) -> ServiceResult<Provider> {
+    serde_json::from_str(&row.definition)
+        .map_err(|e| ServiceError::Internal(format!("stored provider `{}` does not parse: {e}", row.id)))
 }

@@ -28,7 +28,7 @@ use patchbay_store::{SealedAt, SealedField};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::access::require_to;
+use crate::access::{TEAM_PROVIDER_SECRET_FIELD, require_to, team_provider_owner};
 use crate::audit::{AuditOutcome, SYSTEM_ACTOR, action};
 use crate::secrets::client_secret_field;
 use crate::webhooks::{webhook_aad_id, webhook_field};
@@ -64,6 +64,9 @@ fn aad_of(at: &SealedAt) -> (String, String) {
         SealedAt::RevocationToken { connection_id, hint, .. } => (connection_id.clone(), hint.clone()),
         SealedAt::RevocationClientSecret { connection_id, .. } => (connection_id.clone(), client_secret_field()),
         SealedAt::WebhookSecret { webhook_id } => (webhook_aad_id().to_string(), webhook_field(webhook_id)),
+        SealedAt::TeamProviderSecret { provider_id } => {
+            (team_provider_owner(provider_id), TEAM_PROVIDER_SECRET_FIELD.to_owned())
+        }
     }
 }
 
@@ -187,13 +190,16 @@ impl Patchbay {
     async fn audit_rotation_read(&self, run: &mut Run<'_>, connection: &str, at: &SealedAt) -> ServiceResult<()> {
         let (key, detail) = match at {
             SealedAt::WebhookSecret { webhook_id } => (webhook_id.clone(), format!("data key rotation {webhook_id}")),
+            SealedAt::TeamProviderSecret { provider_id } => {
+                (team_provider_owner(provider_id), format!("data key rotation provider {provider_id}"))
+            }
             _ => (connection.to_owned(), "data key rotation".to_owned()),
         };
         if !run.audited.insert(key) {
             return Ok(());
         }
         let cid = match at {
-            SealedAt::WebhookSecret { .. } => None,
+            SealedAt::WebhookSecret { .. } | SealedAt::TeamProviderSecret { .. } => None,
             _ => ConnectionId::parse(connection).ok(),
         };
         self.audit_as(run.team, run.actor, action::SECRET_READ, cid.as_ref(), AuditOutcome::Ok, Some(&detail)).await
@@ -241,6 +247,10 @@ mod tests {
         assert_eq!(
             aad(SealedAt::WebhookSecret { webhook_id: "whk_1".into() }),
             ("con_00000000000000000000000000000000".into(), "webhook:whk_1".into())
+        );
+        assert_eq!(
+            aad(SealedAt::TeamProviderSecret { provider_id: "items".into() }),
+            ("provider:items".into(), "client_secret".into())
         );
     }
 }

@@ -393,6 +393,41 @@ impl KeyService {
             .collect())
     }
 
+    /// Encrypts one secret that belongs to something other than a connection (a team provider's
+    /// registered client secret): `owner` takes the connection's place in the AAD, so the blob
+    /// opens only for that owner and field. Owners are prefixed (`provider:…`) and so never equal
+    /// a connection id.
+    pub async fn seal_owned(
+        &self,
+        store: &Store,
+        team: &TeamId,
+        owner: &str,
+        field: &str,
+        value: &SecretString,
+        now: OffsetDateTime,
+    ) -> ServiceResult<Vec<u8>> {
+        let dek = self.current_data_key(store, team, now).await?;
+        let aad = FieldAad { team: team.as_str(), connection: owner, field };
+        Ok(patchbay_vault::seal(&dek, &aad, value.expose_secret().as_bytes()))
+    }
+
+    /// Decrypts a blob sealed by [`seal_owned`](Self::seal_owned) for the same owner and field.
+    pub async fn open_owned(
+        &self,
+        store: &Store,
+        team: &TeamId,
+        owner: &str,
+        field: &str,
+        blob: &[u8],
+    ) -> ServiceResult<SecretString> {
+        self.ring()?;
+        let key_id = patchbay_vault::blob_key_id(blob).map_err(vault_internal)?;
+        let dek = self.data_key(store, team, key_id).await?;
+        let aad = FieldAad { team: team.as_str(), connection: owner, field };
+        patchbay_vault::open_string(&dek, &aad, blob)
+            .map_err(|e| ServiceError::Internal(format!("stored secret `{field}` of {owner} failed to decrypt: {e}")))
+    }
+
     /// A short keyed fingerprint of a secret for display ("set · 3f9a1c2b…"): HMAC-SHA256 under
     /// a subkey of the team's data key, over the connection id and the secret. It tells two
     /// credentials apart without letting anyone who reads it test guesses offline.

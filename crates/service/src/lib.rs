@@ -14,10 +14,12 @@
 //!    refresh, client-credentials renewal, issuing a token to the runtime), then
 //!    [`revocations`] (revoking at the provider: superseded grants, deleted connections, retries);
 //! 5. [`oauth`]: consent flows (start, callback);
-//! 6. [`connections`], then [`scenarios`]: the resource use-cases;
+//! 6. [`connections`], then [`scenarios`], then `step_up`: the resource use-cases, and recording
+//!    the scopes a provider's `403 insufficient_scope` names;
 //! 7. [`proxy`], [`scheduler`], [`sessions`] → [`receipts`], `auth`, then [`tokens`],
 //!    [`data_keys`] (rotating a team's data key), [`teams`] (deleting a team), `providers`,
-//!    [`ui_queries`], [`connect_sessions`] (a platform's end users adding connections): front doors and workers built on the floors below.
+//!    [`team_providers`], [`ui_queries`], [`connect_sessions`] (a platform's end users adding
+//!    connections): front doors and workers built on the floors below.
 //!
 //! Every module reads `Patchbay`'s (private) fields directly; code outside the crate goes
 //! through [`Patchbay::new`] and the accessors and use-cases below.
@@ -44,6 +46,8 @@ pub mod scenarios;
 pub mod scheduler;
 mod secrets;
 pub mod sessions;
+mod step_up;
+pub mod team_providers;
 pub mod teams;
 pub mod tokens;
 pub mod ui_queries;

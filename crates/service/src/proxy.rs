@@ -19,6 +19,7 @@ use futures::{Stream, StreamExt};
 use patchbay_domain::connection::Connection;
 use patchbay_domain::provider::{ApiPattern, AuthMode, Provider};
 use patchbay_domain::scenario::ModuleRef;
+use patchbay_domain::scope::ScopeSet;
 
 use crate::audit::action;
 use crate::lifecycle::TokenRequest;
@@ -61,6 +62,9 @@ pub struct ProxyResponse {
     pub headers: Vec<(String, String)>,
     /// Body, streamed from the provider (fails past the cap).
     pub body: BodyStream,
+    /// Scopes a `403 insufficient_scope` named that the connection lacks (now recorded on it as
+    /// requested, so it shows them as missing).
+    pub missing_scopes: ScopeSet,
 }
 
 /// The request line and headers, shared by both attempts.
@@ -176,6 +180,7 @@ impl Patchbay {
         let first = body.attempt().unwrap_or_default();
         let response = self.forward(who, &ready.connection, &ready.provider, &head, first, how).await;
         let response = response.map_err(|e| if over.load(Ordering::Relaxed) { too_large(cap) } else { e })?;
+        self.step_up(&ready.connection, &response.missing_scopes).await;
         if response.status != http::StatusCode::UNAUTHORIZED || ready.provider.auth_mode != AuthMode::Oauth2 {
             return Ok(response);
         }
@@ -187,7 +192,22 @@ impl Patchbay {
         };
         let detail = format!("{detail} (retry after a refresh)");
         let how = HandOver { action: action::PROXY, detail: &detail, sealed: None };
-        self.forward(who, &fresh, &ready.provider, &head, again, how).await
+        let response = self.forward(who, &fresh, &ready.provider, &head, again, how).await?;
+        self.step_up(&fresh, &response.missing_scopes).await;
+        Ok(response)
+    }
+
+    /// Records the scopes a `403 insufficient_scope` named (`step_up.rs`). The provider's answer
+    /// is passed back whatever happens here: a failed write is logged, not returned.
+    // Takes the scopes, not the response: a `&ProxyResponse` (its body stream is not `Sync`)
+    // held across an await would make the proxy's future not `Send`.
+    async fn step_up(&self, c: &Connection, missing: &ScopeSet) {
+        if missing.is_empty() {
+            return;
+        }
+        if let Err(e) = self.record_step_up(c, missing).await {
+            tracing::warn!(connection_id = %c.id, error = %e, "could not record the scopes the provider asked for");
+        }
     }
 
     async fn forward(
@@ -227,12 +247,13 @@ impl Patchbay {
         let unavailable = |e: patchbay_providers::HttpError| ServiceError::ProviderUnavailable(e.to_string());
         let r = self.http.send(builder).await.map_err(unavailable)?;
         let status = r.status();
+        let missing_scopes = crate::step_up::missing_from_challenge(status, r.headers(), provider, &c.granted_scopes);
         let headers = FORWARDED_RESPONSE_HEADERS
             .iter()
             .filter_map(|n| r.headers().get(*n).and_then(|v| v.to_str().ok()).map(|v| ((*n).to_owned(), v.to_owned())))
             .collect();
         let body = self.http.stream_body(r, self.config.proxy_max_body_bytes).map_err(unavailable)?;
         let body: BodyStream = Box::pin(body.map(|chunk| chunk.map_err(std::io::Error::other)));
-        Ok(ProxyResponse { status, headers, body })
+        Ok(ProxyResponse { status, headers, body, missing_scopes })
     }
 }

@@ -415,9 +415,9 @@ impl Patchbay {
 
     async fn retry_one(&self, r: &PendingRevocation) -> Result<RevokeOutcome, String> {
         let provider = self
-            .catalog
-            .get(&r.provider)
-            .cloned()
+            .find_provider(&r.team_id, &r.provider)
+            .await
+            .map_err(|e| e.to_string())?
             .ok_or_else(|| format!("provider `{}` left the catalog", r.provider))?;
         let connection = ConnectionId::parse(&r.connection_id).map_err(|e| e.to_string())?;
         let settings: BTreeMap<String, String> = serde_json::from_str(&r.settings).map_err(|e| e.to_string())?;

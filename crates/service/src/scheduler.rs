@@ -59,7 +59,7 @@ impl Patchbay {
 
     async fn handle_due(&self, team: &TeamId, id: &ConnectionId) -> ServiceResult<()> {
         let Some(c) = self.store.get_connection(team, id).await? else { return Ok(()) };
-        let Some(provider) = self.catalog.get(&c.provider).cloned() else {
+        let Some(provider) = self.find_provider(team, &c.provider).await? else {
             self.store.set_next_action(id, None).await?;
             return Ok(());
         };

@@ -15,8 +15,8 @@ impl Patchbay {
     pub async fn proposed_connection_name(&self, who: &Principal, provider: &str) -> ServiceResult<String> {
         require_to(who, Action::Read, "read connections")?;
         let display = self
-            .catalog
-            .get(provider)
+            .find_provider(&who.team_id, provider)
+            .await?
             .map(|p| p.display_name.clone())
             .ok_or_else(|| ServiceError::NotFound(format!("no provider `{provider}` in the catalog")))?;
         let base = format!("My {display} connection");

@@ -334,6 +334,23 @@ pub struct ProviderView {
     pub grant_lifetime: Option<String>,
     /// Whether it has a revocation endpoint.
     pub supports_revocation: bool,
+    /// Set for a provider the team discovered from a URL (`POST /v1/providers/discover`); absent
+    /// for the catalog's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub discovered: Option<DiscoveredView>,
+}
+
+/// Where and when a team provider was discovered.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DiscoveredView {
+    /// The URL it was discovered from.
+    pub source_url: String,
+    /// When it was (last) discovered.
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub discovered_at: OffsetDateTime,
+    /// Whether Patchbay registered its OAuth client (RFC 7591) rather than the user giving one.
+    pub registered_client: bool,
 }
 
 impl ProviderView {
@@ -413,6 +430,7 @@ impl ProviderView {
                 .collect(),
             grant_lifetime: p.grant_lifetime.map(String::from),
             supports_revocation: p.revocation_url.is_some(),
+            discovered: None,
         }
     }
 }

@@ -24,6 +24,7 @@ mod scenarios;
 mod sealed;
 mod sessions;
 mod team_delete;
+mod team_providers;
 mod teams;
 mod time_col;
 mod webhooks;
@@ -47,6 +48,7 @@ pub use scenarios::Usage;
 pub use sealed::{SealedAt, SealedField};
 pub use sessions::WebSessionRow;
 pub use team_delete::{KEPT_TABLES, TEAM_TABLES};
+pub use team_providers::TeamProviderRow;
 pub use teams::{TeamRow, TokenRow, UserRow};
 pub use webhooks::{DueDelivery, WebhookRow};
 

@@ -2,9 +2,9 @@
 //! (docs/security.md S-04): listed with where it lives, replaced only while unchanged, and a
 //! data key destroyed only when no stored field names it any more.
 //!
-//! Sealed fields live in five columns: `connection_secrets.ciphertext`,
-//! `oauth_flows.pkce_verifier`, `pending_revocations.token` and `.client_secret`, and
-//! `webhooks.secret`. Each ciphertext starts with a format byte and the big-endian id of the
+//! Sealed fields live in six columns: `connection_secrets.ciphertext`,
+//! `oauth_flows.pkce_verifier`, `pending_revocations.token` and `.client_secret`,
+//! `webhooks.secret`, and `team_providers.client_secret` (a discovered server's registered client). Each ciphertext starts with a format byte and the big-endian id of the
 //! data key that sealed it (`[0x01][key id u32]…`), so `substr(col, 2, 4)` is its key id in
 //! both engines, without any key.
 
@@ -51,6 +51,12 @@ pub enum SealedAt {
         /// The webhook id (`whk_…`).
         webhook_id: String,
     },
+    /// The client secret a discovered provider's registration issued
+    /// (`team_providers.client_secret`).
+    TeamProviderSecret {
+        /// The team provider's id.
+        provider_id: String,
+    },
 }
 
 /// One sealed field of a team: where it is, and its ciphertext as read.
@@ -71,7 +77,7 @@ fn key_id_bytes(key_id: u32) -> Vec<u8> {
 }
 
 impl Store {
-    /// Every sealed field of the team, in all five columns.
+    /// Every sealed field of the team, in all six columns.
     pub async fn team_sealed_fields(&self, team: &TeamId) -> Result<Vec<SealedField>, StoreError> {
         let t = team.as_str();
         let secrets: Vec<(String, String, Vec<u8>)> = with_pool!(self, p => sqlx::query_as(
@@ -87,6 +93,9 @@ impl Store {
             .bind(t).fetch_all(p).await)?;
         let hooks: Vec<(String, Vec<u8>)> = with_pool!(self, p => sqlx::query_as(
             "SELECT id, secret FROM webhooks WHERE team_id = $1 ORDER BY id")
+            .bind(t).fetch_all(p).await)?;
+        let providers: Vec<(String, Vec<u8>)> = with_pool!(self, p => sqlx::query_as(
+            "SELECT id, client_secret FROM team_providers WHERE team_id = $1 AND client_secret IS NOT NULL ORDER BY id")
             .bind(t).fetch_all(p).await)?;
         let mut out = Vec::new();
         for (connection_id, field, ciphertext) in secrets {
@@ -104,6 +113,9 @@ impl Store {
         }
         for (webhook_id, ciphertext) in hooks {
             out.push(SealedField { at: SealedAt::WebhookSecret { webhook_id }, ciphertext });
+        }
+        for (provider_id, ciphertext) in providers {
+            out.push(SealedField { at: SealedAt::TeamProviderSecret { provider_id }, ciphertext });
         }
         Ok(out)
     }
@@ -135,6 +147,10 @@ impl Store {
                 "UPDATE webhooks SET secret = $1 WHERE id = $2 AND secret = $3 AND team_id = $4")
                 .bind(new).bind(webhook_id).bind(before).bind(t)
                 .execute(p).await.map(|r| r.rows_affected()))?,
+            SealedAt::TeamProviderSecret { provider_id } => with_pool!(self, p => sqlx::query(
+                "UPDATE team_providers SET client_secret = $1 WHERE id = $2 AND client_secret = $3 AND team_id = $4")
+                .bind(new).bind(provider_id).bind(before).bind(t)
+                .execute(p).await.map(|r| r.rows_affected()))?,
         };
         Ok(done == 1)
     }
@@ -151,7 +167,8 @@ impl Store {
              AND NOT EXISTS (SELECT 1 FROM oauth_flows f WHERE f.team_id = $1 AND substr(f.pkce_verifier, 2, 4) = $3) \
              AND NOT EXISTS (SELECT 1 FROM pending_revocations r WHERE r.team_id = $1 \
                  AND (substr(r.token, 2, 4) = $3 OR substr(r.client_secret, 2, 4) = $3)) \
-             AND NOT EXISTS (SELECT 1 FROM webhooks w WHERE w.team_id = $1 AND substr(w.secret, 2, 4) = $3)")
+             AND NOT EXISTS (SELECT 1 FROM webhooks w WHERE w.team_id = $1 AND substr(w.secret, 2, 4) = $3) \
+             AND NOT EXISTS (SELECT 1 FROM team_providers t WHERE t.team_id = $1 AND substr(t.client_secret, 2, 4) = $3)")
             .bind(team.as_str())
             .bind(i64::from(key_id))
             .bind(key_id_bytes(key_id))

@@ -16,7 +16,7 @@ use crate::{Store, StoreError, with_pool};
 /// team id). Connections go first: like every other transaction this one then writes a
 /// connection row before its team's change generation (0008's triggers), so no lock-order
 /// cycle. Children before parents for the foreign keys; `teams` last.
-pub const TEAM_TABLES: [(&str, &str); 17] = [
+pub const TEAM_TABLES: [(&str, &str); 18] = [
     ("connections", "team_id = $1"),
     ("connection_secrets", "connection_id IN (SELECT id FROM connections WHERE team_id = $1)"),
     ("connection_grants", "team_id = $1"),
@@ -32,6 +32,8 @@ pub const TEAM_TABLES: [(&str, &str); 17] = [
     ("web_sessions", "team_id = $1"),
     ("users", "team_id = $1"),
     ("api_tokens", "team_id = $1"),
+    // A discovered provider's client secret is sealed with the team's data key: before the keys.
+    ("team_providers", "team_id = $1"),
     ("team_keys", "team_id = $1"),
     ("connect_sessions", "team_id = $1"),
     ("teams", "id = $1"),

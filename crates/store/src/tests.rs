@@ -318,3 +318,36 @@ async fn event_retention_keeps_recent_events_and_pending_deliveries() {
         assert!(left.contains(&recent));
     }
 }
+
+#[tokio::test]
+async fn team_providers_are_scoped_by_team_and_kept_while_used() {
+    for (store, _dir) in stores().await {
+        let (a, b) = (team(&store, "tpa").await, team(&store, "tpb").await);
+        let row = TeamProviderRow {
+            id: "found".into(),
+            definition: "{}".into(),
+            source_url: "https://as.example".into(),
+            registered: true,
+            client_secret: Some(vec![1, 2, 3]),
+            discovered_at: now(),
+        };
+        assert!(store.insert_team_provider(&a, &row).await.unwrap());
+        assert!(!store.insert_team_provider(&a, &row).await.unwrap(), "one id per team");
+        assert!(store.insert_team_provider(&b, &TeamProviderRow { client_secret: None, ..row.clone() }).await.unwrap());
+        assert_eq!(store.team_provider(&a, "found").await.unwrap().as_ref(), Some(&row));
+        assert_eq!(store.team_providers(&b).await.unwrap()[0].client_secret, None);
+        let later = now() + time::Duration::hours(1);
+        assert!(store.update_team_provider(&a, "found", "{\"x\":1}", later).await.unwrap());
+        let updated = store.team_provider(&a, "found").await.unwrap().unwrap();
+        assert_eq!((updated.definition.as_str(), updated.discovered_at), ("{\"x\":1}", later));
+        assert_eq!(updated.client_secret, row.client_secret, "rediscovery keeps the client");
+
+        let mut c = connection(&a, "Uses it");
+        c.provider = "found".into();
+        store.insert_connection(NewConnection { connection: &c, secrets: &[] }).await.unwrap();
+        assert_eq!(store.delete_team_provider(&a, "found").await.unwrap(), Some(false), "in use");
+        assert_eq!(store.delete_team_provider(&b, "found").await.unwrap(), Some(true), "b's is unused");
+        assert_eq!(store.delete_team_provider(&b, "found").await.unwrap(), None);
+        assert!(store.team_provider(&a, "found").await.unwrap().is_some());
+    }
+}

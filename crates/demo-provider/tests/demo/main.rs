@@ -8,5 +8,6 @@ mod consent_page;
 mod faults;
 mod provider_yaml;
 mod refresh;
+mod registration;
 mod revoke;
 mod token;

@@ -11,6 +11,7 @@ pub struct OAuthWorld {
     pub demo: DemoProvider,
     pub _providers: tempfile::TempDir,
     pub app: PatchbayProcess,
+    pub team: String,
     pub admin: PatchbayClient,
     pub member: PatchbayClient,
     pub runtime: PatchbayClient,
@@ -36,10 +37,10 @@ pub async fn start(demo_options: DemoOptions, grant_lifetime: Option<&str>, env:
     let demo = DemoProvider::start(demo_options).await;
     let providers = tempfile::tempdir().unwrap();
     write_demo_files(&demo, providers.path(), grant_lifetime);
-    let super::ProcessWorld { app, admin, member, runtime, .. } =
+    let super::ProcessWorld { app, team, admin, member, runtime, .. } =
         super::ProcessWorld::start(providers.path(), env).await;
     let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).no_proxy().build().unwrap();
-    OAuthWorld { demo, _providers: providers, app, admin, member, runtime, browser }
+    OAuthWorld { demo, _providers: providers, app, team, admin, member, runtime, browser }
 }
 
 impl OAuthWorld {

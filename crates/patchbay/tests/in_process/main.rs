@@ -19,6 +19,9 @@
 //!   roles, reconnects, the token stored as a digest; connections carrying their end user.
 //! - `pending`: never-granted connections: continued under their name, discarded by hand or by
 //!   the background job a day after their consent was abandoned.
+//! - `discovered`: a provider discovered from a URL (issue 16) used like a built-in one.
+//! - `step_up`: a proxied `403 insufficient_scope` recorded as missing scopes, then granted by
+//!   extending permissions (issue 16).
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -26,8 +29,10 @@ mod common;
 mod connect_pages;
 mod connect_sessions;
 mod connections;
+mod discovered;
 mod lifecycle;
 mod pending;
 mod rough_states;
 mod security;
+mod step_up;
 mod team_keys;

@@ -34,8 +34,13 @@ async fn token_call(
     provider: &Provider,
     settings: &BTreeMap<String, String>,
     client: &OAuthClient,
-    form: Vec<(&'static str, String)>,
+    mut form: Vec<(&'static str, String)>,
 ) -> Result<TokenSet, TokenError> {
+    // RFC 8707 §2: a resource the consent was asked for is named on every token request too, so
+    // the server issues tokens for that resource (discovered protected resources set it).
+    if let Some(resource) = provider.authorization_params.get("resource") {
+        form.push(("resource", resource.clone()));
+    }
     let name = provider.display_name.clone();
     let url =
         endpoint(provider, Endpoint::Token, settings).map_err(|e| TokenError::Protocol { message: e.to_string() })?;

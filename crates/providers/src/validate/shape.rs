@@ -42,6 +42,7 @@ const PROVIDER: Shape = Shape::Struct(&[
     ("auth_mode", Leaf),
     ("description", Leaf),
     ("docs_url", Leaf),
+    ("discovery_url", Leaf),
     ("authorization_url", Leaf),
     ("token_url", Leaf),
     ("revocation_url", Leaf),
@@ -279,6 +280,7 @@ display_name: Full
 auth_mode: oauth2
 description: d
 docs_url: https://docs.example
+discovery_url: https://a.example
 authorization_url: https://a.example/authorize
 token_url: https://a.example/token
 revocation_url: https://a.example/revoke

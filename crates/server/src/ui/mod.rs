@@ -53,6 +53,7 @@ pub fn routes() -> Router<AppState> {
         .route("/logout", post(login::logout))
         .route("/connections", get(connections::list))
         .route("/connections/new", get(connections::pick_app))
+        .route("/connections/new/discover", post(connections::discover))
         .route("/connections/new/{provider}", get(connections::new_form).post(connections::create))
         .route("/connections/{id}", get(connections::detail))
         .route("/connections/{id}/verify", post(connections::verify))

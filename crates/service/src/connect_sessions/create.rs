@@ -4,7 +4,7 @@
 //! check fails.
 
 use patchbay_domain::end_user::EndUser;
-use patchbay_domain::ids::ConnectSessionId;
+use patchbay_domain::ids::{ConnectSessionId, TeamId};
 use patchbay_domain::principal::{Action, Principal};
 use patchbay_domain::provider::AuthMode;
 use patchbay_domain::{SecretString, random};
@@ -156,7 +156,7 @@ impl Patchbay {
         }
         let mut providers: Vec<String> = Vec::new();
         for id in &req.allowed_providers {
-            let p = self.provider(id)?;
+            let p = self.provider(&who.team_id, id).await?;
             if p.auth_mode == AuthMode::Oauth2ClientCredentials {
                 return Err(ServiceError::Invalid(format!(
                     "{} connects without a user (client credentials): it cannot be offered to an end user",
@@ -181,25 +181,25 @@ impl Patchbay {
             }
             None => None,
         };
-        self.check_modules(&mut providers, &req.modules)?;
+        self.check_modules(&who.team_id, &mut providers, &req.modules).await?;
         if !req.scopes.is_empty() {
             let [only] = providers.as_slice() else {
                 return Err(ServiceError::Invalid(
                     "`scopes` need exactly one provider in `allowed_providers` (or a `connection_id`): scopes are the provider's own".into(),
                 ));
             };
-            requested_scopes(&*self.provider(only)?, &[], &req.scopes)?;
+            requested_scopes(&*self.provider(&who.team_id, only).await?, &[], &req.scopes)?;
         }
         Ok(Reach { providers, modules: req.modules.clone(), scopes: req.scopes.clone(), connection_id })
     }
 
     /// Each module must be one of its provider's; with no providers given, the modules'
     /// providers are the allowed ones, else each module's provider must be allowed.
-    fn check_modules(&self, providers: &mut Vec<String>, modules: &[String]) -> ServiceResult<()> {
+    async fn check_modules(&self, team: &TeamId, providers: &mut Vec<String>, modules: &[String]) -> ServiceResult<()> {
         let given = !providers.is_empty();
         for m in modules {
             let provider_id = m.split_once('.').map_or(m.as_str(), |(p, _)| p);
-            let provider = self.provider(provider_id)?;
+            let provider = self.provider(team, provider_id).await?;
             requested_scopes(&provider, std::slice::from_ref(m), &[])?;
             if given && !providers.contains(&provider.id) {
                 return Err(ServiceError::Invalid(format!(

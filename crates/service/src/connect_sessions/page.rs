@@ -210,7 +210,8 @@ impl Patchbay {
         } else {
             VisitState::Open
         };
-        let mut providers: Vec<ProviderView> = self.offered(s).into_iter().map(|p| ProviderView::new(&p)).collect();
+        let mut providers: Vec<ProviderView> =
+            self.offered(s).await?.into_iter().map(|p| ProviderView::new(&p)).collect();
         providers.sort_by_key(|p| p.display_name.to_lowercase());
         Ok(ConnectVisit {
             id: s.id.clone(),
@@ -227,12 +228,21 @@ impl Patchbay {
         })
     }
 
-    /// The providers a session offers: its list, or every interactive provider of the catalog.
-    fn offered(&self, s: &ConnectSessionRow) -> Vec<Arc<Provider>> {
+    /// The providers a session offers: its list, or every interactive provider the session's
+    /// team sees (the catalog and the servers it discovered).
+    async fn offered(&self, s: &ConnectSessionRow) -> ServiceResult<Vec<Arc<Provider>>> {
         if s.allowed_providers.is_empty() {
-            return self.catalog.list().filter(|p| p.auth_mode != AuthMode::Oauth2ClientCredentials).cloned().collect();
+            let mut all: Vec<Arc<Provider>> = self.catalog.list().cloned().collect();
+            for row in self.store.team_providers(&s.team_id).await? {
+                all.push(self.team_provider_from(&s.team_id, &row).await?);
+            }
+            return Ok(all.into_iter().filter(|p| p.auth_mode != AuthMode::Oauth2ClientCredentials).collect());
         }
-        s.allowed_providers.iter().filter_map(|id| self.catalog.get(id).cloned()).collect()
+        let mut out = Vec::new();
+        for id in &s.allowed_providers {
+            out.extend(self.find_provider(&s.team_id, id).await?);
+        }
+        Ok(out)
     }
 
     /// The open session of a page cookie whose form carried its anti-CSRF token.
@@ -263,7 +273,7 @@ impl Patchbay {
         save: ConnectSave,
     ) -> ServiceResult<Saved> {
         let s = self.open_session(cookie, csrf).await?;
-        let p = self.offered(&s).into_iter().find(|p| p.id == provider).ok_or_else(|| {
+        let p = self.offered(&s).await?.into_iter().find(|p| p.id == provider).ok_or_else(|| {
             ServiceError::Invalid(format!(
                 "`{provider}` is not offered by this connect session: pick one of the apps listed"
             ))

@@ -72,7 +72,7 @@ impl Patchbay {
         binding: Option<String>,
     ) -> ServiceResult<Created> {
         require(who, Action::Manage)?;
-        let provider = self.provider(&req.provider)?;
+        let provider = self.provider(&who.team_id, &req.provider).await?;
         let name = req.name.as_deref().map(validate_connection_name).transpose().map_err(ServiceError::Invalid)?;
         let settings = split_settings(&provider, &req.settings)?;
         let scopes = requested_scopes(&provider, &req.modules, &req.scopes)?;

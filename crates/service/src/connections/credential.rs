@@ -89,7 +89,7 @@ impl Patchbay {
     ) -> ServiceResult<ConnectionView> {
         require_to(who, Action::Manage, "update credentials")?;
         let c = self.load(who, id).await?;
-        let provider = self.provider(&c.provider)?;
+        let provider = self.provider(&c.team_id, &c.provider).await?;
         if !matches!(provider.auth_mode, AuthMode::ApiKey | AuthMode::Basic) {
             return Err(ServiceError::Invalid(format!(
                 "{} uses OAuth 2.0: its credential comes from a consent; reauthorize the connection instead",

@@ -38,6 +38,10 @@ impl Patchbay {
         let usages = self.store.team_usages(&who.team_id).await?;
         let fields = self.store.secret_field_names(&who.team_id, None).await?;
         let mut out = Vec::new();
+        let mut providers: std::collections::HashMap<
+            String,
+            Option<std::sync::Arc<patchbay_domain::provider::Provider>>,
+        > = std::collections::HashMap::new();
         for c in self.store.list_connections(&who.team_id).await? {
             let keep = filter.provider.as_deref().is_none_or(|p| p == c.provider)
                 && statuses.as_ref().is_none_or(|list| list.contains(&c.status))
@@ -51,7 +55,16 @@ impl Patchbay {
                         })
                 });
             if keep {
-                out.push(self.view_with(&c, &usages, &fields));
+                // Each provider once per list (a team provider is a database read).
+                let provider = match providers.get(&c.provider) {
+                    Some(p) => p.clone(),
+                    None => {
+                        let p = self.find_provider(&who.team_id, &c.provider).await?;
+                        providers.insert(c.provider.clone(), p.clone());
+                        p
+                    }
+                };
+                out.push(self.view_with(&c, provider, &usages, &fields));
             }
         }
         Ok(out)
@@ -97,7 +110,7 @@ impl Patchbay {
             // Nothing stored to check: a denied, abandoned or unfinished consent.
             return Err(not_connected(&c));
         }
-        let provider = self.catalog.get(&c.provider).cloned().ok_or_else(|| {
+        let provider = self.find_provider(&c.team_id, &c.provider).await?.ok_or_else(|| {
             ServiceError::Invalid(format!(
                 "provider `{}` is no longer in the catalog: restore its file or delete the connection",
                 c.provider
@@ -134,7 +147,7 @@ impl Patchbay {
     ) -> ServiceResult<AuthorizeStart> {
         require(who, Action::Manage)?;
         let connection = self.load(who, id).await?;
-        let provider = self.provider(&connection.provider)?;
+        let provider = self.provider(&who.team_id, &connection.provider).await?;
         if provider.auth_mode != AuthMode::Oauth2 {
             return Err(ServiceError::Invalid(format!(
                 "{} uses {}: there is no consent flow to run; verify the connection, or delete it and create it again with a new credential",
@@ -194,7 +207,7 @@ impl Patchbay {
                 list.join(", ")
             )));
         }
-        let provider = self.catalog.get(&c.provider).cloned();
+        let provider = self.find_provider(&c.team_id, &c.provider).await?;
         let (revocation, grants) = self.revoke_for_delete(who, &c, provider.as_deref()).await?;
         if !used_by.is_empty() {
             self.store.rebind_steps(&who.team_id, &c.id, None, self.clock.now()).await?;

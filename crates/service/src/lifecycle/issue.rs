@@ -147,7 +147,7 @@ impl Patchbay {
         require(who, Action::UseCredential)?;
         let entry = self.runtime_entry(caller, id).await?;
         let c = entry.connection.clone();
-        let provider = self.provider(&c.provider)?;
+        let provider = self.provider(&c.team_id, &c.provider).await?;
         let module = self.module_for_request(who, &c, req).await?;
         self.check_binding(who, &c, module.as_deref()).await?;
         if let Some(module) = &module {

@@ -233,7 +233,7 @@ impl Patchbay {
         let now = self.clock.now();
         let c = self.store.get_connection(team, id).await.map_err(store_err)?.ok_or_else(deleted)?;
         let lc = self.store.lifecycle(team, id).await.map_err(store_err)?.ok_or_else(deleted)?;
-        let provider = self.provider(&c.provider).map_err(internal)?;
+        let provider = self.provider(team, &c.provider).await.map_err(internal)?;
         let first = *first_generation.get_or_insert(lc.generation);
         if c.status == ConnectionStatus::NeedsReauth {
             let reason = c.status_reason.unwrap_or_else(|| "needs reauthorization".into());

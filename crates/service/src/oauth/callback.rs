@@ -114,7 +114,7 @@ impl Patchbay {
                 "this authorization expired (it must complete within 10 minutes): start again from the connection's page".into(),
             ));
         }
-        let provider = self.catalog.get(&flow.provider).cloned().ok_or_else(|| {
+        let provider = self.find_provider(&flow.team_id, &flow.provider).await?.ok_or_else(|| {
             ServiceError::Invalid(format!("provider `{}` is no longer in the catalog", flow.provider))
         })?;
         if let Some(issuer) = self.required_issuer(&provider).await

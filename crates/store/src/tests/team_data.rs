@@ -99,6 +99,15 @@ async fn populate(store: &Store, t: &TeamId, key_id: u32) -> ConnectionId {
         created_at: now(),
     };
     store.insert_webhook(&hook).await.unwrap();
+    let discovered = crate::TeamProviderRow {
+        id: "items".into(),
+        definition: "{}".into(),
+        source_url: "https://items.example/api".into(),
+        registered: true,
+        client_secret: Some(blob(key_id, 6)),
+        discovered_at: now(),
+    };
+    assert!(store.insert_team_provider(t, &discovered).await.unwrap());
     let event = store.insert_event(t, Some(&c.id), "connection.created", now(), &serde_json::json!({})).await.unwrap();
     store.queue_deliveries(t, event, "connection.created", now()).await.unwrap();
     let scenario = format!("scn_{}", &t.as_str()[5..]);
@@ -163,10 +172,11 @@ async fn sealed_fields_are_found_in_every_column_replaced_while_unchanged_and_ke
                 SealedAt::RevocationToken { .. } => "revocation token",
                 SealedAt::RevocationClientSecret { .. } => "revocation client secret",
                 SealedAt::WebhookSecret { .. } => "webhook",
+                SealedAt::TeamProviderSecret { .. } => "team provider client secret",
             })
             .collect();
-        assert_eq!(kinds.len(), 5, "every sealed column: {fields:?}");
-        assert_eq!(fields.len(), 5);
+        assert_eq!(kinds.len(), 6, "every sealed column: {fields:?}");
+        assert_eq!(fields.len(), 6);
         assert!(fields.iter().all(|f| f.ciphertext[1..5] == 1u32.to_be_bytes()), "only the team's own fields");
 
         assert!(!store.destroy_unused_team_key(&t, 1).await.unwrap(), "fields still name key 1");
@@ -177,7 +187,7 @@ async fn sealed_fields_are_found_in_every_column_replaced_while_unchanged_and_ke
             assert!(store.replace_sealed_field(&t, f, &new).await.unwrap(), "{f:?}");
             assert!(!store.replace_sealed_field(&t, f, &blob(2, 1)).await.unwrap(), "changed since it was read");
             let left = i + 1 < fields.len();
-            assert_eq!(!store.destroy_unused_team_key(&t, 1).await.unwrap(), left, "after {} of 5", i + 1);
+            assert_eq!(!store.destroy_unused_team_key(&t, 1).await.unwrap(), left, "after {} of 6", i + 1);
         }
         assert_eq!(store.team_keys(&t).await.unwrap().iter().map(|k| k.key_id).collect::<Vec<_>>(), [2]);
         assert!(store.team_sealed_fields(&t).await.unwrap().iter().all(|f| f.ciphertext[1..5] == 2u32.to_be_bytes()));

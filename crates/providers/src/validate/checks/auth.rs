@@ -7,6 +7,7 @@ use super::{Checker, Seg};
 
 /// Keys that only mean something for OAuth providers.
 const OAUTH_ONLY: &[&str] = &[
+    "discovery_url",
     "authorization_url",
     "token_url",
     "revocation_url",
@@ -49,7 +50,8 @@ impl Checker<'_> {
         match p.auth_mode {
             AuthMode::Oauth2 => {
                 for (field, v) in [("authorization_url", &p.authorization_url), ("token_url", &p.token_url)] {
-                    if v.is_none() {
+                    // `discovery_url` fills missing endpoints when the catalog starts.
+                    if v.is_none() && p.discovery_url.is_none() {
                         self.err(&mode_at, field, format!("auth_mode: oauth2 needs `{field}: https://...`"));
                     }
                 }
@@ -57,6 +59,14 @@ impl Checker<'_> {
             AuthMode::Oauth2ClientCredentials => {
                 if p.token_url.is_none() {
                     self.err(&mode_at, "token_url", format!("auth_mode: {mode} needs `token_url: https://...`"));
+                }
+                if p.discovery_url.is_some() {
+                    self.err(
+                        &[Seg::Key("discovery_url")],
+                        "discovery_url",
+                        "discovery_url finds a consent flow's endpoints (auth_mode: oauth2); write token_url instead"
+                            .to_owned(),
+                    );
                 }
                 if p.authorization_url.is_some() {
                     self.err(

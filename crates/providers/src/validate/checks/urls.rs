@@ -37,7 +37,8 @@ impl Checker<'_> {
     }
 
     pub(super) fn check_urls(&mut self, p: &Provider) {
-        let fields: [(&str, &Option<String>); 6] = [
+        let fields: [(&str, &Option<String>); 7] = [
+            ("discovery_url", &p.discovery_url),
             ("authorization_url", &p.authorization_url),
             ("token_url", &p.token_url),
             ("revocation_url", &p.revocation_url),

@@ -57,7 +57,7 @@ pub(crate) async fn rename(
         Err(e @ (ServiceError::Invalid(_) | ServiceError::Conflict(_))) => {
             let c = state.patchbay.get_connection(who, &id).await.map_err(user.fail(SECTION))?;
             let banner = Banner::bad("The name was not changed", Some(user_text(&e)));
-            Ok(detail_page(&state, &user, status_of(&e), &c, Some(banner), true))
+            Ok(detail_page(&state, &user, status_of(&e), &c, Some(banner), true).await)
         }
         Err(e) => Err(user.fail(SECTION)(e)),
     }

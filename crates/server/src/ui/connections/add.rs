@@ -13,6 +13,7 @@ use patchbay_domain::SecretString;
 use patchbay_domain::provider::AuthMode;
 use patchbay_service::ServiceError;
 use patchbay_service::connections::{CreateConnection, Created};
+use patchbay_service::team_providers::DiscoverProvider;
 use patchbay_service::views::{FieldView, ProviderView};
 use serde::Deserialize;
 
@@ -23,7 +24,7 @@ use crate::error::status_of;
 use crate::extract::LenientQuery;
 use crate::ui::forms::{CsrfForm, FormData};
 use crate::ui::pages::{
-    AppChoice, InputField, NewConnectionPage, PickAppPage, ScopeChoice, StepContext, and_list, steps_phrase,
+    AppChoice, Banner, InputField, NewConnectionPage, PickAppPage, ScopeChoice, StepContext, and_list, steps_phrase,
     with_article,
 };
 use crate::ui::render::{UiError, UiResult, page, user_text};
@@ -52,16 +53,64 @@ pub(crate) async fn pick_app(
     // viewer.
     user.require_manage(SECTION, ADD_CONNECTIONS)?;
     let q = nonempty(query.q).map(|q| q.chars().take(100).collect::<String>()).unwrap_or_default();
+    render_pick(&state, &user, StatusCode::OK, q, Discovering::default(), None).await
+}
+
+/// What the "Connect a server by URL" form re-fills after a refusal (never the secret).
+#[derive(Default)]
+struct Discovering {
+    url: String,
+    advanced: bool,
+}
+
+/// The app picker: the catalog and the team's discovered providers, filtered by `q`.
+async fn render_pick(
+    state: &AppState,
+    user: &WebUser,
+    status: StatusCode,
+    q: String,
+    discovering: Discovering,
+    error: Option<String>,
+) -> UiResult {
     let needle = q.to_lowercase();
-    let mut apps: Vec<AppChoice> = state
-        .patchbay
-        .list_providers()
-        .iter()
-        .map(AppChoice::new)
-        .filter(|a| needle.is_empty() || a.search.contains(&needle))
-        .collect();
+    let providers = state.patchbay.list_providers_for(&user.session.principal).await.map_err(user.fail(SECTION))?;
+    let mut apps: Vec<AppChoice> =
+        providers.iter().map(AppChoice::new).filter(|a| needle.is_empty() || a.search.contains(&needle)).collect();
     apps.sort_by_key(|a| a.name.to_lowercase());
-    Ok(page(&state, StatusCode::OK, PickAppPage { frame: user.frame(SECTION, "Add a connection"), q, apps }))
+    let banner = error.map(|e| Banner::bad("The server could not be connected", Some(e)));
+    let frame = user.frame(SECTION, "Add a connection").with_banner(banner);
+    let page_data =
+        PickAppPage { frame, q, apps, discover_url: discovering.url, discover_advanced: discovering.advanced };
+    Ok(page(state, status, page_data))
+}
+
+/// `POST /connections/new/discover`: "Connect a server by URL". Success goes on to the new
+/// provider's Add form; a refusal shows the picker again with the reason and the URL.
+pub(crate) async fn discover(State(state): State<AppState>, CsrfForm { user, form }: CsrfForm) -> UiResult {
+    let url = form.get("url").unwrap_or_default().trim().to_owned();
+    let client_id = nonempty(form.get("client_id").map(str::to_owned));
+    let req = DiscoverProvider {
+        url: url.clone(),
+        id: None,
+        display_name: nonempty(form.get("display_name").map(str::to_owned)),
+        client_id: client_id.clone(),
+        client_secret: nonempty(form.get("client_secret").map(str::to_owned)).map(SecretString::from),
+    };
+    // The form holds the secret: gone before the slow part.
+    drop(form);
+    match state.patchbay.discover_provider(&user.session.principal, req).await {
+        Ok(p) => Ok(Redirect::to(&format!("/connections/new/{}", percent_encode(&p.id))).into_response()),
+        Err(
+            e @ (ServiceError::Invalid(_)
+            | ServiceError::Conflict(_)
+            | ServiceError::ProviderUnavailable(_)
+            | ServiceError::Forbidden(_)),
+        ) => {
+            let discovering = Discovering { url, advanced: client_id.is_some() };
+            render_pick(&state, &user, status_of(&e), String::new(), discovering, Some(user_text(&e))).await
+        }
+        Err(e) => Err(user.fail(SECTION)(e)),
+    }
 }
 
 /// What the user typed into the Add form, kept to re-fill it after a failed save (secret fields
@@ -216,7 +265,7 @@ pub(crate) async fn new_form(
     // only read access), so only this check keeps the form from a viewer.
     user.require_manage(SECTION, ADD_CONNECTIONS)?;
     let who = &user.session.principal;
-    let p = state.patchbay.get_provider(&provider).map_err(user.fail(SECTION))?;
+    let p = state.patchbay.get_provider_for(who, &provider).await.map_err(user.fail(SECTION))?;
     let name = state.patchbay.proposed_connection_name(who, &p.id).await.map_err(user.fail(SECTION))?;
     let (for_step, scopes) = match (q.scenario.as_deref(), positions(q.step, q.steps.as_deref())) {
         (Some(scenario), Some(positions)) => {
@@ -278,7 +327,7 @@ pub(crate) async fn create(
     Path(provider): Path<String>,
     CsrfForm { user, form }: CsrfForm,
 ) -> UiResult {
-    let p = state.patchbay.get_provider(&provider).map_err(user.fail(SECTION))?;
+    let p = state.patchbay.get_provider_for(&user.session.principal, &provider).await.map_err(user.fail(SECTION))?;
     let entered = read_fields(&p, &form);
     let name = form.get("name").unwrap_or_default().trim().to_owned();
     let scopes: Vec<String> =

@@ -8,7 +8,7 @@ use patchbay_service::views::{ConnectionView, CredentialKind, CredentialState, P
 use serde::Deserialize;
 
 use super::banners::{callback_banner, notice_banner};
-use super::{SECTION, now, providers_by_id};
+use super::{SECTION, now, team_providers_by_id};
 use crate::AppState;
 use crate::extract::LenientQuery;
 use crate::ui::pages::{Banner, Card, ConnectionPage, ScopeChoice, SettingLine, TimeText};
@@ -38,12 +38,12 @@ pub(crate) async fn detail(
         .as_deref()
         .and_then(|o| callback_banner(o, &c))
         .or_else(|| q.notice.as_deref().and_then(|n| notice_banner(n, &c, now)));
-    Ok(detail_page(&state, &user, StatusCode::OK, &c, banner, false))
+    Ok(detail_page(&state, &user, StatusCode::OK, &c, banner, false).await)
 }
 
 /// Renders the detail page of a loaded connection (also after a failed rename, with the rename
 /// form open).
-pub(super) fn detail_page(
+pub(super) async fn detail_page(
     state: &AppState,
     user: &WebUser,
     status: StatusCode,
@@ -51,7 +51,7 @@ pub(super) fn detail_page(
     banner: Option<Banner>,
     rename_open: bool,
 ) -> Response {
-    let providers = providers_by_id(state);
+    let providers = team_providers_by_id(state, user).await;
     let provider = providers.get(&c.provider);
     let now = now(state);
     let mut card = Card::new(c, provider, now, "detail");

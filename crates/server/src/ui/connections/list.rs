@@ -13,7 +13,7 @@ use patchbay_service::views::ConnectionView;
 use serde::Deserialize;
 
 use super::banners::notice_banner;
-use super::{SECTION, nonempty, now, providers_by_id};
+use super::{SECTION, nonempty, now, team_providers_by_id};
 use crate::AppState;
 use crate::cookies::{Scope, cookie, set_cookie};
 use crate::extract::LenientQuery;
@@ -85,7 +85,7 @@ pub(crate) async fn list(
     } else {
         all.clone()
     };
-    let providers = providers_by_id(&state);
+    let providers = team_providers_by_id(&state, &user).await;
     let now = now(&state);
     let banner = match (&q.notice, &q.c) {
         (Some(notice), Some(id)) => all.iter().find(|c| &c.id == id).and_then(|c| notice_banner(notice, c, now)),

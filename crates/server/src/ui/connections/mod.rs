@@ -21,7 +21,7 @@ mod list;
 use std::collections::HashMap;
 
 pub(crate) use actions::{discard, reauthorize, rename, to_provider_in, verify};
-pub(crate) use add::{create, new_form, pick_app};
+pub(crate) use add::{create, discover, new_form, pick_app};
 pub(crate) use banners::partial_banner;
 pub(crate) use credential::{form as credential_form, save as save_credential};
 pub(crate) use delete::{confirm_delete, delete, receipt};
@@ -41,6 +41,15 @@ fn nonempty(s: Option<String>) -> Option<String> {
 
 fn providers_by_id(state: &AppState) -> HashMap<String, ProviderView> {
     state.patchbay.list_providers().into_iter().map(|p| (p.id.clone(), p)).collect()
+}
+
+/// [`providers_by_id`] with the team's discovered providers too; the catalog alone when they
+/// cannot be read (the pages still render, only without their scope descriptions).
+async fn team_providers_by_id(state: &AppState, user: &crate::ui::session::WebUser) -> HashMap<String, ProviderView> {
+    match state.patchbay.list_providers_for(&user.session.principal).await {
+        Ok(list) => list.into_iter().map(|p| (p.id.clone(), p)).collect(),
+        Err(_) => providers_by_id(state),
+    }
 }
 
 fn now(state: &AppState) -> OffsetDateTime {

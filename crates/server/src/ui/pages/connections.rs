@@ -86,6 +86,10 @@ pub(crate) struct PickAppPage {
     pub frame: Frame,
     pub q: String,
     pub apps: Vec<AppChoice>,
+    /// "Connect a server by URL": the URL typed (re-filled after a refusal) and whether the
+    /// advanced settings (own client) are open.
+    pub discover_url: String,
+    pub discover_advanced: bool,
 }
 
 /// A form input of the Add form (credential or setting).
