@@ -58,6 +58,12 @@ pub async fn run_app(config: Config, patchbay: std::sync::Arc<patchbay_service::
             std::time::Duration::from_secs(60).max(config.scheduler_interval),
             workers_stop.clone(),
         )),
+        // Connect sessions that ran out unused: audited within a minute of their expiry.
+        tokio::spawn(patchbay_service::connect_sessions::run_expiry_worker(
+            patchbay.clone(),
+            std::time::Duration::from_secs(60).max(config.scheduler_interval),
+            workers_stop.clone(),
+        )),
         tokio::spawn(patchbay_service::events::run_retention_worker(patchbay.clone(), workers_stop)),
     ];
     // With the peer address, the sign-in rate limit counts per login *and* client.

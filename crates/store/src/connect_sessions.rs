@@ -9,6 +9,19 @@ use time::OffsetDateTime;
 use crate::time_col::{from_ms, from_ms_opt, to_ms};
 use crate::{Store, StoreError, with_pool};
 
+/// A session the expiry sweep found: ran out unused, its expiry not yet recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpiredConnectSession {
+    /// Id (`cs_…`).
+    pub id: String,
+    /// Its team.
+    pub team_id: TeamId,
+    /// The platform's id for the end user.
+    pub end_user_id: String,
+    /// Whether its page was ever opened.
+    pub opened: bool,
+}
+
 /// A connect session as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnectSessionRow {
@@ -220,6 +233,47 @@ impl Store {
         Ok(row.map(|(id,)| id))
     }
 
+    /// Sessions that ran out before `now` without a connection granted, whose expiry is not
+    /// recorded yet and whose connection has no consent flow still running (a consent begun in
+    /// time may still land), oldest first.
+    pub async fn unrecorded_connect_session_expiries(
+        &self,
+        now: OffsetDateTime,
+        limit: i64,
+    ) -> Result<Vec<ExpiredConnectSession>, StoreError> {
+        let rows: Vec<(String, String, String, Option<i64>)> = with_pool!(self, p => sqlx::query_as(
+            "SELECT s.id, s.team_id, s.end_user_id, s.opened_at FROM connect_sessions s \
+             WHERE s.completed_at IS NULL AND s.expired_at IS NULL AND s.expires_at <= $1 \
+             AND NOT EXISTS (SELECT 1 FROM oauth_flows f WHERE f.connection_id = s.connection_made AND f.expires_at > $1) \
+             ORDER BY s.expires_at, s.id LIMIT $2")
+            .bind(to_ms(now)).bind(limit).fetch_all(p).await)?;
+        rows.into_iter()
+            .map(|(id, team, end_user_id, opened_at)| {
+                let team_id =
+                    TeamId::parse(&team).map_err(|e| StoreError::Corrupt(format!("connect session {id}: {e}")))?;
+                Ok(ExpiredConnectSession { id, team_id, end_user_id, opened: opened_at.is_some() })
+            })
+            .collect()
+    }
+
+    /// Records that the session expired unused. `Ok(false)`: another node recorded it first, or
+    /// it was completed meanwhile.
+    pub async fn record_connect_session_expiry(&self, id: &str, at: OffsetDateTime) -> Result<bool, StoreError> {
+        let n = with_pool!(self, p => sqlx::query(
+            "UPDATE connect_sessions SET expired_at = $2 WHERE id = $1 AND expired_at IS NULL AND completed_at IS NULL")
+            .bind(id).bind(to_ms(at))
+            .execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(n == 1)
+    }
+
+    /// Takes a recorded expiry back (its audit record could not be written), so that the next
+    /// sweep records it again rather than leaving an expiry without a record.
+    pub async fn unrecord_connect_session_expiry(&self, id: &str) -> Result<(), StoreError> {
+        with_pool!(self, p => sqlx::query("UPDATE connect_sessions SET expired_at = NULL WHERE id = $1")
+            .bind(id).execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
     /// One session of the team; `None` when missing or another team's.
     pub async fn get_connect_session(&self, team: &TeamId, id: &str) -> Result<Option<ConnectSessionRow>, StoreError> {
         let row: Option<Row> = with_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -268,6 +322,35 @@ mod tests {
             let expired = late.expires_at;
             store.insert_connect_session(&late).await.unwrap();
             assert!(!store.open_connect_session(&late.id, b"x", "c", expired).await.unwrap(), "expired");
+        }
+    }
+
+    #[tokio::test]
+    async fn each_unused_expiry_is_found_until_recorded_and_recorded_once() {
+        for (store, _dir) in stores().await {
+            let t = team(&store, "cs-expiry").await;
+            let (unused, completed) = (connect_session(&t), connect_session(&t));
+            for s in [&unused, &completed] {
+                store.insert_connect_session(s).await.unwrap();
+            }
+            store.claim_connect_connection(&completed.id, "con_a").await.unwrap();
+            store.complete_connect_session(&completed.id, "con_a", completed.created_at).await.unwrap();
+            let after = unused.expires_at + time::Duration::seconds(1);
+            let found = store.unrecorded_connect_session_expiries(unused.expires_at - time::Duration::seconds(1), 10);
+            assert!(found.await.unwrap().is_empty(), "nothing has run out yet");
+            let found = store.unrecorded_connect_session_expiries(after, 10).await.unwrap();
+            let ids: Vec<&str> = found.iter().map(|e| e.id.as_str()).collect();
+            assert!(ids.contains(&unused.id.as_str()) && !ids.contains(&completed.id.as_str()), "{ids:?}");
+            assert_eq!((found[0].end_user_id.as_str(), found[0].opened), ("user-42", false));
+
+            assert!(store.record_connect_session_expiry(&unused.id, after).await.unwrap());
+            assert!(!store.record_connect_session_expiry(&unused.id, after).await.unwrap(), "recorded once");
+            assert!(!store.record_connect_session_expiry(&completed.id, after).await.unwrap(), "a completed one never");
+            let left = store.unrecorded_connect_session_expiries(after, 10).await.unwrap();
+            assert!(!left.iter().any(|e| e.id == unused.id), "a recorded expiry is not found again");
+            store.unrecord_connect_session_expiry(&unused.id).await.unwrap();
+            let again = store.unrecorded_connect_session_expiries(after, 10).await.unwrap();
+            assert!(again.iter().any(|e| e.id == unused.id), "taken back: found again");
         }
     }
 }

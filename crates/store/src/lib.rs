@@ -36,7 +36,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 pub use audit::{AuditEntry, AuditQuery, AuditRecord, NewAuditEntry};
-pub use connect_sessions::ConnectSessionRow;
+pub use connect_sessions::{ConnectSessionRow, ExpiredConnectSession};
 pub use connections::{NewConnection, StaticCredentialUpdate};
 pub use error::StoreError;
 pub use grants::GrantRow;

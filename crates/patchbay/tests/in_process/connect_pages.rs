@@ -241,6 +241,56 @@ async fn a_reconnect_session_keeps_the_connection_id() {
 }
 
 #[tokio::test]
+async fn an_api_key_reconnect_session_replaces_the_key_in_place_and_reports_a_reauthorization() {
+    let app = app().await;
+    app.mock().add_key("old-key", "ada@acme.test");
+    app.mock().add_key("new-key", "ada@acme.test");
+    let c = app.bearer_connection("old-key", "ada@acme.test", Some("Ada's key")).await;
+    let id = c["id"].as_str().unwrap().to_owned();
+    let (url, _) = session(&app, json!({"connection_id": id})).await;
+    let mut b = Browser::new(&app);
+    b.open(&url).await;
+    let form = b.get("/connect/s/mock-bearer").await;
+    assert!(form.body.contains("Reconnect <strong>Ada"), "{}", form.body);
+    let saved = b.post("/connect/s/mock-bearer", &[("csrf", &form.csrf()), ("credential.api_key", "new-key")]).await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    assert!(saved.location().contains(&format!("connection={id}")), "{}", saved.location());
+    let (_, all) = app.viewer().get("/v1/connections").await;
+    assert_eq!(all["items"].as_array().unwrap().len(), 1, "the same connection");
+    // The runtime now gets the new key under the same id.
+    let (status, token) = app.runtime().post(&format!("/v1/connections/{id}/token"), &json!({})).await;
+    assert_eq!((status, token["access_token"].as_str()), (200, Some("new-key")), "{token}");
+    let events = app.events("connection.reauthorized").await;
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["data"]["connection_id"], json!(id));
+    assert!(events[0]["data"]["session_id"].as_str().is_some_and(|s| s.starts_with("cs_")), "{events:?}");
+    assert!(app.events("connection.created").await.iter().all(|e| e["data"].get("session_id").is_none()));
+}
+
+#[tokio::test]
+async fn a_session_that_runs_out_unused_is_audited_once_by_the_sweep() {
+    let app = app().await;
+    session(&app, json!({"allowed_providers": ["mock-bearer"]})).await;
+    let (opened, _) = session(&app, json!({"allowed_providers": ["mock-bearer"]})).await;
+    Browser::new(&app).open(&opened).await;
+    assert_eq!(app.patchbay.expire_connect_sessions().await.unwrap(), 0, "nothing ran out yet");
+    app.advance(Duration::from_secs(31 * 60));
+    assert_eq!(app.patchbay.expire_connect_sessions().await.unwrap(), 2);
+    assert_eq!(app.patchbay.expire_connect_sessions().await.unwrap(), 0, "each expiry is audited once");
+    let (_, body) = app.admin().get("/v1/audit?limit=200").await;
+    let details: Vec<String> = body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["action"] == "connect_session.expire")
+        .map(|r| r["detail"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(details.len(), 2, "{details:?}");
+    assert!(details.iter().any(|d| d.contains("expired unused (never opened)")), "{details:?}");
+    assert!(details.iter().any(|d| d.contains("expired unused (opened, no connection granted)")), "{details:?}");
+}
+
+#[tokio::test]
 async fn a_session_page_cannot_reach_beyond_its_session() {
     let app = app().await;
     let (url, token) = session(&app, json!({"allowed_providers": ["mock-bearer"]})).await;

@@ -6,7 +6,8 @@
 //! - `input`: the pure request rules (origins, the return URL, the lifetime), no I/O;
 //! - `create`: `create_connect_session`, which checks every limit before it stores anything;
 //! - `page`: what the hosted page does (token → cookie, the visit, saving the one connection,
-//!   completing the session after consent).
+//!   completing the session after consent);
+//! - `expiry`: the background sweep that audits every session that ran out unused.
 //!
 //! Invariants: the token is 256 random bits, stored only as its SHA-256 digest and shown once;
 //! a session belongs to the creator's team and can never name another team's connection; a bad
@@ -14,9 +15,11 @@
 //! server calls it.
 
 mod create;
+mod expiry;
 mod input;
 mod page;
 
 pub use create::{ConnectSessionCreated, CreateConnectSession};
+pub use expiry::run_expiry_worker;
 pub use input::{DEFAULT_LIFETIME, MAX_LIFETIME, MIN_LIFETIME};
 pub use page::{ConnectSave, ConnectVisit, LANDING_PATH, Opening, Saved, VisitState};

@@ -23,6 +23,7 @@ use time::OffsetDateTime;
 
 use crate::audit::{AuditOutcome, action};
 use crate::connections::{CreateConnection, UpdateCredential};
+use crate::events::kind;
 use crate::oauth::{CallbackOutcome, ReauthorizeRequest, session_binding};
 use crate::sessions::constant_time_eq;
 use crate::views::ProviderView;
@@ -346,6 +347,12 @@ impl Patchbay {
         }
         self.update_credential(who, id, UpdateCredential { credentials: save.credentials, verify: true }).await?;
         self.complete_session(s, who, id).await?;
+        // The platform learns of a reconnect as it does after a consent: `reauthorized`, naming
+        // the session (and, through the connection, its end user).
+        if let Some(stored) = self.store.get_connection(&c.team_id, &c.id).await? {
+            let extra = serde_json::json!({"account": stored.account, "session_id": s.id});
+            self.emit(&stored, kind::REAUTHORIZED, extra).await;
+        }
         Ok(Saved::Done { connection: id.to_owned() })
     }
 

@@ -1,0 +1,3 @@
+-- Connect sessions that ran out unused (postgres; twin in ../sqlite): expired_at is set once, by
+-- the node whose sweep claimed the row, so each expiry is audited exactly once in the cluster.
+ALTER TABLE connect_sessions ADD COLUMN expired_at BIGINT;
