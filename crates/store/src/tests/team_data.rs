@@ -100,7 +100,8 @@ async fn populate(store: &Store, t: &TeamId, key_id: u32) -> ConnectionId {
     };
     store.insert_webhook(&hook).await.unwrap();
     let discovered = crate::TeamProviderRow {
-        id: "items".into(),
+        // Ids are per team; a distinct one keeps "not through another team" meaningful.
+        id: format!("items-{}", &t.as_str()[5..17]),
         definition: "{}".into(),
         source_url: "https://items.example/api".into(),
         registered: true,
