@@ -254,6 +254,18 @@ pub enum RevocationScope {
     Grant,
 }
 
+/// The service's own advice on limiting what a credential can reach, for a provider whose
+/// credentials Patchbay cannot narrow (a key with the whole account's access, no scopes to pick).
+/// The UI shows it next to the credential form; see `docs/providers.md`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccessAdvice {
+    /// One or two plain sentences: how to restrict access on the service's side.
+    pub text: String,
+    /// The service's page that explains it (an absolute `https://` URL).
+    pub url: String,
+}
+
 /// One advanced setting of a connection (own OAuth client, subdomain, region...).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -428,6 +440,9 @@ pub struct Provider {
     /// Advanced settings of a connection.
     #[serde(default)]
     pub settings: Vec<SettingField>,
+    /// How to restrict the credential on the service's side, when Patchbay cannot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_advice: Option<AccessAdvice>,
 }
 
 fn yes() -> bool {

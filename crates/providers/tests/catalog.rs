@@ -13,7 +13,7 @@ fn no_env(_: &str) -> Option<String> {
 #[test]
 fn the_builtin_catalog_loads_without_errors() {
     let catalog = Catalog::load(None, &no_env).unwrap_or_else(|e| panic!("{e}"));
-    assert!(catalog.len() >= 12, "{}", catalog.len());
+    assert!(catalog.len() >= 32, "{}", catalog.len());
     let ids: Vec<&str> = catalog.list().map(|p| p.id.as_str()).collect();
     let mut sorted = ids.clone();
     sorted.sort_unstable();
@@ -31,6 +31,9 @@ fn the_builtin_catalog_loads_without_errors() {
     assert_eq!(catalog.get("anthropic").unwrap().headers["anthropic-version"], "2023-06-01");
     assert_eq!(catalog.get("mailgun").unwrap().basic_form().fixed_username.as_deref(), Some("api"));
     assert!(catalog.get("zendesk").unwrap().setting("subdomain").unwrap().required);
+    assert!(catalog.get("twilio").unwrap().setting("account_sid").unwrap().required);
+    let advice = catalog.get("pagerduty").unwrap().access_advice.as_ref().unwrap();
+    assert!(advice.url.starts_with("https://") && advice.text.contains("read-only"), "{advice:?}");
 }
 
 #[test]

@@ -35,6 +35,7 @@ const API_KEY: Shape =
     Shape::Struct(&[("in", Leaf), ("name", Leaf), ("prefix", Leaf), ("label", Leaf), ("help", Leaf)]);
 const BASIC: Shape =
     Shape::Struct(&[("username_label", Leaf), ("password_label", Leaf), ("fixed_username", Leaf), ("help", Leaf)]);
+const ACCESS_ADVICE: Shape = Shape::Struct(&[("text", Leaf), ("url", Leaf)]);
 const VERIFY: Shape = Shape::Struct(&[("method", Leaf), ("path", Leaf), ("account", Leaf), ("account_id", Leaf)]);
 const PROVIDER: Shape = Shape::Struct(&[
     ("id", Leaf),
@@ -70,6 +71,7 @@ const PROVIDER: Shape = Shape::Struct(&[
     ("verify", VERIFY),
     ("modules", Shape::MapOf(&MODULE)),
     ("settings", Shape::SeqOf(&SETTING)),
+    ("access_advice", ACCESS_ADVICE),
 ]);
 
 /// Every unknown key of a provider file, in document order.
@@ -305,6 +307,7 @@ modules:
   m: {name: M, scopes: [s], description: d, api: [\"GET /things/*\"]}
 settings:
   - {key: k, label: K, secret: false, required: true, help: h, placeholder: p}
+access_advice: {text: Create a read-only key., url: https://docs.example/keys}
 ";
         // Parses with serde alone (the semantic checks would object to api_key on oauth2).
         let p: Provider = yaml_serde::from_str(full).unwrap();

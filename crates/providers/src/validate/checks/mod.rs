@@ -54,6 +54,7 @@ impl Checker<'_> {
         self.check_headers(p);
         self.check_api_key(p);
         self.check_authorization_params(p);
+        self.check_access_advice(p);
     }
 }
 

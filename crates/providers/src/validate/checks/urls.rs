@@ -9,6 +9,9 @@ use patchbay_domain::provider::Provider;
 use super::{Checker, Seg};
 use crate::template::{Label, Place, UrlTemplate};
 
+/// Longest `access_advice.text`: a hint next to a form field, not a manual.
+const MAX_ADVICE_CHARS: usize = 400;
+
 impl Checker<'_> {
     /// Parameters Patchbay sets itself on every authorize URL may not be overridden by the file:
     /// a static `state` or `redirect_uri` would defeat the flow's protections.
@@ -53,8 +56,34 @@ impl Checker<'_> {
         }
     }
 
+    /// `access_advice`: a short text and the service's page, an https URL without placeholders
+    /// (the same rules as `docs_url`).
+    pub(super) fn check_access_advice(&mut self, p: &Provider) {
+        let Some(advice) = &p.access_advice else { return };
+        let text = advice.text.trim();
+        let at = [Seg::Key("access_advice"), Seg::Key("text")];
+        if text.is_empty() {
+            self.err(
+                &at,
+                "access_advice.text",
+                "must not be empty: say in a sentence or two how to restrict the credential on the \
+                 service's side (e.g. a read-only key, or a key limited to one project)",
+            );
+        } else if text.chars().count() > MAX_ADVICE_CHARS {
+            self.err(
+                &at,
+                "access_advice.text",
+                format!(
+                    "is {} characters long; keep it under {MAX_ADVICE_CHARS} and let `url` carry the details",
+                    text.chars().count()
+                ),
+            );
+        }
+        self.check_url(p, "access_advice.url", &advice.url);
+    }
+
     pub(super) fn check_url(&mut self, p: &Provider, field: &str, value: &str) {
-        let at = [Seg::Key(field)];
+        let at: Vec<Seg<'_>> = field.split('.').map(Seg::Key).collect();
         let t = match UrlTemplate::parse(value) {
             Ok(t) => t,
             Err(msg) => {
@@ -81,8 +110,8 @@ impl Checker<'_> {
                 return;
             }
         }
-        if field == "docs_url" && !t.placeholders().is_empty() {
-            self.err(&at, field, "docs_url cannot contain {placeholders}");
+        if matches!(field, "docs_url" | "access_advice.url") && !t.placeholders().is_empty() {
+            self.err(&at, field, format!("{field} cannot contain {{placeholders}}"));
             return;
         }
         if field == "api_base_url" && !t.rest.is_empty() {
@@ -156,6 +185,32 @@ mod tests {
         let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
         assert!(text.iter().any(|e| e.contains("authorization_params.state")), "{text:?}");
         assert!(!text.iter().any(|e| e.contains("prompt")), "{text:?}");
+    }
+
+    #[test]
+    fn access_advice_needs_text_and_an_https_page() {
+        let base = "id: x\ndisplay_name: X\nauth_mode: api_key\napi_key: {in: header, name: X-Key}\n";
+        let good = format!("{base}access_advice:\n  text: Create a read-only key.\n  url: https://x.example/keys\n");
+        let p = parse_provider("t.yaml", &good, &no_env).unwrap().provider;
+        assert_eq!(p.access_advice.unwrap().url, "https://x.example/keys");
+        let bad =
+            format!("{base}access_advice:\n  text: \"  \"\n  url: http://x.example/keys\n  link: https://x.example\n");
+        let got: Vec<String> = errors(&bad).iter().map(ToString::to_string).collect();
+        assert_eq!(got.len(), 3, "{got:#?}");
+        assert!(got[0].starts_with("t.yaml:6: access_advice.text: must not be empty"), "{got:#?}");
+        assert!(
+            got[1].starts_with("t.yaml:7: access_advice.url: `http://x.example/keys` must be an https://"),
+            "{got:#?}"
+        );
+        assert!(got[2].starts_with("t.yaml:8: access_advice.link: unknown key `link`"), "{got:#?}");
+        let long =
+            format!("{base}access_advice: {{text: {}, url: \"https://x.example/{{a}}\"}}\n", "word ".repeat(100));
+        let got: Vec<String> = errors(&long).iter().map(ToString::to_string).collect();
+        assert!(got.iter().any(|e| e.contains("access_advice.text: is 499 characters long")), "{got:#?}");
+        assert!(got.iter().any(|e| e.contains("access_advice.url cannot contain {placeholders}")), "{got:#?}");
+        let missing = format!("{base}access_advice: {{text: Hi}}\n");
+        let got: Vec<String> = errors(&missing).iter().map(ToString::to_string).collect();
+        assert!(got[0].contains("access_advice.url: this field is required"), "{got:#?}");
     }
 
     #[test]
