@@ -260,16 +260,12 @@ fn provider_message(body: &[u8], masker: &Masker) -> Option<String> {
     Some(clean(&masker.mask(&text)))
 }
 
-/// A masker for the secret fields of a credential (the username is not secret), plus the
-/// `username:password` pair of a basic credential (masked in its header form).
+/// A masker for every field of a credential, plus the `username:password` pair of a basic
+/// credential (masked in its header form). The username is masked too: several services put
+/// the API key itself there (Freshdesk, Mailjet's key id), and hiding a login in a provider's
+/// error text costs little.
 fn credential_masker(credential: &Credential) -> Masker {
-    let mut masker = Masker::new(
-        credential
-            .fields()
-            .into_iter()
-            .filter(|(field, _)| *field != patchbay_domain::credential::field::USERNAME)
-            .map(|(_, s)| s.expose_secret()),
-    );
+    let mut masker = Masker::new(credential.fields().into_iter().map(|(_, s)| s.expose_secret()));
     if let Credential::Basic { username, password } = credential {
         masker.add_basic(username.expose_secret(), password.expose_secret());
     }
@@ -310,6 +306,15 @@ mod tests {
         assert_eq!(m("Forbidden\n").unwrap(), "Forbidden");
         assert_eq!(m("<html>nope</html>"), None);
         assert_eq!(m(&"x".repeat(500)).unwrap().chars().count(), MAX_TEXT);
+    }
+
+    #[test]
+    fn a_basic_username_is_masked_too_as_some_services_put_the_key_there() {
+        let key = "fd-KEY-CANARY-4242";
+        let credential = Credential::Basic { username: key.to_owned().into(), password: "X".to_owned().into() };
+        let m = credential_masker(&credential);
+        let said = provider_message(format!(r#"{{"message":"API key {key} is invalid"}}"#).as_bytes(), &m);
+        assert_eq!(said.as_deref(), Some("API key [redacted] is invalid"));
     }
 
     #[test]

@@ -52,6 +52,7 @@ pub fn provider_from(
         auth_mode: AuthMode::Oauth2,
         description: Some(format!("Discovered from {}", discovery.url)),
         docs_url: None,
+        access_advice: None,
         discovery_url: Some(discovery.url.clone()),
         authorization_url: Some(server.authorization_endpoint.clone()),
         token_url: Some(server.token_endpoint.clone()),
