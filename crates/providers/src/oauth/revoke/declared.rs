@@ -50,10 +50,14 @@ pub(super) async fn revoke(
         RevocationMethod::Delete => http::Method::DELETE,
     };
     let masker = request_masker(client, &[("token", secret.to_owned())]);
-    let request = match http.request(method, url) {
+    let mut request = match http.request(method, url) {
         Ok(r) => r.header(http::header::ACCEPT, "application/json"),
         Err(e) => return RevokeOutcome::Refused(e.to_string()),
     };
+    // The OAuth endpoints' own headers (Notion's `Notion-Version` is required here too).
+    for (name, value) in &provider.token_request.headers {
+        request = request.header(name.as_str(), value.as_str());
+    }
     let mut fields: Vec<(String, String)> = Vec::new();
     let request = match call.auth {
         RevocationAuth::Bearer => request.bearer_auth(secret),

@@ -355,3 +355,48 @@ impl Checker<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::validate::tests::errors;
+
+    #[test]
+    fn token_side_mistakes_are_reported_with_how_to_fix() {
+        let text = "\
+id: acme
+display_name: Acme
+auth_mode: oauth2
+authorization_url: https://acme.example/authorize
+token_url: https://acme.example/token
+revocation_url: https://acme.example/revoke
+token_endpoint_auth: none
+pkce: false
+token_response:
+  access_token: authed_user.access_token
+  metadata: {instance_url: /instance_url, team: /team/name}
+metadata_hosts:
+  instance_url: [com]
+  never: [acme.example]
+callback_params: {state: realm}
+api_base_url: \"{site_url}/api\"
+revocation: {url: https://acme.example/r, auth: client, body: none, tokens: [access]}
+verify: {path: /me, account: [\"{nothing}\"]}
+";
+        let rendered: Vec<String> = errors(text).iter().map(ToString::to_string).collect();
+        let expect = [
+            "t.yaml:7: token_endpoint_auth: `none` is a public client",
+            "t.yaml:10: token_response.access_token: `authed_user.access_token` is not a JSON pointer",
+            "t.yaml:13: metadata_hosts.instance_url: `com` is a bare top-level domain",
+            "t.yaml:14: metadata_hosts.never: `never` is never captured",
+            "t.yaml:15: callback_params.state: `state` is read by Patchbay itself",
+            "t.yaml:16: api_base_url: `{site_url}` begins the URL",
+            "t.yaml:17: revocation: declare either `revocation_url` (RFC 7009) or `revocation:`",
+            "t.yaml:17: revocation.body: `body: none` sends the token nowhere",
+            "t.yaml:18: verify.account: `{nothing}` (entry 0) is not a JSON pointer",
+        ];
+        for e in expect {
+            assert!(rendered.iter().any(|r| r.starts_with(e)), "missing {e:?} in\n{}", rendered.join("\n"));
+        }
+        assert_eq!(rendered.len(), expect.len(), "{}", rendered.join("\n"));
+    }
+}
