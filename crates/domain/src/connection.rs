@@ -144,6 +144,19 @@ pub struct Connection {
     pub updated_at: OffsetDateTime,
     /// The platform's end user it was made for (a connect session, or `end_user` on create).
     pub end_user: Option<crate::end_user::EndUser>,
+    /// What the provider said about the grant (`token_response.metadata`, `callback_params`,
+    /// `context`): non-secret, replaced by each consent.
+    pub metadata: BTreeMap<String, String>,
+}
+
+impl Connection {
+    /// The values `{key}` placeholders are filled from: the settings, then the metadata (the
+    /// catalog keeps the two key sets apart, so neither shadows the other).
+    pub fn template_values(&self) -> BTreeMap<String, String> {
+        let mut values = self.settings.clone();
+        values.extend(self.metadata.iter().map(|(k, v)| (k.clone(), v.clone())));
+        values
+    }
 }
 
 /// The default name for a new connection: "My {display_name} connection", then "… 2", "… 3"

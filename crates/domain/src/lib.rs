@@ -9,6 +9,7 @@ pub mod clock;
 pub mod connection;
 pub mod credential;
 pub mod end_user;
+pub mod grant_format;
 pub mod ids;
 pub mod name;
 pub mod principal;

@@ -11,6 +11,8 @@ use std::fmt;
 use secrecy::SecretString;
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::grant_format::{ContextCall, RevocationCall, TokenRequestShape, TokenResponseMap};
+
 /// How a provider authenticates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
@@ -52,6 +54,8 @@ pub enum TokenEndpointAuth {
     ClientSecretBasic,
     /// Client id and secret in the form body.
     ClientSecretPost,
+    /// A public client: only `client_id` in the body, no secret (PKCE is then required).
+    None,
 }
 
 /// Where an API key goes on each request.
@@ -443,6 +447,26 @@ pub struct Provider {
     /// How to restrict the credential on the service's side, when Patchbay cannot.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access_advice: Option<AccessAdvice>,
+    /// Where the parts of a token reply are, and what of it is kept as metadata.
+    #[serde(default)]
+    pub token_response: TokenResponseMap,
+    /// Callback parameter name → metadata key (QuickBooks `realmId: realm_id`); each one is
+    /// required on the callback.
+    #[serde(default)]
+    pub callback_params: BTreeMap<String, String>,
+    /// One follow-up call after the grant whose reply fills metadata.
+    #[serde(default)]
+    pub context: Option<ContextCall>,
+    /// Metadata key → the hosts its URL may name (`instance_url: [my.salesforce.com]`): such a
+    /// key holds a vetted origin and may begin a URL template (`{instance_url}/services`).
+    #[serde(default)]
+    pub metadata_hosts: BTreeMap<String, Vec<String>>,
+    /// The shape of token requests.
+    #[serde(default)]
+    pub token_request: TokenRequestShape,
+    /// A revocation call that is not RFC 7009 (instead of `revocation_url`).
+    #[serde(default)]
+    pub revocation: Option<RevocationCall>,
 }
 
 fn yes() -> bool {
@@ -472,6 +496,21 @@ impl Provider {
     /// returns `false`.
     pub fn has_platform_client(&self) -> bool {
         self.client_id.as_deref().is_some_and(|id| !id.is_empty())
+    }
+
+    /// Whether deleting a connection can revoke its grant (RFC 7009 or a declared call).
+    pub fn revokes(&self) -> bool {
+        self.revocation_url.is_some() || self.revocation.is_some()
+    }
+
+    /// Every metadata key the provider learns (token reply, callback, follow-up call).
+    pub fn metadata_keys(&self) -> impl Iterator<Item = &str> {
+        self.token_response
+            .metadata
+            .keys()
+            .chain(self.callback_params.values())
+            .chain(self.context.iter().flat_map(|c| c.metadata.keys()))
+            .map(String::as_str)
     }
 
     /// The module declared with `id` (the part after `provider.` in `provider.module`).

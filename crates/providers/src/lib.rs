@@ -9,6 +9,8 @@
 //!   with it (RFC 7591), over the guarded client.
 //! - [`http`]: [`GuardedClient`], which refuses private addresses (checked at connect time),
 //!   never follows redirects and bounds time and response size (docs/security.md N-01, N-04).
+//! - [`metadata`]: connection metadata captured from token replies, callbacks and follow-up
+//!   calls, and the vetted origins among it that may choose an API host (N-03).
 //! - [`oauth`]: the OAuth 2.0 client (authorize URL, the three grants, revocation), over the
 //!   guarded client.
 //! - [`template`]: `{setting}` URL templates that can never move a credential to another host
@@ -21,6 +23,7 @@ pub mod discovery;
 pub mod http;
 mod interpolate;
 pub mod mask;
+pub mod metadata;
 pub mod oauth;
 pub mod template;
 pub mod validate;

@@ -56,6 +56,14 @@ pub enum TemplateError {
         /// The provider id.
         provider: String,
     },
+    /// A metadata origin (`{instance_url}`) is not on a host the provider's `metadata_hosts` lists.
+    #[error("the connection's `{key}` is refused as an API host: {why}; reauthorize the connection")]
+    DisallowedOrigin {
+        /// The metadata key.
+        key: String,
+        /// Why it was refused.
+        why: String,
+    },
     /// A path joined to the API base would leave the provider's host or base path.
     #[error("`{path}` is not a path under the provider's API base URL: {reason}")]
     OutsideApiBase {
@@ -406,7 +414,7 @@ pub fn join_api_url(base: &Url, path: &str) -> Result<Url, TemplateError> {
 pub fn api_url(provider: &Provider, settings: &BTreeMap<String, String>, path: &str) -> Result<Url, TemplateError> {
     let base =
         provider.api_base_url.as_deref().ok_or_else(|| TemplateError::NoApiBase { provider: provider.id.clone() })?;
-    let base = render_url(base, settings)?;
+    let base = crate::metadata::render(provider, base, settings)?;
     join_api_url(&base, path)
 }
 

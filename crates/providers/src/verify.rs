@@ -129,6 +129,17 @@ fn check_credential_host(provider: &Provider, url: &Url) -> Result<(), HttpError
             provider.id
         )));
     };
+    // An origin taken from metadata (`{instance_url}/...`): vetted against `metadata_hosts`.
+    if let Some(allowed) = crate::metadata::credential_origin_allowed(provider, url) {
+        return if allowed {
+            Ok(())
+        } else {
+            Err(refuse(format!(
+                "it is not on a host provider `{}` allows for its API (metadata_hosts); credentials are only sent there",
+                provider.id
+            )))
+        };
+    }
     let template = UrlTemplate::parse(base).map_err(|m| refuse(format!("invalid api_base_url: {m}")))?;
     let labels: Vec<&str> = host.split('.').collect();
     let host_matches = labels.len() == template.host.len()
@@ -197,7 +208,7 @@ pub async fn verify_credential(
     let status = response.status;
     let masker = credential_masker(credential);
     if status.is_success() {
-        return account_outcome(name, call, &response.body);
+        return account_outcome(name, call, settings, &response.body);
     }
     let said = provider_message(&response.body, &masker);
     let said = said.map(|m| format!(": {m}")).unwrap_or_default();
@@ -222,7 +233,12 @@ pub async fn verify_credential(
     }
 }
 
-fn account_outcome(name: &str, call: &patchbay_domain::provider::VerifyCall, body: &[u8]) -> VerifyOutcome {
+fn account_outcome(
+    name: &str,
+    call: &patchbay_domain::provider::VerifyCall,
+    values: &BTreeMap<String, String>,
+    body: &[u8],
+) -> VerifyOutcome {
     if call.account.is_empty() && call.account_id.is_none() {
         return VerifyOutcome::Ok { account: None, account_id: None };
     }
@@ -231,10 +247,15 @@ fn account_outcome(name: &str, call: &patchbay_domain::provider::VerifyCall, bod
             message: format!("{name} accepted the credential but its reply is not JSON, so the account is unknown"),
         };
     };
-    let scalar = |p: &str| match json.pointer(p) {
-        Some(Value::String(s)) if !s.trim().is_empty() => Some(clean(s)),
-        Some(Value::Number(n)) => Some(n.to_string()),
-        _ => None,
+    // `{key}` names a setting or metadata value instead of a place in the reply (Notion's
+    // workspace from its token reply); see docs/providers.md.
+    let scalar = |p: &str| match p.strip_prefix('{').and_then(|k| k.strip_suffix('}')) {
+        Some(key) => values.get(key).filter(|v| !v.trim().is_empty()).map(|v| clean(v)),
+        None => match json.pointer(p) {
+            Some(Value::String(s)) if !s.trim().is_empty() => Some(clean(s)),
+            Some(Value::Number(n)) => Some(n.to_string()),
+            _ => None,
+        },
     };
     let account = call.account.iter().find_map(|p| scalar(p));
     let account_id = call.account_id.as_deref().and_then(scalar);
@@ -326,7 +347,8 @@ mod tests {
             account: v.iter().map(|s| (*s).to_owned()).collect(),
             account_id: Some("/data/id".into()),
         };
-        let acct = |p: &[&str]| match account_outcome("X", &ptr(p), body) {
+        let values: BTreeMap<String, String> = [("workspace_name".to_owned(), "Ops HQ".to_owned())].into();
+        let acct = |p: &[&str]| match account_outcome("X", &ptr(p), &values, body) {
             VerifyOutcome::Ok { account, account_id } => {
                 assert_eq!(account_id.as_deref(), Some("42"));
                 account
@@ -337,8 +359,14 @@ mod tests {
         assert_eq!(acct(&["/missing", "/data/id"]), Some("42".into()));
         assert_eq!(acct(&["/list/0/n"]), Some("first".into()));
         assert_eq!(acct(&["/missing"]), None);
-        assert!(matches!(account_outcome("X", &ptr(&["/a"]), b"not json"), VerifyOutcome::Failed { .. }));
+        // `{key}` takes the label from the connection's metadata or settings.
+        assert_eq!(acct(&["{workspace_name}", "/data/email"]), Some("Ops HQ".into()));
+        assert_eq!(acct(&["{missing}", "/data/email"]), Some("a@b.example".into()));
+        assert!(matches!(account_outcome("X", &ptr(&["/a"]), &values, b"not json"), VerifyOutcome::Failed { .. }));
         let none = patchbay_domain::provider::VerifyCall { account_id: None, ..ptr(&[]) };
-        assert_eq!(account_outcome("X", &none, b"not json"), VerifyOutcome::Ok { account: None, account_id: None });
+        assert_eq!(
+            account_outcome("X", &none, &values, b"not json"),
+            VerifyOutcome::Ok { account: None, account_id: None }
+        );
     }
 }

@@ -19,13 +19,25 @@ fn the_builtin_catalog_loads_without_errors() {
     sorted.sort_unstable();
     assert_eq!(ids, sorted, "list() is sorted by id");
     for p in catalog.list() {
-        assert!(matches!(p.auth_mode, AuthMode::ApiKey | AuthMode::Basic), "{}", p.id);
+        // The OAuth seeds (issue 11) need an app of the operator's; the rest are keys or basic.
+        let oauth = ["notion-oauth", "quickbooks", "salesforce", "slack"].contains(&p.id.as_str());
+        assert_eq!(p.auth_mode == AuthMode::Oauth2, oauth, "{}", p.id);
+        assert!(oauth || matches!(p.auth_mode, AuthMode::ApiKey | AuthMode::Basic), "{}", p.id);
         assert!(p.verify.is_some(), "{} has no verify call", p.id);
         assert!(p.docs_url.as_deref().is_some_and(|u| u.starts_with("https://")), "{}", p.id);
         assert!(p.description.is_some(), "{}", p.id);
         assert!(!p.modules.is_empty(), "{}", p.id);
-        assert!(p.api_base_url.as_deref().is_some_and(|u| u.starts_with("https://")), "{}", p.id);
+        let base = p.api_base_url.as_deref().unwrap_or_default();
+        assert!(base.starts_with("https://") || base.starts_with('{') && !p.metadata_hosts.is_empty(), "{}", p.id);
     }
+    // The token side of the seeds, as their docs say.
+    let sf = catalog.get("salesforce").unwrap();
+    assert_eq!(sf.token_response.default_expires_in.map(|l| l.seconds), Some(7200));
+    assert_eq!(sf.metadata_hosts["instance_url"], ["my.salesforce.com"]);
+    assert_eq!(catalog.get("quickbooks").unwrap().callback_params["realmId"], "realm_id");
+    assert!(catalog.get("slack").unwrap().revocation.as_ref().unwrap().success_pointer.is_some());
+    let notion = catalog.get("notion-oauth").unwrap();
+    assert_eq!(notion.token_request.body, patchbay_domain::grant_format::TokenBody::Json);
     let stripe = catalog.get("stripe").unwrap();
     assert_eq!(stripe.api_key.as_ref().unwrap().prefix, "Bearer ");
     assert_eq!(catalog.get("anthropic").unwrap().headers["anthropic-version"], "2023-06-01");

@@ -219,9 +219,12 @@ impl Patchbay {
         body: Option<reqwest::Body>,
         how: HandOver<'_>,
     ) -> ServiceResult<ProxyResponse> {
-        let mut url =
-            patchbay_providers::api_url(provider, &c.settings, &format!("/{}", head.path.trim_start_matches('/')))
-                .map_err(|e| ServiceError::Invalid(format!("cannot build the provider URL: {e}")))?;
+        let mut url = patchbay_providers::api_url(
+            provider,
+            &c.template_values(),
+            &format!("/{}", head.path.trim_start_matches('/')),
+        )
+        .map_err(|e| ServiceError::Invalid(format!("cannot build the provider URL: {e}")))?;
         url.set_query(head.query.as_deref().filter(|q| !q.is_empty()));
         let mut builder = self
             .http

@@ -207,7 +207,7 @@ impl Patchbay {
                 "the connection never received tokens".into(),
             )]);
         }
-        if provider.revocation_url.is_none() {
+        if !provider.revokes() {
             let display = &provider.display_name;
             return Ok(vec![item(
                 "oauth2",
@@ -240,7 +240,7 @@ impl Patchbay {
             let Some(plain) = opened.remove(&hint) else {
                 continue;
             };
-            let outcome = client::revoke(&self.http, provider, &c.settings, &oauth, &plain, &hint).await;
+            let outcome = client::revoke(&self.http, provider, &c.template_values(), &oauth, &plain, &hint).await;
             let sealed = SealedToken { hint, token, client_secret: client_secret.clone() };
             items.push(self.revocation_item(c, provider, sealed, outcome).await?);
         }
@@ -261,6 +261,8 @@ impl Patchbay {
                 item(&hint, RevocationOutcome::Revoked, format!("{} confirmed the revocation", provider.display_name))
             }
             RevokeOutcome::Refused(reason) => item(&hint, RevocationOutcome::Failed, reason),
+            // The declared call revokes the grant through its other token (Dropbox, Slack).
+            RevokeOutcome::NotApplicable(reason) => item(&hint, RevocationOutcome::NotNeeded, reason),
             RevokeOutcome::Retry { reason, retry_after } => {
                 let now = self.clock.now();
                 let pending = PendingRevocation {
@@ -268,7 +270,8 @@ impl Patchbay {
                     team_id: c.team_id.clone(),
                     connection_id: c.id.to_string(),
                     provider: provider.id.clone(),
-                    settings: serde_json::to_string(&c.settings).expect("a string map always serializes"),
+                    // With the metadata: a revocation URL may be built from it too.
+                    settings: serde_json::to_string(&c.template_values()).expect("a string map always serializes"),
                     hint: sealed.hint,
                     token: sealed.token,
                     client_secret: sealed.client_secret,
@@ -287,23 +290,23 @@ impl Patchbay {
     /// What to do with the grant a new consent of `c` supersedes at `provider`.
     pub(crate) fn grant_record(&self, provider: &Provider, c: &Connection, now: time::OffsetDateTime) -> SupersedePlan {
         let display = &provider.display_name;
-        let (revoke, live_detail) = match (&provider.revocation_url, provider.revocation_scope) {
-            (None, _) => (
+        let (revoke, live_detail) = match (provider.revokes(), provider.revocation_scope) {
+            (false, _) => (
                 None,
                 format!(
                     "{display} offers no revocation endpoint: the superseded grant stays valid until it expires or you remove the app's access in your {display} account"
                 ),
             ),
-            (Some(_), RevocationScope::Grant) => (
+            (true, RevocationScope::Grant) => (
                 None,
                 format!(
                     "{display} revokes the whole authorization for any token (revocation_scope: grant), so revoking the superseded grant would end the new one too: it stays valid until it expires at {display}"
                 ),
             ),
-            (Some(_), RevocationScope::Token) => {
+            (true, RevocationScope::Token) => {
                 let give_up =
                     now + Duration::try_from(self.config.revocation_give_up_after).unwrap_or(Duration::days(1));
-                let settings = serde_json::to_string(&c.settings).expect("a string map always serializes");
+                let settings = serde_json::to_string(&c.template_values()).expect("a string map always serializes");
                 (Some((provider.id.clone(), settings, give_up)), String::new())
             }
         };
@@ -355,6 +358,7 @@ impl Patchbay {
                     done += 1;
                     (AuditOutcome::Revoked, r.hint.clone())
                 }
+                Ok(RevokeOutcome::NotApplicable(reason)) => (AuditOutcome::Revoked, reason),
                 Ok(RevokeOutcome::Refused(reason)) => {
                     if let Some(g) = r.grant_id {
                         let detail = format!("the provider refused to revoke its {}: {reason}", r.hint);

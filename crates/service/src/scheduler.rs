@@ -141,7 +141,8 @@ impl Patchbay {
 
     async fn scheduled_verify(&self, who: &Principal, c: &Connection, provider: &Provider) -> ServiceResult<()> {
         let credential = self.read_credential(who, c, provider, "scheduled verify").await?;
-        let outcome = patchbay_providers::verify_credential(&self.http, provider, &c.settings, &credential).await;
+        let outcome =
+            patchbay_providers::verify_credential(&self.http, provider, &c.template_values(), &credential).await;
         let now = self.clock.now();
         let (status, reason, result) = match outcome {
             VerifyOutcome::Ok { account, account_id } => (

@@ -176,6 +176,10 @@ pub struct ConnectionView {
     pub settings: BTreeMap<String, String>,
     /// Secret advanced settings that are set (names only).
     pub secret_settings: Vec<String>,
+    /// What the provider said about the grant (Salesforce `instance_url`, QuickBooks
+    /// `realm_id`, Slack's team): non-secret, from the token reply, the callback or the
+    /// provider's follow-up call; usable as `{key}` like a setting.
+    pub metadata: BTreeMap<String, String>,
     /// The credential, described.
     pub credential: CredentialView,
     /// Creation time.
@@ -226,6 +230,7 @@ impl ConnectionView {
             used_by: Vec::new(),
             settings: c.settings.clone(),
             secret_settings,
+            metadata: c.metadata.clone(),
             credential: CredentialView {
                 kind: match auth_mode {
                     Some(AuthMode::ApiKey) => CredentialKind::ApiKey,
@@ -429,7 +434,7 @@ impl ProviderView {
                 })
                 .collect(),
             grant_lifetime: p.grant_lifetime.map(String::from),
-            supports_revocation: p.revocation_url.is_some(),
+            supports_revocation: p.revokes(),
             discovered: None,
         }
     }

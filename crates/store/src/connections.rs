@@ -65,11 +65,12 @@ struct ConnectionRow {
     updated_at: i64,
     end_user_id: Option<String>,
     end_user_name: Option<String>,
+    metadata: String,
 }
 
 const COLUMNS: &str = "id, team_id, provider, name, status, status_reason, account, account_id, granted_scopes, requested_scopes, \
      settings, credential_fingerprint, expires_at, reauthorize_by, last_verify, last_authorization, created_at, updated_at, \
-     end_user_id, end_user_name";
+     end_user_id, end_user_name, metadata";
 
 impl TryFrom<ConnectionRow> for Connection {
     type Error = StoreError;
@@ -106,6 +107,8 @@ impl TryFrom<ConnectionRow> for Connection {
             account_id: r.account_id,
             credential_fingerprint: r.credential_fingerprint,
             end_user: r.end_user_id.map(|id| EndUser { id, display_name: r.end_user_name }),
+            metadata: serde_json::from_str::<BTreeMap<String, String>>(&r.metadata)
+                .map_err(|e| corrupt("metadata", e.to_string()))?,
         })
     }
 }
@@ -128,8 +131,8 @@ impl Store {
             sqlx::query(
                 "INSERT INTO connections (id, team_id, provider, name, status, status_reason, account, granted_scopes, \
                  settings, credential_fingerprint, expires_at, reauthorize_by, last_verify, created_at, updated_at, \
-                 requested_scopes, account_id, end_user_id, end_user_name) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)")
+                 requested_scopes, account_id, end_user_id, end_user_name, metadata) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)")
                 .bind(c.id.as_str())
                 .bind(c.team_id.as_str())
                 .bind(&c.provider)
@@ -149,6 +152,7 @@ impl Store {
                 .bind(&c.account_id)
                 .bind(c.end_user.as_ref().map(|u| u.id.as_str()))
                 .bind(c.end_user.as_ref().and_then(|u| u.display_name.as_deref()))
+                .bind(serde_json::to_string(&c.metadata).expect("a string map always serializes"))
                 .execute(&mut *tx)
                 .await
                 .map_err(|e| conflict_or(e, "a connection with this name in the team"))?;
@@ -392,6 +396,33 @@ impl Store {
         let json = serde_json::to_string(outcome).expect("an authorization outcome always serializes");
         let done = with_pool!(self, p => sqlx::query(
             "UPDATE connections SET last_authorization = $1 WHERE team_id = $2 AND id = $3")
+            .bind(json).bind(team.as_str()).bind(id.as_str()).execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(done == 1)
+    }
+
+    /// Moves when a connection's grant ends (a refresh token's stated or fixed lifetime).
+    pub async fn set_reauthorize_by(
+        &self,
+        team: &TeamId,
+        id: &ConnectionId,
+        at: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let done = with_pool!(self, p => sqlx::query(
+            "UPDATE connections SET reauthorize_by = $1 WHERE team_id = $2 AND id = $3")
+            .bind(to_ms(at)).bind(team.as_str()).bind(id.as_str()).execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(done == 1)
+    }
+
+    /// Replaces what the provider said about a connection's grant (its metadata).
+    pub async fn set_metadata(
+        &self,
+        team: &TeamId,
+        id: &ConnectionId,
+        metadata: &BTreeMap<String, String>,
+    ) -> Result<bool, StoreError> {
+        let json = serde_json::to_string(metadata).expect("a string map always serializes");
+        let done = with_pool!(self, p => sqlx::query(
+            "UPDATE connections SET metadata = $1 WHERE team_id = $2 AND id = $3")
             .bind(json).bind(team.as_str()).bind(id.as_str()).execute(p).await.map(|r| r.rows_affected()))?;
         Ok(done == 1)
     }

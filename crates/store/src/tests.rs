@@ -73,6 +73,7 @@ pub(crate) fn connection(team: &TeamId, name: &str) -> Connection {
         created_at: now(),
         updated_at: now(),
         end_user: None,
+        metadata: Default::default(),
     }
 }
 

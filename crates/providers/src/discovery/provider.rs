@@ -82,5 +82,11 @@ pub fn provider_from(
         verify: None,
         modules: BTreeMap::new(),
         settings: Vec::new(),
+        token_response: Default::default(),
+        callback_params: BTreeMap::new(),
+        context: None,
+        metadata_hosts: BTreeMap::new(),
+        token_request: Default::default(),
+        revocation: None,
     }
 }

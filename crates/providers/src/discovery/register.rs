@@ -62,6 +62,7 @@ fn auth_word(auth: TokenEndpointAuth) -> &'static str {
     match auth {
         TokenEndpointAuth::ClientSecretBasic => "client_secret_basic",
         TokenEndpointAuth::ClientSecretPost => "client_secret_post",
+        TokenEndpointAuth::None => "none",
     }
 }
 

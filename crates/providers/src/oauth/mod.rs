@@ -7,11 +7,14 @@
 //! else. Every call goes through the [`GuardedClient`] (no redirects, size cap, address guard),
 //! and no error message ever contains a token or the client secret.
 //!
-//! This module owns the client type, the endpoint URLs and the form request every token and
-//! revocation call shares; `authorize` builds the consent URL, `token` runs the three grants,
-//! `revoke` revocation, and `error` types the failures.
+//! This module owns the client type, the endpoint URLs and the request every token and RFC 7009
+//! call shares (form or JSON body, client authentication, `token_request` extras); `authorize`
+//! builds the consent URL, `token` runs the three grants and maps the reply, `context` the
+//! follow-up call after a grant, `revoke` revocation (RFC 7009 or declared), and `error` types
+//! the failures.
 
 mod authorize;
+mod context;
 mod error;
 mod revoke;
 mod token;
@@ -20,15 +23,17 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use patchbay_domain::SecretString;
+use patchbay_domain::grant_format::{TokenBody, TokenRequestShape};
 use patchbay_domain::provider::{Provider, TokenEndpointAuth};
 use secrecy::ExposeSecret;
 use url::Url;
 
 use crate::http::{GuardedClient, HttpError};
 use crate::mask::Masker;
-use crate::template::{self, TemplateError};
+use crate::template::TemplateError;
 
 pub use authorize::{AuthorizeParams, authorize_url, pkce_challenge};
+pub use context::learn_context;
 pub use error::{OAuthErrorCode, TokenError};
 pub use revoke::{RevokeOutcome, revoke};
 pub use token::{TokenSet, client_credentials, exchange_code, parse_token_response, refresh};
@@ -141,20 +146,27 @@ pub fn endpoint(
     let name = || provider.display_name.clone();
     let raw =
         which.template(provider).ok_or_else(|| EndpointError::Undeclared { provider: name(), endpoint: which })?;
-    template::render_url(raw, settings).map_err(|error| EndpointError::Template {
+    crate::metadata::render(provider, raw, settings).map_err(|error| EndpointError::Template {
         provider: name(),
         endpoint: which,
         error,
     })
 }
 
+/// A token or RFC 7009 request: the client authenticated as `token_endpoint_auth` says, the
+/// parameters encoded as `shape.body` says (form unless the provider declares JSON), plus the
+/// shape's extra parameters and headers.
 fn form_request(
     http: &GuardedClient,
     url: Url,
     client: &OAuthClient,
     mut form: Vec<(&'static str, String)>,
+    shape: &TokenRequestShape,
 ) -> Result<reqwest::RequestBuilder, HttpError> {
     let mut request = http.request(http::Method::POST, url)?.header(http::header::ACCEPT, "application/json");
+    for (name, value) in &shape.headers {
+        request = request.header(name.as_str(), value.as_str());
+    }
     match client.auth {
         TokenEndpointAuth::ClientSecretBasic => {
             // RFC 6749 §2.3.1: both parts are form-urlencoded before the basic encoding.
@@ -168,8 +180,22 @@ fn form_request(
                 form.push(("client_secret", secret.expose_secret().to_owned()));
             }
         }
+        // A public client (RFC 6749 §2.3, §3.2.1): it names itself and proves nothing; PKCE
+        // binds the code to this flow instead (the catalog requires `pkce: true`).
+        TokenEndpointAuth::None => form.push(("client_id", client.client_id.clone())),
     }
-    Ok(request.form(&form))
+    let mut pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    pairs.extend(
+        shape.params.iter().filter(|(k, _)| !form.iter().any(|(f, _)| f == k)).map(|(k, v)| (k.as_str(), v.as_str())),
+    );
+    Ok(match shape.body {
+        TokenBody::Form => request.form(&pairs),
+        TokenBody::Json => {
+            let object: serde_json::Map<String, serde_json::Value> =
+                pairs.into_iter().map(|(k, v)| (k.to_owned(), serde_json::Value::from(v))).collect();
+            request.json(&object)
+        }
+    })
 }
 
 fn retry_after(headers: &http::HeaderMap) -> Option<u64> {

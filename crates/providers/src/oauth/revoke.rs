@@ -1,14 +1,20 @@
-//! Token revocation (RFC 7009) with a `token_type_hint`, and what came of it.
+//! Token revocation, and what came of it: RFC 7009 (`revocation_url`, a form with the token and
+//! its `token_type_hint`), or the call a provider declares instead (`revocation:`: its method,
+//! URL, where the token goes and how the call authenticates — Google's `?token=`, Dropbox's and
+//! Slack's bearer call, GitHub's `DELETE` with JSON, Intuit's JSON with Basic).
 
 use std::collections::BTreeMap;
 
 use patchbay_domain::SecretString;
+use patchbay_domain::grant_format::TokenRequestShape;
 use patchbay_domain::provider::Provider;
 use secrecy::ExposeSecret;
 use serde_json::Value;
 
 use super::{Endpoint, OAuthClient, endpoint, form_request, quoted, request_masker, retry_after};
 use crate::http::{GuardedClient, HttpError};
+
+mod declared;
 
 /// Outcome of revoking one token.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,6 +30,9 @@ pub enum RevokeOutcome {
     },
     /// The provider refused for good (e.g. `unsupported_token_type`).
     Refused(String),
+    /// The provider's declared call does not revoke this kind of token on its own: revoking the
+    /// grant's other token ends it (Dropbox, Slack: the access token ends the whole grant).
+    NotApplicable(String),
 }
 
 /// Revokes one token (RFC 7009) with a `token_type_hint`.
@@ -35,6 +44,9 @@ pub async fn revoke(
     token: &SecretString,
     hint: &str,
 ) -> RevokeOutcome {
+    if let Some(call) = &provider.revocation {
+        return declared::revoke(http, provider, call, settings, client, token, hint).await;
+    }
     let name = &provider.display_name;
     let url = match endpoint(provider, Endpoint::Revocation, settings) {
         Ok(u) => u,
@@ -42,7 +54,8 @@ pub async fn revoke(
     };
     let form = vec![("token", token.expose_secret().to_owned()), ("token_type_hint", hint.to_owned())];
     let masker = request_masker(client, &form);
-    let request = match form_request(http, url, client, form) {
+    // RFC 7009 requests are plain forms whatever the token endpoint's shape.
+    let request = match form_request(http, url, client, form, &TokenRequestShape::default()) {
         Ok(r) => r,
         Err(e) => return RevokeOutcome::Refused(e.to_string()),
     };

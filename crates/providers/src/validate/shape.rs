@@ -37,6 +37,28 @@ const BASIC: Shape =
     Shape::Struct(&[("username_label", Leaf), ("password_label", Leaf), ("fixed_username", Leaf), ("help", Leaf)]);
 const ACCESS_ADVICE: Shape = Shape::Struct(&[("text", Leaf), ("url", Leaf)]);
 const VERIFY: Shape = Shape::Struct(&[("method", Leaf), ("path", Leaf), ("account", Leaf), ("account_id", Leaf)]);
+const TOKEN_RESPONSE: Shape = Shape::Struct(&[
+    ("access_token", Leaf),
+    ("refresh_token", Leaf),
+    ("expires_in", Leaf),
+    ("scope", Leaf),
+    ("scope_separator", Leaf),
+    ("default_expires_in", Leaf),
+    ("refresh_token_expires_in", Leaf),
+    ("refresh_token_lifetime", Leaf),
+    ("metadata", Leaf),
+]);
+const CONTEXT: Shape = Shape::Struct(&[("url", Leaf), ("token_prefix", Leaf), ("metadata", Leaf)]);
+const TOKEN_REQUEST: Shape = Shape::Struct(&[("body", Leaf), ("params", Leaf), ("headers", Leaf)]);
+const REVOCATION: Shape = Shape::Struct(&[
+    ("url", Leaf),
+    ("method", Leaf),
+    ("auth", Leaf),
+    ("body", Leaf),
+    ("token_field", Leaf),
+    ("tokens", Leaf),
+    ("success_pointer", Leaf),
+]);
 const PROVIDER: Shape = Shape::Struct(&[
     ("id", Leaf),
     ("display_name", Leaf),
@@ -72,6 +94,12 @@ const PROVIDER: Shape = Shape::Struct(&[
     ("modules", Shape::MapOf(&MODULE)),
     ("settings", Shape::SeqOf(&SETTING)),
     ("access_advice", ACCESS_ADVICE),
+    ("token_response", TOKEN_RESPONSE),
+    ("callback_params", Leaf),
+    ("context", CONTEXT),
+    ("metadata_hosts", Leaf),
+    ("token_request", TOKEN_REQUEST),
+    ("revocation", REVOCATION),
 ]);
 
 /// Every unknown key of a provider file, in document order.
@@ -308,6 +336,12 @@ modules:
 settings:
   - {key: k, label: K, secret: false, required: true, help: h, placeholder: p}
 access_advice: {text: Create a read-only key., url: https://docs.example/keys}
+token_response: {access_token: /a, refresh_token: /r, expires_in: /e, scope: /s, scope_separator: ',', default_expires_in: 2h, refresh_token_expires_in: /x, refresh_token_lifetime: 60d, metadata: {m: /m}}
+callback_params: {realmId: realm_id}
+context: {url: https://a.example/ctx, token_prefix: 'OAuth ', metadata: {c: /c}}
+metadata_hosts: {m: [a.example]}
+token_request: {body: json, params: {a: b}, headers: {X-V: '1'}}
+revocation: {url: https://a.example/r, method: DELETE, auth: client, body: json, token_field: t, tokens: [access], success_pointer: /ok}
 ";
         // Parses with serde alone (the semantic checks would object to api_key on oauth2).
         let p: Provider = yaml_serde::from_str(full).unwrap();

@@ -253,6 +253,7 @@ impl Patchbay {
             created_at: now,
             updated_at: now,
             end_user: None,
+            metadata: Default::default(),
         }
     }
 

@@ -54,7 +54,7 @@ impl Patchbay {
         credential: &Credential,
     ) -> ServiceResult<VerifyResult> {
         let now = self.clock.now();
-        match patchbay_providers::verify_credential(&self.http, provider, &c.settings, credential).await {
+        match patchbay_providers::verify_credential(&self.http, provider, &c.template_values(), credential).await {
             VerifyOutcome::Ok { account, account_id } => {
                 Ok(VerifyResult { ok: true, account, account_id, checked_at: now, error: None })
             }

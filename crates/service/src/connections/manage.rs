@@ -118,7 +118,8 @@ impl Patchbay {
         })?;
         let c = self.renew_client_credentials_if_due(who, c, &provider).await?;
         let credential = self.read_credential(who, &c, &provider, "verify").await?;
-        let outcome = patchbay_providers::verify_credential(&self.http, &provider, &c.settings, &credential).await;
+        let outcome =
+            patchbay_providers::verify_credential(&self.http, &provider, &c.template_values(), &credential).await;
         drop(credential);
         let now = self.clock.now();
         let (result, status, reason) = verify_effect(&outcome, now);

@@ -35,6 +35,20 @@ pub(crate) struct Grant<'a> {
     pub last_verify: Option<&'a VerifyResult>,
     /// A consent grant: recorded in the grant history, the superseded one dealt with.
     pub record: Option<GrantRecord<'a>>,
+    /// What the provider said about this grant (a consent's; `None` keeps the stored one).
+    pub metadata: Option<&'a BTreeMap<String, String>>,
+}
+
+/// When a grant must be renewed by a new consent: the earlier of the provider's fixed
+/// `grant_lifetime` (from the consent) and the refresh token's lifetime (stated in the reply, or
+/// fixed by `token_response.refresh_token_lifetime`), from `now`.
+pub(crate) fn grant_horizon(provider: &Provider, tokens: &TokenSet, now: OffsetDateTime) -> Option<OffsetDateTime> {
+    let fixed = provider.grant_lifetime.map(|l| now + Duration::seconds(l.seconds));
+    let refresh = tokens.refresh_expires_in.map(|s| now + Duration::seconds(s));
+    match (fixed, refresh) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
 }
 
 /// The scopes a provider would grant when the reply does not say.
@@ -52,8 +66,17 @@ impl Patchbay {
         grant: Grant<'_>,
         now: OffsetDateTime,
     ) -> ServiceResult<()> {
-        let Grant { tokens, granted, still_requested, account, account_id, reset_identity, last_verify, record } =
-            grant;
+        let Grant {
+            tokens,
+            granted,
+            still_requested,
+            account,
+            account_id,
+            reset_identity,
+            last_verify,
+            record,
+            metadata,
+        } = grant;
         let mut fields = vec![(field::ACCESS_TOKEN.to_owned(), &tokens.access_token)];
         if let Some(r) = &tokens.refresh_token {
             fields.push((field::REFRESH_TOKEN.to_owned(), r));
@@ -78,7 +101,7 @@ impl Patchbay {
                     granted_scopes: granted,
                     requested_scopes: still_requested,
                     expires_at: tokens.expires_in.map(|s| now + Duration::seconds(s)),
-                    reauthorize_by: provider.grant_lifetime.map(|l| now + Duration::seconds(l.seconds)),
+                    reauthorize_by: grant_horizon(provider, tokens, now),
                     last_verify,
                     fingerprint: &fingerprint,
                     now,
@@ -87,6 +110,10 @@ impl Patchbay {
             .await?;
         if !updated {
             return Err(not_found(connection.id.as_str()));
+        }
+        // A consent's metadata replaces the last one's whole: it describes this grant.
+        if let Some(metadata) = metadata {
+            self.store.set_metadata(team, &connection.id, metadata).await?;
         }
         // A new grant: fence out refreshes of the old one and schedule the next action.
         let stored =

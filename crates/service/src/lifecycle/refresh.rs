@@ -332,7 +332,7 @@ impl Patchbay {
         if !still_ours {
             return self.reread(&c).await;
         }
-        match client::refresh(&self.http, provider, &c.settings, &oauth, &refresh_token).await {
+        match client::refresh(&self.http, provider, &c.template_values(), &oauth, &refresh_token).await {
             Ok(tokens) => {
                 let answer = Answered { tokens: &tokens, at: std::time::Instant::now(), lease_until };
                 self.on_refreshed(&c, &lc, provider, answer).await
@@ -430,7 +430,15 @@ impl Patchbay {
         let granted = tokens.scope.clone().unwrap_or_else(|| c.granted_scopes.clone());
         let expires_at = tokens.expires_in.map(|s| now + Duration::seconds(s));
         let fingerprint = self.keys.fingerprint(&self.store, &c.team_id, &c.id, &tokens.access_token, now).await?;
-        let mut next = Connection { expires_at, granted_scopes: granted.clone(), ..c.clone() };
+        // A refresh token with a lifetime of its own moves the grant's end (QuickBooks states it
+        // on every refresh; Xero's and Box's 60 days start again with each new refresh token).
+        let horizon = tokens.refresh_expires_in.and(super::grant::grant_horizon(provider, tokens, now));
+        let horizon = match (provider.grant_lifetime, c.reauthorize_by, horizon) {
+            (Some(_), Some(cap), Some(h)) => Some(cap.min(h)),
+            (_, _, h) => h,
+        };
+        let reauthorize_by = horizon.or(c.reauthorize_by);
+        let mut next = Connection { expires_at, granted_scopes: granted.clone(), reauthorize_by, ..c.clone() };
         next.status = ConnectionStatus::Active;
         let next_lc = Lifecycle { last_refreshed_at: Some(now), refresh_state: None, ..lc.clone() };
         let write = RefreshWrite {
@@ -441,7 +449,19 @@ impl Patchbay {
             next_action_at: next_action(&next, &next_lc, provider, now),
             now,
         };
-        Ok(self.store.finish_refresh(&c.id, lc.generation, &self.runtime.node_id, &write).await?)
+        let written = self.store.finish_refresh(&c.id, lc.generation, &self.runtime.node_id, &write).await?;
+        if written {
+            if let Some(at) = horizon {
+                self.store.set_reauthorize_by(&c.team_id, &c.id, at).await?;
+            }
+            // A refresh reply may restate metadata (Salesforce's instance_url), vetted again.
+            if !tokens.metadata.is_empty() {
+                let mut metadata = c.metadata.clone();
+                metadata.extend(tokens.metadata.clone());
+                self.store.set_metadata(&c.team_id, &c.id, &metadata).await?;
+            }
+        }
+        Ok(written)
     }
 
     /// Classifies a refresh error: terminal ones need the user, the rest are retried later.

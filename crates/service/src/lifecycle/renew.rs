@@ -49,6 +49,7 @@ impl Patchbay {
                     reset_identity: false,
                     last_verify: None,
                     record: None,
+                    metadata: None,
                 };
                 self.store_grant(&connection.team_id, &connection, provider, grant, now).await?;
                 self.audit(

@@ -149,6 +149,7 @@ mod tests {
             created_at: t0(),
             updated_at: t0(),
             end_user: None,
+            metadata: Default::default(),
         }
     }
 

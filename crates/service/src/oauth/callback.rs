@@ -39,7 +39,7 @@ pub struct Landing {
     pub return_to: Option<String>,
 }
 
-/// Query of `GET /oauth/callback` (extra parameters from providers are ignored).
+/// Query of `GET /oauth/callback`.
 #[derive(Debug, Default, Deserialize)]
 pub struct CallbackQuery {
     /// The authorization code.
@@ -52,6 +52,10 @@ pub struct CallbackQuery {
     pub error_description: Option<String>,
     /// RFC 9207 issuer.
     pub iss: Option<String>,
+    /// Every other parameter: a provider's `callback_params` are read from here (QuickBooks
+    /// `realmId`); the rest are ignored.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, String>,
 }
 
 /// A consumed flow that passed every check of the request itself.
@@ -67,7 +71,7 @@ struct OpenFlow {
 
 /// What the provider gave back: tokens, or a failure to report on the landing page.
 enum Exchanged {
-    Tokens { tokens: TokenSet, client: OAuthClient },
+    Tokens { tokens: TokenSet, client: OAuthClient, metadata: BTreeMap<String, String> },
     Failed { reason: String, outcome: CallbackOutcome },
 }
 
@@ -89,7 +93,7 @@ impl Patchbay {
     pub async fn complete_callback(&self, q: CallbackQuery, browser_bindings: &[String]) -> ServiceResult<Landing> {
         let open = self.validate_callback(&q, browser_bindings).await?;
         match self.exchange(&q, &open).await? {
-            Exchanged::Tokens { tokens, client } => self.apply_grant(&open, &client, tokens).await,
+            Exchanged::Tokens { tokens, client, metadata } => self.apply_grant(&open, &client, tokens, metadata).await,
             Exchanged::Failed { reason, outcome } => self.flow_failed(&open, reason, outcome).await,
         }
     }
@@ -160,6 +164,12 @@ impl Patchbay {
             let reason = format!("{} sent no authorization code", provider.display_name);
             return Ok(Exchanged::Failed { reason, outcome: CallbackOutcome::Error });
         };
+        // Context the callback carries (QuickBooks' company, Zoho's accounts server): checked
+        // before the code is spent, and usable in the token URL.
+        let mut metadata = match patchbay_providers::metadata::from_callback(provider, &q.extra) {
+            Ok(m) => m,
+            Err(reason) => return Ok(Exchanged::Failed { reason, outcome: CallbackOutcome::Error }),
+        };
         let client = self.connection_client(connection, provider).await?;
         let verifier = match &flow.pkce_verifier {
             Some(blob) => {
@@ -181,12 +191,27 @@ impl Patchbay {
             }
             None => None,
         };
-        let settings = &connection.settings;
+        let mut values = connection.settings.clone();
+        values.extend(metadata.clone());
         let redirect_uri = &flow.redirect_uri;
-        match client::exchange_code(&self.http, provider, settings, &client, code, redirect_uri, verifier.as_ref())
-            .await
+        match client::exchange_code(&self.http, provider, &values, &client, code, redirect_uri, verifier.as_ref()).await
         {
-            Ok(tokens) => Ok(Exchanged::Tokens { tokens, client }),
+            Ok(tokens) => {
+                metadata.extend(tokens.metadata.clone());
+                // One follow-up call learns the rest (Xero's tenant, Mailchimp's data center).
+                match client::learn_context(&self.http, provider, &tokens.access_token).await {
+                    Ok(more) => metadata.extend(more),
+                    Err(why) => {
+                        let revoked = match self.revoke_unused_grant(provider, &values, &client, &tokens).await {
+                            true => "the new grant was revoked",
+                            false => "the new grant could not be revoked (it is not stored)",
+                        };
+                        let reason = format!("{why}: nothing was stored and {revoked}");
+                        return Ok(Exchanged::Failed { reason, outcome: CallbackOutcome::Error });
+                    }
+                }
+                Ok(Exchanged::Tokens { tokens, client, metadata })
+            }
             Err(e) => {
                 let reason = format!("the token exchange failed: {e}");
                 Ok(Exchanged::Failed { reason, outcome: CallbackOutcome::Error })
@@ -197,20 +222,29 @@ impl Patchbay {
     /// Verifies the new credential, refuses a grant that is not proven to be for the pinned
     /// account on reauthorize ([`pin`](super::pin)), and otherwise stores the grant (the
     /// superseded one is revoked where the provider allows), audits and emits.
-    async fn apply_grant(&self, open: &OpenFlow, client: &OAuthClient, tokens: TokenSet) -> ServiceResult<Landing> {
+    async fn apply_grant(
+        &self,
+        open: &OpenFlow,
+        client: &OAuthClient,
+        tokens: TokenSet,
+        metadata: BTreeMap<String, String>,
+    ) -> ServiceResult<Landing> {
         let OpenFlow { flow, kind: flow_kind, provider, connection, audit_action, now } = open;
+        // The new grant's own context, not the replaced one's.
+        let mut values = connection.settings.clone();
+        values.extend(metadata.clone());
         let granted = granted_or_requested(&tokens, &flow.requested_scopes);
         let credential = Credential::OAuth2 {
             access_token: tokens.access_token.clone(),
             refresh_token: tokens.refresh_token.clone(),
         };
-        let last_verify = self.verify_with(provider, &connection.settings, &credential, *now).await;
+        let last_verify = self.verify_with(provider, &values, &credential, *now).await;
         let reauthorize = *flow_kind == FlowKind::Reauthorize;
         if reauthorize
             && !flow.allow_account_change
             && let Some(refusal) = pin::check(provider, connection, last_verify.as_ref())
         {
-            return self.refuse_grant(open, client, &tokens, refusal).await;
+            return self.refuse_grant(open, client, &tokens, &values, refusal).await;
         }
         let account = last_verify.as_ref().and_then(|v| v.account.clone());
         let superseded = self.store.current_grant(&flow.team_id, &connection.id).await?;
@@ -226,6 +260,7 @@ impl Patchbay {
             reset_identity: reauthorize && flow.allow_account_change,
             last_verify: last_verify.as_ref(),
             record: Some(record.record()),
+            metadata: Some(&metadata),
         };
         self.store_grant(&flow.team_id, connection, provider, grant, *now).await?;
         if record.revoke.is_some()
@@ -261,20 +296,21 @@ impl Patchbay {
         open: &OpenFlow,
         client: &OAuthClient,
         tokens: &TokenSet,
+        values: &BTreeMap<String, String>,
         refusal: PinRefusal,
     ) -> ServiceResult<Landing> {
         let OpenFlow { flow, provider, connection, audit_action, .. } = open;
         let name = &provider.display_name;
         // At a provider whose revocation ends the whole authorization, revoking a grant that may
         // be the same account's would end the pinned credential too.
-        let revoked = match (&refusal, provider.revocation_scope, provider.revocation_url.is_some()) {
+        let revoked = match (&refusal, provider.revocation_scope, provider.revokes()) {
             (_, _, false) => {
                 format!("{name} offers no revocation endpoint, so the new grant stays valid there until it expires")
             }
             (PinRefusal::Unproven { .. }, RevocationScope::Grant, true) => format!(
                 "the new grant was not revoked, as revoking it at {name} would also end this connection's own grant (it is not stored)"
             ),
-            _ => match self.revoke_unused_grant(provider, &connection.settings, client, tokens).await {
+            _ => match self.revoke_unused_grant(provider, values, client, tokens).await {
                 true => "the new grant was revoked".to_owned(),
                 false => format!("the new grant could not be revoked at {name} (it is not stored)"),
             },
@@ -328,9 +364,9 @@ impl Patchbay {
         let mut all = true;
         if let Some(r) = &tokens.refresh_token {
             let outcome = client::revoke(&self.http, provider, settings, oauth, r, "refresh_token").await;
-            all &= matches!(outcome, RevokeOutcome::Revoked);
+            all &= matches!(outcome, RevokeOutcome::Revoked | RevokeOutcome::NotApplicable(_));
         }
         let outcome = client::revoke(&self.http, provider, settings, oauth, &tokens.access_token, "access_token").await;
-        all && matches!(outcome, RevokeOutcome::Revoked)
+        all && matches!(outcome, RevokeOutcome::Revoked | RevokeOutcome::NotApplicable(_))
     }
 }

@@ -26,11 +26,17 @@ const OAUTH_ONLY: &[&str] = &[
     "refresh_margin",
     "keep_alive",
     "terminal_errors",
+    "token_response",
+    "callback_params",
+    "context",
+    "metadata_hosts",
+    "token_request",
+    "revocation",
 ];
 
 /// Headers a provider file may not set statically: credentials come from the connection, and the
 /// rest are framing that the HTTP client owns.
-const FORBIDDEN_HEADERS: &[&str] = &[
+pub(super) const FORBIDDEN_HEADERS: &[&str] = &[
     "authorization",
     "proxy-authorization",
     "cookie",

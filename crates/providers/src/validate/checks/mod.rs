@@ -1,12 +1,14 @@
 //! The semantic checks across fields, run after serde accepted the file: the [`Checker`] core
 //! (where an error is recorded and at which line) and the order of the check families, one
 //! module each: [`identity`] (id, settings), [`urls`] (URLs, placeholders, authorize
-//! parameters), [`auth`] (auth-mode requirements, API key, static headers) and [`scopes`]
-//! (scopes, modules, the verify call). Every problem is collected, none stops the others.
+//! parameters), [`auth`] (auth-mode requirements, API key, static headers), [`scopes`]
+//! (scopes, modules, the verify call) and [`token_side`] (token reply mapping, metadata and its
+//! hosts, callback parameters, the follow-up call, token request shape, declared revocation). Every problem is collected, none stops the others.
 
 mod auth;
 mod identity;
 mod scopes;
+mod token_side;
 mod urls;
 
 use patchbay_domain::provider::Provider;
@@ -55,6 +57,7 @@ impl Checker<'_> {
         self.check_api_key(p);
         self.check_authorization_params(p);
         self.check_access_advice(p);
+        self.check_token_side(p);
     }
 }
 

@@ -114,6 +114,7 @@ impl Checker<'_> {
         let with_place: Vec<(&str, Place)> = placeholders.into_iter().map(|k| (k, Place::Path)).collect();
         self.check_placeholders(p, "verify.path", &with_place);
         if let Some(pointer) = &v.account_id
+            && !self.known_value_ref(p, pointer)
             && (!pointer.starts_with('/') || pointer.len() < 2 || pointer.chars().any(char::is_whitespace))
         {
             self.err(
@@ -126,7 +127,7 @@ impl Checker<'_> {
             );
         }
         for (i, pointer) in v.account.iter().enumerate() {
-            if !pointer.starts_with('/') {
+            if !pointer.starts_with('/') && !self.known_value_ref(p, pointer) {
                 self.err(
                     &[Seg::Key("verify"), Seg::Key("account")],
                     "verify.account",

@@ -84,6 +84,10 @@ impl Checker<'_> {
 
     pub(super) fn check_url(&mut self, p: &Provider, field: &str, value: &str) {
         let at: Vec<Seg<'_>> = field.split('.').map(Seg::Key).collect();
+        // `{instance_url}/services/...`: an origin from metadata, vetted by `metadata_hosts`.
+        if self.check_origin_url(p, field, value) {
+            return;
+        }
         let t = match UrlTemplate::parse(value) {
             Ok(t) => t,
             Err(msg) => {
@@ -147,12 +151,16 @@ impl Checker<'_> {
         let at: Vec<Seg<'_>> = field.split('.').map(Seg::Key).collect();
         for (key, place) in placeholders {
             match p.setting(key) {
+                // Learned from the provider (token reply, callback, follow-up call): a host
+                // label still takes only one DNS label, a path value is percent-encoded.
+                None if p.metadata_keys().any(|m| m == *key) => {}
                 None => self.err(
                     &at,
                     field,
                     format!(
-                        "`{{{key}}}` names no setting: declare it under `settings:` \
-                         (e.g. `- {{key: {key}, label: ..., required: true}}`)"
+                        "`{{{key}}}` names no setting and no metadata: declare it under `settings:` \
+                         (e.g. `- {{key: {key}, label: ..., required: true}}`) or capture it \
+                         (`token_response.metadata`, `callback_params`, `context.metadata`)"
                     ),
                 ),
                 Some(s) if s.secret => self.err(

@@ -161,6 +161,7 @@ mod tests {
             created_at: t,
             updated_at: t,
             end_user: None,
+            metadata: Default::default(),
         }
     }
 

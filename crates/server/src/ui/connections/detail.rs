@@ -68,6 +68,7 @@ pub(super) async fn detail_page(
             provider_name: c.provider_name.clone(),
             credential: credential_text(c),
             settings: setting_lines(c, provider),
+            metadata: c.metadata.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
             extra_scopes,
             created: TimeText::new(c.created_at, now),
             updated: TimeText::new(c.updated_at, now),

@@ -46,6 +46,8 @@ pub(crate) struct ConnectionPage {
     pub provider_name: String,
     pub credential: String,
     pub settings: Vec<SettingLine>,
+    /// What the provider said about the grant (key, value): non-secret connection metadata.
+    pub metadata: Vec<(String, String)>,
     /// Scopes the provider offers that are not granted (OAuth with granular scopes only).
     pub extra_scopes: Vec<ScopeChoice>,
     pub created: TimeText,
