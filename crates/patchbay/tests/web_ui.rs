@@ -822,3 +822,37 @@ async fn a_server_is_connected_by_url_from_the_add_page() {
     // (askama escapes `/` in attributes.)
     assert!(p.body.contains(&format!("127.0.0.1:{}", demo.port())) && p.body.contains("resource="), "{}", p.body);
 }
+
+#[tokio::test]
+async fn where_patchbay_cannot_limit_access_the_form_and_the_connection_say_so_with_the_services_advice() {
+    let w = World::start().await;
+    create_user(&w.app, &w.team, "ann@acme.test", "member").await;
+    w.mock.add_basic("ops", "pw-CANARY-77", "ops@acme.test");
+    let advice = "Give Patchbay a user of its own with read-only rights.";
+    let link = "href=\"https://mock.example/docs/restrict\"";
+
+    let (status, p) = w.member.get("/v1/providers/mock-basic").await;
+    assert_eq!(status, 200, "{p}");
+    assert_eq!(p["access_advice"]["text"], advice, "{p}");
+    let (_, bearer) = w.member.get("/v1/providers/mock-bearer").await;
+    assert!(bearer.get("access_advice").is_none(), "no advice declared: {bearer}");
+
+    let mut b = Browser::new(&w.app);
+    assert_eq!(b.sign_in("ann@acme.test", PASSWORD).await.status, 303);
+    let form = b.get("/connections/new/mock-basic").await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    assert!(form.body.contains("decides what this credential may do: Patchbay can use all of it."), "{}", form.body);
+    assert!(form.body.contains(advice) && form.body.contains(link), "{}", form.body);
+    // Without advice the note still says so; it carries no link.
+    let plain = b.get("/connections/new/mock-bearer").await;
+    assert!(plain.body.contains("decides what this credential may do") && !plain.body.contains("How to restrict it"));
+
+    let body = json!({"provider": "mock-basic", "name": "Ops", "credentials": {"username": "ops", "password": "pw-CANARY-77"}});
+    let (status, created) = w.member.post("/v1/connections", &body).await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["connection"]["id"].as_str().unwrap();
+    let page = b.get(&format!("/connections/{id}")).await;
+    assert!(page.body.contains("Full access: Mock Basic does not let Patchbay narrow"), "{}", page.body);
+    assert!(page.body.contains(advice) && page.body.contains(link), "{}", page.body);
+    assert!(!page.body.contains("pw-CANARY-77"));
+}

@@ -339,6 +339,10 @@ pub struct ProviderView {
     pub grant_lifetime: Option<String>,
     /// Whether it has a revocation endpoint.
     pub supports_revocation: bool,
+    /// Where Patchbay cannot limit what a credential may do (no granular scopes, or an API key
+    /// or password): how to restrict it on the service's side, in the service's own words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_advice: Option<AccessAdviceView>,
     /// Set for a provider the team discovered from a URL (`POST /v1/providers/discover`); absent
     /// for the catalog's.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -435,7 +439,29 @@ impl ProviderView {
                 .collect(),
             grant_lifetime: p.grant_lifetime.map(String::from),
             supports_revocation: p.revokes(),
+            access_advice: p
+                .access_advice
+                .as_ref()
+                .map(|a| AccessAdviceView { text: a.text.clone(), url: a.url.clone() }),
             discovered: None,
         }
     }
+
+    /// Whether Patchbay cannot narrow what a connection may do: an OAuth provider without
+    /// granular scopes, or a credential (API key, password) whose rights the service decides.
+    pub fn full_access(&self) -> bool {
+        match self.auth_mode {
+            AuthMode::ApiKey | AuthMode::Basic => true,
+            AuthMode::Oauth2 | AuthMode::Oauth2ClientCredentials => !self.granular_scopes,
+        }
+    }
+}
+
+/// A provider's advice on restricting access on its side.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AccessAdviceView {
+    /// One or two plain sentences.
+    pub text: String,
+    /// The service's page that explains it.
+    pub url: String,
 }

@@ -297,7 +297,9 @@ impl MockProvider {
                  verify: {method: GET, path: /query/me, account: /email}\n"
                 .to_owned(),
             MockAuth::Basic => "auth_mode: basic\n\
-                 verify: {method: GET, path: /basic/me, account: /user/email}\n"
+                 verify: {method: GET, path: /basic/me, account: /user/email}\n\
+                 access_advice: {text: Give Patchbay a user of its own with read-only rights., \
+                 url: \"https://mock.example/docs/restrict\"}\n"
                 .to_owned(),
             MockAuth::Tenant => "auth_mode: api_key\n\
                  api_key: {in: header, name: Authorization, prefix: \"Bearer \"}\n\

@@ -240,6 +240,8 @@ fn render_new_form(
             scopes: scope_choices(p, given),
             granular: p.granular_scopes,
             is_oauth: p.auth_mode == AuthMode::Oauth2,
+            full_access: p.full_access(),
+            advice: p.access_advice.clone(),
             skip_verify: given.skip_verify,
             for_step: given.for_step.as_ref().map(|c| StepContext {
                 scenario: c.scenario.clone(),

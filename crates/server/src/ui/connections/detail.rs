@@ -69,6 +69,8 @@ pub(super) async fn detail_page(
             credential: credential_text(c),
             settings: setting_lines(c, provider),
             metadata: c.metadata.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            full_access: provider.is_some_and(ProviderView::full_access),
+            advice: provider.and_then(|p| p.access_advice.clone()),
             extra_scopes,
             created: TimeText::new(c.created_at, now),
             updated: TimeText::new(c.updated_at, now),

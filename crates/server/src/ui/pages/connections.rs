@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use askama::Template;
 use askama_web::WebTemplate;
-use patchbay_service::views::{FieldView, ProviderView};
+use patchbay_service::views::{AccessAdviceView, FieldView, ProviderView};
 
 use super::{Card, Frame, SelectOption, TimeText, UsageLine, auth_label, hue, initial};
 
@@ -48,6 +48,10 @@ pub(crate) struct ConnectionPage {
     pub settings: Vec<SettingLine>,
     /// What the provider said about the grant (key, value): non-secret connection metadata.
     pub metadata: Vec<(String, String)>,
+    /// Patchbay cannot narrow what this connection may do (see [`ProviderView::full_access`]).
+    pub full_access: bool,
+    /// The service's own advice on restricting access on its side.
+    pub advice: Option<AccessAdviceView>,
     /// Scopes the provider offers that are not granted (OAuth with granular scopes only).
     pub extra_scopes: Vec<ScopeChoice>,
     pub created: TimeText,
@@ -147,6 +151,10 @@ pub(crate) struct NewConnectionPage {
     pub scopes: Vec<ScopeChoice>,
     pub granular: bool,
     pub is_oauth: bool,
+    /// Patchbay cannot narrow what the connection may do: said next to the form's fields.
+    pub full_access: bool,
+    /// The service's own advice on restricting access on its side.
+    pub advice: Option<AccessAdviceView>,
     /// Whether "Save without verifying" starts ticked (after the app could not be reached).
     pub skip_verify: bool,
     /// Set when the connection is made for one scenario step (it is bound to it on save).
