@@ -29,6 +29,9 @@ pub struct ProviderYamlOptions<'a> {
     pub account_id: bool,
     /// `issuer:` (default `true`); `false` leaves it to discovery from the server's metadata.
     pub issuer: bool,
+    /// `callback_hmac:` (the callback's signature parameter, Shopify style), if any. Demo Cloud
+    /// itself does not sign: a test signs the redirect it hands to the callback.
+    pub callback_hmac: Option<&'a str>,
 }
 
 impl Default for ProviderYamlOptions<'_> {
@@ -42,6 +45,7 @@ impl Default for ProviderYamlOptions<'_> {
             revocation_scope: None,
             account_id: true,
             issuer: true,
+            callback_hmac: None,
         }
     }
 }
@@ -97,6 +101,9 @@ pub(crate) fn render(
     let _ = writeln!(y, "default_scopes: [\"profile\"]");
     let _ = writeln!(y, "client_id: {}", q(client_id));
     let _ = writeln!(y, "client_secret: {}", q(client_secret));
+    if let Some(param) = opts.callback_hmac {
+        let _ = writeln!(y, "callback_hmac: {}", q(param));
+    }
     if let Some(lifetime) = opts.grant_lifetime {
         let _ = writeln!(y, "grant_lifetime: {}", q(lifetime));
     }

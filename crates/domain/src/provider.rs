@@ -454,6 +454,11 @@ pub struct Provider {
     /// required on the callback.
     #[serde(default)]
     pub callback_params: BTreeMap<String, String>,
+    /// The callback parameter that carries the provider's signature of the callback (Shopify's
+    /// `hmac`): hex HMAC-SHA256 under the client secret of the other parameters, sorted by name
+    /// and joined as `name=value&…`. Checked before the code is exchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback_hmac: Option<String>,
     /// One follow-up call after the grant whose reply fills metadata.
     #[serde(default)]
     pub context: Option<ContextCall>,

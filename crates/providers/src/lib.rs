@@ -1,6 +1,7 @@
 //! Providers: the catalog of third-party service definitions, and the one guarded HTTP client
 //! through which Patchbay talks to them.
 //!
+//! - [`callback_signature`]: a provider's signature of its own callback (Shopify's `hmac`).
 //! - [`catalog`]: built-in YAML files plus `PATCHBAY_PROVIDERS_DIR`, strictly validated
 //!   ([`validate`]) after `${VAR}` interpolation; see `docs/providers.md`.
 //! - [`mask`]: masking a request's secrets, in their common transformations, out of the
@@ -17,6 +18,7 @@
 //!   (N-02, N-03).
 //! - [`verify`]: putting a credential on a request and running a provider's verify call.
 
+pub mod callback_signature;
 pub mod catalog;
 mod catalog_discovery;
 pub mod discovery;

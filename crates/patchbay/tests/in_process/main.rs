@@ -20,6 +20,8 @@
 //! - `pending`: never-granted connections: continued under their name, discarded by hand or by
 //!   the background job a day after their consent was abandoned.
 //! - `discovered`: a provider discovered from a URL (issue 16) used like a built-in one.
+//! - `signed_callback`: a provider that signs its callback (Shopify's `hmac`): only a valid
+//!   signature over every parameter connects.
 //! - `step_up`: a proxied `403 insufficient_scope` recorded as missing scopes, then granted by
 //!   extending permissions (issue 16).
 
@@ -34,5 +36,6 @@ mod lifecycle;
 mod pending;
 mod rough_states;
 mod security;
+mod signed_callback;
 mod step_up;
 mod team_keys;

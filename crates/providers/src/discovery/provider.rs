@@ -84,6 +84,7 @@ pub fn provider_from(
         settings: Vec::new(),
         token_response: Default::default(),
         callback_params: BTreeMap::new(),
+        callback_hmac: None,
         context: None,
         metadata_hosts: BTreeMap::new(),
         token_request: Default::default(),

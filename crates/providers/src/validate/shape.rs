@@ -96,6 +96,7 @@ const PROVIDER: Shape = Shape::Struct(&[
     ("access_advice", ACCESS_ADVICE),
     ("token_response", TOKEN_RESPONSE),
     ("callback_params", Leaf),
+    ("callback_hmac", Leaf),
     ("context", CONTEXT),
     ("metadata_hosts", Leaf),
     ("token_request", TOKEN_REQUEST),

@@ -58,6 +58,26 @@ pub struct CallbackQuery {
     pub extra: BTreeMap<String, String>,
 }
 
+impl CallbackQuery {
+    /// Every parameter of the callback, as a provider that signs its callback signed it.
+    fn all_params(&self) -> BTreeMap<String, String> {
+        let mut all = self.extra.clone();
+        let named = [
+            ("code", &self.code),
+            ("state", &self.state),
+            ("error", &self.error),
+            ("error_description", &self.error_description),
+            ("iss", &self.iss),
+        ];
+        for (name, value) in named {
+            if let Some(v) = value {
+                all.insert(name.to_owned(), v.clone());
+            }
+        }
+        all
+    }
+}
+
 /// A consumed flow that passed every check of the request itself.
 struct OpenFlow {
     flow: FlowRow,
@@ -171,6 +191,17 @@ impl Patchbay {
             Err(reason) => return Ok(Exchanged::Failed { reason, outcome: CallbackOutcome::Error }),
         };
         let client = self.connection_client(connection, provider).await?;
+        // A provider that signs its callback (Shopify): the shop it names is only trusted once
+        // the signature under the app's secret holds.
+        if let Some(param) = &provider.callback_hmac {
+            let params = q.all_params();
+            let secret = client.client_secret.as_ref();
+            if let Err(reason) =
+                patchbay_providers::callback_signature::check(&provider.display_name, param, &params, secret)
+            {
+                return Ok(Exchanged::Failed { reason, outcome: CallbackOutcome::Error });
+            }
+        }
         let verifier = match &flow.pkce_verifier {
             Some(blob) => {
                 let detail = Some("pkce verifier");

@@ -28,6 +28,7 @@ const OAUTH_ONLY: &[&str] = &[
     "terminal_errors",
     "token_response",
     "callback_params",
+    "callback_hmac",
     "context",
     "metadata_hosts",
     "token_request",

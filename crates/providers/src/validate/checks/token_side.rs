@@ -73,6 +73,7 @@ impl Checker<'_> {
         self.check_metadata_keys(p);
         self.check_metadata_hosts(p);
         self.check_callback_params(p);
+        self.check_callback_hmac(p);
         self.check_context(p);
         self.check_token_request(p);
         self.check_revocation(p);
@@ -237,6 +238,30 @@ impl Checker<'_> {
                 &[Seg::Key("callback_params")],
                 "callback_params",
                 "only an `oauth2` consent has a callback; remove callback_params",
+            );
+        }
+    }
+
+    fn check_callback_hmac(&mut self, p: &Provider) {
+        let Some(param) = &p.callback_hmac else { return };
+        let at = [Seg::Key("callback_hmac")];
+        let ok = !param.is_empty() && param.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
+        if !ok {
+            self.err(&at, "callback_hmac", format!("`{param}` is not a query parameter name (A-Z, a-z, 0-9, `_.-`)"));
+        } else if OWN_CALLBACK_PARAMS.contains(&param.as_str()) || p.callback_params.contains_key(param) {
+            self.err(
+                &at,
+                "callback_hmac",
+                format!("`{param}` already has another meaning on the callback; name the signature parameter"),
+            );
+        }
+        if p.auth_mode != AuthMode::Oauth2 {
+            self.err(&at, "callback_hmac", "only an `oauth2` consent has a callback; remove callback_hmac");
+        } else if p.token_endpoint_auth == TokenEndpointAuth::None {
+            self.err(
+                &at,
+                "callback_hmac",
+                "the signature is keyed with the client secret, and a public client (`token_endpoint_auth: none`) has none",
             );
         }
     }
