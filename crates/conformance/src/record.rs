@@ -70,7 +70,8 @@ impl Recorded {
         let text = String::from_utf8(decoded).ok()?;
         let (id, secret) = text.split_once(':')?;
         // RFC 6749 §2.3.1: both parts are form-urlencoded before being joined.
-        let dec = |s: &str| url::form_urlencoded::parse(format!("x={s}").as_bytes()).next().map(|(_, v)| v.into_owned());
+        let dec =
+            |s: &str| url::form_urlencoded::parse(format!("x={s}").as_bytes()).next().map(|(_, v)| v.into_owned());
         Some((dec(id)?, dec(secret)?))
     }
 

@@ -48,7 +48,14 @@ impl T {
         (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
     }
 
-    async fn call(&self, method: &str, url: &str, token: &str, body: Option<&str>, headers: &[(&str, &str)]) -> (u16, String) {
+    async fn call(
+        &self,
+        method: &str,
+        url: &str,
+        token: &str,
+        body: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> (u16, String) {
         let mut req = self.http.request(method.parse().unwrap(), url).bearer_auth(token);
         for (k, v) in headers {
             req = req.header(*k, *v);
@@ -73,16 +80,27 @@ async fn google_offline_access_refresh_and_grant_wide_revocation() {
     let gmail = "https://www.googleapis.com/auth/gmail.readonly";
     let base = [("client_id", c.id), ("redirect_uri", REDIRECT), ("response_type", "code")];
     assert_eq!(t.authorize(auth, &base).await, Err(400), "scope is required");
-    let wrong = [("client_id", c.id), ("redirect_uri", "https://evil.example/cb"), ("response_type", "code"), ("scope", gmail)];
+    let wrong =
+        [("client_id", c.id), ("redirect_uri", "https://evil.example/cb"), ("response_type", "code"), ("scope", gmail)];
     assert_eq!(t.authorize(auth, &wrong).await, Err(400), "an unregistered redirect is an error page");
     let challenge = s256(VERIFIER);
     let mut params = base.to_vec();
-    params.extend([("scope", gmail), ("state", "st"), ("code_challenge", &challenge), ("code_challenge_method", "S256")]);
+    params.extend([
+        ("scope", gmail),
+        ("state", "st"),
+        ("code_challenge", &challenge),
+        ("code_challenge_method", "S256"),
+    ]);
     let online = t.authorize(auth, &params).await.unwrap();
     assert_eq!(online["state"], "st");
     let token = "https://oauth2.googleapis.com/token";
     let exchange = |code: String| {
-        vec![("grant_type", "authorization_code".to_owned()), ("code", code), ("redirect_uri", REDIRECT.into()), ("code_verifier", VERIFIER.into())]
+        vec![
+            ("grant_type", "authorization_code".to_owned()),
+            ("code", code),
+            ("redirect_uri", REDIRECT.into()),
+            ("code_verifier", VERIFIER.into()),
+        ]
     };
     let f = exchange(online["code"].clone());
     let f: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
@@ -102,12 +120,22 @@ async fn google_offline_access_refresh_and_grant_wide_revocation() {
     assert_eq!(reply["token_type"], "Bearer");
     assert_eq!(reply["scope"], gmail);
     let (access, refresh) = (s(&reply, "/access_token"), s(&reply, "/refresh_token"));
-    let (status, profile) = t.call("GET", "https://gmail.googleapis.com/gmail/v1/users/me/profile", &access, None, &[]).await;
+    let (status, profile) =
+        t.call("GET", "https://gmail.googleapis.com/gmail/v1/users/me/profile", &access, None, &[]).await;
     assert_eq!((status, profile.contains("emailAddress")), (200, true), "{profile}");
     let (status, _) = t.call("GET", "https://openidconnect.googleapis.com/v1/userinfo", &access, None, &[]).await;
     assert_eq!(status, 403, "userinfo needs an OpenID scope");
     let (status, refreshed) = t
-        .form(token, None, &[("grant_type", "refresh_token"), ("refresh_token", &refresh), ("client_id", c.id), ("client_secret", c.secret)])
+        .form(
+            token,
+            None,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", &refresh),
+                ("client_id", c.id),
+                ("client_secret", c.secret),
+            ],
+        )
         .await;
     assert_eq!(status, 200);
     assert!(refreshed.get("refresh_token").is_none(), "Google refresh tokens do not rotate: {refreshed}");
@@ -124,29 +152,66 @@ async fn microsoft_rotates_refresh_tokens_takes_body_credentials_and_has_graph_m
     let auth = "https://login.microsoftonline.com/common/oauth2/v2.0/authorize";
     let token = "https://login.microsoftonline.com/common/oauth2/v2.0/token";
     let cb = t
-        .authorize(auth, &[("client_id", c.id), ("redirect_uri", REDIRECT), ("response_type", "code"), ("scope", "offline_access User.Read")])
+        .authorize(
+            auth,
+            &[
+                ("client_id", c.id),
+                ("redirect_uri", REDIRECT),
+                ("response_type", "code"),
+                ("scope", "offline_access User.Read"),
+            ],
+        )
         .await
         .unwrap();
     let code = [("grant_type", "authorization_code"), ("code", &cb["code"]), ("redirect_uri", REDIRECT)];
     let (status, err) = t.form(token, Some(basic(c.id, c.secret)), &code).await;
     assert_eq!((status, s(&err, "/error")), (401, "invalid_client".into()), "Basic is not the documented method");
     let cb = t
-        .authorize(auth, &[("client_id", c.id), ("redirect_uri", REDIRECT), ("response_type", "code"), ("scope", "offline_access User.Read")])
+        .authorize(
+            auth,
+            &[
+                ("client_id", c.id),
+                ("redirect_uri", REDIRECT),
+                ("response_type", "code"),
+                ("scope", "offline_access User.Read"),
+            ],
+        )
         .await
         .unwrap();
     let (status, reply) = t
-        .form(token, None, &[("grant_type", "authorization_code"), ("code", &cb["code"]), ("redirect_uri", REDIRECT), ("client_id", c.id), ("client_secret", c.secret)])
+        .form(
+            token,
+            None,
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &cb["code"]),
+                ("redirect_uri", REDIRECT),
+                ("client_id", c.id),
+                ("client_secret", c.secret),
+            ],
+        )
         .await;
     assert_eq!(status, 200, "{reply}");
     let first = s(&reply, "/refresh_token");
     let refresh = |rt: String| async move {
-        t.form(token, None, &[("grant_type", "refresh_token"), ("refresh_token", &rt), ("client_id", c.id), ("client_secret", c.secret)]).await
+        t.form(
+            token,
+            None,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", &rt),
+                ("client_id", c.id),
+                ("client_secret", c.secret),
+            ],
+        )
+        .await
     };
     let (_, second) = refresh(first.clone()).await;
     let second_rt = s(&second, "/refresh_token");
     assert_ne!(first, second_rt, "each refresh returns a new refresh token");
     assert_eq!(refresh(first).await.0, 200, "the old one is not revoked");
-    let (status, me) = t.call("GET", "https://graph.microsoft.com/v1.0/me", &s(&second, "/access_token"), None, &[]).await;
+    let (status, me) =
+        t.call("GET", "https://graph.microsoft.com/v1.0/me", &s(&second, "/access_token"), None, &[]).await;
     assert_eq!(status, 200);
     assert!(me.contains("userPrincipalName"), "{me}");
     assert_eq!(t.call("GET", "https://graph.microsoft.com/v1.0/me", "dead", None, &[]).await.0, 401);
@@ -158,11 +223,35 @@ async fn slack_v2_install_reply_errors_as_ok_false_single_use_rotation_and_auth_
     let c = t.kit.service("slack").profile.client();
     let auth = "https://slack.com/oauth/v2/authorize";
     let access = "https://slack.com/api/oauth.v2.access";
-    let cb = t.authorize(auth, &[("client_id", c.id), ("scope", "chat:write,channels:read"), ("user_scope", "search:read"), ("redirect_uri", REDIRECT)]).await.unwrap();
-    let (status, err) = t.form(access, Some(basic(c.id, "nope")), &[("code", &cb["code"]), ("redirect_uri", REDIRECT)]).await;
+    let cb = t
+        .authorize(
+            auth,
+            &[
+                ("client_id", c.id),
+                ("scope", "chat:write,channels:read"),
+                ("user_scope", "search:read"),
+                ("redirect_uri", REDIRECT),
+            ],
+        )
+        .await
+        .unwrap();
+    let (status, err) =
+        t.form(access, Some(basic(c.id, "nope")), &[("code", &cb["code"]), ("redirect_uri", REDIRECT)]).await;
     assert_eq!((status, err.clone()), (200, json!({"ok": false, "error": "bad_client_secret"})));
-    let cb = t.authorize(auth, &[("client_id", c.id), ("scope", "chat:write,channels:read"), ("user_scope", "search:read"), ("redirect_uri", REDIRECT)]).await.unwrap();
-    let (_, reply) = t.form(access, Some(basic(c.id, c.secret)), &[("code", &cb["code"]), ("redirect_uri", REDIRECT)]).await;
+    let cb = t
+        .authorize(
+            auth,
+            &[
+                ("client_id", c.id),
+                ("scope", "chat:write,channels:read"),
+                ("user_scope", "search:read"),
+                ("redirect_uri", REDIRECT),
+            ],
+        )
+        .await
+        .unwrap();
+    let (_, reply) =
+        t.form(access, Some(basic(c.id, c.secret)), &[("code", &cb["code"]), ("redirect_uri", REDIRECT)]).await;
     assert_eq!(reply["ok"], true, "{reply}");
     assert_eq!(reply["token_type"], "bot");
     assert_eq!(reply["team"]["name"], "Conformance");
@@ -172,14 +261,30 @@ async fn slack_v2_install_reply_errors_as_ok_false_single_use_rotation_and_auth_
     let (_, test) = t.call("POST", "https://slack.com/api/auth.test", &bot, None, &[]).await;
     assert!(test.contains("\"ok\":true"), "{test}");
     let (status, dead) = t.call("POST", "https://slack.com/api/auth.test", "xoxb-dead", None, &[]).await;
-    assert_eq!((status, serde_json::from_str::<Value>(&dead).unwrap()), (200, json!({"ok": false, "error": "invalid_auth"})));
+    assert_eq!(
+        (status, serde_json::from_str::<Value>(&dead).unwrap()),
+        (200, json!({"ok": false, "error": "invalid_auth"}))
+    );
     let rt = s(&reply, "/refresh_token");
-    let form = [("grant_type", "refresh_token"), ("refresh_token", rt.as_str()), ("client_id", c.id), ("client_secret", c.secret)];
+    let form = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", rt.as_str()),
+        ("client_id", c.id),
+        ("client_secret", c.secret),
+    ];
     let (_, refreshed) = t.form(access, None, &form).await;
     assert_eq!(refreshed["ok"], true, "{refreshed}");
     assert_eq!(t.form(access, None, &form).await.1["error"], "invalid_refresh_token", "a refresh token is used once");
     let new_bot = s(&refreshed, "/access_token");
-    let (_, posted) = t.call("POST", "https://slack.com/api/chat.postMessage", &new_bot, Some(r#"{"channel":"C0CONF01","text":"hi"}"#), &[]).await;
+    let (_, posted) = t
+        .call(
+            "POST",
+            "https://slack.com/api/chat.postMessage",
+            &new_bot,
+            Some(r#"{"channel":"C0CONF01","text":"hi"}"#),
+            &[],
+        )
+        .await;
     assert!(posted.contains("\"ok\":true"), "{posted}");
     let (_, revoked) = t.call("POST", "https://slack.com/api/auth.revoke", &new_bot, None, &[]).await;
     assert_eq!(serde_json::from_str::<Value>(&revoked).unwrap(), json!({"ok": true, "revoked": true}));
@@ -192,12 +297,38 @@ async fn notion_takes_basic_and_json_requires_notion_version_and_revokes_by_json
     let t = kit().await;
     let c = t.kit.service("notion").profile.client();
     let auth = "https://api.notion.com/v1/oauth/authorize";
-    assert_eq!(t.authorize(auth, &[("client_id", c.id), ("redirect_uri", REDIRECT), ("response_type", "code")]).await, Err(400), "owner=user is required");
-    let cb = t.authorize(auth, &[("client_id", c.id), ("redirect_uri", REDIRECT), ("response_type", "code"), ("owner", "user")]).await.unwrap();
+    assert_eq!(
+        t.authorize(auth, &[("client_id", c.id), ("redirect_uri", REDIRECT), ("response_type", "code")]).await,
+        Err(400),
+        "owner=user is required"
+    );
+    let cb = t
+        .authorize(
+            auth,
+            &[("client_id", c.id), ("redirect_uri", REDIRECT), ("response_type", "code"), ("owner", "user")],
+        )
+        .await
+        .unwrap();
     let token = "https://api.notion.com/v1/oauth/token";
-    let (status, _) = t.form(token, Some(basic(c.id, c.secret)), &[("grant_type", "authorization_code"), ("code", &cb["code"])]).await;
-    assert_eq!(status, 400, "a form body is refused");
-    let cb = t.authorize(auth, &[("client_id", c.id), ("redirect_uri", REDIRECT), ("response_type", "code"), ("owner", "user")]).await.unwrap();
+    let form = t
+        .http
+        .post(token)
+        .header("authorization", basic(c.id, c.secret))
+        .header("notion-version", "2022-06-28")
+        .form(&[("grant_type", "authorization_code"), ("code", cb["code"].as_str())]);
+    let refused: Value = form.send().await.unwrap().json().await.unwrap();
+    assert_eq!(refused["code"], "validation_error", "a form body is refused: {refused}");
+    let (status, missing) = t
+        .form(token, Some(basic(c.id, c.secret)), &[("grant_type", "authorization_code"), ("code", &cb["code"])])
+        .await;
+    assert_eq!((status, missing["code"].clone()), (400, json!("missing_version")), "Notion-Version is required");
+    let cb = t
+        .authorize(
+            auth,
+            &[("client_id", c.id), ("redirect_uri", REDIRECT), ("response_type", "code"), ("owner", "user")],
+        )
+        .await
+        .unwrap();
     let body = json!({"grant_type": "authorization_code", "code": cb["code"], "redirect_uri": REDIRECT});
     let send = |url: &'static str, body: Value, auth: String| {
         let req = t.http.post(url).header("authorization", auth).header("notion-version", "2022-06-28").json(&body);
@@ -218,11 +349,19 @@ async fn notion_takes_basic_and_json_requires_notion_version_and_revokes_by_json
     let (status, bot) = t.call("GET", me, &access, None, &[("notion-version", "2022-06-28")]).await;
     assert_eq!(status, 200);
     assert!(bot.contains("\"workspace_name\":\"Conformance Workspace\""), "{bot}");
-    let (status, refreshed) = send(token, json!({"grant_type": "refresh_token", "refresh_token": reply["refresh_token"]}), basic(c.id, c.secret)).await;
+    let (status, refreshed) = send(
+        token,
+        json!({"grant_type": "refresh_token", "refresh_token": reply["refresh_token"]}),
+        basic(c.id, c.secret),
+    )
+    .await;
     assert_eq!(status, 200);
     assert_ne!(refreshed["refresh_token"], reply["refresh_token"], "Notion refresh tokens rotate");
     let new = s(&refreshed, "/access_token");
-    assert_eq!(send("https://api.notion.com/v1/oauth/revoke", json!({"token": new}), basic(c.id, c.secret)).await.0, 200);
+    assert_eq!(
+        send("https://api.notion.com/v1/oauth/revoke", json!({"token": new}), basic(c.id, c.secret)).await.0,
+        200
+    );
     assert_eq!(t.call("GET", me, &new, None, &[("notion-version", "2022-06-28")]).await.0, 401);
 }
 
@@ -231,18 +370,48 @@ async fn salesforce_reply_has_instance_url_and_no_expires_in_and_revokes_by_form
     let t = kit().await;
     let c = t.kit.service("salesforce").profile.client();
     let cb = t
-        .authorize("https://login.salesforce.com/services/oauth2/authorize", &[("response_type", "code"), ("client_id", c.id), ("redirect_uri", REDIRECT), ("scope", "api refresh_token")])
+        .authorize(
+            "https://login.salesforce.com/services/oauth2/authorize",
+            &[
+                ("response_type", "code"),
+                ("client_id", c.id),
+                ("redirect_uri", REDIRECT),
+                ("scope", "api refresh_token"),
+            ],
+        )
         .await
         .unwrap();
     let token = "https://login.salesforce.com/services/oauth2/token";
     let code = [("grant_type", "authorization_code"), ("code", cb["code"].as_str()), ("redirect_uri", REDIRECT)];
-    assert_eq!(t.form(token, Some(basic(c.id, c.secret)), &code).await.1["error"], "invalid_client", "credentials go in the body");
+    assert_eq!(
+        t.form(token, Some(basic(c.id, c.secret)), &code).await.1["error"],
+        "invalid_client",
+        "credentials go in the body"
+    );
     let cb = t
-        .authorize("https://login.salesforce.com/services/oauth2/authorize", &[("response_type", "code"), ("client_id", c.id), ("redirect_uri", REDIRECT), ("scope", "api refresh_token")])
+        .authorize(
+            "https://login.salesforce.com/services/oauth2/authorize",
+            &[
+                ("response_type", "code"),
+                ("client_id", c.id),
+                ("redirect_uri", REDIRECT),
+                ("scope", "api refresh_token"),
+            ],
+        )
         .await
         .unwrap();
     let (status, reply) = t
-        .form(token, None, &[("grant_type", "authorization_code"), ("code", &cb["code"]), ("redirect_uri", REDIRECT), ("client_id", c.id), ("client_secret", c.secret)])
+        .form(
+            token,
+            None,
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &cb["code"]),
+                ("redirect_uri", REDIRECT),
+                ("client_id", c.id),
+                ("client_secret", c.secret),
+            ],
+        )
         .await;
     assert_eq!(status, 200, "{reply}");
     for key in ["instance_url", "id", "issued_at", "signature", "refresh_token"] {
@@ -255,7 +424,16 @@ async fn salesforce_reply_has_instance_url_and_no_expires_in_and_revokes_by_form
     assert_eq!(status, 200);
     assert!(info.contains("preferred_username"), "{info}");
     let (_, refreshed) = t
-        .form(token, None, &[("grant_type", "refresh_token"), ("refresh_token", &s(&reply, "/refresh_token")), ("client_id", c.id), ("client_secret", c.secret)])
+        .form(
+            token,
+            None,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", &s(&reply, "/refresh_token")),
+                ("client_id", c.id),
+                ("client_secret", c.secret),
+            ],
+        )
         .await;
     assert!(refreshed.get("refresh_token").is_none() && refreshed.get("instance_url").is_some(), "{refreshed}");
     assert_eq!(t.form(&format!("{instance}/services/oauth2/revoke"), None, &[("token", &access)]).await.0, 200);
@@ -269,13 +447,27 @@ async fn dropbox_offline_only_rpc_bodies_and_bearer_revocation() {
     let auth = "https://www.dropbox.com/oauth2/authorize";
     let token = "https://api.dropboxapi.com/oauth2/token";
     let exchange = |code: String| async move {
-        t.form(token, Some(basic(c.id, c.secret)), &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", REDIRECT)]).await
+        t.form(
+            token,
+            Some(basic(c.id, c.secret)),
+            &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", REDIRECT)],
+        )
+        .await
     };
-    let online = t.authorize(auth, &[("client_id", c.id), ("response_type", "code"), ("redirect_uri", REDIRECT)]).await.unwrap();
+    let online =
+        t.authorize(auth, &[("client_id", c.id), ("response_type", "code"), ("redirect_uri", REDIRECT)]).await.unwrap();
     let (_, reply) = exchange(online["code"].clone()).await;
     assert!(reply.get("refresh_token").is_none(), "no refresh token without token_access_type=offline: {reply}");
     let offline = t
-        .authorize(auth, &[("client_id", c.id), ("response_type", "code"), ("redirect_uri", REDIRECT), ("token_access_type", "offline")])
+        .authorize(
+            auth,
+            &[
+                ("client_id", c.id),
+                ("response_type", "code"),
+                ("redirect_uri", REDIRECT),
+                ("token_access_type", "offline"),
+            ],
+        )
         .await
         .unwrap();
     let (status, reply) = exchange(offline["code"].clone()).await;
@@ -290,10 +482,20 @@ async fn dropbox_offline_only_rpc_bodies_and_bearer_revocation() {
     assert_eq!(status, 200);
     assert!(me.contains("account_id"), "{me}");
     assert_eq!(t.call("POST", account, &access, Some(""), &[]).await.0, 400, "a JSON content type needs a JSON body");
-    let (_, refreshed) = t.form(token, Some(basic(c.id, c.secret)), &[("grant_type", "refresh_token"), ("refresh_token", &s(&reply, "/refresh_token"))]).await;
+    let (_, refreshed) = t
+        .form(
+            token,
+            Some(basic(c.id, c.secret)),
+            &[("grant_type", "refresh_token"), ("refresh_token", &s(&reply, "/refresh_token"))],
+        )
+        .await;
     assert!(refreshed.get("refresh_token").is_none(), "Dropbox refresh tokens do not rotate: {refreshed}");
     assert_eq!(t.call("POST", "https://api.dropboxapi.com/2/auth/token/revoke", &access, None, &[]).await.0, 200);
-    assert_eq!(t.call("POST", account, &s(&refreshed, "/access_token"), None, &[]).await.0, 401, "the whole grant is gone");
+    assert_eq!(
+        t.call("POST", account, &s(&refreshed, "/access_token"), None, &[]).await.0,
+        401,
+        "the whole grant is gone"
+    );
 }
 
 #[tokio::test]
@@ -314,7 +516,13 @@ async fn quickbooks_requires_state_sends_realm_id_and_revokes_by_json() {
     body_creds.extend([("client_id", c.id), ("client_secret", c.secret)]);
     assert_eq!(t.form(token, None, &body_creds).await.0, 401, "Basic only");
     let cb = t.authorize(auth, &with_state).await.unwrap();
-    let (status, reply) = t.form(token, Some(basic(c.id, c.secret)), &[("grant_type", "authorization_code"), ("code", &cb["code"]), ("redirect_uri", REDIRECT)]).await;
+    let (status, reply) = t
+        .form(
+            token,
+            Some(basic(c.id, c.secret)),
+            &[("grant_type", "authorization_code"), ("code", &cb["code"]), ("redirect_uri", REDIRECT)],
+        )
+        .await;
     assert_eq!(status, 200, "{reply}");
     assert!(reply["x_refresh_token_expires_in"].as_i64().is_some(), "{reply}");
     let access = s(&reply, "/access_token");

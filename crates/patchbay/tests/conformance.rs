@@ -132,7 +132,9 @@ async fn run_all() {
         match provider.auth_mode {
             AuthMode::Oauth2 => {}
             AuthMode::Oauth2ClientCredentials => {
-                eprintln!("conformance: {label}: NOT EXERCISED: client credentials (the kit runs authorization-code lives)");
+                eprintln!(
+                    "conformance: {label}: NOT EXERCISED: client credentials (the kit runs authorization-code lives)"
+                );
                 continue;
             }
             _ => continue,
@@ -175,9 +177,14 @@ async fn live(app: &TestApp, browser: &reqwest::Client, service: &Service, label
     let status = response.status().as_u16();
     let location = response.headers().get("location").and_then(|l| l.to_str().ok()).map(str::to_owned);
     let Some(back) = location.filter(|_| status == 302) else {
-        panic!("{label}: the emulated {} refused the authorize URL {authorize_url}: {status} {}", profile.name(), response.text().await.unwrap_or_default());
+        panic!(
+            "{label}: the emulated {} refused the authorize URL {authorize_url}: {status} {}",
+            profile.name(),
+            response.text().await.unwrap_or_default()
+        );
     };
-    let params: BTreeMap<String, String> = url::Url::parse(&authorize_url).unwrap().query_pairs().into_owned().collect();
+    let params: BTreeMap<String, String> =
+        url::Url::parse(&authorize_url).unwrap().query_pairs().into_owned().collect();
     life.ok(format!("authorize ({})", params.keys().cloned().collect::<Vec<_>>().join(" ")));
 
     let (status, _, page) = app.callback(&back).await;
@@ -185,7 +192,10 @@ async fn live(app: &TestApp, browser: &reqwest::Client, service: &Service, label
     let token_call = service
         .requests()
         .into_iter()
-        .find(|r| r.method == "POST" && patchbay_conformance::profile::field(r, "grant_type").as_deref() == Some("authorization_code"))
+        .find(|r| {
+            r.method == "POST"
+                && patchbay_conformance::profile::field(r, "grant_type").as_deref() == Some("authorization_code")
+        })
         .unwrap_or_else(|| panic!("{label}: no code exchange reached {}", profile.name()));
     let auth = if token_call.basic().is_some() { "HTTP Basic" } else { "credentials in the body" };
     life.ok(format!("code exchange ({auth}, {})", token_call.media_type().unwrap_or_default()));
@@ -194,7 +204,11 @@ async fn live(app: &TestApp, browser: &reqwest::Client, service: &Service, label
     assert_eq!(c["status"], "active", "{label}: after the callback: {c}");
     match c["account"].as_str() {
         Some(account) => {
-            assert!(profile.account_labels().contains(&account), "{label}: account label {account:?} is none of {:?}", profile.account_labels());
+            assert!(
+                profile.account_labels().contains(&account),
+                "{label}: account label {account:?} is none of {:?}",
+                profile.account_labels()
+            );
             life.ok(format!("verify (account {account})"));
         }
         None if provider.verify.is_none() => life.gap("verify (the definition declares none)"),
@@ -232,8 +246,11 @@ async fn live(app: &TestApp, browser: &reqwest::Client, service: &Service, label
             assert_eq!(service.ctx.grants.live_grants(), 0, "{label}: the grant is still live after the revocation");
             life.ok("revocation");
         }
-        (Some(doc), None) => life.gap(format!("revocation: the definition declares none; the service documents {} ({})", doc.what, doc.doc)),
-        (Some(doc), Some(url)) => panic!("{label}: revocation at {url} is not the documented {} ({}): {receipt}", doc.what, doc.doc),
+        (Some(doc), None) => life
+            .gap(format!("revocation: the definition declares none; the service documents {} ({})", doc.what, doc.doc)),
+        (Some(doc), Some(url)) => {
+            panic!("{label}: revocation at {url} is not the documented {} ({}): {receipt}", doc.what, doc.doc)
+        }
         (None, None) => life.ok("no revocation (the service has none)"),
         (None, Some(url)) => panic!("{label}: declares revocation at {url}, which {} does not have", profile.name()),
     }
@@ -256,7 +273,8 @@ async fn proxy_call(app: &TestApp, service: &Service, provider: &Provider, id: &
     let path = &call.url[base.len() + 1..];
     let method = axum::http::Method::from_bytes(call.method.as_bytes()).unwrap();
     let body: Option<Value> = call.body.map(|b| serde_json::from_str(b).unwrap());
-    let (status, reply) = app.runtime().send(method, &format!("/v1/connections/{id}/proxy/{path}"), body.as_ref()).await;
+    let (status, reply) =
+        app.runtime().send(method, &format!("/v1/connections/{id}/proxy/{path}"), body.as_ref()).await;
     assert_eq!(status, 200, "{}: proxied {} {}: {reply}", provider.id, call.method, call.url);
     let seen = service.requests().last().cloned().expect("the proxied call reached the emulator");
     assert!(seen.bearer().is_some(), "{}: the proxied call carried no bearer token", provider.id);

@@ -7,7 +7,9 @@
 use serde_json::json;
 
 use crate::grants::{Grant, Refusal};
-use crate::profile::{ApiCall, Behaviour, Client, Ctx, Profile, approve, client_auth, field, json, page, pkce_challenge, q, split_scopes};
+use crate::profile::{
+    ApiCall, Behaviour, Client, Ctx, Profile, approve, client_auth, field, json, page, pkce_challenge, q, split_scopes,
+};
 use crate::record::Recorded;
 use axum::response::Response;
 
@@ -36,7 +38,11 @@ impl Profile for Dropbox {
         &[EMAIL, "Ada Lovelace"]
     }
     fn api_calls(&self) -> &'static [ApiCall] {
-        &[ApiCall { method: "POST", url: "https://api.dropboxapi.com/2/files/list_folder", body: Some(r#"{"path":""}"#) }]
+        &[ApiCall {
+            method: "POST",
+            url: "https://api.dropboxapi.com/2/files/list_folder",
+            body: Some(r#"{"path":""}"#),
+        }]
     }
     fn revocation(&self) -> Option<Behaviour> {
         Some(Behaviour {
@@ -49,8 +55,14 @@ impl Profile for Dropbox {
     }
     fn behaviours(&self) -> &'static [Behaviour] {
         &[
-            Behaviour { what: "authorize: client_id and response_type=code required; redirect_uri must be registered; token_access_type online|offline|legacy", doc: GUIDE },
-            Behaviour { what: "a refresh token only with token_access_type=offline", doc: "https://dropbox.tech/developers/using-oauth-2-0-with-offline-access" },
+            Behaviour {
+                what: "authorize: client_id and response_type=code required; redirect_uri must be registered; token_access_type online|offline|legacy",
+                doc: GUIDE,
+            },
+            Behaviour {
+                what: "a refresh token only with token_access_type=offline",
+                doc: "https://dropbox.tech/developers/using-oauth-2-0-with-offline-access",
+            },
             Behaviour {
                 what: "token: form body; credentials by HTTP Basic or client_id/client_secret in the body; reply access_token, expires_in, token_type bearer, scope, account_id, uid, refresh_token",
                 doc: "https://www.dropbox.com/developers/documentation/http/documentation#oauth2-token",
@@ -60,8 +72,14 @@ impl Profile for Dropbox {
                 what: "RPC calls: POST, no body or Content-Type application/json with a JSON body (`null` for no arguments); anything else 400",
                 doc: "https://www.dropbox.com/developers/documentation/http/documentation#formats",
             },
-            Behaviour { what: "users/get_current_account → account_id, name, email", doc: "https://www.dropbox.com/developers/documentation/http/documentation#users-get_current_account" },
-            Behaviour { what: "auth/token/revoke: Bearer, no body", doc: "https://www.dropbox.com/developers/documentation/http/documentation#auth-token-revoke" },
+            Behaviour {
+                what: "users/get_current_account → account_id, name, email",
+                doc: "https://www.dropbox.com/developers/documentation/http/documentation#users-get_current_account",
+            },
+            Behaviour {
+                what: "auth/token/revoke: Bearer, no body",
+                doc: "https://www.dropbox.com/developers/documentation/http/documentation#auth-token-revoke",
+            },
         ]
     }
 
@@ -73,19 +91,29 @@ impl Profile for Dropbox {
                 ctx.grants.revoke(token, true);
                 json!(null)
             }),
-            ("POST", "api.dropboxapi.com", "/2/users/get_current_account") => rpc(ctx, r, "users/get_current_account", |_| {
-                json!({
-                    "account_id": "dbid:AADconformance0000000000000000000001",
-                    "name": {"given_name": "Ada", "surname": "Lovelace", "familiar_name": "Ada", "display_name": "Ada Lovelace", "abbreviated_name": "AL"},
-                    "email": EMAIL, "email_verified": true, "disabled": false, "country": "GB", "locale": "en",
-                    "account_type": {".tag": "basic"}, "is_paired": false,
+            ("POST", "api.dropboxapi.com", "/2/users/get_current_account") => {
+                rpc(ctx, r, "users/get_current_account", |_| {
+                    json!({
+                        "account_id": "dbid:AADconformance0000000000000000000001",
+                        "name": {"given_name": "Ada", "surname": "Lovelace", "familiar_name": "Ada", "display_name": "Ada Lovelace", "abbreviated_name": "AL"},
+                        "email": EMAIL, "email_verified": true, "disabled": false, "country": "GB", "locale": "en",
+                        "account_type": {".tag": "basic"}, "is_paired": false,
+                    })
                 })
-            }),
+            }
             ("POST", "api.dropboxapi.com", "/2/files/list_folder") => {
                 if r.media_type().as_deref() != Some("application/json") || r.json().is_none() {
-                    return text(400, "Error in call to API function \"files/list_folder\": request body: could not decode input as JSON");
+                    return text(
+                        400,
+                        "Error in call to API function \"files/list_folder\": request body: could not decode input as JSON",
+                    );
                 }
-                rpc(ctx, r, "files/list_folder", |_| json!({"entries": [], "cursor": "AAconformance", "has_more": false}))
+                rpc(
+                    ctx,
+                    r,
+                    "files/list_folder",
+                    |_| json!({"entries": [], "cursor": "AAconformance", "has_more": false}),
+                )
             }
             _ => text(404, "Unknown API function"),
         }
@@ -94,7 +122,12 @@ impl Profile for Dropbox {
 
 fn text(status: u16, body: &str) -> Response {
     use axum::response::IntoResponse;
-    (axum::http::StatusCode::from_u16(status).expect("status"), [("content-type", "text/plain; charset=utf-8")], body.to_owned()).into_response()
+    (
+        axum::http::StatusCode::from_u16(status).expect("status"),
+        [("content-type", "text/plain; charset=utf-8")],
+        body.to_owned(),
+    )
+        .into_response()
 }
 
 /// No body and no JSON content type, or a JSON content type with a JSON body.
@@ -108,7 +141,12 @@ fn rpc_body_ok(r: &Recorded) -> bool {
 
 fn rpc(ctx: &Ctx, r: &Recorded, function: &str, f: impl FnOnce(&str) -> serde_json::Value) -> Response {
     if !rpc_body_ok(r) {
-        return text(400, &format!("Error in call to API function \"{function}\": Bad HTTP \"Content-Type\" header or body; expected no body, or application/json with a JSON body (`null` for no arguments)"));
+        return text(
+            400,
+            &format!(
+                "Error in call to API function \"{function}\": Bad HTTP \"Content-Type\" header or body; expected no body, or application/json with a JSON body (`null` for no arguments)"
+            ),
+        );
     }
     let Some(token) = r.bearer().filter(|t| ctx.grants.check_access(t).is_some()) else {
         return json(401, json!({"error_summary": "invalid_access_token/", "error": {".tag": "invalid_access_token"}}));
@@ -125,7 +163,10 @@ fn authorize(ctx: &Ctx, r: &Recorded) -> Response {
         return page(400, "Invalid client_id");
     }
     let Some(redirect) = q(r, "redirect_uri").filter(|u| ctx.redirect_uris.iter().any(|x| x == u)) else {
-        return page(400, "Invalid redirect_uri. It must exactly match one of the redirect URIs you've pre-configured for your app");
+        return page(
+            400,
+            "Invalid redirect_uri. It must exactly match one of the redirect URIs you've pre-configured for your app",
+        );
     };
     if q(r, "response_type") != Some("code") {
         return page(400, "Invalid response_type");
@@ -140,7 +181,14 @@ fn authorize(ctx: &Ctx, r: &Recorded) -> Response {
         Err(e) => return page(400, e),
     };
     let scopes = split_scopes(q(r, "scope"), ' ');
-    let grant = Grant { client_id: CLIENT.id.into(), redirect_uri: redirect.into(), scopes, offline, code_challenge: challenge, extra: Default::default() };
+    let grant = Grant {
+        client_id: CLIENT.id.into(),
+        redirect_uri: redirect.into(),
+        scopes,
+        offline,
+        code_challenge: challenge,
+        extra: Default::default(),
+    };
     approve(ctx, grant, q(r, "state"), &[])
 }
 
@@ -167,16 +215,23 @@ fn token(ctx: &Ctx, r: &Recorded) -> Response {
     };
     match field(r, "grant_type").as_deref() {
         Some("authorization_code") => {
-            match ctx.grants.redeem_code(&field(r, "code").unwrap_or_default(), &client, field(r, "redirect_uri").as_deref(), field(r, "code_verifier").as_deref()) {
+            match ctx.grants.redeem_code(
+                &field(r, "code").unwrap_or_default(),
+                &client,
+                field(r, "redirect_uri").as_deref(),
+                field(r, "code_verifier").as_deref(),
+            ) {
                 Ok((grant, family)) => reply(&grant, family, true),
                 Err(Refusal::RedirectMismatch) => oauth_error("invalid_grant", "redirect_uri mismatch"),
                 Err(_) => oauth_error("invalid_grant", "code doesn't exist or has expired"),
             }
         }
-        Some("refresh_token") => match ctx.grants.use_refresh(&field(r, "refresh_token").unwrap_or_default(), &client, false) {
-            Ok((grant, family)) => reply(&grant, family, false),
-            Err(_) => oauth_error("invalid_grant", "refresh token is invalid or revoked"),
-        },
+        Some("refresh_token") => {
+            match ctx.grants.use_refresh(&field(r, "refresh_token").unwrap_or_default(), &client, false) {
+                Ok((grant, family)) => reply(&grant, family, false),
+                Err(_) => oauth_error("invalid_grant", "refresh token is invalid or revoked"),
+            }
+        }
         _ => oauth_error("unsupported_grant_type", "grant_type is not supported"),
     }
 }

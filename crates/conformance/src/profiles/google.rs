@@ -81,7 +81,11 @@ impl Profile for Google {
         &[
             ApiCall { method: "GET", url: "https://gmail.googleapis.com/gmail/v1/users/me/labels", body: None },
             ApiCall { method: "GET", url: "https://www.googleapis.com/drive/v3/files", body: None },
-            ApiCall { method: "GET", url: "https://sheets.googleapis.com/v4/spreadsheets/conformance-sheet", body: None },
+            ApiCall {
+                method: "GET",
+                url: "https://sheets.googleapis.com/v4/spreadsheets/conformance-sheet",
+                body: None,
+            },
             ApiCall { method: "GET", url: "https://www.googleapis.com/calendar/v3/users/me/calendarList", body: None },
         ]
     }
@@ -106,7 +110,10 @@ impl Profile for Google {
                 what: "authorize: client_id, redirect_uri, response_type=code and scope required; a wrong redirect_uri or client is an error page, not a redirect; the callback carries code, state, scope",
                 doc: WEB_SERVER,
             },
-            Behaviour { what: "a refresh token only with access_type=offline", doc: "https://developers.google.com/identity/protocols/oauth2/web-server#offline" },
+            Behaviour {
+                what: "a refresh token only with access_type=offline",
+                doc: "https://developers.google.com/identity/protocols/oauth2/web-server#offline",
+            },
             Behaviour {
                 what: "token endpoint: form body; client_secret_post or client_secret_basic; wrong client 401 invalid_client",
                 doc: "https://accounts.google.com/.well-known/openid-configuration",
@@ -127,7 +134,10 @@ impl Profile for Google {
                 what: "Drive GET /drive/v3/about?fields=user → user.emailAddress",
                 doc: "https://developers.google.com/workspace/drive/api/reference/rest/v3/about/get",
             },
-            Behaviour { what: "API errors 401 UNAUTHENTICATED / 403 PERMISSION_DENIED", doc: "https://cloud.google.com/apis/design/errors" },
+            Behaviour {
+                what: "API errors 401 UNAUTHENTICATED / 403 PERMISSION_DENIED",
+                doc: "https://cloud.google.com/apis/design/errors",
+            },
         ]
     }
 
@@ -136,29 +146,43 @@ impl Profile for Google {
             ("GET", "accounts.google.com", "/o/oauth2/v2/auth") => authorize(ctx, r),
             ("POST", "oauth2.googleapis.com", "/token") => token(ctx, r),
             ("POST", "oauth2.googleapis.com", "/revoke") => revoke(ctx, r),
-            ("GET", "openidconnect.googleapis.com", "/v1/userinfo") | ("GET", "www.googleapis.com", "/oauth2/v3/userinfo") => {
-                api(ctx, r, &["openid", "email", "profile"], || {
-                    json!({"sub": "108000000000000000001", "email": EMAIL, "email_verified": true, "name": "Ada Lovelace"})
-                })
+            ("GET", "openidconnect.googleapis.com", "/v1/userinfo")
+            | ("GET", "www.googleapis.com", "/oauth2/v3/userinfo") => api(
+                ctx,
+                r,
+                &["openid", "email", "profile"],
+                || json!({"sub": "108000000000000000001", "email": EMAIL, "email_verified": true, "name": "Ada Lovelace"}),
+            ),
+            ("GET", "gmail.googleapis.com", "/gmail/v1/users/me/profile") => api(
+                ctx,
+                r,
+                GMAIL_READ,
+                || json!({"emailAddress": EMAIL, "messagesTotal": 12, "threadsTotal": 9, "historyId": "4321"}),
+            ),
+            ("GET", "gmail.googleapis.com", "/gmail/v1/users/me/labels") => {
+                api(ctx, r, GMAIL_READ, || json!({"labels": [{"id": "INBOX", "name": "INBOX", "type": "system"}]}))
             }
-            ("GET", "gmail.googleapis.com", "/gmail/v1/users/me/profile") => api(ctx, r, GMAIL_READ, || {
-                json!({"emailAddress": EMAIL, "messagesTotal": 12, "threadsTotal": 9, "historyId": "4321"})
-            }),
-            ("GET", "gmail.googleapis.com", "/gmail/v1/users/me/labels") => api(ctx, r, GMAIL_READ, || {
-                json!({"labels": [{"id": "INBOX", "name": "INBOX", "type": "system"}]})
-            }),
-            ("GET", "www.googleapis.com", "/drive/v3/about") => {
-                api(ctx, r, DRIVE, || json!({"user": {"kind": "drive#user", "displayName": "Ada Lovelace", "emailAddress": EMAIL}}))
-            }
+            ("GET", "www.googleapis.com", "/drive/v3/about") => api(
+                ctx,
+                r,
+                DRIVE,
+                || json!({"user": {"kind": "drive#user", "displayName": "Ada Lovelace", "emailAddress": EMAIL}}),
+            ),
             ("GET", "www.googleapis.com", "/drive/v3/files") => {
                 api(ctx, r, DRIVE, || json!({"kind": "drive#fileList", "incompleteSearch": false, "files": []}))
             }
-            ("GET", "sheets.googleapis.com", p) if p.starts_with("/v4/spreadsheets/") => api(ctx, r, SHEETS, || {
-                json!({"spreadsheetId": "conformance-sheet", "properties": {"title": "Conformance"}, "sheets": []})
-            }),
-            ("GET", "www.googleapis.com", "/calendar/v3/users/me/calendarList") => api(ctx, r, CALENDAR, || {
-                json!({"kind": "calendar#calendarList", "items": [{"id": EMAIL, "summary": EMAIL, "primary": true}]})
-            }),
+            ("GET", "sheets.googleapis.com", p) if p.starts_with("/v4/spreadsheets/") => api(
+                ctx,
+                r,
+                SHEETS,
+                || json!({"spreadsheetId": "conformance-sheet", "properties": {"title": "Conformance"}, "sheets": []}),
+            ),
+            ("GET", "www.googleapis.com", "/calendar/v3/users/me/calendarList") => api(
+                ctx,
+                r,
+                CALENDAR,
+                || json!({"kind": "calendar#calendarList", "items": [{"id": EMAIL, "summary": EMAIL, "primary": true}]}),
+            ),
             _ => api_error(404, "Requested entity was not found.", "NOT_FOUND"),
         }
     }
@@ -263,7 +287,8 @@ fn api(ctx: &Ctx, r: &Recorded, any_of: &[&str], body: impl FnOnce() -> serde_js
         return api_error(401, "Request had invalid authentication credentials.", "UNAUTHENTICATED");
     };
     // Short OpenID scope names are also granted as their URL forms.
-    let has = |s: &&str| grant.scopes.iter().any(|g| g == s || g == &format!("https://www.googleapis.com/auth/userinfo.{s}"));
+    let has =
+        |s: &&str| grant.scopes.iter().any(|g| g == s || g == &format!("https://www.googleapis.com/auth/userinfo.{s}"));
     if !any_of.iter().any(has) {
         return api_error(403, "Request had insufficient authentication scopes.", "PERMISSION_DENIED");
     }

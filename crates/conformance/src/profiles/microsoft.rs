@@ -68,7 +68,10 @@ impl Profile for Microsoft {
                 what: "refresh token only with offline_access; each refresh returns a new one, the old one is not revoked",
                 doc: "https://learn.microsoft.com/en-us/entra/identity-platform/refresh-tokens",
             },
-            Behaviour { what: "Graph GET /v1.0/me → id, displayName, mail, userPrincipalName", doc: "https://learn.microsoft.com/en-us/graph/api/user-get" },
+            Behaviour {
+                what: "Graph GET /v1.0/me → id, displayName, mail, userPrincipalName",
+                doc: "https://learn.microsoft.com/en-us/graph/api/user-get",
+            },
             Behaviour {
                 what: "no revocation endpoint (revokeSignInSessions ends every session, not one grant)",
                 doc: "https://learn.microsoft.com/en-us/graph/api/user-revokesigninsessions",
@@ -92,9 +95,11 @@ impl Profile for Microsoft {
                     "userPrincipalName": MAIL,
                 })
             }),
-            ("GET", "graph.microsoft.com") if r.path == "/v1.0/me/messages" => graph(ctx, r, || {
-                json!({"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#users('me')/messages", "value": []})
-            }),
+            ("GET", "graph.microsoft.com") if r.path == "/v1.0/me/messages" => graph(
+                ctx,
+                r,
+                || json!({"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#users('me')/messages", "value": []}),
+            ),
             _ => json(404, json!({"error": {"code": "ResourceNotFound", "message": "Resource not found."}})),
         }
     }
@@ -125,7 +130,10 @@ fn authorize(ctx: &Ctx, r: &Recorded) -> Response {
         return page(400, "AADSTS700016: Application with identifier was not found in the directory.");
     }
     let Some(redirect) = q(r, "redirect_uri").filter(|u| ctx.redirect_uris.iter().any(|x| x == u)) else {
-        return page(400, "AADSTS50011: The redirect URI specified in the request does not match the redirect URIs configured for the application.");
+        return page(
+            400,
+            "AADSTS50011: The redirect URI specified in the request does not match the redirect URIs configured for the application.",
+        );
     };
     if q(r, "response_type") != Some("code") {
         return page(400, "AADSTS900144: The request body must contain the following parameter: 'response_type'.");
@@ -139,13 +147,25 @@ fn authorize(ctx: &Ctx, r: &Recorded) -> Response {
         Err(e) => return page(400, &format!("AADSTS501491: {e}")),
     };
     let offline = scopes.iter().any(|s| s == "offline_access");
-    let grant = Grant { client_id: CLIENT.id.into(), redirect_uri: redirect.into(), scopes, offline, code_challenge: challenge, extra: Default::default() };
+    let grant = Grant {
+        client_id: CLIENT.id.into(),
+        redirect_uri: redirect.into(),
+        scopes,
+        offline,
+        code_challenge: challenge,
+        extra: Default::default(),
+    };
     approve(ctx, grant, q(r, "state"), &[])
 }
 
 fn token(ctx: &Ctx, r: &Recorded) -> Response {
     if r.media_type().as_deref() != Some("application/x-www-form-urlencoded") {
-        return aadsts(400, "invalid_request", 900144, "The request body must contain the following parameter: 'grant_type'.");
+        return aadsts(
+            400,
+            "invalid_request",
+            900144,
+            "The request body must contain the following parameter: 'grant_type'.",
+        );
     }
     // A web app's secret goes in the body (the documented request); Basic is not documented.
     let client = match client_auth(r) {
@@ -154,7 +174,12 @@ fn token(ctx: &Ctx, r: &Recorded) -> Response {
             return aadsts(401, "invalid_client", 7000215, "Invalid client secret provided.");
         }
         _ => {
-            return aadsts(401, "invalid_client", 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
+            return aadsts(
+                401,
+                "invalid_client",
+                7000218,
+                "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+            );
         }
     };
     let reply = |grant: &Grant, family: u64| {
@@ -173,18 +198,40 @@ fn token(ctx: &Ctx, r: &Recorded) -> Response {
     match field(r, "grant_type").as_deref() {
         Some("authorization_code") => {
             let code = field(r, "code").unwrap_or_default();
-            match ctx.grants.redeem_code(&code, &client, field(r, "redirect_uri").as_deref(), field(r, "code_verifier").as_deref()) {
+            match ctx.grants.redeem_code(
+                &code,
+                &client,
+                field(r, "redirect_uri").as_deref(),
+                field(r, "code_verifier").as_deref(),
+            ) {
                 Ok((grant, family)) => reply(&grant, family),
-                Err(Refusal::RedirectMismatch) => aadsts(400, "invalid_grant", 70000, "The provided value for the 'redirect_uri' is not valid."),
-                Err(Refusal::Pkce) => aadsts(400, "invalid_grant", 501481, "The Code_Verifier does not match the code_challenge supplied in the authorization request."),
-                Err(_) => aadsts(400, "invalid_grant", 70008, "The provided authorization code or refresh token has expired due to inactivity."),
+                Err(Refusal::RedirectMismatch) => {
+                    aadsts(400, "invalid_grant", 70000, "The provided value for the 'redirect_uri' is not valid.")
+                }
+                Err(Refusal::Pkce) => aadsts(
+                    400,
+                    "invalid_grant",
+                    501481,
+                    "The Code_Verifier does not match the code_challenge supplied in the authorization request.",
+                ),
+                Err(_) => aadsts(
+                    400,
+                    "invalid_grant",
+                    70008,
+                    "The provided authorization code or refresh token has expired due to inactivity.",
+                ),
             }
         }
         Some("refresh_token") => {
             let token = field(r, "refresh_token").unwrap_or_default();
             match ctx.grants.use_refresh(&token, &client, false) {
                 Ok((grant, family)) => reply(&grant, family),
-                Err(_) => aadsts(400, "invalid_grant", 70008, "The provided authorization code or refresh token has expired due to inactivity."),
+                Err(_) => aadsts(
+                    400,
+                    "invalid_grant",
+                    70008,
+                    "The provided authorization code or refresh token has expired due to inactivity.",
+                ),
             }
         }
         _ => aadsts(400, "unsupported_grant_type", 70003, "The app requested an unsupported grant type."),

@@ -5,7 +5,9 @@
 use serde_json::json;
 
 use crate::grants::{Grant, Refusal};
-use crate::profile::{ApiCall, Behaviour, Client, ClientAuth, Ctx, Profile, approve, client_auth, field, json, page, q};
+use crate::profile::{
+    ApiCall, Behaviour, Client, ClientAuth, Ctx, Profile, approve, client_auth, field, json, page, q,
+};
 use crate::record::Recorded;
 use axum::response::Response;
 
@@ -36,7 +38,7 @@ impl Profile for Notion {
     }
     fn revocation(&self) -> Option<Behaviour> {
         Some(Behaviour {
-            what: "POST https://api.notion.com/v1/oauth/revoke, HTTP Basic, JSON body {\"token\": …}",
+            what: "POST https://api.notion.com/v1/oauth/revoke, HTTP Basic, Notion-Version, JSON body {\"token\": …}",
             doc: "https://developers.notion.com/reference/revoke-token",
         })
     }
@@ -44,6 +46,7 @@ impl Profile for Notion {
         r.method == "POST"
             && r.path == "/v1/oauth/revoke"
             && r.basic().is_some()
+            && r.header("notion-version").is_some()
             && r.json().and_then(|j| j.get("token").cloned()).is_some()
     }
     fn behaviours(&self) -> &'static [Behaviour] {
@@ -53,14 +56,17 @@ impl Profile for Notion {
                 doc: "https://developers.notion.com/docs/authorization",
             },
             Behaviour {
-                what: "token: HTTP Basic, JSON body {grant_type, code, redirect_uri}; reply access_token, token_type bearer, refresh_token, bot_id, workspace_id, workspace_name, workspace_icon, owner, duplicated_template_id",
+                what: "token: HTTP Basic, Notion-Version, JSON body {grant_type, code, redirect_uri}; reply access_token, token_type bearer, refresh_token, bot_id, workspace_id, workspace_name, workspace_icon, owner, duplicated_template_id",
                 doc: "https://developers.notion.com/reference/create-a-token",
             },
             Behaviour {
                 what: "refresh: JSON {grant_type: refresh_token, refresh_token}; a new refresh token each time",
                 doc: "https://developers.notion.com/reference/refresh-a-token",
             },
-            Behaviour { what: "revoke: Basic + JSON {token}", doc: "https://developers.notion.com/reference/revoke-token" },
+            Behaviour {
+                what: "revoke: Basic + JSON {token}",
+                doc: "https://developers.notion.com/reference/revoke-token",
+            },
             Behaviour {
                 what: "every API call needs Notion-Version (400 missing_version); bad token 401 unauthorized; GET /v1/users/me → the bot user with bot.workspace_name",
                 doc: "https://developers.notion.com/reference/get-self",
@@ -82,9 +88,11 @@ impl Profile for Notion {
                     "request_id": "00000000-0000-4000-8000-000000000001",
                 })
             }),
-            ("POST", "/v1/search") => api(ctx, r, || {
-                json!({"object": "list", "results": [], "next_cursor": null, "has_more": false, "type": "page_or_database", "page_or_database": {}})
-            }),
+            ("POST", "/v1/search") => api(
+                ctx,
+                r,
+                || json!({"object": "list", "results": [], "next_cursor": null, "has_more": false, "type": "page_or_database", "page_or_database": {}}),
+            ),
             _ => error(404, "invalid_request_url", "Invalid request URL."),
         }
     }
@@ -109,10 +117,27 @@ fn authorize(ctx: &Ctx, r: &Recorded) -> Response {
 }
 
 fn oauth_error(status: u16, error: &str) -> Response {
-    json(status, json!({"error": error, "error_description": error, "request_id": "00000000-0000-4000-8000-000000000002"}))
+    json(
+        status,
+        json!({"error": error, "error_description": error, "request_id": "00000000-0000-4000-8000-000000000002"}),
+    )
+}
+
+/// The OAuth endpoints, like every other, require the API version header.
+fn missing_version(r: &Recorded) -> Option<Response> {
+    r.header("notion-version").is_none().then(|| {
+        error(
+            400,
+            "missing_version",
+            "Notion-Version header failed validation: Notion-Version header should be defined, instead was `undefined`.",
+        )
+    })
 }
 
 fn token(ctx: &Ctx, r: &Recorded) -> Response {
+    if let Some(refusal) = missing_version(r) {
+        return refusal;
+    }
     let client = match client_auth(r) {
         Ok((ClientAuth::Basic, id, secret)) if id == CLIENT.id && secret == CLIENT.secret => id,
         _ => return oauth_error(401, "invalid_client"),
@@ -121,19 +146,22 @@ fn token(ctx: &Ctx, r: &Recorded) -> Response {
         return error(400, "validation_error", "body failed validation: expected a JSON body.");
     }
     let reply = |_grant: &Grant, family: u64| {
-        json(200, json!({
-            "access_token": ctx.grants.access_token(family, "ntn_conf"),
-            "token_type": "bearer",
-            "refresh_token": ctx.grants.refresh_token(family, "nrt_conf"),
-            "bot_id": "b0b0b0b0-0000-4000-8000-00000000b0b0",
-            "workspace_id": "w0w0w0w0-0000-4000-8000-00000000w0w0",
-            "workspace_name": "Conformance Workspace",
-            "workspace_icon": null,
-            "owner": {"type": "user", "user": {"object": "user", "id": "u0u0u0u0-0000-4000-8000-00000000u0u0", "name": "Ada Lovelace",
-                "avatar_url": null, "type": "person", "person": {"email": "ada@conformance.example"}}},
-            "duplicated_template_id": null,
-            "request_id": "00000000-0000-4000-8000-000000000003",
-        }))
+        json(
+            200,
+            json!({
+                "access_token": ctx.grants.access_token(family, "ntn_conf"),
+                "token_type": "bearer",
+                "refresh_token": ctx.grants.refresh_token(family, "nrt_conf"),
+                "bot_id": "b0b0b0b0-0000-4000-8000-00000000b0b0",
+                "workspace_id": "w0w0w0w0-0000-4000-8000-00000000w0w0",
+                "workspace_name": "Conformance Workspace",
+                "workspace_icon": null,
+                "owner": {"type": "user", "user": {"object": "user", "id": "u0u0u0u0-0000-4000-8000-00000000u0u0", "name": "Ada Lovelace",
+                    "avatar_url": null, "type": "person", "person": {"email": "ada@conformance.example"}}},
+                "duplicated_template_id": null,
+                "request_id": "00000000-0000-4000-8000-000000000003",
+            }),
+        )
     };
     match field(r, "grant_type").as_deref() {
         Some("authorization_code") => {
@@ -156,24 +184,25 @@ fn token(ctx: &Ctx, r: &Recorded) -> Response {
 }
 
 fn revoke(ctx: &Ctx, r: &Recorded) -> Response {
+    if let Some(refusal) = missing_version(r) {
+        return refusal;
+    }
     match client_auth(r) {
         Ok((ClientAuth::Basic, id, secret)) if id == CLIENT.id && secret == CLIENT.secret => {}
         _ => return oauth_error(401, "invalid_client"),
     }
     match r.json().and_then(|j| j.get("token").and_then(|t| t.as_str()).map(str::to_owned)) {
-        Some(t) if ctx.grants.revoke(&t, true) => json(200, json!({"request_id": "00000000-0000-4000-8000-000000000004"})),
+        Some(t) if ctx.grants.revoke(&t, true) => {
+            json(200, json!({"request_id": "00000000-0000-4000-8000-000000000004"}))
+        }
         Some(_) => oauth_error(400, "invalid_grant"),
         None => error(400, "validation_error", "body failed validation: body.token should be defined."),
     }
 }
 
 fn api(ctx: &Ctx, r: &Recorded, body: impl FnOnce() -> serde_json::Value) -> Response {
-    if r.header("notion-version").is_none() {
-        return error(
-            400,
-            "missing_version",
-            "Notion-Version header failed validation: Notion-Version header should be defined, instead was `undefined`.",
-        );
+    if let Some(refusal) = missing_version(r) {
+        return refusal;
     }
     if r.bearer().and_then(|t| ctx.grants.check_access(t)).is_none() {
         return error(401, "unauthorized", "API token is invalid.");

@@ -6,7 +6,10 @@
 use serde_json::json;
 
 use crate::grants::{Grant, Refusal};
-use crate::profile::{ApiCall, Behaviour, Client, ClientAuth, Ctx, Profile, approve, client_auth, field, json, page, pkce_challenge, q, split_scopes};
+use crate::profile::{
+    ApiCall, Behaviour, Client, ClientAuth, Ctx, Profile, approve, client_auth, field, json, page, pkce_challenge, q,
+    split_scopes,
+};
 use crate::record::Recorded;
 use axum::response::Response;
 
@@ -36,7 +39,11 @@ impl Profile for Salesforce {
         &["ada@conformance.example", "ada@conformance.example.org", "Ada Lovelace"]
     }
     fn api_calls(&self) -> &'static [ApiCall] {
-        &[ApiCall { method: "GET", url: "https://conformance.my.salesforce.com/services/data/v62.0/sobjects", body: None }]
+        &[ApiCall {
+            method: "GET",
+            url: "https://conformance.my.salesforce.com/services/data/v62.0/sobjects",
+            body: None,
+        }]
     }
     fn revocation(&self) -> Option<Behaviour> {
         Some(Behaviour {
@@ -49,8 +56,14 @@ impl Profile for Salesforce {
     }
     fn behaviours(&self) -> &'static [Behaviour] {
         &[
-            Behaviour { what: "authorize /services/oauth2/authorize: response_type=code, client_id, redirect_uri required; PKCE S256 accepted", doc: FLOW },
-            Behaviour { what: "token: form body with client_id and client_secret; errors 400 invalid_client / invalid_grant (authentication failure)", doc: FLOW },
+            Behaviour {
+                what: "authorize /services/oauth2/authorize: response_type=code, client_id, redirect_uri required; PKCE S256 accepted",
+                doc: FLOW,
+            },
+            Behaviour {
+                what: "token: form body with client_id and client_secret; errors 400 invalid_client / invalid_grant (authentication failure)",
+                doc: FLOW,
+            },
             Behaviour {
                 what: "reply: access_token, refresh_token (with the refresh_token scope), signature, scope, instance_url, id, token_type Bearer, issued_at (ms); no expires_in",
                 doc: FLOW,
@@ -118,7 +131,14 @@ fn authorize(ctx: &Ctx, r: &Recorded) -> Response {
     };
     let scopes = split_scopes(q(r, "scope"), ' ');
     let offline = scopes.iter().any(|s| s == "refresh_token" || s == "offline_access");
-    let grant = Grant { client_id: CLIENT.id.into(), redirect_uri: redirect.into(), scopes, offline, code_challenge: challenge, extra: Default::default() };
+    let grant = Grant {
+        client_id: CLIENT.id.into(),
+        redirect_uri: redirect.into(),
+        scopes,
+        offline,
+        code_challenge: challenge,
+        extra: Default::default(),
+    };
     approve(ctx, grant, q(r, "state"), &[])
 }
 
@@ -145,16 +165,25 @@ fn token(ctx: &Ctx, r: &Recorded) -> Response {
     match field(r, "grant_type").as_deref() {
         Some("authorization_code") => {
             let code = field(r, "code").unwrap_or_default();
-            match ctx.grants.redeem_code(&code, &client, field(r, "redirect_uri").as_deref(), field(r, "code_verifier").as_deref()) {
+            match ctx.grants.redeem_code(
+                &code,
+                &client,
+                field(r, "redirect_uri").as_deref(),
+                field(r, "code_verifier").as_deref(),
+            ) {
                 Ok((grant, family)) => reply(&grant, family, grant.offline),
-                Err(Refusal::RedirectMismatch) => oauth_error(400, "redirect_uri_mismatch", "redirect_uri must match configuration"),
+                Err(Refusal::RedirectMismatch) => {
+                    oauth_error(400, "redirect_uri_mismatch", "redirect_uri must match configuration")
+                }
                 Err(_) => oauth_error(400, "invalid_grant", "authentication failure"),
             }
         }
-        Some("refresh_token") => match ctx.grants.use_refresh(&field(r, "refresh_token").unwrap_or_default(), &client, false) {
-            Ok((grant, family)) => reply(&grant, family, false),
-            Err(_) => oauth_error(400, "invalid_grant", "expired access/refresh token"),
-        },
+        Some("refresh_token") => {
+            match ctx.grants.use_refresh(&field(r, "refresh_token").unwrap_or_default(), &client, false) {
+                Ok((grant, family)) => reply(&grant, family, false),
+                Err(_) => oauth_error(400, "invalid_grant", "expired access/refresh token"),
+            }
+        }
         _ => oauth_error(400, "unsupported_grant_type", "grant type not supported"),
     }
 }

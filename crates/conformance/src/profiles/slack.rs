@@ -6,7 +6,9 @@
 use serde_json::{Value, json};
 
 use crate::grants::{Grant, Refusal};
-use crate::profile::{ApiCall, Behaviour, Client, Ctx, Profile, approve, client_auth, field, json, page, q, split_scopes};
+use crate::profile::{
+    ApiCall, Behaviour, Client, Ctx, Profile, approve, client_auth, field, json, page, q, split_scopes,
+};
 use crate::record::Recorded;
 use axum::response::Response;
 
@@ -70,14 +72,26 @@ impl Profile for Slack {
                 what: "oauth.v2.access: form or JSON; client credentials by Basic (preferred) or in the body; errors as HTTP 200 ok:false (invalid_client_id, bad_client_secret, invalid_code, bad_redirect_uri)",
                 doc: ACCESS,
             },
-            Behaviour { what: "reply: ok, access_token (bot), token_type bot, scope, bot_user_id, app_id, team{id,name}, enterprise, is_enterprise_install, authed_user{id, scope, access_token, token_type user}", doc: ACCESS },
+            Behaviour {
+                what: "reply: ok, access_token (bot), token_type bot, scope, bot_user_id, app_id, team{id,name}, enterprise, is_enterprise_install, authed_user{id, scope, access_token, token_type user}",
+                doc: ACCESS,
+            },
             Behaviour {
                 what: "token rotation: expires_in 43200 and a refresh_token; refresh with grant_type=refresh_token returns a new pair; a refresh token is used once",
                 doc: "https://docs.slack.dev/authentication/using-token-rotation",
             },
-            Behaviour { what: "auth.test: 200 {ok:true, url, team, user, team_id, user_id} or 200 {ok:false, error:invalid_auth}", doc: "https://docs.slack.dev/reference/methods/auth.test" },
-            Behaviour { what: "auth.revoke: {ok:true, revoked:true}", doc: "https://docs.slack.dev/reference/methods/auth.revoke" },
-            Behaviour { what: "chat.postMessage needs chat:write, else ok:false missing_scope", doc: "https://docs.slack.dev/reference/methods/chat.postMessage" },
+            Behaviour {
+                what: "auth.test: 200 {ok:true, url, team, user, team_id, user_id} or 200 {ok:false, error:invalid_auth}",
+                doc: "https://docs.slack.dev/reference/methods/auth.test",
+            },
+            Behaviour {
+                what: "auth.revoke: {ok:true, revoked:true}",
+                doc: "https://docs.slack.dev/reference/methods/auth.revoke",
+            },
+            Behaviour {
+                what: "chat.postMessage needs chat:write, else ok:false missing_scope",
+                doc: "https://docs.slack.dev/reference/methods/chat.postMessage",
+            },
         ]
     }
 
@@ -104,14 +118,24 @@ impl Profile for Slack {
                 if field(r, "test").is_some_and(|t| t == "1" || t == "true") {
                     return json(200, json!({"ok": true, "revoked": false}));
                 }
-                if ctx.grants.revoke(&token, true) { json(200, json!({"ok": true, "revoked": true})) } else { ok_false("invalid_auth") }
+                if ctx.grants.revoke(&token, true) {
+                    json(200, json!({"ok": true, "revoked": true}))
+                } else {
+                    ok_false("invalid_auth")
+                }
             }
-            (_, "/api/conversations.list") => with_token(ctx, r, Some("channels:read"), |_| {
-                json!({"ok": true, "channels": [{"id": "C0CONF01", "name": "general", "is_channel": true}], "response_metadata": {"next_cursor": ""}})
-            }),
-            ("POST", "/api/chat.postMessage") => with_token(ctx, r, Some("chat:write"), |_| {
-                json!({"ok": true, "channel": "C0CONF01", "ts": "1700000000.000100", "message": {"text": "hello"}})
-            }),
+            (_, "/api/conversations.list") => with_token(
+                ctx,
+                r,
+                Some("channels:read"),
+                |_| json!({"ok": true, "channels": [{"id": "C0CONF01", "name": "general", "is_channel": true}], "response_metadata": {"next_cursor": ""}}),
+            ),
+            ("POST", "/api/chat.postMessage") => with_token(
+                ctx,
+                r,
+                Some("chat:write"),
+                |_| json!({"ok": true, "channel": "C0CONF01", "ts": "1700000000.000100", "message": {"text": "hello"}}),
+            ),
             _ => ok_false("unknown_method"),
         }
     }
@@ -140,7 +164,14 @@ fn authorize(ctx: &Ctx, r: &Recorded) -> Response {
     extra.insert("user_scope".to_owned(), user_scopes.join(","));
     // The token call must repeat redirect_uri only when the authorize call named it.
     extra.insert("redirect_sent".to_owned(), q(r, "redirect_uri").is_some().to_string());
-    let grant = Grant { client_id: CLIENT.id.into(), redirect_uri: redirect, scopes, offline: true, code_challenge: None, extra };
+    let grant = Grant {
+        client_id: CLIENT.id.into(),
+        redirect_uri: redirect,
+        scopes,
+        offline: true,
+        code_challenge: None,
+        extra,
+    };
     approve(ctx, grant, q(r, "state"), &[])
 }
 
