@@ -269,8 +269,12 @@ fn refreshes(service: &Service) -> usize {
 /// Proxies the first emulated API call under the definition's `api_base_url`; what it called.
 async fn proxy_call(app: &TestApp, service: &Service, provider: &Provider, id: &str) -> Option<String> {
     let base = provider.api_base_url.as_deref()?.trim_end_matches('/');
-    let call = service.profile.api_calls().iter().find(|c| c.url.starts_with(&format!("{base}/")))?;
-    let path = &call.url[base.len() + 1..];
+    // The QuickBooks company the emulated consent picked stands in for `{realm}`.
+    let url_of =
+        |c: &patchbay_conformance::ApiCall| c.url.replace("{realm}", patchbay_conformance::profiles::quickbooks::REALM);
+    let call = service.profile.api_calls().iter().find(|c| url_of(c).starts_with(&format!("{base}/")))?;
+    let url = url_of(call);
+    let path = &url[base.len() + 1..];
     let method = axum::http::Method::from_bytes(call.method.as_bytes()).unwrap();
     let body: Option<Value> = call.body.map(|b| serde_json::from_str(b).unwrap());
     let (status, reply) =
