@@ -53,7 +53,7 @@ impl Service {
         self.ledger.to(host, path)
     }
 
-    /// The requests whose path starts with `prefix`, on any host.
+    /// Every request received (since the ledger was last cleared), oldest first.
     pub fn requests(&self) -> Vec<Recorded> {
         self.ledger.all()
     }
