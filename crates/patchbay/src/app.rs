@@ -107,6 +107,18 @@ pub async fn build_with_clock(
     extra_providers: &[(String, String)],
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<Arc<Patchbay>> {
+    build_with_http(config, extra_providers, clock, None).await
+}
+
+/// [`build_with_clock`] with the outbound client given instead of made from the configuration
+/// (the conformance kit passes one that resolves real host names to its loopback emulators and
+/// trusts only its throwaway CA; such a client can only be made in test builds).
+pub async fn build_with_http(
+    config: &Config,
+    extra_providers: &[(String, String)],
+    clock: Arc<dyn Clock>,
+    http: Option<GuardedClient>,
+) -> anyhow::Result<Arc<Patchbay>> {
     let store = open_store(config).await?;
     let mut catalog = load_catalog_with(config, extra_providers)?;
     let source = match &config.master_key {
@@ -114,13 +126,10 @@ pub async fn build_with_clock(
         MasterKey::File(p) => KeySource::File(p.clone()),
     };
     let keys = KeyService::open(&store, source, clock.now()).await.context("cannot open the key ring")?;
-    let http = GuardedClient::new(GuardOptions {
-        allow_private_networks: config.allow_private_networks,
-        connect_timeout: Duration::from_secs(5),
-        request_timeout: Duration::from_secs(20),
-        max_response_bytes: 1024 * 1024,
-    })
-    .context("cannot build the HTTP client")?;
+    let http = match http {
+        Some(http) => http,
+        None => GuardedClient::new(client_options(config)).context("cannot build the HTTP client")?,
+    };
     // `discovery_url` fills endpoints through the same guarded client as every provider call.
     catalog
         .resolve_discovery(&http)
@@ -142,4 +151,14 @@ pub async fn build_with_clock(
         clock,
         config: service_config,
     })))
+}
+
+/// The outbound client's limits for `config`.
+pub fn client_options(config: &Config) -> GuardOptions {
+    GuardOptions {
+        allow_private_networks: config.allow_private_networks,
+        connect_timeout: Duration::from_secs(5),
+        request_timeout: Duration::from_secs(20),
+        max_response_bytes: 1024 * 1024,
+    }
 }

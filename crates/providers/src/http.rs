@@ -327,8 +327,43 @@ impl GuardedClient {
     /// A client whose name lookups go to `resolver`, with the guard applied to every answer
     /// (tests use this to simulate DNS rebinding and names pointing at loopback).
     pub fn with_resolver(options: GuardOptions, resolver: Arc<dyn Resolve>) -> Result<Self, HttpError> {
+        Self::build(options, resolver, Vec::new())
+    }
+
+    /// **Test-only** (feature `conformance`, which only dev-dependencies enable, so the release
+    /// binary has no such function): a client whose lookups go to `resolver` and which trusts
+    /// *only* the CA certificates in `roots_pem`, never the system's. The conformance kit uses
+    /// it to reach loopback emulations of real services under their real host names; the
+    /// address guard still applies (loopback needs `allow_private_networks`). docs/security.md
+    /// ("The conformance seam") says why this cannot be reached from a deployment.
+    #[cfg(feature = "conformance")]
+    pub fn with_test_roots(
+        options: GuardOptions,
+        resolver: Arc<dyn Resolve>,
+        roots_pem: &str,
+    ) -> Result<Self, HttpError> {
+        let roots = reqwest::Certificate::from_pem_bundle(roots_pem.as_bytes()).map_err(|e| HttpError::Other {
+            host: String::new(),
+            message: format!("invalid test CA: {}", describe(&e)),
+        })?;
+        if roots.is_empty() {
+            return Err(HttpError::Other { host: String::new(), message: "no test CA certificate given".into() });
+        }
+        Self::build(options, resolver, roots)
+    }
+
+    fn build(
+        options: GuardOptions,
+        resolver: Arc<dyn Resolve>,
+        roots: Vec<reqwest::Certificate>,
+    ) -> Result<Self, HttpError> {
         let guarded = GuardedResolver { inner: resolver, allow_private: options.allow_private_networks };
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder();
+        if !roots.is_empty() {
+            // Only these roots: a client of the kit must never also trust the real ones.
+            builder = builder.tls_certs_only(roots);
+        }
+        let client = builder
             .user_agent(concat!("patchbay/", env!("CARGO_PKG_VERSION")))
             .redirect(reqwest::redirect::Policy::none())
             // A proxy would resolve names itself, out of the guard's sight.

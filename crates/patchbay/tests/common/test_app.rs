@@ -41,6 +41,8 @@ pub struct TestAppBuilder {
     grant_lifetime: Option<&'static str>,
     demo_files: Vec<(&'static str, ProviderYamlOptions<'static>)>,
     tweak: Option<ConfigTweak>,
+    files: Vec<(String, String)>,
+    conformance: Option<(String, Arc<dyn reqwest::dns::Resolve>)>,
 }
 
 impl TestAppBuilder {
@@ -74,6 +76,19 @@ impl TestAppBuilder {
         self
     }
 
+    /// One more provider file, `name` with `text`, in the providers directory.
+    pub fn provider_file(mut self, name: &str, text: &str) -> Self {
+        self.files.push((name.to_owned(), text.to_owned()));
+        self
+    }
+
+    /// Outbound calls resolved by `resolver` and trusting only the CA `ca_pem` (the conformance
+    /// kit's test-only seam, `GuardedClient::with_test_roots`).
+    pub fn conformance(mut self, ca_pem: String, resolver: Arc<dyn reqwest::dns::Resolve>) -> Self {
+        self.conformance = Some((ca_pem, resolver));
+        self
+    }
+
     /// Builds the service, its router, the teams and the clients.
     pub async fn build(self) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
@@ -93,13 +108,20 @@ impl TestAppBuilder {
                 std::fs::write(providers.join(format!("{id}.yaml")), demo.provider_yaml(id, *options)).unwrap();
             }
         }
+        for (name, text) in &self.files {
+            std::fs::write(providers.join(name), text).unwrap();
+        }
         let mut config = test_config(&dir, providers).await;
         if let Some(tweak) = self.tweak {
             tweak(&mut config);
         }
         let database_url = config.database_url.clone();
         let clock = Arc::new(FixedClock::starting_now());
-        let patchbay = patchbay::app::build_with_clock(&config, &[], clock.clone()).await.unwrap();
+        let http = self.conformance.map(|(ca, resolver)| {
+            patchbay_providers::GuardedClient::with_test_roots(patchbay::app::client_options(&config), resolver, &ca)
+                .expect("conformance client")
+        });
+        let patchbay = patchbay::app::build_with_http(&config, &[], clock.clone(), http).await.unwrap();
         let router = patchbay_server::router(patchbay_server::AppState {
             patchbay: patchbay.clone(),
             metrics: None,

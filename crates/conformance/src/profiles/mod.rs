@@ -1,0 +1,26 @@
+//! One module per emulated service; [`all`] lists them for the kit.
+
+pub mod dropbox;
+pub mod google;
+pub mod microsoft;
+pub mod notion;
+pub mod quickbooks;
+pub mod salesforce;
+pub mod slack;
+
+use std::sync::Arc;
+
+use crate::profile::Profile;
+
+/// Every profile, in the order the kit starts them.
+pub fn all() -> Vec<Arc<dyn Profile>> {
+    vec![
+        Arc::new(google::Google),
+        Arc::new(microsoft::Microsoft),
+        Arc::new(slack::Slack),
+        Arc::new(notion::Notion),
+        Arc::new(salesforce::Salesforce),
+        Arc::new(dropbox::Dropbox),
+        Arc::new(quickbooks::QuickBooks),
+    ]
+}

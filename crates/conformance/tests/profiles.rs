@@ -1,0 +1,558 @@
+//! Each profile on its own, driven by a raw HTTPS client through the documented flow (and the
+//! documented refusals), so profiles that no definition can exercise yet are still checked.
+
+use std::collections::BTreeMap;
+
+use base64::Engine;
+use patchbay_conformance::{Kit, grants::s256};
+use serde_json::{Value, json};
+
+const REDIRECT: &str = "https://app.example/oauth/callback";
+const VERIFIER: &str = "conformance-verifier-0123456789-0123456789-0123456789";
+
+struct T {
+    kit: Kit,
+    http: reqwest::Client,
+}
+
+async fn kit() -> T {
+    let kit = Kit::start(&[REDIRECT]).await;
+    let http = kit.client();
+    T { kit, http }
+}
+
+fn basic(id: &str, secret: &str) -> String {
+    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}")))
+}
+
+impl T {
+    /// GETs an authorize URL; Ok(callback query) on a redirect to REDIRECT, Err(status) otherwise.
+    async fn authorize(&self, url: &str, params: &[(&str, &str)]) -> Result<BTreeMap<String, String>, u16> {
+        let url = reqwest::Url::parse_with_params(url, params).unwrap();
+        let r = self.http.get(url).send().await.unwrap();
+        let status = r.status().as_u16();
+        match r.headers().get("location").and_then(|l| l.to_str().ok()) {
+            Some(loc) if status == 302 && loc.starts_with(REDIRECT) => {
+                Ok(reqwest::Url::parse(loc).unwrap().query_pairs().into_owned().collect())
+            }
+            _ => Err(status),
+        }
+    }
+
+    async fn form(&self, url: &str, auth: Option<String>, form: &[(&str, &str)]) -> (u16, Value) {
+        let mut req = self.http.post(url).form(form);
+        if let Some(a) = auth {
+            req = req.header("authorization", a);
+        }
+        let r = req.send().await.unwrap();
+        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn call(
+        &self,
+        method: &str,
+        url: &str,
+        token: &str,
+        body: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> (u16, String) {
+        let mut req = self.http.request(method.parse().unwrap(), url).bearer_auth(token);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        if let Some(b) = body {
+            req = req.header("content-type", "application/json").body(b.to_owned());
+        }
+        let r = req.send().await.unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+}
+
+fn s(v: &Value, p: &str) -> String {
+    v.pointer(p).and_then(Value::as_str).unwrap_or_else(|| panic!("{p} in {v}")).to_owned()
+}
+
+#[tokio::test]
+async fn google_offline_access_refresh_and_grant_wide_revocation() {
+    let t = kit().await;
+    let c = t.kit.service("google").profile.client();
+    let auth = "https://accounts.google.com/o/oauth2/v2/auth";
+    let gmail = "https://www.googleapis.com/auth/gmail.readonly";
+    let base = [("client_id", c.id), ("redirect_uri", REDIRECT), ("response_type", "code")];
+    assert_eq!(t.authorize(auth, &base).await, Err(400), "scope is required");
+    let wrong =
+        [("client_id", c.id), ("redirect_uri", "https://evil.example/cb"), ("response_type", "code"), ("scope", gmail)];
+    assert_eq!(t.authorize(auth, &wrong).await, Err(400), "an unregistered redirect is an error page");
+    let challenge = s256(VERIFIER);
+    let mut params = base.to_vec();
+    params.extend([
+        ("scope", gmail),
+        ("state", "st"),
+        ("code_challenge", &challenge),
+        ("code_challenge_method", "S256"),
+    ]);
+    let online = t.authorize(auth, &params).await.unwrap();
+    assert_eq!(online["state"], "st");
+    let token = "https://oauth2.googleapis.com/token";
+    let exchange = |code: String| {
+        vec![
+            ("grant_type", "authorization_code".to_owned()),
+            ("code", code),
+            ("redirect_uri", REDIRECT.into()),
+            ("code_verifier", VERIFIER.into()),
+        ]
+    };
+    let f = exchange(online["code"].clone());
+    let f: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(t.form(token, Some(basic(c.id, "wrong")), &f).await.0, 401);
+    let (status, online_reply) = t.form(token, Some(basic(c.id, c.secret)), &f).await;
+    assert_eq!(status, 200, "client_secret_basic is accepted too: {online_reply}");
+    assert!(online_reply.get("refresh_token").is_none(), "no refresh token without access_type=offline");
+    assert_eq!(t.form(token, Some(basic(c.id, c.secret)), &f).await.1["error"], "invalid_grant", "a code is used once");
+
+    params.push(("access_type", "offline"));
+    let offline = t.authorize(auth, &params).await.unwrap();
+    let f = exchange(offline["code"].clone());
+    let mut f: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    f.extend([("client_id", c.id), ("client_secret", c.secret)]);
+    let (status, reply) = t.form(token, None, &f).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["token_type"], "Bearer");
+    assert_eq!(reply["scope"], gmail);
+    let (access, refresh) = (s(&reply, "/access_token"), s(&reply, "/refresh_token"));
+    let (status, profile) =
+        t.call("GET", "https://gmail.googleapis.com/gmail/v1/users/me/profile", &access, None, &[]).await;
+    assert_eq!((status, profile.contains("emailAddress")), (200, true), "{profile}");
+    let (status, _) = t.call("GET", "https://openidconnect.googleapis.com/v1/userinfo", &access, None, &[]).await;
+    assert_eq!(status, 403, "userinfo needs an OpenID scope");
+    let (status, refreshed) = t
+        .form(
+            token,
+            None,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", &refresh),
+                ("client_id", c.id),
+                ("client_secret", c.secret),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert!(refreshed.get("refresh_token").is_none(), "Google refresh tokens do not rotate: {refreshed}");
+    let revoke = format!("https://oauth2.googleapis.com/revoke?token={refresh}");
+    assert_eq!(t.form(&revoke, None, &[]).await.0, 200);
+    let (status, _) = t.call("GET", "https://gmail.googleapis.com/gmail/v1/users/me/labels", &access, None, &[]).await;
+    assert_eq!(status, 401, "revoking the refresh token ended the whole grant");
+}
+
+#[tokio::test]
+async fn microsoft_rotates_refresh_tokens_takes_body_credentials_and_has_graph_me() {
+    let t = &kit().await;
+    let c = t.kit.service("microsoft").profile.client();
+    let auth = "https://login.microsoftonline.com/common/oauth2/v2.0/authorize";
+    let token = "https://login.microsoftonline.com/common/oauth2/v2.0/token";
+    let cb = t
+        .authorize(
+            auth,
+            &[
+                ("client_id", c.id),
+                ("redirect_uri", REDIRECT),
+                ("response_type", "code"),
+                ("scope", "offline_access User.Read"),
+            ],
+        )
+        .await
+        .unwrap();
+    let code = [("grant_type", "authorization_code"), ("code", &cb["code"]), ("redirect_uri", REDIRECT)];
+    let (status, err) = t.form(token, Some(basic(c.id, c.secret)), &code).await;
+    assert_eq!((status, s(&err, "/error")), (401, "invalid_client".into()), "Basic is not the documented method");
+    let cb = t
+        .authorize(
+            auth,
+            &[
+                ("client_id", c.id),
+                ("redirect_uri", REDIRECT),
+                ("response_type", "code"),
+                ("scope", "offline_access User.Read"),
+            ],
+        )
+        .await
+        .unwrap();
+    let (status, reply) = t
+        .form(
+            token,
+            None,
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &cb["code"]),
+                ("redirect_uri", REDIRECT),
+                ("client_id", c.id),
+                ("client_secret", c.secret),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "{reply}");
+    let first = s(&reply, "/refresh_token");
+    let refresh = |rt: String| async move {
+        t.form(
+            token,
+            None,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", &rt),
+                ("client_id", c.id),
+                ("client_secret", c.secret),
+            ],
+        )
+        .await
+    };
+    let (_, second) = refresh(first.clone()).await;
+    let second_rt = s(&second, "/refresh_token");
+    assert_ne!(first, second_rt, "each refresh returns a new refresh token");
+    assert_eq!(refresh(first).await.0, 200, "the old one is not revoked");
+    let (status, me) =
+        t.call("GET", "https://graph.microsoft.com/v1.0/me", &s(&second, "/access_token"), None, &[]).await;
+    assert_eq!(status, 200);
+    assert!(me.contains("userPrincipalName"), "{me}");
+    assert_eq!(t.call("GET", "https://graph.microsoft.com/v1.0/me", "dead", None, &[]).await.0, 401);
+}
+
+#[tokio::test]
+async fn slack_v2_install_reply_errors_as_ok_false_single_use_rotation_and_auth_revoke() {
+    let t = kit().await;
+    let c = t.kit.service("slack").profile.client();
+    let auth = "https://slack.com/oauth/v2/authorize";
+    let access = "https://slack.com/api/oauth.v2.access";
+    let cb = t
+        .authorize(
+            auth,
+            &[
+                ("client_id", c.id),
+                ("scope", "chat:write,channels:read"),
+                ("user_scope", "search:read"),
+                ("redirect_uri", REDIRECT),
+            ],
+        )
+        .await
+        .unwrap();
+    let (status, err) =
+        t.form(access, Some(basic(c.id, "nope")), &[("code", &cb["code"]), ("redirect_uri", REDIRECT)]).await;
+    assert_eq!((status, err.clone()), (200, json!({"ok": false, "error": "bad_client_secret"})));
+    let cb = t
+        .authorize(
+            auth,
+            &[
+                ("client_id", c.id),
+                ("scope", "chat:write,channels:read"),
+                ("user_scope", "search:read"),
+                ("redirect_uri", REDIRECT),
+            ],
+        )
+        .await
+        .unwrap();
+    let (_, reply) =
+        t.form(access, Some(basic(c.id, c.secret)), &[("code", &cb["code"]), ("redirect_uri", REDIRECT)]).await;
+    assert_eq!(reply["ok"], true, "{reply}");
+    assert_eq!(reply["token_type"], "bot");
+    assert_eq!(reply["team"]["name"], "Conformance");
+    assert_eq!(reply["authed_user"]["token_type"], "user");
+    assert!(s(&reply, "/authed_user/access_token").starts_with("xoxp-"));
+    let bot = s(&reply, "/access_token");
+    let (_, test) = t.call("POST", "https://slack.com/api/auth.test", &bot, None, &[]).await;
+    assert!(test.contains("\"ok\":true"), "{test}");
+    let (status, dead) = t.call("POST", "https://slack.com/api/auth.test", "xoxb-dead", None, &[]).await;
+    assert_eq!(
+        (status, serde_json::from_str::<Value>(&dead).unwrap()),
+        (200, json!({"ok": false, "error": "invalid_auth"}))
+    );
+    let rt = s(&reply, "/refresh_token");
+    let form = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", rt.as_str()),
+        ("client_id", c.id),
+        ("client_secret", c.secret),
+    ];
+    let (_, refreshed) = t.form(access, None, &form).await;
+    assert_eq!(refreshed["ok"], true, "{refreshed}");
+    assert_eq!(t.form(access, None, &form).await.1["error"], "invalid_refresh_token", "a refresh token is used once");
+    let new_bot = s(&refreshed, "/access_token");
+    let (_, posted) = t
+        .call(
+            "POST",
+            "https://slack.com/api/chat.postMessage",
+            &new_bot,
+            Some(r#"{"channel":"C0CONF01","text":"hi"}"#),
+            &[],
+        )
+        .await;
+    assert!(posted.contains("\"ok\":true"), "{posted}");
+    let (_, revoked) = t.call("POST", "https://slack.com/api/auth.revoke", &new_bot, None, &[]).await;
+    assert_eq!(serde_json::from_str::<Value>(&revoked).unwrap(), json!({"ok": true, "revoked": true}));
+    let (_, after) = t.call("POST", "https://slack.com/api/auth.test", &new_bot, None, &[]).await;
+    assert!(after.contains("invalid_auth"), "{after}");
+}
+
+#[tokio::test]
+async fn notion_takes_basic_and_json_requires_notion_version_and_revokes_by_json() {
+    let t = kit().await;
+    let c = t.kit.service("notion").profile.client();
+    let auth = "https://api.notion.com/v1/oauth/authorize";
+    assert_eq!(
+        t.authorize(auth, &[("client_id", c.id), ("redirect_uri", REDIRECT), ("response_type", "code")]).await,
+        Err(400),
+        "owner=user is required"
+    );
+    let cb = t
+        .authorize(
+            auth,
+            &[("client_id", c.id), ("redirect_uri", REDIRECT), ("response_type", "code"), ("owner", "user")],
+        )
+        .await
+        .unwrap();
+    let token = "https://api.notion.com/v1/oauth/token";
+    let form = t
+        .http
+        .post(token)
+        .header("authorization", basic(c.id, c.secret))
+        .header("notion-version", "2022-06-28")
+        .form(&[("grant_type", "authorization_code"), ("code", cb["code"].as_str())]);
+    let refused: Value = form.send().await.unwrap().json().await.unwrap();
+    assert_eq!(refused["code"], "validation_error", "a form body is refused: {refused}");
+    let (status, missing) = t
+        .form(token, Some(basic(c.id, c.secret)), &[("grant_type", "authorization_code"), ("code", &cb["code"])])
+        .await;
+    assert_eq!((status, missing["code"].clone()), (400, json!("missing_version")), "Notion-Version is required");
+    let cb = t
+        .authorize(
+            auth,
+            &[("client_id", c.id), ("redirect_uri", REDIRECT), ("response_type", "code"), ("owner", "user")],
+        )
+        .await
+        .unwrap();
+    let body = json!({"grant_type": "authorization_code", "code": cb["code"], "redirect_uri": REDIRECT});
+    let send = |url: &'static str, body: Value, auth: String| {
+        let req = t.http.post(url).header("authorization", auth).header("notion-version", "2022-06-28").json(&body);
+        async move {
+            let r = req.send().await.unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, reply) = send(token, body, basic(c.id, c.secret)).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["workspace_name"], "Conformance Workspace");
+    assert_eq!(reply["token_type"], "bearer");
+    let access = s(&reply, "/access_token");
+    let me = "https://api.notion.com/v1/users/me";
+    let (status, missing) = t.call("GET", me, &access, None, &[]).await;
+    assert_eq!(status, 400);
+    assert!(missing.contains("missing_version"), "{missing}");
+    let (status, bot) = t.call("GET", me, &access, None, &[("notion-version", "2022-06-28")]).await;
+    assert_eq!(status, 200);
+    assert!(bot.contains("\"workspace_name\":\"Conformance Workspace\""), "{bot}");
+    let (status, refreshed) = send(
+        token,
+        json!({"grant_type": "refresh_token", "refresh_token": reply["refresh_token"]}),
+        basic(c.id, c.secret),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_ne!(refreshed["refresh_token"], reply["refresh_token"], "Notion refresh tokens rotate");
+    let new = s(&refreshed, "/access_token");
+    assert_eq!(
+        send("https://api.notion.com/v1/oauth/revoke", json!({"token": new}), basic(c.id, c.secret)).await.0,
+        200
+    );
+    assert_eq!(t.call("GET", me, &new, None, &[("notion-version", "2022-06-28")]).await.0, 401);
+}
+
+#[tokio::test]
+async fn salesforce_reply_has_instance_url_and_no_expires_in_and_revokes_by_form() {
+    let t = kit().await;
+    let c = t.kit.service("salesforce").profile.client();
+    let cb = t
+        .authorize(
+            "https://login.salesforce.com/services/oauth2/authorize",
+            &[
+                ("response_type", "code"),
+                ("client_id", c.id),
+                ("redirect_uri", REDIRECT),
+                ("scope", "api refresh_token"),
+            ],
+        )
+        .await
+        .unwrap();
+    let token = "https://login.salesforce.com/services/oauth2/token";
+    let code = [("grant_type", "authorization_code"), ("code", cb["code"].as_str()), ("redirect_uri", REDIRECT)];
+    assert_eq!(
+        t.form(token, Some(basic(c.id, c.secret)), &code).await.1["error"],
+        "invalid_client",
+        "credentials go in the body"
+    );
+    let cb = t
+        .authorize(
+            "https://login.salesforce.com/services/oauth2/authorize",
+            &[
+                ("response_type", "code"),
+                ("client_id", c.id),
+                ("redirect_uri", REDIRECT),
+                ("scope", "api refresh_token"),
+            ],
+        )
+        .await
+        .unwrap();
+    let (status, reply) = t
+        .form(
+            token,
+            None,
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &cb["code"]),
+                ("redirect_uri", REDIRECT),
+                ("client_id", c.id),
+                ("client_secret", c.secret),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "{reply}");
+    for key in ["instance_url", "id", "issued_at", "signature", "refresh_token"] {
+        assert!(reply.get(key).is_some(), "{key} in {reply}");
+    }
+    assert!(reply.get("expires_in").is_none(), "Salesforce states no lifetime");
+    let instance = s(&reply, "/instance_url");
+    let access = s(&reply, "/access_token");
+    let (status, info) = t.call("GET", &format!("{instance}/services/oauth2/userinfo"), &access, None, &[]).await;
+    assert_eq!(status, 200);
+    assert!(info.contains("preferred_username"), "{info}");
+    let (_, refreshed) = t
+        .form(
+            token,
+            None,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", &s(&reply, "/refresh_token")),
+                ("client_id", c.id),
+                ("client_secret", c.secret),
+            ],
+        )
+        .await;
+    assert!(refreshed.get("refresh_token").is_none() && refreshed.get("instance_url").is_some(), "{refreshed}");
+    assert_eq!(t.form(&format!("{instance}/services/oauth2/revoke"), None, &[("token", &access)]).await.0, 200);
+    assert_eq!(t.call("GET", &format!("{instance}/services/data/v62.0/sobjects"), &access, None, &[]).await.0, 401);
+}
+
+#[tokio::test]
+async fn dropbox_offline_only_rpc_bodies_and_bearer_revocation() {
+    let t = &kit().await;
+    let c = t.kit.service("dropbox").profile.client();
+    let auth = "https://www.dropbox.com/oauth2/authorize";
+    let token = "https://api.dropboxapi.com/oauth2/token";
+    let exchange = |code: String| async move {
+        t.form(
+            token,
+            Some(basic(c.id, c.secret)),
+            &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", REDIRECT)],
+        )
+        .await
+    };
+    let online =
+        t.authorize(auth, &[("client_id", c.id), ("response_type", "code"), ("redirect_uri", REDIRECT)]).await.unwrap();
+    let (_, reply) = exchange(online["code"].clone()).await;
+    assert!(reply.get("refresh_token").is_none(), "no refresh token without token_access_type=offline: {reply}");
+    let offline = t
+        .authorize(
+            auth,
+            &[
+                ("client_id", c.id),
+                ("response_type", "code"),
+                ("redirect_uri", REDIRECT),
+                ("token_access_type", "offline"),
+            ],
+        )
+        .await
+        .unwrap();
+    let (status, reply) = exchange(offline["code"].clone()).await;
+    assert_eq!(status, 200);
+    for key in ["refresh_token", "account_id", "uid", "expires_in"] {
+        assert!(reply.get(key).is_some(), "{key} in {reply}");
+    }
+    let access = s(&reply, "/access_token");
+    let account = "https://api.dropboxapi.com/2/users/get_current_account";
+    assert_eq!(t.call("POST", account, &access, None, &[]).await.0, 200, "no body at all is accepted");
+    let (status, me) = t.call("POST", account, &access, Some("null"), &[]).await;
+    assert_eq!(status, 200);
+    assert!(me.contains("account_id"), "{me}");
+    assert_eq!(t.call("POST", account, &access, Some(""), &[]).await.0, 400, "a JSON content type needs a JSON body");
+    let (_, refreshed) = t
+        .form(
+            token,
+            Some(basic(c.id, c.secret)),
+            &[("grant_type", "refresh_token"), ("refresh_token", &s(&reply, "/refresh_token"))],
+        )
+        .await;
+    assert!(refreshed.get("refresh_token").is_none(), "Dropbox refresh tokens do not rotate: {refreshed}");
+    assert_eq!(t.call("POST", "https://api.dropboxapi.com/2/auth/token/revoke", &access, None, &[]).await.0, 200);
+    assert_eq!(
+        t.call("POST", account, &s(&refreshed, "/access_token"), None, &[]).await.0,
+        401,
+        "the whole grant is gone"
+    );
+}
+
+#[tokio::test]
+async fn quickbooks_requires_state_sends_realm_id_and_revokes_by_json() {
+    let t = kit().await;
+    let c = t.kit.service("quickbooks").profile.client();
+    let auth = "https://appcenter.intuit.com/connect/oauth2";
+    let scope = "com.intuit.quickbooks.accounting";
+    let base = [("client_id", c.id), ("scope", scope), ("redirect_uri", REDIRECT), ("response_type", "code")];
+    assert_eq!(t.authorize(auth, &base).await, Err(400), "state is required");
+    let mut with_state = base.to_vec();
+    with_state.push(("state", "st"));
+    let cb = t.authorize(auth, &with_state).await.unwrap();
+    let realm = cb["realmId"].clone();
+    let token = "https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer";
+    let code = [("grant_type", "authorization_code"), ("code", cb["code"].as_str()), ("redirect_uri", REDIRECT)];
+    let mut body_creds = code.to_vec();
+    body_creds.extend([("client_id", c.id), ("client_secret", c.secret)]);
+    assert_eq!(t.form(token, None, &body_creds).await.0, 401, "Basic only");
+    let cb = t.authorize(auth, &with_state).await.unwrap();
+    let (status, reply) = t
+        .form(
+            token,
+            Some(basic(c.id, c.secret)),
+            &[("grant_type", "authorization_code"), ("code", &cb["code"]), ("redirect_uri", REDIRECT)],
+        )
+        .await;
+    assert_eq!(status, 200, "{reply}");
+    assert!(reply["x_refresh_token_expires_in"].as_i64().is_some(), "{reply}");
+    let access = s(&reply, "/access_token");
+    let info = format!("https://quickbooks.api.intuit.com/v3/company/{realm}/companyinfo/{realm}");
+    let (status, company) = t.call("GET", &info, &access, None, &[("accept", "application/json")]).await;
+    assert_eq!(status, 200);
+    assert!(company.contains("Conformance Books Ltd"), "{company}");
+    let r = t
+        .http
+        .post("https://developer.api.intuit.com/v2/oauth2/tokens/revoke")
+        .header("authorization", basic(c.id, c.secret))
+        .json(&json!({"token": reply["refresh_token"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(t.call("GET", &info, &access, None, &[]).await.0, 401);
+}
+
+#[tokio::test]
+async fn the_kit_resolves_only_its_hosts_and_every_behaviour_cites_an_official_page() {
+    let t = kit().await;
+    assert!(t.http.get("https://example.com/").send().await.is_err(), "a name the kit does not emulate never resolves");
+    for s in t.kit.services() {
+        for b in s.profile.behaviours().iter().chain(s.profile.revocation().as_ref()) {
+            assert!(b.doc.starts_with("https://"), "{}: {}", s.profile.name(), b.what);
+        }
+        assert!(!s.profile.api_calls().is_empty(), "{} has a proxied call", s.profile.name());
+    }
+    // A client that trusts the system roots (not the kit's CA) cannot talk to an emulator.
+    let plain = reqwest::Client::builder().no_proxy().dns_resolver(t.kit.resolver()).build().unwrap();
+    assert!(plain.get("https://slack.com/api/auth.test").send().await.is_err());
+}

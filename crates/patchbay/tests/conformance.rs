@@ -1,0 +1,286 @@
+//! The conformance harness (issue 11): every built-in `oauth2` definition, and the fixture
+//! definitions of `conformance/fixtures/`, runs a full life through Patchbay's real code
+//! against the conformance kit's emulation of its service (`patchbay-conformance`), picked by
+//! the host of the definition's `token_url`:
+//!
+//! create → authorize URL (followed by a "browser" to the emulator, which checks the
+//! parameters the service requires) → Patchbay's callback → code exchange (the emulator
+//! enforces the documented client authentication and body encoding) → verify and the account
+//! label → a proxied API call → a forced refresh → delete, with the documented revocation.
+//!
+//! The definitions name real hosts; the service is built with the kit's test-only client
+//! (`GuardedClient::with_test_roots`: the kit's resolver, only the kit's throwaway CA).
+//! Client credentials come by convention from `PATCHBAY_<ID>_CLIENT_ID`/`_SECRET`: a process
+//! cannot set its own environment safely, so the test re-runs itself as a child process with
+//! those variables set (`CHILD`). A definition without a profile, or a step the kit cannot
+//! exercise, is printed as a `conformance: … NOT EXERCISED` line, never skipped silently.
+
+#[path = "common/mod.rs"]
+mod common;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use common::test_app::{PUBLIC_URL, TestApp};
+use patchbay_conformance::{Kit, Service};
+use patchbay_domain::provider::{AuthMode, Provider};
+use serde_json::{Value, json};
+
+/// Marks the child run, which has the client variables in its environment.
+const CHILD: &str = "PATCHBAY_CONFORMANCE_CHILD";
+
+/// Fixture definitions in today's format, run alongside the built-ins. Drop an entry once the
+/// real definition of its service is built in.
+const FIXTURES: &[(&str, &str)] = &[
+    ("fixture-gmail.yaml", include_str!("conformance/fixtures/fixture-gmail.yaml")),
+    ("fixture-dropbox.yaml", include_str!("conformance/fixtures/fixture-dropbox.yaml")),
+    ("fixture-microsoft.yaml", include_str!("conformance/fixtures/fixture-microsoft.yaml")),
+];
+
+/// `PATCHBAY_<ID>_CLIENT_ID`'s `<ID>`: upper-cased, `-` → `_`.
+fn env_id(id: &str) -> String {
+    id.to_ascii_uppercase().replace('-', "_")
+}
+
+/// Every definition the harness runs: the built-in OAuth ones, then the fixtures.
+fn definitions(env: &dyn Fn(&str) -> Option<String>) -> Vec<(String, Provider)> {
+    let builtin = patchbay_providers::Catalog::from_sources(
+        patchbay_providers::builtin_files().iter().map(|(n, t)| (*n, *t)),
+        env,
+    )
+    .expect("the built-in catalog loads");
+    let fixtures = patchbay_providers::Catalog::from_sources(FIXTURES.iter().copied(), env).expect("fixtures load");
+    let mut out = Vec::new();
+    for p in builtin.list() {
+        out.push((format!("builtin {}", p.id), (**p).clone()));
+    }
+    for p in fixtures.list() {
+        out.push((format!("fixture {}", p.id), (**p).clone()));
+    }
+    out
+}
+
+/// The client variables for every definition with a profile, and for every profile's name (a
+/// shared OAuth app may read those).
+fn client_env(kit_names: &[(&'static str, &'static str, &'static str, Vec<&'static str>)]) -> Vec<(String, String)> {
+    let mut vars = Vec::new();
+    let profile_for = |token_url: &str| {
+        let host = url::Url::parse(token_url).ok()?.host_str()?.to_owned();
+        kit_names.iter().find(|(_, _, _, hosts)| hosts.contains(&host.as_str()))
+    };
+    for (name, id, secret, _) in kit_names {
+        vars.push((format!("PATCHBAY_{}_CLIENT_ID", env_id(name)), (*id).to_owned()));
+        vars.push((format!("PATCHBAY_{}_CLIENT_SECRET", env_id(name)), (*secret).to_owned()));
+    }
+    for (_, p) in definitions(&|_| None) {
+        if let Some((_, id, secret, _)) = p.token_url.as_deref().and_then(profile_for) {
+            vars.push((format!("PATCHBAY_{}_CLIENT_ID", env_id(&p.id)), (*id).to_owned()));
+            vars.push((format!("PATCHBAY_{}_CLIENT_SECRET", env_id(&p.id)), (*secret).to_owned()));
+        }
+    }
+    vars
+}
+
+#[test]
+fn every_oauth_definition_lives_a_full_life_against_its_service() {
+    if std::env::var_os(CHILD).is_some() {
+        return tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap().block_on(run_all());
+    }
+    let names: Vec<_> = patchbay_conformance::profiles::all()
+        .into_iter()
+        .map(|p| (p.name(), p.client().id, p.client().secret, p.token_hosts().to_vec()))
+        .collect();
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["every_oauth_definition_lives_a_full_life_against_its_service", "--exact", "--nocapture"])
+        .env(CHILD, "1")
+        .envs(client_env(&names))
+        .output()
+        .expect("re-run the test binary");
+    eprintln!("{}", String::from_utf8_lossy(&output.stdout));
+    eprintln!("{}", String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "the conformance run failed (its output is above)");
+}
+
+/// What one definition's life exercised, for the summary.
+#[derive(Default)]
+struct Life {
+    exercised: Vec<String>,
+    not_exercised: Vec<String>,
+}
+
+impl Life {
+    fn ok(&mut self, what: impl Into<String>) {
+        self.exercised.push(what.into());
+    }
+    fn gap(&mut self, what: impl Into<String>) {
+        self.not_exercised.push(what.into());
+    }
+}
+
+async fn run_all() {
+    let callback = format!("{PUBLIC_URL}/oauth/callback");
+    let kit = Kit::start(&[&callback]).await;
+    let env = |name: &str| std::env::var(name).ok();
+    let mut app = TestApp::builder().conformance(kit.ca_pem(), kit.resolver());
+    for (name, text) in FIXTURES {
+        app = app.provider_file(name, text);
+    }
+    let app = app.build().await;
+    let browser = kit.client();
+    let mut oauth = 0;
+    for (label, provider) in definitions(&env) {
+        match provider.auth_mode {
+            AuthMode::Oauth2 => {}
+            AuthMode::Oauth2ClientCredentials => {
+                eprintln!(
+                    "conformance: {label}: NOT EXERCISED: client credentials (the kit runs authorization-code lives)"
+                );
+                continue;
+            }
+            _ => continue,
+        }
+        oauth += 1;
+        let token_url = provider.token_url.clone().unwrap_or_default();
+        let Some(service) = kit.for_token_url(&token_url) else {
+            eprintln!("conformance: {label}: NOT EXERCISED: no profile emulates the token endpoint {token_url}");
+            continue;
+        };
+        let life = live(&app, &browser, service, &label, &provider).await;
+        eprintln!("conformance: {label} on {}: exercised {}", service.profile.name(), life.exercised.join(", "));
+        for gap in &life.not_exercised {
+            eprintln!("conformance: {label} on {}: NOT EXERCISED: {gap}", service.profile.name());
+        }
+    }
+    let builtin = oauth - FIXTURES.len();
+    eprintln!("conformance: {oauth} OAuth definitions run ({builtin} built-in, {} fixtures)", FIXTURES.len());
+    assert!(oauth >= FIXTURES.len(), "the fixtures are OAuth definitions");
+}
+
+/// One full life of `provider` at `service`; panics on any step that went wrong.
+async fn live(app: &TestApp, browser: &reqwest::Client, service: &Service, label: &str, provider: &Provider) -> Life {
+    let mut life = Life::default();
+    let profile = &service.profile;
+    service.ledger.clear();
+    let scopes: Vec<&String> = provider.scopes.keys().collect();
+    let (status, created) =
+        app.member().post("/v1/connections", &json!({"provider": provider.id, "scopes": scopes})).await;
+    if status != 201 && created.to_string().contains("setting") {
+        life.gap(format!("the whole life: creation needs settings the kit does not know ({created})"));
+        return life;
+    }
+    assert_eq!(status, 201, "{label}: create: {created}");
+    let id = created["connection"]["id"].as_str().unwrap().to_owned();
+    let authorize_url = created["authorize_url"].as_str().unwrap().to_owned();
+
+    // The browser at the emulated consent page: it refuses what the service would refuse.
+    let response = browser.get(&authorize_url).send().await.unwrap_or_else(|e| panic!("{label}: authorize: {e}"));
+    let status = response.status().as_u16();
+    let location = response.headers().get("location").and_then(|l| l.to_str().ok()).map(str::to_owned);
+    let Some(back) = location.filter(|_| status == 302) else {
+        panic!(
+            "{label}: the emulated {} refused the authorize URL {authorize_url}: {status} {}",
+            profile.name(),
+            response.text().await.unwrap_or_default()
+        );
+    };
+    let params: BTreeMap<String, String> =
+        url::Url::parse(&authorize_url).unwrap().query_pairs().into_owned().collect();
+    life.ok(format!("authorize ({})", params.keys().cloned().collect::<Vec<_>>().join(" ")));
+
+    let (status, _, page) = app.callback(&back).await;
+    assert_eq!(status, 303, "{label}: callback {back}: {page}");
+    let token_call = service
+        .requests()
+        .into_iter()
+        .find(|r| {
+            r.method == "POST"
+                && patchbay_conformance::profile::field(r, "grant_type").as_deref() == Some("authorization_code")
+        })
+        .unwrap_or_else(|| panic!("{label}: no code exchange reached {}", profile.name()));
+    let auth = if token_call.basic().is_some() { "HTTP Basic" } else { "credentials in the body" };
+    life.ok(format!("code exchange ({auth}, {})", token_call.media_type().unwrap_or_default()));
+
+    let c = app.connection(&id).await;
+    assert_eq!(c["status"], "active", "{label}: after the callback: {c}");
+    match c["account"].as_str() {
+        Some(account) => {
+            assert!(
+                profile.account_labels().contains(&account),
+                "{label}: account label {account:?} is none of {:?}",
+                profile.account_labels()
+            );
+            life.ok(format!("verify (account {account})"));
+        }
+        None if provider.verify.is_none() => life.gap("verify (the definition declares none)"),
+        None => panic!("{label}: verify gave no account: {c}"),
+    }
+
+    let proxied = proxy_call(app, service, provider, &id).await;
+    match &proxied {
+        Some(what) => life.ok(format!("proxied call ({what})")),
+        None => life.gap(format!("proxied call: the profile emulates no API call under {:?}", provider.api_base_url)),
+    }
+
+    // Force a refresh: past any documented access-token lifetime (Dropbox's is 4 h).
+    let refreshes_before = refreshes(service);
+    app.advance(Duration::from_secs(5 * 3600));
+    let (status, token) = app.runtime().post(&format!("/v1/connections/{id}/token"), &json!({})).await;
+    assert_eq!(status, 200, "{label}: token after the access token expired: {token}");
+    if refreshes(service) > refreshes_before {
+        let after = proxy_call(app, service, provider, &id).await;
+        if after.is_some() {
+            let last = service.ctx.grants.last_access_token();
+            let used = service.requests().last().and_then(|r| r.bearer().map(str::to_owned));
+            assert_eq!(used, last, "{label}: the proxied call after the refresh used an old access token");
+        }
+        life.ok("refresh");
+    } else {
+        life.gap("refresh (no refresh was due or no refresh token was issued)");
+    }
+
+    let (status, receipt) = app.member().delete(&format!("/v1/connections/{id}")).await;
+    assert_eq!(status, 200, "{label}: delete: {receipt}");
+    let revoked = service.requests().into_iter().any(|r| profile.is_documented_revocation(&r));
+    match (profile.revocation(), provider.revocation_url.as_deref()) {
+        (Some(_), _) if revoked => {
+            assert_eq!(service.ctx.grants.live_grants(), 0, "{label}: the grant is still live after the revocation");
+            life.ok("revocation");
+        }
+        (Some(doc), None) => life
+            .gap(format!("revocation: the definition declares none; the service documents {} ({})", doc.what, doc.doc)),
+        (Some(doc), Some(url)) => {
+            panic!("{label}: revocation at {url} is not the documented {} ({}): {receipt}", doc.what, doc.doc)
+        }
+        (None, None) => life.ok("no revocation (the service has none)"),
+        (None, Some(url)) => panic!("{label}: declares revocation at {url}, which {} does not have", profile.name()),
+    }
+    life
+}
+
+/// Token-endpoint refreshes the emulator has answered.
+fn refreshes(service: &Service) -> usize {
+    service
+        .requests()
+        .iter()
+        .filter(|r| patchbay_conformance::profile::field(r, "grant_type").as_deref() == Some("refresh_token"))
+        .count()
+}
+
+/// Proxies the first emulated API call under the definition's `api_base_url`; what it called.
+async fn proxy_call(app: &TestApp, service: &Service, provider: &Provider, id: &str) -> Option<String> {
+    let base = provider.api_base_url.as_deref()?.trim_end_matches('/');
+    // The QuickBooks company the emulated consent picked stands in for `{realm}`.
+    let url_of =
+        |c: &patchbay_conformance::ApiCall| c.url.replace("{realm}", patchbay_conformance::profiles::quickbooks::REALM);
+    let call = service.profile.api_calls().iter().find(|c| url_of(c).starts_with(&format!("{base}/")))?;
+    let url = url_of(call);
+    let path = &url[base.len() + 1..];
+    let method = axum::http::Method::from_bytes(call.method.as_bytes()).unwrap();
+    let body: Option<Value> = call.body.map(|b| serde_json::from_str(b).unwrap());
+    let (status, reply) =
+        app.runtime().send(method, &format!("/v1/connections/{id}/proxy/{path}"), body.as_ref()).await;
+    assert_eq!(status, 200, "{}: proxied {} {}: {reply}", provider.id, call.method, call.url);
+    let seen = service.requests().last().cloned().expect("the proxied call reached the emulator");
+    assert!(seen.bearer().is_some(), "{}: the proxied call carried no bearer token", provider.id);
+    Some(format!("{} {}", call.method, call.url))
+}
