@@ -150,6 +150,12 @@ impl Grants {
         true
     }
 
+    /// Whether `token` is a live refresh token (Salesforce revokes a refresh token's whole
+    /// grant, an access token alone).
+    pub fn is_refresh_token(&self, token: &str) -> bool {
+        self.0.lock().unwrap().refresh.contains_key(token)
+    }
+
     /// The access token minted last (the harness checks the proxy uses a refreshed one).
     pub fn last_access_token(&self) -> Option<String> {
         self.0.lock().unwrap().last_access.clone()

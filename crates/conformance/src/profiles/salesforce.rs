@@ -90,8 +90,10 @@ impl Profile for Salesforce {
             ("POST", "/services/oauth2/token") if login => token(ctx, r),
             ("POST", "/services/oauth2/revoke") => {
                 let token = r.form_param("token").or_else(|| r.query_param("token").map(str::to_owned));
+                // "Revoking a refresh token also revokes its access tokens"; an access token
+                // alone is only that token.
                 match token {
-                    Some(t) if ctx.grants.revoke(&t, false) => json(200, json!({})),
+                    Some(t) if ctx.grants.revoke(&t, ctx.grants.is_refresh_token(&t)) => json(200, json!({})),
                     _ => oauth_error(400, "unsupported_token_type", "this token type is not supported"),
                 }
             }

@@ -153,7 +153,10 @@ pub(crate) fn split_settings(
         }
     }
     // Placeholders in the API URL must render safely with these values (single DNS label, N-02).
-    if let Some(base) = &provider.api_base_url {
+    // A URL that also takes metadata (Salesforce's `{instance_url}`, QuickBooks' `{realm_id}`)
+    // cannot be rendered before the grant: it is rendered, and its origin vetted, at every use.
+    let learned_later = |base: &str| provider.metadata_keys().any(|key| base.contains(&format!("{{{key}}}")));
+    if let Some(base) = provider.api_base_url.as_ref().filter(|b| !learned_later(b)) {
         patchbay_providers::render_url(base, &clear).map_err(|e| {
             ServiceError::Invalid(format!("the settings do not make a valid {} address: {e}", provider.display_name))
         })?;
