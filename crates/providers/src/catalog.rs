@@ -55,6 +55,8 @@ pub fn process_env(name: &str) -> Option<String> {
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {
     providers: BTreeMap<String, Arc<Provider>>,
+    /// The file each provider came from (for errors across files).
+    files: BTreeMap<String, String>,
 }
 
 impl Catalog {
@@ -89,6 +91,7 @@ impl Catalog {
                 }),
             }
         }
+        errors.extend(crate::catalog_apps::check(&catalog.providers, &catalog.files));
         if errors.is_empty() { Ok(catalog) } else { Err(CatalogErrors(errors)) }
     }
 
@@ -104,6 +107,7 @@ impl Catalog {
         let mut catalog = Catalog::default();
         let mut errors = Vec::new();
         catalog.add_all(sources.into_iter().map(|(n, t)| (n.to_owned(), Ok(t.to_owned()))), false, env, &mut errors);
+        errors.extend(crate::catalog_apps::check(&catalog.providers, &catalog.files));
         if errors.is_empty() { Ok(catalog) } else { Err(CatalogErrors(errors)) }
     }
 
@@ -208,6 +212,7 @@ impl Catalog {
                 continue;
             }
             seen.insert(id.clone(), name.clone());
+            self.files.insert(id.clone(), name.clone());
             if let Some(old) = self.providers.insert(id.clone(), Arc::new(parsed.provider)) {
                 if overrides {
                     tracing::info!(provider = %id, file = %name, replaced = %old.display_name, "provider file replaces the built-in definition");

@@ -81,5 +81,9 @@ pub fn provider_from(
         verify: None,
         modules: BTreeMap::new(),
         settings: Vec::new(),
+        oauth_app: None,
+        api_hosts: BTreeMap::new(),
+        oauth_token: None,
+        client_variables: Vec::new(),
     }
 }

@@ -141,7 +141,7 @@ pub fn endpoint(
     let name = || provider.display_name.clone();
     let raw =
         which.template(provider).ok_or_else(|| EndpointError::Undeclared { provider: name(), endpoint: which })?;
-    template::render_url(raw, settings).map_err(|error| EndpointError::Template {
+    template::render_for(provider, raw, settings).map_err(|error| EndpointError::Template {
         provider: name(),
         endpoint: which,
         error,

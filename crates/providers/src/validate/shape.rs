@@ -30,12 +30,27 @@ const SETTING: Shape = Shape::Struct(&[
     ("required", Leaf),
     ("help", Leaf),
     ("placeholder", Leaf),
+    ("default", Leaf),
+    ("choices", Leaf),
+    ("free_text", Leaf),
+    ("kind", Leaf),
 ]);
 const API_KEY: Shape =
     Shape::Struct(&[("in", Leaf), ("name", Leaf), ("prefix", Leaf), ("label", Leaf), ("help", Leaf)]);
 const BASIC: Shape =
     Shape::Struct(&[("username_label", Leaf), ("password_label", Leaf), ("fixed_username", Leaf), ("help", Leaf)]);
-const VERIFY: Shape = Shape::Struct(&[("method", Leaf), ("path", Leaf), ("account", Leaf), ("account_id", Leaf)]);
+const SUCCESS: Shape = Shape::Struct(&[("pointer", Leaf), ("equals", Leaf), ("error", Leaf)]);
+const VERIFY: Shape = Shape::Struct(&[
+    ("method", Leaf),
+    ("path", Leaf),
+    ("account", Leaf),
+    ("account_id", Leaf),
+    ("host", Leaf),
+    ("body", Leaf),
+    ("content_type", Leaf),
+    ("success", SUCCESS),
+]);
+const OAUTH_TOKEN: Shape = Shape::Struct(&[("header", Leaf), ("prefix", Leaf)]);
 const PROVIDER: Shape = Shape::Struct(&[
     ("id", Leaf),
     ("display_name", Leaf),
@@ -70,6 +85,9 @@ const PROVIDER: Shape = Shape::Struct(&[
     ("verify", VERIFY),
     ("modules", Shape::MapOf(&MODULE)),
     ("settings", Shape::SeqOf(&SETTING)),
+    ("oauth_app", Leaf),
+    ("api_hosts", Leaf),
+    ("oauth_token", OAUTH_TOKEN),
 ]);
 
 /// Every unknown key of a provider file, in document order.
@@ -300,11 +318,14 @@ api_base_url: https://api.example
 headers: {X-Version: '1'}
 api_key: {in: header, name: X-Key, prefix: p, label: l, help: h}
 basic: {username_label: u, password_label: p, fixed_username: f, help: h}
-verify: {method: GET, path: /me, account: /id, account_id: /sub}
+verify: {method: GET, path: /me, account: /id, account_id: /sub, host: h, body: 'null', content_type: application/json, success: {pointer: /ok, equals: true, error: /error}}
 modules:
   m: {name: M, scopes: [s], description: d, api: [\"GET /things/*\"]}
 settings:
-  - {key: k, label: K, secret: false, required: true, help: h, placeholder: p}
+  - {key: k, label: K, secret: false, required: true, help: h, placeholder: p, default: a, choices: [a], free_text: true, kind: text}
+oauth_app: app
+api_hosts: {h: https://h.example}
+oauth_token: {header: X-Token, prefix: p}
 ";
         // Parses with serde alone (the semantic checks would object to api_key on oauth2).
         let p: Provider = yaml_serde::from_str(full).unwrap();

@@ -26,6 +26,8 @@ const OAUTH_ONLY: &[&str] = &[
     "refresh_margin",
     "keep_alive",
     "terminal_errors",
+    "oauth_app",
+    "oauth_token",
 ];
 
 /// Headers a provider file may not set statically: credentials come from the connection, and the

@@ -1,13 +1,17 @@
 //! The semantic checks across fields, run after serde accepted the file: the [`Checker`] core
 //! (where an error is recorded and at which line) and the order of the check families, one
 //! module each: [`identity`] (id, settings), [`urls`] (URLs, placeholders, authorize
-//! parameters), [`auth`] (auth-mode requirements, API key, static headers) and [`scopes`]
-//! (scopes, modules, the verify call). Every problem is collected, none stops the others.
+//! parameters), [`auth`] (auth-mode requirements, API key, static headers), [`scopes`]
+//! (scopes, modules, the verify call) and [`requests`] (API hosts, shared OAuth apps, token
+//! placement, templated headers, the verify body and success predicate, setting choices). Every problem is collected, none stops the others.
 
 mod auth;
 mod identity;
+mod requests;
 mod scopes;
 mod urls;
+
+pub(super) use requests::uses_instance_endpoints;
 
 use patchbay_domain::provider::Provider;
 use yaml_serde::Value;
@@ -54,6 +58,7 @@ impl Checker<'_> {
         self.check_headers(p);
         self.check_api_key(p);
         self.check_authorization_params(p);
+        self.check_requests(p);
     }
 }
 
