@@ -275,3 +275,103 @@ pub(in crate::validate) fn uses_instance_endpoints(p: &Provider) -> bool {
         .flatten()
         .any(|u| UrlTemplate::parse(u).is_ok_and(|t| t.origin.is_some()))
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::validate::parse_provider;
+    use crate::validate::tests::{errors, no_env};
+
+    #[test]
+    fn every_request_side_mistake_is_reported_with_its_line() {
+        let text = "\
+id: acme
+display_name: Acme
+auth_mode: oauth2
+oauth_app: Google_Apps
+authorization_url: https://acme.example/authorize
+token_url: https://acme.example/token
+api_base_url: https://api.acme.example
+api_hosts:
+  Content: https://content.acme.example
+  upload: https://{region}.upload.acme.example
+oauth_token: {header: Host}
+headers:
+  X-Org: \"{org}\"
+  X-Secret: \"{secret_key}\"
+  X-Tenant: \"{metadata.tenant_id}\"
+verify: {method: GET, host: files, path: /me, body: 'not json', success: {pointer: ok, equals: true}}
+modules:
+  upload: {name: Upload, api: [\"POST uploads:/files\"]}
+settings:
+  - {key: region, label: Region, required: true, choices: [eu, us], default: ap}
+  - {key: secret_key, label: Key, secret: true}
+  - {key: zone, label: Zone, free_text: true}
+";
+        let rendered: Vec<String> = errors(text).iter().map(ToString::to_string).collect();
+        let expect = [
+            "t.yaml:4: oauth_app: `Google_Apps` is not a valid app id",
+            "t.yaml:9: api_hosts.Content: `Content` is not a valid host key",
+            "t.yaml:11: oauth_token.header: `Host` belongs to the HTTP client",
+            "t.yaml:13: headers.X-Org: `{org}` names no setting",
+            "t.yaml:14: headers.X-Secret: `{secret_key}` is a secret setting",
+            "t.yaml:15: headers.X-Tenant: `{metadata.tenant_id}` is reserved",
+            "t.yaml:16: verify.host: `files` is not declared under `api_hosts:`",
+            "t.yaml:16: verify.body: a verify body is sent with POST",
+            "t.yaml:16: verify.body: the body is sent as application/json but is not JSON",
+            "t.yaml:16: verify.success.pointer: `ok` is not a JSON pointer",
+            "t.yaml:18: modules.upload.api: `POST uploads:/files` names the host `uploads`",
+            "t.yaml:20: settings[0].default: `ap` is not one of the choices",
+            "t.yaml:22: settings[2].free_text:",
+        ];
+        for e in expect {
+            assert!(rendered.iter().any(|r| r.starts_with(e)), "missing {e:?} in\n{}", rendered.join("\n"));
+        }
+        assert_eq!(rendered.len(), expect.len(), "{}", rendered.join("\n"));
+    }
+
+    #[test]
+    fn closed_choices_may_span_labels_and_instances_need_their_own_client() {
+        let zoho = "\
+id: zoho
+display_name: Zoho
+auth_mode: oauth2
+authorization_url: https://accounts.zoho.{dc}/oauth/v2/auth
+token_url: https://accounts.zoho.{dc}/oauth/v2/token
+api_base_url: https://www.zohoapis.{dc}
+settings:
+  - {key: dc, label: Data center, default: com, choices: [com, eu, com.au]}
+";
+        parse_provider("t.yaml", zoho, &no_env).unwrap();
+        // Free text would let the user pick the domain: then two fixed labels must follow.
+        let open = zoho.replace("com.au]}", "com.au], free_text: true}");
+        let errs = errors(&open);
+        assert!(errs.iter().all(|e| e.message.contains("host placeholder must be followed")), "{errs:#?}");
+        assert_eq!(errs.len(), 3, "{errs:#?}");
+
+        let gitlab = "\
+id: gitlab
+display_name: GitLab
+auth_mode: oauth2
+authorization_url: \"{instance}/oauth/authorize\"
+token_url: \"{instance}/oauth/token\"
+api_base_url: \"{instance}/api/v4\"
+client_id: platform
+settings:
+  - {key: instance, label: GitLab address, required: true}
+";
+        let rendered: Vec<String> = errors(gitlab).iter().map(ToString::to_string).collect();
+        for e in [
+            "t.yaml:4: authorization_url: `{instance}` starts the URL, so it stands for a whole instance address",
+            "t.yaml:7: client_id: the OAuth endpoints are on the user's own instance",
+            "t.yaml:8: settings: the OAuth endpoints are on the user's own instance, so each connection needs its own client",
+        ] {
+            assert!(rendered.iter().any(|r| r.starts_with(e)), "missing {e:?} in\n{}", rendered.join("\n"));
+        }
+        let fixed = gitlab
+            .replace("client_id: platform\n", "")
+            .replace("required: true}", "required: true, kind: instance_url}\n  - {key: client_id, label: Client ID, required: true}");
+        let p = parse_provider("t.yaml", &fixed, &|_| Some("set".into())).unwrap().provider;
+        assert!(!p.has_platform_client(), "no platform client for an instance the user picks");
+        assert!(p.client_variables.is_empty());
+    }
+}

@@ -113,6 +113,8 @@ impl Checker<'_> {
                      can never choose the domain (N-02)"
                 ),
             );
+            // The example values below would only repeat this.
+            return;
         }
         // With every placeholder filled with a plain label (each listed choice in turn, an
         // example instance address) the URL must parse.
