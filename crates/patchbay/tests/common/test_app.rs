@@ -40,6 +40,7 @@ pub struct TestAppBuilder {
     demo: Option<DemoOptions>,
     grant_lifetime: Option<&'static str>,
     demo_files: Vec<(&'static str, ProviderYamlOptions<'static>)>,
+    mock_files: Vec<(&'static str, fn(&MockProvider) -> String)>,
     tweak: Option<ConfigTweak>,
 }
 
@@ -68,6 +69,13 @@ impl TestAppBuilder {
         self
     }
 
+    /// One more provider file, `id.yaml`, written from the running mock (implies [`Self::mock`]).
+    pub fn mock_file(mut self, id: &'static str, make: fn(&MockProvider) -> String) -> Self {
+        self.mock = true;
+        self.mock_files.push((id, make));
+        self
+    }
+
     /// Adjusts the resolved configuration before the service is built.
     pub fn config(mut self, tweak: impl FnOnce(&mut Config) + 'static) -> Self {
         self.tweak = Some(Box::new(tweak));
@@ -86,6 +94,9 @@ impl TestAppBuilder {
         std::fs::create_dir_all(&providers).unwrap();
         if let Some(mock) = &mock {
             mock.write_provider_files(&providers);
+            for (id, make) in &self.mock_files {
+                std::fs::write(providers.join(format!("{id}.yaml")), make(mock)).unwrap();
+            }
         }
         if let Some(demo) = &demo {
             super::oauth::write_demo_files(demo, &providers, self.grant_lifetime);
