@@ -91,7 +91,10 @@ mod tests {
         let other = drive.replace("oauth2.googleapis.com/token", "evil.example/token");
         let errs = Catalog::from_sources([("a.yaml", GMAIL), ("b.yaml", other.as_str())], &env).unwrap_err();
         let text = errs.0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n");
-        assert!(text.starts_with("b.yaml: token_url: differs from `drive`") || text.contains("a.yaml: token_url"), "{text}");
+        assert!(
+            text.starts_with("b.yaml: token_url: differs from `drive`") || text.contains("a.yaml: token_url"),
+            "{text}"
+        );
         assert_eq!(errs.0.len(), 1, "{text}");
     }
 }

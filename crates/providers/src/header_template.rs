@@ -63,11 +63,7 @@ pub(crate) fn parse(value: &str) -> Result<Vec<Part>, String> {
 
 /// The client id a connection's calls carry: its own (advanced settings) or the platform's.
 pub(crate) fn client_id<'a>(provider: &'a Provider, settings: &'a BTreeMap<String, String>) -> Option<&'a str> {
-    settings
-        .get(CLIENT_ID)
-        .map(String::as_str)
-        .or(provider.client_id.as_deref())
-        .filter(|s| !s.trim().is_empty())
+    settings.get(CLIENT_ID).map(String::as_str).or(provider.client_id.as_deref()).filter(|s| !s.trim().is_empty())
 }
 
 /// Renders a header value for a connection. `None` when a placeholder has no value (an optional

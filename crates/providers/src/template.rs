@@ -287,18 +287,17 @@ impl UrlTemplate {
                 Label::Fixed(s) => host.push_str(s),
                 Label::Setting(key) => {
                     let value = setting(settings, key)?.trim().to_ascii_lowercase();
-                    match lookup(key).filter(|d| d.closed_choices()) {
-                        Some(decl) => {
-                            // Only a value written in the file, so several labels are fine.
-                            if !decl.choices.iter().any(|c| c.value == value) || !value.split('.').all(is_dns_label)
-                            {
-                                return Err(not_a_choice(decl));
-                            }
-                        }
-                        None if !is_dns_label(&value) => {
-                            return Err(TemplateError::InvalidHostValue { key: key.clone() });
-                        }
-                        None => {}
+                    // A closed choice takes only a value written in the file, so several labels
+                    // are fine; anything else is one DNS label.
+                    let decl = lookup(key).filter(|d| d.closed_choices());
+                    let fits = match decl {
+                        Some(d) => d.choices.iter().any(|c| c.value == value) && value.split('.').all(is_dns_label),
+                        None => is_dns_label(&value),
+                    };
+                    if !fits {
+                        return Err(
+                            decl.map_or_else(|| TemplateError::InvalidHostValue { key: key.clone() }, not_a_choice)
+                        );
                     }
                     host.push_str(&value);
                 }

@@ -14,8 +14,8 @@ use secrecy::ExposeSecret;
 use serde_json::Value;
 use url::Url;
 
-use crate::http::{GuardedClient, HttpError};
 use crate::header_template;
+use crate::http::{GuardedClient, HttpError};
 use crate::mask::Masker;
 use crate::template::{self, Label, UrlTemplate};
 
@@ -245,7 +245,9 @@ fn host_fits(provider: &Provider, pattern: &[Label], labels: &[&str]) -> bool {
                 let n = c.value.split('.').count();
                 labels.len() >= n && labels[..n].join(".") == c.value && host_fits(provider, rest, &labels[n..])
             }),
-            None => labels.first().is_some_and(|l| template::is_dns_label(l)) && host_fits(provider, rest, &labels[1..]),
+            None => {
+                labels.first().is_some_and(|l| template::is_dns_label(l)) && host_fits(provider, rest, &labels[1..])
+            }
         },
     }
 }
@@ -356,7 +358,10 @@ fn success_predicate_fails(name: &str, call: &VerifyCall, body: &[u8], masker: &
         .unwrap_or_default();
     Some(VerifyOutcome::Rejected {
         status: 200,
-        message: format!("{name} answered but did not accept the credential (`{}` is not as expected){said}", want.pointer),
+        message: format!(
+            "{name} answered but did not accept the credential (`{}` is not as expected){said}",
+            want.pointer
+        ),
     })
 }
 

@@ -23,9 +23,16 @@ fn the_builtin_catalog_loads_without_errors() {
             // Every built-in OAuth provider reads its app's client by convention, and lets a
             // user bring their own.
             let app = p.app_id().to_ascii_uppercase().replace('-', "_");
-            assert_eq!(p.client_variables, [format!("PATCHBAY_{app}_CLIENT_ID"), format!("PATCHBAY_{app}_CLIENT_SECRET")]);
+            assert_eq!(
+                p.client_variables,
+                [format!("PATCHBAY_{app}_CLIENT_ID"), format!("PATCHBAY_{app}_CLIENT_SECRET")]
+            );
             assert!(!p.has_platform_client(), "{}", p.id);
-            assert!(p.setting("client_id").is_some() && p.setting("client_secret").is_some_and(|s| s.secret), "{}", p.id);
+            assert!(
+                p.setting("client_id").is_some() && p.setting("client_secret").is_some_and(|s| s.secret),
+                "{}",
+                p.id
+            );
             assert!(p.verify.as_ref().is_some_and(|v| v.account_id.is_some()), "{} pins no stable account id", p.id);
         } else {
             assert!(matches!(p.auth_mode, AuthMode::ApiKey | AuthMode::Basic), "{}", p.id);

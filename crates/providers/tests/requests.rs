@@ -17,7 +17,9 @@ use axum::routing::{get, post};
 use common::{TestServer, client};
 use patchbay_domain::credential::Credential;
 use patchbay_domain::provider::Provider;
-use patchbay_providers::{Catalog, HttpError, VerifyOutcome, apply_connection_credential, api_url_on, verify_credential};
+use patchbay_providers::{
+    Catalog, HttpError, VerifyOutcome, api_url_on, apply_connection_credential, verify_credential,
+};
 use secrecy::SecretString;
 use serde_json::json;
 
@@ -74,7 +76,9 @@ fn reply(path: &str, headers: &HeaderMap, body: &[u8]) -> axum::response::Respon
             axum::Json(json!({"ok": true, "team_id": "T1", "user_id": "U1", "team": "Acme"})).into_response()
         }
         "/api/auth.test" => axum::Json(json!({"ok": false, "error": "invalid_auth"})).into_response(),
-        "/v1/userinfo" if bearer(headers) => axum::Json(json!({"sub": "1090", "email": "ada@example.com"})).into_response(),
+        "/v1/userinfo" if bearer(headers) => {
+            axum::Json(json!({"sub": "1090", "email": "ada@example.com"})).into_response()
+        }
         "/me" => axum::Json(json!({"id": 7})).into_response(),
         _ => StatusCode::UNAUTHORIZED.into_response(),
     }
@@ -224,10 +228,18 @@ async fn credentials_go_only_to_declared_hosts() {
     };
     assert!(attach("https://eu.api.acme.example/v1/things").is_ok());
     assert!(attach("https://content.acme.example/2/files/upload").is_ok());
-    for bad in ["https://us.api.acme.example/v1/x", "https://evil.example/", "http://content.acme.example/", "https://content.acme.example:444/"] {
+    for bad in [
+        "https://us.api.acme.example/v1/x",
+        "https://evil.example/",
+        "http://content.acme.example/",
+        "https://content.acme.example:444/",
+    ] {
         assert!(matches!(attach(bad), Err(HttpError::Blocked { .. })), "{bad}");
     }
-    assert_eq!(api_url_on(&p, Some("content"), &s, "/2/files/upload").unwrap().as_str(), "https://content.acme.example/2/files/upload");
+    assert_eq!(
+        api_url_on(&p, Some("content"), &s, "/2/files/upload").unwrap().as_str(),
+        "https://content.acme.example/2/files/upload"
+    );
     let err = api_url_on(&p, Some("uploads"), &s, "/x").unwrap_err().to_string();
     assert!(err.contains("`content`"), "{err}");
 }
@@ -255,12 +267,12 @@ async fn regions_and_instances_render_only_vetted_hosts() {
     assert!(other.is_err(), "another region's host is not this connection's");
 
     let (s, seen) = server().await;
-    let gitlab = provider(&format!(
-        "id: gitlab\ndisplay_name: GitLab\nauth_mode: oauth2\nauthorization_url: \"{{instance}}/oauth/authorize\"\n\
-         token_url: \"{{instance}}/oauth/token\"\napi_base_url: \"{{instance}}\"\nverify: {{path: /me, account_id: /id}}\n\
-         settings:\n  - {{key: instance, label: GitLab address, required: true, kind: instance_url}}\n  \
-         - {{key: client_id, label: Client ID, required: true}}\n  - {{key: client_secret, label: Secret, secret: true}}\n"
-    ));
+    let gitlab = provider(
+        "id: gitlab\ndisplay_name: GitLab\nauth_mode: oauth2\nauthorization_url: \"{instance}/oauth/authorize\"\n\
+         token_url: \"{instance}/oauth/token\"\napi_base_url: \"{instance}\"\nverify: {path: /me, account_id: /id}\n\
+         settings:\n  - {key: instance, label: GitLab address, required: true, kind: instance_url}\n  \
+         - {key: client_id, label: Client ID, required: true}\n  - {key: client_secret, label: Secret, secret: true}\n",
+    );
     let here = settings(&[("instance", &s.base())]);
     // The loopback instance is refused by the address guard unless private networks are allowed.
     assert!(matches!(verify_credential(&client(false), &gitlab, &here, &key).await, VerifyOutcome::Failed { .. }));

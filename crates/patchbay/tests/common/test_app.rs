@@ -34,13 +34,16 @@ pub const PUBLIC_URL: &str = "http://patchbay.test";
 type ConfigTweak = Box<dyn FnOnce(&mut Config)>;
 
 /// How to build a [`TestApp`].
+/// Writes a provider file's text from the running mock.
+type MockFile = fn(&MockProvider) -> String;
+
 #[derive(Default)]
 pub struct TestAppBuilder {
     mock: bool,
     demo: Option<DemoOptions>,
     grant_lifetime: Option<&'static str>,
     demo_files: Vec<(&'static str, ProviderYamlOptions<'static>)>,
-    mock_files: Vec<(&'static str, fn(&MockProvider) -> String)>,
+    mock_files: Vec<(&'static str, MockFile)>,
     tweak: Option<ConfigTweak>,
 }
 
@@ -70,7 +73,7 @@ impl TestAppBuilder {
     }
 
     /// One more provider file, `id.yaml`, written from the running mock (implies [`Self::mock`]).
-    pub fn mock_file(mut self, id: &'static str, make: fn(&MockProvider) -> String) -> Self {
+    pub fn mock_file(mut self, id: &'static str, make: MockFile) -> Self {
         self.mock = true;
         self.mock_files.push((id, make));
         self

@@ -39,9 +39,7 @@ async fn proxy(app: &TestApp, id: &str, path: &str, host: Option<&str>, module: 
 #[tokio::test]
 async fn a_second_api_host_templated_headers_and_setting_defaults() {
     let app = TestApp::builder().mock_file("mock-hosts", hosts_file).build().await;
-    let create = |settings: Value| {
-        json!({"provider": "mock-hosts", "credentials": {"api_key": "k-CANARY-1"}, "settings": settings, "verify": false})
-    };
+    let create = |settings: Value| json!({"provider": "mock-hosts", "credentials": {"api_key": "k-CANARY-1"}, "settings": settings, "verify": false});
     // A closed choice refuses other values; nothing is saved.
     let (status, body) = app.member().post("/v1/connections", &create(json!({"plan": "enterprise"}))).await;
     assert_eq!(status, 400, "{body}");
@@ -96,10 +94,8 @@ async fn built_in_oauth_providers_say_which_variables_configure_them() {
     assert_eq!(p["endpoints"]["token_url"], "https://oauth2.googleapis.com/token");
     assert_eq!(p["endpoints"]["verify"], "GET https://openidconnect.googleapis.com/v1/userinfo");
     // Without a platform client and without an own one, the error names the variables.
-    let (status, body) = app
-        .member()
-        .post("/v1/connections", &json!({"provider": "gmail", "modules": ["gmail.send_email"]}))
-        .await;
+    let (status, body) =
+        app.member().post("/v1/connections", &json!({"provider": "gmail", "modules": ["gmail.send_email"]})).await;
     assert_eq!(status, 400, "{body}");
     let message = body["error"]["message"].as_str().unwrap_or_default();
     assert!(message.contains("PATCHBAY_GOOGLE_CLIENT_ID and PATCHBAY_GOOGLE_CLIENT_SECRET"), "{message}");

@@ -64,7 +64,9 @@ mod tests {
         let mut s = given(&[("instance", "https://GitLab.Example.com/")]);
         check(&p, &mut s).unwrap();
         assert_eq!(s["instance"], "https://gitlab.example.com");
-        for bad in ["http://gitlab.example.com", "https://u:p@gitlab.example.com", "https://gitlab.example.com/x", "gitlab"] {
+        for bad in
+            ["http://gitlab.example.com", "https://u:p@gitlab.example.com", "https://gitlab.example.com/x", "gitlab"]
+        {
             assert!(check(&p, &mut given(&[("instance", bad)])).is_err(), "{bad}");
         }
         let mut s = given(&[("instance", "http://127.0.0.1:8929")]);

@@ -32,7 +32,9 @@ impl Checker<'_> {
             self.err(
                 &at,
                 "oauth_app",
-                format!("`{app}` is not a valid app id: use lowercase letters, digits and inner hyphens, e.g. `google`"),
+                format!(
+                    "`{app}` is not a valid app id: use lowercase letters, digits and inner hyphens, e.g. `google`"
+                ),
             );
         }
     }
@@ -85,7 +87,11 @@ impl Checker<'_> {
         if http::HeaderName::from_bytes(place.header.as_bytes()).is_err() {
             self.err(&at, "oauth_token.header", format!("`{}` is not a valid HTTP header name", place.header));
         } else if FRAMING_HEADERS.contains(&place.header.to_ascii_lowercase().as_str()) {
-            self.err(&at, "oauth_token.header", format!("`{}` belongs to the HTTP client; name another header", place.header));
+            self.err(
+                &at,
+                "oauth_token.header",
+                format!("`{}` belongs to the HTTP client; name another header", place.header),
+            );
         } else if p.headers.keys().any(|h| h.eq_ignore_ascii_case(&place.header)) {
             self.err(&at, "oauth_token.header", format!("`{}` is also a static header; remove one", place.header));
         }
@@ -130,7 +136,9 @@ impl Checker<'_> {
                         None => self.err(
                             &at,
                             field.clone(),
-                            format!("`{{{key}}}` names no setting: declare it under `settings:` (or use `{{client_id}}`)"),
+                            format!(
+                                "`{{{key}}}` names no setting: declare it under `settings:` (or use `{{client_id}}`)"
+                            ),
                         ),
                         Some(s) if s.secret => self.err(
                             &at,
@@ -200,9 +208,17 @@ impl Checker<'_> {
             let mut seen = std::collections::BTreeSet::new();
             for c in &s.choices {
                 if c.value.trim().is_empty() || c.value.trim() != c.value {
-                    self.err(&at("choices"), format!("settings[{i}].choices"), "a choice value must not be empty or padded");
+                    self.err(
+                        &at("choices"),
+                        format!("settings[{i}].choices"),
+                        "a choice value must not be empty or padded",
+                    );
                 } else if !seen.insert(c.value.as_str()) {
-                    self.err(&at("choices"), format!("settings[{i}].choices"), format!("`{}` is listed twice", c.value));
+                    self.err(
+                        &at("choices"),
+                        format!("settings[{i}].choices"),
+                        format!("`{}` is listed twice", c.value),
+                    );
                 }
             }
             if s.free_text && s.choices.is_empty() {
@@ -214,7 +230,11 @@ impl Checker<'_> {
             }
             if let Some(default) = &s.default {
                 if s.secret {
-                    self.err(&at("default"), format!("settings[{i}].default"), "a secret setting cannot have a default");
+                    self.err(
+                        &at("default"),
+                        format!("settings[{i}].default"),
+                        "a secret setting cannot have a default",
+                    );
                 } else if s.closed_choices() && !s.choices.iter().any(|c| &c.value == default) {
                     self.err(
                         &at("default"),
@@ -367,9 +387,10 @@ settings:
         ] {
             assert!(rendered.iter().any(|r| r.starts_with(e)), "missing {e:?} in\n{}", rendered.join("\n"));
         }
-        let fixed = gitlab
-            .replace("client_id: platform\n", "")
-            .replace("required: true}", "required: true, kind: instance_url}\n  - {key: client_id, label: Client ID, required: true}");
+        let fixed = gitlab.replace("client_id: platform\n", "").replace(
+            "required: true}",
+            "required: true, kind: instance_url}\n  - {key: client_id, label: Client ID, required: true}",
+        );
         let p = parse_provider("t.yaml", &fixed, &|_| Some("set".into())).unwrap().provider;
         assert!(!p.has_platform_client(), "no platform client for an instance the user picks");
         assert!(p.client_variables.is_empty());

@@ -92,17 +92,21 @@ impl Checker<'_> {
             self.err(
                 at,
                 field,
-                format!("{field} cannot have a query or fragment: paths are appended to it; put query \
-                 parameters in verify.path"),
+                format!(
+                    "{field} cannot have a query or fragment: paths are appended to it; put query \
+                 parameters in verify.path"
+                ),
             );
         }
         self.check_placeholders(p, field, &t.placeholders());
         // A closed-choice setting only takes values written in this file, so it needs no fixed
         // suffix; any other host placeholder must be followed by two fixed labels.
         let open = |l: &Label| matches!(l, Label::Setting(k) if !p.setting(k).is_some_and(|d| d.closed_choices()));
-        let fixed_after_open = t.host.iter().rposition(open).map(|i| {
-            t.host[i + 1..].iter().filter(|l| matches!(l, Label::Fixed(_))).count()
-        });
+        let fixed_after_open = t
+            .host
+            .iter()
+            .rposition(open)
+            .map(|i| t.host[i + 1..].iter().filter(|l| matches!(l, Label::Fixed(_))).count());
         if fixed_after_open.is_some_and(|n| n < 2) {
             self.err(
                 at,
@@ -158,7 +162,9 @@ impl Checker<'_> {
                     .err(
                         &at,
                         field,
-                        format!("the setting `{key}` picks the host, so it must be `required: true` (or have a `default`)"),
+                        format!(
+                            "the setting `{key}` picks the host, so it must be `required: true` (or have a `default`)"
+                        ),
                     ),
                 Some(s) if *place == Place::Origin && s.kind != SettingKind::InstanceUrl => self.err(
                     &at,

@@ -238,8 +238,8 @@ fn render_new_form(
             format!("{operator}.")
         }
     });
-    let show_advanced =
-        optional_settings.iter().any(|f| !f.value.is_empty()) || client_notice.is_some() && !optional_settings.is_empty();
+    let show_advanced = optional_settings.iter().any(|f| !f.value.is_empty())
+        || client_notice.is_some() && !optional_settings.is_empty();
     page(
         state,
         status,
