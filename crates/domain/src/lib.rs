@@ -14,6 +14,7 @@ pub mod ids;
 pub mod name;
 pub mod principal;
 pub mod provider;
+pub mod provider_request;
 pub mod random;
 pub mod scenario;
 pub mod scope;

@@ -12,6 +12,9 @@ use secrecy::SecretString;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::grant_format::{ContextCall, RevocationCall, TokenRequestShape, TokenResponseMap};
+pub use crate::provider_request::{
+    DEFAULT_VERIFY_CONTENT_TYPE, OAuthTokenPlacement, Scalar, SettingChoice, SettingKind, SuccessPredicate,
+};
 
 /// How a provider authenticates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -145,6 +148,18 @@ pub struct VerifyCall {
     /// reauthorize is pinned to this id rather than to the label; see `docs/providers.md`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account_id: Option<String>,
+    /// Key of an `api_hosts` entry the call goes to instead of `api_base_url`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// Request body, sent verbatim (a GraphQL identity query, Dropbox's literal `null`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    /// Content type of `body` (default `application/json`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    /// A 2xx reply is a success only when this holds (Slack's `{"ok": true}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub success: Option<SuccessPredicate>,
 }
 
 fn default_method() -> String {
@@ -189,6 +204,8 @@ pub struct Module {
 pub struct ApiPattern {
     /// Upper-case HTTP method.
     pub method: String,
+    /// The `api_hosts` key the call goes to (`content:/2/files/upload`); `None` for `api_base_url`.
+    pub host: Option<String>,
     /// Path segments (`*` and a final `**` are wildcards).
     pub segments: Vec<String>,
 }
@@ -204,6 +221,16 @@ impl ApiPattern {
             .split_once(' ')
             .ok_or_else(|| "is not an API call: write `METHOD /path`, e.g. `GET /api/posts/*`".to_owned())?;
         let path = path.trim();
+        // `content:/2/files/upload` names an `api_hosts` entry; a plain `/path` is the main base.
+        let (host, path) = match path.split_once(":/") {
+            Some((key, _)) if !path.starts_with('/') => {
+                if key.is_empty() || !key.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
+                    return Err(format!("names the host `{key}`: an api_hosts key uses a-z, 0-9 and _"));
+                }
+                (Some(key.to_owned()), &path[key.len() + 1..])
+            }
+            _ => (None, path),
+        };
         if !API_METHODS.contains(&method) {
             return Err(format!("has method `{method}`: use one of {}", API_METHODS.join(", ")));
         }
@@ -222,10 +249,16 @@ impl ApiPattern {
                 return Err("contains `.` or `..` segments".to_owned());
             }
         }
-        Ok(ApiPattern { method: method.to_owned(), segments })
+        Ok(ApiPattern { method: method.to_owned(), host, segments })
     }
 
-    /// Whether a call `method path` (path without query) matches this pattern.
+    /// Whether a call `method path` to the API host `host` (`None`: `api_base_url`), path without
+    /// query, matches this pattern.
+    pub fn matches_on(&self, host: Option<&str>, method: &str, path: &str) -> bool {
+        self.host.as_deref() == host && self.matches(method, path)
+    }
+
+    /// Whether a call `method path` (path without query) matches this pattern, whatever its host.
     pub fn matches(&self, method: &str, path: &str) -> bool {
         if !self.method.eq_ignore_ascii_case(method) {
             return false;
@@ -290,6 +323,30 @@ pub struct SettingField {
     /// Example value shown as a placeholder.
     #[serde(default)]
     pub placeholder: Option<String>,
+    /// Value used when the connection gives none (Microsoft's tenant `common`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<String>,
+    /// The values the setting may take; any value when empty (or with `free_text`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub choices: Vec<SettingChoice>,
+    /// With `choices`: other values are accepted too (the choices are suggestions).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub free_text: bool,
+    /// What the value is (`text`, or `instance_url` for a self-managed instance).
+    #[serde(default, skip_serializing_if = "is_text")]
+    pub kind: SettingKind,
+}
+
+fn is_text(kind: &SettingKind) -> bool {
+    *kind == SettingKind::Text
+}
+
+impl SettingField {
+    /// Whether the value must be one of `choices` (then a host placeholder may stand for several
+    /// DNS labels: every value it can take is written in the file).
+    pub fn closed_choices(&self) -> bool {
+        !self.choices.is_empty() && !self.free_text
+    }
 }
 
 /// A duration written as `60d`, `7d`, `12h`, `30m` or `90s` in provider files.
@@ -472,6 +529,22 @@ pub struct Provider {
     /// A revocation call that is not RFC 7009 (instead of `revocation_url`).
     #[serde(default)]
     pub revocation: Option<RevocationCall>,
+    /// The OAuth app this file shares with sibling files (`google` for Gmail, Drive, Sheets and
+    /// Calendar): one client (`PATCHBAY_GOOGLE_CLIENT_ID`) and the same endpoints.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oauth_app: Option<String>,
+    /// More API hosts a credential may be sent to, key → base URL (Dropbox's content host).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub api_hosts: BTreeMap<String, String>,
+    /// Where the OAuth access token goes when not `Authorization: Bearer`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oauth_token: Option<OAuthTokenPlacement>,
+    /// The environment variables the catalog read the platform client from (by convention
+    /// `PATCHBAY_<APP>_CLIENT_ID` and `_CLIENT_SECRET`); empty when the file names its own
+    /// `client_id`, or the provider cannot have a platform client. Set by the loader, never
+    /// read from the file.
+    #[serde(skip)]
+    pub client_variables: Vec<String>,
 }
 
 fn yes() -> bool {
@@ -518,6 +591,24 @@ impl Provider {
             .map(String::as_str)
     }
 
+    /// The OAuth app this provider's client belongs to: `oauth_app`, else its own id.
+    pub fn app_id(&self) -> &str {
+        self.oauth_app.as_deref().unwrap_or(&self.id)
+    }
+
+    /// The base URL template of an API host: `None` for `api_base_url`, else the `api_hosts` key.
+    pub fn api_host(&self, key: Option<&str>) -> Option<&str> {
+        match key {
+            None => self.api_base_url.as_deref(),
+            Some(k) => self.api_hosts.get(k).map(String::as_str),
+        }
+    }
+
+    /// Every base URL template a credential may be sent to: `api_base_url`, then `api_hosts`.
+    pub fn credential_bases(&self) -> impl Iterator<Item = &str> + '_ {
+        self.api_base_url.as_deref().into_iter().chain(self.api_hosts.values().map(String::as_str))
+    }
+
     /// The module declared with `id` (the part after `provider.` in `provider.module`).
     pub fn module(&self, id: &str) -> Option<&Module> {
         self.modules.get(id)
@@ -542,7 +633,24 @@ mod tests {
         let rest = ApiPattern::parse("GET /files/**").unwrap();
         assert!(rest.matches("GET", "/files/a/b/c"));
         assert!(!rest.matches("GET", "/files"));
-        for bad in ["/api/posts", "FETCH /x", "GET api", "GET /a*b", "GET /**/x", "GET /a?b=1", "GET /a/../b"] {
+        let content = ApiPattern::parse("POST content:/2/files/upload").unwrap();
+        assert_eq!(content.host.as_deref(), Some("content"));
+        assert!(content.matches_on(Some("content"), "POST", "/2/files/upload"));
+        assert!(!content.matches_on(None, "POST", "/2/files/upload"));
+        assert!(!one.matches_on(Some("content"), "GET", "/api/posts/7"));
+        assert!(one.matches_on(None, "GET", "/api/posts/7"));
+        for bad in [
+            "GET Content:/x",
+            "GET :/x",
+            "GET a-b:/x",
+            "/api/posts",
+            "FETCH /x",
+            "GET api",
+            "GET /a*b",
+            "GET /**/x",
+            "GET /a?b=1",
+            "GET /a/../b",
+        ] {
             assert!(ApiPattern::parse(bad).is_err(), "{bad}");
         }
     }

@@ -24,7 +24,7 @@ pub enum ProvidersCommand {
     /// List the catalog: the one this configuration loads (built-ins plus PATCHBAY_PROVIDERS_DIR;
     /// `--demo` adds Demo Cloud), or with `--url` the one a running server loaded.
     List {
-        /// Print JSON (an array of {id, auth_mode, display_name, scopes, modules}).
+        /// Print JSON (an array of {id, auth_mode, display_name, scopes, modules, endpoints, client}).
         #[arg(long)]
         json: bool,
         /// Include Demo Cloud (`democloud`), which `patchbay demo` loads.
@@ -135,10 +135,16 @@ pub async fn run(args: &ConfigArgs, cmd: ProvidersCommand) -> anyhow::Result<Exi
                 println!("{}", serde_json::to_string_pretty(&list)?);
                 return Ok(ExitCode::SUCCESS);
             }
-            println!("{:<20} {:<26} NAME", "ID", "AUTH");
+            println!("{:<20} {:<26} {:<30} CLIENT", "ID", "AUTH", "NAME");
             for p in &list {
                 let field = |k: &str| p[k].as_str().unwrap_or_default().to_owned();
-                println!("{:<20} {:<26} {}", field("id"), field("auth_mode"), field("display_name"));
+                println!(
+                    "{:<20} {:<26} {:<30} {}",
+                    field("id"),
+                    field("auth_mode"),
+                    field("display_name"),
+                    client_column(&p["client"])
+                );
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -185,6 +191,22 @@ async fn served_catalog(url: &str) -> anyhow::Result<Vec<Value>> {
     Ok(items.iter().map(served_provider_json).collect())
 }
 
+/// The CLIENT column: `-` without OAuth, `configured`, or which variables to set.
+fn client_column(client: &Value) -> String {
+    if client.is_null() {
+        return "-".to_owned();
+    }
+    if client["configured"].as_bool() == Some(true) {
+        return "configured".to_owned();
+    }
+    let vars: Vec<&str> = client["variables"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+    if vars.is_empty() {
+        "not configured (set client_id in its file, or own client)".to_owned()
+    } else {
+        format!("not configured (set {})", vars.join(", "))
+    }
+}
+
 /// A provider of `GET /v1/providers` in the shape of [`provider_json`].
 fn served_provider_json(p: &Value) -> Value {
     let names = |list: &str, key: &str| -> Vec<Value> {
@@ -196,6 +218,8 @@ fn served_provider_json(p: &Value) -> Value {
         "auth_mode": p["auth_mode"],
         "scopes": names("scopes", "scope"),
         "modules": names("modules", "id"),
+        "endpoints": p["endpoints"],
+        "client": p["client"],
     })
 }
 
@@ -218,5 +242,8 @@ fn provider_json(p: &patchbay_domain::provider::Provider) -> serde_json::Value {
         "auth_mode": p.auth_mode.as_str(),
         "scopes": p.scopes.keys().collect::<Vec<_>>(),
         "modules": p.modules.keys().map(|m| format!("{}.{m}", p.id)).collect::<Vec<_>>(),
+        // The same shapes as `GET /v1/providers`, so both listings read alike.
+        "endpoints": patchbay_service::views::EndpointsView::new(p),
+        "client": patchbay_service::views::ClientView::new(p),
     })
 }

@@ -33,9 +33,14 @@ const BUILTIN: &[(&str, &str)] = builtin_files![
     "datadog-eu.yaml",
     "datadog.yaml",
     "digitalocean.yaml",
+    "dropbox.yaml",
     "freshdesk.yaml",
     "github.yaml",
     "gitlab.yaml",
+    "gmail.yaml",
+    "google-calendar.yaml",
+    "google-drive.yaml",
+    "google-sheets.yaml",
     "hubspot.yaml",
     "jira.yaml",
     "klaviyo.yaml",
@@ -43,6 +48,8 @@ const BUILTIN: &[(&str, &str)] = builtin_files![
     "mailgun-eu.yaml",
     "mailgun.yaml",
     "mailjet.yaml",
+    "microsoft-onedrive.yaml",
+    "microsoft-outlook.yaml",
     "mistral.yaml",
     "notion.yaml",
     "notion-oauth.yaml",
@@ -78,6 +85,8 @@ pub fn process_env(name: &str) -> Option<String> {
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {
     providers: BTreeMap<String, Arc<Provider>>,
+    /// The file each provider came from (for errors across files).
+    files: BTreeMap<String, String>,
 }
 
 impl Catalog {
@@ -112,6 +121,7 @@ impl Catalog {
                 }),
             }
         }
+        errors.extend(crate::catalog_apps::check(&catalog.providers, &catalog.files));
         if errors.is_empty() { Ok(catalog) } else { Err(CatalogErrors(errors)) }
     }
 
@@ -127,6 +137,7 @@ impl Catalog {
         let mut catalog = Catalog::default();
         let mut errors = Vec::new();
         catalog.add_all(sources.into_iter().map(|(n, t)| (n.to_owned(), Ok(t.to_owned()))), false, env, &mut errors);
+        errors.extend(crate::catalog_apps::check(&catalog.providers, &catalog.files));
         if errors.is_empty() { Ok(catalog) } else { Err(CatalogErrors(errors)) }
     }
 
@@ -231,6 +242,7 @@ impl Catalog {
                 continue;
             }
             seen.insert(id.clone(), name.clone());
+            self.files.insert(id.clone(), name.clone());
             if let Some(old) = self.providers.insert(id.clone(), Arc::new(parsed.provider)) {
                 if overrides {
                     tracing::info!(provider = %id, file = %name, replaced = %old.display_name, "provider file replaces the built-in definition");

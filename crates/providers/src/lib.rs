@@ -3,7 +3,8 @@
 //!
 //! - [`callback_signature`]: a provider's signature of its own callback (Shopify's `hmac`).
 //! - [`catalog`]: built-in YAML files plus `PATCHBAY_PROVIDERS_DIR`, strictly validated
-//!   ([`validate`]) after `${VAR}` interpolation; see `docs/providers.md`.
+//!   ([`validate`]) after `${VAR}` interpolation; see `docs/providers.md`. `catalog_apps`
+//!   checks that files sharing an `oauth_app` agree on it.
 //! - [`mask`]: masking a request's secrets, in their common transformations, out of the
 //!   provider text Patchbay keeps (S-05).
 //! - [`discovery`]: finding an OAuth server from one URL (RFC 8414, RFC 9728) and registering
@@ -16,12 +17,15 @@
 //!   guarded client.
 //! - [`template`]: `{setting}` URL templates that can never move a credential to another host
 //!   (N-02, N-03).
-//! - [`verify`]: putting a credential on a request and running a provider's verify call.
+//! - [`verify`]: putting a credential on a request and running a provider's verify call;
+//!   `header_template` fills `{setting}` / `{client_id}` in a provider's headers (G12).
 
 pub mod callback_signature;
 pub mod catalog;
+mod catalog_apps;
 mod catalog_discovery;
 pub mod discovery;
+mod header_template;
 pub mod http;
 mod interpolate;
 pub mod mask;
@@ -34,6 +38,6 @@ pub mod verify;
 pub use catalog::{Catalog, builtin_files, process_env};
 pub use http::{AddressClass, BodyStream, FetchedResponse, GuardOptions, GuardedClient, HttpError, classify_ip};
 pub use mask::{Masker, mask_secrets};
-pub use template::{TemplateError, api_url, join_api_url, render_path, render_url};
+pub use template::{TemplateError, api_url, api_url_on, join_api_url, render_for, render_path, render_url};
 pub use validate::{CatalogError, CatalogErrors};
-pub use verify::{VerifyOutcome, apply_credential, verify_credential};
+pub use verify::{VerifyOutcome, apply_connection_credential, apply_credential, verify_credential};

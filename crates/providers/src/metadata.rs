@@ -124,19 +124,16 @@ pub fn from_callback(
 /// begins with an origin placeholder (`{instance_url}/path`) gets that value vetted again here,
 /// on every use, before the rest is rendered as usual.
 pub fn render(provider: &Provider, raw: &str, values: &BTreeMap<String, String>) -> Result<Url, TemplateError> {
-    let Some((key, rest)) = origin_placeholder(raw) else {
-        return template::render_url(raw, values);
-    };
-    let Some(hosts) = provider.metadata_hosts.get(key) else {
-        return Err(TemplateError::Syntax {
-            template: raw.to_owned(),
-            message: format!("`{{{key}}}` begins the URL but `metadata_hosts` does not declare it"),
-        });
+    // An origin placeholder that is not metadata is a setting's (an `instance_url` setting,
+    // GitLab self-managed): the template module renders and checks those.
+    let origin = origin_placeholder(raw).and_then(|(key, rest)| Some((key, rest, provider.metadata_hosts.get(key)?)));
+    let Some((key, rest, hosts)) = origin else {
+        return template::render_for(provider, raw, values);
     };
     let value = values.get(key).ok_or_else(|| TemplateError::MissingSetting { key: key.to_owned() })?;
     let origin =
         vet_origin(value, hosts).map_err(|why| TemplateError::DisallowedOrigin { key: key.to_owned(), why })?;
-    template::render_url(&format!("{origin}{rest}"), values)
+    template::render_for(provider, &format!("{origin}{rest}"), values)
 }
 
 /// Whether `url` is on the origin `provider`'s `api_base_url` takes from metadata (N-03 for

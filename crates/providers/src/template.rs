@@ -15,8 +15,16 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use patchbay_domain::provider::Provider;
+use patchbay_domain::provider::{Provider, SettingField};
 use url::Url;
+
+/// How a template finds the declaration of the setting behind a placeholder: a closed-choice
+/// setting may fill several host labels, an `instance_url` setting a whole origin.
+pub(crate) type Lookup<'a> = &'a dyn Fn(&str) -> Option<&'a SettingField>;
+
+fn no_declarations(_: &str) -> Option<&'static SettingField> {
+    None
+}
 
 /// Why a URL could not be built from a template.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -50,6 +58,22 @@ pub enum TemplateError {
         /// The setting key.
         key: String,
     },
+    /// A closed-choice setting holds a value the provider file does not list.
+    #[error("the setting `{key}` must be one of {choices}")]
+    NotAChoice {
+        /// The setting key.
+        key: String,
+        /// The allowed values, listed.
+        choices: String,
+    },
+    /// An `instance_url` setting is not the address of an instance.
+    #[error("the setting `{key}` must be the address of your instance, like `https://gitlab.example.com`: {reason}")]
+    InvalidInstanceUrl {
+        /// The setting key.
+        key: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// The provider declares no `api_base_url`, so no API call can be built for it.
     #[error("provider `{provider}` declares no api_base_url")]
     NoApiBase {
@@ -63,6 +87,16 @@ pub enum TemplateError {
         key: String,
         /// Why it was refused.
         why: String,
+    },
+    /// A call names an API host the provider does not declare.
+    #[error("provider `{provider}` declares no API host `{host}`: use one of its `api_hosts` ({known})")]
+    UnknownApiHost {
+        /// The provider id.
+        provider: String,
+        /// The key asked for.
+        host: String,
+        /// The declared keys.
+        known: String,
     },
     /// A path joined to the API base would leave the provider's host or base path.
     #[error("`{path}` is not a path under the provider's API base URL: {reason}")]
@@ -95,6 +129,9 @@ pub(crate) enum Piece {
 /// A parsed URL template.
 #[derive(Debug, Clone)]
 pub(crate) struct UrlTemplate {
+    /// `{key}` when the template starts with an `instance_url` setting (`{instance}/api/v4`):
+    /// then `scheme`, `host` and `port` are empty and the value gives them.
+    pub origin: Option<String>,
     pub scheme: String,
     pub host: Vec<Label>,
     pub port: Option<u16>,
@@ -108,11 +145,16 @@ pub(crate) struct UrlTemplate {
 pub(crate) enum Place {
     Host,
     Path,
+    /// The whole scheme, host and port (`{instance}/api/v4`).
+    Origin,
 }
 
 impl UrlTemplate {
     /// Parses an absolute URL template (`scheme://host[:port][/path][?query][#fragment]`).
     pub fn parse(template: &str) -> Result<Self, String> {
+        if let Some(inner) = template.strip_prefix('{') {
+            return Self::parse_origin(inner);
+        }
         let (scheme, rest) = template.split_once("://").ok_or("not an absolute URL: write it as https://host/path")?;
         if scheme.is_empty() || !scheme.bytes().all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b)) {
             return Err(format!("`{scheme}` is not a URL scheme"));
@@ -142,6 +184,7 @@ impl UrlTemplate {
                 .into());
         }
         Ok(UrlTemplate {
+            origin: None,
             scheme: scheme.to_ascii_lowercase(),
             host,
             port,
@@ -150,8 +193,35 @@ impl UrlTemplate {
         })
     }
 
+    /// `{instance}/api/v4`: an `instance_url` setting gives scheme, host and port.
+    fn parse_origin(inner: &str) -> Result<Self, String> {
+        let (key, tail) = inner.split_once('}').ok_or("unmatched `{` at the start of the URL")?;
+        if !is_setting_key(key) {
+            return Err(format!("`{{{key}}}` is not a placeholder: setting keys use a-z, 0-9 and _"));
+        }
+        if !(tail.is_empty() || tail.starts_with('/')) {
+            return Err(format!(
+                "a URL that starts with `{{{key}}}` (an instance address) continues with a path: `{{{key}}}/api/v4`"
+            ));
+        }
+        let path_end = tail.find(['?', '#']).unwrap_or(tail.len());
+        let (path_text, rest) = tail.split_at(path_end);
+        if rest.contains(['{', '}']) {
+            return Err("placeholders are not allowed in the query or fragment".into());
+        }
+        Ok(UrlTemplate {
+            origin: Some(key.to_owned()),
+            scheme: String::new(),
+            host: Vec::new(),
+            port: None,
+            path: parse_pieces(path_text)?,
+            rest: rest.to_owned(),
+        })
+    }
+
     /// Every placeholder with where it sits, in order.
     pub fn placeholders(&self) -> Vec<(&str, Place)> {
+        let origin = self.origin.iter().map(|k| (k.as_str(), Place::Origin));
         let host = self.host.iter().filter_map(|l| match l {
             Label::Setting(k) => Some((k.as_str(), Place::Host)),
             Label::Fixed(_) => None,
@@ -160,11 +230,12 @@ impl UrlTemplate {
             Piece::Setting(k) => Some((k.as_str(), Place::Path)),
             Piece::Text(_) => None,
         });
-        host.chain(path).collect()
+        origin.chain(host).chain(path).collect()
     }
 
     /// The labels after the last host placeholder, joined (`zendesk.com` for
     /// `{subdomain}.zendesk.com`); the whole host when it has no placeholder.
+    #[cfg(test)]
     pub fn fixed_host_suffix(&self) -> String {
         let start = self.host.iter().rposition(|l| matches!(l, Label::Setting(_))).map_or(0, |i| i + 1);
         self.host[start..]
@@ -190,8 +261,31 @@ impl UrlTemplate {
         fixed.is_some_and(|labels| is_loopback_name(&labels.join(".")))
     }
 
-    /// Fills in the placeholders and parses the result.
+    /// Fills in the placeholders and parses the result; a host placeholder takes one DNS label.
     pub fn render(&self, template: &str, settings: &BTreeMap<String, String>) -> Result<Url, TemplateError> {
+        self.render_with(template, settings, &no_declarations)
+    }
+
+    /// Fills in the placeholders, knowing their settings' declarations: a closed-choice setting
+    /// in the host takes any of its listed values (which may span several labels, as all of them
+    /// are vetted in the file), an `instance_url` setting gives the origin.
+    pub fn render_with(
+        &self,
+        template: &str,
+        settings: &BTreeMap<String, String>,
+        lookup: Lookup<'_>,
+    ) -> Result<Url, TemplateError> {
+        if let Some(key) = &self.origin {
+            let origin = instance_origin(key, setting(settings, key)?)?;
+            let text = format!("{origin}{}{}", render_pieces(&self.path, settings)?, self.rest);
+            let url = Url::parse(&text)
+                .map_err(|e| TemplateError::Syntax { template: template.to_owned(), message: e.to_string() })?;
+            return if url.origin().ascii_serialization() == origin {
+                Ok(url)
+            } else {
+                Err(TemplateError::InvalidInstanceUrl { key: key.clone(), reason: "the path changed the host".into() })
+            };
+        }
         let mut host = String::new();
         for (i, label) in self.host.iter().enumerate() {
             if i > 0 {
@@ -201,8 +295,17 @@ impl UrlTemplate {
                 Label::Fixed(s) => host.push_str(s),
                 Label::Setting(key) => {
                     let value = setting(settings, key)?.trim().to_ascii_lowercase();
-                    if !is_dns_label(&value) {
-                        return Err(TemplateError::InvalidHostValue { key: key.clone() });
+                    // A closed choice takes only a value written in the file, so several labels
+                    // are fine; anything else is one DNS label.
+                    let decl = lookup(key).filter(|d| d.closed_choices());
+                    let fits = match decl {
+                        Some(d) => d.choices.iter().any(|c| c.value == value) && value.split('.').all(is_dns_label),
+                        None => is_dns_label(&value),
+                    };
+                    if !fits {
+                        return Err(
+                            decl.map_or_else(|| TemplateError::InvalidHostValue { key: key.clone() }, not_a_choice)
+                        );
                     }
                     host.push_str(&value);
                 }
@@ -226,6 +329,39 @@ impl UrlTemplate {
         }
         Ok(url)
     }
+}
+
+/// The error for a value outside a closed-choice setting's list.
+pub(crate) fn not_a_choice(decl: &SettingField) -> TemplateError {
+    let choices: Vec<String> = decl.choices.iter().map(|c| format!("`{}`", c.value)).collect();
+    TemplateError::NotAChoice { key: decl.key.clone(), choices: choices.join(", ") }
+}
+
+/// Checks an `instance_url` setting's value and returns its origin (`https://host[:port]`).
+///
+/// Only `https://` is taken, except `http://` to a loopback host (tests, a local instance); the
+/// guarded client then still refuses loopback and private addresses unless
+/// `PATCHBAY_ALLOW_PRIVATE_NETWORKS=true`. A user, password, path, query or fragment is refused
+/// rather than dropped, so what the user typed is what is called.
+pub fn instance_origin(key: &str, value: &str) -> Result<String, TemplateError> {
+    let bad = |reason: &str| TemplateError::InvalidInstanceUrl { key: key.to_owned(), reason: reason.to_owned() };
+    let url = Url::parse(value.trim()).map_err(|_| bad("it is not a URL"))?;
+    match url.scheme() {
+        "https" => {}
+        "http" if url.host_str().is_some_and(is_loopback_name) => {}
+        "http" => return Err(bad("use https://; plain http:// is accepted only for a loopback address")),
+        _ => return Err(bad("use https://")),
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(bad("it has no host"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(bad("it cannot carry a username or password"));
+    }
+    if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
+        return Err(bad("give only the address, without a path, query or fragment"));
+    }
+    Ok(url.origin().ascii_serialization())
 }
 
 fn split_port(authority: &str) -> Result<(&str, Option<u16>), String> {
@@ -368,6 +504,19 @@ pub fn render_url(template: &str, settings: &BTreeMap<String, String>) -> Result
     parsed.render(template, settings)
 }
 
+/// Renders one of `provider`'s URL templates with a connection's settings, honouring the settings'
+/// declarations (closed choices spanning several host labels, `instance_url` origins). Every URL
+/// Patchbay calls for a provider is built this way.
+pub fn render_for(
+    provider: &Provider,
+    template: &str,
+    settings: &BTreeMap<String, String>,
+) -> Result<Url, TemplateError> {
+    let parsed = UrlTemplate::parse(template)
+        .map_err(|message| TemplateError::Syntax { template: template.to_owned(), message })?;
+    parsed.render_with(template, settings, &|key| provider.setting(key))
+}
+
 /// Renders a path template (`/2010-04-01/Accounts/{sid}.json?x=1`): placeholders only before any
 /// `?` or `#`, values percent-encoded.
 pub fn render_path(template: &str, settings: &BTreeMap<String, String>) -> Result<String, TemplateError> {
@@ -412,8 +561,29 @@ pub fn join_api_url(base: &Url, path: &str) -> Result<Url, TemplateError> {
 /// The provider's API base URL rendered with `settings`, joined with `path` (N-03: the only
 /// way Patchbay builds a URL that a credential is attached to).
 pub fn api_url(provider: &Provider, settings: &BTreeMap<String, String>, path: &str) -> Result<Url, TemplateError> {
-    let base =
-        provider.api_base_url.as_deref().ok_or_else(|| TemplateError::NoApiBase { provider: provider.id.clone() })?;
+    api_url_on(provider, None, settings, path)
+}
+
+/// Like [`api_url`], on the API host `host`: `None` is `api_base_url`, `Some(key)` an `api_hosts`
+/// entry (G4). Both are hosts the credential may go to (N-03).
+pub fn api_url_on(
+    provider: &Provider,
+    host: Option<&str>,
+    settings: &BTreeMap<String, String>,
+    path: &str,
+) -> Result<Url, TemplateError> {
+    let base = provider.api_host(host).ok_or_else(|| match host {
+        None => TemplateError::NoApiBase { provider: provider.id.clone() },
+        Some(h) => TemplateError::UnknownApiHost {
+            provider: provider.id.clone(),
+            host: h.to_owned(),
+            known: if provider.api_hosts.is_empty() {
+                "it declares none".to_owned()
+            } else {
+                provider.api_hosts.keys().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+            },
+        },
+    })?;
     let base = crate::metadata::render(provider, base, settings)?;
     join_api_url(&base, path)
 }

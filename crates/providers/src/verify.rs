@@ -9,11 +9,12 @@
 use std::collections::BTreeMap;
 
 use patchbay_domain::credential::Credential;
-use patchbay_domain::provider::{KeyLocation, Provider};
+use patchbay_domain::provider::{DEFAULT_VERIFY_CONTENT_TYPE, KeyLocation, Provider, Scalar, VerifyCall};
 use secrecy::ExposeSecret;
 use serde_json::Value;
 use url::Url;
 
+use crate::header_template;
 use crate::http::{GuardedClient, HttpError};
 use crate::mask::Masker;
 use crate::template::{self, Label, UrlTemplate};
@@ -66,31 +67,75 @@ impl VerifyOutcome {
     }
 }
 
-/// Puts `credential` on `request` the way `provider` expects, plus the provider's static
-/// `headers`.
-///
-/// - API key: in the header named by `api_key` (with its prefix) or as a query parameter; a
-///   provider without `api_key` gets `Authorization: Bearer <key>`.
-/// - Basic: HTTP basic auth; a provider with `basic.fixed_username` always sends that username.
-/// - OAuth 2: `Authorization: Bearer <access token>`.
-///
-/// Header values carrying a secret are marked sensitive (hyper then keeps them out of HPACK
-/// tables and debug output).
+/// Puts `credential` on `request` the way `provider` expects, plus the provider's `headers`,
+/// without a connection's settings: the host must fit one of the provider's API base URLs with
+/// any single DNS label (or listed choice) in place of a host placeholder, and templated headers
+/// naming a setting are left out. Calls made for a connection use
+/// [`apply_connection_credential`], which binds the host to that connection's own settings.
 ///
 /// # Errors
-/// [`HttpError::Blocked`] when the request's URL is not on the provider's API host (N-03): the
-/// credential is not attached. Build URLs with [`crate::template::api_url`].
+/// [`HttpError::Blocked`] when the request's URL is not on one of the provider's API hosts
+/// (N-03): the credential is not attached.
 pub fn apply_credential(
     request: reqwest::RequestBuilder,
     provider: &Provider,
     credential: &Credential,
 ) -> Result<reqwest::RequestBuilder, HttpError> {
+    attach(request, provider, &BTreeMap::new(), credential, Bind::AnyLabel)
+}
+
+/// Puts `credential` on `request` for a connection with these `settings`:
+///
+/// - API key: in the header named by `api_key` (with its prefix) or as a query parameter; a
+///   provider without `api_key` gets `Authorization: Bearer <key>`.
+/// - Basic: HTTP basic auth; a provider with `basic.fixed_username` always sends that username.
+/// - OAuth 2: `Authorization: Bearer <access token>`, or the header and prefix of `oauth_token`.
+///
+/// The provider's `headers` are added, their `{setting}` / `{client_id}` placeholders filled in
+/// from the connection (a header whose placeholder has no value is left out). Header values
+/// carrying a secret are marked sensitive (hyper then keeps them out of HPACK tables and debug
+/// output).
+///
+/// # Errors
+/// [`HttpError::Blocked`] when the request's URL is not exactly the scheme, host and port of the
+/// provider's `api_base_url` or of one of its `api_hosts`, rendered with these settings (N-03):
+/// the credential is not attached. Build URLs with [`crate::template::api_url_on`].
+pub fn apply_connection_credential(
+    request: reqwest::RequestBuilder,
+    provider: &Provider,
+    settings: &BTreeMap<String, String>,
+    credential: &Credential,
+) -> Result<reqwest::RequestBuilder, HttpError> {
+    attach(request, provider, settings, credential, Bind::Settings)
+}
+
+/// How strictly a URL's host is matched against the provider's API bases.
+#[derive(Clone, Copy)]
+enum Bind {
+    /// Rendered with the connection's settings: exactly that host.
+    Settings,
+    /// No settings at hand: any value a placeholder could take.
+    AnyLabel,
+}
+
+fn attach(
+    request: reqwest::RequestBuilder,
+    provider: &Provider,
+    settings: &BTreeMap<String, String>,
+    credential: &Credential,
+    bind: Bind,
+) -> Result<reqwest::RequestBuilder, HttpError> {
     let (client, built) = request.build_split();
     let built = built.map_err(|e| HttpError::Other { host: String::new(), message: crate::http::describe(&e) })?;
-    check_credential_host(provider, built.url())?;
+    match bind {
+        Bind::Settings => check_bound_host(provider, settings, built.url())?,
+        Bind::AnyLabel => check_credential_host(provider, built.url())?,
+    }
     let mut request = reqwest::RequestBuilder::from_parts(client, built);
     for (name, value) in &provider.headers {
-        request = request.header(name.as_str(), value.as_str());
+        if let Some(value) = header_template::render(value, provider, settings) {
+            request = request.header(name.as_str(), value);
+        }
     }
     Ok(match credential {
         Credential::ApiKey { key } => match &provider.api_key {
@@ -106,7 +151,13 @@ pub fn apply_credential(
             let username = fixed.unwrap_or_else(|| username.expose_secret());
             request.basic_auth(username, Some(password.expose_secret()))
         }
-        Credential::OAuth2 { access_token, .. } => request.bearer_auth(access_token.expose_secret()),
+        Credential::OAuth2 { access_token, .. } => match &provider.oauth_token {
+            Some(place) => {
+                let value = sensitive(&format!("{}{}", place.prefix, access_token.expose_secret()));
+                request.header(place.header.as_str(), value)
+            }
+            None => request.bearer_auth(access_token.expose_secret()),
+        },
     })
 }
 
@@ -118,48 +169,101 @@ fn sensitive(value: &str) -> http::HeaderValue {
     v
 }
 
-/// N-03: the URL must be `https` (or loopback `http`) on the host of the provider's
-/// `api_base_url`, where a host placeholder matches any single DNS label.
+fn refuse_not_declared(provider: &Provider, host: &str) -> HttpError {
+    let reason = if provider.api_hosts.is_empty() {
+        format!(
+            "it is not the API host declared by provider `{}`; credentials are only sent to its api_base_url",
+            provider.id
+        )
+    } else {
+        format!(
+            "it is not an API host declared by provider `{}`; credentials are only sent to its api_base_url \
+             and api_hosts",
+            provider.id
+        )
+    };
+    HttpError::Blocked { host: host.to_owned(), reason }
+}
+
+fn no_base(provider: &Provider, host: &str) -> HttpError {
+    HttpError::Blocked {
+        host: host.to_owned(),
+        reason: format!("provider `{}` declares no api_base_url, so no host may receive its credentials", provider.id),
+    }
+}
+
+/// N-03 for a connection: the URL's scheme, host and port must be those of one of the provider's
+/// credential bases rendered with the connection's settings.
+fn check_bound_host(provider: &Provider, settings: &BTreeMap<String, String>, url: &Url) -> Result<(), HttpError> {
+    let host = url.host_str().unwrap_or_default();
+    if provider.api_base_url.is_none() {
+        return Err(no_base(provider, host));
+    }
+    let fits = provider.credential_bases().any(|base| {
+        crate::metadata::render(provider, base, settings).is_ok_and(|b| {
+            b.scheme() == url.scheme()
+                && b.host_str() == url.host_str()
+                && b.port_or_known_default() == url.port_or_known_default()
+        })
+    });
+    if fits { Ok(()) } else { Err(refuse_not_declared(provider, host)) }
+}
+
+/// N-03 without settings: the URL must be `https` (or loopback `http`) on the host of one of the
+/// provider's credential bases, where a host placeholder matches any single DNS label (any listed
+/// value for a closed-choice setting). An instance-URL base matches nothing here: without the
+/// connection's setting there is no host to compare with.
 fn check_credential_host(provider: &Provider, url: &Url) -> Result<(), HttpError> {
     let host = url.host_str().unwrap_or_default();
-    let refuse = |reason: String| HttpError::Blocked { host: host.to_owned(), reason };
-    let Some(base) = provider.api_base_url.as_deref() else {
-        return Err(refuse(format!(
-            "provider `{}` declares no api_base_url, so no host may receive its credentials",
-            provider.id
-        )));
-    };
+    if provider.api_base_url.is_none() {
+        return Err(no_base(provider, host));
+    }
     // An origin taken from metadata (`{instance_url}/...`): vetted against `metadata_hosts`.
     if let Some(allowed) = crate::metadata::credential_origin_allowed(provider, url) {
         return if allowed {
             Ok(())
         } else {
-            Err(refuse(format!(
-                "it is not on a host provider `{}` allows for its API (metadata_hosts); credentials are only sent there",
-                provider.id
-            )))
+            Err(HttpError::Blocked {
+                host: host.to_owned(),
+                reason: format!(
+                    "it is not on a host provider `{}` allows for its API (metadata_hosts); credentials are only sent there",
+                    provider.id
+                ),
+            })
         };
     }
-    let template = UrlTemplate::parse(base).map_err(|m| refuse(format!("invalid api_base_url: {m}")))?;
     let labels: Vec<&str> = host.split('.').collect();
-    let host_matches = labels.len() == template.host.len()
-        && template.host.iter().zip(&labels).all(|(t, l)| match t {
-            Label::Fixed(f) => f == l,
-            Label::Setting(_) => template::is_dns_label(l),
-        });
-    let port_matches = url.port_or_known_default()
-        == template.port.or(match template.scheme.as_str() {
-            "https" => Some(443),
-            "http" => Some(80),
-            _ => None,
-        });
-    if !host_matches || !port_matches || url.scheme() != template.scheme {
-        return Err(refuse(format!(
-            "it is not the API host declared by provider `{}`; credentials are only sent to its api_base_url",
-            provider.id
-        )));
+    let fits = provider.credential_bases().any(|base| {
+        let Ok(template) = UrlTemplate::parse(base) else { return false };
+        if template.origin.is_some() {
+            return false;
+        }
+        let port_matches = url.port_or_known_default()
+            == template.port.or(match template.scheme.as_str() {
+                "https" => Some(443),
+                "http" => Some(80),
+                _ => None,
+            });
+        port_matches && url.scheme() == template.scheme && host_fits(provider, &template.host, &labels)
+    });
+    if fits { Ok(()) } else { Err(refuse_not_declared(provider, host)) }
+}
+
+/// Whether `labels` spell the templated host `pattern`.
+fn host_fits(provider: &Provider, pattern: &[Label], labels: &[&str]) -> bool {
+    let Some((first, rest)) = pattern.split_first() else { return labels.is_empty() };
+    match first {
+        Label::Fixed(f) => labels.first().is_some_and(|l| l == f) && host_fits(provider, rest, &labels[1..]),
+        Label::Setting(key) => match provider.setting(key).filter(|d| d.closed_choices()) {
+            Some(decl) => decl.choices.iter().any(|c| {
+                let n = c.value.split('.').count();
+                labels.len() >= n && labels[..n].join(".") == c.value && host_fits(provider, rest, &labels[n..])
+            }),
+            None => {
+                labels.first().is_some_and(|l| template::is_dns_label(l)) && host_fits(provider, rest, &labels[1..])
+            }
+        },
     }
-    Ok(())
 }
 
 /// Calls the provider's `verify` endpoint with `credential` and reports whether it works and
@@ -180,7 +284,7 @@ pub async fn verify_credential(
         };
     };
     let url = match template::render_path(&call.path, settings)
-        .and_then(|path| template::api_url(provider, settings, &path))
+        .and_then(|path| template::api_url_on(provider, call.host.as_deref(), settings, &path))
     {
         Ok(url) => url,
         Err(e) => {
@@ -194,7 +298,12 @@ pub async fn verify_credential(
         if !provider.headers.keys().any(|h| h.eq_ignore_ascii_case("accept")) {
             request = request.header(http::header::ACCEPT, "application/json");
         }
-        let request = apply_credential(request, provider, credential)?;
+        if let Some(body) = &call.body {
+            // Sent byte for byte: Dropbox wants the four bytes `null`, a GraphQL API its query.
+            let content_type = call.content_type.as_deref().unwrap_or(DEFAULT_VERIFY_CONTENT_TYPE);
+            request = request.header(http::header::CONTENT_TYPE, content_type).body(body.clone());
+        }
+        let request = apply_connection_credential(request, provider, settings, credential)?;
         client.fetch(request).await
     }
     .await;
@@ -208,6 +317,10 @@ pub async fn verify_credential(
     let status = response.status;
     let masker = credential_masker(credential);
     if status.is_success() {
+        if let Some(rejected) = success_predicate_fails(name, call, &response.body, &masker) {
+            tracing::info!(provider = %provider.id, "verify call answered 2xx but its success predicate failed");
+            return rejected;
+        }
         return account_outcome(name, call, settings, &response.body);
     }
     let said = provider_message(&response.body, &masker);
@@ -233,12 +346,40 @@ pub async fn verify_credential(
     }
 }
 
-fn account_outcome(
-    name: &str,
-    call: &patchbay_domain::provider::VerifyCall,
-    values: &BTreeMap<String, String>,
-    body: &[u8],
-) -> VerifyOutcome {
+/// `verify.success`: a 2xx whose reply does not hold the declared value is a refusal (Slack's
+/// `auth.test` says `{"ok": false, "error": "invalid_auth"}` with HTTP 200 for a dead token).
+/// A reply that is not JSON cannot prove success either, so it fails the predicate too.
+fn success_predicate_fails(name: &str, call: &VerifyCall, body: &[u8], masker: &Masker) -> Option<VerifyOutcome> {
+    let want = call.success.as_ref()?;
+    let json = serde_json::from_slice::<Value>(body).ok();
+    let got = json.as_ref().and_then(|j| j.pointer(&want.pointer));
+    let holds = match (&want.equals, got) {
+        (Scalar::Bool(b), Some(Value::Bool(g))) => b == g,
+        (Scalar::Integer(i), Some(Value::Number(n))) => n.as_i64() == Some(*i),
+        (Scalar::Text(t), Some(Value::String(g))) => t == g,
+        _ => false,
+    };
+    if holds {
+        return None;
+    }
+    let said = json
+        .as_ref()
+        .and_then(|j| match &want.error {
+            Some(p) => j.pointer(p).and_then(Value::as_str).map(str::to_owned),
+            None => provider_message(body, masker),
+        })
+        .map(|m| format!(": {}", clean(&masker.mask(&m))))
+        .unwrap_or_default();
+    Some(VerifyOutcome::Rejected {
+        status: 200,
+        message: format!(
+            "{name} answered but did not accept the credential (`{}` is not as expected){said}",
+            want.pointer
+        ),
+    })
+}
+
+fn account_outcome(name: &str, call: &VerifyCall, values: &BTreeMap<String, String>, body: &[u8]) -> VerifyOutcome {
     if call.account.is_empty() && call.account_id.is_none() {
         return VerifyOutcome::Ok { account: None, account_id: None };
     }
@@ -346,6 +487,10 @@ mod tests {
             path: "/me".into(),
             account: v.iter().map(|s| (*s).to_owned()).collect(),
             account_id: Some("/data/id".into()),
+            host: None,
+            body: None,
+            content_type: None,
+            success: None,
         };
         let values: BTreeMap<String, String> = [("workspace_name".to_owned(), "Ops HQ".to_owned())].into();
         let acct = |p: &[&str]| match account_outcome("X", &ptr(p), &values, body) {

@@ -19,10 +19,24 @@ fn the_builtin_catalog_loads_without_errors() {
     sorted.sort_unstable();
     assert_eq!(ids, sorted, "list() is sorted by id");
     for p in catalog.list() {
-        // The OAuth seeds (issue 11) need an app of the operator's; the rest are keys or basic.
-        let oauth = ["notion-oauth", "quickbooks", "salesforce", "slack"].contains(&p.id.as_str());
-        assert_eq!(p.auth_mode == AuthMode::Oauth2, oauth, "{}", p.id);
-        assert!(oauth || matches!(p.auth_mode, AuthMode::ApiKey | AuthMode::Basic), "{}", p.id);
+        if p.auth_mode == AuthMode::Oauth2 {
+            // Every built-in OAuth provider reads its app's client by convention, and lets a
+            // user bring their own.
+            let app = p.app_id().to_ascii_uppercase().replace('-', "_");
+            assert_eq!(
+                p.client_variables,
+                [format!("PATCHBAY_{app}_CLIENT_ID"), format!("PATCHBAY_{app}_CLIENT_SECRET")]
+            );
+            assert!(!p.has_platform_client(), "{}", p.id);
+            assert!(
+                p.setting("client_id").is_some() && p.setting("client_secret").is_some_and(|s| s.secret),
+                "{}",
+                p.id
+            );
+            assert!(p.verify.as_ref().is_some_and(|v| v.account_id.is_some()), "{} pins no stable account id", p.id);
+        } else {
+            assert!(matches!(p.auth_mode, AuthMode::ApiKey | AuthMode::Basic), "{}", p.id);
+        }
         assert!(p.verify.is_some(), "{} has no verify call", p.id);
         assert!(p.docs_url.as_deref().is_some_and(|u| u.starts_with("https://")), "{}", p.id);
         assert!(p.description.is_some(), "{}", p.id);
@@ -46,6 +60,28 @@ fn the_builtin_catalog_loads_without_errors() {
     assert!(catalog.get("twilio").unwrap().setting("account_sid").unwrap().required);
     let advice = catalog.get("pagerduty").unwrap().access_advice.as_ref().unwrap();
     assert!(advice.url.starts_with("https://") && advice.text.contains("read-only"), "{advice:?}");
+}
+
+#[test]
+fn the_builtin_oauth_providers_share_their_apps_and_hosts() {
+    let env = |k: &str| k.starts_with("PATCHBAY_GOOGLE_CLIENT_").then(|| format!("{k}-value"));
+    let catalog = Catalog::load(None, &env).unwrap_or_else(|e| panic!("{e}"));
+    for id in ["gmail", "google-drive", "google-sheets", "google-calendar"] {
+        let p = catalog.get(id).unwrap();
+        assert_eq!(p.oauth_app.as_deref(), Some("google"), "{id}");
+        assert_eq!(p.client_id.as_deref(), Some("PATCHBAY_GOOGLE_CLIENT_ID-value"), "{id}");
+        assert_eq!(p.authorization_params["access_type"], "offline");
+        assert_eq!(p.verify.as_ref().unwrap().host.as_deref(), Some("userinfo"));
+    }
+    assert!(!catalog.get("dropbox").unwrap().has_platform_client());
+    let dropbox = catalog.get("dropbox").unwrap();
+    assert_eq!(dropbox.api_hosts["content"], "https://content.dropboxapi.com");
+    assert_eq!(dropbox.verify.as_ref().unwrap().body.as_deref(), Some("null"));
+    let outlook = catalog.get("microsoft-outlook").unwrap();
+    let tenant = outlook.setting("tenant").unwrap();
+    assert_eq!(tenant.default.as_deref(), Some("common"));
+    assert!(tenant.free_text && tenant.choices.len() == 3);
+    assert_eq!(outlook.client_variables[0], "PATCHBAY_MICROSOFT_CLIENT_ID");
 }
 
 #[test]

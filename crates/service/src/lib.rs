@@ -5,7 +5,7 @@
 //! leaves behind. It knows nothing of HTTP; the server maps [`ServiceError`] to status codes.
 //!
 //! The floors, lowest first (a module calls only modules on its own floor's left or below):
-//! 1. `error`, `words`, [`keys`], [`views`], `workers`, `backoff`, `audit_writer` (group commit),
+//! 1. `error`, `words`, [`keys`], [`views`], [`provider_endpoints`], `workers`, `backoff`, `audit_writer` (group commit),
 //!    `runtime_cache` (the hot path's generation-checked cache): types and mechanisms, no use-case;
 //! 2. `access`, [`audit`], `secrets`: the one authorization check (`require`) and loading what a
 //!    principal names; the audit trail; decrypting a connection's secrets, audited first;
@@ -37,6 +37,7 @@ pub mod events;
 pub mod keys;
 pub mod lifecycle;
 pub mod oauth;
+pub mod provider_endpoints;
 mod providers;
 pub mod proxy;
 pub mod receipts;

@@ -2,8 +2,9 @@
 //! provider's `api_base_url` + path with the stored credential attached, so the runtime never
 //! handles the secret at all.
 //!
-//! The URL is always built from the provider's own base URL (docs/security.md N-03: the credential
-//! only goes to the provider's declared host), through the guarded client (no redirects, address
+//! The URL is always built from the provider's own base URL, or one of its `api_hosts` named by
+//! the `Patchbay-Api-Host` request header (docs/security.md N-03: the credential only goes to
+//! the provider's declared hosts), through the guarded client (no redirects, address
 //! guard, one keep-alive pool per host, HTTP/2 where offered). Bodies are streamed both ways
 //! within `proxy_max_body_bytes`; a request body of up to 64 KiB is held so the call can be
 //! retried once after a refresh when an OAuth provider answers 401 (a longer one is streamed
@@ -32,6 +33,9 @@ use crate::{Patchbay, ServiceError, ServiceResult};
 const FORWARDED_REQUEST_HEADERS: &[&str] = &["accept", "content-type", "if-match", "if-none-match", "idempotency-key"];
 /// Response headers passed back.
 const FORWARDED_RESPONSE_HEADERS: &[&str] = &["content-type", "etag", "retry-after", "location", "link"];
+/// The request header that names one of the provider's `api_hosts` (G4): the call goes to that
+/// base instead of `api_base_url`. It is Patchbay's own and never forwarded.
+pub const API_HOST_HEADER: &str = "patchbay-api-host";
 /// A request body up to this size is held, so a 401 can be retried after a refresh.
 const REPLAYABLE_BODY_BYTES: usize = 64 * 1024;
 
@@ -69,6 +73,8 @@ pub struct ProxyResponse {
 
 /// The request line and headers, shared by both attempts.
 struct Head {
+    /// The `api_hosts` key named by [`API_HOST_HEADER`]; `None` for `api_base_url`.
+    host: Option<String>,
     method: http::Method,
     path: String,
     query: Option<String>,
@@ -135,21 +141,50 @@ impl Outgoing {
 
 /// A module that declares its API calls (`modules.<id>.api`) may make only those: anything else
 /// is refused before the credential is read, whatever the token.
-fn check_module_api(provider: &Provider, module: &str, method: &http::Method, path: &str) -> ServiceResult<()> {
+fn check_module_api(
+    provider: &Provider,
+    module: &str,
+    host: Option<&str>,
+    method: &http::Method,
+    path: &str,
+) -> ServiceResult<()> {
     let m = ModuleRef::parse(module).map_err(ServiceError::Invalid)?;
     let Some(declared) = provider.module(&m.module).filter(|d| !d.api.is_empty()) else {
         return Ok(());
     };
     let path = format!("/{}", path.trim_start_matches('/'));
-    let allowed =
-        declared.api.iter().filter_map(|a| ApiPattern::parse(a).ok()).any(|p| p.matches(method.as_str(), &path));
+    let allowed = declared
+        .api
+        .iter()
+        .filter_map(|a| ApiPattern::parse(a).ok())
+        .any(|p| p.matches_on(host, method.as_str(), &path));
     if allowed {
         return Ok(());
     }
+    let on = host.map(|h| format!("{h}:")).unwrap_or_default();
     Err(ServiceError::Forbidden(format!(
-        "`{module}` declares the API calls it makes ({}); {} {path} is not one of them",
+        "`{module}` declares the API calls it makes ({}); {method} {on}{path} is not one of them",
         declared.api.join(", "),
-        method
+    )))
+}
+
+/// The `api_hosts` key a proxied call names with [`API_HOST_HEADER`], checked against the
+/// provider before anything else happens.
+fn requested_host(provider: &Provider, headers: &http::HeaderMap) -> ServiceResult<Option<String>> {
+    let Some(value) = headers.get(API_HOST_HEADER) else { return Ok(None) };
+    let key = value.to_str().unwrap_or_default().trim();
+    if provider.api_hosts.contains_key(key) {
+        return Ok(Some(key.to_owned()));
+    }
+    let known: Vec<String> = provider.api_hosts.keys().map(|k| format!("`{k}`")).collect();
+    Err(ServiceError::Invalid(format!(
+        "{API_HOST_HEADER}: {} has no API host `{key}`; {}",
+        provider.display_name,
+        if known.is_empty() {
+            "it declares no api_hosts, so leave the header out".to_owned()
+        } else {
+            format!("use one of {}, or leave the header out for its api_base_url", known.join(", "))
+        }
     )))
 }
 
@@ -168,13 +203,15 @@ impl Patchbay {
         // The token endpoint's checks: role, team, module scopes, status, refresh when due.
         let check = TokenRequest { module: module.clone(), scenario: None, step: None };
         let ready = self.prepare_use(caller, id, &check).await?;
+        let host = requested_host(&ready.provider, &headers)?;
         if let Some(module) = &module {
-            check_module_api(&ready.provider, module, &method, &path)?;
+            check_module_api(&ready.provider, module, host.as_deref(), &method, &path)?;
         }
         let over = Arc::new(AtomicBool::new(false));
         let mut body = Outgoing::read(body, cap, &over).await?;
-        let head = Head { method, path, query, headers };
-        let detail = format!("{} /{}", head.method, head.path.trim_start_matches('/'));
+        let on = host.as_deref().map(|h| format!("{h}:")).unwrap_or_default();
+        let head = Head { host, method, path, query, headers };
+        let detail = format!("{} {on}/{}", head.method, head.path.trim_start_matches('/'));
         let who = &caller.principal;
         let how = HandOver { action: action::PROXY, detail: &detail, sealed: ready.sealed() };
         let first = body.attempt().unwrap_or_default();
@@ -219,12 +256,9 @@ impl Patchbay {
         body: Option<reqwest::Body>,
         how: HandOver<'_>,
     ) -> ServiceResult<ProxyResponse> {
-        let mut url = patchbay_providers::api_url(
-            provider,
-            &c.template_values(),
-            &format!("/{}", head.path.trim_start_matches('/')),
-        )
-        .map_err(|e| ServiceError::Invalid(format!("cannot build the provider URL: {e}")))?;
+        let path = format!("/{}", head.path.trim_start_matches('/'));
+        let mut url = patchbay_providers::api_url_on(provider, head.host.as_deref(), &c.template_values(), &path)
+            .map_err(|e| ServiceError::Invalid(format!("cannot build the provider URL: {e}")))?;
         url.set_query(head.query.as_deref().filter(|q| !q.is_empty()));
         let mut builder = self
             .http
@@ -244,7 +278,7 @@ impl Patchbay {
             builder = builder.body(body);
         }
         let credential = self.hand_over(who, c, provider, how).await?;
-        let builder = patchbay_providers::apply_credential(builder, provider, &credential)
+        let builder = patchbay_providers::apply_connection_credential(builder, provider, &c.settings, &credential)
             .map_err(|e| ServiceError::Invalid(format!("refused to attach the credential: {e}")))?;
         drop(credential);
         let unavailable = |e: patchbay_providers::HttpError| ServiceError::ProviderUnavailable(e.to_string());

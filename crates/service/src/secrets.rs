@@ -129,12 +129,7 @@ impl Patchbay {
             Some(id) if !id.is_empty() => {
                 Ok(OAuthClient { client_id: id.clone(), client_secret: provider.client_secret.clone(), auth })
             }
-            _ => Err(ServiceError::Invalid(format!(
-                "{} has no OAuth client configured: the operator sets its client id and secret in the provider file \
-                 (usually ${{{}_CLIENT_ID}}), or you enter your own in the advanced settings",
-                provider.display_name,
-                provider.id.to_uppercase().replace('-', "_")
-            ))),
+            _ => Err(ServiceError::Invalid(crate::provider_endpoints::ClientView::missing_client_message(provider))),
         }
     }
 

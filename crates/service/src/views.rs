@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
+pub use crate::provider_endpoints::{ClientView, EndpointsView};
 use crate::words::word_enum;
 
 /// A granted or requested scope with the provider's description.
@@ -297,6 +298,24 @@ pub struct FieldView {
     pub help: Option<String>,
     /// Placeholder example.
     pub placeholder: Option<String>,
+    /// Value used when the connection gives none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default: Option<String>,
+    /// The values it takes (only these, unless `free_text`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub choices: Vec<ChoiceView>,
+    /// Other values than `choices` are accepted too.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub free_text: bool,
+}
+
+/// One value a setting may take.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ChoiceView {
+    /// The value to send.
+    pub value: String,
+    /// What it means.
+    pub label: String,
 }
 
 /// A module with its scopes.
@@ -343,6 +362,11 @@ pub struct ProviderView {
     /// or password): how to restrict it on the service's side, in the service's own words.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub access_advice: Option<AccessAdviceView>,
+    /// The URLs its connections call (templates as written in the file).
+    pub endpoints: EndpointsView,
+    /// For OAuth providers: whether the platform's client is configured, and by which variables.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client: Option<ClientView>,
     /// Set for a provider the team discovered from a URL (`POST /v1/providers/discover`); absent
     /// for the catalog's.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -375,6 +399,9 @@ impl ProviderView {
                     required: true,
                     help: placement.and_then(|k| k.help.clone()),
                     placeholder: None,
+                    default: None,
+                    choices: Vec::new(),
+                    free_text: false,
                 }]
             }
             AuthMode::Basic => {
@@ -388,6 +415,9 @@ impl ProviderView {
                         required: true,
                         help: None,
                         placeholder: None,
+                        default: None,
+                        choices: Vec::new(),
+                        free_text: false,
                     });
                 }
                 fields.push(FieldView {
@@ -397,6 +427,9 @@ impl ProviderView {
                     required: true,
                     help: form.help.clone(),
                     placeholder: None,
+                    default: None,
+                    choices: Vec::new(),
+                    free_text: false,
                 });
                 fields
             }
@@ -435,6 +468,13 @@ impl ProviderView {
                     required: s.required,
                     help: s.help.clone(),
                     placeholder: s.placeholder.clone(),
+                    default: s.default.clone(),
+                    choices: s
+                        .choices
+                        .iter()
+                        .map(|c| ChoiceView { value: c.value.clone(), label: c.label.clone() })
+                        .collect(),
+                    free_text: s.free_text,
                 })
                 .collect(),
             grant_lifetime: p.grant_lifetime.map(String::from),
@@ -443,6 +483,8 @@ impl ProviderView {
                 .access_advice
                 .as_ref()
                 .map(|a| AccessAdviceView { text: a.text.clone(), url: a.url.clone() }),
+            endpoints: EndpointsView::new(p),
+            client: ClientView::new(p),
             discovered: None,
         }
     }

@@ -34,12 +34,16 @@ pub const PUBLIC_URL: &str = "http://patchbay.test";
 type ConfigTweak = Box<dyn FnOnce(&mut Config)>;
 
 /// How to build a [`TestApp`].
+/// Writes a provider file's text from the running mock.
+type MockFile = fn(&MockProvider) -> String;
+
 #[derive(Default)]
 pub struct TestAppBuilder {
     mock: bool,
     demo: Option<DemoOptions>,
     grant_lifetime: Option<&'static str>,
     demo_files: Vec<(&'static str, ProviderYamlOptions<'static>)>,
+    mock_files: Vec<(&'static str, MockFile)>,
     tweak: Option<ConfigTweak>,
     files: Vec<(String, String)>,
     conformance: Option<(String, Arc<dyn reqwest::dns::Resolve>)>,
@@ -67,6 +71,13 @@ impl TestAppBuilder {
     /// One more Demo Cloud provider file, `id.yaml`, written with `options`.
     pub fn demo_file(mut self, id: &'static str, options: ProviderYamlOptions<'static>) -> Self {
         self.demo_files.push((id, options));
+        self
+    }
+
+    /// One more provider file, `id.yaml`, written from the running mock (implies [`Self::mock`]).
+    pub fn mock_file(mut self, id: &'static str, make: MockFile) -> Self {
+        self.mock = true;
+        self.mock_files.push((id, make));
         self
     }
 
@@ -101,6 +112,9 @@ impl TestAppBuilder {
         std::fs::create_dir_all(&providers).unwrap();
         if let Some(mock) = &mock {
             mock.write_provider_files(&providers);
+            for (id, make) in &self.mock_files {
+                std::fs::write(providers.join(format!("{id}.yaml")), make(mock)).unwrap();
+            }
         }
         if let Some(demo) = &demo {
             super::oauth::write_demo_files(demo, &providers, self.grant_lifetime);

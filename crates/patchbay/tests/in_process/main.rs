@@ -2,6 +2,8 @@
 //! clock ([`common::test_app::TestApp`]), requests sent through `Router::oneshot`. Time-dependent
 //! behaviour (expiry, backoff, scheduling) is tested by advancing the clock, never by sleeping.
 //!
+//! - `api_hosts`: the request side of the provider format (issue 11): a second API host,
+//!   templated headers, setting defaults and choices, providers' endpoints and client state.
 //! - `connections`: the API-key connection lifecycle, roles and team isolation, and an OAuth
 //!   connection whose access token expires on the clock.
 //! - `lifecycle`: the token lifecycle against Demo Cloud in strict rotation mode (moved here
@@ -28,6 +30,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod api_hosts;
 mod connect_pages;
 mod connect_sessions;
 mod connections;

@@ -89,5 +89,9 @@ pub fn provider_from(
         metadata_hosts: BTreeMap::new(),
         token_request: Default::default(),
         revocation: None,
+        oauth_app: None,
+        api_hosts: BTreeMap::new(),
+        oauth_token: None,
+        client_variables: Vec::new(),
     }
 }

@@ -21,9 +21,11 @@
 //! This module owns the pipeline (`parse_provider`), the translation of serde's errors and the
 //! warning about an unset platform client. The pieces: `error` (the error types), `shape` (the
 //! key schema and unknown keys), `recover` (serde past its first error), `locate` (the line
-//! locator) and `checks` (the semantic checks).
+//! locator), `checks` (the semantic checks) and `client_convention` (the platform client read
+//! from `PATCHBAY_<APP>_CLIENT_ID` / `_SECRET` when a file names none).
 
 mod checks;
+mod client_convention;
 mod error;
 mod locate;
 mod recover;
@@ -34,6 +36,7 @@ use yaml_serde::Value;
 
 use crate::interpolate::{self, UnsetClientField};
 
+pub use client_convention::variable_names as client_variable_names;
 pub use error::{CatalogError, CatalogErrors};
 pub(crate) use locate::{Locator, Seg};
 
@@ -156,6 +159,8 @@ pub(crate) fn parse_provider(
         provider.client_id = None;
         provider.client_secret = None;
     }
+    let file_names_client = original.get("client_id").is_some() || original.get("client_secret").is_some();
+    client_convention::apply(file, &mut provider, file_names_client, env, &mut warnings);
     Ok(Parsed { provider, warnings })
 }
 

@@ -30,13 +30,16 @@ const SETTING: Shape = Shape::Struct(&[
     ("required", Leaf),
     ("help", Leaf),
     ("placeholder", Leaf),
+    ("default", Leaf),
+    ("choices", Leaf),
+    ("free_text", Leaf),
+    ("kind", Leaf),
 ]);
 const API_KEY: Shape =
     Shape::Struct(&[("in", Leaf), ("name", Leaf), ("prefix", Leaf), ("label", Leaf), ("help", Leaf)]);
 const BASIC: Shape =
     Shape::Struct(&[("username_label", Leaf), ("password_label", Leaf), ("fixed_username", Leaf), ("help", Leaf)]);
 const ACCESS_ADVICE: Shape = Shape::Struct(&[("text", Leaf), ("url", Leaf)]);
-const VERIFY: Shape = Shape::Struct(&[("method", Leaf), ("path", Leaf), ("account", Leaf), ("account_id", Leaf)]);
 const TOKEN_RESPONSE: Shape = Shape::Struct(&[
     ("access_token", Leaf),
     ("refresh_token", Leaf),
@@ -59,6 +62,18 @@ const REVOCATION: Shape = Shape::Struct(&[
     ("tokens", Leaf),
     ("success_pointer", Leaf),
 ]);
+const SUCCESS: Shape = Shape::Struct(&[("pointer", Leaf), ("equals", Leaf), ("error", Leaf)]);
+const VERIFY: Shape = Shape::Struct(&[
+    ("method", Leaf),
+    ("path", Leaf),
+    ("account", Leaf),
+    ("account_id", Leaf),
+    ("host", Leaf),
+    ("body", Leaf),
+    ("content_type", Leaf),
+    ("success", SUCCESS),
+]);
+const OAUTH_TOKEN: Shape = Shape::Struct(&[("header", Leaf), ("prefix", Leaf)]);
 const PROVIDER: Shape = Shape::Struct(&[
     ("id", Leaf),
     ("display_name", Leaf),
@@ -101,6 +116,9 @@ const PROVIDER: Shape = Shape::Struct(&[
     ("metadata_hosts", Leaf),
     ("token_request", TOKEN_REQUEST),
     ("revocation", REVOCATION),
+    ("oauth_app", Leaf),
+    ("api_hosts", Leaf),
+    ("oauth_token", OAUTH_TOKEN),
 ]);
 
 /// Every unknown key of a provider file, in document order.
@@ -331,14 +349,18 @@ api_base_url: https://api.example
 headers: {X-Version: '1'}
 api_key: {in: header, name: X-Key, prefix: p, label: l, help: h}
 basic: {username_label: u, password_label: p, fixed_username: f, help: h}
-verify: {method: GET, path: /me, account: /id, account_id: /sub}
+verify: {method: GET, path: /me, account: /id, account_id: /sub, host: h, body: 'null', content_type: application/json, success: {pointer: /ok, equals: true, error: /error}}
 modules:
   m: {name: M, scopes: [s], description: d, api: [\"GET /things/*\"]}
 settings:
-  - {key: k, label: K, secret: false, required: true, help: h, placeholder: p}
+  - {key: k, label: K, secret: false, required: true, help: h, placeholder: p, default: a, choices: [a], free_text: true, kind: text}
+oauth_app: app
+api_hosts: {h: https://h.example}
+oauth_token: {header: X-Token, prefix: p}
 access_advice: {text: Create a read-only key., url: https://docs.example/keys}
 token_response: {access_token: /a, refresh_token: /r, expires_in: /e, scope: /s, scope_separator: ',', default_expires_in: 2h, refresh_token_expires_in: /x, refresh_token_lifetime: 60d, metadata: {m: /m}}
 callback_params: {realmId: realm_id}
+callback_hmac: hmac
 context: {url: https://a.example/ctx, token_prefix: 'OAuth ', metadata: {c: /c}}
 metadata_hosts: {m: [a.example]}
 token_request: {body: json, params: {a: b}, headers: {X-V: '1'}}

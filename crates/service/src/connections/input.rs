@@ -142,6 +142,12 @@ pub(crate) fn split_settings(
             clear.insert(key.clone(), text.to_owned());
         }
     }
+    // A declared default fills a setting the connection leaves empty (Microsoft's tenant `common`).
+    for decl in provider.settings.iter().filter(|s| !s.secret) {
+        if let Some(default) = decl.default.as_ref().filter(|_| !clear.contains_key(&decl.key)) {
+            clear.insert(decl.key.clone(), default.clone());
+        }
+    }
     for decl in provider.settings.iter().filter(|s| s.required) {
         let present =
             clear.contains_key(&decl.key) || secret.iter().any(|(f, _)| f.ends_with(&format!(":{}", decl.key)));
@@ -152,12 +158,14 @@ pub(crate) fn split_settings(
             )));
         }
     }
-    // Placeholders in the API URL must render safely with these values (single DNS label, N-02).
-    // A URL that also takes metadata (Salesforce's `{instance_url}`, QuickBooks' `{realm_id}`)
-    // cannot be rendered before the grant: it is rendered, and its origin vetted, at every use.
+    crate::connections::setting_values::check(provider, &mut clear)?;
+    // Placeholders in every URL the connection will call must render safely with these values
+    // (single DNS label or a listed choice, N-02; an instance address, https). A URL that also
+    // takes metadata (Salesforce's `{instance_url}`, QuickBooks' `{realm_id}`) cannot be rendered
+    // before the grant: it is rendered, and its origin vetted, at every use.
     let learned_later = |base: &str| provider.metadata_keys().any(|key| base.contains(&format!("{{{key}}}")));
-    if let Some(base) = provider.api_base_url.as_ref().filter(|b| !learned_later(b)) {
-        patchbay_providers::render_url(base, &clear).map_err(|e| {
+    for base in provider.credential_bases().filter(|b| !learned_later(b)) {
+        patchbay_providers::render_for(provider, base, &clear).map_err(|e| {
             ServiceError::Invalid(format!("the settings do not make a valid {} address: {e}", provider.display_name))
         })?;
     }

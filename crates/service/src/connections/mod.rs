@@ -7,6 +7,7 @@
 //! - `manage`: list, get, rename, verify, reauthorize, delete;
 //! - `credential`: replace an API key or password in place, verified first.
 //! - `pending`: never-granted connections: discard, continue under their name, the discard job.
+//! - `setting_values`: settings checked against their declarations (choices, instance URLs).
 //!
 //! Invariants: a bad request changes nothing stored; a connection and its secrets are written in
 //! one transaction; a failing verify keeps the connection and says why; the team always comes
@@ -19,6 +20,7 @@ mod dto;
 mod input;
 mod manage;
 mod pending;
+mod setting_values;
 
 pub use credential::UpdateCredential;
 pub use dto::{CreateConnection, Created, DeleteReceipt, ListFilter, Verified};

@@ -98,6 +98,10 @@ mod tests {
             path: "/me".into(),
             account: vec!["/email".into()],
             account_id: account_id.map(str::to_owned),
+            host: None,
+            body: None,
+            content_type: None,
+            success: None,
         });
         p
     }

@@ -33,6 +33,8 @@ const OAUTH_ONLY: &[&str] = &[
     "metadata_hosts",
     "token_request",
     "revocation",
+    "oauth_app",
+    "oauth_token",
 ];
 
 /// Headers a provider file may not set statically: credentials come from the connection, and the

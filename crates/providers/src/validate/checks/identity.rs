@@ -52,7 +52,7 @@ impl Checker<'_> {
 }
 
 /// `[a-z0-9-]+`, no leading/trailing hyphen, at most 64 characters.
-fn is_provider_id(id: &str) -> bool {
+pub(super) fn is_provider_id(id: &str) -> bool {
     let b = id.as_bytes();
     (1..=64).contains(&b.len())
         && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')

@@ -2,14 +2,19 @@
 //! (where an error is recorded and at which line) and the order of the check families, one
 //! module each: [`identity`] (id, settings), [`urls`] (URLs, placeholders, authorize
 //! parameters), [`auth`] (auth-mode requirements, API key, static headers), [`scopes`]
-//! (scopes, modules, the verify call) and [`token_side`] (token reply mapping, metadata and its
-//! hosts, callback parameters, the follow-up call, token request shape, declared revocation). Every problem is collected, none stops the others.
+//! (scopes, modules, the verify call), [`token_side`] (token reply mapping, metadata and its
+//! hosts, callback parameters, the follow-up call, token request shape, declared revocation) and
+//! [`requests`] (API hosts, shared OAuth apps, token placement, templated headers, the verify
+//! body and success predicate, setting choices). Every problem is collected, none stops the others.
 
 mod auth;
 mod identity;
+mod requests;
 mod scopes;
 mod token_side;
 mod urls;
+
+pub(super) use requests::uses_instance_endpoints;
 
 use patchbay_domain::provider::Provider;
 use yaml_serde::Value;
@@ -58,6 +63,7 @@ impl Checker<'_> {
         self.check_authorization_params(p);
         self.check_access_advice(p);
         self.check_token_side(p);
+        self.check_requests(p);
     }
 }
 

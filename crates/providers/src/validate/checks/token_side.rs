@@ -37,6 +37,10 @@ impl Checker<'_> {
     /// origin placeholder.
     pub(super) fn check_origin_url(&mut self, p: &Provider, field: &str, value: &str) -> bool {
         let Some((key, rest)) = origin_placeholder(value) else { return false };
+        // A setting that holds an instance address (GitLab self-managed) is the request side's.
+        if !p.metadata_hosts.contains_key(key) && p.setting(key).is_some() {
+            return false;
+        }
         let at: Vec<Seg<'_>> = field.split('.').map(Seg::Key).collect();
         if !p.metadata_hosts.contains_key(key) {
             self.err(
@@ -333,6 +337,10 @@ impl Checker<'_> {
                 required: true,
                 help: None,
                 placeholder: None,
+                default: None,
+                choices: Vec::new(),
+                free_text: false,
+                kind: Default::default(),
             });
             self.check_url(&q, "revocation.url", &r.url);
         } else {

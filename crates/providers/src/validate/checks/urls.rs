@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use patchbay_domain::provider::Provider;
+use patchbay_domain::provider::{Provider, SettingKind};
 
 use super::{Checker, Seg};
 use crate::template::{Label, Place, UrlTemplate};
@@ -84,6 +84,7 @@ impl Checker<'_> {
 
     pub(super) fn check_url(&mut self, p: &Provider, field: &str, value: &str) {
         let at: Vec<Seg<'_>> = field.split('.').map(Seg::Key).collect();
+        let at = at.as_slice();
         // `{instance_url}/services/...`: an origin from metadata, vetted by `metadata_hosts`.
         if self.check_origin_url(p, field, value) {
             return;
@@ -91,16 +92,18 @@ impl Checker<'_> {
         let t = match UrlTemplate::parse(value) {
             Ok(t) => t,
             Err(msg) => {
-                self.err(&at, field, format!("`{value}`: {msg}"));
+                self.err(at, field, format!("`{value}`: {msg}"));
                 return;
             }
         };
         match t.scheme.as_str() {
+            // `{instance}/api/v4`: the scheme comes from the instance address, https-checked then.
+            _ if t.origin.is_some() => {}
             "https" => {}
             "http" if t.is_loopback_host() => {}
             "http" => {
                 self.err(
-                    &at,
+                    at,
                     field,
                     format!(
                         "`{value}` must be an https:// URL; plain http:// is accepted only for loopback hosts \
@@ -110,27 +113,36 @@ impl Checker<'_> {
                 return;
             }
             other => {
-                self.err(&at, field, format!("`{value}` must be an https:// URL, not {other}://"));
+                self.err(at, field, format!("`{value}` must be an https:// URL, not {other}://"));
                 return;
             }
         }
         if matches!(field, "docs_url" | "access_advice.url") && !t.placeholders().is_empty() {
-            self.err(&at, field, format!("{field} cannot contain {{placeholders}}"));
+            self.err(at, field, format!("{field} cannot contain {{placeholders}}"));
             return;
         }
-        if field == "api_base_url" && !t.rest.is_empty() {
+        if (field == "api_base_url" || field.starts_with("api_hosts.")) && !t.rest.is_empty() {
             self.err(
-                &at,
+                at,
                 field,
-                "api_base_url cannot have a query or fragment: paths are appended to it; put query \
-                 parameters in verify.path",
+                format!(
+                    "{field} cannot have a query or fragment: paths are appended to it; put query \
+                 parameters in verify.path"
+                ),
             );
         }
         self.check_placeholders(p, field, &t.placeholders());
-        let host_placeholders = t.host.iter().filter(|l| matches!(l, Label::Setting(_))).count();
-        if host_placeholders > 0 && t.fixed_host_suffix().split('.').count() < 2 {
+        // A closed-choice setting only takes values written in this file, so it needs no fixed
+        // suffix; any other host placeholder must be followed by two fixed labels.
+        let open = |l: &Label| matches!(l, Label::Setting(k) if !p.setting(k).is_some_and(|d| d.closed_choices()));
+        let fixed_after_open = t
+            .host
+            .iter()
+            .rposition(open)
+            .map(|i| t.host[i + 1..].iter().filter(|l| matches!(l, Label::Fixed(_))).count());
+        if fixed_after_open.is_some_and(|n| n < 2) {
             self.err(
-                &at,
+                at,
                 field,
                 format!(
                     "`{value}`: a host placeholder must be followed by the provider's own domain \
@@ -138,12 +150,24 @@ impl Checker<'_> {
                      can never choose the domain (N-02)"
                 ),
             );
+            // The example values below would only repeat this.
+            return;
         }
-        // With every placeholder filled with a plain label the URL must parse.
-        let dummy: BTreeMap<String, String> =
-            t.placeholders().into_iter().map(|(k, _)| (k.to_owned(), "x".to_owned())).collect();
-        if let Err(e) = t.render(value, &dummy) {
-            self.err(&at, field, format!("`{value}` is not a valid URL: {e}"));
+        // With every placeholder filled with a plain label (each listed choice in turn, an
+        // example instance address) the URL must parse.
+        let example = |k: &str, i: usize| match p.setting(k) {
+            Some(d) if d.kind == SettingKind::InstanceUrl => "https://instance.example".to_owned(),
+            Some(d) if !d.choices.is_empty() => d.choices[i.min(d.choices.len() - 1)].value.clone(),
+            _ => "x".to_owned(),
+        };
+        let most = t.placeholders().iter().filter_map(|(k, _)| p.setting(k)).map(|d| d.choices.len()).max();
+        for i in 0..most.unwrap_or(1).max(1) {
+            let dummy: BTreeMap<String, String> =
+                t.placeholders().into_iter().map(|(k, _)| (k.to_owned(), example(k, i))).collect();
+            if let Err(e) = t.render_with(value, &dummy, &|k| p.setting(k)) {
+                self.err(at, field, format!("`{value}` is not a valid URL: {e}"));
+                break;
+            }
         }
     }
 
@@ -171,9 +195,30 @@ impl Checker<'_> {
                          Send it as a credential instead, or drop `secret: true`"
                     ),
                 ),
-                Some(s) if *place == Place::Host && !s.required => {
-                    self.err(&at, field, format!("the setting `{key}` picks the host, so it must be `required: true`"))
-                }
+                Some(s) if matches!(place, Place::Host | Place::Origin) && !s.required && s.default.is_none() => self
+                    .err(
+                        &at,
+                        field,
+                        format!(
+                            "the setting `{key}` picks the host, so it must be `required: true` (or have a `default`)"
+                        ),
+                    ),
+                Some(s) if *place == Place::Origin && s.kind != SettingKind::InstanceUrl => self.err(
+                    &at,
+                    field,
+                    format!(
+                        "`{{{key}}}` starts the URL, so it stands for a whole instance address: declare the \
+                         setting with `kind: instance_url`"
+                    ),
+                ),
+                Some(s) if *place != Place::Origin && s.kind == SettingKind::InstanceUrl => self.err(
+                    &at,
+                    field,
+                    format!(
+                        "`{{{key}}}` is an instance address (`kind: instance_url`): use it only at the very \
+                         start of a URL, like `{{{key}}}/api/v4`"
+                    ),
+                ),
                 Some(_) => {}
             }
         }

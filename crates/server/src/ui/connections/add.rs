@@ -224,7 +224,22 @@ fn render_new_form(
     };
     let (required, optional): (Vec<_>, Vec<_>) = p.settings.iter().partition(|f| f.required);
     let optional_settings = fields("setting", optional);
-    let show_advanced = optional_settings.iter().any(|f| !f.value.is_empty());
+    // Without a platform client the user's own one is the only way in: say which variables the
+    // operator would set, and open the advanced settings where the own client goes.
+    let client_notice = p.client.as_ref().filter(|c| !c.configured).map(|c| {
+        let operator = if c.variables.is_empty() {
+            "The operator can set its client_id and client_secret in the provider file".to_owned()
+        } else {
+            format!("The operator can set {} and restart Patchbay", c.variables.join(" and "))
+        };
+        if c.own_client {
+            format!("{operator}; or enter your own client id and secret under Show advanced settings.")
+        } else {
+            format!("{operator}.")
+        }
+    });
+    let show_advanced = optional_settings.iter().any(|f| !f.value.is_empty())
+        || client_notice.is_some() && !optional_settings.is_empty();
     page(
         state,
         status,
@@ -237,6 +252,7 @@ fn render_new_form(
             required_settings: fields("setting", required),
             optional_settings,
             show_advanced,
+            client_notice,
             scopes: scope_choices(p, given),
             granular: p.granular_scopes,
             is_oauth: p.auth_mode == AuthMode::Oauth2,

@@ -109,12 +109,19 @@ pub(crate) struct InputField {
     pub placeholder: Option<String>,
     /// The value to re-fill after a failed save; always empty for secrets.
     pub value: String,
+    /// The setting's listed values as (value, label), offered as suggestions.
+    pub choices: Vec<(String, String)>,
 }
 
 impl InputField {
     pub fn new(prefix: &str, f: &FieldView, given: &HashMap<String, String>) -> InputField {
         let input_name = format!("{prefix}.{}", f.key);
-        let value = if f.secret { String::new() } else { given.get(&input_name).cloned().unwrap_or_default() };
+        // A declared default fills the field until the user types something else.
+        let value = if f.secret {
+            String::new()
+        } else {
+            given.get(&input_name).cloned().or_else(|| f.default.clone()).unwrap_or_default()
+        };
         InputField {
             input_name,
             label: f.label.clone(),
@@ -123,6 +130,7 @@ impl InputField {
             help: f.help.clone(),
             placeholder: f.placeholder.clone(),
             value,
+            choices: f.choices.iter().map(|c| (c.value.clone(), c.label.clone())).collect(),
         }
     }
 }
@@ -148,6 +156,9 @@ pub(crate) struct NewConnectionPage {
     pub required_settings: Vec<InputField>,
     pub optional_settings: Vec<InputField>,
     pub show_advanced: bool,
+    /// For an OAuth app whose platform client is not configured: which variables the operator
+    /// sets, or that the user enters their own client under the advanced settings.
+    pub client_notice: Option<String>,
     pub scopes: Vec<ScopeChoice>,
     pub granular: bool,
     pub is_oauth: bool,
