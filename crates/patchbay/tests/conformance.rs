@@ -29,13 +29,9 @@ use serde_json::{Value, json};
 /// Marks the child run, which has the client variables in its environment.
 const CHILD: &str = "PATCHBAY_CONFORMANCE_CHILD";
 
-/// Fixture definitions in today's format, run alongside the built-ins. Drop an entry once the
-/// real definition of its service is built in.
-const FIXTURES: &[(&str, &str)] = &[
-    ("fixture-gmail.yaml", include_str!("conformance/fixtures/fixture-gmail.yaml")),
-    ("fixture-dropbox.yaml", include_str!("conformance/fixtures/fixture-dropbox.yaml")),
-    ("fixture-microsoft.yaml", include_str!("conformance/fixtures/fixture-microsoft.yaml")),
-];
+/// Extra definitions run alongside the built-ins, for a profile whose service is not built in
+/// yet (`(file name, YAML)`); empty while every profile's service has a built-in definition.
+const FIXTURES: &[(&str, &str)] = &[];
 
 /// `PATCHBAY_<ID>_CLIENT_ID`'s `<ID>`: upper-cased, `-` → `_`.
 fn env_id(id: &str) -> String {
@@ -268,7 +264,18 @@ fn refreshes(service: &Service) -> usize {
 
 /// Proxies the first emulated API call under the definition's `api_base_url`; what it called.
 async fn proxy_call(app: &TestApp, service: &Service, provider: &Provider, id: &str) -> Option<String> {
-    let base = provider.api_base_url.as_deref()?.trim_end_matches('/');
+    // A base that takes the connection's settings or what the provider said about the grant
+    // (Salesforce `{instance_url}`, QuickBooks `{realm_id}`) is rendered with them, as Patchbay does.
+    let connection = app.connection(id).await;
+    let mut base = provider.api_base_url.as_deref()?.trim_end_matches('/').to_owned();
+    for source in ["settings", "metadata"] {
+        for (key, value) in connection[source].as_object().into_iter().flatten() {
+            if let Some(v) = value.as_str() {
+                base = base.replace(&format!("{{{key}}}"), v);
+            }
+        }
+    }
+    let base = base.trim_end_matches('/');
     // The QuickBooks company the emulated consent picked stands in for `{realm}`.
     let url_of =
         |c: &patchbay_conformance::ApiCall| c.url.replace("{realm}", patchbay_conformance::profiles::quickbooks::REALM);

@@ -278,8 +278,9 @@ impl Patchbay {
             builder = builder.body(body);
         }
         let credential = self.hand_over(who, c, provider, how).await?;
-        let builder = patchbay_providers::apply_connection_credential(builder, provider, &c.settings, &credential)
-            .map_err(|e| ServiceError::Invalid(format!("refused to attach the credential: {e}")))?;
+        let builder =
+            patchbay_providers::apply_connection_credential(builder, provider, &c.template_values(), &credential)
+                .map_err(|e| ServiceError::Invalid(format!("refused to attach the credential: {e}")))?;
         drop(credential);
         let unavailable = |e: patchbay_providers::HttpError| ServiceError::ProviderUnavailable(e.to_string());
         let r = self.http.send(builder).await.map_err(unavailable)?;
