@@ -1,8 +1,9 @@
 //! Header value templates: a provider's `headers` may take their value from the connection
 //! (G12): `Client-Id: "{client_id}"` (Twitch wants the app's client id on every call),
-//! `OpenAI-Organization: "{organization}"` (a non-secret setting). `{metadata.<name>}` is reserved
-//! for the connection metadata captured after the grant (Xero's `xero-tenant-id`), which the
-//! token-side work of issue 11 adds; until then the validator refuses it.
+//! `OpenAI-Organization: "{organization}"` (a non-secret setting), `xero-tenant-id: "{tenant_id}"`
+//! (connection metadata captured after the grant: metadata and settings share the `{key}`
+//! placeholders, and calls render them from the connection's settings plus metadata). The
+//! `{metadata.<name>}` spelling is refused by the validator with the right spelling.
 //!
 //! Secrets never go into a templated header: the credential has its own placement, and a secret
 //! setting here would be sent without the masking the credential gets.
@@ -21,11 +22,11 @@ pub(crate) const METADATA_PREFIX: &str = "metadata.";
 pub(crate) enum Part {
     /// Literal text.
     Text(String),
-    /// `{key}`: a non-secret setting.
+    /// `{key}`: a non-secret setting, or a key of the connection's metadata.
     Setting(String),
     /// `{client_id}`: the connection's OAuth client id.
     ClientId,
-    /// `{metadata.name}`: reserved for connection metadata (not filled yet).
+    /// `{metadata.name}`: a misspelling of `{name}`, refused by the validator.
     Metadata(String),
 }
 

@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use patchbay_domain::connection::Connection;
+use patchbay_domain::connection::{Connection, ConnectionStatus};
 use patchbay_domain::credential::field;
 use patchbay_domain::ids::ConnectionId;
 use patchbay_domain::principal::Principal;
@@ -39,6 +39,9 @@ word_enum! {
         Failed = "failed",
         /// There was nothing to revoke (no tokens were ever received).
         NotNeeded = "not_needed",
+        /// Deliberately left live: another connection holds the same authorization at a
+        /// provider whose revocation ends all of it (Google's Gmail and Drive of one account).
+        Kept = "kept",
     }
 }
 
@@ -217,7 +220,43 @@ impl Patchbay {
                 ),
             )]);
         }
+        if provider.revocation_scope == RevocationScope::Grant
+            && let Some(other) = self.sharing_the_grant(c, provider).await?
+        {
+            let display = &provider.display_name;
+            return Ok(vec![item(
+                "oauth2",
+                RevocationOutcome::Kept,
+                format!(
+                    "not revoked: {display} ends the whole authorization of the account for any token, and “{}” ({}) of the same account still uses it; it is revoked with the last of them",
+                    other.name, other.provider
+                ),
+            )]);
+        }
         self.revoke_tokens(who, c, provider, &blobs, token_blobs).await
+    }
+
+    /// Another granted connection of the team that holds the same authorization as `c`: the same
+    /// OAuth app (`oauth_app`, or the same provider), the same client (its own, or the
+    /// platform's) and the same stable account id.
+    async fn sharing_the_grant(&self, c: &Connection, provider: &Provider) -> ServiceResult<Option<Connection>> {
+        let Some(account) = c.account_id.as_deref() else { return Ok(None) };
+        let own_client = |x: &Connection| x.settings.get("client_id").cloned();
+        for other in self.store.list_connections(&c.team_id).await? {
+            let same_holder = other.id != c.id
+                && other.status != ConnectionStatus::Pending
+                && other.account_id.as_deref() == Some(account)
+                && own_client(&other) == own_client(c);
+            if !same_holder {
+                continue;
+            }
+            if let Some(p) = self.find_provider(&c.team_id, &other.provider).await?
+                && p.app_id() == provider.app_id()
+            {
+                return Ok(Some(other));
+            }
+        }
+        Ok(None)
     }
 
     /// Opens the tokens (audited) and revokes each at the provider, queueing transient failures.

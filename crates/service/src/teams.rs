@@ -65,7 +65,12 @@ fn final_item(mut item: RevocationItem) -> RevocationItem {
 }
 
 fn still_valid(items: &[RevocationItem]) -> usize {
-    items.iter().filter(|i| !matches!(i.outcome, RevocationOutcome::Revoked | RevocationOutcome::NotNeeded)).count()
+    items
+        .iter()
+        .filter(|i| {
+            !matches!(i.outcome, RevocationOutcome::Revoked | RevocationOutcome::NotNeeded | RevocationOutcome::Kept)
+        })
+        .count()
 }
 
 impl Patchbay {

@@ -154,6 +154,32 @@ async fn superseded_grants_are_revoked_and_the_receipt_counts_every_grant() {
 }
 
 #[tokio::test]
+async fn deleting_one_of_two_connections_that_share_a_grant_wide_authorization_keeps_it_for_the_other() {
+    let app = app().await;
+    let demo = app.demo();
+    // Two connections of the same account through the same app, at a provider whose revocation
+    // ends the whole authorization (as Google's does for Gmail and Drive of one account).
+    let first = app.connect(json!({"provider": "democloud-grantwide", "name": "Mail"})).await;
+    let second = app.connect(json!({"provider": "democloud-grantwide", "name": "Files"})).await;
+    let revocations_before = demo.revocations().len();
+
+    let (status, receipt) = app.member().delete(&format!("/v1/connections/{first}")).await;
+    assert_eq!(status, 200, "{receipt}");
+    let item = &receipt["revocation"][0];
+    assert_eq!(item["outcome"], "kept", "{receipt}");
+    assert!(item["detail"].as_str().unwrap().contains("“Files”"), "{receipt}");
+    assert_eq!(demo.revocations().len(), revocations_before, "nothing was sent to the provider");
+    // The other connection still works.
+    let (status, v) = app.member().post_empty(&format!("/v1/connections/{second}/verify")).await;
+    assert_eq!((status, v["status"].as_str()), (200, Some("active")), "{v}");
+
+    // The last one holding it revokes it.
+    let (_, receipt) = app.member().delete(&format!("/v1/connections/{second}")).await;
+    assert_eq!(receipt["revocation"][0]["outcome"], "revoked", "{receipt}");
+    assert!(demo.revocations().len() > revocations_before);
+}
+
+#[tokio::test]
 async fn runtime_tokens_are_bound_and_modules_keep_to_their_api() {
     let app = app().await;
     let (status, scenario) = app

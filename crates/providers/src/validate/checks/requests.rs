@@ -128,10 +128,13 @@ impl Checker<'_> {
                         &at,
                         field.clone(),
                         format!(
-                            "`{{metadata.{m}}}` is reserved for connection metadata captured after the grant, \
-                             which this version cannot fill yet; use a setting for now"
+                            "`{{metadata.{m}}}`: connection metadata uses the same placeholders as settings; \
+                             write `{{{m}}}` and capture it under `token_response.metadata`, `callback_params` \
+                             or `context.metadata`"
                         ),
                     ),
+                    // Metadata the provider said about the grant (Xero's tenant from `context`).
+                    Part::Setting(key) if p.setting(&key).is_none() && p.metadata_keys().any(|m| m == key) => {}
                     Part::Setting(key) => match p.setting(&key) {
                         None => self.err(
                             &at,
@@ -334,7 +337,7 @@ settings:
             "t.yaml:11: oauth_token.header: `Host` belongs to the HTTP client",
             "t.yaml:13: headers.X-Org: `{org}` names no setting",
             "t.yaml:14: headers.X-Secret: `{secret_key}` is a secret setting",
-            "t.yaml:15: headers.X-Tenant: `{metadata.tenant_id}` is reserved",
+            "t.yaml:15: headers.X-Tenant: `{metadata.tenant_id}`: connection metadata uses the same placeholders as settings",
             "t.yaml:16: verify.host: `files` is not declared under `api_hosts:`",
             "t.yaml:16: verify.body: a verify body is sent with POST",
             "t.yaml:16: verify.body: the body is sent as application/json but is not JSON",

@@ -37,6 +37,7 @@ fn receipt_line(item: &RevocationItem) -> ReceiptLine {
         RevocationOutcome::Pending => ("Pending: retried in the background", "info"),
         RevocationOutcome::NotSupported => ("Not supported", "warn"),
         RevocationOutcome::Failed => ("Failed", "bad"),
+        RevocationOutcome::Kept => ("Kept: another connection of the account uses it", "info"),
         // Shown as the word itself, as before this outcome had a label of its own.
         RevocationOutcome::NotNeeded => ("not_needed", "muted"),
     };
