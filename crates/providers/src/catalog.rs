@@ -36,6 +36,7 @@ const BUILTIN: &[(&str, &str)] = builtin_files![
     "dropbox.yaml",
     "freshdesk.yaml",
     "github.yaml",
+    "github-oauth.yaml",
     "gitlab.yaml",
     "gmail.yaml",
     "google-calendar.yaml",

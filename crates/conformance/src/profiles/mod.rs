@@ -1,6 +1,7 @@
 //! One module per emulated service; [`all`] lists them for the kit.
 
 pub mod dropbox;
+pub mod github;
 pub mod google;
 pub mod microsoft;
 pub mod notion;
@@ -22,5 +23,6 @@ pub fn all() -> Vec<Arc<dyn Profile>> {
         Arc::new(salesforce::Salesforce),
         Arc::new(dropbox::Dropbox),
         Arc::new(quickbooks::QuickBooks),
+        Arc::new(github::GitHub),
     ]
 }
