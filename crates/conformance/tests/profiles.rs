@@ -633,6 +633,72 @@ async fn github_takes_body_credentials_answers_json_only_when_asked_and_revokes_
 }
 
 #[tokio::test]
+async fn hubspot_v3_takes_body_credentials_keeps_its_refresh_token_and_deletes_it_by_path() {
+    let t = &kit().await;
+    let c = t.kit.service("hubspot").profile.client();
+    let auth = "https://app.hubspot.com/oauth/authorize";
+    let token = "https://api.hubapi.com/oauth/v3/token";
+    let scope = "oauth crm.objects.contacts.read";
+    assert_eq!(
+        t.authorize(auth, &[("client_id", c.id), ("redirect_uri", REDIRECT)]).await,
+        Err(400),
+        "scope is required"
+    );
+    let consent = || async {
+        t.authorize(auth, &[("client_id", c.id), ("redirect_uri", REDIRECT), ("scope", scope), ("state", "st")])
+            .await
+            .unwrap()
+    };
+    let cb = consent().await;
+    let code = [("grant_type", "authorization_code"), ("code", cb["code"].as_str()), ("redirect_uri", REDIRECT)];
+    assert_eq!(t.form(token, Some(basic(c.id, c.secret)), &code).await.0, 400, "v3 takes the client in the body");
+    let cb = consent().await;
+    let mut body =
+        vec![("grant_type", "authorization_code"), ("code", cb["code"].as_str()), ("redirect_uri", REDIRECT)];
+    body.extend([("client_id", c.id), ("client_secret", c.secret)]);
+    let (status, reply) = t.form(token, None, &body).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["expires_in"], 1800, "{reply}");
+    let access = s(&reply, "/access_token");
+    let refresh = s(&reply, "/refresh_token");
+    let details = "https://api.hubapi.com/account-info/2026-03/details";
+    let (status, me) = t.call("GET", details, &access, None, &[]).await;
+    assert_eq!(status, 200);
+    assert!(me.contains("\"portalId\":62515"), "{me}");
+    let contacts = "https://api.hubapi.com/crm/v3/objects/contacts";
+    assert_eq!(t.call("GET", contacts, &access, None, &[]).await.0, 200);
+    let (_, refreshed) = t
+        .form(
+            token,
+            None,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", &refresh),
+                ("client_id", c.id),
+                ("client_secret", c.secret),
+            ],
+        )
+        .await;
+    assert_eq!(s(&refreshed, "/refresh_token"), refresh, "HubSpot refresh tokens do not rotate");
+    let delete = format!("https://api.hubapi.com/oauth/v1/refresh-tokens/{refresh}");
+    assert_eq!(t.http.delete(&delete).send().await.unwrap().status(), 204);
+    assert_eq!(t.http.delete(&delete).send().await.unwrap().status(), 404, "gone");
+    let (_, again) = t
+        .form(
+            token,
+            None,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", &refresh),
+                ("client_id", c.id),
+                ("client_secret", c.secret),
+            ],
+        )
+        .await;
+    assert_eq!(s(&again, "/category"), "BAD_REFRESH_TOKEN", "{again}");
+}
+
+#[tokio::test]
 async fn the_kit_resolves_only_its_hosts_and_every_behaviour_cites_an_official_page() {
     let t = kit().await;
     assert!(t.http.get("https://example.com/").send().await.is_err(), "a name the kit does not emulate never resolves");

@@ -43,6 +43,7 @@ const BUILTIN: &[(&str, &str)] = builtin_files![
     "google-drive.yaml",
     "google-sheets.yaml",
     "hubspot.yaml",
+    "hubspot-oauth.yaml",
     "jira.yaml",
     "klaviyo.yaml",
     "mailchimp.yaml",

@@ -3,6 +3,7 @@
 pub mod dropbox;
 pub mod github;
 pub mod google;
+pub mod hubspot;
 pub mod microsoft;
 pub mod notion;
 pub mod quickbooks;
@@ -24,5 +25,6 @@ pub fn all() -> Vec<Arc<dyn Profile>> {
         Arc::new(dropbox::Dropbox),
         Arc::new(quickbooks::QuickBooks),
         Arc::new(github::GitHub),
+        Arc::new(hubspot::HubSpot),
     ]
 }
