@@ -543,6 +543,162 @@ async fn quickbooks_requires_state_sends_realm_id_and_revokes_by_json() {
 }
 
 #[tokio::test]
+async fn github_takes_body_credentials_answers_json_only_when_asked_and_revokes_one_token_by_basic() {
+    let t = &kit().await;
+    let c = t.kit.service("github").profile.client();
+    let auth = "https://github.com/login/oauth/authorize";
+    let token = "https://github.com/login/oauth/access_token";
+    let challenge = s256(VERIFIER);
+    let consent = || async {
+        t.authorize(
+            auth,
+            &[
+                ("client_id", c.id),
+                ("redirect_uri", REDIRECT),
+                ("scope", "repo gist"),
+                ("state", "st"),
+                ("code_challenge", &challenge),
+                ("code_challenge_method", "S256"),
+            ],
+        )
+        .await
+        .unwrap()
+    };
+    assert_eq!(
+        t.authorize(auth, &[("client_id", c.id), ("redirect_uri", "https://evil.example/cb")]).await,
+        Err(400),
+        "an unregistered redirect_uri is refused"
+    );
+    let cb = consent().await;
+    assert_eq!(cb["state"], "st");
+    // HTTP Basic is not GitHub's documented client authentication: refused, as HTTP 200.
+    let code = [("code", cb["code"].as_str()), ("redirect_uri", REDIRECT), ("code_verifier", VERIFIER)];
+    let r = t
+        .http
+        .post(token)
+        .header("authorization", basic(c.id, c.secret))
+        .header("accept", "application/json")
+        .form(&code)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "GitHub token errors are HTTP 200");
+    let refused: Value = r.json().await.unwrap();
+    assert_eq!(s(&refused, "/error"), "incorrect_client_credentials");
+    // Without Accept: application/json the reply is form-encoded.
+    let cb = consent().await;
+    let body = [
+        ("client_id", c.id),
+        ("client_secret", c.secret),
+        ("code", cb["code"].as_str()),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", VERIFIER),
+    ];
+    let r = t.http.post(token).form(&body).send().await.unwrap();
+    let text = r.text().await.unwrap();
+    assert!(text.starts_with("access_token=gho_"), "form-encoded without Accept: {text}");
+    let cb = consent().await;
+    let mut body = body.to_vec();
+    body[2] = ("code", cb["code"].as_str());
+    let mut wrong_verifier = body.clone();
+    wrong_verifier[4] = ("code_verifier", "another-verifier-0123456789-0123456789-0123456789");
+    let r = t.http.post(token).header("accept", "application/json").form(&wrong_verifier).send().await.unwrap();
+    let refused: Value = r.json().await.unwrap();
+    assert_eq!(s(&refused, "/error"), "bad_verification_code", "the PKCE verifier is checked: {refused}");
+    let cb = consent().await;
+    body[2] = ("code", cb["code"].as_str());
+    let r = t.http.post(token).header("accept", "application/json").form(&body).send().await.unwrap();
+    let reply: Value = r.json().await.unwrap();
+    assert_eq!(s(&reply, "/scope"), "repo,gist", "granted scopes are comma-separated");
+    assert!(reply.get("refresh_token").is_none() && reply.get("expires_in").is_none(), "{reply}");
+    let access = s(&reply, "/access_token");
+    let (status, me) = t.call("GET", "https://api.github.com/user", &access, None, &[]).await;
+    assert_eq!(status, 200);
+    assert!(me.contains("\"id\":583231"), "{me}");
+    let revoke = format!("https://api.github.com/applications/{}/token", c.id);
+    let r = t.http.delete(&revoke).bearer_auth(&access).json(&json!({"access_token": access})).send().await.unwrap();
+    assert_eq!(r.status(), 401, "the token itself is not the credential");
+    let r = t.http.delete(&revoke).header("authorization", basic(c.id, c.secret)).send().await.unwrap();
+    assert_eq!(r.status(), 422, "access_token is required");
+    let r = t
+        .http
+        .delete(&revoke)
+        .header("authorization", basic(c.id, c.secret))
+        .json(&json!({"access_token": access}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    assert_eq!(t.call("GET", "https://api.github.com/user", &access, None, &[]).await.0, 401);
+}
+
+#[tokio::test]
+async fn hubspot_v3_takes_body_credentials_keeps_its_refresh_token_and_deletes_it_by_path() {
+    let t = &kit().await;
+    let c = t.kit.service("hubspot").profile.client();
+    let auth = "https://app.hubspot.com/oauth/authorize";
+    let token = "https://api.hubapi.com/oauth/v3/token";
+    let scope = "oauth crm.objects.contacts.read";
+    assert_eq!(
+        t.authorize(auth, &[("client_id", c.id), ("redirect_uri", REDIRECT)]).await,
+        Err(400),
+        "scope is required"
+    );
+    let consent = || async {
+        t.authorize(auth, &[("client_id", c.id), ("redirect_uri", REDIRECT), ("scope", scope), ("state", "st")])
+            .await
+            .unwrap()
+    };
+    let cb = consent().await;
+    let code = [("grant_type", "authorization_code"), ("code", cb["code"].as_str()), ("redirect_uri", REDIRECT)];
+    assert_eq!(t.form(token, Some(basic(c.id, c.secret)), &code).await.0, 400, "v3 takes the client in the body");
+    let cb = consent().await;
+    let mut body =
+        vec![("grant_type", "authorization_code"), ("code", cb["code"].as_str()), ("redirect_uri", REDIRECT)];
+    body.extend([("client_id", c.id), ("client_secret", c.secret)]);
+    let (status, reply) = t.form(token, None, &body).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["expires_in"], 1800, "{reply}");
+    let access = s(&reply, "/access_token");
+    let refresh = s(&reply, "/refresh_token");
+    let details = "https://api.hubapi.com/account-info/2026-03/details";
+    let (status, me) = t.call("GET", details, &access, None, &[]).await;
+    assert_eq!(status, 200);
+    assert!(me.contains("\"portalId\":62515"), "{me}");
+    let contacts = "https://api.hubapi.com/crm/v3/objects/contacts";
+    assert_eq!(t.call("GET", contacts, &access, None, &[]).await.0, 200);
+    let (_, refreshed) = t
+        .form(
+            token,
+            None,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", &refresh),
+                ("client_id", c.id),
+                ("client_secret", c.secret),
+            ],
+        )
+        .await;
+    assert_eq!(s(&refreshed, "/refresh_token"), refresh, "HubSpot refresh tokens do not rotate");
+    let delete = format!("https://api.hubapi.com/oauth/v1/refresh-tokens/{refresh}");
+    assert_eq!(t.http.delete(&delete).send().await.unwrap().status(), 204);
+    assert_eq!(t.http.delete(&delete).send().await.unwrap().status(), 404, "gone");
+    let (_, again) = t
+        .form(
+            token,
+            None,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", &refresh),
+                ("client_id", c.id),
+                ("client_secret", c.secret),
+            ],
+        )
+        .await;
+    assert_eq!(s(&again, "/category"), "BAD_REFRESH_TOKEN", "{again}");
+}
+
+#[tokio::test]
 async fn the_kit_resolves_only_its_hosts_and_every_behaviour_cites_an_official_page() {
     let t = kit().await;
     assert!(t.http.get("https://example.com/").send().await.is_err(), "a name the kit does not emulate never resolves");

@@ -115,6 +115,9 @@ pub enum RevocationMethod {
 pub enum RevocationAuth {
     /// The client, as `token_endpoint_auth` says (Basic, or client id and secret in the body).
     Client,
+    /// The client by HTTP Basic whatever `token_endpoint_auth` says: GitHub takes the client in
+    /// the body at its token endpoint but requires Basic on its `/applications/{client_id}` calls.
+    ClientBasic,
     /// The token being revoked, as `Authorization: Bearer` (Dropbox, Slack).
     Bearer,
     /// None (Google: the token alone is the proof).

@@ -1,7 +1,9 @@
 //! One module per emulated service; [`all`] lists them for the kit.
 
 pub mod dropbox;
+pub mod github;
 pub mod google;
+pub mod hubspot;
 pub mod microsoft;
 pub mod notion;
 pub mod quickbooks;
@@ -22,5 +24,7 @@ pub fn all() -> Vec<Arc<dyn Profile>> {
         Arc::new(salesforce::Salesforce),
         Arc::new(dropbox::Dropbox),
         Arc::new(quickbooks::QuickBooks),
+        Arc::new(github::GitHub),
+        Arc::new(hubspot::HubSpot),
     ]
 }

@@ -62,6 +62,10 @@ pub(super) async fn revoke(
     let request = match call.auth {
         RevocationAuth::Bearer => request.bearer_auth(secret),
         RevocationAuth::None => request,
+        RevocationAuth::ClientBasic => {
+            let secret = client.client_secret.as_ref().map(|s| s.expose_secret().to_owned());
+            request.basic_auth(&client.client_id, secret)
+        }
         RevocationAuth::Client => match client.auth {
             TokenEndpointAuth::ClientSecretBasic => {
                 let secret = client.client_secret.as_ref().map(|s| s.expose_secret().to_owned());

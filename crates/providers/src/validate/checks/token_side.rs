@@ -365,6 +365,15 @@ impl Checker<'_> {
                  write `tokens: [access]`",
             );
         }
+        if r.auth == RevocationAuth::ClientBasic && p.token_endpoint_auth == TokenEndpointAuth::None {
+            let auth_at = [Seg::Key("revocation"), Seg::Key("auth")];
+            self.err(
+                &auth_at,
+                "revocation.auth",
+                "a public client (`token_endpoint_auth: none`) has no secret to send by HTTP Basic: use `auth: none` \
+                 or `auth: bearer`",
+            );
+        }
         if r.body == RevocationBody::None && r.auth != RevocationAuth::Bearer {
             let body_at = [Seg::Key("revocation"), Seg::Key("body")];
             self.err(
@@ -431,5 +440,24 @@ verify: {path: /me, account: [\"{nothing}\"]}
             assert!(rendered.iter().any(|r| r.starts_with(e)), "missing {e:?} in\n{}", rendered.join("\n"));
         }
         assert_eq!(rendered.len(), expect.len(), "{}", rendered.join("\n"));
+    }
+
+    #[test]
+    fn basic_revocation_needs_a_client_with_a_secret() {
+        let file = |auth: &str| {
+            format!(
+                "id: acme\ndisplay_name: Acme\nauth_mode: oauth2\nauthorization_url: https://acme.example/authorize\n\
+                 token_url: https://acme.example/token\ntoken_endpoint_auth: {auth}\n\
+                 revocation: {{url: \"https://acme.example/apps/{{client_id}}/token\", method: DELETE, auth: client_basic, body: json, tokens: [access]}}\n"
+            )
+        };
+        let public: Vec<String> = errors(&file("none")).iter().map(ToString::to_string).collect();
+        assert!(
+            public.len() == 1 && public[0].starts_with("t.yaml:7: revocation.auth: a public client"),
+            "{}",
+            public.join("\n")
+        );
+        let confidential = crate::validate::parse_provider("t.yaml", &file("client_secret_post"), &|_| None);
+        assert!(confidential.is_ok(), "a confidential client may revoke by Basic: {:?}", confidential.err());
     }
 }
