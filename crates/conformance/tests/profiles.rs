@@ -556,3 +556,86 @@ async fn the_kit_resolves_only_its_hosts_and_every_behaviour_cites_an_official_p
     let plain = reqwest::Client::builder().no_proxy().dns_resolver(t.kit.resolver()).build().unwrap();
     assert!(plain.get("https://slack.com/api/auth.test").send().await.is_err());
 }
+
+#[tokio::test]
+async fn atlassian_requires_audience_and_consent_takes_json_rotates_single_use_and_names_the_cloud_id() {
+    let t = kit().await;
+    let c = t.kit.service("atlassian").profile.client();
+    let auth = "https://auth.atlassian.com/authorize";
+    let scope = "read:jira-user read:jira-work offline_access";
+    let base = [
+        ("client_id", c.id),
+        ("scope", scope),
+        ("redirect_uri", REDIRECT),
+        ("response_type", "code"),
+        ("state", "st"),
+        ("prompt", "consent"),
+    ];
+    assert_eq!(t.authorize(auth, &base).await, Err(400), "audience is required");
+    let mut full = base.to_vec();
+    full.push(("audience", "api.atlassian.com"));
+    let no_prompt: Vec<_> = full.iter().copied().filter(|(k, _)| *k != "prompt").collect();
+    assert_eq!(t.authorize(auth, &no_prompt).await, Err(400), "prompt=consent is required");
+    let cb = t.authorize(auth, &full).await.unwrap();
+    let token = "https://auth.atlassian.com/oauth/token";
+    let code = [
+        ("grant_type", "authorization_code"),
+        ("client_id", c.id),
+        ("client_secret", c.secret),
+        ("code", cb["code"].as_str()),
+        ("redirect_uri", REDIRECT),
+    ];
+    assert_eq!(t.form(token, None, &code).await.0, 400, "a form body is refused");
+    let cb = t.authorize(auth, &full).await.unwrap();
+    let post = |body: Value| {
+        let req = t.http.post(token).json(&body);
+        async move {
+            let r = req.send().await.unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    let exchange = json!({"grant_type": "authorization_code", "code": cb["code"], "redirect_uri": REDIRECT});
+    let mut with_basic = t.http.post(token).header("authorization", basic(c.id, c.secret)).json(&exchange);
+    with_basic = with_basic.header("accept", "application/json");
+    assert_eq!(with_basic.send().await.unwrap().status(), 401, "the client goes in the body, not Basic");
+    let cb = t.authorize(auth, &full).await.unwrap();
+    let (status, reply) = post(json!({
+        "grant_type": "authorization_code", "client_id": c.id, "client_secret": c.secret,
+        "code": cb["code"], "redirect_uri": REDIRECT,
+    }))
+    .await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["expires_in"], 3600);
+    let access = s(&reply, "/access_token");
+    let (status, sites) =
+        t.call("GET", "https://api.atlassian.com/oauth/token/accessible-resources", &access, None, &[]).await;
+    assert_eq!(status, 200);
+    let sites: Value = serde_json::from_str(&sites).unwrap();
+    let cloud = s(&sites, "/0/id");
+    let me = format!("https://api.atlassian.com/ex/jira/{cloud}/rest/api/3/myself");
+    let (status, user) = t.call("GET", &me, &access, None, &[]).await;
+    assert_eq!(status, 200);
+    assert!(user.contains("\"accountId\""), "{user}");
+    let refresh = json!({"grant_type": "refresh_token", "client_id": c.id, "client_secret": c.secret, "refresh_token": reply["refresh_token"]});
+    let (status, rotated) = post(refresh.clone()).await;
+    assert_eq!(status, 200, "{rotated}");
+    assert_ne!(rotated["refresh_token"], reply["refresh_token"], "a new refresh token every time");
+    let (status, reused) = post(refresh).await;
+    assert_eq!((status, reused["error"].clone()), (403, json!("invalid_grant")), "the used one is disabled");
+    // Without offline_access there is no refresh token.
+    let online: Vec<_> = full.iter().map(|&(k, v)| if k == "scope" { (k, "read:jira-user") } else { (k, v) }).collect();
+    let cb = t.authorize(auth, &online).await.unwrap();
+    let (_, reply) = post(json!({
+        "grant_type": "authorization_code", "client_id": c.id, "client_secret": c.secret,
+        "code": cb["code"], "redirect_uri": REDIRECT,
+    }))
+    .await;
+    assert!(reply.get("refresh_token").is_none(), "{reply}");
+    let search = format!("https://api.atlassian.com/ex/jira/{cloud}/rest/api/3/search/jql?jql=project%20%3D%20CONF");
+    assert_eq!(
+        t.call("GET", &search, &s(&reply, "/access_token"), None, &[]).await.0,
+        401,
+        "read:jira-work not granted"
+    );
+    assert_eq!(t.call("GET", &me, "not-a-token", None, &[]).await.0, 401);
+}

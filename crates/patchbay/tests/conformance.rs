@@ -211,6 +211,10 @@ async fn live(app: &TestApp, browser: &reqwest::Client, service: &Service, label
         None => panic!("{label}: verify gave no account: {c}"),
     }
 
+    if let Some(call) = &provider.context {
+        life.ok(context_call(service, label, call, &c));
+    }
+
     let proxied = proxy_call(app, service, provider, &id).await;
     match &proxied {
         Some(what) => life.ok(format!("proxied call ({what})")),
@@ -251,6 +255,35 @@ async fn live(app: &TestApp, browser: &reqwest::Client, service: &Service, label
         (None, Some(url)) => panic!("{label}: declares revocation at {url}, which {} does not have", profile.name()),
     }
     life
+}
+
+/// Checks the definition's `context:` call reached the service with the new access token and
+/// that every metadata key it names was kept on the connection; what it learned.
+fn context_call(
+    service: &Service,
+    label: &str,
+    call: &patchbay_domain::grant_format::ContextCall,
+    connection: &Value,
+) -> String {
+    let url = url::Url::parse(&call.url).unwrap();
+    let seen = service
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "GET" && Some(r.host.as_str()) == url.host_str() && r.path == url.path())
+        .unwrap_or_else(|| {
+            panic!("{label}: the context call GET {} never reached {}", call.url, service.profile.name())
+        });
+    assert!(seen.bearer().is_some(), "{label}: the context call carried no bearer token");
+    let learned: Vec<String> = call
+        .metadata
+        .keys()
+        .map(|key| {
+            let value = connection["metadata"][key.as_str()].as_str();
+            let value = value.unwrap_or_else(|| panic!("{label}: the context call gave no `{key}`: {connection}"));
+            format!("{key}={value}")
+        })
+        .collect();
+    format!("context call (GET {} → {})", call.url, learned.join(", "))
 }
 
 /// Token-endpoint refreshes the emulator has answered.

@@ -43,6 +43,7 @@ const BUILTIN: &[(&str, &str)] = builtin_files![
     "google-sheets.yaml",
     "hubspot.yaml",
     "jira.yaml",
+    "jira-oauth.yaml",
     "klaviyo.yaml",
     "mailchimp.yaml",
     "mailgun-eu.yaml",

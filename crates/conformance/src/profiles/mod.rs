@@ -1,5 +1,6 @@
 //! One module per emulated service; [`all`] lists them for the kit.
 
+pub mod atlassian;
 pub mod dropbox;
 pub mod google;
 pub mod microsoft;
@@ -22,5 +23,6 @@ pub fn all() -> Vec<Arc<dyn Profile>> {
         Arc::new(salesforce::Salesforce),
         Arc::new(dropbox::Dropbox),
         Arc::new(quickbooks::QuickBooks),
+        Arc::new(atlassian::Atlassian),
     ]
 }
