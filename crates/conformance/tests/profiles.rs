@@ -639,3 +639,72 @@ async fn atlassian_requires_audience_and_consent_takes_json_rotates_single_use_a
     );
     assert_eq!(t.call("GET", &me, "not-a-token", None, &[]).await.0, 401);
 }
+
+#[tokio::test]
+async fn linear_takes_comma_scopes_pkce_and_body_credentials_rotates_and_revokes_by_bearer() {
+    let t = kit().await;
+    let c = t.kit.service("linear").profile.client();
+    let auth = "https://linear.app/oauth/authorize";
+    let challenge = s256(VERIFIER);
+    let params = [
+        ("client_id", c.id),
+        ("redirect_uri", REDIRECT),
+        ("response_type", "code"),
+        ("scope", "issues:create,comments:create"),
+        ("state", "st"),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    let mut plain = params.to_vec();
+    plain[6] = ("code_challenge_method", "plain");
+    assert_eq!(t.authorize(auth, &plain).await, Err(400), "the kit never accepts plain PKCE");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let token = "https://api.linear.app/oauth/token";
+    let code = [
+        ("grant_type", "authorization_code"),
+        ("code", cb["code"].as_str()),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", VERIFIER),
+    ];
+    assert_eq!(t.form(token, Some(basic(c.id, c.secret)), &code).await.0, 401, "the client goes in the body");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let mut without_verifier = vec![("grant_type", "authorization_code"), ("code", cb["code"].as_str())];
+    without_verifier.extend([("redirect_uri", REDIRECT), ("client_id", c.id), ("client_secret", c.secret)]);
+    assert_eq!(t.form(token, None, &without_verifier).await.0, 400, "the PKCE verifier is required");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let mut exchange = vec![("grant_type", "authorization_code"), ("code", cb["code"].as_str())];
+    exchange.extend([("redirect_uri", REDIRECT), ("code_verifier", VERIFIER)]);
+    exchange.extend([("client_id", c.id), ("client_secret", c.secret)]);
+    let (status, reply) = t.form(token, None, &exchange).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["scope"], "read issues:create comments:create", "read is always granted, space-separated");
+    let access = s(&reply, "/access_token");
+    let viewer = r#"{"query": "{ viewer { id name email } }"}"#;
+    let graphql = "https://api.linear.app/graphql";
+    let (status, me) = t.call("POST", graphql, &access, Some(viewer), &[]).await;
+    assert_eq!(status, 200);
+    assert!(me.contains("\"email\":\"ada@conformance.example\""), "{me}");
+    let old = s(&reply, "/refresh_token");
+    let refresh = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", old.as_str()),
+        ("client_id", c.id),
+        ("client_secret", c.secret),
+    ];
+    let (status, rotated) = t.form(token, None, &refresh).await;
+    assert_eq!(status, 200, "{rotated}");
+    assert_ne!(rotated["refresh_token"], reply["refresh_token"]);
+    assert_eq!(t.form(token, None, &refresh).await.0, 400, "a used refresh token is spent");
+    let new = s(&rotated, "/access_token");
+    let revoked = t.http.post("https://api.linear.app/oauth/revoke").bearer_auth(&new).send().await.unwrap();
+    assert_eq!(revoked.status(), 200);
+    assert_eq!(t.call("POST", graphql, &new, Some(viewer), &[]).await.0, 401);
+    let last = s(&rotated, "/refresh_token");
+    let rest = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", last.as_str()),
+        ("client_id", c.id),
+        ("client_secret", c.secret),
+    ];
+    assert_eq!(t.form(token, None, &rest).await.0, 400, "the revocation ended the refresh token too");
+}

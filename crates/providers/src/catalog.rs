@@ -45,6 +45,7 @@ const BUILTIN: &[(&str, &str)] = builtin_files![
     "jira.yaml",
     "jira-oauth.yaml",
     "klaviyo.yaml",
+    "linear.yaml",
     "mailchimp.yaml",
     "mailgun-eu.yaml",
     "mailgun.yaml",

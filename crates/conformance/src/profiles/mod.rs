@@ -3,6 +3,7 @@
 pub mod atlassian;
 pub mod dropbox;
 pub mod google;
+pub mod linear;
 pub mod microsoft;
 pub mod notion;
 pub mod quickbooks;
@@ -24,5 +25,6 @@ pub fn all() -> Vec<Arc<dyn Profile>> {
         Arc::new(dropbox::Dropbox),
         Arc::new(quickbooks::QuickBooks),
         Arc::new(atlassian::Atlassian),
+        Arc::new(linear::Linear),
     ]
 }
