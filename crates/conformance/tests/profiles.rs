@@ -708,3 +708,52 @@ async fn linear_takes_comma_scopes_pkce_and_body_credentials_rotates_and_revokes
     ];
     assert_eq!(t.form(token, None, &rest).await.0, 400, "the revocation ended the refresh token too");
 }
+
+#[tokio::test]
+async fn box_takes_body_credentials_spends_refresh_tokens_and_revokes_the_pair_by_form() {
+    let t = kit().await;
+    let c = t.kit.service("box").profile.client();
+    let auth = "https://account.box.com/api/oauth2/authorize";
+    let params = [
+        ("client_id", c.id),
+        ("redirect_uri", REDIRECT),
+        ("response_type", "code"),
+        ("scope", "root_readonly"),
+        ("state", "st"),
+    ];
+    let mut other = params.to_vec();
+    other[1] = ("redirect_uri", "https://elsewhere.example/cb");
+    assert_eq!(t.authorize(auth, &other).await, Err(400), "an unregistered redirect is refused");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let token = "https://api.box.com/oauth2/token";
+    let code = [("grant_type", "authorization_code"), ("code", cb["code"].as_str()), ("redirect_uri", REDIRECT)];
+    assert_eq!(t.form(token, Some(basic(c.id, c.secret)), &code).await.0, 400, "the client goes in the body");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let mut exchange = vec![("grant_type", "authorization_code"), ("code", cb["code"].as_str())];
+    exchange.extend([("client_id", c.id), ("client_secret", c.secret)]);
+    let (status, reply) = t.form(token, None, &exchange).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["expires_in"], 3600);
+    let access = s(&reply, "/access_token");
+    let me = "https://api.box.com/2.0/users/me";
+    let (status, user) = t.call("GET", me, &access, None, &[]).await;
+    assert_eq!(status, 200);
+    assert!(user.contains("\"login\":\"ada@conformance.example\""), "{user}");
+    let old = s(&reply, "/refresh_token");
+    let refresh = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", old.as_str()),
+        ("client_id", c.id),
+        ("client_secret", c.secret),
+    ];
+    let (status, rotated) = t.form(token, None, &refresh).await;
+    assert_eq!(status, 200, "{rotated}");
+    assert_ne!(rotated["refresh_token"], reply["refresh_token"]);
+    assert_eq!(t.form(token, None, &refresh).await.0, 400, "a refresh token is good for one use");
+    let revoke = "https://api.box.com/oauth2/revoke";
+    let last = s(&rotated, "/refresh_token");
+    assert_eq!(t.form(revoke, None, &[("token", last.as_str())]).await.0, 400, "the client must authenticate");
+    let (status, _) = t.form(revoke, None, &[("client_id", c.id), ("client_secret", c.secret), ("token", &last)]).await;
+    assert_eq!(status, 200);
+    assert_eq!(t.call("GET", me, &s(&rotated, "/access_token"), None, &[]).await.0, 401, "the pair is revoked");
+}

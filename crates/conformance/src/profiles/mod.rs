@@ -1,6 +1,7 @@
 //! One module per emulated service; [`all`] lists them for the kit.
 
 pub mod atlassian;
+pub mod boxcom;
 pub mod dropbox;
 pub mod google;
 pub mod linear;
@@ -26,5 +27,6 @@ pub fn all() -> Vec<Arc<dyn Profile>> {
         Arc::new(quickbooks::QuickBooks),
         Arc::new(atlassian::Atlassian),
         Arc::new(linear::Linear),
+        Arc::new(boxcom::BoxCom),
     ]
 }
