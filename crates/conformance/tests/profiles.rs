@@ -757,3 +757,28 @@ async fn box_takes_body_credentials_spends_refresh_tokens_and_revokes_the_pair_b
     assert_eq!(status, 200);
     assert_eq!(t.call("GET", me, &s(&rotated, "/access_token"), None, &[]).await.0, 401, "the pair is revoked");
 }
+
+#[tokio::test]
+async fn intercom_takes_body_credentials_and_gives_a_token_that_does_not_expire() {
+    let t = kit().await;
+    let c = t.kit.service("intercom").profile.client();
+    let auth = "https://app.intercom.com/oauth";
+    assert_eq!(t.authorize(auth, &[("client_id", "someone-else"), ("state", "st")]).await, Err(400));
+    let cb = t.authorize(auth, &[("client_id", c.id), ("state", "st"), ("redirect_uri", REDIRECT)]).await.unwrap();
+    assert_eq!(cb["state"], "st");
+    let token = "https://api.intercom.io/auth/eagle/token";
+    let code = [("code", cb["code"].as_str())];
+    assert_eq!(t.form(token, Some(basic(c.id, c.secret)), &code).await.0, 401, "the client goes in the body");
+    let cb = t.authorize(auth, &[("client_id", c.id), ("state", "st")]).await.unwrap();
+    let (status, reply) =
+        t.form(token, None, &[("code", cb["code"].as_str()), ("client_id", c.id), ("client_secret", c.secret)]).await;
+    assert_eq!(status, 200, "{reply}");
+    assert!(reply.get("refresh_token").is_none() && reply.get("expires_in").is_none(), "{reply}");
+    let access = s(&reply, "/access_token");
+    assert_eq!(reply["token"], reply["access_token"]);
+    let (status, me) =
+        t.call("GET", "https://api.intercom.io/me", &access, None, &[("intercom-version", "2.11")]).await;
+    assert_eq!(status, 200);
+    assert!(me.contains("\"type\":\"admin\""), "{me}");
+    assert_eq!(t.call("GET", "https://api.intercom.io/me", "bad", None, &[]).await.0, 401);
+}

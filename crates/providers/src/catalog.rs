@@ -43,6 +43,7 @@ const BUILTIN: &[(&str, &str)] = builtin_files![
     "google-drive.yaml",
     "google-sheets.yaml",
     "hubspot.yaml",
+    "intercom.yaml",
     "jira.yaml",
     "jira-oauth.yaml",
     "klaviyo.yaml",

@@ -4,6 +4,7 @@ pub mod atlassian;
 pub mod boxcom;
 pub mod dropbox;
 pub mod google;
+pub mod intercom;
 pub mod linear;
 pub mod microsoft;
 pub mod notion;
@@ -28,5 +29,6 @@ pub fn all() -> Vec<Arc<dyn Profile>> {
         Arc::new(atlassian::Atlassian),
         Arc::new(linear::Linear),
         Arc::new(boxcom::BoxCom),
+        Arc::new(intercom::Intercom),
     ]
 }
