@@ -782,3 +782,54 @@ async fn intercom_takes_body_credentials_and_gives_a_token_that_does_not_expire(
     assert!(me.contains("\"type\":\"admin\""), "{me}");
     assert_eq!(t.call("GET", "https://api.intercom.io/me", "bad", None, &[]).await.0, 401);
 }
+
+#[tokio::test]
+async fn xero_takes_basic_names_tenants_requires_the_tenant_header_and_revokes_the_grant() {
+    let t = kit().await;
+    let c = t.kit.service("xero").profile.client();
+    let auth = "https://login.xero.com/identity/connect/authorize";
+    let params = [
+        ("client_id", c.id),
+        ("redirect_uri", REDIRECT),
+        ("response_type", "code"),
+        ("scope", "offline_access accounting.settings.read"),
+        ("state", "st"),
+    ];
+    assert_eq!(t.authorize(auth, &params[..3]).await, Err(400), "scope is required");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let token = "https://identity.xero.com/connect/token";
+    let mut in_body = vec![("grant_type", "authorization_code"), ("code", cb["code"].as_str())];
+    in_body.extend([("redirect_uri", REDIRECT), ("client_id", c.id), ("client_secret", c.secret)]);
+    assert_eq!(t.form(token, None, &in_body).await.0, 400, "a web app authenticates with Basic");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let code = [("grant_type", "authorization_code"), ("code", cb["code"].as_str()), ("redirect_uri", REDIRECT)];
+    let (status, reply) = t.form(token, Some(basic(c.id, c.secret)), &code).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["expires_in"], 1800);
+    let access = s(&reply, "/access_token");
+    let (status, tenants) = t.call("GET", "https://api.xero.com/connections", &access, None, &[]).await;
+    assert_eq!(status, 200);
+    let tenants: Value = serde_json::from_str(&tenants).unwrap();
+    let tenant = s(&tenants, "/0/tenantId");
+    let org = "https://api.xero.com/api.xro/2.0/Organisation";
+    assert_eq!(t.call("GET", org, &access, None, &[]).await.0, 403, "xero-tenant-id is required");
+    let (status, body) = t.call("GET", org, &access, None, &[("xero-tenant-id", &tenant)]).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("Conformance Trading Ltd"), "{body}");
+    let invoices = "https://api.xero.com/api.xro/2.0/Invoices";
+    assert_eq!(
+        t.call("GET", invoices, &access, None, &[("xero-tenant-id", &tenant)]).await.0,
+        401,
+        "scope not granted"
+    );
+    let old = s(&reply, "/refresh_token");
+    let (status, rotated) =
+        t.form(token, Some(basic(c.id, c.secret)), &[("grant_type", "refresh_token"), ("refresh_token", &old)]).await;
+    assert_eq!(status, 200, "{rotated}");
+    assert_ne!(rotated["refresh_token"], reply["refresh_token"], "a new refresh token every time");
+    let revoke = "https://identity.xero.com/connect/revocation";
+    let newest = s(&rotated, "/refresh_token");
+    assert_eq!(t.form(revoke, Some(basic(c.id, c.secret)), &[("token", &newest)]).await.0, 200);
+    let fresh = s(&rotated, "/access_token");
+    assert_eq!(t.call("GET", org, &fresh, None, &[("xero-tenant-id", &tenant)]).await.0, 401, "the grant is gone");
+}

@@ -72,6 +72,7 @@ const BUILTIN: &[(&str, &str)] = builtin_files![
     "todoist.yaml",
     "twilio.yaml",
     "vercel.yaml",
+    "xero.yaml",
     "zendesk.yaml",
 ];
 

@@ -11,6 +11,7 @@ pub mod notion;
 pub mod quickbooks;
 pub mod salesforce;
 pub mod slack;
+pub mod xero;
 
 use std::sync::Arc;
 
@@ -30,5 +31,6 @@ pub fn all() -> Vec<Arc<dyn Profile>> {
         Arc::new(linear::Linear),
         Arc::new(boxcom::BoxCom),
         Arc::new(intercom::Intercom),
+        Arc::new(xero::Xero),
     ]
 }
