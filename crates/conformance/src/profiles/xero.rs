@@ -79,6 +79,10 @@ impl Profile for Xero {
                 doc: TENANTS,
             },
             Behaviour {
+                what: "granular scopes: GET /Invoices needs accounting.invoices or accounting.invoices.read (apps created since 2026-03-02 have no accounting.transactions)",
+                doc: "https://developer.xero.com/documentation/guides/oauth2/scopes/",
+            },
+            Behaviour {
                 what: "GET https://api.xero.com/api.xro/2.0/Organisation → Organisations[0].Name",
                 doc: "https://developer.xero.com/documentation/api/accounting/organisation",
             },
@@ -214,7 +218,7 @@ fn accounting(ctx: &Ctx, r: &Recorded, path: &str) -> Response {
             200,
             json!({"Status": "OK", "Organisations": [{"OrganisationID": "b2c885a9-4bb9-4a00-9b6e-6c2bf60b1a65", "Name": "Conformance Trading Ltd", "CountryCode": "GB"}]}),
         ),
-        "/api.xro/2.0/Invoices" if has("accounting.transactions.read") || has("accounting.transactions") => {
+        "/api.xro/2.0/Invoices" if has("accounting.invoices.read") || has("accounting.invoices") => {
             json(200, json!({"Status": "OK", "Invoices": []}))
         }
         "/api.xro/2.0/Organisation" | "/api.xro/2.0/Invoices" => {
