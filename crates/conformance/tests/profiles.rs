@@ -712,3 +712,280 @@ async fn the_kit_resolves_only_its_hosts_and_every_behaviour_cites_an_official_p
     let plain = reqwest::Client::builder().no_proxy().dns_resolver(t.kit.resolver()).build().unwrap();
     assert!(plain.get("https://slack.com/api/auth.test").send().await.is_err());
 }
+
+#[tokio::test]
+async fn atlassian_requires_audience_and_consent_takes_json_rotates_single_use_and_names_the_cloud_id() {
+    let t = kit().await;
+    let c = t.kit.service("atlassian").profile.client();
+    let auth = "https://auth.atlassian.com/authorize";
+    let scope = "read:jira-user read:jira-work offline_access";
+    let base = [
+        ("client_id", c.id),
+        ("scope", scope),
+        ("redirect_uri", REDIRECT),
+        ("response_type", "code"),
+        ("state", "st"),
+        ("prompt", "consent"),
+    ];
+    assert_eq!(t.authorize(auth, &base).await, Err(400), "audience is required");
+    let mut full = base.to_vec();
+    full.push(("audience", "api.atlassian.com"));
+    let no_prompt: Vec<_> = full.iter().copied().filter(|(k, _)| *k != "prompt").collect();
+    assert_eq!(t.authorize(auth, &no_prompt).await, Err(400), "prompt=consent is required");
+    let cb = t.authorize(auth, &full).await.unwrap();
+    let token = "https://auth.atlassian.com/oauth/token";
+    let code = [
+        ("grant_type", "authorization_code"),
+        ("client_id", c.id),
+        ("client_secret", c.secret),
+        ("code", cb["code"].as_str()),
+        ("redirect_uri", REDIRECT),
+    ];
+    assert_eq!(t.form(token, None, &code).await.0, 400, "a form body is refused");
+    let cb = t.authorize(auth, &full).await.unwrap();
+    let post = |body: Value| {
+        let req = t.http.post(token).json(&body);
+        async move {
+            let r = req.send().await.unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    let exchange = json!({"grant_type": "authorization_code", "code": cb["code"], "redirect_uri": REDIRECT});
+    let mut with_basic = t.http.post(token).header("authorization", basic(c.id, c.secret)).json(&exchange);
+    with_basic = with_basic.header("accept", "application/json");
+    assert_eq!(with_basic.send().await.unwrap().status(), 401, "the client goes in the body, not Basic");
+    let cb = t.authorize(auth, &full).await.unwrap();
+    let (status, reply) = post(json!({
+        "grant_type": "authorization_code", "client_id": c.id, "client_secret": c.secret,
+        "code": cb["code"], "redirect_uri": REDIRECT,
+    }))
+    .await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["expires_in"], 3600);
+    let access = s(&reply, "/access_token");
+    let (status, sites) =
+        t.call("GET", "https://api.atlassian.com/oauth/token/accessible-resources", &access, None, &[]).await;
+    assert_eq!(status, 200);
+    let sites: Value = serde_json::from_str(&sites).unwrap();
+    let cloud = s(&sites, "/0/id");
+    let me = format!("https://api.atlassian.com/ex/jira/{cloud}/rest/api/3/myself");
+    let (status, user) = t.call("GET", &me, &access, None, &[]).await;
+    assert_eq!(status, 200);
+    assert!(user.contains("\"accountId\""), "{user}");
+    let refresh = json!({"grant_type": "refresh_token", "client_id": c.id, "client_secret": c.secret, "refresh_token": reply["refresh_token"]});
+    let (status, rotated) = post(refresh.clone()).await;
+    assert_eq!(status, 200, "{rotated}");
+    assert_ne!(rotated["refresh_token"], reply["refresh_token"], "a new refresh token every time");
+    let (status, reused) = post(refresh).await;
+    assert_eq!((status, reused["error"].clone()), (403, json!("invalid_grant")), "the used one is disabled");
+    // Without offline_access there is no refresh token.
+    let online: Vec<_> = full.iter().map(|&(k, v)| if k == "scope" { (k, "read:jira-user") } else { (k, v) }).collect();
+    let cb = t.authorize(auth, &online).await.unwrap();
+    let (_, reply) = post(json!({
+        "grant_type": "authorization_code", "client_id": c.id, "client_secret": c.secret,
+        "code": cb["code"], "redirect_uri": REDIRECT,
+    }))
+    .await;
+    assert!(reply.get("refresh_token").is_none(), "{reply}");
+    let search = format!("https://api.atlassian.com/ex/jira/{cloud}/rest/api/3/search/jql?jql=project%20%3D%20CONF");
+    assert_eq!(
+        t.call("GET", &search, &s(&reply, "/access_token"), None, &[]).await.0,
+        401,
+        "read:jira-work not granted"
+    );
+    assert_eq!(t.call("GET", &me, "not-a-token", None, &[]).await.0, 401);
+}
+
+#[tokio::test]
+async fn linear_takes_comma_scopes_pkce_and_body_credentials_rotates_and_revokes_by_bearer() {
+    let t = kit().await;
+    let c = t.kit.service("linear").profile.client();
+    let auth = "https://linear.app/oauth/authorize";
+    let challenge = s256(VERIFIER);
+    let params = [
+        ("client_id", c.id),
+        ("redirect_uri", REDIRECT),
+        ("response_type", "code"),
+        ("scope", "issues:create,comments:create"),
+        ("state", "st"),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    let mut plain = params.to_vec();
+    plain[6] = ("code_challenge_method", "plain");
+    assert_eq!(t.authorize(auth, &plain).await, Err(400), "the kit never accepts plain PKCE");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let token = "https://api.linear.app/oauth/token";
+    let code = [
+        ("grant_type", "authorization_code"),
+        ("code", cb["code"].as_str()),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", VERIFIER),
+    ];
+    assert_eq!(t.form(token, Some(basic(c.id, c.secret)), &code).await.0, 401, "the client goes in the body");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let mut without_verifier = vec![("grant_type", "authorization_code"), ("code", cb["code"].as_str())];
+    without_verifier.extend([("redirect_uri", REDIRECT), ("client_id", c.id), ("client_secret", c.secret)]);
+    assert_eq!(t.form(token, None, &without_verifier).await.0, 400, "the PKCE verifier is required");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let mut exchange = vec![("grant_type", "authorization_code"), ("code", cb["code"].as_str())];
+    exchange.extend([("redirect_uri", REDIRECT), ("code_verifier", VERIFIER)]);
+    exchange.extend([("client_id", c.id), ("client_secret", c.secret)]);
+    let (status, reply) = t.form(token, None, &exchange).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["scope"], "read issues:create comments:create", "read is always granted, space-separated");
+    let access = s(&reply, "/access_token");
+    let viewer = r#"{"query": "{ viewer { id name email } }"}"#;
+    let graphql = "https://api.linear.app/graphql";
+    let (status, me) = t.call("POST", graphql, &access, Some(viewer), &[]).await;
+    assert_eq!(status, 200);
+    assert!(me.contains("\"email\":\"ada@conformance.example\""), "{me}");
+    let old = s(&reply, "/refresh_token");
+    let refresh = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", old.as_str()),
+        ("client_id", c.id),
+        ("client_secret", c.secret),
+    ];
+    let (status, rotated) = t.form(token, None, &refresh).await;
+    assert_eq!(status, 200, "{rotated}");
+    assert_ne!(rotated["refresh_token"], reply["refresh_token"]);
+    assert_eq!(t.form(token, None, &refresh).await.0, 400, "a used refresh token is spent");
+    let new = s(&rotated, "/access_token");
+    let revoked = t.http.post("https://api.linear.app/oauth/revoke").bearer_auth(&new).send().await.unwrap();
+    assert_eq!(revoked.status(), 200);
+    assert_eq!(t.call("POST", graphql, &new, Some(viewer), &[]).await.0, 401);
+    let last = s(&rotated, "/refresh_token");
+    let rest = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", last.as_str()),
+        ("client_id", c.id),
+        ("client_secret", c.secret),
+    ];
+    assert_eq!(t.form(token, None, &rest).await.0, 400, "the revocation ended the refresh token too");
+}
+
+#[tokio::test]
+async fn box_takes_body_credentials_spends_refresh_tokens_and_revokes_the_pair_by_form() {
+    let t = kit().await;
+    let c = t.kit.service("box").profile.client();
+    let auth = "https://account.box.com/api/oauth2/authorize";
+    let params = [
+        ("client_id", c.id),
+        ("redirect_uri", REDIRECT),
+        ("response_type", "code"),
+        ("scope", "root_readonly"),
+        ("state", "st"),
+    ];
+    let mut other = params.to_vec();
+    other[1] = ("redirect_uri", "https://elsewhere.example/cb");
+    assert_eq!(t.authorize(auth, &other).await, Err(400), "an unregistered redirect is refused");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let token = "https://api.box.com/oauth2/token";
+    let code = [("grant_type", "authorization_code"), ("code", cb["code"].as_str()), ("redirect_uri", REDIRECT)];
+    assert_eq!(t.form(token, Some(basic(c.id, c.secret)), &code).await.0, 400, "the client goes in the body");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let mut exchange = vec![("grant_type", "authorization_code"), ("code", cb["code"].as_str())];
+    exchange.extend([("client_id", c.id), ("client_secret", c.secret)]);
+    let (status, reply) = t.form(token, None, &exchange).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["expires_in"], 3600);
+    let access = s(&reply, "/access_token");
+    let me = "https://api.box.com/2.0/users/me";
+    let (status, user) = t.call("GET", me, &access, None, &[]).await;
+    assert_eq!(status, 200);
+    assert!(user.contains("\"login\":\"ada@conformance.example\""), "{user}");
+    let old = s(&reply, "/refresh_token");
+    let refresh = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", old.as_str()),
+        ("client_id", c.id),
+        ("client_secret", c.secret),
+    ];
+    let (status, rotated) = t.form(token, None, &refresh).await;
+    assert_eq!(status, 200, "{rotated}");
+    assert_ne!(rotated["refresh_token"], reply["refresh_token"]);
+    assert_eq!(t.form(token, None, &refresh).await.0, 400, "a refresh token is good for one use");
+    let revoke = "https://api.box.com/oauth2/revoke";
+    let last = s(&rotated, "/refresh_token");
+    assert_eq!(t.form(revoke, None, &[("token", last.as_str())]).await.0, 400, "the client must authenticate");
+    let (status, _) = t.form(revoke, None, &[("client_id", c.id), ("client_secret", c.secret), ("token", &last)]).await;
+    assert_eq!(status, 200);
+    assert_eq!(t.call("GET", me, &s(&rotated, "/access_token"), None, &[]).await.0, 401, "the pair is revoked");
+}
+
+#[tokio::test]
+async fn intercom_takes_body_credentials_and_gives_a_token_that_does_not_expire() {
+    let t = kit().await;
+    let c = t.kit.service("intercom").profile.client();
+    let auth = "https://app.intercom.com/oauth";
+    assert_eq!(t.authorize(auth, &[("client_id", "someone-else"), ("state", "st")]).await, Err(400));
+    let cb = t.authorize(auth, &[("client_id", c.id), ("state", "st"), ("redirect_uri", REDIRECT)]).await.unwrap();
+    assert_eq!(cb["state"], "st");
+    let token = "https://api.intercom.io/auth/eagle/token";
+    let code = [("code", cb["code"].as_str())];
+    assert_eq!(t.form(token, Some(basic(c.id, c.secret)), &code).await.0, 401, "the client goes in the body");
+    let cb = t.authorize(auth, &[("client_id", c.id), ("state", "st")]).await.unwrap();
+    let (status, reply) =
+        t.form(token, None, &[("code", cb["code"].as_str()), ("client_id", c.id), ("client_secret", c.secret)]).await;
+    assert_eq!(status, 200, "{reply}");
+    assert!(reply.get("refresh_token").is_none() && reply.get("expires_in").is_none(), "{reply}");
+    let access = s(&reply, "/access_token");
+    assert_eq!(reply["token"], reply["access_token"]);
+    let (status, me) =
+        t.call("GET", "https://api.intercom.io/me", &access, None, &[("intercom-version", "2.11")]).await;
+    assert_eq!(status, 200);
+    assert!(me.contains("\"type\":\"admin\""), "{me}");
+    assert_eq!(t.call("GET", "https://api.intercom.io/me", "bad", None, &[]).await.0, 401);
+}
+
+#[tokio::test]
+async fn xero_takes_basic_names_tenants_requires_the_tenant_header_and_revokes_the_grant() {
+    let t = kit().await;
+    let c = t.kit.service("xero").profile.client();
+    let auth = "https://login.xero.com/identity/connect/authorize";
+    let params = [
+        ("client_id", c.id),
+        ("redirect_uri", REDIRECT),
+        ("response_type", "code"),
+        ("scope", "offline_access accounting.settings.read"),
+        ("state", "st"),
+    ];
+    assert_eq!(t.authorize(auth, &params[..3]).await, Err(400), "scope is required");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let token = "https://identity.xero.com/connect/token";
+    let mut in_body = vec![("grant_type", "authorization_code"), ("code", cb["code"].as_str())];
+    in_body.extend([("redirect_uri", REDIRECT), ("client_id", c.id), ("client_secret", c.secret)]);
+    assert_eq!(t.form(token, None, &in_body).await.0, 400, "a web app authenticates with Basic");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let code = [("grant_type", "authorization_code"), ("code", cb["code"].as_str()), ("redirect_uri", REDIRECT)];
+    let (status, reply) = t.form(token, Some(basic(c.id, c.secret)), &code).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["expires_in"], 1800);
+    let access = s(&reply, "/access_token");
+    let (status, tenants) = t.call("GET", "https://api.xero.com/connections", &access, None, &[]).await;
+    assert_eq!(status, 200);
+    let tenants: Value = serde_json::from_str(&tenants).unwrap();
+    let tenant = s(&tenants, "/0/tenantId");
+    let org = "https://api.xero.com/api.xro/2.0/Organisation";
+    assert_eq!(t.call("GET", org, &access, None, &[]).await.0, 403, "xero-tenant-id is required");
+    let (status, body) = t.call("GET", org, &access, None, &[("xero-tenant-id", &tenant)]).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("Conformance Trading Ltd"), "{body}");
+    let invoices = "https://api.xero.com/api.xro/2.0/Invoices";
+    assert_eq!(
+        t.call("GET", invoices, &access, None, &[("xero-tenant-id", &tenant)]).await.0,
+        401,
+        "scope not granted"
+    );
+    let old = s(&reply, "/refresh_token");
+    let (status, rotated) =
+        t.form(token, Some(basic(c.id, c.secret)), &[("grant_type", "refresh_token"), ("refresh_token", &old)]).await;
+    assert_eq!(status, 200, "{rotated}");
+    assert_ne!(rotated["refresh_token"], reply["refresh_token"], "a new refresh token every time");
+    let revoke = "https://identity.xero.com/connect/revocation";
+    let newest = s(&rotated, "/refresh_token");
+    assert_eq!(t.form(revoke, Some(basic(c.id, c.secret)), &[("token", &newest)]).await.0, 200);
+    let fresh = s(&rotated, "/access_token");
+    assert_eq!(t.call("GET", org, &fresh, None, &[("xero-tenant-id", &tenant)]).await.0, 401, "the grant is gone");
+}

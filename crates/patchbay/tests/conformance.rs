@@ -211,15 +211,20 @@ async fn live(app: &TestApp, browser: &reqwest::Client, service: &Service, label
         None => panic!("{label}: verify gave no account: {c}"),
     }
 
+    if let Some(call) = &provider.context {
+        life.ok(context_call(service, label, call, &c));
+    }
+
     let proxied = proxy_call(app, service, provider, &id).await;
     match &proxied {
         Some(what) => life.ok(format!("proxied call ({what})")),
         None => life.gap(format!("proxied call: the profile emulates no API call under {:?}", provider.api_base_url)),
     }
 
-    // Force a refresh: past any documented access-token lifetime (Dropbox's is 4 h).
+    // Force a refresh: five hours (past Dropbox's 4 h), or past the access token's own expiry
+    // when it lives longer (Linear's 24 h).
     let refreshes_before = refreshes(service);
-    app.advance(Duration::from_secs(5 * 3600));
+    app.advance(past_expiry(app, &app.connection(&id).await));
     let (status, token) = app.runtime().post(&format!("/v1/connections/{id}/token"), &json!({})).await;
     assert_eq!(status, 200, "{label}: token after the access token expired: {token}");
     if refreshes(service) > refreshes_before {
@@ -251,6 +256,48 @@ async fn live(app: &TestApp, browser: &reqwest::Client, service: &Service, label
         (None, Some(url)) => panic!("{label}: declares revocation at {url}, which {} does not have", profile.name()),
     }
     life
+}
+
+/// Checks the definition's `context:` call reached the service with the new access token and
+/// that every metadata key it names was kept on the connection; what it learned.
+fn context_call(
+    service: &Service,
+    label: &str,
+    call: &patchbay_domain::grant_format::ContextCall,
+    connection: &Value,
+) -> String {
+    let url = url::Url::parse(&call.url).unwrap();
+    let seen = service
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "GET" && Some(r.host.as_str()) == url.host_str() && r.path == url.path())
+        .unwrap_or_else(|| {
+            panic!("{label}: the context call GET {} never reached {}", call.url, service.profile.name())
+        });
+    assert!(seen.bearer().is_some(), "{label}: the context call carried no bearer token");
+    let learned: Vec<String> = call
+        .metadata
+        .keys()
+        .map(|key| {
+            let value = connection["metadata"][key.as_str()].as_str();
+            let value = value.unwrap_or_else(|| panic!("{label}: the context call gave no `{key}`: {connection}"));
+            format!("{key}={value}")
+        })
+        .collect();
+    format!("context call (GET {} → {})", call.url, learned.join(", "))
+}
+
+/// How far to move the clock so the connection's access token is due for a refresh: five
+/// hours, or a minute past its `expires_at` when that is later.
+fn past_expiry(app: &TestApp, connection: &Value) -> Duration {
+    use patchbay_domain::clock::Clock;
+    let floor = Duration::from_secs(5 * 3600);
+    let expires = connection["expires_at"]
+        .as_str()
+        .and_then(|t| time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok());
+    let Some(expires) = expires else { return floor };
+    let left = (expires - app.clock.now()).whole_seconds().max(0).unsigned_abs();
+    floor.max(Duration::from_secs(left + 60))
 }
 
 /// Token-endpoint refreshes the emulator has answered.

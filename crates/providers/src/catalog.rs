@@ -27,6 +27,7 @@ const BUILTIN: &[(&str, &str)] = builtin_files![
     "airtable.yaml",
     "anthropic.yaml",
     "asana.yaml",
+    "box.yaml",
     "brevo.yaml",
     "clicksend.yaml",
     "cloudflare.yaml",
@@ -44,8 +45,11 @@ const BUILTIN: &[(&str, &str)] = builtin_files![
     "google-sheets.yaml",
     "hubspot.yaml",
     "hubspot-oauth.yaml",
+    "intercom.yaml",
     "jira.yaml",
+    "jira-oauth.yaml",
     "klaviyo.yaml",
+    "linear.yaml",
     "mailchimp.yaml",
     "mailgun-eu.yaml",
     "mailgun.yaml",
@@ -70,6 +74,7 @@ const BUILTIN: &[(&str, &str)] = builtin_files![
     "todoist.yaml",
     "twilio.yaml",
     "vercel.yaml",
+    "xero.yaml",
     "zendesk.yaml",
 ];
 

@@ -1,9 +1,9 @@
 //! Header value templates: a provider's `headers` may take their value from the connection
 //! (G12): `Client-Id: "{client_id}"` (Twitch wants the app's client id on every call),
-//! `OpenAI-Organization: "{organization}"` (a non-secret setting), `xero-tenant-id: "{tenant_id}"`
-//! (connection metadata captured after the grant: metadata and settings share the `{key}`
-//! placeholders, and calls render them from the connection's settings plus metadata). The
-//! `{metadata.<name>}` spelling is refused by the validator with the right spelling.
+//! `OpenAI-Organization: "{organization}"` (a non-secret setting), `xero-tenant-id:
+//! "{metadata.tenant_id}"` (connection metadata captured after the grant; `{tenant_id}` works
+//! too, as metadata shares the `{key}` placeholders with settings; the validator accepts only a
+//! key the provider captures).
 //!
 //! Secrets never go into a templated header: the credential has its own placement, and a secret
 //! setting here would be sent without the masking the credential gets.
@@ -26,7 +26,7 @@ pub(crate) enum Part {
     Setting(String),
     /// `{client_id}`: the connection's OAuth client id.
     ClientId,
-    /// `{metadata.name}`: a misspelling of `{name}`, refused by the validator.
+    /// `{metadata.name}`: connection metadata the provider captures.
     Metadata(String),
 }
 
@@ -79,6 +79,11 @@ pub(crate) fn render(value: &str, provider: &Provider, settings: &BTreeMap<Strin
             Part::Text(t) => out.push_str(&t),
             Part::ClientId => out.push_str(client_id(provider, settings)?),
             Part::Setting(key) => out.push_str(settings.get(&key).map(|v| v.trim()).filter(|v| !v.is_empty())?),
+            // The connection's values hold its settings and its metadata side by side (the
+            // catalog keeps the key sets apart); only a key the provider captures is metadata.
+            Part::Metadata(key) if provider.metadata_keys().any(|k| k == key) => {
+                out.push_str(settings.get(&key).map(|v| v.trim()).filter(|v| !v.is_empty())?)
+            }
             Part::Metadata(_) => return None,
         }
     }
@@ -117,6 +122,17 @@ mod tests {
         assert_eq!(render("{org}", &p, &s).as_deref(), Some("org-1"));
         assert_eq!(render("{client_id}", &p, &s).as_deref(), Some("own-id"));
         assert_eq!(render("{metadata.tenant}", &p, &s), None);
+        // A captured key renders from the connection's values; an uncaptured one never does.
+        s.insert("tenant".to_owned(), "t-1".to_owned());
+        assert_eq!(render("{metadata.tenant}", &p, &s), None, "not captured by the provider");
+        p.context = Some(patchbay_domain::grant_format::ContextCall {
+            url: "https://api.example.com/connections".into(),
+            token_prefix: "Bearer ".into(),
+            metadata: [("tenant".to_owned(), "/0/id".to_owned())].into(),
+        });
+        assert_eq!(render("{metadata.tenant}", &p, &s).as_deref(), Some("t-1"));
+        s.remove("tenant");
+        assert_eq!(render("{metadata.tenant}", &p, &s), None, "left out when the grant gave none");
         p.client_id = None;
         s.remove("client_id");
         assert_eq!(render("{client_id}", &p, &s), None);

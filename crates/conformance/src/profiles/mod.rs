@@ -1,14 +1,19 @@
 //! One module per emulated service; [`all`] lists them for the kit.
 
+pub mod atlassian;
+pub mod boxcom;
 pub mod dropbox;
 pub mod github;
 pub mod google;
 pub mod hubspot;
+pub mod intercom;
+pub mod linear;
 pub mod microsoft;
 pub mod notion;
 pub mod quickbooks;
 pub mod salesforce;
 pub mod slack;
+pub mod xero;
 
 use std::sync::Arc;
 
@@ -26,5 +31,10 @@ pub fn all() -> Vec<Arc<dyn Profile>> {
         Arc::new(quickbooks::QuickBooks),
         Arc::new(github::GitHub),
         Arc::new(hubspot::HubSpot),
+        Arc::new(atlassian::Atlassian),
+        Arc::new(linear::Linear),
+        Arc::new(boxcom::BoxCom),
+        Arc::new(intercom::Intercom),
+        Arc::new(xero::Xero),
     ]
 }

@@ -124,13 +124,13 @@ impl Checker<'_> {
                         field.clone(),
                         "`{client_id}` is an OAuth client id; this provider has none (auth_mode is not OAuth)",
                     ),
+                    Part::Metadata(m) if p.metadata_keys().any(|k| k == m) => {}
                     Part::Metadata(m) => self.err(
                         &at,
                         field.clone(),
                         format!(
-                            "`{{metadata.{m}}}`: connection metadata uses the same placeholders as settings; \
-                             write `{{{m}}}` and capture it under `token_response.metadata`, `callback_params` \
-                             or `context.metadata`"
+                            "`{{metadata.{m}}}` names no connection metadata: capture `{m}` under \
+                             `token_response.metadata`, `callback_params` or `context.metadata`"
                         ),
                     ),
                     // Metadata the provider said about the grant (Xero's tenant from `context`).
@@ -337,7 +337,7 @@ settings:
             "t.yaml:11: oauth_token.header: `Host` belongs to the HTTP client",
             "t.yaml:13: headers.X-Org: `{org}` names no setting",
             "t.yaml:14: headers.X-Secret: `{secret_key}` is a secret setting",
-            "t.yaml:15: headers.X-Tenant: `{metadata.tenant_id}`: connection metadata uses the same placeholders as settings",
+            "t.yaml:15: headers.X-Tenant: `{metadata.tenant_id}` names no connection metadata",
             "t.yaml:16: verify.host: `files` is not declared under `api_hosts:`",
             "t.yaml:16: verify.body: a verify body is sent with POST",
             "t.yaml:16: verify.body: the body is sent as application/json but is not JSON",
