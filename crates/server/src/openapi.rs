@@ -103,7 +103,10 @@ mod tests {
         );
         assert_eq!(words("CredentialKind"), json!(["api_key", "basic", "oauth2", "unknown"]));
         assert_eq!(words("CredentialState"), json!(["set", "not_set"]));
-        assert_eq!(words("RevocationOutcome"), json!(["revoked", "pending", "not_supported", "failed", "not_needed"]));
+        assert_eq!(
+            words("RevocationOutcome"),
+            json!(["revoked", "pending", "not_supported", "failed", "not_needed", "kept"])
+        );
         assert!(words("StepStatus").as_array().unwrap().contains(&json!("connection_needs_reauth")), "{doc}");
         assert!(words("AuditOutcome").as_array().unwrap().contains(&json!("gave_up")), "{doc}");
         assert!(words("AuditAction").as_array().unwrap().contains(&json!("secret.read")), "{doc}");
