@@ -114,6 +114,8 @@ test('API-key connection: add, verify, rename, filter, delete', async () => {
   await page.waitForURL(`${base}/connections/new`);
   await page.getByLabel('Search apps').fill('mock k');
   assert.equal(await page.getByRole('link', { name: /Stripe/ }).isVisible(), false, 'the live filter hides other apps');
+  assert.equal(await page.getByRole('heading', { name: 'Payments', exact: true }).isVisible(), false, 'and the category headings left empty');
+  assert.equal(await page.getByRole('heading', { name: 'Other', exact: true }).isVisible(), true, 'Mock Keys names no category');
   await page.getByRole('link', { name: /Mock Keys/ }).click();
   await page.waitForURL(`${base}/connections/new/mockkeys`);
 

@@ -5,6 +5,7 @@
 //! [`TeamId`](ids::TeamId) to a [`Provider`](provider::Provider), holding a
 //! [`Credential`](credential::Credential) whose secret parts are [`secrecy`] types.
 
+pub mod category;
 pub mod clock;
 pub mod connection;
 pub mod credential;

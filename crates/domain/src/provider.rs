@@ -11,6 +11,7 @@ use std::fmt;
 use secrecy::SecretString;
 use serde::{Deserialize, Deserializer, Serialize};
 
+pub use crate::category::Category;
 use crate::grant_format::{ContextCall, RevocationCall, TokenRequestShape, TokenResponseMap};
 pub use crate::provider_request::{
     DEFAULT_VERIFY_CONTENT_TYPE, OAuthTokenPlacement, Scalar, SettingChoice, SettingKind, SuccessPredicate,
@@ -410,6 +411,9 @@ pub struct Provider {
     /// One line about the service.
     #[serde(default)]
     pub description: Option<String>,
+    /// What kind of service it is, for the app picker; a file without one is shown as `other`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<Category>,
     /// The service's API documentation, for operators.
     #[serde(default)]
     pub docs_url: Option<String>,

@@ -24,9 +24,14 @@ pub enum ProvidersCommand {
     /// List the catalog: the one this configuration loads (built-ins plus PATCHBAY_PROVIDERS_DIR;
     /// `--demo` adds Demo Cloud), or with `--url` the one a running server loaded.
     List {
-        /// Print JSON (an array of {id, auth_mode, display_name, scopes, modules, endpoints, client}).
+        /// Print JSON (an array of {id, auth_mode, display_name, category, scopes, modules,
+        /// endpoints, client}).
         #[arg(long)]
         json: bool,
+        /// Print the catalog as Markdown, each provider with its category, auth mode, modules and
+        /// their scopes (docs/catalog.md is this for the built-ins).
+        #[arg(long, conflicts_with_all = ["json", "url"])]
+        markdown: bool,
         /// Include Demo Cloud (`democloud`), which `patchbay demo` loads.
         #[arg(long, conflicts_with = "url")]
         demo: bool,
@@ -121,7 +126,14 @@ pub async fn run(args: &ConfigArgs, cmd: ProvidersCommand) -> anyhow::Result<Exi
         cmd @ (ProvidersCommand::Discover { .. }
         | ProvidersCommand::Rediscover { .. }
         | ProvidersCommand::Delete { .. }) => run_remote(cmd).await,
-        ProvidersCommand::List { json, demo, url } => {
+        ProvidersCommand::List { json, markdown, demo, url } => {
+            if markdown {
+                let config = Config::resolve(args)?;
+                let extra = if demo { vec![demo_cloud_file()] } else { Vec::new() };
+                let catalog = crate::app::load_catalog_with(&config, &extra)?;
+                print!("{}", patchbay_providers::catalog_doc::render_markdown(catalog.list().map(AsRef::as_ref)));
+                return Ok(ExitCode::SUCCESS);
+            }
             let list = match url {
                 Some(url) => served_catalog(&url).await?,
                 None => {
@@ -216,6 +228,7 @@ fn served_provider_json(p: &Value) -> Value {
         "id": p["id"],
         "display_name": p["display_name"],
         "auth_mode": p["auth_mode"],
+        "category": p["category"],
         "scopes": names("scopes", "scope"),
         "modules": names("modules", "id"),
         "endpoints": p["endpoints"],
@@ -240,6 +253,7 @@ fn provider_json(p: &patchbay_domain::provider::Provider) -> serde_json::Value {
         "id": p.id,
         "display_name": p.display_name,
         "auth_mode": p.auth_mode.as_str(),
+        "category": p.category.unwrap_or(patchbay_domain::provider::Category::Other).as_str(),
         "scopes": p.scopes.keys().collect::<Vec<_>>(),
         "modules": p.modules.keys().map(|m| format!("{}.{m}", p.id)).collect::<Vec<_>>(),
         // The same shapes as `GET /v1/providers`, so both listings read alike.

@@ -77,6 +77,27 @@ async fn providers_validate_names_file_line_and_field() {
 }
 
 #[test]
+fn providers_list_markdown_is_the_catalog_page_and_json_names_categories() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |flag: &str| {
+        let out = std::process::Command::new(BIN)
+            .args(["providers", "list", flag])
+            .env("PATCHBAY_DATA_DIR", dir.path())
+            .env_remove("PATCHBAY_PROVIDERS_DIR")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    // The built-ins alone render exactly docs/catalog.md (whose own test keeps it current).
+    let page = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/catalog.md")).unwrap();
+    assert!(run("--markdown") == page, "`providers list --markdown` differs from docs/catalog.md");
+    let list: serde_json::Value = serde_json::from_str(&run("--json")).unwrap();
+    let hubspot = list.as_array().unwrap().iter().find(|p| p["id"] == "hubspot").unwrap();
+    assert_eq!(hubspot["category"], "crm");
+}
+
+#[test]
 fn providers_validate_reports_every_error_of_a_file_in_one_run_in_line_order() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("several.yaml");

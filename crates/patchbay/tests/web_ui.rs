@@ -856,3 +856,83 @@ async fn where_patchbay_cannot_limit_access_the_form_and_the_connection_say_so_w
     assert!(page.body.contains(advice) && page.body.contains(link), "{}", page.body);
     assert!(!page.body.contains("pw-CANARY-77"));
 }
+
+/// The part of `body` from `from` to the next `</section>`: one category group of the picker.
+fn group<'a>(body: &'a str, from: &str) -> &'a str {
+    let start = body.find(from).unwrap_or_else(|| panic!("no {from} in:\n{body}"));
+    let end = body[start..].find("</section>").map_or(body.len(), |e| start + e);
+    &body[start..end]
+}
+
+#[tokio::test]
+async fn the_app_picker_groups_searches_filters_and_points_past_the_catalog() {
+    let w = World::start().await;
+    create_user(&w.app, &w.team, "ada@acme.test", "admin").await;
+    let mut b = Browser::new(&w.app);
+    assert_eq!(b.sign_in("ada@acme.test", PASSWORD).await.status, 303);
+
+    // Grouped under category headings in the catalog's order; a file without a category (the
+    // test's mock providers) is under Other, last.
+    let all = b.get("/connections/new").await;
+    assert_eq!(all.status, 200, "{}", all.body);
+    let crm = group(&all.body, "<h2 id=\"category-crm\">CRM</h2>");
+    assert!(crm.contains("href=\"/connections/new/salesforce\"") && crm.contains("href=\"/connections/new/hubspot\""));
+    assert!(!crm.contains("/connections/new/gmail\""), "{crm}");
+    let email = group(&all.body, "<h2 id=\"category-email\">Email</h2>");
+    assert!(email.contains("href=\"/connections/new/gmail\""), "{email}");
+    let other = group(&all.body, "<h2 id=\"category-other\">Other</h2>");
+    assert!(other.contains("href=\"/connections/new/mock-bearer\""), "{other}");
+    let at = |s: &str| all.body.find(s).unwrap_or_else(|| panic!("no {s}"));
+    assert!(at("id=\"category-crm\"") < at("id=\"category-email\""));
+    assert!(at("id=\"category-ai\"") < at("id=\"category-other\""));
+
+    // Search by what an app does: a module name, a scope's description (Gmail's "See and edit
+    // your email labels"), every word anywhere.
+    let by_module = b.get("/connections/new?q=Create+a+label").await;
+    assert!(by_module.body.contains("/connections/new/gmail\""), "{}", by_module.body);
+    assert!(!by_module.body.contains("/connections/new/slack\""), "{}", by_module.body);
+    let by_scope = b.get("/connections/new?q=labels").await;
+    assert!(by_scope.body.contains("/connections/new/gmail\""), "{}", by_scope.body);
+    assert!(!by_scope.body.contains("/connections/new/microsoft-outlook\""), "{}", by_scope.body);
+    let none = b.get("/connections/new?q=nothing+does+this").await;
+    assert!(!none.body.contains("id=\"app-search-empty\" class=\"panel empty\" hidden"), "{}", none.body);
+    assert!(!none.body.contains("data-search="), "{}", none.body);
+
+    // The category filter is a link (no JavaScript): only that category, its chip current, and
+    // the search form keeps it. An unknown word shows everything.
+    let chip = "<a href=\"/connections/new?category=crm\" aria-current=\"page\">CRM";
+    let only_crm = b.get("/connections/new?category=crm").await;
+    assert!(only_crm.body.contains(chip), "{}", only_crm.body);
+    assert!(only_crm.body.contains("/connections/new/pipedrive\""), "{}", only_crm.body);
+    assert!(!only_crm.body.contains("/connections/new/gmail\""), "{}", only_crm.body);
+    assert!(!only_crm.body.contains("id=\"category-email\""), "{}", only_crm.body);
+    assert!(only_crm.body.contains("<input type=\"hidden\" name=\"category\" value=\"crm\">"));
+    assert!(all.body.contains("<a href=\"/connections/new?category=email\">Email"), "{}", all.body);
+    let narrowed = b.get("/connections/new?category=crm&q=deals").await;
+    assert!(narrowed.body.contains("/connections/new/hubspot\"") && !narrowed.body.contains("/gmail\""));
+    // Its chips keep the search.
+    assert!(narrowed.body.contains("href=\"/connections/new?q=deals&#38;category=crm\""), "{}", narrowed.body);
+    let unknown = b.get("/connections/new?category=nope").await;
+    assert_eq!(unknown.status, 200);
+    assert!(unknown.body.contains("/connections/new/gmail\"") && unknown.body.contains("/salesforce\""));
+    // The page runs no inline script: the live filter is the static app.js under the strict CSP.
+    assert!(
+        !all.header("content-security-policy").contains("unsafe-inline"),
+        "{}",
+        all.header("content-security-policy")
+    );
+    assert!(!all.body.contains("<script>"), "{}", all.body);
+
+    // Not in the catalog: the provider file format and the catalog, served by this server, and
+    // the form that connects an OAuth server by its URL.
+    let past = group(&all.body, "<h2>Not in the catalog?</h2>");
+    assert!(past.contains("href=\"/docs/providers.md\"") && past.contains("PATCHBAY_PROVIDERS_DIR"), "{past}");
+    assert!(past.contains("href=\"#by-url\""), "{past}");
+    assert!(all.body.contains("<h2 id=\"by-url\">Connect a server by URL</h2>"));
+    let format = b.get("/docs/providers.md").await;
+    assert_eq!((format.status, format.header("content-type")), (200, "text/plain; charset=utf-8"));
+    assert!(format.body.starts_with("# Provider files") && format.body.contains("`category`"));
+    let catalog = b.get("/docs/catalog.md").await;
+    assert!(catalog.body.contains("<a id=\"salesforce\"></a>"), "{}", catalog.body);
+    assert_eq!(b.get("/docs/secrets.md").await.status, 404);
+}

@@ -4,7 +4,8 @@
 //! - [`callback_signature`]: a provider's signature of its own callback (Shopify's `hmac`).
 //! - [`catalog`]: built-in YAML files plus `PATCHBAY_PROVIDERS_DIR`, strictly validated
 //!   ([`validate`]) after `${VAR}` interpolation; see `docs/providers.md`. `catalog_apps`
-//!   checks that files sharing an `oauth_app` agree on it.
+//!   checks that files sharing an `oauth_app` agree on it; [`catalog_doc`] renders
+//!   `docs/catalog.md` from the files.
 //! - [`mask`]: masking a request's secrets, in their common transformations, out of the
 //!   provider text Patchbay keeps (S-05).
 //! - [`discovery`]: finding an OAuth server from one URL (RFC 8414, RFC 9728) and registering
@@ -24,6 +25,7 @@ pub mod callback_signature;
 pub mod catalog;
 mod catalog_apps;
 mod catalog_discovery;
+pub mod catalog_doc;
 pub mod discovery;
 mod header_template;
 pub mod http;

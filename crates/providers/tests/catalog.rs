@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use patchbay_domain::provider::AuthMode;
+use patchbay_domain::provider::{AuthMode, Category};
 use patchbay_providers::{Catalog, builtin_files};
 
 fn no_env(_: &str) -> Option<String> {
@@ -82,6 +82,21 @@ fn the_builtin_oauth_providers_share_their_apps_and_hosts() {
     assert_eq!(tenant.default.as_deref(), Some("common"));
     assert!(tenant.free_text && tenant.choices.len() == 3);
     assert_eq!(outlook.client_variables[0], "PATCHBAY_MICROSOFT_CLIENT_ID");
+}
+
+/// The format lets a user's file leave `category` out (it is then shown as Other); a built-in
+/// one must say where the picker lists it.
+#[test]
+fn every_builtin_file_names_a_category() {
+    let missing: Vec<&str> = builtin_files()
+        .iter()
+        .filter(|(name, text)| Catalog::parse(name, text, &no_env).unwrap().category.is_none())
+        .map(|(name, _)| *name)
+        .collect();
+    assert!(missing.is_empty(), "add `category:` (see docs/providers.md) to {}", missing.join(", "));
+    let catalog = Catalog::load(None, &no_env).unwrap();
+    assert_eq!(catalog.get("salesforce").unwrap().category, Some(Category::Crm));
+    assert_eq!(catalog.get("google-sheets").unwrap().category, Some(Category::Spreadsheets));
 }
 
 #[test]

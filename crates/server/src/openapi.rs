@@ -101,6 +101,9 @@ mod tests {
             words("AuthModeView"),
             json!(["oauth2", "oauth2_client_credentials", "api_key", "basic", "unknown"])
         );
+        let categories = words("Category");
+        assert_eq!(categories.as_array().map(Vec::len), Some(16), "{categories}");
+        assert!(categories.as_array().unwrap().contains(&json!("project-management")), "{categories}");
         assert_eq!(words("CredentialKind"), json!(["api_key", "basic", "oauth2", "unknown"]));
         assert_eq!(words("CredentialState"), json!(["set", "not_set"]));
         assert_eq!(
@@ -120,6 +123,7 @@ mod tests {
         assert!(field("Verified", "status").contains("ConnectionStatus"), "{doc}");
         assert!(field("RevocationItem", "outcome").contains("RevocationOutcome"), "{doc}");
         assert!(field("ProviderView", "auth_mode").contains("AuthMode"), "{doc}");
+        assert!(field("ProviderView", "category").contains("Category"), "{doc}");
         assert!(field("AuditRecord", "outcome").contains("RecordedOutcome"), "{doc}");
         assert!(field("AuditRecord", "action").contains("RecordedAction"), "{doc}");
         // The API's scenario keeps its name and shows the extend request as an object.

@@ -10,18 +10,25 @@
     });
   });
 
-  // The app picker narrows its list while typing (the search form also works server-side).
+  // The app picker narrows its list while typing, every word anywhere in an app's text, as the
+  // server's search does (the search form and the category links work without this); a
+  // category heading whose apps are all hidden goes too.
   var search = document.getElementById("app-search");
   var items = document.querySelectorAll("[data-search]");
+  var groups = document.querySelectorAll("[data-group]");
   var empty = document.getElementById("app-search-empty");
   if (search && items.length) {
     var apply = function () {
-      var q = search.value.trim().toLowerCase();
+      var words = search.value.trim().toLowerCase().split(/\s+/).filter(Boolean);
       var shown = 0;
       items.forEach(function (item) {
-        var match = !q || item.getAttribute("data-search").indexOf(q) !== -1;
+        var text = item.getAttribute("data-search");
+        var match = words.every(function (w) { return text.indexOf(w) !== -1; });
         item.hidden = !match;
         if (match) shown += 1;
+      });
+      groups.forEach(function (group) {
+        group.hidden = !group.querySelector("[data-search]:not([hidden])");
       });
       if (empty) empty.hidden = shown !== 0;
     };

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use patchbay_domain::connection::{AuthorizationOutcome, Connection, ConnectionStatus, VerifyResult};
 use patchbay_domain::credential::field;
 use patchbay_domain::end_user::EndUser;
-use patchbay_domain::provider::{AuthMode, Provider};
+use patchbay_domain::provider::{AuthMode, Category, Provider};
 use patchbay_domain::scope::ScopeSet;
 use patchbay_store::Usage;
 use serde::{Deserialize, Serialize};
@@ -340,6 +340,8 @@ pub struct ProviderView {
     pub auth_mode: AuthMode,
     /// One-line description.
     pub description: Option<String>,
+    /// What kind of service it is (the picker's groups); `other` when the file names none.
+    pub category: Category,
     /// API docs.
     pub docs_url: Option<String>,
     /// Whether scopes can be limited.
@@ -440,6 +442,7 @@ impl ProviderView {
             display_name: p.display_name.clone(),
             auth_mode: p.auth_mode,
             description: p.description.clone(),
+            category: p.category.unwrap_or(Category::Other),
             docs_url: p.docs_url.clone(),
             granular_scopes: p.granular_scopes,
             scopes: p

@@ -51,6 +51,8 @@ pub fn provider_from(
         display_name: display_name.to_owned(),
         auth_mode: AuthMode::Oauth2,
         description: Some(format!("Discovered from {}", discovery.url)),
+        // Nothing in OAuth metadata says what a server is for: the picker shows it under Other.
+        category: None,
         docs_url: None,
         access_advice: None,
         discovery_url: Some(discovery.url.clone()),

@@ -302,6 +302,19 @@ modules:
     }
 
     #[test]
+    fn a_category_is_optional_and_one_of_the_list() {
+        assert_eq!(parse_provider("t.yaml", GOOD, &no_env).unwrap().provider.category, None);
+        let text = GOOD.replace("auth_mode:", "category: project-management\nauth_mode:");
+        let p = parse_provider("t.yaml", &text, &no_env).unwrap().provider;
+        assert_eq!(p.category, Some(patchbay_domain::provider::Category::ProjectManagement));
+        let errs = errors(&GOOD.replace("auth_mode:", "category: CRM\nauth_mode:"));
+        assert_eq!((errs.len(), errs[0].line, errs[0].field.as_str()), (1, Some(3), "category"), "{errs:?}");
+        for word in ["`crm`", "`project-management`", "`ai`", "`other`"] {
+            assert!(errs[0].message.contains(word), "{}", errs[0]);
+        }
+    }
+
+    #[test]
     fn every_pass_reports_in_one_run_in_line_order() {
         let text = "\
 id: acme

@@ -79,6 +79,7 @@ const PROVIDER: Shape = Shape::Struct(&[
     ("display_name", Leaf),
     ("auth_mode", Leaf),
     ("description", Leaf),
+    ("category", Leaf),
     ("docs_url", Leaf),
     ("discovery_url", Leaf),
     ("authorization_url", Leaf),
@@ -328,6 +329,7 @@ id: full
 display_name: Full
 auth_mode: oauth2
 description: d
+category: project-management
 docs_url: https://docs.example
 discovery_url: https://a.example
 authorization_url: https://a.example/authorize

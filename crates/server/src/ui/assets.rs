@@ -1,4 +1,5 @@
-//! The UI's static files, embedded in the binary so a deployment is one file.
+//! The UI's static files and the provider documents, embedded in the binary so a deployment is
+//! one file.
 
 use axum::extract::Path;
 use axum::http::{StatusCode, header};
@@ -10,6 +11,10 @@ const FAVICON: &str = include_str!("../../static/favicon.svg");
 const CONNECT_RESULT_JS: &str = include_str!("../../static/connect-result.js");
 /// The platform's helper, served at `/connect.js` (docs/embedding.md).
 const CONNECT_JS: &str = include_str!("../../static/connect.js");
+/// The provider file format and the built-in catalog, linked from the app picker's "Not in the
+/// catalog?" so a user can read them on the server they use, whatever its version.
+const PROVIDERS_MD: &str = include_str!("../../../../docs/providers.md");
+const CATALOG_MD: &str = include_str!("../../../../docs/catalog.md");
 
 /// `GET /static/{file}`.
 pub(crate) async fn serve(Path(file): Path<String>) -> Response {
@@ -21,6 +26,17 @@ pub(crate) async fn serve(Path(file): Path<String>) -> Response {
         _ => return (StatusCode::NOT_FOUND, "no such file").into_response(),
     };
     ([(header::CONTENT_TYPE, content_type)], body).into_response()
+}
+
+/// `GET /docs/{file}`: the two provider documents, as plain text (Markdown reads well as it is,
+/// and plain text runs no script whatever the CSP).
+pub(crate) async fn docs(Path(file): Path<String>) -> Response {
+    let body = match file.as_str() {
+        "providers.md" => PROVIDERS_MD,
+        "catalog.md" => CATALOG_MD,
+        _ => return (StatusCode::NOT_FOUND, "no such file").into_response(),
+    };
+    ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body).into_response()
 }
 
 /// `GET /connect.js`: loaded by a platform's page from another origin, so it may be read

@@ -70,6 +70,7 @@ pub fn routes() -> Router<AppState> {
         .route("/scenarios/{id}/delete", get(scenarios::confirm_delete).post(scenarios::delete))
         .route("/events", get(events::list))
         .route("/static/{file}", get(assets::serve))
+        .route("/docs/{file}", get(assets::docs))
         .route("/connect.js", get(assets::connect_js))
         .merge(connect::routes())
         .layer(Extension(Arc::new(LoginLimiter::default())))

@@ -10,7 +10,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use patchbay_domain::SecretString;
-use patchbay_domain::provider::AuthMode;
+use patchbay_domain::provider::{AuthMode, Category};
 use patchbay_service::ServiceError;
 use patchbay_service::connections::{CreateConnection, Created};
 use patchbay_service::team_providers::DiscoverProvider;
@@ -18,7 +18,7 @@ use patchbay_service::views::{FieldView, ProviderView};
 use serde::Deserialize;
 
 use super::actions::to_provider;
-use super::{SECTION, nonempty};
+use super::{SECTION, nonempty, picker};
 use crate::AppState;
 use crate::error::status_of;
 use crate::extract::LenientQuery;
@@ -41,6 +41,8 @@ const ADD_CONNECTIONS: &str = "add connections";
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct PickQuery {
     q: Option<String>,
+    /// A category's word (`crm`); an unknown one shows every category.
+    category: Option<String>,
 }
 
 /// `GET /connections/new`: pick an app.
@@ -53,7 +55,8 @@ pub(crate) async fn pick_app(
     // viewer.
     user.require_manage(SECTION, ADD_CONNECTIONS)?;
     let q = nonempty(query.q).map(|q| q.chars().take(100).collect::<String>()).unwrap_or_default();
-    render_pick(&state, &user, StatusCode::OK, q, Discovering::default(), None).await
+    let category = query.category.as_deref().and_then(Category::parse);
+    render_pick(&state, &user, StatusCode::OK, q, category, Discovering::default(), None).await
 }
 
 /// What the "Connect a server by URL" form re-fills after a refusal (never the secret).
@@ -63,24 +66,31 @@ struct Discovering {
     advanced: bool,
 }
 
-/// The app picker: the catalog and the team's discovered providers, filtered by `q`.
+/// The app picker: the catalog and the team's discovered providers, filtered by `q` and
+/// `category`, under category headings.
 async fn render_pick(
     state: &AppState,
     user: &WebUser,
     status: StatusCode,
     q: String,
+    category: Option<Category>,
     discovering: Discovering,
     error: Option<String>,
 ) -> UiResult {
-    let needle = q.to_lowercase();
     let providers = state.patchbay.list_providers_for(&user.session.principal).await.map_err(user.fail(SECTION))?;
-    let mut apps: Vec<AppChoice> =
-        providers.iter().map(AppChoice::new).filter(|a| needle.is_empty() || a.search.contains(&needle)).collect();
-    apps.sort_by_key(|a| a.name.to_lowercase());
+    let arranged = picker::arrange(&providers, &q.to_lowercase(), &q, category);
     let banner = error.map(|e| Banner::bad("The server could not be connected", Some(e)));
     let frame = user.frame(SECTION, "Add a connection").with_banner(banner);
-    let page_data =
-        PickAppPage { frame, q, apps, discover_url: discovering.url, discover_advanced: discovering.advanced };
+    let page_data = PickAppPage {
+        frame,
+        q,
+        category: category.map(|c| c.as_str().to_owned()).unwrap_or_default(),
+        chips: arranged.chips,
+        empty: arranged.groups.is_empty(),
+        groups: arranged.groups,
+        discover_url: discovering.url,
+        discover_advanced: discovering.advanced,
+    };
     Ok(page(state, status, page_data))
 }
 
@@ -107,7 +117,7 @@ pub(crate) async fn discover(State(state): State<AppState>, CsrfForm { user, for
             | ServiceError::Forbidden(_)),
         ) => {
             let discovering = Discovering { url, advanced: client_id.is_some() };
-            render_pick(&state, &user, status_of(&e), String::new(), discovering, Some(user_text(&e))).await
+            render_pick(&state, &user, status_of(&e), String::new(), None, discovering, Some(user_text(&e))).await
         }
         Err(e) => Err(user.fail(SECTION)(e)),
     }

@@ -7,7 +7,7 @@
 //! reason) and takes only a fixed word (`notice`, `outcome`) from the URL.
 //!
 //! `banners` turns those words into messages, `list` and `detail` are the two views, `actions`
-//! the card's buttons, `add` the Add flow, `credential` the Update credential form, `delete` the
+//! the card's buttons, `add` the Add flow (`picker` arranges its app picker), `credential` the Update credential form, `delete` the
 //! confirmation and the receipt.
 
 mod actions;
@@ -17,6 +17,7 @@ mod credential;
 mod delete;
 mod detail;
 mod list;
+mod picker;
 
 use std::collections::HashMap;
 

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use askama::Template;
 use askama_web::WebTemplate;
+use patchbay_domain::provider::Category;
 use patchbay_service::views::{AccessAdviceView, FieldView, ProviderView};
 
 use super::{Card, Frame, SelectOption, TimeText, UsageLine, auth_label, hue, initial};
@@ -64,25 +65,54 @@ pub(crate) struct AppChoice {
     pub name: String,
     pub auth_label: &'static str,
     pub description: Option<String>,
+    pub category: Category,
     pub initial: String,
     pub hue: u8,
-    /// Lower-case text the live filter matches against.
+    /// Lower-case text the search matches against (server-side and the live filter): the name
+    /// and id, what the app does (description, module names, scope descriptions) and its
+    /// category, so "send an email" or "invoices" finds an app whose name says neither.
     pub search: String,
 }
 
 impl AppChoice {
     pub fn new(p: &ProviderView) -> AppChoice {
+        let mut search = vec![p.display_name.as_str(), p.id.as_str(), p.category.label()];
+        search.extend(p.description.as_deref());
+        search.extend(p.modules.iter().map(|m| m.name.as_str()));
+        search.extend(p.scopes.iter().filter_map(|s| s.description.as_deref()));
         AppChoice {
             id: p.id.clone(),
             name: p.display_name.clone(),
             auth_label: auth_label(p.auth_mode),
             description: p.description.clone(),
+            category: p.category,
             initial: initial(&p.display_name),
             hue: hue(&p.id),
-            search: format!("{} {} {}", p.display_name, p.id, p.description.as_deref().unwrap_or_default())
-                .to_lowercase(),
+            search: search.join(" ").split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase(),
         }
     }
+
+    /// Whether every word of `needle` (lower case) occurs in the app's search text.
+    pub fn matches(&self, needle: &str) -> bool {
+        needle.split_whitespace().all(|w| self.search.contains(w))
+    }
+}
+
+/// One category heading of the picker and its apps.
+pub(crate) struct AppGroup {
+    /// The category's word, for the heading's anchor.
+    pub word: &'static str,
+    pub label: &'static str,
+    pub apps: Vec<AppChoice>,
+}
+
+/// A category chip of the picker: a plain link, so the filter works without JavaScript.
+pub(crate) struct CategoryChip {
+    pub label: &'static str,
+    pub href: String,
+    /// How many apps (matching the search) it has.
+    pub count: usize,
+    pub current: bool,
 }
 
 /// `GET /connections/new`.
@@ -91,7 +121,13 @@ impl AppChoice {
 pub(crate) struct PickAppPage {
     pub frame: Frame,
     pub q: String,
-    pub apps: Vec<AppChoice>,
+    /// The chosen category's word (empty: all), kept by the search form.
+    pub category: String,
+    pub chips: Vec<CategoryChip>,
+    /// The apps that match, under their category headings in the catalog's order.
+    pub groups: Vec<AppGroup>,
+    /// Whether no app matches.
+    pub empty: bool,
     /// "Connect a server by URL": the URL typed (re-filled after a refusal) and whether the
     /// advanced settings (own client) are open.
     pub discover_url: String,

@@ -20,8 +20,8 @@ pub(crate) use common::{
 };
 pub(crate) use connect::{ConnectForm, ConnectPage, ConnectResult, ConnectView};
 pub(crate) use connections::{
-    AppChoice, ConnectionPage, ConnectionsPage, DeletePage, InputField, NewConnectionPage, PickAppPage, ReceiptLine,
-    ReceiptPage, RedirectPage, ScopeChoice, SettingLine, StepContext, UpdateCredentialPage,
+    AppChoice, AppGroup, CategoryChip, ConnectionPage, ConnectionsPage, DeletePage, InputField, NewConnectionPage,
+    PickAppPage, ReceiptLine, ReceiptPage, RedirectPage, ScopeChoice, SettingLine, StepContext, UpdateCredentialPage,
 };
 pub(crate) use events::{EventLine, EventsPage};
 pub(crate) use frame::{Banner, Frame, Nav};
