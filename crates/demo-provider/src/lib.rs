@@ -57,8 +57,9 @@ pub use ledger::{
 };
 pub use options::{DemoOptions, RotationMode, TokenEndpointAuth};
 pub use provider::DemoProvider;
-pub use registration::{REGISTERED_CLIENT_PREFIX, RegisteredClient};
+pub use registration::REGISTERED_CLIENT_PREFIX;
 pub use scopes::{DEFAULT_ACCOUNT, DEFAULT_CLIENT_ID, SCOPES, scope_description};
+pub use state::RegisteredClient;
 pub use yaml::ProviderYamlOptions;
 
 /// Prefix of every access token the server issues (`dat_…`).

@@ -19,8 +19,8 @@ use crate::knobs::{Decision, Fault, IssParam};
 use crate::ledger::{ApiCallRecord, AuthorizeRecord, Ledger, ReuseDetection, TokenRequestRecord};
 use crate::listener::{Conn, ResettableListener, bound_addr};
 use crate::options::{DemoOptions, TokenEndpointAuth};
-use crate::registration::RegisteredClient;
 use crate::scopes::SCOPES;
+use crate::state::RegisteredClient;
 use crate::state::Shared;
 use crate::{api, authorize, registration, token};
 

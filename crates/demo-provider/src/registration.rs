@@ -23,40 +23,11 @@ use serde_json::json;
 use crate::crypto::random_token;
 use crate::options::{DemoOptions, TokenEndpointAuth};
 use crate::scopes::SCOPES;
+use crate::state::RegisteredClient;
 use crate::state::Shared;
 
 /// Prefix of the client ids `/register` issues.
 pub const REGISTERED_CLIENT_PREFIX: &str = "dyn_";
-
-/// A client created by `POST /register`.
-#[derive(Clone)]
-pub struct RegisteredClient {
-    /// The issued id (`dyn_…`).
-    pub client_id: String,
-    /// The issued secret.
-    pub client_secret: String,
-    /// `client_name` as sent.
-    pub client_name: Option<String>,
-    /// Its exact redirect URIs.
-    pub redirect_uris: Vec<String>,
-    /// `grant_types` as registered.
-    pub grant_types: Vec<String>,
-    /// How it authenticates (`Basic` or `Post`, never `Either`).
-    pub auth: TokenEndpointAuth,
-}
-
-impl std::fmt::Debug for RegisteredClient {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RegisteredClient")
-            .field("client_id", &self.client_id)
-            .field("client_secret", &"[redacted]")
-            .field("client_name", &self.client_name)
-            .field("redirect_uris", &self.redirect_uris)
-            .field("grant_types", &self.grant_types)
-            .field("auth", &self.auth)
-            .finish()
-    }
-}
 
 /// What a client looks like to the authorize, token and revocation endpoints.
 pub(crate) struct ClientView {

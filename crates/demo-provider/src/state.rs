@@ -17,10 +17,39 @@ use serde::Serialize;
 use crate::crypto::{is_pkce_value, random_token, s256_challenge, secrets_equal};
 use crate::knobs::{Decision, Fault, IssParam};
 use crate::ledger::{Ledger, ReuseDetection, ReuseKind};
-use crate::options::{DemoOptions, RotationMode};
-use crate::registration::RegisteredClient;
+use crate::options::{DemoOptions, RotationMode, TokenEndpointAuth};
 use crate::scopes::{DEFAULT_ACCOUNT, DEFAULT_SCOPE, join_scopes, parse_scope, unknown_scopes};
 use crate::{ACCESS_TOKEN_PREFIX, CODE_PREFIX, REFRESH_TOKEN_PREFIX};
+
+/// A client created by `POST /register`.
+#[derive(Clone)]
+pub struct RegisteredClient {
+    /// The issued id (`dyn_…`).
+    pub client_id: String,
+    /// The issued secret.
+    pub client_secret: String,
+    /// `client_name` as sent.
+    pub client_name: Option<String>,
+    /// Its exact redirect URIs.
+    pub redirect_uris: Vec<String>,
+    /// `grant_types` as registered.
+    pub grant_types: Vec<String>,
+    /// How it authenticates (`Basic` or `Post`, never `Either`).
+    pub auth: TokenEndpointAuth,
+}
+
+impl std::fmt::Debug for RegisteredClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegisteredClient")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"[redacted]")
+            .field("client_name", &self.client_name)
+            .field("redirect_uris", &self.redirect_uris)
+            .field("grant_types", &self.grant_types)
+            .field("auth", &self.auth)
+            .finish()
+    }
+}
 
 /// How long an authorization code and a pending consent page stay usable.
 pub(crate) const CODE_TTL: Duration = Duration::from_secs(600);

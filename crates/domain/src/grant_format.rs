@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::provider::Lifetime;
+use crate::lifetime::Lifetime;
 
 /// Longest metadata value kept; longer ones are refused (a real id or URL is far shorter).
 pub const MAX_METADATA_VALUE: usize = 512;

@@ -12,6 +12,7 @@ pub mod credential;
 pub mod end_user;
 pub mod grant_format;
 pub mod ids;
+pub mod lifetime;
 pub mod name;
 pub mod principal;
 pub mod provider;

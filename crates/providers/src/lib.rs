@@ -1,6 +1,7 @@
 //! Providers: the catalog of third-party service definitions, and the one guarded HTTP client
 //! through which Patchbay talks to them.
 //!
+//! - [`api_url`]: the one way a URL that carries a credential is built (N-03).
 //! - [`callback_signature`]: a provider's signature of its own callback (Shopify's `hmac`).
 //! - [`catalog`]: built-in YAML files plus `PATCHBAY_PROVIDERS_DIR`, strictly validated
 //!   ([`validate`]) after `${VAR}` interpolation; see `docs/providers.md`. `catalog_apps`
@@ -21,6 +22,7 @@
 //! - [`verify`]: putting a credential on a request and running a provider's verify call;
 //!   `header_template` fills `{setting}` / `{client_id}` in a provider's headers (G12).
 
+pub mod api_url;
 pub mod callback_signature;
 pub mod catalog;
 mod catalog_apps;
@@ -37,9 +39,10 @@ pub mod template;
 pub mod validate;
 pub mod verify;
 
+pub use api_url::{api_url, api_url_on};
 pub use catalog::{Catalog, builtin_files, process_env};
 pub use http::{AddressClass, BodyStream, FetchedResponse, GuardOptions, GuardedClient, HttpError, classify_ip};
 pub use mask::{Masker, mask_secrets};
-pub use template::{TemplateError, api_url, api_url_on, join_api_url, render_for, render_path, render_url};
+pub use template::{TemplateError, join_api_url, render_for, render_path, render_url};
 pub use validate::{CatalogError, CatalogErrors};
 pub use verify::{VerifyOutcome, apply_connection_credential, apply_credential, verify_credential};

@@ -3,7 +3,7 @@
 //!
 //! A credential is only ever attached to a request whose URL is under the provider's own
 //! `api_base_url` host (docs/security.md N-03): [`verify_credential`] builds its URL with
-//! [`crate::template::api_url`], and [`apply_credential`] refuses any other host before it
+//! [`crate::api_url::api_url`], and [`apply_credential`] refuses any other host before it
 //! touches the secret.
 
 use std::collections::BTreeMap;
@@ -99,7 +99,7 @@ pub fn apply_credential(
 /// # Errors
 /// [`HttpError::Blocked`] when the request's URL is not exactly the scheme, host and port of the
 /// provider's `api_base_url` or of one of its `api_hosts`, rendered with these settings (N-03):
-/// the credential is not attached. Build URLs with [`crate::template::api_url_on`].
+/// the credential is not attached. Build URLs with [`crate::api_url::api_url_on`].
 pub fn apply_connection_credential(
     request: reqwest::RequestBuilder,
     provider: &Provider,
@@ -284,7 +284,7 @@ pub async fn verify_credential(
         };
     };
     let url = match template::render_path(&call.path, settings)
-        .and_then(|path| template::api_url_on(provider, call.host.as_deref(), settings, &path))
+        .and_then(|path| crate::api_url::api_url_on(provider, call.host.as_deref(), settings, &path))
     {
         Ok(url) => url,
         Err(e) => {
