@@ -21,6 +21,7 @@ use patchbay_domain::{SecretString, random};
 use patchbay_store::ConnectSessionRow;
 use time::OffsetDateTime;
 
+use crate::access::team_provider_definition;
 use crate::audit::{AuditOutcome, action};
 use crate::connections::{CreateConnection, UpdateCredential};
 use crate::events::kind;
@@ -230,20 +231,18 @@ impl Patchbay {
     }
 
     /// The providers a session offers: its list, or every interactive provider the session's
-    /// team sees (the catalog and the servers it discovered).
+    /// team sees (the catalog and the servers it discovered). Only their definitions: the page
+    /// needs names, modes and modules, and the use-cases it calls resolve the provider (and open
+    /// a discovered server's client secret) themselves, so listing opens no secret.
     async fn offered(&self, s: &ConnectSessionRow) -> ServiceResult<Vec<Arc<Provider>>> {
+        let mut all: Vec<Arc<Provider>> = self.catalog.list().cloned().collect();
+        for row in self.store.team_providers(&s.team_id).await? {
+            all.push(Arc::new(team_provider_definition(&row)?));
+        }
         if s.allowed_providers.is_empty() {
-            let mut all: Vec<Arc<Provider>> = self.catalog.list().cloned().collect();
-            for row in self.store.team_providers(&s.team_id).await? {
-                all.push(self.team_provider_from(&s.team_id, &row).await?);
-            }
             return Ok(all.into_iter().filter(|p| p.auth_mode != AuthMode::Oauth2ClientCredentials).collect());
         }
-        let mut out = Vec::new();
-        for id in &s.allowed_providers {
-            out.extend(self.find_provider(&s.team_id, id).await?);
-        }
-        Ok(out)
+        Ok(s.allowed_providers.iter().filter_map(|id| all.iter().find(|p| &p.id == id).cloned()).collect())
     }
 
     /// The open session of a page cookie whose form carried its anti-CSRF token.
