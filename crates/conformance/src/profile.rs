@@ -5,7 +5,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::grants::{Grant, Grants};
 use crate::record::Recorded;
@@ -87,6 +87,11 @@ pub fn json(status: u16, body: Value) -> Response {
     // Token replies must not be cached (RFC 6749 §5.1); harmless elsewhere.
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
+}
+
+/// An OAuth 2.0 error reply (RFC 6749 §5.2): `{"error", "error_description"}` with `status`.
+pub fn oauth_error(status: u16, error: &str, description: &str) -> Response {
+    json(status, json!({"error": error, "error_description": description}))
 }
 
 /// An HTML error page: what a service shows the browser instead of redirecting, when it cannot

@@ -9,7 +9,8 @@ use serde_json::json;
 
 use crate::grants::Grant;
 use crate::profile::{
-    ApiCall, Behaviour, Client, ClientAuth, Ctx, Profile, approve, client_auth, field, json, page, q, split_scopes,
+    ApiCall, Behaviour, Client, ClientAuth, Ctx, Profile, approve, client_auth, field, json, oauth_error, page, q,
+    split_scopes,
 };
 use crate::record::Recorded;
 use axum::response::Response;
@@ -93,10 +94,6 @@ impl Profile for Atlassian {
             _ => json(404, json!({"code": 404, "message": "Not Found"})),
         }
     }
-}
-
-fn oauth_error(status: u16, error: &str, description: &str) -> Response {
-    json(status, json!({"error": error, "error_description": description}))
 }
 
 fn authorize(ctx: &Ctx, r: &Recorded) -> Response {

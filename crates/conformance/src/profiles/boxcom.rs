@@ -8,7 +8,8 @@ use serde_json::json;
 
 use crate::grants::Grant;
 use crate::profile::{
-    ApiCall, Behaviour, Client, ClientAuth, Ctx, Profile, approve, client_auth, field, json, page, q, split_scopes,
+    ApiCall, Behaviour, Client, ClientAuth, Ctx, Profile, approve, client_auth, field, json, oauth_error, page, q,
+    split_scopes,
 };
 use crate::record::Recorded;
 use axum::response::Response;
@@ -84,10 +85,6 @@ impl Profile for BoxCom {
             _ => json(404, json!({"type": "error", "status": 404, "code": "not_found"})),
         }
     }
-}
-
-fn oauth_error(status: u16, error: &str, description: &str) -> Response {
-    json(status, json!({"error": error, "error_description": description}))
 }
 
 fn authorize(ctx: &Ctx, r: &Recorded) -> Response {

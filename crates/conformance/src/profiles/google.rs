@@ -7,8 +7,8 @@ use serde_json::json;
 
 use crate::grants::{Grant, Refusal};
 use crate::profile::{
-    ApiCall, Behaviour, Client, ClientAuth, Ctx, Profile, approve, client_auth, field, json, page, pkce_challenge, q,
-    split_scopes,
+    ApiCall, Behaviour, Client, ClientAuth, Ctx, Profile, approve, client_auth, field, json, oauth_error, page,
+    pkce_challenge, q, split_scopes,
 };
 use crate::record::Recorded;
 use axum::response::Response;
@@ -221,10 +221,6 @@ fn authorize(ctx: &Ctx, r: &Recorded) -> Response {
         extra: Default::default(),
     };
     approve(ctx, grant, q(r, "state"), &[("scope", &granted)])
-}
-
-fn oauth_error(status: u16, error: &str, description: &str) -> Response {
-    json(status, json!({"error": error, "error_description": description}))
 }
 
 fn token(ctx: &Ctx, r: &Recorded) -> Response {
