@@ -104,10 +104,18 @@ impl Kit {
         self.services.iter().find(|s| s.profile.name() == name).unwrap_or_else(|| panic!("no profile {name}"))
     }
 
-    /// The emulator whose token endpoint is on `url`'s host.
+    /// The emulator whose token endpoint is on `url`'s host. A URL that takes connection
+    /// settings (`https://{subdomain}.zendesk.com/oauth/tokens`) is rendered with each
+    /// profile's own [`Profile::settings`] first.
     pub fn for_token_url(&self, url: &str) -> Option<&Service> {
-        let host = url::Url::parse(url).ok()?.host_str()?.to_ascii_lowercase();
-        self.services.iter().find(|s| s.profile.token_hosts().contains(&host.as_str()))
+        self.services.iter().find(|s| {
+            let mut rendered = url.to_owned();
+            for (key, value) in s.profile.settings() {
+                rendered = rendered.replace(&format!("{{{key}}}"), value);
+            }
+            let host = url::Url::parse(&rendered).ok().and_then(|u| u.host_str().map(str::to_ascii_lowercase));
+            host.is_some_and(|h| s.profile.token_hosts().contains(&h.as_str()))
+        })
     }
 
     /// A plain client of the kit (the "browser", or a raw client in profile tests): the kit's

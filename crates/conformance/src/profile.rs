@@ -77,6 +77,11 @@ pub trait Profile: Send + Sync + 'static {
     fn is_documented_revocation(&self, r: &Recorded) -> bool;
     /// Every emulated behaviour with its official page.
     fn behaviours(&self) -> &'static [Behaviour];
+    /// Connection settings the kit's emulation answers to (`(key, value)`), for a service whose
+    /// hosts depend on the account (a Zendesk subdomain): the harness creates connections with them.
+    fn settings(&self) -> &'static [(&'static str, &'static str)] {
+        &[]
+    }
     /// Answers one request.
     fn handle(&self, ctx: &Ctx, r: &Recorded) -> Response;
 }
