@@ -161,6 +161,11 @@ impl Grants {
         self.0.lock().unwrap().last_access.clone()
     }
 
+    /// How many live refresh tokens there are.
+    pub fn live_refresh_tokens(&self) -> usize {
+        self.0.lock().unwrap().refresh.len()
+    }
+
     /// How many grants hold at least one live token.
     pub fn live_grants(&self) -> usize {
         let s = self.0.lock().unwrap();

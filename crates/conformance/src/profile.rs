@@ -75,6 +75,11 @@ pub trait Profile: Send + Sync + 'static {
     fn revocation(&self) -> Option<Behaviour>;
     /// Whether `r` is a revocation request in the documented style that the emulator accepted.
     fn is_documented_revocation(&self, r: &Recorded) -> bool;
+    /// Whether the documented revocation ends only the refresh token, leaving its access tokens
+    /// to expire on their own (HubSpot): the harness then checks no refresh token is left.
+    fn revocation_spares_access_tokens(&self) -> bool {
+        false
+    }
     /// Every emulated behaviour with its official page.
     fn behaviours(&self) -> &'static [Behaviour];
     /// Connection settings the kit's emulation answers to (`(key, value)`), for a service whose

@@ -633,7 +633,7 @@ async fn github_takes_body_credentials_answers_json_only_when_asked_and_revokes_
 }
 
 #[tokio::test]
-async fn hubspot_v3_takes_body_credentials_keeps_its_refresh_token_and_deletes_it_by_path() {
+async fn hubspot_v3_takes_body_credentials_keeps_its_refresh_token_and_revokes_it_by_form() {
     let t = &kit().await;
     let c = t.kit.service("hubspot").profile.client();
     let auth = "https://app.hubspot.com/oauth/authorize";
@@ -680,9 +680,15 @@ async fn hubspot_v3_takes_body_credentials_keeps_its_refresh_token_and_deletes_i
         )
         .await;
     assert_eq!(s(&refreshed, "/refresh_token"), refresh, "HubSpot refresh tokens do not rotate");
-    let delete = format!("https://api.hubapi.com/oauth/v1/refresh-tokens/{refresh}");
-    assert_eq!(t.http.delete(&delete).send().await.unwrap().status(), 204);
-    assert_eq!(t.http.delete(&delete).send().await.unwrap().status(), 404, "gone");
+    let revoke = "https://api.hubapi.com/oauth/2026-03/token/revoke";
+    let by_basic = [("token", refresh.as_str()), ("token_type_hint", "refresh_token")];
+    assert_eq!(t.form(revoke, Some(basic(c.id, c.secret)), &by_basic).await.0, 401, "the client goes in the body");
+    let form =
+        [("client_id", c.id), ("client_secret", c.secret), ("token", &refresh), ("token_type_hint", "refresh_token")];
+    assert_eq!(t.form(revoke, None, &form).await.0, 204);
+    assert_eq!(t.form(revoke, None, &form).await.0, 400, "gone");
+    let (status, _) = t.call("GET", contacts, &access, None, &[]).await;
+    assert_eq!(status, 200, "the access token lives out its 30 minutes");
     let (_, again) = t
         .form(
             token,

@@ -250,7 +250,16 @@ async fn live(app: &TestApp, browser: &reqwest::Client, service: &Service, label
     let revoked = service.requests().into_iter().any(|r| profile.is_documented_revocation(&r));
     match (profile.revocation(), provider.revocation_url.as_deref()) {
         (Some(_), _) if revoked => {
-            assert_eq!(service.ctx.grants.live_grants(), 0, "{label}: the grant is still live after the revocation");
+            if profile.revocation_spares_access_tokens() {
+                let left = service.ctx.grants.live_refresh_tokens();
+                assert_eq!(left, 0, "{label}: a refresh token is still live after the revocation");
+            } else {
+                assert_eq!(
+                    service.ctx.grants.live_grants(),
+                    0,
+                    "{label}: the grant is still live after the revocation"
+                );
+            }
             life.ok("revocation");
         }
         (Some(doc), None) => life

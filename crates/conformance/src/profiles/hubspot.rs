@@ -2,7 +2,9 @@
 //! optional `optional_scope`), the v3 token endpoint `POST /oauth/v3/token` on api.hubapi.com
 //! (form body with `client_id` and `client_secret`; reply `access_token`, `refresh_token`,
 //! `expires_in` 1800, `token_type`; the refresh token does not rotate), the account-details call,
-//! one CRM call, and the v1 refresh-token deletion `DELETE /oauth/v1/refresh-tokens/{token}`.
+//! one CRM call, and the revocation `POST /oauth/2026-03/token/revoke` (form body with the
+//! client and the refresh token; it replaces the deprecated v1 `DELETE /oauth/v1/refresh-tokens/{token}`,
+//! which put the token in the path, and like it leaves access tokens to live out their 30 minutes).
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -21,7 +23,9 @@ pub struct HubSpot;
 const CLIENT: Client =
     Client { id: "5f1c0a4e-conf-4a1b-9c2d-000000000001", secret: "5f1c0a4e-conf-secret-0000-000000000001" };
 const V3: &str = "https://developers.hubspot.com/docs/api-reference/auth-oauth-v3/guide";
-const DELETE_REFRESH: &str = "https://developers.hubspot.com/docs/methods/oauth2/delete-refresh-token";
+const REVOKE: &str =
+    "https://developers.hubspot.com/docs/api-reference/latest/authentication/oauth-tokens/revoke-token";
+const V1_SUNSET: &str = "https://developers.hubspot.com/changelog/v1-oauth-api-deprecation";
 /// The portal (Hub) id of the emulated account.
 const PORTAL: u64 = 62515;
 
@@ -46,12 +50,21 @@ impl Profile for HubSpot {
     }
     fn revocation(&self) -> Option<Behaviour> {
         Some(Behaviour {
-            what: "DELETE https://api.hubapi.com/oauth/v1/refresh-tokens/{token} (the refresh token in the path; access tokens unaffected)",
-            doc: DELETE_REFRESH,
+            what: "POST https://api.hubapi.com/oauth/2026-03/token/revoke, form body client_id, client_secret, token (the refresh token), token_type_hint optional",
+            doc: REVOKE,
         })
     }
     fn is_documented_revocation(&self, r: &Recorded) -> bool {
-        r.method == "DELETE" && r.host == "api.hubapi.com" && r.path.starts_with("/oauth/v1/refresh-tokens/")
+        r.method == "POST"
+            && r.host == "api.hubapi.com"
+            && r.path == "/oauth/2026-03/token/revoke"
+            && r.media_type().as_deref() == Some("application/x-www-form-urlencoded")
+            && r.form_param("client_secret").as_deref() == Some(CLIENT.secret)
+    }
+    fn revocation_spares_access_tokens(&self) -> bool {
+        // "Deletes/Revokes provided Refresh Token"; v1 said so outright: "Access tokens generated
+        // with the refresh token will not be affected."
+        true
     }
     fn behaviours(&self) -> &'static [Behaviour] {
         &[
@@ -66,6 +79,10 @@ impl Profile for HubSpot {
             Behaviour {
                 what: "reply access_token, refresh_token, expires_in (30 minutes), token_type bearer; refresh with grant_type=refresh_token; no rotation documented, so the same refresh token comes back",
                 doc: V3,
+            },
+            Behaviour {
+                what: "v1 OAuth endpoints (POST /oauth/v1/token, DELETE /oauth/v1/refresh-tokens/{token}, …) are deprecated on 2027-02-16; the revoke endpoint replaces the DELETE",
+                doc: V1_SUNSET,
             },
             Behaviour {
                 what: "GET /account-info/2026-03/details → portalId (needs the oauth scope)",
@@ -89,18 +106,30 @@ impl Profile for HubSpot {
             ("GET", "api.hubapi.com", "/crm/v3/objects/contacts") => {
                 api(ctx, r, "crm.objects.contacts.read", || json!({"results": []}))
             }
-            ("DELETE", "api.hubapi.com", p) if p.starts_with("/oauth/v1/refresh-tokens/") => {
-                let token = &p["/oauth/v1/refresh-tokens/".len()..];
-                if !ctx.grants.is_refresh_token(token) {
-                    return error(404, "BAD_REFRESH_TOKEN", "refresh token not found");
-                }
-                // Only the refresh token goes; its access tokens live out their 30 minutes.
-                ctx.grants.revoke(token, false);
-                StatusCode::NO_CONTENT.into_response()
-            }
+            ("POST", "api.hubapi.com", "/oauth/2026-03/token/revoke") => revoke(ctx, r),
             _ => error(404, "OBJECT_NOT_FOUND", "Not found"),
         }
     }
+}
+
+fn revoke(ctx: &Ctx, r: &Recorded) -> Response {
+    if r.media_type().as_deref() != Some("application/x-www-form-urlencoded") {
+        return error(400, "VALIDATION_ERROR", "parameters go in a form body");
+    }
+    // Like the token endpoint, the client goes in the body.
+    if r.basic().is_some()
+        || r.form_param("client_id").as_deref() != Some(CLIENT.id)
+        || r.form_param("client_secret").as_deref() != Some(CLIENT.secret)
+    {
+        return error(401, "INVALID_AUTHENTICATION", "client_id and client_secret are required in the body");
+    }
+    let token = r.form_param("token").unwrap_or_default();
+    if !ctx.grants.is_refresh_token(&token) {
+        return error(400, "VALIDATION_ERROR", "token is not a live refresh token");
+    }
+    // Only the refresh token goes; its access tokens live out their 30 minutes.
+    ctx.grants.revoke(&token, false);
+    StatusCode::NO_CONTENT.into_response()
 }
 
 fn error(status: u16, category: &str, message: &str) -> Response {

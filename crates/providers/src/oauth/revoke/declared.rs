@@ -30,7 +30,9 @@ pub(super) async fn revoke(
     if !call.tokens.iter().any(|t| t.hint() == hint) {
         let by: Vec<&str> = call.tokens.iter().map(|t| t.hint()).collect();
         return RevokeOutcome::NotApplicable(format!(
-            "{name} revokes a grant with its {}; that call ends this {hint} too",
+            // Not "that call ends it too": HubSpot's refresh-token revocation leaves access
+            // tokens to run out their 30 minutes.
+            "{name} revokes a grant with its {}; this {hint} is not revoked on its own",
             by.join(" and ")
         ));
     }
