@@ -995,3 +995,157 @@ async fn xero_takes_basic_names_tenants_requires_the_tenant_header_and_revokes_t
     let fresh = s(&rotated, "/access_token");
     assert_eq!(t.call("GET", org, &fresh, None, &[("xero-tenant-id", &tenant)]).await.0, 401, "the grant is gone");
 }
+
+/// A Google access token for `scope` through the documented web-server flow (PKCE, the client
+/// in the body, offline access); the refusals of that flow are in the Gmail test above.
+async fn google_access(t: &T, scope: &str) -> String {
+    let c = t.kit.service("google").profile.client();
+    let challenge = s256(VERIFIER);
+    let params = [
+        ("client_id", c.id),
+        ("redirect_uri", REDIRECT),
+        ("response_type", "code"),
+        ("scope", scope),
+        ("access_type", "offline"),
+        ("state", "st"),
+        ("code_challenge", &challenge),
+        ("code_challenge_method", "S256"),
+    ];
+    let cb = t.authorize("https://accounts.google.com/o/oauth2/v2/auth", &params).await.unwrap();
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", cb["code"].as_str()),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", VERIFIER),
+        ("client_id", c.id),
+        ("client_secret", c.secret),
+    ];
+    let (status, reply) = t.form("https://oauth2.googleapis.com/token", None, &form).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["scope"], scope);
+    s(&reply, "/access_token")
+}
+
+#[tokio::test]
+async fn youtube_takes_youtube_upload_for_uploads_only_requires_part_and_force_ssl_for_comments() {
+    let t = kit().await;
+    let upload = google_access(&t, "https://www.googleapis.com/auth/youtube.upload").await;
+    let insert = "https://www.googleapis.com/upload/youtube/v3/videos?part=snippet,status&uploadType=resumable";
+    let (status, video) = t.call("POST", insert, &upload, Some(r#"{"snippet": {"title": "t"}}"#), &[]).await;
+    assert_eq!(status, 200, "{video}");
+    assert!(video.contains("youtube#video"), "{video}");
+    let channels = "https://www.googleapis.com/youtube/v3/channels?part=snippet&mine=true";
+    assert_eq!(t.call("GET", channels, &upload, None, &[]).await.0, 403, "youtube.upload cannot list channels");
+    let comment = "https://www.googleapis.com/youtube/v3/commentThreads?part=snippet";
+    assert_eq!(t.call("POST", comment, &upload, Some("{}"), &[]).await.0, 403, "comments need youtube.force-ssl");
+
+    let read = google_access(&t, "https://www.googleapis.com/auth/youtube.readonly").await;
+    let (status, body) = t.call("GET", channels, &read, None, &[]).await;
+    assert_eq!((status, body.contains("youtube#channelListResponse")), (200, true), "{body}");
+    let on_youtube_host = "https://youtube.googleapis.com/youtube/v3/channels?part=id&mine=true";
+    assert_eq!(t.call("GET", on_youtube_host, &read, None, &[]).await.0, 200, "the API's own host answers too");
+    let no_part = "https://www.googleapis.com/youtube/v3/channels?mine=true";
+    assert_eq!(t.call("GET", no_part, &read, None, &[]).await.0, 400, "part is required");
+    assert_eq!(t.call("POST", comment, &read, Some("{}"), &[]).await.0, 403);
+    assert_eq!(t.call("GET", channels, "ya29.not-a-token", None, &[]).await.0, 401);
+
+    let ssl = google_access(&t, "https://www.googleapis.com/auth/youtube.force-ssl").await;
+    assert_eq!(t.call("POST", comment, &ssl, Some("{}"), &[]).await.0, 200);
+}
+
+#[tokio::test]
+async fn google_docs_creates_and_edits_with_drive_file_and_reads_with_documents_readonly() {
+    let t = kit().await;
+    let file = google_access(&t, "https://www.googleapis.com/auth/drive.file").await;
+    let (status, created) =
+        t.call("POST", "https://docs.googleapis.com/v1/documents", &file, Some(r#"{"title": "Notes"}"#), &[]).await;
+    assert_eq!(status, 200, "{created}");
+    let id = s(&serde_json::from_str(&created).unwrap(), "/documentId");
+    let update = format!("https://docs.googleapis.com/v1/documents/{id}:batchUpdate");
+    let text = r#"{"requests": [{"insertText": {"text": "hi", "endOfSegmentLocation": {}}}]}"#;
+    assert_eq!(t.call("POST", &update, &file, Some(text), &[]).await.0, 200);
+
+    let read = google_access(&t, "https://www.googleapis.com/auth/documents.readonly").await;
+    let (status, doc) = t.call("GET", "https://docs.googleapis.com/v1/documents/abc", &read, None, &[]).await;
+    assert_eq!((status, doc.contains("\"documentId\":\"abc\"")), (200, true), "{doc}");
+    assert_eq!(t.call("POST", &update, &read, Some(text), &[]).await.0, 403, "readonly cannot edit");
+    assert_eq!(t.call("POST", "https://docs.googleapis.com/v1/documents", &read, Some("{}"), &[]).await.0, 403);
+}
+
+#[tokio::test]
+async fn google_contacts_lists_connections_with_person_fields_and_creates_only_with_contacts() {
+    let t = kit().await;
+    let read = google_access(&t, "https://www.googleapis.com/auth/contacts.readonly").await;
+    let connections = "https://people.googleapis.com/v1/people/me/connections";
+    assert_eq!(t.call("GET", connections, &read, None, &[]).await.0, 400, "personFields is required");
+    let with_fields = format!("{connections}?personFields=names,emailAddresses");
+    let (status, body) = t.call("GET", &with_fields, &read, None, &[]).await;
+    assert_eq!((status, body.contains("people/c")), (200, true), "{body}");
+    let create = "https://people.googleapis.com/v1/people:createContact";
+    let person = r#"{"names": [{"givenName": "Charles"}]}"#;
+    assert_eq!(t.call("POST", create, &read, Some(person), &[]).await.0, 403, "creating needs contacts");
+    let search = "https://people.googleapis.com/v1/people:searchContacts?query=cha&readMask=names";
+    assert_eq!(t.call("GET", search, &read, None, &[]).await.0, 200);
+
+    let write = google_access(&t, "https://www.googleapis.com/auth/contacts").await;
+    let (status, created) = t.call("POST", create, &write, Some(person), &[]).await;
+    assert_eq!((status, created.contains("resourceName")), (200, true), "{created}");
+}
+
+#[tokio::test]
+async fn google_tasks_reads_with_tasks_readonly_and_inserts_only_with_tasks() {
+    let t = kit().await;
+    let read = google_access(&t, "https://www.googleapis.com/auth/tasks.readonly").await;
+    let (status, lists) =
+        t.call("GET", "https://tasks.googleapis.com/tasks/v1/users/@me/lists", &read, None, &[]).await;
+    assert_eq!(status, 200, "{lists}");
+    let list = s(&serde_json::from_str(&lists).unwrap(), "/items/0/id");
+    let insert = format!("https://tasks.googleapis.com/tasks/v1/lists/{list}/tasks");
+    assert_eq!(t.call("GET", &insert, &read, None, &[]).await.0, 200);
+    assert_eq!(t.call("POST", &insert, &read, Some(r#"{"title": "t"}"#), &[]).await.0, 403, "inserting needs tasks");
+    let write = google_access(&t, "https://www.googleapis.com/auth/tasks").await;
+    let (status, task) = t.call("POST", &insert, &write, Some(r#"{"title": "t"}"#), &[]).await;
+    assert_eq!((status, task.contains("tasks#task")), (200, true), "{task}");
+}
+
+#[tokio::test]
+async fn google_forms_reads_responses_with_responses_readonly_and_creates_with_drive_file() {
+    let t = kit().await;
+    let responses = google_access(&t, "https://www.googleapis.com/auth/forms.responses.readonly").await;
+    let list = "https://forms.googleapis.com/v1/forms/f1/responses";
+    let (status, body) = t.call("GET", list, &responses, None, &[]).await;
+    assert_eq!((status, body.contains("responseId")), (200, true), "{body}");
+    let form = "https://forms.googleapis.com/v1/forms/f1";
+    assert_eq!(t.call("GET", form, &responses, None, &[]).await.0, 403, "the form itself needs forms.body(.readonly)");
+    let create = "https://forms.googleapis.com/v1/forms";
+    let info = r#"{"info": {"title": "Survey"}}"#;
+    assert_eq!(t.call("POST", create, &responses, Some(info), &[]).await.0, 403);
+
+    let file = google_access(&t, "https://www.googleapis.com/auth/drive.file").await;
+    assert_eq!(t.call("POST", create, &file, Some(info), &[]).await.0, 200);
+    let update = "https://forms.googleapis.com/v1/forms/f1:batchUpdate";
+    assert_eq!(t.call("POST", update, &file, Some(r#"{"requests": []}"#), &[]).await.0, 200);
+    let body_read = google_access(&t, "https://www.googleapis.com/auth/forms.body.readonly").await;
+    assert_eq!(t.call("GET", form, &body_read, None, &[]).await.0, 200);
+    assert_eq!(t.call("GET", list, &body_read, None, &[]).await.0, 403, "responses need forms.responses.readonly");
+}
+
+#[tokio::test]
+async fn google_slides_creates_with_drive_file_and_refuses_edits_with_presentations_readonly() {
+    let t = kit().await;
+    let file = google_access(&t, "https://www.googleapis.com/auth/drive.file").await;
+    let create = "https://slides.googleapis.com/v1/presentations";
+    let (status, deck) = t.call("POST", create, &file, Some(r#"{"title": "Deck"}"#), &[]).await;
+    assert_eq!(status, 200, "{deck}");
+    let id = s(&serde_json::from_str(&deck).unwrap(), "/presentationId");
+    let update = format!("https://slides.googleapis.com/v1/presentations/{id}:batchUpdate");
+    let slide = r#"{"requests": [{"createSlide": {}}]}"#;
+    assert_eq!(t.call("POST", &update, &file, Some(slide), &[]).await.0, 200);
+
+    let read = google_access(&t, "https://www.googleapis.com/auth/presentations.readonly").await;
+    let (status, got) = t.call("GET", "https://slides.googleapis.com/v1/presentations/d1", &read, None, &[]).await;
+    assert_eq!((status, got.contains("\"presentationId\":\"d1\"")), (200, true), "{got}");
+    assert_eq!(t.call("POST", &update, &read, Some(slide), &[]).await.0, 403, "readonly cannot edit");
+    assert_eq!(t.call("POST", create, &read, Some("{}"), &[]).await.0, 403);
+    assert_eq!(t.call("GET", "https://slides.googleapis.com/v1/presentations/d1", "bad", None, &[]).await.0, 401);
+}

@@ -41,8 +41,13 @@ const BUILTIN: &[(&str, &str)] = builtin_files![
     "gitlab.yaml",
     "gmail.yaml",
     "google-calendar.yaml",
+    "google-contacts.yaml",
+    "google-docs.yaml",
     "google-drive.yaml",
+    "google-forms.yaml",
     "google-sheets.yaml",
+    "google-slides.yaml",
+    "google-tasks.yaml",
     "hubspot.yaml",
     "hubspot-oauth.yaml",
     "intercom.yaml",
@@ -75,6 +80,7 @@ const BUILTIN: &[(&str, &str)] = builtin_files![
     "twilio.yaml",
     "vercel.yaml",
     "xero.yaml",
+    "youtube.yaml",
     "zendesk.yaml",
 ];
 

@@ -1,7 +1,8 @@
 //! Google: the OAuth 2.0 web-server flow on accounts.google.com / oauth2.googleapis.com, the
-//! OpenID userinfo, and the Gmail, Drive, Sheets and Calendar calls the catalog uses.
-//! Refresh tokens only with `access_type=offline`; they do not rotate; revoking any token of a
-//! grant ends the whole grant.
+//! OpenID userinfo, and the Gmail, Drive, Sheets, Calendar, YouTube Data, Docs, People
+//! (contacts), Tasks, Forms and Slides calls the catalog uses, each with the scopes its method's
+//! reference accepts. Refresh tokens only with `access_type=offline`; they do not rotate;
+//! revoking any token of a grant ends the whole grant.
 
 use serde_json::json;
 
@@ -47,6 +48,85 @@ const CALENDAR: &[&str] = &[
     "https://www.googleapis.com/auth/calendar.events.readonly",
     "https://www.googleapis.com/auth/calendar.calendarlist.readonly",
 ];
+// The scopes each method accepts, as its reference's "Authorization scopes" lists them.
+const YOUTUBE_READ: &[&str] = &[
+    "https://www.googleapis.com/auth/youtube",
+    "https://www.googleapis.com/auth/youtube.force-ssl",
+    "https://www.googleapis.com/auth/youtube.readonly",
+    "https://www.googleapis.com/auth/youtubepartner",
+    "https://www.googleapis.com/auth/youtubepartner-channel-audit",
+];
+const YOUTUBE_PLAYLIST_READ: &[&str] = &[
+    "https://www.googleapis.com/auth/youtube",
+    "https://www.googleapis.com/auth/youtube.force-ssl",
+    "https://www.googleapis.com/auth/youtube.readonly",
+    "https://www.googleapis.com/auth/youtubepartner",
+];
+const YOUTUBE_UPLOAD: &[&str] = &[
+    "https://www.googleapis.com/auth/youtube",
+    "https://www.googleapis.com/auth/youtube.force-ssl",
+    "https://www.googleapis.com/auth/youtube.upload",
+    "https://www.googleapis.com/auth/youtubepartner",
+];
+/// commentThreads.insert and comments.insert: force-ssl only.
+const YOUTUBE_COMMENT: &[&str] = &["https://www.googleapis.com/auth/youtube.force-ssl"];
+const DOCS_READ: &[&str] = &[
+    "https://www.googleapis.com/auth/documents",
+    "https://www.googleapis.com/auth/documents.readonly",
+    "https://www.googleapis.com/auth/drive",
+    "https://www.googleapis.com/auth/drive.file",
+    "https://www.googleapis.com/auth/drive.readonly",
+];
+const DOCS_WRITE: &[&str] = &[
+    "https://www.googleapis.com/auth/documents",
+    "https://www.googleapis.com/auth/drive",
+    "https://www.googleapis.com/auth/drive.file",
+];
+const CONTACTS_READ: &[&str] =
+    &["https://www.googleapis.com/auth/contacts", "https://www.googleapis.com/auth/contacts.readonly"];
+const CONTACTS_WRITE: &[&str] = &["https://www.googleapis.com/auth/contacts"];
+const TASKS_READ: &[&str] =
+    &["https://www.googleapis.com/auth/tasks", "https://www.googleapis.com/auth/tasks.readonly"];
+const TASKS_WRITE: &[&str] = &["https://www.googleapis.com/auth/tasks"];
+const FORMS_READ: &[&str] = &[
+    "https://www.googleapis.com/auth/drive",
+    "https://www.googleapis.com/auth/drive.file",
+    "https://www.googleapis.com/auth/drive.readonly",
+    "https://www.googleapis.com/auth/forms.body",
+    "https://www.googleapis.com/auth/forms.body.readonly",
+];
+const FORMS_RESPONSES: &[&str] = &[
+    "https://www.googleapis.com/auth/drive",
+    "https://www.googleapis.com/auth/drive.file",
+    "https://www.googleapis.com/auth/forms.responses.readonly",
+];
+const FORMS_WRITE: &[&str] = &[
+    "https://www.googleapis.com/auth/drive",
+    "https://www.googleapis.com/auth/drive.file",
+    "https://www.googleapis.com/auth/forms.body",
+];
+const SLIDES_READ: &[&str] = &[
+    "https://www.googleapis.com/auth/drive",
+    "https://www.googleapis.com/auth/drive.file",
+    "https://www.googleapis.com/auth/drive.readonly",
+    "https://www.googleapis.com/auth/presentations",
+    "https://www.googleapis.com/auth/presentations.readonly",
+];
+const SLIDES_CREATE: &[&str] = &[
+    "https://www.googleapis.com/auth/drive",
+    "https://www.googleapis.com/auth/drive.file",
+    "https://www.googleapis.com/auth/presentations",
+];
+/// presentations.batchUpdate also accepts the read-only Drive and Sheets scopes (the reference
+/// lists them, for refreshing linked charts), but not presentations.readonly.
+const SLIDES_UPDATE: &[&str] = &[
+    "https://www.googleapis.com/auth/drive",
+    "https://www.googleapis.com/auth/drive.file",
+    "https://www.googleapis.com/auth/drive.readonly",
+    "https://www.googleapis.com/auth/presentations",
+    "https://www.googleapis.com/auth/spreadsheets",
+    "https://www.googleapis.com/auth/spreadsheets.readonly",
+];
 const EMAIL: &str = "ada@conformance.example";
 
 impl Profile for Google {
@@ -62,6 +142,12 @@ impl Profile for Google {
             "www.googleapis.com",
             "gmail.googleapis.com",
             "sheets.googleapis.com",
+            "youtube.googleapis.com",
+            "docs.googleapis.com",
+            "people.googleapis.com",
+            "tasks.googleapis.com",
+            "forms.googleapis.com",
+            "slides.googleapis.com",
         ]
     }
 
@@ -87,6 +173,28 @@ impl Profile for Google {
                 body: None,
             },
             ApiCall { method: "GET", url: "https://www.googleapis.com/calendar/v3/users/me/calendarList", body: None },
+            ApiCall {
+                method: "GET",
+                url: "https://www.googleapis.com/youtube/v3/channels?part=snippet&mine=true",
+                body: None,
+            },
+            ApiCall { method: "GET", url: "https://docs.googleapis.com/v1/documents/conformance-doc", body: None },
+            ApiCall {
+                method: "GET",
+                url: "https://people.googleapis.com/v1/people/me/connections?personFields=names,emailAddresses",
+                body: None,
+            },
+            ApiCall { method: "GET", url: "https://tasks.googleapis.com/tasks/v1/users/@me/lists", body: None },
+            ApiCall {
+                method: "GET",
+                url: "https://forms.googleapis.com/v1/forms/conformance-form/responses",
+                body: None,
+            },
+            ApiCall {
+                method: "GET",
+                url: "https://slides.googleapis.com/v1/presentations/conformance-deck",
+                body: None,
+            },
         ]
     }
 
@@ -133,6 +241,54 @@ impl Profile for Google {
             Behaviour {
                 what: "Drive GET /drive/v3/about?fields=user → user.emailAddress",
                 doc: "https://developers.google.com/workspace/drive/api/reference/rest/v3/about/get",
+            },
+            Behaviour {
+                what: "YouTube GET /youtube/v3/channels (www.googleapis.com or youtube.googleapis.com): `part` required (else 400); youtube.readonly or a broader YouTube scope",
+                doc: "https://developers.google.com/youtube/v3/docs/channels/list",
+            },
+            Behaviour {
+                what: "YouTube GET /youtube/v3/playlistItems: `part` required; youtube.readonly or broader (not youtube.upload)",
+                doc: "https://developers.google.com/youtube/v3/docs/playlistItems/list",
+            },
+            Behaviour {
+                what: "YouTube POST /upload/youtube/v3/videos (videos.insert): `part` required; youtube.upload is enough",
+                doc: "https://developers.google.com/youtube/v3/docs/videos/insert",
+            },
+            Behaviour {
+                what: "YouTube POST /youtube/v3/commentThreads: `part` required; only youtube.force-ssl",
+                doc: "https://developers.google.com/youtube/v3/docs/commentThreads/insert",
+            },
+            Behaviour {
+                what: "Docs GET /v1/documents/{id}: documents(.readonly) or drive(.file/.readonly)",
+                doc: "https://developers.google.com/docs/api/reference/rest/v1/documents/get",
+            },
+            Behaviour {
+                what: "Docs POST /v1/documents and POST /v1/documents/{id}:batchUpdate: documents, drive or drive.file (not readonly)",
+                doc: "https://developers.google.com/docs/api/reference/rest/v1/documents/batchUpdate",
+            },
+            Behaviour {
+                what: "People GET /v1/people/me/connections: `personFields` required (else 400); contacts or contacts.readonly",
+                doc: "https://developers.google.com/people/api/rest/v1/people.connections/list",
+            },
+            Behaviour {
+                what: "People GET /v1/people:searchContacts (`readMask` required) with contacts(.readonly); POST /v1/people:createContact with contacts",
+                doc: "https://developers.google.com/people/api/rest/v1/people/createContact",
+            },
+            Behaviour {
+                what: "Tasks GET /tasks/v1/users/@me/lists with tasks(.readonly); POST /tasks/v1/lists/{id}/tasks with tasks",
+                doc: "https://developers.google.com/tasks/reference/rest/v1/tasks/insert",
+            },
+            Behaviour {
+                what: "Forms GET /v1/forms/{id} with forms.body(.readonly) or drive(.file/.readonly); GET /v1/forms/{id}/responses with forms.responses.readonly, drive or drive.file",
+                doc: "https://developers.google.com/forms/api/reference/rest/v1/forms.responses/list",
+            },
+            Behaviour {
+                what: "Forms POST /v1/forms and POST /v1/forms/{id}:batchUpdate with forms.body, drive or drive.file",
+                doc: "https://developers.google.com/forms/api/reference/rest/v1/forms/create",
+            },
+            Behaviour {
+                what: "Slides GET /v1/presentations/{id} with presentations(.readonly) or drive(.file/.readonly); POST /v1/presentations with presentations, drive or drive.file; POST /v1/presentations/{id}:batchUpdate not with presentations.readonly",
+                doc: "https://developers.google.com/slides/api/reference/rest/v1/presentations/batchUpdate",
             },
             Behaviour {
                 what: "API errors 401 UNAUTHENTICATED / 403 PERMISSION_DENIED",
@@ -183,8 +339,170 @@ impl Profile for Google {
                 CALENDAR,
                 || json!({"kind": "calendar#calendarList", "items": [{"id": EMAIL, "summary": EMAIL, "primary": true}]}),
             ),
-            _ => api_error(404, "Requested entity was not found.", "NOT_FOUND"),
+            (method, "www.googleapis.com" | "youtube.googleapis.com", path) => youtube(ctx, r, method, path),
+            (method, "docs.googleapis.com", path) => docs(ctx, r, method, path),
+            (method, "people.googleapis.com", path) => people(ctx, r, method, path),
+            (method, "tasks.googleapis.com", path) => tasks(ctx, r, method, path),
+            (method, "forms.googleapis.com", path) => forms(ctx, r, method, path),
+            (method, "slides.googleapis.com", path) => slides(ctx, r, method, path),
+            _ => not_found(),
         }
+    }
+}
+
+fn not_found() -> Response {
+    api_error(404, "Requested entity was not found.", "NOT_FOUND")
+}
+
+/// YouTube Data API v3: `part` is required on every method the catalog uses.
+fn youtube(ctx: &Ctx, r: &Recorded, method: &str, path: &str) -> Response {
+    let any_of = match (method, path) {
+        ("GET", "/youtube/v3/channels") => YOUTUBE_READ,
+        ("GET", "/youtube/v3/playlistItems") => YOUTUBE_PLAYLIST_READ,
+        ("POST", "/upload/youtube/v3/videos") => YOUTUBE_UPLOAD,
+        ("POST", "/youtube/v3/commentThreads") => YOUTUBE_COMMENT,
+        _ => return not_found(),
+    };
+    api_with(ctx, r, any_of, &["part"], || match path {
+        "/youtube/v3/channels" => json!({
+            "kind": "youtube#channelListResponse",
+            "pageInfo": {"totalResults": 1, "resultsPerPage": 5},
+            "items": [{
+                "kind": "youtube#channel",
+                "id": "UCconformance0000000000",
+                "snippet": {"title": "Ada Lovelace", "customUrl": "@adalovelace"},
+                "contentDetails": {"relatedPlaylists": {"uploads": "UUconformance0000000000"}},
+            }],
+        }),
+        "/youtube/v3/playlistItems" => json!({"kind": "youtube#playlistItemListResponse", "items": []}),
+        "/upload/youtube/v3/videos" => json!({
+            "kind": "youtube#video",
+            "id": "conf-video-1",
+            "status": {"uploadStatus": "uploaded", "privacyStatus": "private"},
+        }),
+        _ => json!({"kind": "youtube#commentThread", "id": "conf-thread-1"}),
+    })
+}
+
+/// Google Docs API v1: documents.get, documents.create, documents.batchUpdate.
+fn docs(ctx: &Ctx, r: &Recorded, method: &str, path: &str) -> Response {
+    let Some(rest) = path.strip_prefix("/v1/documents") else { return not_found() };
+    match (method, rest.strip_prefix('/')) {
+        ("POST", None) if rest.is_empty() => api(
+            ctx,
+            r,
+            DOCS_WRITE,
+            || json!({"documentId": "conf-doc-new", "title": "Untitled document", "revisionId": "r1"}),
+        ),
+        ("POST", Some(id)) if id.ends_with(":batchUpdate") && !id.contains('/') => {
+            let id = id.trim_end_matches(":batchUpdate").to_owned();
+            api(
+                ctx,
+                r,
+                DOCS_WRITE,
+                || json!({"documentId": id, "replies": [{}], "writeControl": {"requiredRevisionId": "r2"}}),
+            )
+        }
+        ("GET", Some(id)) if !id.is_empty() && !id.contains(['/', ':']) => {
+            let id = id.to_owned();
+            api(
+                ctx,
+                r,
+                DOCS_READ,
+                || json!({"documentId": id, "title": "Conformance", "body": {"content": []}, "revisionId": "r1"}),
+            )
+        }
+        _ => not_found(),
+    }
+}
+
+/// People API v1: the user's contacts.
+fn people(ctx: &Ctx, r: &Recorded, method: &str, path: &str) -> Response {
+    match (method, path) {
+        ("GET", "/v1/people/me/connections") => api_with(ctx, r, CONTACTS_READ, &["personFields"], || {
+            json!({
+                "connections": [{
+                    "resourceName": "people/c1000000000000000001",
+                    "etag": "%EgUBAi43PRoEAQIFByIMconformance",
+                    "names": [{"displayName": "Charles Babbage"}],
+                }],
+                "totalPeople": 1,
+                "totalItems": 1,
+            })
+        }),
+        ("GET", "/v1/people:searchContacts") => {
+            api_with(ctx, r, CONTACTS_READ, &["readMask"], || json!({"results": []}))
+        }
+        ("POST", "/v1/people:createContact") => api(
+            ctx,
+            r,
+            CONTACTS_WRITE,
+            || json!({"resourceName": "people/c1000000000000000002", "etag": "%EgUBAi43PRoEAQIFByIMnew"}),
+        ),
+        _ => not_found(),
+    }
+}
+
+/// Tasks API v1 on tasks.googleapis.com.
+fn tasks(ctx: &Ctx, r: &Recorded, method: &str, path: &str) -> Response {
+    let in_list = path.strip_prefix("/tasks/v1/lists/").and_then(|p| p.strip_suffix("/tasks"));
+    match (method, path) {
+        // `@me` may arrive percent-encoded; both name the same resource.
+        ("GET", "/tasks/v1/users/@me/lists" | "/tasks/v1/users/%40me/lists") => api(
+            ctx,
+            r,
+            TASKS_READ,
+            || json!({"kind": "tasks#taskLists", "items": [{"kind": "tasks#taskList", "id": "MDEconformance", "title": "My Tasks"}]}),
+        ),
+        ("GET", _) if in_list.is_some_and(|l| !l.is_empty() && !l.contains('/')) => {
+            api(ctx, r, TASKS_READ, || json!({"kind": "tasks#tasks", "items": []}))
+        }
+        ("POST", _) if in_list.is_some_and(|l| !l.is_empty() && !l.contains('/')) => api(
+            ctx,
+            r,
+            TASKS_WRITE,
+            || json!({"kind": "tasks#task", "id": "conf-task-1", "title": "New task", "status": "needsAction"}),
+        ),
+        _ => not_found(),
+    }
+}
+
+/// Forms API v1: forms, their responses.
+fn forms(ctx: &Ctx, r: &Recorded, method: &str, path: &str) -> Response {
+    let Some(rest) = path.strip_prefix("/v1/forms") else { return not_found() };
+    let segments: Vec<&str> = rest.trim_start_matches('/').split('/').collect();
+    match (method, rest.is_empty(), segments.as_slice()) {
+        ("POST", true, _) => api(
+            ctx,
+            r,
+            FORMS_WRITE,
+            || json!({"formId": "conf-form-new", "info": {"title": "Untitled form"}, "revisionId": "00000001"}),
+        ),
+        ("POST", false, [id]) if id.ends_with(":batchUpdate") => {
+            api(ctx, r, FORMS_WRITE, || json!({"replies": [{}], "writeControl": {"requiredRevisionId": "00000002"}}))
+        }
+        ("GET", false, [id]) if !id.is_empty() && !id.contains(':') => {
+            let id = (*id).to_owned();
+            api(
+                ctx,
+                r,
+                FORMS_READ,
+                || json!({"formId": id, "info": {"title": "Conformance survey"}, "items": [], "revisionId": "00000001"}),
+            )
+        }
+        ("GET", false, [id, "responses"]) if !id.is_empty() => {
+            let id = (*id).to_owned();
+            api(ctx, r, FORMS_RESPONSES, || {
+                json!({"responses": [{
+                    "formId": id,
+                    "responseId": "ACYDBNconformance",
+                    "createTime": "2026-01-01T00:00:00Z",
+                    "lastSubmittedTime": "2026-01-01T00:00:00Z",
+                    "answers": {},
+                }]})
+            })
+        }
+        _ => not_found(),
     }
 }
 
@@ -279,6 +597,18 @@ fn api_error(code: u16, message: &str, status: &str) -> Response {
 }
 
 fn api(ctx: &Ctx, r: &Recorded, any_of: &[&str], body: impl FnOnce() -> serde_json::Value) -> Response {
+    api_with(ctx, r, any_of, &[], body)
+}
+
+/// [`api`] for a method with required query parameters: after the token and scope checks, a
+/// missing one is a 400 INVALID_ARGUMENT.
+fn api_with(
+    ctx: &Ctx,
+    r: &Recorded,
+    any_of: &[&str],
+    required: &[&str],
+    body: impl FnOnce() -> serde_json::Value,
+) -> Response {
     let Some(grant) = r.bearer().and_then(|t| ctx.grants.check_access(t)) else {
         return api_error(401, "Request had invalid authentication credentials.", "UNAUTHENTICATED");
     };
@@ -288,5 +618,40 @@ fn api(ctx: &Ctx, r: &Recorded, any_of: &[&str], body: impl FnOnce() -> serde_js
     if !any_of.iter().any(has) {
         return api_error(403, "Request had insufficient authentication scopes.", "PERMISSION_DENIED");
     }
+    if let Some(missing) = required.iter().find(|p| r.query_param(p).is_none_or(str::is_empty)) {
+        return api_error(400, &format!("Required parameter: {missing}"), "INVALID_ARGUMENT");
+    }
     json(200, body())
+}
+
+/// Slides API v1: presentations.create, .get, .batchUpdate.
+fn slides(ctx: &Ctx, r: &Recorded, method: &str, path: &str) -> Response {
+    let Some(rest) = path.strip_prefix("/v1/presentations") else { return not_found() };
+    match (method, rest.strip_prefix('/')) {
+        ("POST", None) if rest.is_empty() => api(
+            ctx,
+            r,
+            SLIDES_CREATE,
+            || json!({"presentationId": "conf-deck-new", "title": "Untitled presentation", "slides": [], "revisionId": "r1"}),
+        ),
+        ("POST", Some(id)) if id.ends_with(":batchUpdate") && !id.contains('/') => {
+            let id = id.trim_end_matches(":batchUpdate").to_owned();
+            api(
+                ctx,
+                r,
+                SLIDES_UPDATE,
+                || json!({"presentationId": id, "replies": [{}], "writeControl": {"requiredRevisionId": "r2"}}),
+            )
+        }
+        ("GET", Some(id)) if !id.is_empty() && !id.contains(['/', ':']) => {
+            let id = id.to_owned();
+            api(
+                ctx,
+                r,
+                SLIDES_READ,
+                || json!({"presentationId": id, "title": "Conformance", "slides": [{"objectId": "p"}], "revisionId": "r1"}),
+            )
+        }
+        _ => not_found(),
+    }
 }
