@@ -144,6 +144,14 @@ pub fn field(r: &Recorded, name: &str) -> Option<String> {
     }
 }
 
+/// A token-request parameter wherever the request carries it: in the body ([`field`]), else in
+/// the query string (ClickUp documents its token parameters there). For the harness, which
+/// recognises code exchanges and refreshes whatever the service's shape; profiles check where
+/// the service wants each parameter themselves.
+pub fn param(r: &Recorded, name: &str) -> Option<String> {
+    field(r, name).or_else(|| r.query_param(name).map(str::to_owned))
+}
+
 /// How the client authenticated and as whom. Two methods at once is refused (RFC 6749 §2.3:
 /// "MUST NOT use more than one authentication method in each request"), as is none.
 pub fn client_auth(r: &Recorded) -> Result<(ClientAuth, String, String), &'static str> {

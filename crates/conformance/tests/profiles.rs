@@ -1149,3 +1149,314 @@ async fn google_slides_creates_with_drive_file_and_refuses_edits_with_presentati
     assert_eq!(t.call("POST", create, &read, Some("{}"), &[]).await.0, 403);
     assert_eq!(t.call("GET", "https://slides.googleapis.com/v1/presentations/d1", "bad", None, &[]).await.0, 401);
 }
+
+#[tokio::test]
+async fn monday_requires_pkce_takes_body_credentials_rotates_refresh_tokens_and_takes_the_raw_token() {
+    let t = kit().await;
+    let c = t.kit.service("monday").profile.client();
+    let auth = "https://auth.monday.com/oauth2/authorize";
+    let challenge = s256(VERIFIER);
+    let params = [
+        ("client_id", c.id),
+        ("redirect_uri", REDIRECT),
+        ("response_type", "code"),
+        ("scope", "me:read boards:read"),
+        ("state", "st"),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    assert_eq!(t.authorize(auth, &params[..5]).await, Err(400), "OAuth 2.1 requires PKCE");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let token = "https://auth.monday.com/oauth_ms/oauth/token";
+    let mut exchange = vec![("grant_type", "authorization_code"), ("code", cb["code"].as_str())];
+    exchange.extend([("redirect_uri", REDIRECT), ("client_id", c.id), ("client_secret", c.secret)]);
+    assert_eq!(t.form(token, None, &exchange).await.0, 400, "the code verifier is required");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let mut exchange = vec![("grant_type", "authorization_code"), ("code", cb["code"].as_str())];
+    exchange.extend([("redirect_uri", REDIRECT), ("code_verifier", VERIFIER)]);
+    exchange.extend([("client_id", c.id), ("client_secret", c.secret)]);
+    let (status, reply) = t.form(token, None, &exchange).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(t.form(token, None, &exchange).await.0, 400, "a code is good once");
+    let access = s(&reply, "/access_token");
+    let me = r#"{"query": "{ me { id name email } }"}"#;
+    let raw = |token: &str| {
+        t.http
+            .post("https://api.monday.com/v2")
+            .header("authorization", token.to_owned())
+            .header("content-type", "application/json")
+            .body(me)
+            .send()
+    };
+    let r = raw(&access).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["data"]["me"]["email"], "ada@conformance.example", "{body}");
+    assert_eq!(raw("not-a-token").await.unwrap().status(), 401);
+    let old = s(&reply, "/refresh_token");
+    let refresh = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", old.as_str()),
+        ("client_id", c.id),
+        ("client_secret", c.secret),
+    ];
+    let (status, rotated) = t.form(token, None, &refresh).await;
+    assert_eq!(status, 200, "{rotated}");
+    assert_ne!(rotated["refresh_token"], reply["refresh_token"], "refresh tokens rotate");
+    assert_eq!(t.form(token, None, &refresh).await.0, 400, "the used refresh token is spent");
+    let revoke = "https://auth.monday.com/oauth_ms/oauth/revoke";
+    let newest = s(&rotated, "/refresh_token");
+    assert_eq!(t.form(revoke, None, &[("token", newest.as_str())]).await.0, 401, "the client must authenticate");
+    let (status, _) =
+        t.form(revoke, None, &[("token", newest.as_str()), ("client_id", c.id), ("client_secret", c.secret)]).await;
+    assert_eq!(status, 200);
+    assert_eq!(raw(&s(&rotated, "/access_token")).await.unwrap().status(), 401, "the grant is revoked");
+}
+
+#[tokio::test]
+async fn clickup_takes_the_client_and_code_in_the_query_and_gives_a_token_that_does_not_expire() {
+    let t = kit().await;
+    let c = t.kit.service("clickup").profile.client();
+    let auth = "https://app.clickup.com/api";
+    assert_eq!(t.authorize(auth, &[("client_id", c.id)]).await, Err(400), "redirect_uri is required");
+    let cb = t.authorize(auth, &[("client_id", c.id), ("redirect_uri", REDIRECT), ("state", "st")]).await.unwrap();
+    assert_eq!(cb["state"], "st");
+    let token = "https://api.clickup.com/api/v2/oauth/token";
+    let in_body = [("client_id", c.id), ("client_secret", c.secret), ("code", cb["code"].as_str())];
+    assert_eq!(t.form(token, None, &in_body).await.0, 400, "the parameters go in the query string");
+    let url = reqwest::Url::parse_with_params(token, &in_body).unwrap();
+    let r = t.http.post(url).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let reply: Value = r.json().await.unwrap();
+    assert!(reply.get("refresh_token").is_none() && reply.get("expires_in").is_none(), "{reply}");
+    let access = s(&reply, "/access_token");
+    let (status, user) = t.call("GET", "https://api.clickup.com/api/v2/user", &access, None, &[]).await;
+    assert_eq!(status, 200);
+    assert!(user.contains("\"email\":\"ada@conformance.example\""), "{user}");
+    let (status, teams) = t.call("GET", "https://api.clickup.com/api/v2/team", &access, None, &[]).await;
+    assert_eq!(status, 200, "{teams}");
+    assert_eq!(t.call("GET", "https://api.clickup.com/api/v2/user", "pk_wrong", None, &[]).await.0, 401);
+    let again = reqwest::Url::parse_with_params(token, &in_body).unwrap();
+    assert_eq!(t.http.post(again).send().await.unwrap().status(), 400, "a code is good once");
+}
+
+#[tokio::test]
+async fn zoho_names_the_data_center_needs_offline_access_keeps_its_refresh_token_and_revokes_by_query() {
+    let t = kit().await;
+    let c = t.kit.service("zoho-crm").profile.client();
+    let auth = "https://accounts.zoho.eu/oauth/v2/auth";
+    let online = [
+        ("client_id", c.id),
+        ("redirect_uri", REDIRECT),
+        ("response_type", "code"),
+        ("scope", "ZohoCRM.users.READ,ZohoCRM.modules.leads.READ"),
+        ("state", "st"),
+    ];
+    assert_eq!(t.authorize(auth, &online[..3]).await, Err(400), "scope is required");
+    let cb = t.authorize(auth, &online).await.unwrap();
+    assert_eq!((cb["location"].as_str(), cb["accounts-server"].as_str()), ("eu", "https://accounts.zoho.eu"));
+    let token = "https://accounts.zoho.eu/oauth/v2/token";
+    let mut exchange = vec![("grant_type", "authorization_code"), ("code", cb["code"].as_str())];
+    exchange.extend([("redirect_uri", REDIRECT), ("client_id", c.id), ("client_secret", c.secret)]);
+    let (status, reply) = t.form(token, None, &exchange).await;
+    assert_eq!(status, 200, "{reply}");
+    assert!(reply.get("refresh_token").is_none(), "no refresh token without access_type=offline: {reply}");
+    let mut offline = online.to_vec();
+    offline.extend([("access_type", "offline"), ("prompt", "consent")]);
+    let cb = t.authorize(auth, &offline).await.unwrap();
+    let code = [("grant_type", "authorization_code"), ("code", cb["code"].as_str()), ("redirect_uri", REDIRECT)];
+    assert_eq!(t.form(token, Some(basic(c.id, c.secret)), &code).await.0, 400, "the client goes in the body");
+    let cb = t.authorize(auth, &offline).await.unwrap();
+    let mut exchange = vec![("grant_type", "authorization_code"), ("code", cb["code"].as_str())];
+    exchange.extend([("redirect_uri", REDIRECT), ("client_id", c.id), ("client_secret", c.secret)]);
+    let (status, reply) = t.form(token, None, &exchange).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["api_domain"], "https://www.zohoapis.eu");
+    let access = s(&reply, "/access_token");
+    let users = "https://www.zohoapis.eu/crm/v8/users?type=CurrentUser";
+    let zoho = |token: &str| t.http.get(users).header("authorization", format!("Zoho-oauthtoken {token}")).send();
+    let r = zoho(&access).await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("ada@conformance.example"));
+    assert_eq!(t.call("GET", users, &access, None, &[]).await.0, 401, "Bearer is not Zoho's scheme");
+    let refresh_token = s(&reply, "/refresh_token");
+    let refresh = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh_token.as_str()),
+        ("client_id", c.id),
+        ("client_secret", c.secret),
+    ];
+    let (status, renewed) = t.form(token, None, &refresh).await;
+    assert_eq!(status, 200, "{renewed}");
+    assert!(renewed.get("refresh_token").is_none(), "the refresh token is not replaced: {renewed}");
+    assert_eq!(t.form(token, None, &refresh).await.0, 200, "and stays good");
+    let revoke =
+        reqwest::Url::parse_with_params("https://accounts.zoho.eu/oauth/v2/token/revoke", &[("token", &refresh_token)])
+            .unwrap();
+    assert_eq!(t.http.post(revoke.clone()).send().await.unwrap().status(), 200);
+    assert_eq!(zoho(&s(&renewed, "/access_token")).await.unwrap().status(), 401, "the grant is revoked");
+    assert_eq!(t.http.post(revoke).send().await.unwrap().status(), 400, "an unknown token is refused");
+}
+
+#[tokio::test]
+async fn wrike_takes_comma_scopes_names_the_host_and_answers_only_there_and_rotates_refresh_tokens() {
+    let t = kit().await;
+    let c = t.kit.service("wrike").profile.client();
+    let auth = "https://login.wrike.com/oauth2/authorize/v4";
+    let params = [
+        ("client_id", c.id),
+        ("response_type", "code"),
+        ("redirect_uri", REDIRECT),
+        ("scope", "wsReadOnly,wsReadWrite"),
+    ];
+    assert_eq!(
+        t.authorize(auth, &[("client_id", c.id), ("scope", "wsReadOnly")]).await,
+        Err(400),
+        "response_type is required"
+    );
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let token = "https://login.wrike.com/oauth2/token";
+    let code = [("grant_type", "authorization_code"), ("code", cb["code"].as_str())];
+    assert_eq!(t.form(token, Some(basic(c.id, c.secret)), &code).await.0, 401, "the client goes in the body");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let mut exchange = vec![("grant_type", "authorization_code"), ("code", cb["code"].as_str())];
+    exchange.extend([("client_id", c.id), ("client_secret", c.secret)]);
+    let (status, reply) = t.form(token, None, &exchange).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["host"], "app-eu.wrike.com");
+    let access = s(&reply, "/access_token");
+    let me = "https://app-eu.wrike.com/api/v4/contacts?me=true";
+    let (status, body) = t.call("GET", me, &access, None, &[]).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("\"email\":\"ada@conformance.example\""), "{body}");
+    let elsewhere = "https://www.wrike.com/api/v4/contacts?me=true";
+    assert_eq!(t.call("GET", elsewhere, &access, None, &[]).await.0, 401, "only the account's host knows it");
+    let old = s(&reply, "/refresh_token");
+    let refresh = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", old.as_str()),
+        ("client_id", c.id),
+        ("client_secret", c.secret),
+    ];
+    let (status, rotated) = t.form(token, None, &refresh).await;
+    assert_eq!(status, 200, "{rotated}");
+    assert_ne!(rotated["refresh_token"], reply["refresh_token"]);
+    assert_eq!(t.form(token, None, &refresh).await.0, 400, "the used refresh token is spent");
+}
+
+#[tokio::test]
+async fn smartsheet_takes_the_secret_or_its_hash_issues_week_long_tokens_and_revokes_by_delete() {
+    let t = kit().await;
+    let c = t.kit.service("smartsheet").profile.client();
+    let auth = "https://app.smartsheet.com/b/authorize";
+    let params =
+        [("response_type", "code"), ("client_id", c.id), ("scope", "READ_SHEETS WRITE_SHEETS"), ("state", "st")];
+    assert_eq!(t.authorize(auth, &params[..2]).await, Err(400), "scope is required");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let token = "https://api.smartsheet.com/2.0/token";
+    let wrong =
+        [("grant_type", "authorization_code"), ("code", cb["code"].as_str()), ("client_id", c.id), ("hash", "00")];
+    assert_eq!(t.form(token, None, &wrong).await.0, 401, "a wrong hash is refused");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let hash = {
+        let d =
+            aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, format!("{}|{}", c.secret, cb["code"]).as_bytes());
+        d.as_ref().iter().map(|b| format!("{b:02x}")).collect::<String>()
+    };
+    let exchange = [
+        ("grant_type", "authorization_code"),
+        ("code", cb["code"].as_str()),
+        ("client_id", c.id),
+        ("hash", hash.as_str()),
+    ];
+    let (status, reply) = t.form(token, None, &exchange).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["expires_in"], 604799);
+    let access = s(&reply, "/access_token");
+    let (status, me) = t.call("GET", "https://api.smartsheet.com/2.0/users/me", &access, None, &[]).await;
+    assert_eq!(status, 200);
+    assert!(me.contains("\"email\":\"ada@conformance.example\""), "{me}");
+    let old = s(&reply, "/refresh_token");
+    let refresh = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", old.as_str()),
+        ("client_id", c.id),
+        ("client_secret", c.secret),
+    ];
+    let (status, rotated) = t.form(token, None, &refresh).await;
+    assert_eq!(status, 200, "{rotated}");
+    assert_ne!(rotated["refresh_token"], reply["refresh_token"], "a new refresh token every time");
+    let fresh = s(&rotated, "/access_token");
+    assert_eq!(t.call("DELETE", token, "not-a-token", None, &[]).await.0, 401);
+    assert_eq!(t.call("DELETE", token, &fresh, None, &[]).await.0, 200);
+    assert_eq!(t.call("GET", "https://api.smartsheet.com/2.0/sheets", &fresh, None, &[]).await.0, 401, "revoked");
+}
+
+#[tokio::test]
+async fn miro_grants_the_apps_scopes_on_a_team_rotates_the_pair_and_names_user_and_team() {
+    let t = kit().await;
+    let c = t.kit.service("miro").profile.client();
+    let auth = "https://miro.com/oauth/authorize";
+    let params = [("response_type", "code"), ("client_id", c.id), ("redirect_uri", REDIRECT), ("state", "st")];
+    assert_eq!(t.authorize(auth, &params[..2]).await, Err(400), "redirect_uri is required");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let token = "https://api.miro.com/v1/oauth/token";
+    let mut exchange = vec![("grant_type", "authorization_code"), ("code", cb["code"].as_str())];
+    exchange.extend([("redirect_uri", REDIRECT)]);
+    assert_eq!(t.form(token, Some(basic(c.id, c.secret)), &exchange).await.0, 401, "the client goes in the body");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let mut exchange = vec![("grant_type", "authorization_code"), ("code", cb["code"].as_str())];
+    exchange.extend([("redirect_uri", REDIRECT), ("client_id", c.id), ("client_secret", c.secret)]);
+    let (status, reply) = t.form(token, None, &exchange).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["scope"], "boards:read boards:write");
+    assert!(reply["team_id"].is_string() && reply["user_id"].is_string(), "{reply}");
+    let access = s(&reply, "/access_token");
+    let (status, context) = t.call("GET", "https://api.miro.com/v1/oauth-token", &access, None, &[]).await;
+    assert_eq!(status, 200);
+    assert!(context.contains("\"name\":\"Ada Lovelace\""), "{context}");
+    let old = s(&reply, "/refresh_token");
+    let refresh = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", old.as_str()),
+        ("client_id", c.id),
+        ("client_secret", c.secret),
+    ];
+    let (status, rotated) = t.form(token, None, &refresh).await;
+    assert_eq!(status, 200, "{rotated}");
+    assert_eq!(t.form(token, None, &refresh).await.0, 400, "the old refresh token stops working");
+    let fresh = s(&rotated, "/access_token");
+    let revoke = "https://api.miro.com/v2/oauth/revoke";
+    let client = json!({"clientId": c.id, "clientSecret": c.secret}).to_string();
+    assert_eq!(t.call("POST", revoke, &fresh, Some("{}"), &[]).await.0, 400, "the client is required");
+    assert_eq!(t.call("POST", revoke, &fresh, Some(&client), &[]).await.0, 204);
+    assert_eq!(t.call("GET", "https://api.miro.com/v2/boards", &fresh, None, &[]).await.0, 401, "revoked");
+}
+
+#[tokio::test]
+async fn todoist_takes_body_credentials_gives_a_lasting_token_and_revokes_it_with_basic() {
+    let t = kit().await;
+    let c = t.kit.service("todoist").profile.client();
+    let auth = "https://todoist.com/oauth/authorize";
+    let params = [("client_id", c.id), ("scope", "data:read,task:add"), ("state", "st")];
+    assert_eq!(t.authorize(auth, &params[..2]).await, Err(400), "state is required");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    assert_eq!(cb["state"], "st");
+    let token = "https://todoist.com/oauth/access_token";
+    let code = [("code", cb["code"].as_str())];
+    assert_eq!(t.form(token, Some(basic(c.id, c.secret)), &code).await.0, 400, "the client goes in the body");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let (status, reply) =
+        t.form(token, None, &[("client_id", c.id), ("client_secret", c.secret), ("code", cb["code"].as_str())]).await;
+    assert_eq!(status, 200, "{reply}");
+    assert!(reply.get("refresh_token").is_none() && reply.get("expires_in").is_none(), "{reply}");
+    let access = s(&reply, "/access_token");
+    let (status, user) = t.call("GET", "https://api.todoist.com/api/v1/user", &access, None, &[]).await;
+    assert_eq!(status, 200);
+    assert!(user.contains("\"email\":\"ada@conformance.example\""), "{user}");
+    let revoke = "https://api.todoist.com/api/v1/revoke";
+    let body = [("token", access.as_str()), ("token_type_hint", "access_token")];
+    assert_eq!(t.form(revoke, None, &body).await.0, 401, "the client authenticates by Basic");
+    assert_eq!(t.form(revoke, Some(basic(c.id, c.secret)), &body).await.0, 200);
+    assert_eq!(t.call("GET", "https://api.todoist.com/api/v1/user", &access, None, &[]).await.0, 401, "revoked");
+}

@@ -81,6 +81,8 @@ pub enum TokenBody {
     Form,
     /// A JSON object of the same parameters (Notion, Atlassian).
     Json,
+    /// No body: every parameter in the URL's query string (ClickUp documents only this form).
+    Query,
 }
 
 /// The shape of token requests (`token_request:`).

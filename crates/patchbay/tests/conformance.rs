@@ -196,10 +196,16 @@ async fn live(app: &TestApp, browser: &reqwest::Client, service: &Service, label
         .into_iter()
         .find(|r| {
             r.method == "POST"
-                && patchbay_conformance::profile::field(r, "grant_type").as_deref() == Some("authorization_code")
+                && patchbay_conformance::profile::param(r, "grant_type").as_deref() == Some("authorization_code")
         })
         .unwrap_or_else(|| panic!("{label}: no code exchange reached {}", profile.name()));
-    let auth = if token_call.basic().is_some() { "HTTP Basic" } else { "credentials in the body" };
+    let auth = if token_call.basic().is_some() {
+        "HTTP Basic"
+    } else if token_call.query_param("client_secret").is_some() {
+        "credentials in the query string"
+    } else {
+        "credentials in the body"
+    };
     life.ok(format!("code exchange ({auth}, {})", token_call.media_type().unwrap_or_default()));
 
     let c = app.connection(&id).await;
@@ -321,7 +327,7 @@ fn refreshes(service: &Service) -> usize {
     service
         .requests()
         .iter()
-        .filter(|r| patchbay_conformance::profile::field(r, "grant_type").as_deref() == Some("refresh_token"))
+        .filter(|r| patchbay_conformance::profile::param(r, "grant_type").as_deref() == Some("refresh_token"))
         .count()
 }
 

@@ -5,10 +5,11 @@
 //! An origin value is the one place where the provider, not the file, names a host, so it is
 //! vetted twice (SECURITY N-03): when it is captured (a reply naming a host the file's
 //! `metadata_hosts` does not list is refused and nothing is stored), and again on every URL built
-//! from it. Vetting: `https` (plain `http` only on a loopback host, as everywhere else), no
-//! userinfo, query, fragment or path, a port only on loopback, and a host that equals a listed
-//! host or ends with `.` + one (a dot boundary: `evilmy.salesforce.com` does not match
-//! `my.salesforce.com`). Other values are bounded text, percent-encoded wherever a URL uses them.
+//! from it. A bare host name (Wrike's `host`) stands for `https://<host>`. Vetting: `https`
+//! (plain `http` only on a loopback host, as everywhere else), no userinfo, query, fragment or
+//! path, a port only on loopback, and a host that equals a listed host or ends with `.` + one (a
+//! dot boundary: `evilmy.salesforce.com` does not match `my.salesforce.com`). Other values are
+//! bounded text, percent-encoded wherever a URL uses them.
 
 use std::collections::BTreeMap;
 
@@ -32,6 +33,11 @@ pub fn origin_placeholder(template: &str) -> Option<(&str, &str)> {
 /// host lowercased, no trailing slash) or why not.
 pub fn vet_origin(value: &str, hosts: &[String]) -> Result<String, String> {
     let value = value.trim();
+    // A bare host name (Wrike's token reply `host: www.wrike.com`) names that host over https;
+    // it is vetted like any origin from here on.
+    let bare = !value.is_empty() && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
+    let with_scheme = format!("https://{value}");
+    let value = if bare { with_scheme.as_str() } else { value };
     let url = Url::parse(value).map_err(|_| format!("`{}` is not an absolute URL", short(value)))?;
     let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
     let loopback = is_loopback_name(&host);
@@ -174,12 +180,25 @@ mod tests {
             "https://user@acme.my.salesforce.com",
             "https://acme.my.salesforce.com/services",
             "https://acme.my.salesforce.com?x=1",
-            "acme.my.salesforce.com",
+            "acme.my.salesforce.com/services",
             "https://evil.example#.my.salesforce.com",
         ] {
             assert!(vet_origin(bad, &sf).is_err(), "{bad}");
         }
         assert_eq!(vet_origin("http://127.0.0.1:8080", &hosts(&["127.0.0.1"])).unwrap(), "http://127.0.0.1:8080");
+    }
+
+    #[test]
+    fn a_bare_host_is_that_host_over_https_and_vetted_the_same() {
+        let wrike = hosts(&["wrike.com"]);
+        assert_eq!(vet_origin("www.wrike.com", &wrike).unwrap(), "https://www.wrike.com");
+        assert_eq!(vet_origin(" App-EU.wrike.com ", &wrike).unwrap(), "https://app-eu.wrike.com");
+        for bad in
+            ["wrike.com.evil.example", "evilwrike.com", "www.wrike.com:8443", "www.wrike.com/api", "user@www.wrike.com"]
+        {
+            assert!(vet_origin(bad, &wrike).is_err(), "{bad}");
+        }
+        assert!(vet_origin("", &wrike).is_err());
     }
 
     #[test]

@@ -52,6 +52,12 @@ fn the_builtin_catalog_loads_without_errors() {
     assert!(catalog.get("slack").unwrap().revocation.as_ref().unwrap().success_pointer.is_some());
     let notion = catalog.get("notion-oauth").unwrap();
     assert_eq!(notion.token_request.body, patchbay_domain::grant_format::TokenBody::Json);
+    // ClickUp's token endpoint reads its parameters from the query string only.
+    assert_eq!(catalog.get("clickup").unwrap().token_request.body, patchbay_domain::grant_format::TokenBody::Query);
+    // Wrike's token reply names the data center as a bare host on wrike.com.
+    assert_eq!(catalog.get("wrike").unwrap().metadata_hosts["host"], ["wrike.com"]);
+    let zoho = catalog.get("zoho-crm").unwrap();
+    assert_eq!(zoho.setting("accounts").unwrap().default.as_deref(), Some("accounts.zoho.com"));
     let stripe = catalog.get("stripe").unwrap();
     assert_eq!(stripe.api_key.as_ref().unwrap().prefix, "Bearer ");
     assert_eq!(catalog.get("anthropic").unwrap().headers["anthropic-version"], "2023-06-01");

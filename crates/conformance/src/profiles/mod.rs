@@ -2,6 +2,7 @@
 
 pub mod atlassian;
 pub mod boxcom;
+pub mod clickup;
 pub mod dropbox;
 pub mod github;
 pub mod google;
@@ -9,11 +10,17 @@ pub mod hubspot;
 pub mod intercom;
 pub mod linear;
 pub mod microsoft;
+pub mod miro;
+pub mod monday;
 pub mod notion;
 pub mod quickbooks;
 pub mod salesforce;
 pub mod slack;
+pub mod smartsheet;
+pub mod todoist;
+pub mod wrike;
 pub mod xero;
+pub mod zoho;
 
 use std::sync::Arc;
 
@@ -36,5 +43,12 @@ pub fn all() -> Vec<Arc<dyn Profile>> {
         Arc::new(boxcom::BoxCom),
         Arc::new(intercom::Intercom),
         Arc::new(xero::Xero),
+        Arc::new(monday::Monday),
+        Arc::new(clickup::ClickUp),
+        Arc::new(zoho::Zoho),
+        Arc::new(wrike::Wrike),
+        Arc::new(smartsheet::Smartsheet),
+        Arc::new(miro::Miro),
+        Arc::new(todoist::Todoist),
     ]
 }

@@ -154,8 +154,8 @@ pub fn endpoint(
 }
 
 /// A token or RFC 7009 request: the client authenticated as `token_endpoint_auth` says, the
-/// parameters encoded as `shape.body` says (form unless the provider declares JSON), plus the
-/// shape's extra parameters and headers.
+/// parameters encoded as `shape.body` says (form unless the provider declares JSON or the query
+/// string), plus the shape's extra parameters and headers.
 fn form_request(
     http: &GuardedClient,
     url: Url,
@@ -195,6 +195,9 @@ fn form_request(
                 pairs.into_iter().map(|(k, v)| (k.to_owned(), serde_json::Value::from(v))).collect();
             request.json(&object)
         }
+        // The service reads its parameters from the URL only (ClickUp); the guarded client
+        // never quotes a URL's query in an error, and the masker covers what the query carries.
+        TokenBody::Query => request.query(&pairs),
     })
 }
 
@@ -208,6 +211,35 @@ mod tests {
     use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 
     use super::*;
+
+    #[test]
+    fn a_query_shaped_token_request_has_every_parameter_in_the_url_and_no_body() {
+        let http = GuardedClient::new(crate::http::GuardOptions::default()).unwrap();
+        let client = OAuthClient {
+            client_id: "app 1".into(),
+            client_secret: Some(SecretString::from("s&cret")),
+            auth: TokenEndpointAuth::ClientSecretPost,
+        };
+        let shape = TokenRequestShape { body: TokenBody::Query, ..TokenRequestShape::default() };
+        let url = Url::parse("https://api.clickup.com/api/v2/oauth/token").unwrap();
+        let form = vec![("grant_type", "authorization_code".to_owned()), ("code", "c0de".to_owned())];
+        let request = form_request(&http, url, &client, form, &shape).unwrap().build().unwrap();
+        assert_eq!(request.method(), http::Method::POST);
+        let query: Vec<(String, String)> = request.url().query_pairs().into_owned().collect();
+        let pair = |k: &str, v: &str| (k.to_owned(), v.to_owned());
+        assert_eq!(
+            query,
+            [
+                pair("grant_type", "authorization_code"),
+                pair("code", "c0de"),
+                pair("client_id", "app 1"),
+                pair("client_secret", "s&cret")
+            ]
+        );
+        assert!(request.body().is_none(), "nothing in the body");
+        assert!(request.headers().get(http::header::AUTHORIZATION).is_none());
+        assert!(request.headers().get(http::header::CONTENT_TYPE).is_none());
+    }
 
     #[test]
     fn token_and_revocation_errors_mask_what_the_request_carried() {
