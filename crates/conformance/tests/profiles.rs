@@ -1115,6 +1115,66 @@ async fn microsoft_excel_adds_table_rows_and_reads_ranges_only_with_files_readwr
 }
 
 #[tokio::test]
+async fn confluence_uses_the_atlassian_3lo_flow_searches_with_cql_and_creates_pages_by_granular_scope() {
+    let t = kit().await;
+    let c = t.kit.service("atlassian").profile.client();
+    let auth = "https://auth.atlassian.com/authorize";
+    let scope = "read:confluence-user search:confluence read:space:confluence offline_access";
+    let params = [
+        ("audience", "api.atlassian.com"),
+        ("client_id", c.id),
+        ("scope", scope),
+        ("redirect_uri", REDIRECT),
+        ("state", "st"),
+        ("response_type", "code"),
+        ("prompt", "consent"),
+    ];
+    assert_eq!(t.authorize(auth, &params[1..]).await, Err(400), "audience is required");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let exchange = json!({
+        "grant_type": "authorization_code", "client_id": c.id, "client_secret": c.secret,
+        "code": cb["code"], "redirect_uri": REDIRECT,
+    });
+    let r = t.http.post("https://auth.atlassian.com/oauth/token").json(&exchange).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let reply: Value = r.json().await.unwrap();
+    assert!(reply.get("refresh_token").is_some(), "{reply}");
+    let access = s(&reply, "/access_token");
+    let (_, sites) =
+        t.call("GET", "https://api.atlassian.com/oauth/token/accessible-resources", &access, None, &[]).await;
+    let cloud = s(&serde_json::from_str(&sites).unwrap(), "/0/id");
+    let wiki = format!("https://api.atlassian.com/ex/confluence/{cloud}/wiki");
+    let (status, me) = t.call("GET", &format!("{wiki}/rest/api/user/current"), &access, None, &[]).await;
+    assert_eq!(status, 200, "{me}");
+    assert!(me.contains("\"accountId\"") && me.contains("\"publicName\""), "{me}");
+    let (status, found) = t.call("GET", &format!("{wiki}/rest/api/search?cql=type%3Dpage"), &access, None, &[]).await;
+    assert_eq!(status, 200, "{found}");
+    assert_eq!(t.call("GET", &format!("{wiki}/rest/api/search"), &access, None, &[]).await.0, 400, "cql is required");
+    let (status, spaces) = t.call("GET", &format!("{wiki}/api/v2/spaces?keys=CONF"), &access, None, &[]).await;
+    assert_eq!(status, 200, "{spaces}");
+    let space = s(&serde_json::from_str(&spaces).unwrap(), "/results/0/id");
+    let page = json!({"spaceId": space, "status": "current", "title": "Kit notes", "body": {"representation": "storage", "value": "<p>Hi</p>"}}).to_string();
+    let pages = format!("{wiki}/api/v2/pages");
+    let (status, denied) = t.call("POST", &pages, &access, Some(&page), &[]).await;
+    assert_eq!(status, 401, "write:page:confluence is not granted: {denied}");
+    assert!(denied.contains("scope does not match"), "{denied}");
+    let writer: Vec<_> =
+        params.iter().map(|&(k, v)| if k == "scope" { (k, "write:page:confluence") } else { (k, v) }).collect();
+    let cb = t.authorize(auth, &writer).await.unwrap();
+    let exchange = json!({
+        "grant_type": "authorization_code", "client_id": c.id, "client_secret": c.secret,
+        "code": cb["code"], "redirect_uri": REDIRECT,
+    });
+    let r = t.http.post("https://auth.atlassian.com/oauth/token").json(&exchange).send().await.unwrap();
+    let writer = s(&r.json::<Value>().await.unwrap(), "/access_token");
+    let (status, created) = t.call("POST", &pages, &writer, Some(&page), &[]).await;
+    assert_eq!(status, 200, "{created}");
+    assert!(created.contains("Kit notes"), "{created}");
+    assert_eq!(t.call("POST", &pages, &writer, Some(r#"{"title": "x"}"#), &[]).await.0, 400, "spaceId is required");
+    assert_eq!(t.call("GET", &format!("{wiki}/rest/api/user/current"), "nope", None, &[]).await.0, 401);
+}
+
+#[tokio::test]
 async fn microsoft_onenote_creates_html_pages_with_notes_create_and_reads_with_notes_read() {
     let t = kit().await;
     let creator = microsoft_grant(&t, "consumers", "offline_access User.Read Notes.Create").await;

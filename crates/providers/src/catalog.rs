@@ -31,6 +31,7 @@ const BUILTIN: &[(&str, &str)] = builtin_files![
     "brevo.yaml",
     "clicksend.yaml",
     "cloudflare.yaml",
+    "confluence.yaml",
     "datadog-eu.yaml",
     "datadog.yaml",
     "digitalocean.yaml",
