@@ -1460,3 +1460,214 @@ async fn todoist_takes_body_credentials_gives_a_lasting_token_and_revokes_it_wit
     assert_eq!(t.form(revoke, Some(basic(c.id, c.secret)), &body).await.0, 200);
     assert_eq!(t.call("GET", "https://api.todoist.com/api/v1/user", &access, None, &[]).await.0, 401, "revoked");
 }
+
+/// A Microsoft identity platform grant for `scope` at `tenant`, the client in the form body.
+async fn microsoft_grant(t: &T, tenant: &str, scope: &str) -> Value {
+    let c = t.kit.service("microsoft").profile.client();
+    let auth = format!("https://login.microsoftonline.com/{tenant}/oauth2/v2.0/authorize");
+    let params = [("client_id", c.id), ("redirect_uri", REDIRECT), ("response_type", "code"), ("scope", scope)];
+    let cb = t.authorize(&auth, &params).await.unwrap();
+    let token = format!("https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token");
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", cb["code"].as_str()),
+        ("redirect_uri", REDIRECT),
+        ("client_id", c.id),
+        ("client_secret", c.secret),
+    ];
+    let (status, reply) = t.form(&token, None, &form).await;
+    assert_eq!(status, 200, "{reply}");
+    reply
+}
+
+const GRAPH: &str = "https://graph.microsoft.com/v1.0";
+
+#[tokio::test]
+async fn microsoft_teams_sends_channel_and_chat_messages_lists_channels_and_checks_each_permission() {
+    let t = kit().await;
+    let scope =
+        "offline_access User.Read Team.ReadBasic.All Channel.ReadBasic.All ChannelMessage.Send ChatMessage.Send";
+    let reply = microsoft_grant(&t, "organizations", scope).await;
+    let access = s(&reply, "/access_token");
+    assert!(reply.get("refresh_token").is_some(), "offline_access gives a refresh token");
+    let (status, teams) = t.call("GET", &format!("{GRAPH}/me/joinedTeams"), &access, None, &[]).await;
+    assert_eq!(status, 200, "{teams}");
+    let team = s(&serde_json::from_str(&teams).unwrap(), "/value/0/id");
+    let (status, channels) = t.call("GET", &format!("{GRAPH}/teams/{team}/channels"), &access, None, &[]).await;
+    assert_eq!(status, 200, "{channels}");
+    let channel = s(&serde_json::from_str(&channels).unwrap(), "/value/0/id");
+    let post = format!("{GRAPH}/teams/{team}/channels/{channel}/messages");
+    let hello = r#"{"body": {"content": "Hello from the kit"}}"#;
+    let (status, sent) = t.call("POST", &post, &access, Some(hello), &[]).await;
+    assert_eq!(status, 201, "{sent}");
+    assert!(sent.contains("Hello from the kit"), "{sent}");
+    assert_eq!(t.call("POST", &post, &access, Some("{}"), &[]).await.0, 400, "body.content is required");
+    let chat = format!("{GRAPH}/chats/19:2da4c29f6d7041eca70b638b43d45437@thread.v2/messages");
+    assert_eq!(t.call("POST", &chat, &access, Some(hello), &[]).await.0, 201);
+    // Reading channel messages needs ChannelMessage.Read.All (admin consent), not granted here.
+    let (status, denied) = t.call("GET", &post, &access, None, &[]).await;
+    assert_eq!(status, 403, "{denied}");
+    assert!(denied.contains("accessDenied"), "{denied}");
+    assert_eq!(t.call("POST", &post, "not-a-token", Some(hello), &[]).await.0, 401);
+    // A token for the identity call alone cannot post.
+    let narrow = microsoft_grant(&t, "organizations", "User.Read").await;
+    assert_eq!(t.call("POST", &post, &s(&narrow, "/access_token"), Some(hello), &[]).await.0, 403);
+    assert!(narrow.get("refresh_token").is_none(), "no offline_access, no refresh token");
+}
+
+#[tokio::test]
+async fn microsoft_sharepoint_lists_creates_items_and_uploads_behind_sites_permissions() {
+    let t = kit().await;
+    let site = "conformance.sharepoint.com,2c712e3b-0f4f-4e17-b2e5-ba2b6dd4e2f3,8f3a4b6b-4d8e-4bd5-9d53-2e3f5b3b4c2a";
+    let items = format!("{GRAPH}/sites/{site}/lists/Tasks/items");
+    let read = microsoft_grant(&t, "organizations", "offline_access User.Read Sites.Read.All").await;
+    let read = s(&read, "/access_token");
+    let (status, listed) = t.call("GET", &items, &read, None, &[]).await;
+    assert_eq!(status, 200, "{listed}");
+    assert!(listed.contains("\"fields\""), "{listed}");
+    let item = r#"{"fields": {"Title": "Widget"}}"#;
+    assert_eq!(t.call("POST", &items, &read, Some(item), &[]).await.0, 403, "Sites.Read.All does not write");
+    let write = microsoft_grant(&t, "organizations", "offline_access User.Read Sites.ReadWrite.All").await;
+    let write = s(&write, "/access_token");
+    let (status, created) = t.call("POST", &items, &write, Some(item), &[]).await;
+    assert_eq!(status, 201, "{created}");
+    assert!(created.contains("Widget"), "{created}");
+    assert_eq!(t.call("POST", &items, &write, Some("{}"), &[]).await.0, 400, "fields is required");
+    let upload = format!("{GRAPH}/sites/{site}/drive/items/01PARENT:/report.txt:/content");
+    let (status, file) = t.call("PUT", &upload, &write, Some(r#""report""#), &[]).await;
+    assert_eq!(status, 201, "{file}");
+    assert!(file.contains("report.txt"), "{file}");
+    assert_eq!(t.call("PUT", &upload, &read, Some(r#""report""#), &[]).await.0, 403);
+}
+
+#[tokio::test]
+async fn microsoft_todo_reads_lists_and_creates_and_completes_tasks_for_any_account() {
+    let t = kit().await;
+    let reader = microsoft_grant(&t, "consumers", "offline_access User.Read Tasks.Read").await;
+    let reader = s(&reader, "/access_token");
+    let (status, lists) = t.call("GET", &format!("{GRAPH}/me/todo/lists"), &reader, None, &[]).await;
+    assert_eq!(status, 200, "{lists}");
+    let list = s(&serde_json::from_str(&lists).unwrap(), "/value/0/id");
+    let tasks = format!("{GRAPH}/me/todo/lists/{list}/tasks");
+    assert_eq!(t.call("GET", &tasks, &reader, None, &[]).await.0, 200);
+    let task = r#"{"title": "Water the plants"}"#;
+    assert_eq!(t.call("POST", &tasks, &reader, Some(task), &[]).await.0, 403, "Tasks.Read does not write");
+    let writer = microsoft_grant(&t, "common", "offline_access User.Read Tasks.ReadWrite").await;
+    let writer = s(&writer, "/access_token");
+    let (status, created) = t.call("POST", &tasks, &writer, Some(task), &[]).await;
+    assert_eq!(status, 201, "{created}");
+    let id = s(&serde_json::from_str(&created).unwrap(), "/id");
+    let (status, done) =
+        t.call("PATCH", &format!("{tasks}/{id}"), &writer, Some(r#"{"status": "completed"}"#), &[]).await;
+    assert_eq!(status, 200, "{done}");
+    assert!(done.contains("completed"), "{done}");
+    assert_eq!(t.call("POST", &tasks, &writer, Some("{}"), &[]).await.0, 400, "title is required");
+}
+
+#[tokio::test]
+async fn microsoft_excel_adds_table_rows_and_reads_ranges_only_with_files_readwrite() {
+    let t = kit().await;
+    let book = format!("{GRAPH}/me/drive/items/01WORKBOOK");
+    let rows = format!("{book}/workbook/tables/Table1/rows");
+    let range = format!("{book}/workbook/worksheets/Sheet1/range(address='A1:B2')");
+    let reader = microsoft_grant(&t, "organizations", "offline_access User.Read Files.Read").await;
+    let reader = s(&reader, "/access_token");
+    // Graph lists Files.ReadWrite as the least privileged permission even for reading a range.
+    assert_eq!(t.call("GET", &range, &reader, None, &[]).await.0, 403);
+    let writer = microsoft_grant(&t, "organizations", "offline_access User.Read Files.ReadWrite").await;
+    let writer = s(&writer, "/access_token");
+    let (status, added) = t.call("POST", &rows, &writer, Some(r#"{"values": [["Ada", 1815]]}"#), &[]).await;
+    assert_eq!(status, 201, "{added}");
+    assert!(added.contains("\"index\""), "{added}");
+    assert_eq!(t.call("POST", &rows, &writer, Some(r#"{"index": 1}"#), &[]).await.0, 400, "values is required");
+    let (status, cells) = t.call("GET", &range, &writer, None, &[]).await;
+    assert_eq!(status, 200, "{cells}");
+    assert!(cells.contains("Sheet1!A1:B2"), "{cells}");
+}
+
+#[tokio::test]
+async fn confluence_uses_the_atlassian_3lo_flow_searches_with_cql_and_creates_pages_by_granular_scope() {
+    let t = kit().await;
+    let c = t.kit.service("atlassian").profile.client();
+    let auth = "https://auth.atlassian.com/authorize";
+    let scope = "read:confluence-user search:confluence read:space:confluence offline_access";
+    let params = [
+        ("audience", "api.atlassian.com"),
+        ("client_id", c.id),
+        ("scope", scope),
+        ("redirect_uri", REDIRECT),
+        ("state", "st"),
+        ("response_type", "code"),
+        ("prompt", "consent"),
+    ];
+    assert_eq!(t.authorize(auth, &params[1..]).await, Err(400), "audience is required");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let exchange = json!({
+        "grant_type": "authorization_code", "client_id": c.id, "client_secret": c.secret,
+        "code": cb["code"], "redirect_uri": REDIRECT,
+    });
+    let r = t.http.post("https://auth.atlassian.com/oauth/token").json(&exchange).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let reply: Value = r.json().await.unwrap();
+    assert!(reply.get("refresh_token").is_some(), "{reply}");
+    let access = s(&reply, "/access_token");
+    let (_, sites) =
+        t.call("GET", "https://api.atlassian.com/oauth/token/accessible-resources", &access, None, &[]).await;
+    let cloud = s(&serde_json::from_str(&sites).unwrap(), "/0/id");
+    let wiki = format!("https://api.atlassian.com/ex/confluence/{cloud}/wiki");
+    let (status, me) = t.call("GET", &format!("{wiki}/rest/api/user/current"), &access, None, &[]).await;
+    assert_eq!(status, 200, "{me}");
+    assert!(me.contains("\"accountId\"") && me.contains("\"publicName\""), "{me}");
+    let (status, found) = t.call("GET", &format!("{wiki}/rest/api/search?cql=type%3Dpage"), &access, None, &[]).await;
+    assert_eq!(status, 200, "{found}");
+    assert_eq!(t.call("GET", &format!("{wiki}/rest/api/search"), &access, None, &[]).await.0, 400, "cql is required");
+    let (status, spaces) = t.call("GET", &format!("{wiki}/api/v2/spaces?keys=CONF"), &access, None, &[]).await;
+    assert_eq!(status, 200, "{spaces}");
+    let space = s(&serde_json::from_str(&spaces).unwrap(), "/results/0/id");
+    let page = json!({"spaceId": space, "status": "current", "title": "Kit notes", "body": {"representation": "storage", "value": "<p>Hi</p>"}}).to_string();
+    let pages = format!("{wiki}/api/v2/pages");
+    let (status, denied) = t.call("POST", &pages, &access, Some(&page), &[]).await;
+    assert_eq!(status, 401, "write:page:confluence is not granted: {denied}");
+    assert!(denied.contains("scope does not match"), "{denied}");
+    let writer: Vec<_> =
+        params.iter().map(|&(k, v)| if k == "scope" { (k, "write:page:confluence") } else { (k, v) }).collect();
+    let cb = t.authorize(auth, &writer).await.unwrap();
+    let exchange = json!({
+        "grant_type": "authorization_code", "client_id": c.id, "client_secret": c.secret,
+        "code": cb["code"], "redirect_uri": REDIRECT,
+    });
+    let r = t.http.post("https://auth.atlassian.com/oauth/token").json(&exchange).send().await.unwrap();
+    let writer = s(&r.json::<Value>().await.unwrap(), "/access_token");
+    let (status, created) = t.call("POST", &pages, &writer, Some(&page), &[]).await;
+    assert_eq!(status, 200, "{created}");
+    assert!(created.contains("Kit notes"), "{created}");
+    assert_eq!(t.call("POST", &pages, &writer, Some(r#"{"title": "x"}"#), &[]).await.0, 400, "spaceId is required");
+    assert_eq!(t.call("GET", &format!("{wiki}/rest/api/user/current"), "nope", None, &[]).await.0, 401);
+}
+
+#[tokio::test]
+async fn microsoft_onenote_creates_html_pages_with_notes_create_and_reads_with_notes_read() {
+    let t = kit().await;
+    let creator = microsoft_grant(&t, "consumers", "offline_access User.Read Notes.Create").await;
+    let creator = s(&creator, "/access_token");
+    let (status, sections) = t.call("GET", &format!("{GRAPH}/me/onenote/sections"), &creator, None, &[]).await;
+    assert_eq!(status, 200, "Notes.Create shows the hierarchy: {sections}");
+    let section = s(&serde_json::from_str(&sections).unwrap(), "/value/0/id");
+    let pages = format!("{GRAPH}/me/onenote/sections/{section}/pages");
+    let html = "<!DOCTYPE html><html><head><title>Kit page</title></head><body><p>Hi</p></body></html>";
+    let post = |content_type: &'static str| {
+        let req = t.http.post(&pages).bearer_auth(&creator).header("content-type", content_type).body(html);
+        async move {
+            let r = req.send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    let (status, page) = post("text/html").await;
+    assert_eq!(status, 201, "{page}");
+    assert!(page.contains("Kit page"), "{page}");
+    assert_eq!(post("application/json").await.0, 400, "the page goes as HTML");
+    let list = format!("{GRAPH}/me/onenote/pages");
+    assert_eq!(t.call("GET", &list, &creator, None, &[]).await.0, 403, "Notes.Create does not read pages");
+    let reader = microsoft_grant(&t, "common", "offline_access User.Read Notes.Read").await;
+    assert_eq!(t.call("GET", &list, &s(&reader, "/access_token"), None, &[]).await.0, 200);
+}

@@ -1,8 +1,10 @@
-//! Atlassian Cloud OAuth 2.0 (3LO) for Jira: authorize on auth.atlassian.com (`audience=
+//! Atlassian Cloud OAuth 2.0 (3LO) for Jira and Confluence: authorize on auth.atlassian.com (`audience=
 //! api.atlassian.com`, `prompt=consent`, `state` required), the token endpoint with a JSON body
 //! carrying the client id and secret, single-use rotating refresh tokens (only with
 //! `offline_access`), the accessible-resources call that names the grant's sites, and the Jira
-//! REST API through the gateway at `api.atlassian.com/ex/jira/{cloudid}/…`. There is no
+//! REST API through the gateway at `api.atlassian.com/ex/jira/{cloudid}/…`, the Confluence REST
+//! API (v1 search and users, v2 pages and spaces) at `api.atlassian.com/ex/confluence/{cloudid}/
+//! wiki/…`, each call refusing a token without one of the scopes its reference lists. There is no
 //! revocation endpoint: a user removes the app in their account settings.
 
 use serde_json::json;
@@ -26,6 +28,7 @@ pub const CLOUD_ID: &str = "11223344-a1b2-3b33-c444-def123456789";
 const EMAIL: &str = "ada@conformance.example";
 const THREE_LO: &str = "https://developer.atlassian.com/cloud/jira/platform/oauth-2-3lo-apps/";
 const REFRESH: &str = "https://developer.atlassian.com/cloud/oauth/getting-started/refresh-tokens";
+const CONFLUENCE_3LO: &str = "https://developer.atlassian.com/cloud/confluence/oauth-2-3lo-apps/";
 
 impl Profile for Atlassian {
     fn name(&self) -> &'static str {
@@ -44,11 +47,18 @@ impl Profile for Atlassian {
         &[EMAIL, "Ada Lovelace"]
     }
     fn api_calls(&self) -> &'static [ApiCall] {
-        &[ApiCall {
-            method: "GET",
-            url: "https://api.atlassian.com/ex/jira/11223344-a1b2-3b33-c444-def123456789/rest/api/3/search/jql?jql=project%20%3D%20CONF",
-            body: None,
-        }]
+        &[
+            ApiCall {
+                method: "GET",
+                url: "https://api.atlassian.com/ex/jira/11223344-a1b2-3b33-c444-def123456789/rest/api/3/search/jql?jql=project%20%3D%20CONF",
+                body: None,
+            },
+            ApiCall {
+                method: "GET",
+                url: "https://api.atlassian.com/ex/confluence/11223344-a1b2-3b33-c444-def123456789/wiki/rest/api/search?cql=type%3Dpage",
+                body: None,
+            },
+        ]
     }
     fn revocation(&self) -> Option<Behaviour> {
         None
@@ -79,6 +89,22 @@ impl Profile for Atlassian {
                 doc: "https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-myself/",
             },
             Behaviour {
+                what: "Confluence REST under https://api.atlassian.com/ex/confluence/{cloudid}/wiki/…, the same authorize, token and accessible-resources calls as Jira",
+                doc: CONFLUENCE_3LO,
+            },
+            Behaviour {
+                what: "Confluence v1 GET /wiki/rest/api/user/current → accountId, email, publicName, displayName (read:confluence-user, or granular read:content-details:confluence)",
+                doc: "https://developer.atlassian.com/cloud/confluence/rest/v1/api-group-users/",
+            },
+            Behaviour {
+                what: "Confluence v1 GET /wiki/rest/api/search?cql=… (cql required; search:confluence, or granular read:content-details:confluence) → results, start, limit, size, _links",
+                doc: "https://developer.atlassian.com/cloud/confluence/rest/v1/api-group-search/",
+            },
+            Behaviour {
+                what: "Confluence v2 GET /wiki/api/v2/pages (read:page:confluence), POST /wiki/api/v2/pages with spaceId (write:page:confluence), GET /wiki/api/v2/spaces (read:space:confluence): granular scopes only",
+                doc: "https://developer.atlassian.com/cloud/confluence/rest/v2/api-group-page/",
+            },
+            Behaviour {
                 what: "no revocation endpoint for 3LO: the user removes the app's access in their Atlassian account settings",
                 doc: THREE_LO,
             },
@@ -91,6 +117,7 @@ impl Profile for Atlassian {
             ("POST", "auth.atlassian.com", "/oauth/token") => token(ctx, r),
             ("GET", "api.atlassian.com", "/oauth/token/accessible-resources") => accessible_resources(ctx, r),
             (_, "api.atlassian.com", path) if path.starts_with("/ex/jira/") => jira(ctx, r, path),
+            (_, "api.atlassian.com", path) if path.starts_with("/ex/confluence/") => confluence(ctx, r, path),
             _ => json(404, json!({"code": 404, "message": "Not Found"})),
         }
     }
@@ -206,4 +233,63 @@ fn jira(ctx: &Ctx, r: &Recorded, path: &str) -> Response {
 
 fn scope_mismatch() -> Response {
     json(401, json!({"code": 401, "message": "Unauthorized; scope does not match"}))
+}
+
+/// Confluence through the gateway: v1 (`rest/api`) for the user and CQL search, which also take
+/// classic scopes, and v2 (`api/v2`) for pages and spaces, documented with granular scopes only.
+fn confluence(ctx: &Ctx, r: &Recorded, path: &str) -> Response {
+    let Some(grant) = r.bearer().and_then(|t| ctx.grants.check_access(t)) else { return unauthorized() };
+    let Some(rest) = path.strip_prefix(&format!("/ex/confluence/{CLOUD_ID}/wiki/")) else {
+        return json(404, json!({"statusCode": 404, "message": "Site not found"}));
+    };
+    // Like Jira, a call outside the granted scopes is 401 "scope does not match".
+    let lacks = |any_of: &[&str]| !any_of.iter().any(|want| grant.scopes.iter().any(|s| s == want));
+    match (r.method.as_str(), rest) {
+        ("GET", "rest/api/user/current") if lacks(&["read:confluence-user", "read:content-details:confluence"]) => {
+            scope_mismatch()
+        }
+        ("GET", "rest/api/user/current") => json(
+            200,
+            json!({
+                "type": "known",
+                "accountId": "5b10ac8d82e05b22cc7d4ef5",
+                "accountType": "atlassian",
+                "email": EMAIL,
+                "publicName": "Ada Lovelace",
+                "displayName": "Ada Lovelace",
+            }),
+        ),
+        ("GET", "rest/api/search") if lacks(&["search:confluence", "read:content-details:confluence"]) => {
+            scope_mismatch()
+        }
+        ("GET", "rest/api/search") if q(r, "cql").is_none() => {
+            json(400, json!({"statusCode": 400, "message": "CQL query parameter is required"}))
+        }
+        ("GET", "rest/api/search") => json(
+            200,
+            json!({"results": [], "start": 0, "limit": 25, "size": 0, "_links": {"base": "https://conformance.atlassian.net/wiki", "context": "/wiki"}}),
+        ),
+        ("GET", "api/v2/pages") if lacks(&["read:page:confluence"]) => scope_mismatch(),
+        ("GET", "api/v2/pages") => json(200, json!({"results": [], "_links": {}})),
+        ("GET", "api/v2/spaces") if lacks(&["read:space:confluence"]) => scope_mismatch(),
+        ("GET", "api/v2/spaces") => json(
+            200,
+            json!({"results": [{"id": "98306", "key": "CONF", "name": "Conformance", "type": "global", "status": "current"}], "_links": {}}),
+        ),
+        ("POST", "api/v2/pages") if lacks(&["write:page:confluence"]) => scope_mismatch(),
+        ("POST", "api/v2/pages") => {
+            let body = r.json().unwrap_or_default();
+            if body.get("spaceId").is_none_or(serde_json::Value::is_null) {
+                return json(
+                    400,
+                    json!({"errors": [{"status": 400, "code": "INVALID_REQUEST_PARAMETER", "title": "spaceId is required"}]}),
+                );
+            }
+            json(
+                200,
+                json!({"id": "229390", "status": body.get("status").cloned().unwrap_or(json!("current")), "title": body["title"], "spaceId": body["spaceId"], "version": {"number": 1}}),
+            )
+        }
+        _ => json(404, json!({"statusCode": 404, "message": "Not Found"})),
+    }
 }

@@ -1,5 +1,7 @@
 //! Microsoft identity platform (v2.0 endpoints on login.microsoftonline.com, any of the
-//! documented tenant values) and Microsoft Graph `/me`. Refresh tokens only with the
+//! documented tenant values) and Microsoft Graph: `/me`, mail, and the Teams, SharePoint, To Do,
+//! Excel and OneNote calls the catalog's Graph files make, each refusing a token without one of the
+//! permissions its reference page lists (403 `accessDenied`). Refresh tokens only with the
 //! `offline_access` scope; every refresh returns a new refresh token and the old one stays
 //! good until it expires (rotating, not single-use). There is no revocation endpoint.
 
@@ -20,6 +22,11 @@ pub struct Microsoft;
 const AUTH_CODE: &str = "https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-auth-code-flow";
 const CLIENT: Client = Client { id: "00000000-0000-4000-8000-00000c0f0a11", secret: "conformance~secret" };
 const MAIL: &str = "ada@conformance.onmicrosoft.com";
+/// The ids the emulated tenant's team, channel and To Do list carry.
+const TEAM: &str = "172b0cce-e65d-44ce-9a49-91d9f2e8493a";
+const CHANNEL: &str = "19:conformance@thread.tacv2";
+const TASK_LIST: &str = "AAMkConformanceList";
+const ONENOTE_SECTION: &str = "1-conformance-section";
 
 impl Profile for Microsoft {
     fn name(&self) -> &'static str {
@@ -43,7 +50,18 @@ impl Profile for Microsoft {
     }
 
     fn api_calls(&self) -> &'static [ApiCall] {
-        &[ApiCall { method: "GET", url: "https://graph.microsoft.com/v1.0/me/messages", body: None }]
+        // Every Graph file shares one base URL, so the harness proxies the first of these for
+        // each of them; the others are driven by the profile tests.
+        &[
+            ApiCall { method: "GET", url: "https://graph.microsoft.com/v1.0/me/messages", body: None },
+            ApiCall { method: "GET", url: "https://graph.microsoft.com/v1.0/me/joinedTeams", body: None },
+            ApiCall { method: "GET", url: "https://graph.microsoft.com/v1.0/me/todo/lists", body: None },
+            ApiCall {
+                method: "GET",
+                url: "https://graph.microsoft.com/v1.0/sites/conformance.sharepoint.com,1,2/lists/Tasks/items",
+                body: None,
+            },
+        ]
     }
 
     fn revocation(&self) -> Option<Behaviour> {
@@ -73,6 +91,34 @@ impl Profile for Microsoft {
                 doc: "https://learn.microsoft.com/en-us/graph/api/user-get",
             },
             Behaviour {
+                what: "Teams: GET /me/joinedTeams (Team.ReadBasic.All), GET /teams/{id}/channels (Channel.ReadBasic.All), POST /teams/{id}/channels/{id}/messages (ChannelMessage.Send) and POST /chats/{id}/messages (ChatMessage.Send) → 201 chatMessage, GET channel messages (ChannelMessage.Read.All, admin consent); work or school accounts only",
+                doc: "https://learn.microsoft.com/en-us/graph/api/channel-post-messages",
+            },
+            Behaviour {
+                what: "Teams permissions and which need admin consent (ChannelMessage.Read.All: yes; ChannelMessage.Send, ChatMessage.Send, Channel.ReadBasic.All, Team.ReadBasic.All: no)",
+                doc: "https://learn.microsoft.com/en-us/graph/permissions-reference",
+            },
+            Behaviour {
+                what: "SharePoint: GET /sites/{id}/lists/{id}/items (Sites.Read.All), POST …/items with fields → 201 listItem (Sites.ReadWrite.All), PUT /sites/{id}/drive/items/{parent}:/{name}:/content → 201 driveItem",
+                doc: "https://learn.microsoft.com/en-us/graph/api/listitem-create",
+            },
+            Behaviour {
+                what: "To Do: GET /me/todo/lists and …/tasks (Tasks.Read), POST /me/todo/lists/{id}/tasks with a title → 201 todoTask, PATCH …/tasks/{id} (Tasks.ReadWrite)",
+                doc: "https://learn.microsoft.com/en-us/graph/api/todotasklist-post-tasks",
+            },
+            Behaviour {
+                what: "Excel: POST /me/drive/items/{id}/workbook/tables/{id}/rows with values → 201 workbookTableRow; GET …/worksheets/{id}/range(address='…') → workbookRange; Files.ReadWrite is the least privileged permission for both",
+                doc: "https://learn.microsoft.com/en-us/graph/api/table-post-rows",
+            },
+            Behaviour {
+                what: "OneNote: GET /me/onenote/notebooks and …/sections (Notes.Create shows the hierarchy), POST /me/onenote/sections/{id}/pages with a text/html body → 201 page (Notes.Create), GET /me/onenote/pages (Notes.Read)",
+                doc: "https://learn.microsoft.com/en-us/graph/api/section-post-pages",
+            },
+            Behaviour {
+                what: "a token without a permission the call lists is 403 with error code accessDenied",
+                doc: "https://learn.microsoft.com/en-us/graph/errors",
+            },
+            Behaviour {
                 what: "no revocation endpoint (revokeSignInSessions ends every session, not one grant)",
                 doc: "https://learn.microsoft.com/en-us/graph/api/user-revokesigninsessions",
             },
@@ -100,7 +146,11 @@ impl Profile for Microsoft {
                 r,
                 || json!({"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#users('me')/messages", "value": []}),
             ),
-            _ => json(404, json!({"error": {"code": "ResourceNotFound", "message": "Resource not found."}})),
+            (_, "graph.microsoft.com") => match graph_call(r) {
+                Some(call) => scoped(ctx, r, call),
+                None => not_found(),
+            },
+            _ => not_found(),
         }
     }
 }
@@ -246,4 +296,180 @@ fn graph(ctx: &Ctx, r: &Recorded, body: impl FnOnce() -> serde_json::Value) -> R
         );
     }
     json(200, body())
+}
+
+fn not_found() -> Response {
+    json(404, json!({"error": {"code": "ResourceNotFound", "message": "Resource not found."}}))
+}
+
+/// One emulated Graph call: the permissions its reference page accepts (the least privileged
+/// first), and its reply, or the 400 a missing required body property gets.
+struct GraphCall {
+    any_of: &'static [&'static str],
+    reply: Result<(u16, serde_json::Value), &'static str>,
+}
+
+/// The Teams, SharePoint, To Do, Excel and OneNote calls, by method and path segments.
+fn graph_call(r: &Recorded) -> Option<GraphCall> {
+    let path = r.path.strip_prefix("/v1.0/")?;
+    let seg: Vec<&str> = path.split('/').collect();
+    let body = r.json().unwrap_or_default();
+    let has = |pointer: &str| body.pointer(pointer).is_some_and(|v| !v.is_null());
+    let need = |ok: bool, reply: serde_json::Value, what: &'static str| if ok { Ok((201, reply)) } else { Err(what) };
+    let call = |any_of: &'static [&'static str], reply| Some(GraphCall { any_of, reply });
+    match (r.method.as_str(), seg.as_slice()) {
+        // https://learn.microsoft.com/en-us/graph/api/user-list-joinedteams
+        ("GET", ["me", "joinedTeams"]) => call(
+            &["Team.ReadBasic.All"],
+            Ok((200, json!({"value": [{"id": TEAM, "displayName": "Conformance", "description": "The kit's team"}]}))),
+        ),
+        // https://learn.microsoft.com/en-us/graph/api/channel-list
+        ("GET", ["teams", _, "channels"]) => call(
+            &["Channel.ReadBasic.All"],
+            Ok((200, json!({"value": [{"id": CHANNEL, "displayName": "General", "membershipType": "standard"}]}))),
+        ),
+        // https://learn.microsoft.com/en-us/graph/api/channel-post-messages
+        ("POST", ["teams", _, "channels", _, "messages"]) => call(
+            &["ChannelMessage.Send", "Group.ReadWrite.All"],
+            need(has("/body/content"), chat_message(&body), "body.content is required"),
+        ),
+        // https://learn.microsoft.com/en-us/graph/api/channel-list-messages
+        ("GET", ["teams", _, "channels", _, "messages"]) => {
+            call(&["ChannelMessage.Read.All", "Group.Read.All", "Group.ReadWrite.All"], Ok((200, json!({"value": []}))))
+        }
+        // https://learn.microsoft.com/en-us/graph/api/chat-post-messages
+        ("POST", ["chats", _, "messages"]) => call(
+            &["ChatMessage.Send", "Chat.ReadWrite", "Group.ReadWrite.All"],
+            need(has("/body/content"), chat_message(&body), "body.content is required"),
+        ),
+        // https://learn.microsoft.com/en-us/graph/api/listitem-list
+        ("GET", ["sites", _, "lists", _, "items"]) => call(
+            &["Sites.Read.All", "Sites.ReadWrite.All", "Sites.Selected"],
+            Ok((200, json!({"value": [{"id": "1", "fields": {"Title": "First"}}]}))),
+        ),
+        // https://learn.microsoft.com/en-us/graph/api/listitem-create
+        ("POST", ["sites", _, "lists", _, "items"]) => call(
+            &["Sites.ReadWrite.All", "Sites.Selected"],
+            need(has("/fields"), json!({"id": "2", "fields": body["fields"]}), "fields is required"),
+        ),
+        // https://learn.microsoft.com/en-us/graph/api/driveitem-put-content: Files.ReadWrite is
+        // the user's own drive; a site's library takes the .All or Sites write permissions.
+        (
+            "PUT",
+            ["sites", _, "drive", "items", _, name, "content"] | ["sites", _, "drive", "root:", name, "content"],
+        ) => call(
+            &["Files.ReadWrite.All", "Sites.ReadWrite.All"],
+            Ok((201, json!({"id": "01CONFORMANCE", "name": name.trim_end_matches(':'), "size": r.body.len()}))),
+        ),
+        // https://learn.microsoft.com/en-us/graph/api/todo-list-lists
+        ("GET", ["me", "todo", "lists"]) => call(
+            &["Tasks.Read", "Tasks.ReadWrite"],
+            Ok((
+                200,
+                json!({"value": [{"id": TASK_LIST, "displayName": "Tasks", "wellknownListName": "defaultList"}]}),
+            )),
+        ),
+        // https://learn.microsoft.com/en-us/graph/api/todotasklist-list-tasks
+        ("GET", ["me", "todo", "lists", _, "tasks"]) => {
+            call(&["Tasks.Read", "Tasks.ReadWrite"], Ok((200, json!({"value": []}))))
+        }
+        // https://learn.microsoft.com/en-us/graph/api/todotasklist-post-tasks
+        ("POST", ["me", "todo", "lists", _, "tasks"]) => call(
+            &["Tasks.ReadWrite"],
+            need(
+                has("/title"),
+                json!({"id": "AAMkConformanceTask", "title": body["title"], "status": "notStarted"}),
+                "title is required",
+            ),
+        ),
+        // https://learn.microsoft.com/en-us/graph/api/todotask-update
+        ("PATCH", ["me", "todo", "lists", _, "tasks", id]) => call(
+            &["Tasks.ReadWrite"],
+            Ok((
+                200,
+                json!({"id": id, "title": "Task", "status": body.get("status").cloned().unwrap_or(json!("notStarted"))}),
+            )),
+        ),
+        // https://learn.microsoft.com/en-us/graph/api/onenote-list-notebooks: Notes.Create also
+        // shows the notebook hierarchy (permissions reference, Notes remarks).
+        ("GET", ["me", "onenote", "notebooks" | "sections"]) => call(
+            &["Notes.Create", "Notes.Read", "Notes.ReadWrite"],
+            Ok((200, json!({"value": [{"id": ONENOTE_SECTION, "displayName": "Quick Notes"}]}))),
+        ),
+        // https://learn.microsoft.com/en-us/graph/api/section-post-pages: the page is HTML.
+        ("POST", ["me", "onenote", "sections", _, "pages"]) => call(
+            &["Notes.Create", "Notes.ReadWrite"],
+            need(
+                matches!(
+                    r.media_type().as_deref(),
+                    Some("text/html" | "application/xhtml+xml" | "multipart/form-data")
+                ),
+                json!({"id": "1-conformance!41-page", "title": html_title(&r.body), "contentUrl": "https://graph.microsoft.com/v1.0/me/onenote/pages/1-conformance!41-page/content"}),
+                "the page goes as text/html or application/xhtml+xml (or a multipart Presentation part)",
+            ),
+        ),
+        // https://learn.microsoft.com/en-us/graph/api/onenote-list-pages
+        ("GET", ["me", "onenote", "pages"]) => {
+            call(&["Notes.Read", "Notes.ReadWrite"], Ok((200, json!({"value": []}))))
+        }
+        // https://learn.microsoft.com/en-us/graph/api/table-post-rows
+        ("POST", ["me", "drive", "items", _, "workbook", "tables", _, "rows"]) => call(
+            &["Files.ReadWrite"],
+            need(
+                body.get("values").is_some_and(serde_json::Value::is_array),
+                json!({"index": 7, "values": body["values"]}),
+                "values is required",
+            ),
+        ),
+        // https://learn.microsoft.com/en-us/graph/api/range-get
+        ("GET", ["me", "drive", "items", _, "workbook", "worksheets", sheet, range]) if range.starts_with("range(") => {
+            call(
+                &["Files.ReadWrite"],
+                Ok((200, json!({"address": format!("{sheet}!A1:B2"), "values": [["Name", "Amount"], ["Ada", 1815]]}))),
+            )
+        }
+        _ => None,
+    }
+}
+
+/// The `<title>` of an input HTML page (the page's title in OneNote).
+fn html_title(html: &[u8]) -> String {
+    let text = String::from_utf8_lossy(html);
+    let start = text.find("<title>").map(|i| i + "<title>".len());
+    let end = text.find("</title>");
+    match (start, end) {
+        (Some(a), Some(b)) if a <= b => text[a..b].to_owned(),
+        _ => String::new(),
+    }
+}
+
+fn chat_message(body: &serde_json::Value) -> serde_json::Value {
+    json!({
+        "id": "1616965872395",
+        "messageType": "message",
+        "createdDateTime": "2026-01-01T00:00:00Z",
+        "from": {"user": {"id": "87d349ed-44d7-43e1-9a83-5f2406dee5bd", "displayName": "Ada Lovelace"}},
+        "body": body["body"],
+    })
+}
+
+/// A Graph call behind its permissions: 401 without a live token, 403 `accessDenied` without
+/// one of the permissions the call lists, 400 `BadRequest` without its required body.
+fn scoped(ctx: &Ctx, r: &Recorded, call: GraphCall) -> Response {
+    let Some(grant) = r.bearer().and_then(|t| ctx.grants.check_access(t)) else {
+        return json(
+            401,
+            json!({"error": {"code": "InvalidAuthenticationToken", "message": "IDX14100: JWT is not well formed."}}),
+        );
+    };
+    if !call.any_of.iter().any(|p| grant.scopes.iter().any(|s| s == p)) {
+        return json(
+            403,
+            json!({"error": {"code": "accessDenied", "message": format!("Missing scope permissions on the request. API requires one of '{}'.", call.any_of.join(", "))}}),
+        );
+    }
+    match call.reply {
+        Ok((status, body)) => json(status, body),
+        Err(what) => json(400, json!({"error": {"code": "BadRequest", "message": what}})),
+    }
 }
