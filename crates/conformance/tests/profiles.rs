@@ -989,3 +989,75 @@ async fn xero_takes_basic_names_tenants_requires_the_tenant_header_and_revokes_t
     let fresh = s(&rotated, "/access_token");
     assert_eq!(t.call("GET", org, &fresh, None, &[("xero-tenant-id", &tenant)]).await.0, 401, "the grant is gone");
 }
+
+#[tokio::test]
+async fn gitlab_takes_body_credentials_and_pkce_spends_refresh_tokens_checks_scopes_and_revokes_by_form() {
+    let t = kit().await;
+    let c = t.kit.service("gitlab").profile.client();
+    let auth = "https://gitlab.com/oauth/authorize";
+    let challenge = s256(VERIFIER);
+    let params = [
+        ("client_id", c.id),
+        ("redirect_uri", REDIRECT),
+        ("response_type", "code"),
+        ("state", "st"),
+        ("scope", "read_user read_repository"),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    let mut other = params.to_vec();
+    other[1] = ("redirect_uri", "https://elsewhere.example/cb");
+    assert_eq!(t.authorize(auth, &other).await, Err(400), "an unregistered redirect is refused");
+    let mut unknown = params.to_vec();
+    unknown[4] = ("scope", "read_user write_everything");
+    let cb = t.authorize(auth, &unknown).await.unwrap();
+    assert_eq!(cb["error"], "invalid_scope");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    assert_eq!(cb["state"], "st");
+    let token = "https://gitlab.com/oauth/token";
+    let mut exchange = vec![("grant_type", "authorization_code"), ("code", cb["code"].as_str())];
+    exchange.extend([("redirect_uri", REDIRECT), ("client_id", c.id), ("client_secret", "wrong")]);
+    assert_eq!(t.form(token, None, &exchange).await.0, 401, "a wrong secret is invalid_client");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let mut without_verifier = vec![("grant_type", "authorization_code"), ("code", cb["code"].as_str())];
+    without_verifier.extend([("redirect_uri", REDIRECT), ("client_id", c.id), ("client_secret", c.secret)]);
+    assert_eq!(t.form(token, None, &without_verifier).await.0, 400, "the PKCE verifier is required");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let mut exchange = vec![("grant_type", "authorization_code"), ("code", cb["code"].as_str())];
+    exchange.extend([("redirect_uri", REDIRECT), ("code_verifier", VERIFIER)]);
+    exchange.extend([("client_id", c.id), ("client_secret", c.secret)]);
+    let (status, reply) = t.form(token, None, &exchange).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["expires_in"], 7200);
+    assert_eq!(reply["token_type"], "bearer");
+    assert!(reply["created_at"].is_u64(), "{reply}");
+    assert_eq!(t.form(token, None, &exchange).await.0, 400, "a code is good once");
+    let access = s(&reply, "/access_token");
+    let (status, me) = t.call("GET", "https://gitlab.com/api/v4/user", &access, None, &[]).await;
+    assert_eq!(status, 200);
+    assert!(me.contains("\"username\":\"ada-conformance\""), "{me}");
+    let (status, denied) = t.call("GET", "https://gitlab.com/api/v4/projects", &access, None, &[]).await;
+    assert_eq!(status, 403, "listing projects needs read_api: {denied}");
+    assert!(denied.contains("insufficient_scope"), "{denied}");
+    assert_eq!(t.call("GET", "https://gitlab.com/api/v4/user", "bad", None, &[]).await.0, 401);
+    let old = s(&reply, "/refresh_token");
+    let refresh = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", old.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("client_id", c.id),
+        ("client_secret", c.secret),
+    ];
+    let (status, rotated) = t.form(token, None, &refresh).await;
+    assert_eq!(status, 200, "{rotated}");
+    assert_ne!(rotated["refresh_token"], reply["refresh_token"], "a new pair");
+    assert_eq!(t.form(token, None, &refresh).await.0, 400, "the used refresh token is invalidated");
+    let revoke = "https://gitlab.com/oauth/revoke";
+    let newest = s(&rotated, "/refresh_token");
+    assert_eq!(t.form(revoke, None, &[("token", newest.as_str())]).await.0, 403, "the application must authenticate");
+    let (status, done) =
+        t.form(revoke, None, &[("client_id", c.id), ("client_secret", c.secret), ("token", &newest)]).await;
+    assert_eq!((status, done), (200, json!({})));
+    let fresh = s(&rotated, "/access_token");
+    assert_eq!(t.call("GET", "https://gitlab.com/api/v4/user", &fresh, None, &[]).await.0, 401, "both are revoked");
+}

@@ -39,6 +39,7 @@ const BUILTIN: &[(&str, &str)] = builtin_files![
     "github.yaml",
     "github-oauth.yaml",
     "gitlab.yaml",
+    "gitlab-oauth.yaml",
     "gmail.yaml",
     "google-calendar.yaml",
     "google-drive.yaml",

@@ -4,6 +4,7 @@ pub mod atlassian;
 pub mod boxcom;
 pub mod dropbox;
 pub mod github;
+pub mod gitlab;
 pub mod google;
 pub mod hubspot;
 pub mod intercom;
@@ -36,5 +37,6 @@ pub fn all() -> Vec<Arc<dyn Profile>> {
         Arc::new(boxcom::BoxCom),
         Arc::new(intercom::Intercom),
         Arc::new(xero::Xero),
+        Arc::new(gitlab::GitLab),
     ]
 }
