@@ -1061,3 +1061,67 @@ async fn gitlab_takes_body_credentials_and_pkce_spends_refresh_tokens_checks_sco
     let fresh = s(&rotated, "/access_token");
     assert_eq!(t.call("GET", "https://gitlab.com/api/v4/user", &fresh, None, &[]).await.0, 401, "both are revoked");
 }
+
+#[tokio::test]
+async fn asana_takes_body_credentials_names_the_user_keeps_its_refresh_token_and_revokes_it_by_form() {
+    let t = kit().await;
+    let c = t.kit.service("asana").profile.client();
+    let auth = "https://app.asana.com/-/oauth_authorize";
+    let challenge = s256(VERIFIER);
+    let params = [
+        ("client_id", c.id),
+        ("redirect_uri", REDIRECT),
+        ("response_type", "code"),
+        ("state", "st"),
+        ("scope", "users:read tasks:read"),
+        ("code_challenge_method", "S256"),
+        ("code_challenge", challenge.as_str()),
+    ];
+    let mut unknown = params.to_vec();
+    unknown[4] = ("scope", "users:read everything:write");
+    assert_eq!(t.authorize(auth, &unknown).await.unwrap()["error"], "invalid_scope");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let token = "https://app.asana.com/-/oauth_token";
+    let code = [
+        ("grant_type", "authorization_code"),
+        ("code", cb["code"].as_str()),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", VERIFIER),
+    ];
+    assert_eq!(t.form(token, Some(basic(c.id, c.secret)), &code).await.0, 401, "the client goes in the body");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let mut exchange = vec![("grant_type", "authorization_code"), ("code", cb["code"].as_str())];
+    exchange.extend([("redirect_uri", REDIRECT), ("code_verifier", VERIFIER)]);
+    exchange.extend([("client_id", c.id), ("client_secret", c.secret)]);
+    let (status, reply) = t.form(token, None, &exchange).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["expires_in"], 3600);
+    assert_eq!(reply["data"]["email"], "ada@conformance.example", "the reply names the user");
+    let access = s(&reply, "/access_token");
+    let me = "https://app.asana.com/api/1.0/users/me";
+    let (status, body) = t.call("GET", me, &access, None, &[]).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("\"gid\":\"1201234567890123\""), "{body}");
+    let projects = "https://app.asana.com/api/1.0/workspaces/1201234567890001/projects";
+    assert_eq!(t.call("GET", projects, &access, None, &[]).await.0, 403, "projects:read was not granted");
+    assert_eq!(t.call("GET", me, "bad", None, &[]).await.0, 401);
+    let old = s(&reply, "/refresh_token");
+    let refresh = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", old.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("client_id", c.id),
+        ("client_secret", c.secret),
+    ];
+    let (status, refreshed) = t.form(token, None, &refresh).await;
+    assert_eq!(status, 200, "{refreshed}");
+    assert!(refreshed.get("refresh_token").is_none(), "no new refresh token: {refreshed}");
+    assert_eq!(t.form(token, None, &refresh).await.0, 200, "the refresh token stays good");
+    let revoke = "https://app.asana.com/-/oauth_revoke";
+    assert_eq!(t.form(revoke, None, &[("token", old.as_str())]).await.0, 401, "the client must authenticate");
+    let (status, _) = t.form(revoke, None, &[("client_id", c.id), ("client_secret", c.secret), ("token", &old)]).await;
+    assert_eq!(status, 200);
+    assert_eq!(t.form(token, None, &refresh).await.0, 400, "the refresh token is revoked");
+    let fresh = s(&refreshed, "/access_token");
+    assert_eq!(t.call("GET", me, &fresh, None, &[]).await.0, 401, "and its access tokens with it");
+}

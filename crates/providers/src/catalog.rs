@@ -27,6 +27,7 @@ const BUILTIN: &[(&str, &str)] = builtin_files![
     "airtable.yaml",
     "anthropic.yaml",
     "asana.yaml",
+    "asana-oauth.yaml",
     "box.yaml",
     "brevo.yaml",
     "clicksend.yaml",

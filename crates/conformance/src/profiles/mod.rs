@@ -1,5 +1,6 @@
 //! One module per emulated service; [`all`] lists them for the kit.
 
+pub mod asana;
 pub mod atlassian;
 pub mod boxcom;
 pub mod dropbox;
@@ -38,5 +39,6 @@ pub fn all() -> Vec<Arc<dyn Profile>> {
         Arc::new(intercom::Intercom),
         Arc::new(xero::Xero),
         Arc::new(gitlab::GitLab),
+        Arc::new(asana::Asana),
     ]
 }
