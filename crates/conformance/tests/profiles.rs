@@ -1125,3 +1125,63 @@ async fn asana_takes_body_credentials_names_the_user_keeps_its_refresh_token_and
     let fresh = s(&refreshed, "/access_token");
     assert_eq!(t.call("GET", me, &fresh, None, &[]).await.0, 401, "and its access tokens with it");
 }
+
+#[tokio::test]
+async fn zoom_refuses_url_scopes_takes_basic_rotates_single_use_refresh_tokens_and_revokes_by_basic() {
+    let t = kit().await;
+    let c = t.kit.service("zoom").profile.client();
+    let auth = "https://zoom.us/oauth/authorize";
+    let challenge = s256(VERIFIER);
+    let params = [
+        ("response_type", "code"),
+        ("client_id", c.id),
+        ("redirect_uri", REDIRECT),
+        ("state", "st"),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    let mut with_scope = params.to_vec();
+    with_scope.push(("scope", "meeting:write:meeting"));
+    assert_eq!(t.authorize(auth, &with_scope).await, Err(400), "scopes belong to the app, not the URL");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let token = "https://zoom.us/oauth/token";
+    let mut in_body = vec![("grant_type", "authorization_code"), ("code", cb["code"].as_str())];
+    in_body.extend([("redirect_uri", REDIRECT), ("code_verifier", VERIFIER)]);
+    in_body.extend([("client_id", c.id), ("client_secret", c.secret)]);
+    assert_eq!(t.form(token, None, &in_body).await.0, 401, "the client authenticates with Basic");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let code = [
+        ("grant_type", "authorization_code"),
+        ("code", cb["code"].as_str()),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", VERIFIER),
+    ];
+    let (status, reply) = t.form(token, Some(basic(c.id, c.secret)), &code).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["api_url"], "https://api.zoom.us");
+    assert!(s(&reply, "/scope").split(' ').any(|x| x == "user:read:user"), "{reply}");
+    assert_eq!(t.form(token, Some(basic(c.id, c.secret)), &code).await.0, 400, "a code is good once");
+    let access = s(&reply, "/access_token");
+    let (status, me) = t.call("GET", "https://api.zoom.us/v2/users/me", &access, None, &[]).await;
+    assert_eq!(status, 200);
+    assert!(me.contains("\"email\":\"ada@conformance.example\""), "{me}");
+    let (status, bad) = t.call("GET", "https://api.zoom.us/v2/users/me", "bad", None, &[]).await;
+    assert_eq!(status, 401);
+    assert!(bad.contains("\"code\":124"), "{bad}");
+    let old = s(&reply, "/refresh_token");
+    let refresh = [("grant_type", "refresh_token"), ("refresh_token", old.as_str())];
+    let (status, rotated) = t.form(token, Some(basic(c.id, c.secret)), &refresh).await;
+    assert_eq!(status, 200, "{rotated}");
+    assert_ne!(rotated["refresh_token"], reply["refresh_token"]);
+    assert_eq!(t.form(token, Some(basic(c.id, c.secret)), &refresh).await.0, 400, "the used refresh token is spent");
+    let revoke = "https://zoom.us/oauth/revoke";
+    let fresh = s(&rotated, "/access_token");
+    assert_eq!(t.form(revoke, None, &[("token", fresh.as_str())]).await.0, 401, "Basic is required");
+    let (status, done) = t.form(revoke, Some(basic(c.id, c.secret)), &[("token", fresh.as_str())]).await;
+    assert_eq!((status, done), (200, json!({"status": "success"})));
+    let meetings = "https://api.zoom.us/v2/users/me/meetings";
+    assert_eq!(t.call("GET", meetings, &fresh, None, &[]).await.0, 401);
+    let last = s(&rotated, "/refresh_token");
+    let again = [("grant_type", "refresh_token"), ("refresh_token", last.as_str())];
+    assert_eq!(t.form(token, Some(basic(c.id, c.secret)), &again).await.0, 400, "the authorization is gone");
+}

@@ -78,6 +78,7 @@ const BUILTIN: &[(&str, &str)] = builtin_files![
     "vercel.yaml",
     "xero.yaml",
     "zendesk.yaml",
+    "zoom.yaml",
 ];
 
 /// The built-in provider files as `(file name, YAML text)`.

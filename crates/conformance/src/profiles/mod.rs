@@ -16,6 +16,7 @@ pub mod quickbooks;
 pub mod salesforce;
 pub mod slack;
 pub mod xero;
+pub mod zoom;
 
 use std::sync::Arc;
 
@@ -40,5 +41,6 @@ pub fn all() -> Vec<Arc<dyn Profile>> {
         Arc::new(xero::Xero),
         Arc::new(gitlab::GitLab),
         Arc::new(asana::Asana),
+        Arc::new(zoom::Zoom),
     ]
 }
