@@ -1185,3 +1185,46 @@ async fn zoom_refuses_url_scopes_takes_basic_rotates_single_use_refresh_tokens_a
     let again = [("grant_type", "refresh_token"), ("refresh_token", last.as_str())];
     assert_eq!(t.form(token, Some(basic(c.id, c.secret)), &again).await.0, 400, "the authorization is gone");
 }
+
+#[tokio::test]
+async fn bitbucket_grants_the_consumers_scopes_takes_basic_and_refreshes_without_a_revocation_endpoint() {
+    let t = kit().await;
+    let c = t.kit.service("bitbucket").profile.client();
+    let auth = "https://bitbucket.org/site/oauth2/authorize";
+    let params = [("client_id", c.id), ("response_type", "code"), ("redirect_uri", REDIRECT), ("state", "st")];
+    let mut other = params.to_vec();
+    other[2] = ("redirect_uri", "https://elsewhere.example/cb");
+    assert_eq!(t.authorize(auth, &other).await, Err(400), "a callback outside the consumer's is refused");
+    let mut more = params.to_vec();
+    more.push(("scope", "account repository:admin"));
+    assert_eq!(t.authorize(auth, &more).await.unwrap()["error"], "invalid_scope", "no scope beyond the consumer's");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let token = "https://bitbucket.org/site/oauth2/access_token";
+    let mut in_body = vec![("grant_type", "authorization_code"), ("code", cb["code"].as_str())];
+    in_body.extend([("client_id", c.id), ("client_secret", c.secret)]);
+    assert_eq!(t.form(token, None, &in_body).await.0, 401, "the consumer authenticates with Basic");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let code = [("grant_type", "authorization_code"), ("code", cb["code"].as_str())];
+    let (status, reply) = t.form(token, Some(basic(c.id, c.secret)), &code).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["expires_in"], 7200);
+    assert!(s(&reply, "/scopes").contains("account"), "the consumer's permissions: {reply}");
+    assert_eq!(t.form(token, Some(basic(c.id, c.secret)), &code).await.0, 400, "a code is good once");
+    let access = s(&reply, "/access_token");
+    let (status, me) = t.call("GET", "https://api.bitbucket.org/2.0/user", &access, None, &[]).await;
+    assert_eq!(status, 200);
+    assert!(me.contains("\"display_name\":\"Ada Lovelace\""), "{me}");
+    let repos = "https://api.bitbucket.org/2.0/repositories/conformance";
+    assert_eq!(t.call("GET", repos, &access, None, &[]).await.0, 200);
+    let (status, bad) = t.call("GET", repos, "bad", None, &[]).await;
+    assert_eq!(status, 401);
+    assert!(bad.contains("\"type\":\"error\""), "{bad}");
+    let old = s(&reply, "/refresh_token");
+    let refresh = [("grant_type", "refresh_token"), ("refresh_token", old.as_str())];
+    let (status, refreshed) = t.form(token, Some(basic(c.id, c.secret)), &refresh).await;
+    assert_eq!(status, 200, "{refreshed}");
+    assert_ne!(refreshed["access_token"], reply["access_token"]);
+    let fresh = s(&refreshed, "/access_token");
+    assert_eq!(t.call("GET", repos, &fresh, None, &[]).await.0, 200);
+    assert!(t.kit.service("bitbucket").profile.revocation().is_none(), "Bitbucket documents no revocation");
+}

@@ -28,6 +28,7 @@ const BUILTIN: &[(&str, &str)] = builtin_files![
     "anthropic.yaml",
     "asana.yaml",
     "asana-oauth.yaml",
+    "bitbucket.yaml",
     "box.yaml",
     "brevo.yaml",
     "clicksend.yaml",

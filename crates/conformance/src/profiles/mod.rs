@@ -2,6 +2,7 @@
 
 pub mod asana;
 pub mod atlassian;
+pub mod bitbucket;
 pub mod boxcom;
 pub mod dropbox;
 pub mod github;
@@ -42,5 +43,6 @@ pub fn all() -> Vec<Arc<dyn Profile>> {
         Arc::new(gitlab::GitLab),
         Arc::new(asana::Asana),
         Arc::new(zoom::Zoom),
+        Arc::new(bitbucket::Bitbucket),
     ]
 }
