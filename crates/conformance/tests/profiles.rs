@@ -1671,3 +1671,242 @@ async fn microsoft_onenote_creates_html_pages_with_notes_create_and_reads_with_n
     let reader = microsoft_grant(&t, "common", "offline_access User.Read Notes.Read").await;
     assert_eq!(t.call("GET", &list, &s(&reader, "/access_token"), None, &[]).await.0, 200);
 }
+
+#[tokio::test]
+async fn gitlab_takes_body_credentials_and_pkce_spends_refresh_tokens_checks_scopes_and_revokes_by_form() {
+    let t = kit().await;
+    let c = t.kit.service("gitlab").profile.client();
+    let auth = "https://gitlab.com/oauth/authorize";
+    let challenge = s256(VERIFIER);
+    let params = [
+        ("client_id", c.id),
+        ("redirect_uri", REDIRECT),
+        ("response_type", "code"),
+        ("state", "st"),
+        ("scope", "read_user read_repository"),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    let mut other = params.to_vec();
+    other[1] = ("redirect_uri", "https://elsewhere.example/cb");
+    assert_eq!(t.authorize(auth, &other).await, Err(400), "an unregistered redirect is refused");
+    let mut unknown = params.to_vec();
+    unknown[4] = ("scope", "read_user write_everything");
+    let cb = t.authorize(auth, &unknown).await.unwrap();
+    assert_eq!(cb["error"], "invalid_scope");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    assert_eq!(cb["state"], "st");
+    let token = "https://gitlab.com/oauth/token";
+    let mut exchange = vec![("grant_type", "authorization_code"), ("code", cb["code"].as_str())];
+    exchange.extend([("redirect_uri", REDIRECT), ("client_id", c.id), ("client_secret", "wrong")]);
+    assert_eq!(t.form(token, None, &exchange).await.0, 401, "a wrong secret is invalid_client");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let mut without_verifier = vec![("grant_type", "authorization_code"), ("code", cb["code"].as_str())];
+    without_verifier.extend([("redirect_uri", REDIRECT), ("client_id", c.id), ("client_secret", c.secret)]);
+    assert_eq!(t.form(token, None, &without_verifier).await.0, 400, "the PKCE verifier is required");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let mut exchange = vec![("grant_type", "authorization_code"), ("code", cb["code"].as_str())];
+    exchange.extend([("redirect_uri", REDIRECT), ("code_verifier", VERIFIER)]);
+    exchange.extend([("client_id", c.id), ("client_secret", c.secret)]);
+    let (status, reply) = t.form(token, None, &exchange).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["expires_in"], 7200);
+    assert_eq!(reply["token_type"], "bearer");
+    assert!(reply["created_at"].is_u64(), "{reply}");
+    assert_eq!(t.form(token, None, &exchange).await.0, 400, "a code is good once");
+    let access = s(&reply, "/access_token");
+    let (status, me) = t.call("GET", "https://gitlab.com/api/v4/user", &access, None, &[]).await;
+    assert_eq!(status, 200);
+    assert!(me.contains("\"username\":\"ada-conformance\""), "{me}");
+    let (status, denied) = t.call("GET", "https://gitlab.com/api/v4/projects", &access, None, &[]).await;
+    assert_eq!(status, 403, "listing projects needs read_api: {denied}");
+    assert!(denied.contains("insufficient_scope"), "{denied}");
+    assert_eq!(t.call("GET", "https://gitlab.com/api/v4/user", "bad", None, &[]).await.0, 401);
+    let old = s(&reply, "/refresh_token");
+    let refresh = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", old.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("client_id", c.id),
+        ("client_secret", c.secret),
+    ];
+    let (status, rotated) = t.form(token, None, &refresh).await;
+    assert_eq!(status, 200, "{rotated}");
+    assert_ne!(rotated["refresh_token"], reply["refresh_token"], "a new pair");
+    assert_eq!(t.form(token, None, &refresh).await.0, 400, "the used refresh token is invalidated");
+    let revoke = "https://gitlab.com/oauth/revoke";
+    let newest = s(&rotated, "/refresh_token");
+    assert_eq!(t.form(revoke, None, &[("token", newest.as_str())]).await.0, 403, "the application must authenticate");
+    let (status, done) =
+        t.form(revoke, None, &[("client_id", c.id), ("client_secret", c.secret), ("token", &newest)]).await;
+    assert_eq!((status, done), (200, json!({})));
+    let fresh = s(&rotated, "/access_token");
+    assert_eq!(t.call("GET", "https://gitlab.com/api/v4/user", &fresh, None, &[]).await.0, 401, "both are revoked");
+}
+
+#[tokio::test]
+async fn asana_takes_body_credentials_names_the_user_keeps_its_refresh_token_and_revokes_it_by_form() {
+    let t = kit().await;
+    let c = t.kit.service("asana").profile.client();
+    let auth = "https://app.asana.com/-/oauth_authorize";
+    let challenge = s256(VERIFIER);
+    let params = [
+        ("client_id", c.id),
+        ("redirect_uri", REDIRECT),
+        ("response_type", "code"),
+        ("state", "st"),
+        ("scope", "users:read tasks:read"),
+        ("code_challenge_method", "S256"),
+        ("code_challenge", challenge.as_str()),
+    ];
+    let mut unknown = params.to_vec();
+    unknown[4] = ("scope", "users:read everything:write");
+    assert_eq!(t.authorize(auth, &unknown).await.unwrap()["error"], "invalid_scope");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let token = "https://app.asana.com/-/oauth_token";
+    let code = [
+        ("grant_type", "authorization_code"),
+        ("code", cb["code"].as_str()),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", VERIFIER),
+    ];
+    assert_eq!(t.form(token, Some(basic(c.id, c.secret)), &code).await.0, 401, "the client goes in the body");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let mut exchange = vec![("grant_type", "authorization_code"), ("code", cb["code"].as_str())];
+    exchange.extend([("redirect_uri", REDIRECT), ("code_verifier", VERIFIER)]);
+    exchange.extend([("client_id", c.id), ("client_secret", c.secret)]);
+    let (status, reply) = t.form(token, None, &exchange).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["expires_in"], 3600);
+    assert_eq!(reply["data"]["email"], "ada@conformance.example", "the reply names the user");
+    let access = s(&reply, "/access_token");
+    let me = "https://app.asana.com/api/1.0/users/me";
+    let (status, body) = t.call("GET", me, &access, None, &[]).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("\"gid\":\"1201234567890123\""), "{body}");
+    let projects = "https://app.asana.com/api/1.0/workspaces/1201234567890001/projects";
+    assert_eq!(t.call("GET", projects, &access, None, &[]).await.0, 403, "projects:read was not granted");
+    assert_eq!(t.call("GET", me, "bad", None, &[]).await.0, 401);
+    let old = s(&reply, "/refresh_token");
+    let refresh = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", old.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("client_id", c.id),
+        ("client_secret", c.secret),
+    ];
+    let (status, refreshed) = t.form(token, None, &refresh).await;
+    assert_eq!(status, 200, "{refreshed}");
+    assert!(refreshed.get("refresh_token").is_none(), "no new refresh token: {refreshed}");
+    assert_eq!(t.form(token, None, &refresh).await.0, 200, "the refresh token stays good");
+    let revoke = "https://app.asana.com/-/oauth_revoke";
+    assert_eq!(t.form(revoke, None, &[("token", old.as_str())]).await.0, 401, "the client must authenticate");
+    let (status, _) = t.form(revoke, None, &[("client_id", c.id), ("client_secret", c.secret), ("token", &old)]).await;
+    assert_eq!(status, 200);
+    assert_eq!(t.form(token, None, &refresh).await.0, 400, "the refresh token is revoked");
+    let fresh = s(&refreshed, "/access_token");
+    assert_eq!(t.call("GET", me, &fresh, None, &[]).await.0, 401, "and its access tokens with it");
+}
+
+#[tokio::test]
+async fn zoom_refuses_url_scopes_takes_basic_rotates_single_use_refresh_tokens_and_revokes_by_basic() {
+    let t = kit().await;
+    let c = t.kit.service("zoom").profile.client();
+    let auth = "https://zoom.us/oauth/authorize";
+    let challenge = s256(VERIFIER);
+    let params = [
+        ("response_type", "code"),
+        ("client_id", c.id),
+        ("redirect_uri", REDIRECT),
+        ("state", "st"),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    let mut with_scope = params.to_vec();
+    with_scope.push(("scope", "meeting:write:meeting"));
+    assert_eq!(t.authorize(auth, &with_scope).await, Err(400), "scopes belong to the app, not the URL");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let token = "https://zoom.us/oauth/token";
+    let mut in_body = vec![("grant_type", "authorization_code"), ("code", cb["code"].as_str())];
+    in_body.extend([("redirect_uri", REDIRECT), ("code_verifier", VERIFIER)]);
+    in_body.extend([("client_id", c.id), ("client_secret", c.secret)]);
+    assert_eq!(t.form(token, None, &in_body).await.0, 401, "the client authenticates with Basic");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let code = [
+        ("grant_type", "authorization_code"),
+        ("code", cb["code"].as_str()),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", VERIFIER),
+    ];
+    let (status, reply) = t.form(token, Some(basic(c.id, c.secret)), &code).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["api_url"], "https://api.zoom.us");
+    assert!(s(&reply, "/scope").split(' ').any(|x| x == "user:read:user"), "{reply}");
+    assert_eq!(t.form(token, Some(basic(c.id, c.secret)), &code).await.0, 400, "a code is good once");
+    let access = s(&reply, "/access_token");
+    let (status, me) = t.call("GET", "https://api.zoom.us/v2/users/me", &access, None, &[]).await;
+    assert_eq!(status, 200);
+    assert!(me.contains("\"email\":\"ada@conformance.example\""), "{me}");
+    let (status, bad) = t.call("GET", "https://api.zoom.us/v2/users/me", "bad", None, &[]).await;
+    assert_eq!(status, 401);
+    assert!(bad.contains("\"code\":124"), "{bad}");
+    let old = s(&reply, "/refresh_token");
+    let refresh = [("grant_type", "refresh_token"), ("refresh_token", old.as_str())];
+    let (status, rotated) = t.form(token, Some(basic(c.id, c.secret)), &refresh).await;
+    assert_eq!(status, 200, "{rotated}");
+    assert_ne!(rotated["refresh_token"], reply["refresh_token"]);
+    assert_eq!(t.form(token, Some(basic(c.id, c.secret)), &refresh).await.0, 400, "the used refresh token is spent");
+    let revoke = "https://zoom.us/oauth/revoke";
+    let fresh = s(&rotated, "/access_token");
+    assert_eq!(t.form(revoke, None, &[("token", fresh.as_str())]).await.0, 401, "Basic is required");
+    let (status, done) = t.form(revoke, Some(basic(c.id, c.secret)), &[("token", fresh.as_str())]).await;
+    assert_eq!((status, done), (200, json!({"status": "success"})));
+    let meetings = "https://api.zoom.us/v2/users/me/meetings";
+    assert_eq!(t.call("GET", meetings, &fresh, None, &[]).await.0, 401);
+    let last = s(&rotated, "/refresh_token");
+    let again = [("grant_type", "refresh_token"), ("refresh_token", last.as_str())];
+    assert_eq!(t.form(token, Some(basic(c.id, c.secret)), &again).await.0, 400, "the authorization is gone");
+}
+
+#[tokio::test]
+async fn bitbucket_grants_the_consumers_scopes_takes_basic_and_refreshes_without_a_revocation_endpoint() {
+    let t = kit().await;
+    let c = t.kit.service("bitbucket").profile.client();
+    let auth = "https://bitbucket.org/site/oauth2/authorize";
+    let params = [("client_id", c.id), ("response_type", "code"), ("redirect_uri", REDIRECT), ("state", "st")];
+    let mut other = params.to_vec();
+    other[2] = ("redirect_uri", "https://elsewhere.example/cb");
+    assert_eq!(t.authorize(auth, &other).await, Err(400), "a callback outside the consumer's is refused");
+    let mut more = params.to_vec();
+    more.push(("scope", "account repository:admin"));
+    assert_eq!(t.authorize(auth, &more).await.unwrap()["error"], "invalid_scope", "no scope beyond the consumer's");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let token = "https://bitbucket.org/site/oauth2/access_token";
+    let mut in_body = vec![("grant_type", "authorization_code"), ("code", cb["code"].as_str())];
+    in_body.extend([("client_id", c.id), ("client_secret", c.secret)]);
+    assert_eq!(t.form(token, None, &in_body).await.0, 401, "the consumer authenticates with Basic");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let code = [("grant_type", "authorization_code"), ("code", cb["code"].as_str())];
+    let (status, reply) = t.form(token, Some(basic(c.id, c.secret)), &code).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["expires_in"], 7200);
+    assert!(s(&reply, "/scopes").contains("account"), "the consumer's permissions: {reply}");
+    assert_eq!(t.form(token, Some(basic(c.id, c.secret)), &code).await.0, 400, "a code is good once");
+    let access = s(&reply, "/access_token");
+    let (status, me) = t.call("GET", "https://api.bitbucket.org/2.0/user", &access, None, &[]).await;
+    assert_eq!(status, 200);
+    assert!(me.contains("\"display_name\":\"Ada Lovelace\""), "{me}");
+    let repos = "https://api.bitbucket.org/2.0/repositories/conformance";
+    assert_eq!(t.call("GET", repos, &access, None, &[]).await.0, 200);
+    let (status, bad) = t.call("GET", repos, "bad", None, &[]).await;
+    assert_eq!(status, 401);
+    assert!(bad.contains("\"type\":\"error\""), "{bad}");
+    let old = s(&reply, "/refresh_token");
+    let refresh = [("grant_type", "refresh_token"), ("refresh_token", old.as_str())];
+    let (status, refreshed) = t.form(token, Some(basic(c.id, c.secret)), &refresh).await;
+    assert_eq!(status, 200, "{refreshed}");
+    assert_ne!(refreshed["access_token"], reply["access_token"]);
+    let fresh = s(&refreshed, "/access_token");
+    assert_eq!(t.call("GET", repos, &fresh, None, &[]).await.0, 200);
+    assert!(t.kit.service("bitbucket").profile.revocation().is_none(), "Bitbucket documents no revocation");
+}

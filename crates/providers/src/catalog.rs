@@ -27,6 +27,8 @@ const BUILTIN: &[(&str, &str)] = builtin_files![
     "airtable.yaml",
     "anthropic.yaml",
     "asana.yaml",
+    "asana-oauth.yaml",
+    "bitbucket.yaml",
     "box.yaml",
     "brevo.yaml",
     "clicksend.yaml",
@@ -41,6 +43,7 @@ const BUILTIN: &[(&str, &str)] = builtin_files![
     "github.yaml",
     "github-oauth.yaml",
     "gitlab.yaml",
+    "gitlab-oauth.yaml",
     "gmail.yaml",
     "google-calendar.yaml",
     "google-contacts.yaml",
@@ -95,6 +98,7 @@ const BUILTIN: &[(&str, &str)] = builtin_files![
     "youtube.yaml",
     "zendesk.yaml",
     "zoho-crm.yaml",
+    "zoom.yaml",
 ];
 
 /// The built-in provider files as `(file name, YAML text)`.

@@ -1,10 +1,13 @@
 //! One module per emulated service; [`all`] lists them for the kit.
 
+pub mod asana;
 pub mod atlassian;
+pub mod bitbucket;
 pub mod boxcom;
 pub mod clickup;
 pub mod dropbox;
 pub mod github;
+pub mod gitlab;
 pub mod google;
 pub mod hubspot;
 pub mod intercom;
@@ -21,6 +24,7 @@ pub mod todoist;
 pub mod wrike;
 pub mod xero;
 pub mod zoho;
+pub mod zoom;
 
 use std::sync::Arc;
 
@@ -50,5 +54,9 @@ pub fn all() -> Vec<Arc<dyn Profile>> {
         Arc::new(smartsheet::Smartsheet),
         Arc::new(miro::Miro),
         Arc::new(todoist::Todoist),
+        Arc::new(gitlab::GitLab),
+        Arc::new(asana::Asana),
+        Arc::new(zoom::Zoom),
+        Arc::new(bitbucket::Bitbucket),
     ]
 }
