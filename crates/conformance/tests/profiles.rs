@@ -989,3 +989,53 @@ async fn xero_takes_basic_names_tenants_requires_the_tenant_header_and_revokes_t
     let fresh = s(&rotated, "/access_token");
     assert_eq!(t.call("GET", org, &fresh, None, &[("xero-tenant-id", &tenant)]).await.0, 401, "the grant is gone");
 }
+
+#[tokio::test]
+async fn spotify_takes_basic_keeps_the_refresh_token_and_has_no_revocation() {
+    let t = kit().await;
+    let c = t.kit.service("spotify").profile.client();
+    let auth = "https://accounts.spotify.com/authorize";
+    let params = [
+        ("client_id", c.id),
+        ("response_type", "code"),
+        ("redirect_uri", REDIRECT),
+        ("scope", "user-read-email user-read-recently-played"),
+        ("state", "st"),
+    ];
+    let mut other = params.to_vec();
+    other[2] = ("redirect_uri", "https://elsewhere.example/cb");
+    assert_eq!(t.authorize(auth, &other).await, Err(400), "an unregistered redirect is refused");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    assert_eq!(cb["state"], "st");
+    let token = "https://accounts.spotify.com/api/token";
+    let mut in_body = vec![("grant_type", "authorization_code"), ("code", cb["code"].as_str())];
+    in_body.extend([("redirect_uri", REDIRECT), ("client_id", c.id), ("client_secret", c.secret)]);
+    let (status, refused) = t.form(token, None, &in_body).await;
+    assert_eq!((status, refused["error"].as_str()), (400, Some("invalid_client")), "the client goes in Basic");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let code = [("grant_type", "authorization_code"), ("code", cb["code"].as_str()), ("redirect_uri", REDIRECT)];
+    let (status, reply) = t.form(token, Some(basic(c.id, c.secret)), &code).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!((reply["expires_in"].as_i64(), reply["token_type"].as_str()), (Some(3600), Some("Bearer")));
+    assert_eq!(t.form(token, Some(basic(c.id, c.secret)), &code).await.1["error"], "invalid_grant", "one use");
+    let access = s(&reply, "/access_token");
+    let (status, me) = t.call("GET", "https://api.spotify.com/v1/me", &access, None, &[]).await;
+    assert_eq!(status, 200);
+    assert!(me.contains("\"email\":\"ada@conformance.example\""), "{me}");
+    let played = "https://api.spotify.com/v1/me/player/recently-played";
+    assert_eq!(t.call("GET", played, &access, None, &[]).await.0, 200);
+    assert_eq!(t.call("GET", played, "bad", None, &[]).await.0, 401);
+    let old = s(&reply, "/refresh_token");
+    let refresh = [("grant_type", "refresh_token"), ("refresh_token", old.as_str())];
+    let (status, refreshed) = t.form(token, Some(basic(c.id, c.secret)), &refresh).await;
+    assert_eq!(status, 200, "{refreshed}");
+    assert!(refreshed.get("refresh_token").is_none(), "no new refresh token: the old one is kept");
+    assert_eq!(t.form(token, Some(basic(c.id, c.secret)), &refresh).await.0, 200, "the old one stays good");
+
+    // Without user-read-recently-played the listening history is out of reach.
+    let narrow = [("client_id", c.id), ("response_type", "code"), ("redirect_uri", REDIRECT)];
+    let cb = t.authorize(auth, &narrow).await.unwrap();
+    let code = [("grant_type", "authorization_code"), ("code", cb["code"].as_str()), ("redirect_uri", REDIRECT)];
+    let (_, reply) = t.form(token, Some(basic(c.id, c.secret)), &code).await;
+    assert_eq!(t.call("GET", played, &s(&reply, "/access_token"), None, &[]).await.0, 403);
+}

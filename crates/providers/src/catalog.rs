@@ -70,6 +70,7 @@ const BUILTIN: &[(&str, &str)] = builtin_files![
     "sendgrid.yaml",
     "sentry.yaml",
     "slack.yaml",
+    "spotify.yaml",
     "stripe.yaml",
     "todoist.yaml",
     "twilio.yaml",

@@ -13,6 +13,7 @@ pub mod notion;
 pub mod quickbooks;
 pub mod salesforce;
 pub mod slack;
+pub mod spotify;
 pub mod xero;
 
 use std::sync::Arc;
@@ -36,5 +37,6 @@ pub fn all() -> Vec<Arc<dyn Profile>> {
         Arc::new(boxcom::BoxCom),
         Arc::new(intercom::Intercom),
         Arc::new(xero::Xero),
+        Arc::new(spotify::Spotify),
     ]
 }
