@@ -1039,3 +1039,57 @@ async fn spotify_takes_basic_keeps_the_refresh_token_and_has_no_revocation() {
     let (_, reply) = t.form(token, Some(basic(c.id, c.secret)), &code).await;
     assert_eq!(t.call("GET", played, &s(&reply, "/access_token"), None, &[]).await.0, 403);
 }
+
+#[tokio::test]
+async fn discord_takes_basic_names_its_issuer_rotates_and_revokes_every_token_of_the_user() {
+    let t = kit().await;
+    let c = t.kit.service("discord").profile.client();
+    let auth = "https://discord.com/oauth2/authorize";
+    let challenge = s256(VERIFIER);
+    let params = [
+        ("response_type", "code"),
+        ("client_id", c.id),
+        ("scope", "identify email guilds"),
+        ("redirect_uri", REDIRECT),
+        ("state", "st"),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    assert_eq!(t.authorize(auth, &params[..2]).await, Err(400), "scope is required");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    assert_eq!((cb["state"].as_str(), cb["iss"].as_str()), ("st", "https://discord.com"));
+    let token = "https://discord.com/api/oauth2/token";
+    let code = [
+        ("grant_type", "authorization_code"),
+        ("code", cb["code"].as_str()),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", VERIFIER),
+    ];
+    assert_eq!(t.form(token, Some(basic(c.id, "wrong")), &code).await.0, 401, "a wrong secret is refused");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let mut code = code.to_vec();
+    code[1] = ("code", cb["code"].as_str());
+    let (status, reply) = t.form(token, Some(basic(c.id, c.secret)), &code).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["expires_in"], 604800);
+    let access = s(&reply, "/access_token");
+    let (status, me) = t.call("GET", "https://discord.com/api/v10/users/@me", &access, None, &[]).await;
+    assert_eq!(status, 200);
+    assert!(me.contains("\"email\":\"ada@conformance.example\""), "{me}");
+    let guilds = "https://discord.com/api/v10/users/@me/guilds";
+    assert_eq!(t.call("GET", guilds, &access, None, &[]).await.0, 200);
+    assert_eq!(t.call("GET", guilds, "bad", None, &[]).await.0, 401);
+    let old = s(&reply, "/refresh_token");
+    let refresh = [("grant_type", "refresh_token"), ("refresh_token", old.as_str())];
+    let (status, rotated) = t.form(token, Some(basic(c.id, c.secret)), &refresh).await;
+    assert_eq!(status, 200, "{rotated}");
+    assert_ne!(rotated["refresh_token"], reply["refresh_token"], "a new refresh token");
+    let revoke = "https://discord.com/api/oauth2/token/revoke";
+    let fresh = s(&rotated, "/access_token");
+    assert_eq!(t.form(revoke, None, &[("token", fresh.as_str())]).await.0, 401, "the client must authenticate");
+    let form = [("token", fresh.as_str()), ("token_type_hint", "access_token")];
+    assert_eq!(t.form(revoke, Some(basic(c.id, c.secret)), &form).await.0, 200);
+    let newest = s(&rotated, "/refresh_token");
+    let refresh = [("grant_type", "refresh_token"), ("refresh_token", newest.as_str())];
+    assert_eq!(t.form(token, Some(basic(c.id, c.secret)), &refresh).await.0, 400, "the refresh token died too");
+}

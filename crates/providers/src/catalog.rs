@@ -34,6 +34,7 @@ const BUILTIN: &[(&str, &str)] = builtin_files![
     "datadog-eu.yaml",
     "datadog.yaml",
     "digitalocean.yaml",
+    "discord.yaml",
     "dropbox.yaml",
     "freshdesk.yaml",
     "github.yaml",

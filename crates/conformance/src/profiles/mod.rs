@@ -2,6 +2,7 @@
 
 pub mod atlassian;
 pub mod boxcom;
+pub mod discord;
 pub mod dropbox;
 pub mod github;
 pub mod google;
@@ -38,5 +39,6 @@ pub fn all() -> Vec<Arc<dyn Profile>> {
         Arc::new(intercom::Intercom),
         Arc::new(xero::Xero),
         Arc::new(spotify::Spotify),
+        Arc::new(discord::Discord),
     ]
 }
