@@ -1093,3 +1093,53 @@ async fn discord_takes_basic_names_its_issuer_rotates_and_revokes_every_token_of
     let refresh = [("grant_type", "refresh_token"), ("refresh_token", newest.as_str())];
     assert_eq!(t.form(token, Some(basic(c.id, c.secret)), &refresh).await.0, 400, "the refresh token died too");
 }
+
+#[tokio::test]
+async fn reddit_needs_duration_permanent_for_refresh_and_a_descriptive_user_agent() {
+    let t = kit().await;
+    let c = t.kit.service("reddit").profile.client();
+    let auth = "https://www.reddit.com/api/v1/authorize";
+    let params = [
+        ("client_id", c.id),
+        ("response_type", "code"),
+        ("state", "st"),
+        ("redirect_uri", REDIRECT),
+        ("duration", "permanent"),
+        ("scope", "identity read"),
+    ];
+    assert_eq!(t.authorize(auth, &params[..4]).await, Err(400), "duration and scope are required");
+    let mut temporary = params.to_vec();
+    temporary[4] = ("duration", "temporary");
+    let token = "https://www.reddit.com/api/v1/access_token";
+    let cb = t.authorize(auth, &temporary).await.unwrap();
+    let code = [("grant_type", "authorization_code"), ("code", cb["code"].as_str()), ("redirect_uri", REDIRECT)];
+    let (status, reply) = t.form(token, Some(basic(c.id, c.secret)), &code).await;
+    assert_eq!(status, 200, "{reply}");
+    assert!(reply.get("refresh_token").is_none(), "temporary grants have no refresh token");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let code = [("grant_type", "authorization_code"), ("code", cb["code"].as_str()), ("redirect_uri", REDIRECT)];
+    assert_eq!(t.form(token, None, &code).await.0, 401, "the client authenticates with Basic");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let code = [("grant_type", "authorization_code"), ("code", cb["code"].as_str()), ("redirect_uri", REDIRECT)];
+    let (status, reply) = t.form(token, Some(basic(c.id, c.secret)), &code).await;
+    assert_eq!(status, 200, "{reply}");
+    let access = s(&reply, "/access_token");
+    let me = "https://oauth.reddit.com/api/v1/me";
+    let ua = [("user-agent", "web:conformance-test:v1 (by /u/ada_lovelace)")];
+    assert_eq!(t.call("GET", me, &access, None, &[("user-agent", "reqwest")]).await.0, 429, "a generic agent");
+    let (status, body) = t.call("GET", me, &access, None, &ua).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("\"name\":\"ada_lovelace\""), "{body}");
+    assert_eq!(t.call("GET", "https://oauth.reddit.com/r/rust/new", &access, None, &ua).await.0, 200);
+    assert_eq!(t.call("GET", me, "bad", None, &ua).await.0, 401);
+    let old = s(&reply, "/refresh_token");
+    let refresh = [("grant_type", "refresh_token"), ("refresh_token", old.as_str())];
+    let (status, refreshed) = t.form(token, Some(basic(c.id, c.secret)), &refresh).await;
+    assert_eq!(status, 200, "{refreshed}");
+    assert_eq!(refreshed["refresh_token"], reply["refresh_token"], "the refresh token does not change");
+    let revoke = "https://www.reddit.com/api/v1/revoke_token";
+    let form = [("token", old.as_str()), ("token_type_hint", "refresh_token")];
+    assert_eq!(t.form(revoke, Some(basic(c.id, c.secret)), &form).await.0, 204);
+    let fresh = s(&refreshed, "/access_token");
+    assert_eq!(t.call("GET", me, &fresh, None, &ua).await.0, 401, "the refresh token took its access tokens");
+}

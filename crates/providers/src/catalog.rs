@@ -65,6 +65,7 @@ const BUILTIN: &[(&str, &str)] = builtin_files![
     "pipedrive.yaml",
     "postmark.yaml",
     "quickbooks.yaml",
+    "reddit.yaml",
     "resend.yaml",
     "salesforce.yaml",
     "sendgrid-eu.yaml",

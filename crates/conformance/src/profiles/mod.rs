@@ -12,6 +12,7 @@ pub mod linear;
 pub mod microsoft;
 pub mod notion;
 pub mod quickbooks;
+pub mod reddit;
 pub mod salesforce;
 pub mod slack;
 pub mod spotify;
@@ -40,5 +41,6 @@ pub fn all() -> Vec<Arc<dyn Profile>> {
         Arc::new(xero::Xero),
         Arc::new(spotify::Spotify),
         Arc::new(discord::Discord),
+        Arc::new(reddit::Reddit),
     ]
 }
