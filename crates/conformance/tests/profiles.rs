@@ -1143,3 +1143,50 @@ async fn reddit_needs_duration_permanent_for_refresh_and_a_descriptive_user_agen
     let fresh = s(&refreshed, "/access_token");
     assert_eq!(t.call("GET", me, &fresh, None, &ua).await.0, 401, "the refresh token took its access tokens");
 }
+
+#[tokio::test]
+async fn twitch_takes_body_credentials_needs_client_id_on_helix_and_revokes_with_client_id() {
+    let t = kit().await;
+    let c = t.kit.service("twitch").profile.client();
+    let auth = "https://id.twitch.tv/oauth2/authorize";
+    let params = [
+        ("client_id", c.id),
+        ("redirect_uri", REDIRECT),
+        ("response_type", "code"),
+        ("scope", "user:read:email moderator:read:followers"),
+        ("state", "st"),
+    ];
+    assert_eq!(t.authorize(auth, &params[..3]).await, Err(400), "scope is required");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let token = "https://id.twitch.tv/oauth2/token";
+    let code = [("code", cb["code"].as_str()), ("grant_type", "authorization_code"), ("redirect_uri", REDIRECT)];
+    assert_eq!(t.form(token, Some(basic(c.id, c.secret)), &code).await.0, 400, "the client goes in the body");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let mut code = code.to_vec();
+    code[0] = ("code", cb["code"].as_str());
+    code.extend([("client_id", c.id), ("client_secret", c.secret)]);
+    let (status, reply) = t.form(token, None, &code).await;
+    assert_eq!(status, 200, "{reply}");
+    assert!(reply["scope"].is_array(), "the scope is a JSON array: {reply}");
+    let access = s(&reply, "/access_token");
+    let users = "https://api.twitch.tv/helix/users";
+    assert_eq!(t.call("GET", users, &access, None, &[]).await.0, 401, "Client-Id is required");
+    let id = [("client-id", c.id)];
+    let (status, body) = t.call("GET", users, &access, None, &id).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("\"login\":\"ada_lovelace\""), "{body}");
+    let followers = "https://api.twitch.tv/helix/channels/followers";
+    assert_eq!(t.call("GET", followers, &access, None, &id).await.0, 200);
+    let old = s(&reply, "/refresh_token");
+    let refresh =
+        [("client_id", c.id), ("client_secret", c.secret), ("grant_type", "refresh_token"), ("refresh_token", &old)];
+    let (status, rotated) = t.form(token, None, &refresh).await;
+    assert_eq!(status, 200, "{rotated}");
+    assert_ne!(rotated["refresh_token"], reply["refresh_token"]);
+    let revoke = "https://id.twitch.tv/oauth2/revoke";
+    let fresh = s(&rotated, "/access_token");
+    assert_eq!(t.form(revoke, None, &[("client_id", "nobody"), ("token", &fresh)]).await.0, 404);
+    assert_eq!(t.form(revoke, None, &[("client_id", c.id), ("token", "not-a-token")]).await.0, 400);
+    assert_eq!(t.form(revoke, None, &[("client_id", c.id), ("token", &fresh)]).await.0, 200);
+    assert_eq!(t.call("GET", users, &fresh, None, &id).await.0, 401, "revoked");
+}

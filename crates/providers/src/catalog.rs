@@ -76,6 +76,7 @@ const BUILTIN: &[(&str, &str)] = builtin_files![
     "stripe.yaml",
     "todoist.yaml",
     "twilio.yaml",
+    "twitch.yaml",
     "vercel.yaml",
     "xero.yaml",
     "zendesk.yaml",

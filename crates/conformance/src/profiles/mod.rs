@@ -16,6 +16,7 @@ pub mod reddit;
 pub mod salesforce;
 pub mod slack;
 pub mod spotify;
+pub mod twitch;
 pub mod xero;
 
 use std::sync::Arc;
@@ -42,5 +43,6 @@ pub fn all() -> Vec<Arc<dyn Profile>> {
         Arc::new(spotify::Spotify),
         Arc::new(discord::Discord),
         Arc::new(reddit::Reddit),
+        Arc::new(twitch::Twitch),
     ]
 }
