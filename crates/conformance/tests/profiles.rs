@@ -1190,3 +1190,61 @@ async fn twitch_takes_body_credentials_needs_client_id_on_helix_and_revokes_with
     assert_eq!(t.form(revoke, None, &[("client_id", c.id), ("token", &fresh)]).await.0, 200);
     assert_eq!(t.call("GET", users, &fresh, None, &id).await.0, 401, "revoked");
 }
+
+#[tokio::test]
+async fn linkedin_takes_body_credentials_gives_partners_a_fixed_refresh_token_and_needs_a_version() {
+    let t = kit().await;
+    let c = t.kit.service("linkedin").profile.client();
+    let auth = "https://www.linkedin.com/oauth/v2/authorization";
+    let params = [
+        ("response_type", "code"),
+        ("client_id", c.id),
+        ("redirect_uri", REDIRECT),
+        ("state", "st"),
+        ("scope", "openid profile email w_member_social"),
+    ];
+    let mut other = params.to_vec();
+    other[2] = ("redirect_uri", "https://elsewhere.example/cb");
+    assert_eq!(t.authorize(auth, &other).await, Err(400), "an unregistered redirect is refused");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let token = "https://www.linkedin.com/oauth/v2/accessToken";
+    let code = [("grant_type", "authorization_code"), ("code", cb["code"].as_str()), ("redirect_uri", REDIRECT)];
+    assert_eq!(t.form(token, Some(basic(c.id, c.secret)), &code).await.0, 401, "the client goes in the body");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let mut code = code.to_vec();
+    code[1] = ("code", cb["code"].as_str());
+    code.extend([("client_id", c.id), ("client_secret", c.secret)]);
+    let (status, reply) = t.form(token, None, &code).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(
+        (reply["expires_in"].as_u64(), reply["refresh_token_expires_in"].as_u64()),
+        (Some(5_184_000), Some(31_536_000))
+    );
+    assert_eq!(t.form(token, None, &code).await.0, 400, "a code is used once");
+    let access = s(&reply, "/access_token");
+    let (status, me) = t.call("GET", "https://api.linkedin.com/v2/userinfo", &access, None, &[]).await;
+    assert_eq!(status, 200);
+    assert!(me.contains("\"sub\":\"782bbtaQ\"") && me.contains(EMAIL_LI), "{me}");
+    let posts = "https://api.linkedin.com/rest/posts";
+    let body = Some(r#"{"author": "urn:li:person:782bbtaQ", "commentary": "Hello"}"#);
+    assert_eq!(t.call("POST", posts, &access, body, &[]).await.0, 400, "LinkedIn-Version is required");
+    let version = [("linkedin-version", "202605"), ("x-restli-protocol-version", "2.0.0")];
+    assert_eq!(t.call("POST", posts, &access, body, &version).await.0, 200);
+    assert_eq!(t.call("POST", posts, "bad", body, &version).await.0, 401);
+    let old = s(&reply, "/refresh_token");
+    let refresh = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", old.as_str()),
+        ("client_id", c.id),
+        ("client_secret", c.secret),
+    ];
+    let (status, refreshed) = t.form(token, None, &refresh).await;
+    assert_eq!(status, 200, "{refreshed}");
+    assert_eq!(refreshed["refresh_token"], reply["refresh_token"], "the same refresh token");
+    assert!(
+        refreshed["refresh_token_expires_in"].as_u64() < reply["refresh_token_expires_in"].as_u64(),
+        "not extended"
+    );
+}
+
+const EMAIL_LI: &str = "ada@conformance.example";

@@ -51,6 +51,7 @@ const BUILTIN: &[(&str, &str)] = builtin_files![
     "jira-oauth.yaml",
     "klaviyo.yaml",
     "linear.yaml",
+    "linkedin.yaml",
     "mailchimp.yaml",
     "mailgun-eu.yaml",
     "mailgun.yaml",

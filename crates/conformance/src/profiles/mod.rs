@@ -9,6 +9,7 @@ pub mod google;
 pub mod hubspot;
 pub mod intercom;
 pub mod linear;
+pub mod linkedin;
 pub mod microsoft;
 pub mod notion;
 pub mod quickbooks;
@@ -44,5 +45,6 @@ pub fn all() -> Vec<Arc<dyn Profile>> {
         Arc::new(discord::Discord),
         Arc::new(reddit::Reddit),
         Arc::new(twitch::Twitch),
+        Arc::new(linkedin::LinkedIn),
     ]
 }
