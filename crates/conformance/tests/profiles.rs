@@ -1095,6 +1095,69 @@ async fn discord_takes_basic_names_its_issuer_rotates_and_revokes_every_token_of
 }
 
 #[tokio::test]
+async fn x_requires_pkce_and_basic_gives_refresh_only_offline_and_revokes() {
+    let t = kit().await;
+    let c = t.kit.service("x").profile.client();
+    let auth = "https://x.com/i/oauth2/authorize";
+    let challenge = s256(VERIFIER);
+    let base = [
+        ("response_type", "code"),
+        ("client_id", c.id),
+        ("redirect_uri", REDIRECT),
+        ("scope", "tweet.read users.read offline.access"),
+        ("state", "st"),
+    ];
+    assert_eq!(t.authorize(auth, &base).await, Err(400), "PKCE is required");
+    let mut params = base.to_vec();
+    params.extend([("code_challenge", challenge.as_str()), ("code_challenge_method", "S256")]);
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let token = "https://api.x.com/2/oauth2/token";
+    let code = [
+        ("code", cb["code"].as_str()),
+        ("grant_type", "authorization_code"),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", VERIFIER),
+    ];
+    let mut in_body = code.to_vec();
+    in_body.extend([("client_id", c.id), ("client_secret", c.secret)]);
+    assert_eq!(t.form(token, None, &in_body).await.0, 401, "a confidential client uses Basic");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let mut code = code.to_vec();
+    code[0] = ("code", cb["code"].as_str());
+    let wrong = [code[0], code[1], code[2], ("code_verifier", "not-the-verifier-0123456789-0123456789-012345")];
+    assert_eq!(t.form(token, Some(basic(c.id, c.secret)), &wrong).await.0, 400, "the verifier must match");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    code[0] = ("code", cb["code"].as_str());
+    let (status, reply) = t.form(token, Some(basic(c.id, c.secret)), &code).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["expires_in"], 7200);
+    let access = s(&reply, "/access_token");
+    let (status, me) = t.call("GET", "https://api.x.com/2/users/me", &access, None, &[]).await;
+    assert_eq!(status, 200);
+    assert!(me.contains("\"username\":\"ada_lovelace\""), "{me}");
+    assert_eq!(t.call("GET", "https://api.x.com/2/users/me", "bad", None, &[]).await.0, 401);
+    let old = s(&reply, "/refresh_token");
+    let refresh = [("grant_type", "refresh_token"), ("refresh_token", old.as_str())];
+    let (status, rotated) = t.form(token, Some(basic(c.id, c.secret)), &refresh).await;
+    assert_eq!(status, 200, "{rotated}");
+    assert_ne!(rotated["refresh_token"], reply["refresh_token"]);
+    let revoke = "https://api.x.com/2/oauth2/revoke";
+    let fresh = s(&rotated, "/access_token");
+    let form = [("token", fresh.as_str()), ("token_type_hint", "access_token")];
+    assert_eq!(t.form(revoke, Some(basic(c.id, c.secret)), &form).await.0, 200);
+    assert_eq!(t.call("GET", "https://api.x.com/2/users/me", &fresh, None, &[]).await.0, 401, "revoked");
+
+    // Without offline.access there is no refresh token.
+    let mut online = params.clone();
+    online[3] = ("scope", "tweet.read users.read");
+    let cb = t.authorize(auth, &online).await.unwrap();
+    code[0] = ("code", cb["code"].as_str());
+    let (status, reply) = t.form(token, Some(basic(c.id, c.secret)), &code).await;
+    assert_eq!(status, 200, "{reply}");
+    assert!(reply.get("refresh_token").is_none(), "{reply}");
+}
+
+#[tokio::test]
 async fn reddit_needs_duration_permanent_for_refresh_and_a_descriptive_user_agent() {
     let t = kit().await;
     let c = t.kit.service("reddit").profile.client();

@@ -79,6 +79,7 @@ const BUILTIN: &[(&str, &str)] = builtin_files![
     "twilio.yaml",
     "twitch.yaml",
     "vercel.yaml",
+    "x.yaml",
     "xero.yaml",
     "zendesk.yaml",
 ];

@@ -18,6 +18,7 @@ pub mod salesforce;
 pub mod slack;
 pub mod spotify;
 pub mod twitch;
+pub mod x;
 pub mod xero;
 
 use std::sync::Arc;
@@ -43,6 +44,7 @@ pub fn all() -> Vec<Arc<dyn Profile>> {
         Arc::new(xero::Xero),
         Arc::new(spotify::Spotify),
         Arc::new(discord::Discord),
+        Arc::new(x::X),
         Arc::new(reddit::Reddit),
         Arc::new(twitch::Twitch),
         Arc::new(linkedin::LinkedIn),
