@@ -1311,3 +1311,54 @@ async fn linkedin_takes_body_credentials_gives_partners_a_fixed_refresh_token_an
 }
 
 const EMAIL_LI: &str = "ada@conformance.example";
+
+#[tokio::test]
+async fn strava_takes_body_credentials_names_accepted_scopes_and_deauthorizes_with_the_access_token() {
+    let t = kit().await;
+    let c = t.kit.service("strava").profile.client();
+    let auth = "https://www.strava.com/oauth/authorize";
+    let params = [
+        ("client_id", c.id),
+        ("redirect_uri", REDIRECT),
+        ("response_type", "code"),
+        ("scope", "read,activity:read"),
+        ("state", "st"),
+    ];
+    assert_eq!(t.authorize(auth, &[("client_id", c.id), ("redirect_uri", REDIRECT)]).await, Err(400));
+    let cb = t.authorize(auth, &params).await.unwrap();
+    assert_eq!((cb["scope"].as_str(), cb["state"].as_str()), ("read,activity:read", "st"));
+    let token = "https://www.strava.com/oauth/token";
+    let code = [("code", cb["code"].as_str()), ("grant_type", "authorization_code")];
+    assert_eq!(t.form(token, Some(basic(c.id, c.secret)), &code).await.0, 401, "the client goes in the body");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let code = [
+        ("client_id", c.id),
+        ("client_secret", c.secret),
+        ("code", cb["code"].as_str()),
+        ("grant_type", "authorization_code"),
+    ];
+    let (status, reply) = t.form(token, None, &code).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!((reply["expires_in"].as_i64(), reply["athlete"]["id"].as_i64()), (Some(21600), Some(134815)));
+    let access = s(&reply, "/access_token");
+    let (status, athlete) = t.call("GET", "https://www.strava.com/api/v3/athlete", &access, None, &[]).await;
+    assert_eq!(status, 200);
+    assert!(athlete.contains("\"username\":\"ada_lovelace\""), "{athlete}");
+    let activities = "https://www.strava.com/api/v3/athlete/activities";
+    assert_eq!(t.call("GET", activities, &access, None, &[]).await.0, 200);
+    assert_eq!(t.call("GET", activities, "bad", None, &[]).await.0, 401);
+    let old = s(&reply, "/refresh_token");
+    let refresh =
+        [("client_id", c.id), ("client_secret", c.secret), ("grant_type", "refresh_token"), ("refresh_token", &old)];
+    let (status, rotated) = t.form(token, None, &refresh).await;
+    assert_eq!(status, 200, "{rotated}");
+    assert_eq!(t.form(token, None, &refresh).await.0, 400, "the old refresh token no longer works");
+    let fresh = s(&rotated, "/access_token");
+    let deauthorize = "https://www.strava.com/oauth/deauthorize";
+    assert_eq!(t.form(deauthorize, None, &[("access_token", "bad")]).await.0, 401);
+    assert_eq!(t.form(deauthorize, None, &[("access_token", &fresh)]).await.0, 200);
+    let newest = s(&rotated, "/refresh_token");
+    let refresh =
+        [("client_id", c.id), ("client_secret", c.secret), ("grant_type", "refresh_token"), ("refresh_token", &newest)];
+    assert_eq!(t.form(token, None, &refresh).await.0, 400, "deauthorization ends the refresh token too");
+}

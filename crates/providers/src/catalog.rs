@@ -74,6 +74,7 @@ const BUILTIN: &[(&str, &str)] = builtin_files![
     "sentry.yaml",
     "slack.yaml",
     "spotify.yaml",
+    "strava.yaml",
     "stripe.yaml",
     "todoist.yaml",
     "twilio.yaml",

@@ -17,6 +17,7 @@ pub mod reddit;
 pub mod salesforce;
 pub mod slack;
 pub mod spotify;
+pub mod strava;
 pub mod twitch;
 pub mod x;
 pub mod xero;
@@ -48,5 +49,6 @@ pub fn all() -> Vec<Arc<dyn Profile>> {
         Arc::new(reddit::Reddit),
         Arc::new(twitch::Twitch),
         Arc::new(linkedin::LinkedIn),
+        Arc::new(strava::Strava),
     ]
 }
