@@ -1910,3 +1910,376 @@ async fn bitbucket_grants_the_consumers_scopes_takes_basic_and_refreshes_without
     assert_eq!(t.call("GET", repos, &fresh, None, &[]).await.0, 200);
     assert!(t.kit.service("bitbucket").profile.revocation().is_none(), "Bitbucket documents no revocation");
 }
+
+#[tokio::test]
+async fn spotify_takes_basic_keeps_the_refresh_token_and_has_no_revocation() {
+    let t = kit().await;
+    let c = t.kit.service("spotify").profile.client();
+    let auth = "https://accounts.spotify.com/authorize";
+    let params = [
+        ("client_id", c.id),
+        ("response_type", "code"),
+        ("redirect_uri", REDIRECT),
+        ("scope", "user-read-email user-read-recently-played"),
+        ("state", "st"),
+    ];
+    let mut other = params.to_vec();
+    other[2] = ("redirect_uri", "https://elsewhere.example/cb");
+    assert_eq!(t.authorize(auth, &other).await, Err(400), "an unregistered redirect is refused");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    assert_eq!(cb["state"], "st");
+    let token = "https://accounts.spotify.com/api/token";
+    let mut in_body = vec![("grant_type", "authorization_code"), ("code", cb["code"].as_str())];
+    in_body.extend([("redirect_uri", REDIRECT), ("client_id", c.id), ("client_secret", c.secret)]);
+    let (status, refused) = t.form(token, None, &in_body).await;
+    assert_eq!((status, refused["error"].as_str()), (400, Some("invalid_client")), "the client goes in Basic");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let code = [("grant_type", "authorization_code"), ("code", cb["code"].as_str()), ("redirect_uri", REDIRECT)];
+    let (status, reply) = t.form(token, Some(basic(c.id, c.secret)), &code).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!((reply["expires_in"].as_i64(), reply["token_type"].as_str()), (Some(3600), Some("Bearer")));
+    assert_eq!(t.form(token, Some(basic(c.id, c.secret)), &code).await.1["error"], "invalid_grant", "one use");
+    let access = s(&reply, "/access_token");
+    let (status, me) = t.call("GET", "https://api.spotify.com/v1/me", &access, None, &[]).await;
+    assert_eq!(status, 200);
+    assert!(me.contains("\"email\":\"ada@conformance.example\""), "{me}");
+    let played = "https://api.spotify.com/v1/me/player/recently-played";
+    assert_eq!(t.call("GET", played, &access, None, &[]).await.0, 200);
+    assert_eq!(t.call("GET", played, "bad", None, &[]).await.0, 401);
+    let old = s(&reply, "/refresh_token");
+    let refresh = [("grant_type", "refresh_token"), ("refresh_token", old.as_str())];
+    let (status, refreshed) = t.form(token, Some(basic(c.id, c.secret)), &refresh).await;
+    assert_eq!(status, 200, "{refreshed}");
+    assert!(refreshed.get("refresh_token").is_none(), "no new refresh token: the old one is kept");
+    assert_eq!(t.form(token, Some(basic(c.id, c.secret)), &refresh).await.0, 200, "the old one stays good");
+
+    // Without user-read-recently-played the listening history is out of reach.
+    let narrow = [("client_id", c.id), ("response_type", "code"), ("redirect_uri", REDIRECT)];
+    let cb = t.authorize(auth, &narrow).await.unwrap();
+    let code = [("grant_type", "authorization_code"), ("code", cb["code"].as_str()), ("redirect_uri", REDIRECT)];
+    let (_, reply) = t.form(token, Some(basic(c.id, c.secret)), &code).await;
+    assert_eq!(t.call("GET", played, &s(&reply, "/access_token"), None, &[]).await.0, 403);
+}
+
+#[tokio::test]
+async fn discord_takes_basic_names_its_issuer_rotates_and_revokes_every_token_of_the_user() {
+    let t = kit().await;
+    let c = t.kit.service("discord").profile.client();
+    let auth = "https://discord.com/oauth2/authorize";
+    let challenge = s256(VERIFIER);
+    let params = [
+        ("response_type", "code"),
+        ("client_id", c.id),
+        ("scope", "identify email guilds"),
+        ("redirect_uri", REDIRECT),
+        ("state", "st"),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    assert_eq!(t.authorize(auth, &params[..2]).await, Err(400), "scope is required");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    assert_eq!((cb["state"].as_str(), cb["iss"].as_str()), ("st", "https://discord.com"));
+    let token = "https://discord.com/api/oauth2/token";
+    let code = [
+        ("grant_type", "authorization_code"),
+        ("code", cb["code"].as_str()),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", VERIFIER),
+    ];
+    assert_eq!(t.form(token, Some(basic(c.id, "wrong")), &code).await.0, 401, "a wrong secret is refused");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let mut code = code.to_vec();
+    code[1] = ("code", cb["code"].as_str());
+    let (status, reply) = t.form(token, Some(basic(c.id, c.secret)), &code).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["expires_in"], 604800);
+    let access = s(&reply, "/access_token");
+    let (status, me) = t.call("GET", "https://discord.com/api/v10/users/@me", &access, None, &[]).await;
+    assert_eq!(status, 200);
+    assert!(me.contains("\"email\":\"ada@conformance.example\""), "{me}");
+    let guilds = "https://discord.com/api/v10/users/@me/guilds";
+    assert_eq!(t.call("GET", guilds, &access, None, &[]).await.0, 200);
+    assert_eq!(t.call("GET", guilds, "bad", None, &[]).await.0, 401);
+    let old = s(&reply, "/refresh_token");
+    let refresh = [("grant_type", "refresh_token"), ("refresh_token", old.as_str())];
+    let (status, rotated) = t.form(token, Some(basic(c.id, c.secret)), &refresh).await;
+    assert_eq!(status, 200, "{rotated}");
+    assert_ne!(rotated["refresh_token"], reply["refresh_token"], "a new refresh token");
+    let revoke = "https://discord.com/api/oauth2/token/revoke";
+    let fresh = s(&rotated, "/access_token");
+    assert_eq!(t.form(revoke, None, &[("token", fresh.as_str())]).await.0, 401, "the client must authenticate");
+    let form = [("token", fresh.as_str()), ("token_type_hint", "access_token")];
+    assert_eq!(t.form(revoke, Some(basic(c.id, c.secret)), &form).await.0, 200);
+    let newest = s(&rotated, "/refresh_token");
+    let refresh = [("grant_type", "refresh_token"), ("refresh_token", newest.as_str())];
+    assert_eq!(t.form(token, Some(basic(c.id, c.secret)), &refresh).await.0, 400, "the refresh token died too");
+}
+
+#[tokio::test]
+async fn x_requires_pkce_and_basic_gives_refresh_only_offline_and_revokes() {
+    let t = kit().await;
+    let c = t.kit.service("x").profile.client();
+    let auth = "https://x.com/i/oauth2/authorize";
+    let challenge = s256(VERIFIER);
+    let base = [
+        ("response_type", "code"),
+        ("client_id", c.id),
+        ("redirect_uri", REDIRECT),
+        ("scope", "tweet.read users.read offline.access"),
+        ("state", "st"),
+    ];
+    assert_eq!(t.authorize(auth, &base).await, Err(400), "PKCE is required");
+    let mut params = base.to_vec();
+    params.extend([("code_challenge", challenge.as_str()), ("code_challenge_method", "S256")]);
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let token = "https://api.x.com/2/oauth2/token";
+    let code = [
+        ("code", cb["code"].as_str()),
+        ("grant_type", "authorization_code"),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", VERIFIER),
+    ];
+    let mut in_body = code.to_vec();
+    in_body.extend([("client_id", c.id), ("client_secret", c.secret)]);
+    assert_eq!(t.form(token, None, &in_body).await.0, 401, "a confidential client uses Basic");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let mut code = code.to_vec();
+    code[0] = ("code", cb["code"].as_str());
+    let wrong = [code[0], code[1], code[2], ("code_verifier", "not-the-verifier-0123456789-0123456789-012345")];
+    assert_eq!(t.form(token, Some(basic(c.id, c.secret)), &wrong).await.0, 400, "the verifier must match");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    code[0] = ("code", cb["code"].as_str());
+    let (status, reply) = t.form(token, Some(basic(c.id, c.secret)), &code).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["expires_in"], 7200);
+    let access = s(&reply, "/access_token");
+    let (status, me) = t.call("GET", "https://api.x.com/2/users/me", &access, None, &[]).await;
+    assert_eq!(status, 200);
+    assert!(me.contains("\"username\":\"ada_lovelace\""), "{me}");
+    assert_eq!(t.call("GET", "https://api.x.com/2/users/me", "bad", None, &[]).await.0, 401);
+    let old = s(&reply, "/refresh_token");
+    let refresh = [("grant_type", "refresh_token"), ("refresh_token", old.as_str())];
+    let (status, rotated) = t.form(token, Some(basic(c.id, c.secret)), &refresh).await;
+    assert_eq!(status, 200, "{rotated}");
+    assert_ne!(rotated["refresh_token"], reply["refresh_token"]);
+    let revoke = "https://api.x.com/2/oauth2/revoke";
+    let fresh = s(&rotated, "/access_token");
+    let form = [("token", fresh.as_str()), ("token_type_hint", "access_token")];
+    assert_eq!(t.form(revoke, Some(basic(c.id, c.secret)), &form).await.0, 200);
+    assert_eq!(t.call("GET", "https://api.x.com/2/users/me", &fresh, None, &[]).await.0, 401, "revoked");
+
+    // Without offline.access there is no refresh token.
+    let mut online = params.clone();
+    online[3] = ("scope", "tweet.read users.read");
+    let cb = t.authorize(auth, &online).await.unwrap();
+    code[0] = ("code", cb["code"].as_str());
+    let (status, reply) = t.form(token, Some(basic(c.id, c.secret)), &code).await;
+    assert_eq!(status, 200, "{reply}");
+    assert!(reply.get("refresh_token").is_none(), "{reply}");
+}
+
+#[tokio::test]
+async fn reddit_needs_duration_permanent_for_refresh_and_a_descriptive_user_agent() {
+    let t = kit().await;
+    let c = t.kit.service("reddit").profile.client();
+    let auth = "https://www.reddit.com/api/v1/authorize";
+    let params = [
+        ("client_id", c.id),
+        ("response_type", "code"),
+        ("state", "st"),
+        ("redirect_uri", REDIRECT),
+        ("duration", "permanent"),
+        ("scope", "identity read"),
+    ];
+    assert_eq!(t.authorize(auth, &params[..4]).await, Err(400), "duration and scope are required");
+    let mut temporary = params.to_vec();
+    temporary[4] = ("duration", "temporary");
+    let token = "https://www.reddit.com/api/v1/access_token";
+    let cb = t.authorize(auth, &temporary).await.unwrap();
+    let code = [("grant_type", "authorization_code"), ("code", cb["code"].as_str()), ("redirect_uri", REDIRECT)];
+    let (status, reply) = t.form(token, Some(basic(c.id, c.secret)), &code).await;
+    assert_eq!(status, 200, "{reply}");
+    assert!(reply.get("refresh_token").is_none(), "temporary grants have no refresh token");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let code = [("grant_type", "authorization_code"), ("code", cb["code"].as_str()), ("redirect_uri", REDIRECT)];
+    assert_eq!(t.form(token, None, &code).await.0, 401, "the client authenticates with Basic");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let code = [("grant_type", "authorization_code"), ("code", cb["code"].as_str()), ("redirect_uri", REDIRECT)];
+    let (status, reply) = t.form(token, Some(basic(c.id, c.secret)), &code).await;
+    assert_eq!(status, 200, "{reply}");
+    let access = s(&reply, "/access_token");
+    let me = "https://oauth.reddit.com/api/v1/me";
+    let ua = [("user-agent", "web:conformance-test:v1 (by /u/ada_lovelace)")];
+    assert_eq!(t.call("GET", me, &access, None, &[("user-agent", "reqwest")]).await.0, 429, "a generic agent");
+    let (status, body) = t.call("GET", me, &access, None, &ua).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("\"name\":\"ada_lovelace\""), "{body}");
+    assert_eq!(t.call("GET", "https://oauth.reddit.com/r/rust/new", &access, None, &ua).await.0, 200);
+    assert_eq!(t.call("GET", me, "bad", None, &ua).await.0, 401);
+    let old = s(&reply, "/refresh_token");
+    let refresh = [("grant_type", "refresh_token"), ("refresh_token", old.as_str())];
+    let (status, refreshed) = t.form(token, Some(basic(c.id, c.secret)), &refresh).await;
+    assert_eq!(status, 200, "{refreshed}");
+    assert_eq!(refreshed["refresh_token"], reply["refresh_token"], "the refresh token does not change");
+    let revoke = "https://www.reddit.com/api/v1/revoke_token";
+    let form = [("token", old.as_str()), ("token_type_hint", "refresh_token")];
+    assert_eq!(t.form(revoke, Some(basic(c.id, c.secret)), &form).await.0, 204);
+    let fresh = s(&refreshed, "/access_token");
+    assert_eq!(t.call("GET", me, &fresh, None, &ua).await.0, 401, "the refresh token took its access tokens");
+}
+
+#[tokio::test]
+async fn twitch_takes_body_credentials_needs_client_id_on_helix_and_revokes_with_client_id() {
+    let t = kit().await;
+    let c = t.kit.service("twitch").profile.client();
+    let auth = "https://id.twitch.tv/oauth2/authorize";
+    let params = [
+        ("client_id", c.id),
+        ("redirect_uri", REDIRECT),
+        ("response_type", "code"),
+        ("scope", "user:read:email moderator:read:followers"),
+        ("state", "st"),
+    ];
+    assert_eq!(t.authorize(auth, &params[..3]).await, Err(400), "scope is required");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let token = "https://id.twitch.tv/oauth2/token";
+    let code = [("code", cb["code"].as_str()), ("grant_type", "authorization_code"), ("redirect_uri", REDIRECT)];
+    assert_eq!(t.form(token, Some(basic(c.id, c.secret)), &code).await.0, 400, "the client goes in the body");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let mut code = code.to_vec();
+    code[0] = ("code", cb["code"].as_str());
+    code.extend([("client_id", c.id), ("client_secret", c.secret)]);
+    let (status, reply) = t.form(token, None, &code).await;
+    assert_eq!(status, 200, "{reply}");
+    assert!(reply["scope"].is_array(), "the scope is a JSON array: {reply}");
+    let access = s(&reply, "/access_token");
+    let users = "https://api.twitch.tv/helix/users";
+    assert_eq!(t.call("GET", users, &access, None, &[]).await.0, 401, "Client-Id is required");
+    let id = [("client-id", c.id)];
+    let (status, body) = t.call("GET", users, &access, None, &id).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("\"login\":\"ada_lovelace\""), "{body}");
+    let followers = "https://api.twitch.tv/helix/channels/followers";
+    assert_eq!(t.call("GET", followers, &access, None, &id).await.0, 200);
+    let old = s(&reply, "/refresh_token");
+    let refresh =
+        [("client_id", c.id), ("client_secret", c.secret), ("grant_type", "refresh_token"), ("refresh_token", &old)];
+    let (status, rotated) = t.form(token, None, &refresh).await;
+    assert_eq!(status, 200, "{rotated}");
+    assert_ne!(rotated["refresh_token"], reply["refresh_token"]);
+    let revoke = "https://id.twitch.tv/oauth2/revoke";
+    let fresh = s(&rotated, "/access_token");
+    assert_eq!(t.form(revoke, None, &[("client_id", "nobody"), ("token", &fresh)]).await.0, 404);
+    assert_eq!(t.form(revoke, None, &[("client_id", c.id), ("token", "not-a-token")]).await.0, 400);
+    assert_eq!(t.form(revoke, None, &[("client_id", c.id), ("token", &fresh)]).await.0, 200);
+    assert_eq!(t.call("GET", users, &fresh, None, &id).await.0, 401, "revoked");
+}
+
+#[tokio::test]
+async fn linkedin_takes_body_credentials_gives_partners_a_fixed_refresh_token_and_needs_a_version() {
+    let t = kit().await;
+    let c = t.kit.service("linkedin").profile.client();
+    let auth = "https://www.linkedin.com/oauth/v2/authorization";
+    let params = [
+        ("response_type", "code"),
+        ("client_id", c.id),
+        ("redirect_uri", REDIRECT),
+        ("state", "st"),
+        ("scope", "openid profile email w_member_social"),
+    ];
+    let mut other = params.to_vec();
+    other[2] = ("redirect_uri", "https://elsewhere.example/cb");
+    assert_eq!(t.authorize(auth, &other).await, Err(400), "an unregistered redirect is refused");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let token = "https://www.linkedin.com/oauth/v2/accessToken";
+    let code = [("grant_type", "authorization_code"), ("code", cb["code"].as_str()), ("redirect_uri", REDIRECT)];
+    assert_eq!(t.form(token, Some(basic(c.id, c.secret)), &code).await.0, 401, "the client goes in the body");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let mut code = code.to_vec();
+    code[1] = ("code", cb["code"].as_str());
+    code.extend([("client_id", c.id), ("client_secret", c.secret)]);
+    let (status, reply) = t.form(token, None, &code).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(
+        (reply["expires_in"].as_u64(), reply["refresh_token_expires_in"].as_u64()),
+        (Some(5_184_000), Some(31_536_000))
+    );
+    assert_eq!(t.form(token, None, &code).await.0, 400, "a code is used once");
+    let access = s(&reply, "/access_token");
+    let (status, me) = t.call("GET", "https://api.linkedin.com/v2/userinfo", &access, None, &[]).await;
+    assert_eq!(status, 200);
+    assert!(me.contains("\"sub\":\"782bbtaQ\"") && me.contains(EMAIL_LI), "{me}");
+    let posts = "https://api.linkedin.com/rest/posts";
+    let body = Some(r#"{"author": "urn:li:person:782bbtaQ", "commentary": "Hello"}"#);
+    assert_eq!(t.call("POST", posts, &access, body, &[]).await.0, 400, "LinkedIn-Version is required");
+    let version = [("linkedin-version", "202605"), ("x-restli-protocol-version", "2.0.0")];
+    assert_eq!(t.call("POST", posts, &access, body, &version).await.0, 200);
+    assert_eq!(t.call("POST", posts, "bad", body, &version).await.0, 401);
+    let old = s(&reply, "/refresh_token");
+    let refresh = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", old.as_str()),
+        ("client_id", c.id),
+        ("client_secret", c.secret),
+    ];
+    let (status, refreshed) = t.form(token, None, &refresh).await;
+    assert_eq!(status, 200, "{refreshed}");
+    assert_eq!(refreshed["refresh_token"], reply["refresh_token"], "the same refresh token");
+    assert!(
+        refreshed["refresh_token_expires_in"].as_u64() < reply["refresh_token_expires_in"].as_u64(),
+        "not extended"
+    );
+}
+
+const EMAIL_LI: &str = "ada@conformance.example";
+
+#[tokio::test]
+async fn strava_takes_body_credentials_names_accepted_scopes_and_deauthorizes_with_the_access_token() {
+    let t = kit().await;
+    let c = t.kit.service("strava").profile.client();
+    let auth = "https://www.strava.com/oauth/authorize";
+    let params = [
+        ("client_id", c.id),
+        ("redirect_uri", REDIRECT),
+        ("response_type", "code"),
+        ("scope", "read,activity:read"),
+        ("state", "st"),
+    ];
+    assert_eq!(t.authorize(auth, &[("client_id", c.id), ("redirect_uri", REDIRECT)]).await, Err(400));
+    let cb = t.authorize(auth, &params).await.unwrap();
+    assert_eq!((cb["scope"].as_str(), cb["state"].as_str()), ("read,activity:read", "st"));
+    let token = "https://www.strava.com/oauth/token";
+    let code = [("code", cb["code"].as_str()), ("grant_type", "authorization_code")];
+    assert_eq!(t.form(token, Some(basic(c.id, c.secret)), &code).await.0, 401, "the client goes in the body");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let code = [
+        ("client_id", c.id),
+        ("client_secret", c.secret),
+        ("code", cb["code"].as_str()),
+        ("grant_type", "authorization_code"),
+    ];
+    let (status, reply) = t.form(token, None, &code).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!((reply["expires_in"].as_i64(), reply["athlete"]["id"].as_i64()), (Some(21600), Some(134815)));
+    let access = s(&reply, "/access_token");
+    let (status, athlete) = t.call("GET", "https://www.strava.com/api/v3/athlete", &access, None, &[]).await;
+    assert_eq!(status, 200);
+    assert!(athlete.contains("\"username\":\"ada_lovelace\""), "{athlete}");
+    let activities = "https://www.strava.com/api/v3/athlete/activities";
+    assert_eq!(t.call("GET", activities, &access, None, &[]).await.0, 200);
+    assert_eq!(t.call("GET", activities, "bad", None, &[]).await.0, 401);
+    let old = s(&reply, "/refresh_token");
+    let refresh =
+        [("client_id", c.id), ("client_secret", c.secret), ("grant_type", "refresh_token"), ("refresh_token", &old)];
+    let (status, rotated) = t.form(token, None, &refresh).await;
+    assert_eq!(status, 200, "{rotated}");
+    assert_eq!(t.form(token, None, &refresh).await.0, 400, "the old refresh token no longer works");
+    let fresh = s(&rotated, "/access_token");
+    let deauthorize = "https://www.strava.com/oauth/deauthorize";
+    assert_eq!(t.form(deauthorize, None, &[("access_token", "bad")]).await.0, 401);
+    assert_eq!(t.form(deauthorize, None, &[("access_token", &fresh)]).await.0, 200);
+    let newest = s(&rotated, "/refresh_token");
+    let refresh =
+        [("client_id", c.id), ("client_secret", c.secret), ("grant_type", "refresh_token"), ("refresh_token", &newest)];
+    assert_eq!(t.form(token, None, &refresh).await.0, 400, "deauthorization ends the refresh token too");
+}

@@ -5,6 +5,7 @@ pub mod atlassian;
 pub mod bitbucket;
 pub mod boxcom;
 pub mod clickup;
+pub mod discord;
 pub mod dropbox;
 pub mod github;
 pub mod gitlab;
@@ -12,16 +13,22 @@ pub mod google;
 pub mod hubspot;
 pub mod intercom;
 pub mod linear;
+pub mod linkedin;
 pub mod microsoft;
 pub mod miro;
 pub mod monday;
 pub mod notion;
 pub mod quickbooks;
+pub mod reddit;
 pub mod salesforce;
 pub mod slack;
 pub mod smartsheet;
 pub mod todoist;
 pub mod wrike;
+pub mod spotify;
+pub mod strava;
+pub mod twitch;
+pub mod x;
 pub mod xero;
 pub mod zoho;
 pub mod zoom;
@@ -58,5 +65,12 @@ pub fn all() -> Vec<Arc<dyn Profile>> {
         Arc::new(asana::Asana),
         Arc::new(zoom::Zoom),
         Arc::new(bitbucket::Bitbucket),
+        Arc::new(spotify::Spotify),
+        Arc::new(discord::Discord),
+        Arc::new(x::X),
+        Arc::new(reddit::Reddit),
+        Arc::new(twitch::Twitch),
+        Arc::new(linkedin::LinkedIn),
+        Arc::new(strava::Strava),
     ]
 }
