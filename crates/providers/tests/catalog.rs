@@ -68,6 +68,18 @@ fn the_builtin_catalog_loads_without_errors() {
     assert!(advice.url.starts_with("https://") && advice.text.contains("read-only"), "{advice:?}");
 }
 
+/// Issue 12's floor: the catalog is useful on the first day only if it holds the services
+/// automation users connect most. Counted by auth mode, as `GET /v1/providers` lists them.
+#[test]
+fn the_builtin_catalog_has_at_least_45_oauth_and_30_key_services() {
+    let catalog = Catalog::load(None, &no_env).unwrap_or_else(|e| panic!("{e}"));
+    let count = |modes: &[AuthMode]| catalog.list().filter(|p| modes.contains(&p.auth_mode)).count();
+    let oauth = count(&[AuthMode::Oauth2]);
+    let keys = count(&[AuthMode::ApiKey, AuthMode::Basic]);
+    assert!(oauth >= 45, "{oauth} built-in OAuth services; the floor is 45");
+    assert!(keys >= 30, "{keys} built-in API-key/basic services; the floor is 30");
+}
+
 #[test]
 fn the_builtin_oauth_providers_share_their_apps_and_hosts() {
     let env = |k: &str| k.starts_with("PATCHBAY_GOOGLE_CLIENT_").then(|| format!("{k}-value"));
