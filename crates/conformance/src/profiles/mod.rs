@@ -1,8 +1,11 @@
 //! One module per emulated service; [`all`] lists them for the kit.
 
+pub mod airtable;
 pub mod atlassian;
 pub mod boxcom;
+pub mod calendly;
 pub mod dropbox;
+pub mod eventbrite;
 pub mod github;
 pub mod google;
 pub mod hubspot;
@@ -13,6 +16,8 @@ pub mod notion;
 pub mod quickbooks;
 pub mod salesforce;
 pub mod slack;
+pub mod typeform;
+pub mod webflow;
 pub mod xero;
 
 use std::sync::Arc;
@@ -36,5 +41,10 @@ pub fn all() -> Vec<Arc<dyn Profile>> {
         Arc::new(boxcom::BoxCom),
         Arc::new(intercom::Intercom),
         Arc::new(xero::Xero),
+        Arc::new(calendly::Calendly),
+        Arc::new(typeform::Typeform),
+        Arc::new(airtable::Airtable),
+        Arc::new(webflow::Webflow),
+        Arc::new(eventbrite::Eventbrite),
     ]
 }
