@@ -2283,3 +2283,224 @@ async fn strava_takes_body_credentials_names_accepted_scopes_and_deauthorizes_wi
         [("client_id", c.id), ("client_secret", c.secret), ("grant_type", "refresh_token"), ("refresh_token", &newest)];
     assert_eq!(t.form(token, None, &refresh).await.0, 400, "deauthorization ends the refresh token too");
 }
+
+#[tokio::test]
+async fn calendly_takes_basic_and_pkce_spends_refresh_tokens_checks_scopes_and_revokes_by_form() {
+    let t = kit().await;
+    let c = t.kit.service("calendly").profile.client();
+    let auth = "https://auth.calendly.com/oauth/authorize";
+    let challenge = s256(VERIFIER);
+    let params = [
+        ("client_id", c.id),
+        ("response_type", "code"),
+        ("redirect_uri", REDIRECT),
+        ("scope", "users:read event_types:read"),
+        ("state", "st"),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    let mut other = params.to_vec();
+    other[2] = ("redirect_uri", "https://elsewhere.example/cb");
+    assert_eq!(t.authorize(auth, &other).await, Err(400), "an unregistered redirect is refused");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let token = "https://auth.calendly.com/oauth/token";
+    let mut in_body = vec![("grant_type", "authorization_code"), ("code", cb["code"].as_str())];
+    in_body.extend([("redirect_uri", REDIRECT), ("code_verifier", VERIFIER)]);
+    in_body.extend([("client_id", c.id), ("client_secret", c.secret)]);
+    assert_eq!(t.form(token, None, &in_body).await.0, 401, "a web client authenticates by Basic");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let no_verifier = [("grant_type", "authorization_code"), ("code", cb["code"].as_str()), ("redirect_uri", REDIRECT)];
+    assert_eq!(t.form(token, Some(basic(c.id, c.secret)), &no_verifier).await.0, 400, "the PKCE verifier is checked");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let code = [
+        ("grant_type", "authorization_code"),
+        ("code", cb["code"].as_str()),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", VERIFIER),
+    ];
+    let (status, reply) = t.form(token, Some(basic(c.id, c.secret)), &code).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["expires_in"], 7200);
+    assert!(s(&reply, "/owner").starts_with("https://api.calendly.com/users/"), "{reply}");
+    let access = s(&reply, "/access_token");
+    let (status, me) = t.call("GET", "https://api.calendly.com/users/me", &access, None, &[]).await;
+    assert_eq!(status, 200);
+    assert!(me.contains("\"email\":\"ada@conformance.example\""), "{me}");
+    let events = "https://api.calendly.com/scheduled_events";
+    assert_eq!(t.call("GET", events, &access, None, &[]).await.0, 403, "scheduled_events:read was not granted");
+    let old = s(&reply, "/refresh_token");
+    let refresh = [("grant_type", "refresh_token"), ("refresh_token", old.as_str())];
+    let (status, rotated) = t.form(token, Some(basic(c.id, c.secret)), &refresh).await;
+    assert_eq!(status, 200, "{rotated}");
+    assert_ne!(rotated["refresh_token"], reply["refresh_token"]);
+    assert_eq!(t.form(token, Some(basic(c.id, c.secret)), &refresh).await.0, 400, "a used refresh token is revoked");
+    let revoke = "https://auth.calendly.com/oauth/revoke";
+    let newest = s(&rotated, "/refresh_token");
+    assert_eq!(
+        t.form(revoke, Some(basic(c.id, c.secret)), &[("token", newest.as_str())]).await.0,
+        400,
+        "the revocation wants the client in the form body"
+    );
+    let (status, _) =
+        t.form(revoke, None, &[("client_id", c.id), ("client_secret", c.secret), ("token", &newest)]).await;
+    assert_eq!(status, 200);
+    let fresh = s(&rotated, "/access_token");
+    assert_eq!(t.call("GET", "https://api.calendly.com/users/me", &fresh, None, &[]).await.0, 401, "the grant is gone");
+}
+
+#[tokio::test]
+async fn typeform_takes_body_credentials_and_gives_a_refresh_token_only_with_offline() {
+    let t = kit().await;
+    let c = t.kit.service("typeform").profile.client();
+    let auth = "https://api.typeform.com/oauth/authorize";
+    let params = [("client_id", c.id), ("redirect_uri", REDIRECT), ("scope", "offline accounts:read"), ("state", "st")];
+    assert_eq!(t.authorize(auth, &params[..2]).await, Err(400), "scope is required");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let token = "https://api.typeform.com/oauth/token";
+    let code = [("grant_type", "authorization_code"), ("code", cb["code"].as_str()), ("redirect_uri", REDIRECT)];
+    assert_eq!(t.form(token, Some(basic(c.id, c.secret)), &code).await.0, 401, "the client goes in the body");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let mut exchange = vec![("grant_type", "authorization_code"), ("code", cb["code"].as_str())];
+    exchange.extend([("redirect_uri", REDIRECT), ("client_id", c.id), ("client_secret", c.secret)]);
+    let (status, reply) = t.form(token, None, &exchange).await;
+    assert_eq!(status, 200, "{reply}");
+    let access = s(&reply, "/access_token");
+    let (status, me) = t.call("GET", "https://api.typeform.com/me", &access, None, &[]).await;
+    assert_eq!(status, 200);
+    assert!(me.contains("\"email\":\"ada@conformance.example\""), "{me}");
+    assert_eq!(t.call("GET", "https://api.typeform.com/forms", &access, None, &[]).await.0, 403, "forms:read missing");
+    let old = s(&reply, "/refresh_token");
+    let refresh = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", old.as_str()),
+        ("client_id", c.id),
+        ("client_secret", c.secret),
+    ];
+    let (status, renewed) = t.form(token, None, &refresh).await;
+    assert_eq!(status, 200, "{renewed}");
+    assert!(renewed.get("refresh_token").is_some(), "{renewed}");
+    // Without offline there is no refresh token.
+    let online = [("client_id", c.id), ("redirect_uri", REDIRECT), ("scope", "accounts:read forms:read")];
+    let cb = t.authorize(auth, &online).await.unwrap();
+    let mut exchange = vec![("grant_type", "authorization_code"), ("code", cb["code"].as_str())];
+    exchange.extend([("redirect_uri", REDIRECT), ("client_id", c.id), ("client_secret", c.secret)]);
+    let (_, reply) = t.form(token, None, &exchange).await;
+    assert!(reply.get("refresh_token").is_none(), "{reply}");
+    assert_eq!(t.call("GET", "https://api.typeform.com/forms", &s(&reply, "/access_token"), None, &[]).await.0, 200);
+    assert_eq!(t.call("GET", "https://api.typeform.com/me", "bad", None, &[]).await.0, 401);
+}
+
+#[tokio::test]
+async fn airtable_requires_pkce_and_state_takes_basic_and_spends_refresh_tokens() {
+    let t = kit().await;
+    let c = t.kit.service("airtable").profile.client();
+    let auth = "https://airtable.com/oauth2/v1/authorize";
+    let challenge = s256(VERIFIER);
+    let params = [
+        ("client_id", c.id),
+        ("redirect_uri", REDIRECT),
+        ("response_type", "code"),
+        ("scope", "user.email:read"),
+        ("state", "st"),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    let refused = t.authorize(auth, &params[..5]).await.unwrap();
+    assert_eq!((refused["error"].as_str(), refused["state"].as_str()), ("invalid_request", "st"), "PKCE is required");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let token = "https://airtable.com/oauth2/v1/token";
+    let mut in_body = vec![("grant_type", "authorization_code"), ("code", cb["code"].as_str())];
+    in_body.extend([("redirect_uri", REDIRECT), ("code_verifier", VERIFIER)]);
+    in_body.extend([("client_id", c.id), ("client_secret", c.secret)]);
+    assert_eq!(t.form(token, None, &in_body).await.0, 401, "an integration with a secret uses Basic");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let code = [
+        ("grant_type", "authorization_code"),
+        ("code", cb["code"].as_str()),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", VERIFIER),
+    ];
+    let (status, reply) = t.form(token, Some(basic(c.id, c.secret)), &code).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!((reply["expires_in"].clone(), reply["refresh_expires_in"].clone()), (json!(3600), json!(5_184_000)));
+    let access = s(&reply, "/access_token");
+    let (status, me) = t.call("GET", "https://api.airtable.com/v0/meta/whoami", &access, None, &[]).await;
+    assert_eq!(status, 200);
+    assert!(me.contains("\"email\":\"ada@conformance.example\""), "{me}");
+    let bases = "https://api.airtable.com/v0/meta/bases";
+    assert_eq!(t.call("GET", bases, &access, None, &[]).await.0, 403, "schema.bases:read was not granted");
+    let old = s(&reply, "/refresh_token");
+    let refresh = [("grant_type", "refresh_token"), ("refresh_token", old.as_str())];
+    let (status, rotated) = t.form(token, Some(basic(c.id, c.secret)), &refresh).await;
+    assert_eq!(status, 200, "{rotated}");
+    assert_ne!(rotated["refresh_token"], reply["refresh_token"]);
+    let (status, again) = t.form(token, Some(basic(c.id, c.secret)), &refresh).await;
+    assert_eq!((status, again["error"].clone()), (400, json!("invalid_grant")), "a refresh token is good for one use");
+}
+
+#[tokio::test]
+async fn webflow_gives_a_lasting_token_checks_scopes_and_revokes_the_authorization_by_json() {
+    let t = kit().await;
+    let c = t.kit.service("webflow").profile.client();
+    let auth = "https://webflow.com/oauth/authorize";
+    let params = [("response_type", "code"), ("client_id", c.id), ("scope", "authorized_user:read"), ("state", "st")];
+    assert_eq!(t.authorize(auth, &params[..2]).await, Err(400), "scope is required");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let token = "https://api.webflow.com/oauth/access_token";
+    let code = [("grant_type", "authorization_code"), ("code", cb["code"].as_str())];
+    assert_eq!(t.form(token, Some(basic(c.id, c.secret)), &code).await.0, 401, "the client goes in the body");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let exchange = [
+        ("grant_type", "authorization_code"),
+        ("code", cb["code"].as_str()),
+        ("client_id", c.id),
+        ("client_secret", c.secret),
+    ];
+    let (status, reply) = t.form(token, None, &exchange).await;
+    assert_eq!(status, 200, "{reply}");
+    assert!(reply.get("refresh_token").is_none() && reply.get("expires_in").is_none(), "{reply}");
+    let access = s(&reply, "/access_token");
+    let me = "https://api.webflow.com/v2/token/authorized_by";
+    let (status, user) = t.call("GET", me, &access, None, &[]).await;
+    assert_eq!(status, 200);
+    assert!(user.contains("\"email\":\"ada@conformance.example\""), "{user}");
+    assert_eq!(
+        t.call("GET", "https://api.webflow.com/v2/sites", &access, None, &[]).await.0,
+        403,
+        "sites:read missing"
+    );
+    let revoke = "https://webflow.com/oauth/revoke_authorization";
+    let as_form = [("client_id", c.id), ("client_secret", c.secret), ("access_token", access.as_str())];
+    assert_eq!(t.form(revoke, None, &as_form).await.0, 400, "the revocation takes JSON");
+    let body = json!({"client_id": c.id, "client_secret": c.secret, "access_token": access});
+    let r = t.http.post(revoke).json(&body).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().await.unwrap()["didRevoke"], true);
+    assert_eq!(t.call("GET", me, &access, None, &[]).await.0, 401, "the authorization is gone");
+}
+
+#[tokio::test]
+async fn eventbrite_takes_body_credentials_and_gives_a_token_without_refresh() {
+    let t = kit().await;
+    let c = t.kit.service("eventbrite").profile.client();
+    let auth = "https://www.eventbrite.com/oauth/authorize";
+    assert_eq!(t.authorize(auth, &[("response_type", "token"), ("client_id", c.id)]).await, Err(400), "code only");
+    let params = [("response_type", "code"), ("client_id", c.id), ("redirect_uri", REDIRECT), ("state", "st")];
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let token = "https://www.eventbrite.com/oauth/token";
+    let code = [("grant_type", "authorization_code"), ("code", cb["code"].as_str()), ("redirect_uri", REDIRECT)];
+    assert_eq!(t.form(token, Some(basic(c.id, c.secret)), &code).await.0, 401, "the client goes in the body");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let mut exchange = vec![("grant_type", "authorization_code"), ("code", cb["code"].as_str())];
+    exchange.extend([("redirect_uri", REDIRECT), ("client_id", c.id), ("client_secret", c.secret)]);
+    let (status, reply) = t.form(token, None, &exchange).await;
+    assert_eq!(status, 200, "{reply}");
+    assert!(reply.get("refresh_token").is_none() && reply.get("expires_in").is_none(), "{reply}");
+    assert_eq!(t.form(token, None, &exchange).await.0, 400, "a code is good once");
+    let access = s(&reply, "/access_token");
+    let me = "https://www.eventbriteapi.com/v3/users/me/";
+    let (status, user) = t.call("GET", me, &access, None, &[]).await;
+    assert_eq!(status, 200);
+    assert!(user.contains("\"email\":\"ada@conformance.example\""), "{user}");
+    assert_eq!(t.call("GET", me, "not-a-token", None, &[]).await.0, 401);
+}

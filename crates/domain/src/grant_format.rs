@@ -120,6 +120,10 @@ pub enum RevocationAuth {
     /// The client by HTTP Basic whatever `token_endpoint_auth` says: GitHub takes the client in
     /// the body at its token endpoint but requires Basic on its `/applications/{client_id}` calls.
     ClientBasic,
+    /// The client id and secret in the body whatever `token_endpoint_auth` says: Calendly takes
+    /// the web client by HTTP Basic at its token endpoint but requires them as form fields on
+    /// its revocation endpoint.
+    ClientPost,
     /// The token being revoked, as `Authorization: Bearer` (Dropbox, Slack).
     Bearer,
     /// None (Google: the token alone is the proof).

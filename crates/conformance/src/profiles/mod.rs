@@ -1,12 +1,15 @@
 //! One module per emulated service; [`all`] lists them for the kit.
 
 pub mod asana;
+pub mod airtable;
 pub mod atlassian;
 pub mod bitbucket;
 pub mod boxcom;
 pub mod clickup;
 pub mod discord;
+pub mod calendly;
 pub mod dropbox;
+pub mod eventbrite;
 pub mod github;
 pub mod gitlab;
 pub mod google;
@@ -29,6 +32,8 @@ pub mod spotify;
 pub mod strava;
 pub mod twitch;
 pub mod x;
+pub mod typeform;
+pub mod webflow;
 pub mod xero;
 pub mod zoho;
 pub mod zoom;
@@ -72,5 +77,10 @@ pub fn all() -> Vec<Arc<dyn Profile>> {
         Arc::new(twitch::Twitch),
         Arc::new(linkedin::LinkedIn),
         Arc::new(strava::Strava),
+        Arc::new(calendly::Calendly),
+        Arc::new(typeform::Typeform),
+        Arc::new(airtable::Airtable),
+        Arc::new(webflow::Webflow),
+        Arc::new(eventbrite::Eventbrite),
     ]
 }

@@ -68,6 +68,13 @@ pub(super) async fn revoke(
             let secret = client.client_secret.as_ref().map(|s| s.expose_secret().to_owned());
             request.basic_auth(&client.client_id, secret)
         }
+        RevocationAuth::ClientPost => {
+            fields.push(("client_id".to_owned(), client.client_id.clone()));
+            if let Some(s) = &client.client_secret {
+                fields.push(("client_secret".to_owned(), s.expose_secret().to_owned()));
+            }
+            request
+        }
         RevocationAuth::Client => match client.auth {
             TokenEndpointAuth::ClientSecretBasic => {
                 let secret = client.client_secret.as_ref().map(|s| s.expose_secret().to_owned());

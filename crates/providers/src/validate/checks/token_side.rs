@@ -365,6 +365,15 @@ impl Checker<'_> {
                  write `tokens: [access]`",
             );
         }
+        if r.auth == RevocationAuth::ClientPost && p.token_endpoint_auth == TokenEndpointAuth::None {
+            let auth_at = [Seg::Key("revocation"), Seg::Key("auth")];
+            self.err(
+                &auth_at,
+                "revocation.auth",
+                "a public client (`token_endpoint_auth: none`) has no secret to send in the body: use `auth: client`, \
+                 `auth: none` or `auth: bearer`",
+            );
+        }
         if r.auth == RevocationAuth::ClientBasic && p.token_endpoint_auth == TokenEndpointAuth::None {
             let auth_at = [Seg::Key("revocation"), Seg::Key("auth")];
             self.err(
@@ -459,5 +468,25 @@ verify: {path: /me, account: [\"{nothing}\"]}
         );
         let confidential = crate::validate::parse_provider("t.yaml", &file("client_secret_post"), &|_| None);
         assert!(confidential.is_ok(), "a confidential client may revoke by Basic: {:?}", confidential.err());
+    }
+
+    #[test]
+    fn body_revocation_needs_a_client_with_a_secret() {
+        let file = |auth: &str| {
+            format!(
+                "id: acme\ndisplay_name: Acme\nauth_mode: oauth2\nauthorization_url: https://acme.example/authorize\n\
+                 token_url: https://acme.example/token\ntoken_endpoint_auth: {auth}\n\
+                 revocation: {{url: https://acme.example/revoke, auth: client_post, body: form}}\n"
+            )
+        };
+        let public: Vec<String> = errors(&file("none")).iter().map(ToString::to_string).collect();
+        assert!(
+            public.len() == 1 && public[0].starts_with("t.yaml:7: revocation.auth: a public client"),
+            "{}",
+            public.join("\n")
+        );
+        // Calendly: Basic at the token endpoint, the client in the body of the revocation.
+        let basic = crate::validate::parse_provider("t.yaml", &file("client_secret_basic"), &|_| None);
+        assert!(basic.is_ok(), "a Basic client may revoke with its secret in the body: {:?}", basic.err());
     }
 }
