@@ -34,6 +34,7 @@ const BUILTIN: &[(&str, &str)] = builtin_files![
     "datadog-eu.yaml",
     "datadog.yaml",
     "digitalocean.yaml",
+    "docusign.yaml",
     "dropbox.yaml",
     "freshdesk.yaml",
     "github.yaml",
@@ -51,6 +52,7 @@ const BUILTIN: &[(&str, &str)] = builtin_files![
     "klaviyo.yaml",
     "linear.yaml",
     "mailchimp.yaml",
+    "mailchimp-oauth.yaml",
     "mailgun-eu.yaml",
     "mailgun.yaml",
     "mailjet.yaml",
@@ -62,6 +64,7 @@ const BUILTIN: &[(&str, &str)] = builtin_files![
     "openai.yaml",
     "pagerduty.yaml",
     "pipedrive.yaml",
+    "pipedrive-oauth.yaml",
     "postmark.yaml",
     "quickbooks.yaml",
     "resend.yaml",
@@ -76,6 +79,7 @@ const BUILTIN: &[(&str, &str)] = builtin_files![
     "vercel.yaml",
     "xero.yaml",
     "zendesk.yaml",
+    "zendesk-oauth.yaml",
 ];
 
 /// The built-in provider files as `(file name, YAML text)`.

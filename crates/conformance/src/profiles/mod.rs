@@ -2,18 +2,22 @@
 
 pub mod atlassian;
 pub mod boxcom;
+pub mod docusign;
 pub mod dropbox;
 pub mod github;
 pub mod google;
 pub mod hubspot;
 pub mod intercom;
 pub mod linear;
+pub mod mailchimp;
 pub mod microsoft;
 pub mod notion;
+pub mod pipedrive;
 pub mod quickbooks;
 pub mod salesforce;
 pub mod slack;
 pub mod xero;
+pub mod zendesk;
 
 use std::sync::Arc;
 
@@ -36,5 +40,9 @@ pub fn all() -> Vec<Arc<dyn Profile>> {
         Arc::new(boxcom::BoxCom),
         Arc::new(intercom::Intercom),
         Arc::new(xero::Xero),
+        Arc::new(pipedrive::Pipedrive),
+        Arc::new(mailchimp::Mailchimp),
+        Arc::new(docusign::Docusign),
+        Arc::new(zendesk::Zendesk),
     ]
 }
