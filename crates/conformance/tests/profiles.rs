@@ -1083,7 +1083,7 @@ async fn docusign_takes_basic_and_pkce_names_the_account_base_uri_and_rotates_re
         ("client_id", c.id),
         ("redirect_uri", REDIRECT),
         ("state", "st"),
-        ("code_challenge", &challenge),
+        ("code_challenge", challenge.as_str()),
         ("code_challenge_method", "S256"),
     ];
     assert_eq!(t.authorize(auth, &[params[0], params[2], params[3]]).await, Err(400), "scope is required");
@@ -1134,7 +1134,7 @@ async fn zendesk_takes_json_with_body_credentials_spends_refresh_tokens_and_revo
         ("redirect_uri", REDIRECT),
         ("scope", "users:read tickets:read"),
         ("state", "st"),
-        ("code_challenge", &challenge),
+        ("code_challenge", challenge.as_str()),
         ("code_challenge_method", "S256"),
     ];
     assert_eq!(t.authorize(auth, &params[..3]).await, Err(400), "scope is required");
@@ -1147,7 +1147,7 @@ async fn zendesk_takes_json_with_body_credentials_spends_refresh_tokens_and_revo
     let form = [("grant_type", "authorization_code"), ("code", cb["code"].as_str()), ("client_id", c.id)];
     assert_eq!(t.form(token, None, &form).await.0, 400, "the parameters must be JSON");
     let cb = t.authorize(auth, &params).await.unwrap();
-    let (status, reply) = post_json(&t, token, exchange(&cb["code"])).await;
+    let (status, reply) = post_json(&t, token, exchange(cb["code"].as_str())).await;
     assert_eq!(status, 200, "{reply}");
     assert_eq!(reply["token_type"], "bearer");
     assert!(reply["expires_in"].is_number() && reply["refresh_token_expires_in"].is_number(), "{reply}");
