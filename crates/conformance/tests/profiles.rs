@@ -2504,3 +2504,192 @@ async fn eventbrite_takes_body_credentials_and_gives_a_token_without_refresh() {
     assert!(user.contains("\"email\":\"ada@conformance.example\""), "{user}");
     assert_eq!(t.call("GET", me, "not-a-token", None, &[]).await.0, 401);
 }
+
+#[tokio::test]
+async fn pipedrive_takes_basic_names_the_company_host_grants_the_app_scopes_and_revokes_by_rfc7009() {
+    let t = kit().await;
+    let c = t.kit.service("pipedrive").profile.client();
+    let auth = "https://oauth.pipedrive.com/oauth/authorize";
+    assert_eq!(t.authorize(auth, &[("client_id", c.id)]).await, Err(400), "redirect_uri is required");
+    let params = [("client_id", c.id), ("redirect_uri", REDIRECT), ("state", "st")];
+    let cb = t.authorize(auth, &params).await.unwrap();
+    assert_eq!(cb["state"], "st");
+    let token = "https://oauth.pipedrive.com/oauth/token";
+    let mut in_body = vec![("grant_type", "authorization_code"), ("code", cb["code"].as_str())];
+    in_body.extend([("redirect_uri", REDIRECT), ("client_id", c.id), ("client_secret", c.secret)]);
+    assert_eq!(t.form(token, None, &in_body).await.0, 401, "the client authenticates with Basic");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let code = [("grant_type", "authorization_code"), ("code", cb["code"].as_str()), ("redirect_uri", REDIRECT)];
+    let (status, reply) = t.form(token, Some(basic(c.id, c.secret)), &code).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["api_domain"], "https://conformance.pipedrive.com");
+    assert!(s(&reply, "/scope").contains("deals:read"), "the app's scopes are granted: {reply}");
+    assert_eq!(
+        t.form(token, Some(basic(c.id, c.secret)), &code).await.1["error"],
+        "invalid_grant",
+        "a code is used once"
+    );
+    let access = s(&reply, "/access_token");
+    let me = "https://conformance.pipedrive.com/api/v1/users/me";
+    let (status, body) = t.call("GET", me, &access, None, &[]).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("ada@conformance.example"), "{body}");
+    assert_eq!(t.call("GET", me, "bad", None, &[]).await.0, 401);
+    let refresh = s(&reply, "/refresh_token");
+    let (status, refreshed) = t
+        .form(token, Some(basic(c.id, c.secret)), &[("grant_type", "refresh_token"), ("refresh_token", &refresh)])
+        .await;
+    assert_eq!(status, 200, "{refreshed}");
+    assert!(refreshed.get("refresh_token").is_some() && refreshed.get("api_domain").is_some(), "{refreshed}");
+    let revoke = "https://oauth.pipedrive.com/oauth/revoke";
+    let newest = s(&refreshed, "/refresh_token");
+    let hint = [("token", newest.as_str()), ("token_type_hint", "refresh_token")];
+    assert_eq!(t.form(revoke, None, &hint).await.0, 401, "revocation needs Basic");
+    assert_eq!(t.form(revoke, Some(basic(c.id, c.secret)), &hint).await.0, 200);
+    let fresh = s(&refreshed, "/access_token");
+    assert_eq!(t.call("GET", me, &fresh, None, &[]).await.0, 401, "the grant is gone");
+}
+
+#[tokio::test]
+async fn mailchimp_takes_body_credentials_never_expires_and_names_the_data_center_for_the_oauth_scheme() {
+    let t = kit().await;
+    let c = t.kit.service("mailchimp").profile.client();
+    let auth = "https://login.mailchimp.com/oauth2/authorize";
+    let params = [("response_type", "code"), ("client_id", c.id), ("redirect_uri", REDIRECT), ("state", "st")];
+    assert_eq!(t.authorize(auth, &params[1..]).await, Err(400), "response_type=code is required");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let token = "https://login.mailchimp.com/oauth2/token";
+    let code = [("grant_type", "authorization_code"), ("code", cb["code"].as_str()), ("redirect_uri", REDIRECT)];
+    assert_eq!(t.form(token, Some(basic(c.id, c.secret)), &code).await.0, 401, "the client goes in the body");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let mut f = vec![("grant_type", "authorization_code"), ("code", cb["code"].as_str()), ("redirect_uri", REDIRECT)];
+    f.extend([("client_id", c.id), ("client_secret", c.secret)]);
+    let (status, reply) = t.form(token, None, &f).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["expires_in"], 0, "tokens do not expire");
+    assert!(reply.get("refresh_token").is_none(), "{reply}");
+    let access = s(&reply, "/access_token");
+    let metadata = "https://login.mailchimp.com/oauth2/metadata";
+    assert_eq!(
+        t.call("GET", metadata, &access, None, &[]).await.0,
+        401,
+        "the metadata endpoint wants the OAuth scheme"
+    );
+    let r = t.http.get(metadata).header("authorization", format!("OAuth {access}")).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let meta: Value = r.json().await.unwrap();
+    assert_eq!(meta["dc"], "us6");
+    let root = format!("{}/3.0/", s(&meta, "/api_endpoint"));
+    let (status, body) = t.call("GET", &root, &access, None, &[]).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("\"account_id\""), "{body}");
+    assert_eq!(t.call("GET", &root, "bad", None, &[]).await.0, 401);
+}
+
+#[tokio::test]
+async fn docusign_takes_basic_and_pkce_names_the_account_base_uri_and_rotates_refresh_tokens() {
+    let t = kit().await;
+    let c = t.kit.service("docusign").profile.client();
+    let auth = "https://account.docusign.com/oauth/auth";
+    let challenge = s256(VERIFIER);
+    let params = [
+        ("response_type", "code"),
+        ("scope", "signature extended"),
+        ("client_id", c.id),
+        ("redirect_uri", REDIRECT),
+        ("state", "st"),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    assert_eq!(t.authorize(auth, &[params[0], params[2], params[3]]).await, Err(400), "scope is required");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let token = "https://account.docusign.com/oauth/token";
+    let code = [("grant_type", "authorization_code"), ("code", cb["code"].as_str()), ("code_verifier", VERIFIER)];
+    let mut in_body = code.to_vec();
+    in_body.extend([("client_id", c.id), ("client_secret", c.secret)]);
+    assert_eq!(t.form(token, None, &in_body).await.0, 400, "the integration key and secret go by Basic");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let wrong = [("grant_type", "authorization_code"), ("code", cb["code"].as_str()), ("code_verifier", "other")];
+    assert_eq!(t.form(token, Some(basic(c.id, c.secret)), &wrong).await.1["error"], "invalid_grant", "PKCE is checked");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let code = [("grant_type", "authorization_code"), ("code", cb["code"].as_str()), ("code_verifier", VERIFIER)];
+    let (status, reply) = t.form(token, Some(basic(c.id, c.secret)), &code).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["expires_in"], 28800);
+    let access = s(&reply, "/access_token");
+    let (status, info) = t.call("GET", "https://account.docusign.com/oauth/userinfo", &access, None, &[]).await;
+    assert_eq!(status, 200);
+    let info: Value = serde_json::from_str(&info).unwrap();
+    let api = format!(
+        "{}/restapi/v2.1/accounts/{}/templates",
+        s(&info, "/accounts/0/base_uri"),
+        s(&info, "/accounts/0/account_id")
+    );
+    assert_eq!(t.call("GET", &api, &access, None, &[]).await.0, 200);
+    assert_eq!(t.call("GET", &api, "bad", None, &[]).await.0, 401);
+    let refresh = s(&reply, "/refresh_token");
+    let (status, refreshed) = t
+        .form(token, Some(basic(c.id, c.secret)), &[("grant_type", "refresh_token"), ("refresh_token", &refresh)])
+        .await;
+    assert_eq!(status, 200, "{refreshed}");
+    assert_ne!(refreshed["refresh_token"], reply["refresh_token"], "a new refresh token on every refresh");
+}
+
+#[tokio::test]
+async fn zendesk_takes_json_with_body_credentials_spends_refresh_tokens_and_revokes_the_current_token() {
+    let t = kit().await;
+    let profile = &t.kit.service("zendesk").profile;
+    assert_eq!(profile.settings(), &[("subdomain", "conformance")]);
+    let c = profile.client();
+    let auth = "https://conformance.zendesk.com/oauth/authorizations/new";
+    let challenge = s256(VERIFIER);
+    let params = [
+        ("response_type", "code"),
+        ("client_id", c.id),
+        ("redirect_uri", REDIRECT),
+        ("scope", "users:read tickets:read"),
+        ("state", "st"),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    assert_eq!(t.authorize(auth, &params[..3]).await, Err(400), "scope is required");
+    let token = "https://conformance.zendesk.com/oauth/tokens";
+    let exchange = |code: &str| {
+        json!({"grant_type": "authorization_code", "code": code, "client_id": c.id, "client_secret": c.secret,
+               "redirect_uri": REDIRECT, "code_verifier": VERIFIER})
+    };
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let form = [("grant_type", "authorization_code"), ("code", cb["code"].as_str()), ("client_id", c.id)];
+    assert_eq!(t.form(token, None, &form).await.0, 400, "the parameters must be JSON");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let (status, reply) = post_json(&t, token, exchange(cb["code"].as_str())).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["token_type"], "bearer");
+    assert!(reply["expires_in"].is_number() && reply["refresh_token_expires_in"].is_number(), "{reply}");
+    let access = s(&reply, "/access_token");
+    let me = "https://conformance.zendesk.com/api/v2/users/me.json";
+    let (status, body) = t.call("GET", me, &access, None, &[]).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("ada@conformance.example"), "{body}");
+    let search = "https://conformance.zendesk.com/api/v2/tickets.json";
+    assert_eq!(t.call("GET", search, &access, None, &[]).await.0, 200);
+    let refresh = s(&reply, "/refresh_token");
+    let again =
+        json!({"grant_type": "refresh_token", "refresh_token": refresh, "client_id": c.id, "client_secret": c.secret});
+    let (status, refreshed) = post_json(&t, token, again.clone()).await;
+    assert_eq!(status, 200, "{refreshed}");
+    assert_eq!(post_json(&t, token, again).await.1["error"], "invalid_grant", "a refresh token is spent by its use");
+    let fresh = s(&refreshed, "/access_token");
+    let revoke = "https://conformance.zendesk.com/api/v2/oauth/tokens/current.json";
+    assert_eq!(t.call("DELETE", revoke, &fresh, None, &[]).await.0, 204);
+    assert_eq!(t.call("GET", me, &fresh, None, &[]).await.0, 401, "the revoked token is dead");
+    let spent = json!({"grant_type": "refresh_token", "refresh_token": s(&refreshed, "/refresh_token"),
+                       "client_id": c.id, "client_secret": c.secret});
+    assert_eq!(post_json(&t, token, spent).await.0, 400, "its refresh token went with it");
+}
+
+/// POSTs `body` as JSON (Zendesk's token endpoint); the status and the JSON reply.
+async fn post_json(t: &T, url: &str, body: Value) -> (u16, Value) {
+    let r = t.http.post(url).json(&body).send().await.unwrap();
+    (r.status().as_u16(), r.json::<Value>().await.unwrap_or(Value::Null))
+}

@@ -41,6 +41,7 @@ const BUILTIN: &[(&str, &str)] = builtin_files![
     "datadog-eu.yaml",
     "digitalocean.yaml",
     "discord.yaml",
+    "docusign.yaml",
     "dropbox.yaml",
     "eventbrite.yaml",
     "freshdesk.yaml",
@@ -66,6 +67,8 @@ const BUILTIN: &[(&str, &str)] = builtin_files![
     "linear.yaml",
     "linkedin.yaml",
     "mailchimp.yaml",
+    "mailchimp-oauth.yaml",
+    "mailgun-eu.yaml",
     "mailgun.yaml",
     "mailgun-eu.yaml",
     "mailjet.yaml",
@@ -84,6 +87,7 @@ const BUILTIN: &[(&str, &str)] = builtin_files![
     "openai.yaml",
     "pagerduty.yaml",
     "pipedrive.yaml",
+    "pipedrive-oauth.yaml",
     "postmark.yaml",
     "quickbooks.yaml",
     "reddit.yaml",
@@ -111,6 +115,7 @@ const BUILTIN: &[(&str, &str)] = builtin_files![
     "zendesk.yaml",
     "zoho-crm.yaml",
     "zoom.yaml",
+    "zendesk-oauth.yaml",
 ];
 
 /// The built-in provider files as `(file name, YAML text)`.

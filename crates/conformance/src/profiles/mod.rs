@@ -8,6 +8,7 @@ pub mod boxcom;
 pub mod clickup;
 pub mod discord;
 pub mod calendly;
+pub mod docusign;
 pub mod dropbox;
 pub mod eventbrite;
 pub mod github;
@@ -17,10 +18,12 @@ pub mod hubspot;
 pub mod intercom;
 pub mod linear;
 pub mod linkedin;
+pub mod mailchimp;
 pub mod microsoft;
 pub mod miro;
 pub mod monday;
 pub mod notion;
+pub mod pipedrive;
 pub mod quickbooks;
 pub mod reddit;
 pub mod salesforce;
@@ -37,6 +40,7 @@ pub mod webflow;
 pub mod xero;
 pub mod zoho;
 pub mod zoom;
+pub mod zendesk;
 
 use std::sync::Arc;
 
@@ -82,5 +86,9 @@ pub fn all() -> Vec<Arc<dyn Profile>> {
         Arc::new(airtable::Airtable),
         Arc::new(webflow::Webflow),
         Arc::new(eventbrite::Eventbrite),
+        Arc::new(pipedrive::Pipedrive),
+        Arc::new(mailchimp::Mailchimp),
+        Arc::new(docusign::Docusign),
+        Arc::new(zendesk::Zendesk),
     ]
 }
