@@ -68,7 +68,6 @@ const BUILTIN: &[(&str, &str)] = builtin_files![
     "linkedin.yaml",
     "mailchimp.yaml",
     "mailchimp-oauth.yaml",
-    "mailgun-eu.yaml",
     "mailgun.yaml",
     "mailgun-eu.yaml",
     "mailjet.yaml",
@@ -105,17 +104,17 @@ const BUILTIN: &[(&str, &str)] = builtin_files![
     "todoist-oauth.yaml",
     "twilio.yaml",
     "twitch.yaml",
+    "typeform.yaml",
     "vercel.yaml",
+    "webflow.yaml",
     "wrike.yaml",
     "x.yaml",
-    "typeform.yaml",
-    "webflow.yaml",
     "xero.yaml",
     "youtube.yaml",
     "zendesk.yaml",
+    "zendesk-oauth.yaml",
     "zoho-crm.yaml",
     "zoom.yaml",
-    "zendesk-oauth.yaml",
 ];
 
 /// The built-in provider files as `(file name, YAML text)`.

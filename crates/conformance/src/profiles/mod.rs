@@ -1,13 +1,13 @@
 //! One module per emulated service; [`all`] lists them for the kit.
 
-pub mod asana;
 pub mod airtable;
+pub mod asana;
 pub mod atlassian;
 pub mod bitbucket;
 pub mod boxcom;
+pub mod calendly;
 pub mod clickup;
 pub mod discord;
-pub mod calendly;
 pub mod docusign;
 pub mod dropbox;
 pub mod eventbrite;
@@ -29,18 +29,18 @@ pub mod reddit;
 pub mod salesforce;
 pub mod slack;
 pub mod smartsheet;
-pub mod todoist;
-pub mod wrike;
 pub mod spotify;
 pub mod strava;
+pub mod todoist;
 pub mod twitch;
-pub mod x;
 pub mod typeform;
 pub mod webflow;
+pub mod wrike;
+pub mod x;
 pub mod xero;
+pub mod zendesk;
 pub mod zoho;
 pub mod zoom;
-pub mod zendesk;
 
 use std::sync::Arc;
 
