@@ -2693,3 +2693,21 @@ async fn post_json(t: &T, url: &str, body: Value) -> (u16, Value) {
     let r = t.http.post(url).json(&body).send().await.unwrap();
     (r.status().as_u16(), r.json::<Value>().await.unwrap_or(Value::Null))
 }
+
+#[tokio::test]
+async fn microsoft_planner_creates_tasks_with_tasks_readwrite_and_requires_a_plan() {
+    let t = kit().await;
+    let reader = microsoft_grant(&t, "organizations", "offline_access User.Read Tasks.Read").await;
+    let reader = s(&reader, "/access_token");
+    assert_eq!(t.call("GET", &format!("{GRAPH}/me/planner/tasks"), &reader, None, &[]).await.0, 200);
+    let tasks = format!("{GRAPH}/planner/tasks");
+    let task = r#"{"planId": "xqQg5FS2LkCp935s-FIFm2QAFkHM", "title": "Update client list"}"#;
+    assert_eq!(t.call("POST", &tasks, &reader, Some(task), &[]).await.0, 403, "Tasks.Read does not write");
+    let writer = microsoft_grant(&t, "organizations", "offline_access User.Read Tasks.ReadWrite").await;
+    let writer = s(&writer, "/access_token");
+    let (status, created) = t.call("POST", &tasks, &writer, Some(task), &[]).await;
+    assert_eq!(status, 201, "{created}");
+    assert!(created.contains("Update client list"), "{created}");
+    let no_plan = r#"{"title": "Orphan"}"#;
+    assert_eq!(t.call("POST", &tasks, &writer, Some(no_plan), &[]).await.0, 400, "planId is required");
+}

@@ -75,6 +75,7 @@ const BUILTIN: &[(&str, &str)] = builtin_files![
     "microsoft-onedrive.yaml",
     "microsoft-onenote.yaml",
     "microsoft-outlook.yaml",
+    "microsoft-planner.yaml",
     "microsoft-sharepoint.yaml",
     "microsoft-teams.yaml",
     "microsoft-todo.yaml",

@@ -1,6 +1,6 @@
 //! Microsoft identity platform (v2.0 endpoints on login.microsoftonline.com, any of the
 //! documented tenant values) and Microsoft Graph: `/me`, mail, and the Teams, SharePoint, To Do,
-//! Excel and OneNote calls the catalog's Graph files make, each refusing a token without one of the
+//! Planner, Excel and OneNote calls the catalog's Graph files make, each refusing a token without one of the
 //! permissions its reference page lists (403 `accessDenied`). Refresh tokens only with the
 //! `offline_access` scope; every refresh returns a new refresh token and the old one stays
 //! good until it expires (rotating, not single-use). There is no revocation endpoint.
@@ -109,6 +109,10 @@ impl Profile for Microsoft {
             Behaviour {
                 what: "Excel: POST /me/drive/items/{id}/workbook/tables/{id}/rows with values → 201 workbookTableRow; GET …/worksheets/{id}/range(address='…') → workbookRange; Files.ReadWrite is the least privileged permission for both",
                 doc: "https://learn.microsoft.com/en-us/graph/api/table-post-rows",
+            },
+            Behaviour {
+                what: "Planner: GET /me/planner/tasks (Tasks.Read), POST /planner/tasks with planId and title → 201 plannerTask (Tasks.ReadWrite, or Group.ReadWrite.All); work or school accounts only",
+                doc: "https://learn.microsoft.com/en-us/graph/api/planner-post-tasks",
             },
             Behaviour {
                 what: "OneNote: GET /me/onenote/notebooks and …/sections (Notes.Create shows the hierarchy), POST /me/onenote/sections/{id}/pages with a text/html body → 201 page (Notes.Create), GET /me/onenote/pages (Notes.Read)",
@@ -309,7 +313,7 @@ struct GraphCall {
     reply: Result<(u16, serde_json::Value), &'static str>,
 }
 
-/// The Teams, SharePoint, To Do, Excel and OneNote calls, by method and path segments.
+/// The Teams, SharePoint, To Do, Planner, Excel and OneNote calls, by method and path segments.
 fn graph_call(r: &Recorded) -> Option<GraphCall> {
     let path = r.path.strip_prefix("/v1.0/")?;
     let seg: Vec<&str> = path.split('/').collect();
@@ -412,6 +416,20 @@ fn graph_call(r: &Recorded) -> Option<GraphCall> {
         ("GET", ["me", "onenote", "pages"]) => {
             call(&["Notes.Read", "Notes.ReadWrite"], Ok((200, json!({"value": []}))))
         }
+        // https://learn.microsoft.com/en-us/graph/api/planneruser-list-tasks
+        ("GET", ["me", "planner", "tasks"]) => call(
+            &["Tasks.Read", "Tasks.ReadWrite", "Group.Read.All", "Group.ReadWrite.All"],
+            Ok((200, json!({"value": []}))),
+        ),
+        // https://learn.microsoft.com/en-us/graph/api/planner-post-tasks: planId is required.
+        ("POST", ["planner", "tasks"]) => call(
+            &["Tasks.ReadWrite", "Group.ReadWrite.All"],
+            need(
+                has("/planId") && has("/title"),
+                json!({"id": "01gzSlKkIUSUl6DF_EilrmQAKDhh", "planId": body["planId"], "title": body["title"], "percentComplete": 0, "@odata.etag": "W/\"JzEtVGFzayAgQEBAQEBAQEBAQEBAQEBARCc=\""}),
+                "planId and title are required",
+            ),
+        ),
         // https://learn.microsoft.com/en-us/graph/api/table-post-rows
         ("POST", ["me", "drive", "items", _, "workbook", "tables", _, "rows"]) => call(
             &["Files.ReadWrite"],
