@@ -2161,6 +2161,12 @@ async fn twitch_takes_body_credentials_needs_client_id_on_helix_and_revokes_with
     assert!(body.contains("\"login\":\"ada_lovelace\""), "{body}");
     let followers = "https://api.twitch.tv/helix/channels/followers";
     assert_eq!(t.call("GET", followers, &access, None, &id).await.0, 200);
+    let validate = "https://id.twitch.tv/oauth2/validate";
+    assert_eq!(t.call("GET", validate, &access, None, &[]).await.0, 401, "the documented form is `OAuth <token>`");
+    let r = t.http.get(validate).header("authorization", format!("OAuth {access}")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let me: Value = r.json().await.unwrap();
+    assert_eq!((me["login"].as_str(), me["user_id"].as_str()), (Some("ada_lovelace"), Some("141981764")), "{me}");
     let old = s(&reply, "/refresh_token");
     let refresh =
         [("client_id", c.id), ("client_secret", c.secret), ("grant_type", "refresh_token"), ("refresh_token", &old)];
@@ -2173,6 +2179,8 @@ async fn twitch_takes_body_credentials_needs_client_id_on_helix_and_revokes_with
     assert_eq!(t.form(revoke, None, &[("client_id", c.id), ("token", "not-a-token")]).await.0, 400);
     assert_eq!(t.form(revoke, None, &[("client_id", c.id), ("token", &fresh)]).await.0, 200);
     assert_eq!(t.call("GET", users, &fresh, None, &id).await.0, 401, "revoked");
+    let r = t.http.get(validate).header("authorization", format!("OAuth {fresh}")).send().await.unwrap();
+    assert_eq!(r.status(), 401, "validation notices the revocation");
 }
 
 #[tokio::test]

@@ -32,6 +32,8 @@ pub struct ProviderYamlOptions<'a> {
     /// `callback_hmac:` (the callback's signature parameter, Shopify style), if any. Demo Cloud
     /// itself does not sign: a test signs the redirect it hands to the callback.
     pub callback_hmac: Option<&'a str>,
+    /// `reverify_every` (`1h`…), if any: the periodic token check Twitch asks for.
+    pub reverify_every: Option<&'a str>,
 }
 
 impl Default for ProviderYamlOptions<'_> {
@@ -46,6 +48,7 @@ impl Default for ProviderYamlOptions<'_> {
             account_id: true,
             issuer: true,
             callback_hmac: None,
+            reverify_every: None,
         }
     }
 }
@@ -106,6 +109,9 @@ pub(crate) fn render(
     }
     if let Some(lifetime) = opts.grant_lifetime {
         let _ = writeln!(y, "grant_lifetime: {}", q(lifetime));
+    }
+    if let Some(every) = opts.reverify_every {
+        let _ = writeln!(y, "reverify_every: {}", q(every));
     }
     let _ = writeln!(y, "scopes:");
     for (scope, description) in SCOPES {

@@ -161,6 +161,10 @@ pub struct VerifyCall {
     /// A 2xx reply is a success only when this holds (Slack's `{"ok": true}`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub success: Option<SuccessPredicate>,
+    /// OAuth only: this call sends the access token as `Authorization: <token_prefix><token>`,
+    /// whatever `oauth_token` says for API calls (Twitch's validation endpoint takes `OAuth `).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_prefix: Option<String>,
 }
 
 fn default_method() -> String {

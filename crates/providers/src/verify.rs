@@ -81,7 +81,7 @@ pub fn apply_credential(
     provider: &Provider,
     credential: &Credential,
 ) -> Result<reqwest::RequestBuilder, HttpError> {
-    attach(request, provider, &BTreeMap::new(), credential, Bind::AnyLabel)
+    attach(request, provider, &BTreeMap::new(), credential, Bind::AnyLabel, None)
 }
 
 /// Puts `credential` on `request` for a connection with these `settings`:
@@ -106,7 +106,7 @@ pub fn apply_connection_credential(
     settings: &BTreeMap<String, String>,
     credential: &Credential,
 ) -> Result<reqwest::RequestBuilder, HttpError> {
-    attach(request, provider, settings, credential, Bind::Settings)
+    attach(request, provider, settings, credential, Bind::Settings, None)
 }
 
 /// How strictly a URL's host is matched against the provider's API bases.
@@ -118,12 +118,16 @@ enum Bind {
     AnyLabel,
 }
 
+/// Binds the request to the provider's hosts and attaches its headers and the credential. An
+/// OAuth token goes where `oauth_token` says, or as `Authorization: <token_prefix><token>` when
+/// the call names its own prefix (a verify call's `token_prefix`).
 fn attach(
     request: reqwest::RequestBuilder,
     provider: &Provider,
     settings: &BTreeMap<String, String>,
     credential: &Credential,
     bind: Bind,
+    token_prefix: Option<&str>,
 ) -> Result<reqwest::RequestBuilder, HttpError> {
     let (client, built) = request.build_split();
     let built = built.map_err(|e| HttpError::Other { host: String::new(), message: crate::http::describe(&e) })?;
@@ -151,12 +155,14 @@ fn attach(
             let username = fixed.unwrap_or_else(|| username.expose_secret());
             request.basic_auth(username, Some(password.expose_secret()))
         }
-        Credential::OAuth2 { access_token, .. } => match &provider.oauth_token {
-            Some(place) => {
+        Credential::OAuth2 { access_token, .. } => match (token_prefix, &provider.oauth_token) {
+            (Some(prefix), _) => request
+                .header(http::header::AUTHORIZATION, sensitive(&format!("{prefix}{}", access_token.expose_secret()))),
+            (None, Some(place)) => {
                 let value = sensitive(&format!("{}{}", place.prefix, access_token.expose_secret()));
                 request.header(place.header.as_str(), value)
             }
-            None => request.bearer_auth(access_token.expose_secret()),
+            (None, None) => request.bearer_auth(access_token.expose_secret()),
         },
     })
 }
@@ -303,7 +309,7 @@ pub async fn verify_credential(
             let content_type = call.content_type.as_deref().unwrap_or(DEFAULT_VERIFY_CONTENT_TYPE);
             request = request.header(http::header::CONTENT_TYPE, content_type).body(body.clone());
         }
-        let request = apply_connection_credential(request, provider, settings, credential)?;
+        let request = attach(request, provider, settings, credential, Bind::Settings, call.token_prefix.as_deref())?;
         client.fetch(request).await
     }
     .await;
@@ -491,6 +497,7 @@ mod tests {
             body: None,
             content_type: None,
             success: None,
+            token_prefix: None,
         };
         let values: BTreeMap<String, String> = [("workspace_name".to_owned(), "Ops HQ".to_owned())].into();
         let acct = |p: &[&str]| match account_outcome("X", &ptr(p), &values, body) {

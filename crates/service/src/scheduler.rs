@@ -1,5 +1,5 @@
-//! The background scheduler: refresh before expiry, keep idle grants alive, re-verify API keys,
-//! warn before a grant's own lifetime ends, and resolve refreshes whose outcome was lost.
+//! The background scheduler: refresh before expiry, keep idle grants alive, re-verify API keys
+//! (and the tokens of OAuth providers that ask for a periodic check), warn before a grant's own lifetime ends, and resolve refreshes whose outcome was lost.
 //!
 //! It reads only connections whose indexed `next_action_at` is due (cost grows with due work,
 //! not with all connections), claims each with a conditional update (safe across nodes), works
@@ -19,7 +19,9 @@ use time::Duration;
 
 use crate::access::system;
 use crate::events::kind;
-use crate::lifecycle::{RefreshState, keep_alive_of, next_action, refresh_due_at, reverify_every_of};
+use crate::lifecycle::{
+    RefreshState, keep_alive_of, next_action, oauth_reverify_every_of, refresh_due_at, reverify_every_of,
+};
 use crate::{Patchbay, ServiceResult};
 
 /// Connections worked on at once by one node.
@@ -86,6 +88,16 @@ impl Patchbay {
                         // Errors are recorded on the connection (status, event); nothing to add here.
                         let _ = self.refresh_connection(team, id, true).await;
                     }
+                    if let Some(every) = oauth_reverify_every_of(&provider) {
+                        let c = self.store.get_connection(team, id).await?.unwrap_or(c);
+                        let last = c.last_verify.as_ref().map_or(c.created_at, |v| v.checked_at);
+                        let alive = matches!(c.status, ConnectionStatus::Active | ConnectionStatus::Degraded);
+                        // An expired token is the refresh's business, not a sign of revocation.
+                        let unexpired = c.expires_at.is_none_or(|t| t > now);
+                        if alive && unexpired && last + every <= now {
+                            self.scheduled_token_check(&who, &c, &provider).await?;
+                        }
+                    }
                 }
                 AuthMode::Oauth2ClientCredentials => {
                     self.renew_client_credentials_if_due(&who, c.clone(), &provider).await?;
@@ -140,9 +152,7 @@ impl Patchbay {
     }
 
     async fn scheduled_verify(&self, who: &Principal, c: &Connection, provider: &Provider) -> ServiceResult<()> {
-        let credential = self.read_credential(who, c, provider, "scheduled verify").await?;
-        let outcome =
-            patchbay_providers::verify_credential(&self.http, provider, &c.template_values(), &credential).await;
+        let outcome = self.verify_stored(who, c, provider).await?;
         let now = self.clock.now();
         let (status, reason, result) = match outcome {
             VerifyOutcome::Ok { account, account_id } => (
@@ -164,6 +174,71 @@ impl Patchbay {
         self.store.record_verify(&c.team_id, &c.id, status, reason.as_deref(), &result).await?;
         self.emit_verify(c, status, &result).await;
         Ok(())
+    }
+
+    /// The periodic token check of an OAuth provider that asks for one (`reverify_every`;
+    /// Twitch requires apps to validate every token hourly, to notice a user who disconnected the
+    /// app). The verify call runs with the stored access token; a token refused before its
+    /// expiry is refreshed once and checked again, so only a grant that is really gone ends up
+    /// `needs_reauth`. An unreachable provider changes nothing: the token may well be fine, and
+    /// the refresh schedule already reports a provider that is down.
+    async fn scheduled_token_check(&self, who: &Principal, c: &Connection, provider: &Provider) -> ServiceResult<()> {
+        let mut outcome = self.verify_stored(who, c, provider).await?;
+        let mut current = c.clone();
+        if matches!(outcome, VerifyOutcome::Rejected { .. }) {
+            // A failed refresh records its own status and events.
+            if let Ok(fresh) = self.refresh_connection(&c.team_id, &c.id, true).await {
+                outcome = self.verify_stored(who, &fresh, provider).await?;
+                current = fresh;
+            } else {
+                current = self.store.get_connection(&c.team_id, &c.id).await?.unwrap_or(current);
+            }
+        }
+        let now = self.clock.now();
+        let failed = |message: String| VerifyResult {
+            ok: false,
+            account: None,
+            account_id: None,
+            checked_at: now,
+            error: Some(message),
+        };
+        let (status, reason, result) = match outcome {
+            VerifyOutcome::Ok { account, account_id } => (
+                current.status,
+                current.status_reason.clone(),
+                VerifyResult { ok: true, account, account_id, checked_at: now, error: None },
+            ),
+            VerifyOutcome::Rejected { message, .. } => match current.status {
+                // The refresh failed and said why: the user must act, or it is retried.
+                ConnectionStatus::NeedsReauth | ConnectionStatus::Degraded => {
+                    (current.status, current.status_reason.clone(), failed(message))
+                }
+                _ => (
+                    ConnectionStatus::NeedsReauth,
+                    Some(format!("{message}; reauthorize the connection")),
+                    failed(message),
+                ),
+            },
+            // The provider could not be asked: the token may well be fine.
+            VerifyOutcome::Failed { message } => (current.status, current.status_reason.clone(), failed(message)),
+        };
+        self.store.record_verify(&c.team_id, &c.id, status, reason.as_deref(), &result).await?;
+        // A passing hourly check is routine: events only for a failure or a change.
+        if !result.ok || status != current.status {
+            self.emit_verify(&current, status, &result).await;
+        }
+        Ok(())
+    }
+
+    /// The provider's verify call with the connection's stored credential.
+    async fn verify_stored(
+        &self,
+        who: &Principal,
+        c: &Connection,
+        provider: &Provider,
+    ) -> ServiceResult<VerifyOutcome> {
+        let credential = self.read_credential(who, c, provider, "scheduled verify").await?;
+        Ok(patchbay_providers::verify_credential(&self.http, provider, &c.template_values(), &credential).await)
     }
 }
 

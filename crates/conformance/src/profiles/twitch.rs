@@ -1,8 +1,9 @@
 //! Twitch: authorize on id.twitch.tv (`client_id`, `redirect_uri`, `response_type=code`,
 //! space-separated `scope`, `state`), the token endpoint with the client id and secret in the
 //! form body (the reply's `scope` is a JSON array; a new pair on every refresh), revocation of
-//! an access token with a form `client_id` + `token`, and the Helix API, which requires the
-//! `Client-Id` header of the token's app on every call and answers a bad token with 401.
+//! an access token with a form `client_id` + `token`, token validation (`GET /oauth2/validate`
+//! with `Authorization: OAuth <token>`), and the Helix API, which requires the `Client-Id` header
+//! of the token's app on every call and answers a bad token with 401.
 
 use serde_json::json;
 
@@ -22,6 +23,7 @@ const GETTING: &str = "https://dev.twitch.tv/docs/authentication/getting-tokens-
 const REFRESH: &str = "https://dev.twitch.tv/docs/authentication/refresh-tokens";
 const REVOKE: &str = "https://dev.twitch.tv/docs/authentication/revoke-tokens";
 const API: &str = "https://dev.twitch.tv/docs/api/";
+const VALIDATE: &str = "https://dev.twitch.tv/docs/authentication/validate-tokens/";
 
 impl Profile for Twitch {
     fn name(&self) -> &'static str {
@@ -75,6 +77,10 @@ impl Profile for Twitch {
                 doc: REVOKE,
             },
             Behaviour {
+                what: "validate GET https://id.twitch.tv/oauth2/validate with Authorization: OAuth <access token>: 200 {client_id, login, scopes, user_id, expires_in}, 401 {status, message: invalid access token}; required at start and hourly",
+                doc: VALIDATE,
+            },
+            Behaviour {
                 what: "Helix https://api.twitch.tv/helix: Authorization: Bearer <user token> and Client-Id: <the token's app>; 401 for a bad token or a mismatched client id",
                 doc: "https://dev.twitch.tv/docs/api/get-started/",
             },
@@ -90,6 +96,7 @@ impl Profile for Twitch {
             ("GET", "id.twitch.tv", "/oauth2/authorize") => authorize(ctx, r),
             ("POST", "id.twitch.tv", "/oauth2/token") => token(ctx, r),
             ("POST", "id.twitch.tv", "/oauth2/revoke") => revoke(ctx, r),
+            ("GET", "id.twitch.tv", "/oauth2/validate") => validate(ctx, r),
             ("GET", "api.twitch.tv", path) if path.starts_with("/helix/") => helix(ctx, r, path),
             _ => status(404, "Not Found", "Not Found"),
         }
@@ -176,6 +183,24 @@ fn revoke(ctx: &Ctx, r: &Recorded) -> Response {
     }
     ctx.grants.revoke(&token, true);
     axum::response::IntoResponse::into_response(axum::http::StatusCode::OK)
+}
+
+/// The documented header is `OAuth <token>`; anything else is refused like a bad token.
+fn validate(ctx: &Ctx, r: &Recorded) -> Response {
+    let token = r.header("authorization").and_then(|h| h.strip_prefix("OAuth "));
+    let Some(grant) = token.and_then(|t| ctx.grants.check_access(t)) else {
+        return json(401, json!({"status": 401, "message": "invalid access token"}));
+    };
+    json(
+        200,
+        json!({
+            "client_id": grant.client_id,
+            "login": "ada_lovelace",
+            "scopes": grant.scopes,
+            "user_id": "141981764",
+            "expires_in": 5520,
+        }),
+    )
 }
 
 fn helix(ctx: &Ctx, r: &Recorded, path: &str) -> Response {

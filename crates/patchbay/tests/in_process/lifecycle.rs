@@ -10,7 +10,7 @@
 
 use std::time::Duration;
 
-use patchbay_demo_provider::{DemoOptions, Fault, RotationMode};
+use patchbay_demo_provider::{DemoOptions, Fault, ProviderYamlOptions, RotationMode};
 use serde_json::json;
 
 use crate::common::code;
@@ -231,4 +231,48 @@ async fn the_refresh_exposure_window_is_measured_over_200_refreshes() {
     let (p50, p99) = (at(0.50), at(0.99));
     eprintln!("refresh exposure window over 200 refreshes: p50 {p50:?}, p99 {p99:?}, max {:?}", samples[199]);
     assert!(p50 <= p99 && p99 < Duration::from_secs(2), "p50 {p50:?}, p99 {p99:?}");
+}
+
+#[tokio::test]
+async fn a_provider_that_asks_for_hourly_token_checks_gets_them_and_a_removed_app_needs_reauth() {
+    let hourly = ProviderYamlOptions { reverify_every: Some("1h"), ..Default::default() };
+    let w = TestApp::builder().demo(strict()).demo_file("democheck", hourly).build().await;
+    // Day-long access tokens: no refresh is due in these hours, so only the check can notice.
+    w.demo().set_access_token_ttl(Duration::from_secs(86_400));
+    let id = w.connect(json!({"provider": "democheck", "modules": ["democheck.watch_items"]})).await;
+    let checks = || w.demo().api_calls().iter().filter(|c| c.path == "/api/me").count();
+    let verified = w.events("connection.verified").await.len();
+    let after_consent = checks();
+
+    scheduler_runs_for(&w, Duration::from_secs(50 * 60), Duration::from_secs(10 * 60)).await;
+    assert_eq!(checks(), after_consent, "not before the hour is up");
+    scheduler_runs_for(&w, Duration::from_secs(20 * 60), Duration::from_secs(10 * 60)).await;
+    assert_eq!(checks(), after_consent + 1, "one check once the hour is up");
+    assert_eq!(w.connection(&id).await["status"], "active");
+    assert_eq!(w.events("connection.verified").await.len(), verified, "a passing check is routine: no event");
+
+    // The user removes the app at the service: the next hourly check notices, the refresh it
+    // tries is refused, and the connection asks for the user instead of failing scenarios later.
+    w.demo().revoke_all();
+    scheduler_runs_for(&w, Duration::from_secs(70 * 60), Duration::from_secs(10 * 60)).await;
+    let c = w.connection(&id).await;
+    assert_eq!(c["status"], "needs_reauth", "{c}");
+    assert!(!w.events("connection.needs_reauth").await.is_empty());
+}
+
+#[tokio::test]
+async fn an_hourly_check_refused_for_a_dead_access_token_refreshes_and_stays_active() {
+    let hourly = ProviderYamlOptions { reverify_every: Some("1h"), ..Default::default() };
+    let w = TestApp::builder().demo(strict()).demo_file("democheck", hourly).build().await;
+    // Access tokens that Patchbay believes live for a day, so the check comes before any refresh.
+    w.demo().set_access_token_ttl(Duration::from_secs(86_400));
+    let id = w.connect(json!({"provider": "democheck", "modules": ["democheck.watch_items"]})).await;
+    let refreshes = w.demo().refresh_grant_count();
+    // The access token dies early at the service (a password change, say); the grant lives on.
+    w.demo().expire_access_tokens();
+    scheduler_runs_for(&w, Duration::from_secs(70 * 60), Duration::from_secs(10 * 60)).await;
+    assert_eq!(w.demo().refresh_grant_count(), refreshes + 1, "the refused token was replaced once");
+    let c = w.connection(&id).await;
+    assert_eq!(c["status"], "active", "{c}");
+    assert!(w.events("connection.needs_reauth").await.is_empty());
 }

@@ -72,6 +72,7 @@ const VERIFY: Shape = Shape::Struct(&[
     ("body", Leaf),
     ("content_type", Leaf),
     ("success", SUCCESS),
+    ("token_prefix", Leaf),
 ]);
 const OAUTH_TOKEN: Shape = Shape::Struct(&[("header", Leaf), ("prefix", Leaf)]);
 const PROVIDER: Shape = Shape::Struct(&[

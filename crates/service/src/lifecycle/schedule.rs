@@ -38,6 +38,13 @@ pub(crate) fn reverify_every_of(provider: &Provider) -> Duration {
     provider.reverify_every.map_or(DEFAULT_REVERIFY, |l| Duration::seconds(l.seconds))
 }
 
+/// How often an OAuth connection's token is checked with the verify call, when its provider asks
+/// for that (`reverify_every`; Twitch: hourly). OAuth providers have no default: refresh and
+/// keep-alive already prove the grant.
+pub(crate) fn oauth_reverify_every_of(provider: &Provider) -> Option<Duration> {
+    provider.reverify_every.map(|l| Duration::seconds(l.seconds))
+}
+
 /// When a token should be refreshed: `expires_at − min(margin, lifetime / 2)`.
 pub(crate) fn refresh_due_at(c: &Connection, lc: &Lifecycle, provider: &Provider) -> Option<OffsetDateTime> {
     let expires = c.expires_at?;
@@ -67,6 +74,9 @@ pub(crate) fn next_action(
             AuthMode::Oauth2 => {
                 candidates.extend(refresh_due_at(c, lc, provider));
                 candidates.push(lc.last_refreshed_at.unwrap_or(c.updated_at) + keep_alive_of(provider));
+                if let Some(every) = oauth_reverify_every_of(provider) {
+                    candidates.push(c.last_verify.as_ref().map_or(c.created_at, |v| v.checked_at) + every);
+                }
             }
             // Matches renew_client_credentials_if_due: a new token a minute before expiry.
             AuthMode::Oauth2ClientCredentials => candidates.extend(c.expires_at.map(|t| t - Duration::minutes(1))),

@@ -102,6 +102,7 @@ mod tests {
             body: None,
             content_type: None,
             success: None,
+            token_prefix: None,
         });
         p
     }

@@ -192,6 +192,14 @@ impl Checker<'_> {
                 self.err(&at, "verify.content_type", format!("`{ct}` is not a media type like `application/json`"));
             }
         }
+        if let Some(prefix) = &v.token_prefix {
+            let at = [Seg::Key("verify"), Seg::Key("token_prefix")];
+            if !p.auth_mode.is_oauth() {
+                self.err(&at, "verify.token_prefix", "only OAuth connections send an access token; remove it");
+            } else if http::HeaderValue::from_str(&format!("{prefix}token")).is_err() {
+                self.err(&at, "verify.token_prefix", "must be printable ASCII on one line, e.g. \"OAuth \"");
+            }
+        }
         if let Some(success) = &v.success {
             for (name, pointer) in [("pointer", Some(&success.pointer)), ("error", success.error.as_ref())] {
                 if let Some(ptr) = pointer.filter(|p| !p.starts_with('/') || p.chars().any(char::is_whitespace)) {
@@ -303,6 +311,25 @@ pub(in crate::validate) fn uses_instance_endpoints(p: &Provider) -> bool {
 mod tests {
     use crate::validate::parse_provider;
     use crate::validate::tests::{errors, no_env};
+
+    #[test]
+    fn a_verify_token_prefix_is_for_oauth_and_one_clean_line() {
+        let file = |mode: &str, prefix: &str| {
+            format!(
+                "id: acme\ndisplay_name: Acme\nauth_mode: {mode}\napi_key: {{in: header, name: X-Key}}\n\
+                 api_base_url: https://api.acme.example\nverify: {{path: /me, token_prefix: {prefix}}}\n"
+            )
+        };
+        let rendered = |mode, prefix| errors(&file(mode, prefix)).iter().map(ToString::to_string).collect::<Vec<_>>();
+        let key = rendered("api_key", "'OAuth '");
+        assert!(key.iter().any(|e| e.starts_with("t.yaml:6: verify.token_prefix: only OAuth")), "{key:?}");
+        let oauth = "oauth2\nauthorization_url: https://acme.example/a\ntoken_url: https://acme.example/t";
+        let text = file(oauth, "'OAuth '").replace("api_key: {in: header, name: X-Key}\n", "");
+        let p = parse_provider("t.yaml", &text, &no_env).expect("a clean prefix on OAuth is fine").provider;
+        assert_eq!(p.verify.and_then(|v| v.token_prefix).as_deref(), Some("OAuth "));
+        let bad = file(oauth, "\"OAuth\\n\"").replace("api_key: {in: header, name: X-Key}\n", "");
+        assert!(errors(&bad).iter().any(|e| e.to_string().contains("verify.token_prefix: must be printable ASCII")));
+    }
 
     #[test]
     fn every_request_side_mistake_is_reported_with_its_line() {
