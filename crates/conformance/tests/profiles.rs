@@ -1962,7 +1962,7 @@ async fn spotify_takes_basic_keeps_the_refresh_token_and_has_no_revocation() {
 }
 
 #[tokio::test]
-async fn discord_takes_basic_names_its_issuer_rotates_and_revokes_every_token_of_the_user() {
+async fn discord_takes_basic_rotates_and_revokes_every_token_of_the_user() {
     let t = kit().await;
     let c = t.kit.service("discord").profile.client();
     let auth = "https://discord.com/oauth2/authorize";
@@ -1978,7 +1978,7 @@ async fn discord_takes_basic_names_its_issuer_rotates_and_revokes_every_token_of
     ];
     assert_eq!(t.authorize(auth, &params[..2]).await, Err(400), "scope is required");
     let cb = t.authorize(auth, &params).await.unwrap();
-    assert_eq!((cb["state"].as_str(), cb["iss"].as_str()), ("st", "https://discord.com"));
+    assert_eq!((cb["state"].as_str(), cb.get("iss")), ("st", None), "no issuer is documented");
     let token = "https://discord.com/api/oauth2/token";
     let code = [
         ("grant_type", "authorization_code"),
@@ -2483,7 +2483,7 @@ async fn webflow_gives_a_lasting_token_checks_scopes_and_revokes_the_authorizati
     let body = json!({"client_id": c.id, "client_secret": c.secret, "access_token": access});
     let r = t.http.post(revoke).json(&body).send().await.unwrap();
     assert_eq!(r.status(), 200);
-    assert_eq!(r.json::<Value>().await.unwrap()["didRevoke"], true);
+    assert_eq!(r.json::<Value>().await.unwrap()["did_revoke"], true);
     assert_eq!(t.call("GET", me, &access, None, &[]).await.0, 401, "the authorization is gone");
 }
 

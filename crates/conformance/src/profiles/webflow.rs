@@ -3,7 +3,7 @@
 //! `client_id`, `client_secret`, `code` and `grant_type` in the body (reply `access_token` and
 //! `token_type`, no expiry, no refresh token), revocation of the whole authorization by
 //! `POST /oauth/revoke_authorization` with a JSON body naming the client and the access token
-//! (`{"didRevoke": true}`), and the Data API v2 (`GET /v2/token/authorized_by`, `GET /v2/sites`)
+//! (`{"did_revoke": true}`), and the Data API v2 (`GET /v2/token/authorized_by`, `GET /v2/sites`)
 //! with per-scope checks.
 
 use serde_json::json;
@@ -49,7 +49,7 @@ impl Profile for Webflow {
     }
     fn revocation(&self) -> Option<Behaviour> {
         Some(Behaviour {
-            what: "POST https://webflow.com/oauth/revoke_authorization, JSON client_id, client_secret, access_token; reply {\"didRevoke\": true}",
+            what: "POST https://webflow.com/oauth/revoke_authorization, JSON client_id, client_secret, access_token; reply {\"did_revoke\": true}",
             doc: OAUTH,
         })
     }
@@ -153,7 +153,7 @@ fn revoke(ctx: &Ctx, r: &Recorded) -> Response {
         return json(401, json!({"code": "not_authorized", "message": "Invalid client credentials"}));
     }
     // Revoking ends the app's authorization for the user.
-    json(200, json!({"didRevoke": ctx.grants.revoke(&token, true)}))
+    json(200, json!({"did_revoke": ctx.grants.revoke(&token, true)}))
 }
 
 fn api(ctx: &Ctx, r: &Recorded, path: &str) -> Response {
