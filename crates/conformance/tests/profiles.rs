@@ -2719,3 +2719,48 @@ async fn microsoft_planner_creates_tasks_with_tasks_readwrite_and_requires_a_pla
     let no_plan = r#"{"title": "Orphan"}"#;
     assert_eq!(t.call("POST", &tasks, &writer, Some(no_plan), &[]).await.0, 400, "planId is required");
 }
+
+#[tokio::test]
+async fn figma_takes_basic_only_refreshes_on_its_own_endpoint_and_keeps_the_refresh_token() {
+    let t = kit().await;
+    let c = t.kit.service("figma").profile.client();
+    let auth = "https://www.figma.com/oauth";
+    let params = [
+        ("client_id", c.id),
+        ("redirect_uri", REDIRECT),
+        ("response_type", "code"),
+        ("scope", "current_user:read,file_comments:read"),
+        ("state", "st"),
+    ];
+    assert_eq!(t.authorize(auth, &params[..3]).await, Err(400), "scope and state are required");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let token = "https://api.figma.com/v1/oauth/token";
+    let code = [("code", cb["code"].as_str()), ("grant_type", "authorization_code"), ("redirect_uri", REDIRECT)];
+    let mut in_body = code.to_vec();
+    in_body.extend([("client_id", c.id), ("client_secret", c.secret)]);
+    assert_eq!(t.form(token, None, &in_body).await.0, 401, "the client goes by HTTP Basic only");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let code = [("code", cb["code"].as_str()), ("grant_type", "authorization_code"), ("redirect_uri", REDIRECT)];
+    let (status, reply) = t.form(token, Some(basic(c.id, c.secret)), &code).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["user_id_string"], "1138");
+    let access = s(&reply, "/access_token");
+    let me = "https://api.figma.com/v1/me";
+    let (status, body) = t.call("GET", me, &access, None, &[]).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("\"email\":\"ada@conformance.example\""), "{body}");
+    let comments = "https://api.figma.com/v1/files/k/comments";
+    assert_eq!(t.call("GET", comments, &access, None, &[]).await.0, 200);
+    assert_eq!(t.call("POST", comments, &access, Some("{}"), &[]).await.0, 403, "file_comments:write not granted");
+
+    let old = s(&reply, "/refresh_token");
+    let at_token = [("grant_type", "refresh_token"), ("refresh_token", old.as_str())];
+    assert_eq!(t.form(token, Some(basic(c.id, c.secret)), &at_token).await.0, 400, "refreshes have their own URL");
+    let refresh = "https://api.figma.com/v1/oauth/refresh";
+    let (status, fresh) = t.form(refresh, Some(basic(c.id, c.secret)), &[("refresh_token", old.as_str())]).await;
+    assert_eq!(status, 200, "{fresh}");
+    assert!(fresh.get("refresh_token").is_none(), "no new refresh token: {fresh}");
+    let (status, again) = t.form(refresh, Some(basic(c.id, c.secret)), &[("refresh_token", old.as_str())]).await;
+    assert_eq!(status, 200, "the refresh token stays good: {again}");
+    assert_eq!(t.call("GET", me, &s(&again, "/access_token"), None, &[]).await.0, 200);
+}

@@ -383,6 +383,9 @@ pub struct Provider {
     /// OAuth token endpoint.
     #[serde(default)]
     pub token_url: Option<String>,
+    /// Where refresh requests go when not to `token_url` (Figma's `/v1/oauth/refresh`).
+    #[serde(default)]
+    pub refresh_url: Option<String>,
     /// RFC 7009 revocation endpoint.
     #[serde(default)]
     pub revocation_url: Option<String>,

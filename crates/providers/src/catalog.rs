@@ -44,6 +44,7 @@ const BUILTIN: &[(&str, &str)] = builtin_files![
     "docusign.yaml",
     "dropbox.yaml",
     "eventbrite.yaml",
+    "figma.yaml",
     "freshdesk.yaml",
     "github.yaml",
     "github-oauth.yaml",

@@ -15,10 +15,11 @@ use patchbay_domain::provider::Provider;
 use crate::validate::CatalogError;
 
 /// The app-level fields of a provider, by name, as comparable text.
-fn app_fields(p: &Provider) -> [(&'static str, String); 10] {
+fn app_fields(p: &Provider) -> [(&'static str, String); 11] {
     [
         ("authorization_url", format!("{:?}", p.authorization_url)),
         ("token_url", format!("{:?}", p.token_url)),
+        ("refresh_url", format!("{:?}", p.refresh_url)),
         ("revocation_url", format!("{:?}", p.revocation_url)),
         ("revocation_scope", format!("{:?}", p.revocation_scope)),
         ("issuer", format!("{:?}", p.issuer)),

@@ -17,6 +17,9 @@ pub struct EndpointsView {
     pub authorization_url: Option<String>,
     /// The token endpoint.
     pub token_url: Option<String>,
+    /// Where refreshes go, when not to the token endpoint.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_url: Option<String>,
     /// The revocation endpoint called on delete.
     pub revocation_url: Option<String>,
     /// The base of API calls (the proxy's default host).
@@ -37,6 +40,7 @@ impl EndpointsView {
         EndpointsView {
             authorization_url: p.authorization_url.clone(),
             token_url: p.token_url.clone(),
+            refresh_url: p.refresh_url.clone(),
             revocation_url: p.revocation_url.clone(),
             api_base_url: p.api_base_url.clone(),
             api_hosts: p.api_hosts.clone(),

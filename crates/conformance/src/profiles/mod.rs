@@ -11,6 +11,7 @@ pub mod discord;
 pub mod docusign;
 pub mod dropbox;
 pub mod eventbrite;
+pub mod figma;
 pub mod github;
 pub mod gitlab;
 pub mod google;
@@ -58,6 +59,7 @@ pub fn all() -> Vec<Arc<dyn Profile>> {
         Arc::new(quickbooks::QuickBooks),
         Arc::new(github::GitHub),
         Arc::new(hubspot::HubSpot),
+        Arc::new(figma::Figma),
         Arc::new(atlassian::Atlassian),
         Arc::new(linear::Linear),
         Arc::new(boxcom::BoxCom),

@@ -58,6 +58,7 @@ pub fn provider_from(
         discovery_url: Some(discovery.url.clone()),
         authorization_url: Some(server.authorization_endpoint.clone()),
         token_url: Some(server.token_endpoint.clone()),
+        refresh_url: None,
         revocation_url: server.revocation_endpoint.clone(),
         revocation_scope: RevocationScope::default(),
         issuer: server.iss_parameter_supported.then(|| server.issuer.clone()),

@@ -88,8 +88,10 @@ fn quoted(masker: &Masker, text: &str) -> String {
 pub enum Endpoint {
     /// `authorization_url`: the consent page.
     Authorization,
-    /// `token_url`: code exchange, client credentials and refresh.
+    /// `token_url`: code exchange, client credentials, and refresh unless `refresh_url` is set.
     Token,
+    /// `refresh_url`, else `token_url`: the refresh grant.
+    Refresh,
     /// `revocation_url`: RFC 7009 revocation.
     Revocation,
 }
@@ -100,6 +102,7 @@ impl Endpoint {
         match self {
             Endpoint::Authorization => "authorization_url",
             Endpoint::Token => "token_url",
+            Endpoint::Refresh => "refresh_url",
             Endpoint::Revocation => "revocation_url",
         }
     }
@@ -108,6 +111,7 @@ impl Endpoint {
         match self {
             Endpoint::Authorization => provider.authorization_url.as_deref(),
             Endpoint::Token => provider.token_url.as_deref(),
+            Endpoint::Refresh => provider.refresh_url.as_deref().or(provider.token_url.as_deref()),
             Endpoint::Revocation => provider.revocation_url.as_deref(),
         }
     }

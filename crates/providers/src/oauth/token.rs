@@ -38,6 +38,7 @@ async fn token_call(
     provider: &Provider,
     settings: &BTreeMap<String, String>,
     client: &OAuthClient,
+    which: Endpoint,
     mut form: Vec<(&'static str, String)>,
 ) -> Result<TokenSet, TokenError> {
     // RFC 8707 §2: a resource the consent was asked for is named on every token request too, so
@@ -46,8 +47,7 @@ async fn token_call(
         form.push(("resource", resource.clone()));
     }
     let name = provider.display_name.clone();
-    let url =
-        endpoint(provider, Endpoint::Token, settings).map_err(|e| TokenError::Protocol { message: e.to_string() })?;
+    let url = endpoint(provider, which, settings).map_err(|e| TokenError::Protocol { message: e.to_string() })?;
     // Providers echo what they were sent in error descriptions, sometimes encoded (S-05).
     let masker = request_masker(client, &form);
     let request = form_request(http, url, client, form, &provider.token_request)
@@ -176,7 +176,7 @@ pub async fn exchange_code(
     if let Some(v) = pkce_verifier {
         form.push(("code_verifier", v.expose_secret().to_owned()));
     }
-    token_call(http, provider, settings, client, form).await
+    token_call(http, provider, settings, client, Endpoint::Token, form).await
 }
 
 /// Obtains a token with the client credentials grant (RFC 6749 §4.4).
@@ -191,10 +191,10 @@ pub async fn client_credentials(
     if !scopes.is_empty() {
         form.push(("scope", scopes.join(&provider.scope_separator)));
     }
-    token_call(http, provider, settings, client, form).await
+    token_call(http, provider, settings, client, Endpoint::Token, form).await
 }
 
-/// Refreshes an access token (RFC 6749 §6).
+/// Refreshes an access token (RFC 6749 §6) at `refresh_url`, else `token_url`.
 pub async fn refresh(
     http: &GuardedClient,
     provider: &Provider,
@@ -204,7 +204,7 @@ pub async fn refresh(
 ) -> Result<TokenSet, TokenError> {
     let form =
         vec![("grant_type", "refresh_token".to_owned()), ("refresh_token", refresh_token.expose_secret().to_owned())];
-    token_call(http, provider, settings, client, form).await
+    token_call(http, provider, settings, client, Endpoint::Refresh, form).await
 }
 
 #[cfg(test)]

@@ -85,6 +85,7 @@ const PROVIDER: Shape = Shape::Struct(&[
     ("discovery_url", Leaf),
     ("authorization_url", Leaf),
     ("token_url", Leaf),
+    ("refresh_url", Leaf),
     ("revocation_url", Leaf),
     ("revocation_scope", Leaf),
     ("issuer", Leaf),
@@ -335,6 +336,7 @@ docs_url: https://docs.example
 discovery_url: https://a.example
 authorization_url: https://a.example/authorize
 token_url: https://a.example/token
+refresh_url: https://a.example/refresh
 revocation_url: https://a.example/revoke
 revocation_scope: grant
 issuer: https://a.example
@@ -352,7 +354,7 @@ api_base_url: https://api.example
 headers: {X-Version: '1'}
 api_key: {in: header, name: X-Key, prefix: p, label: l, help: h}
 basic: {username_label: u, password_label: p, fixed_username: f, help: h}
-verify: {method: GET, path: /me, account: /id, account_id: /sub, host: h, body: 'null', content_type: application/json, success: {pointer: /ok, equals: true, error: /error}}
+verify: {method: GET, path: /me, account: /id, account_id: /sub, host: h, body: 'null', content_type: application/json, success: {pointer: /ok, equals: true, error: /error}, token_prefix: 'OAuth '}
 modules:
   m: {name: M, scopes: [s], description: d, api: [\"GET /things/*\"]}
 settings:

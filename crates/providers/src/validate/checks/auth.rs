@@ -10,6 +10,7 @@ const OAUTH_ONLY: &[&str] = &[
     "discovery_url",
     "authorization_url",
     "token_url",
+    "refresh_url",
     "revocation_url",
     "revocation_scope",
     "issuer",

@@ -301,7 +301,7 @@ impl Checker<'_> {
 
 /// Whether an OAuth endpoint of `p` starts with an instance-address placeholder.
 pub(in crate::validate) fn uses_instance_endpoints(p: &Provider) -> bool {
-    [&p.authorization_url, &p.token_url, &p.revocation_url]
+    [&p.authorization_url, &p.token_url, &p.refresh_url, &p.revocation_url]
         .into_iter()
         .flatten()
         .any(|u| UrlTemplate::parse(u).is_ok_and(|t| t.origin.is_some()))

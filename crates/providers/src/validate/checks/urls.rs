@@ -40,10 +40,11 @@ impl Checker<'_> {
     }
 
     pub(super) fn check_urls(&mut self, p: &Provider) {
-        let fields: [(&str, &Option<String>); 7] = [
+        let fields: [(&str, &Option<String>); 8] = [
             ("discovery_url", &p.discovery_url),
             ("authorization_url", &p.authorization_url),
             ("token_url", &p.token_url),
+            ("refresh_url", &p.refresh_url),
             ("revocation_url", &p.revocation_url),
             ("issuer", &p.issuer),
             ("api_base_url", &p.api_base_url),
