@@ -2764,3 +2764,65 @@ async fn figma_takes_basic_only_refreshes_on_its_own_endpoint_and_keeps_the_refr
     assert_eq!(status, 200, "the refresh token stays good: {again}");
     assert_eq!(t.call("GET", me, &s(&again, "/access_token"), None, &[]).await.0, 200);
 }
+
+#[tokio::test]
+async fn shopify_signs_its_redirect_issues_expiring_tokens_on_request_and_uninstalls() {
+    let t = kit().await;
+    let c = t.kit.service("shopify").profile.client();
+    let auth = "https://conformance.myshopify.com/admin/oauth/authorize";
+    let params =
+        [("client_id", c.id), ("redirect_uri", REDIRECT), ("scope", "read_orders,write_products"), ("state", "st")];
+    assert_eq!(t.authorize(auth, &params[..3]).await, Err(400), "state is required");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    // The signature covers every other parameter, sorted, under the client secret.
+    let mut others: Vec<(&String, &String)> = cb.iter().filter(|(k, _)| k.as_str() != "hmac").collect();
+    others.sort();
+    let message: Vec<String> = others.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, c.secret.as_bytes());
+    let expected: String =
+        aws_lc_rs::hmac::sign(&key, message.join("&").as_bytes()).as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(cb["hmac"], expected);
+    assert_eq!(cb["shop"], "conformance.myshopify.com");
+
+    let token = "https://conformance.myshopify.com/admin/oauth/access_token";
+    let wrong = [("client_id", c.id), ("client_secret", "nope"), ("code", cb["code"].as_str())];
+    assert_eq!(t.form(token, None, &wrong).await.0, 401);
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let plain = [("client_id", c.id), ("client_secret", c.secret), ("code", cb["code"].as_str())];
+    let (status, reply) = t.form(token, None, &plain).await;
+    assert_eq!(status, 200, "{reply}");
+    assert!(reply.get("refresh_token").is_none(), "without expiring=1 the token does not expire: {reply}");
+    let cb = t.authorize(auth, &params).await.unwrap();
+    let expiring = [("client_id", c.id), ("client_secret", c.secret), ("code", cb["code"].as_str()), ("expiring", "1")];
+    let (status, reply) = t.form(token, None, &expiring).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(
+        (reply["expires_in"].as_i64(), reply["refresh_token_expires_in"].as_i64()),
+        (Some(3600), Some(7_776_000))
+    );
+    assert_eq!(reply["scope"], "read_orders,write_products");
+    let access = s(&reply, "/access_token");
+
+    let graphql = "https://conformance.myshopify.com/admin/api/2026-10/graphql.json";
+    let shop = r#"{"query": "{ shop { id name } }"}"#;
+    assert_eq!(t.call("POST", graphql, &access, Some(shop), &[]).await.0, 401, "Bearer is not how Shopify takes it");
+    let header = [("x-shopify-access-token", access.as_str())];
+    let (status, body) = t.call("POST", graphql, "unused", Some(shop), &header).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("gid://shopify/Shop/1138"), "{body}");
+
+    let old = s(&reply, "/refresh_token");
+    let refresh =
+        [("client_id", c.id), ("client_secret", c.secret), ("grant_type", "refresh_token"), ("refresh_token", &old)];
+    let (status, rotated) = t.form(token, None, &refresh).await;
+    assert_eq!(status, 200, "{rotated}");
+    assert_ne!(rotated["refresh_token"], reply["refresh_token"]);
+    assert_eq!(t.form(token, None, &refresh).await.0, 400, "the old refresh token is spent");
+
+    let fresh = s(&rotated, "/access_token");
+    let uninstall = "https://conformance.myshopify.com/admin/api_permissions/current.json";
+    let r = t.http.delete(uninstall).header("x-shopify-access-token", &fresh).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let header = [("x-shopify-access-token", fresh.as_str())];
+    assert_eq!(t.call("POST", graphql, "unused", Some(shop), &header).await.0, 401, "uninstalled");
+}

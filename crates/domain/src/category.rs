@@ -35,6 +35,8 @@ pub enum Category {
     Developer,
     /// Hosting, DNS, monitoring and on-call (Cloudflare, Datadog).
     Infrastructure,
+    /// Online stores: orders, products and inventory (Shopify).
+    Ecommerce,
     /// Taking payments (Stripe).
     Payments,
     /// Bookkeeping and invoices (QuickBooks).
@@ -47,7 +49,7 @@ pub enum Category {
 
 impl Category {
     /// Every category, in the order the picker shows their headings (`other` last).
-    pub const ALL: [Category; 16] = [
+    pub const ALL: [Category; 17] = [
         Category::Crm,
         Category::Email,
         Category::Messaging,
@@ -60,6 +62,7 @@ impl Category {
         Category::Calendar,
         Category::Developer,
         Category::Infrastructure,
+        Category::Ecommerce,
         Category::Payments,
         Category::Accounting,
         Category::Ai,
@@ -81,6 +84,7 @@ impl Category {
             Category::Calendar => "calendar",
             Category::Developer => "developer",
             Category::Infrastructure => "infrastructure",
+            Category::Ecommerce => "ecommerce",
             Category::Payments => "payments",
             Category::Accounting => "accounting",
             Category::Ai => "ai",
@@ -103,6 +107,7 @@ impl Category {
             Category::Calendar => "Calendar",
             Category::Developer => "Developer tools",
             Category::Infrastructure => "Infrastructure and monitoring",
+            Category::Ecommerce => "E-commerce",
             Category::Payments => "Payments",
             Category::Accounting => "Accounting",
             Category::Ai => "AI",

@@ -97,6 +97,7 @@ const BUILTIN: &[(&str, &str)] = builtin_files![
     "sendgrid.yaml",
     "sendgrid-eu.yaml",
     "sentry.yaml",
+    "shopify.yaml",
     "slack.yaml",
     "smartsheet.yaml",
     "spotify.yaml",

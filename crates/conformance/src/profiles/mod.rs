@@ -28,6 +28,7 @@ pub mod pipedrive;
 pub mod quickbooks;
 pub mod reddit;
 pub mod salesforce;
+pub mod shopify;
 pub mod slack;
 pub mod smartsheet;
 pub mod spotify;
@@ -60,6 +61,7 @@ pub fn all() -> Vec<Arc<dyn Profile>> {
         Arc::new(github::GitHub),
         Arc::new(hubspot::HubSpot),
         Arc::new(figma::Figma),
+        Arc::new(shopify::Shopify),
         Arc::new(atlassian::Atlassian),
         Arc::new(linear::Linear),
         Arc::new(boxcom::BoxCom),

@@ -62,7 +62,18 @@ pub(super) async fn revoke(
     }
     let mut fields: Vec<(String, String)> = Vec::new();
     let request = match call.auth {
-        RevocationAuth::Bearer => request.bearer_auth(secret),
+        // The token as the API takes it: Bearer, or where `oauth_token` puts it (Shopify's
+        // X-Shopify-Access-Token on its uninstall call).
+        RevocationAuth::Bearer => match &provider.oauth_token {
+            Some(place) => match http::HeaderValue::from_str(&format!("{}{secret}", place.prefix)) {
+                Ok(mut value) => {
+                    value.set_sensitive(true);
+                    request.header(place.header.as_str(), value)
+                }
+                Err(_) => return RevokeOutcome::Refused(format!("{name}: the token cannot be sent in a header")),
+            },
+            None => request.bearer_auth(secret),
+        },
         RevocationAuth::None => request,
         RevocationAuth::ClientBasic => {
             let secret = client.client_secret.as_ref().map(|s| s.expose_secret().to_owned());
@@ -102,7 +113,7 @@ pub(super) async fn revoke(
         RevocationBody::Query | RevocationBody::None if !fields.is_empty() => request.form(&fields),
         RevocationBody::Query | RevocationBody::None => request,
     };
-    let how = describe(call, hint);
+    let how = describe(call, provider, hint);
     match http.fetch(request).await {
         Ok(r) if r.status.is_success() => {
             let Some(pointer) = &call.success_pointer else { return RevokeOutcome::Revoked };
@@ -141,7 +152,7 @@ pub(super) async fn revoke(
 }
 
 /// How the call was made, for the receipt ("DELETE with the refresh_token in a JSON body").
-fn describe(call: &RevocationCall, hint: &str) -> String {
+fn describe(call: &RevocationCall, provider: &Provider, hint: &str) -> String {
     let method = match call.method {
         RevocationMethod::Post => "POST",
         RevocationMethod::Delete => "DELETE",
@@ -150,7 +161,10 @@ fn describe(call: &RevocationCall, hint: &str) -> String {
         RevocationBody::Form => "in a form body",
         RevocationBody::Json => "in a JSON body",
         RevocationBody::Query => "in the query",
-        RevocationBody::None => "as the bearer credential",
+        RevocationBody::None => match &provider.oauth_token {
+            Some(place) => return format!("{method} with the {hint} in {}", place.header),
+            None => "as the bearer credential",
+        },
     };
     format!("{method} with the {hint} {place}")
 }
