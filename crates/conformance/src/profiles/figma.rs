@@ -117,21 +117,22 @@ fn authorize(ctx: &Ctx, r: &Recorded) -> Response {
     approve(ctx, grant, q(r, "state"), &[])
 }
 
-/// HTTP Basic only: a secret in the body is not how Figma takes it.
-fn basic_client(r: &Recorded) -> Result<String, Response> {
+/// HTTP Basic only: a secret in the body is not how Figma takes it. The error is the
+/// `(status, error, description)` of the refusal.
+fn basic_client(r: &Recorded) -> Result<String, (u16, &'static str, &'static str)> {
     if r.media_type().as_deref() != Some("application/x-www-form-urlencoded") {
-        return Err(oauth_error(400, "invalid_request", "form-encoded body required"));
+        return Err((400, "invalid_request", "form-encoded body required"));
     }
     match client_auth(r) {
         Ok((ClientAuth::Basic, id, secret)) if id == CLIENT.id && secret == CLIENT.secret => Ok(id),
-        _ => Err(oauth_error(401, "invalid_client", "client authentication (HTTP Basic) failed")),
+        _ => Err((401, "invalid_client", "client authentication (HTTP Basic) failed")),
     }
 }
 
 fn token(ctx: &Ctx, r: &Recorded) -> Response {
     let client = match basic_client(r) {
         Ok(c) => c,
-        Err(e) => return e,
+        Err((status, error, description)) => return oauth_error(status, error, description),
     };
     if field(r, "grant_type").as_deref() != Some("authorization_code") {
         // Refreshes have their own endpoint.
@@ -157,7 +158,7 @@ fn token(ctx: &Ctx, r: &Recorded) -> Response {
 fn refresh(ctx: &Ctx, r: &Recorded) -> Response {
     let client = match basic_client(r) {
         Ok(c) => c,
-        Err(e) => return e,
+        Err((status, error, description)) => return oauth_error(status, error, description),
     };
     // The refresh token is not spent: Figma hands out no new one.
     match ctx.grants.use_refresh(&field(r, "refresh_token").unwrap_or_default(), &client, false) {

@@ -195,7 +195,7 @@ fn uninstall(ctx: &Ctx, r: &Recorded) -> Response {
         );
     };
     // Uninstalling ends the app's every token on the store.
-    ctx.grants.revoke(&token.to_owned(), true);
+    ctx.grants.revoke(token, true);
     json(200, json!({}))
 }
 
