@@ -1,5 +1,6 @@
 //! The background scheduler: refresh before expiry, keep idle grants alive, re-verify API keys
-//! (and the tokens of OAuth providers that ask for a periodic check), warn before a grant's own lifetime ends, and resolve refreshes whose outcome was lost.
+//! (and the tokens of OAuth providers that ask for a periodic check), warn before a grant's own
+//! lifetime ends, and resolve refreshes whose outcome was lost.
 //!
 //! It reads only connections whose indexed `next_action_at` is due (cost grows with due work,
 //! not with all connections), claims each with a conditional update (safe across nodes), works
@@ -20,7 +21,8 @@ use time::Duration;
 use crate::access::system;
 use crate::events::kind;
 use crate::lifecycle::{
-    RefreshState, keep_alive_of, next_action, oauth_reverify_every_of, refresh_due_at, reverify_every_of,
+    RefreshState, keep_alive_of, last_verified_at, next_action, oauth_reverify_every_of, refresh_due_at,
+    reverify_every_of,
 };
 use crate::{Patchbay, ServiceResult};
 
@@ -84,17 +86,18 @@ impl Patchbay {
                         .any(|(_, f)| f == patchbay_domain::credential::field::REFRESH_TOKEN);
                     let keep_alive_due =
                         has_refresh_token && lc.last_refreshed_at.unwrap_or(c.updated_at) + keep_alive <= now;
-                    if refresh_due || keep_alive_due || RefreshState::of(&lc).is_some() {
+                    let tried_refresh = refresh_due || keep_alive_due || RefreshState::of(&lc).is_some();
+                    if tried_refresh {
                         // Errors are recorded on the connection (status, event); nothing to add here.
                         let _ = self.refresh_connection(team, id, true).await;
                     }
                     if let Some(every) = oauth_reverify_every_of(&provider) {
-                        let c = self.store.get_connection(team, id).await?.unwrap_or(c);
-                        let last = c.last_verify.as_ref().map_or(c.created_at, |v| v.checked_at);
+                        // After a refresh, its outcome decides (status, new expiry): read it back.
+                        let c = if tried_refresh { self.store.get_connection(team, id).await?.unwrap_or(c) } else { c };
                         let alive = matches!(c.status, ConnectionStatus::Active | ConnectionStatus::Degraded);
                         // An expired token is the refresh's business, not a sign of revocation.
                         let unexpired = c.expires_at.is_none_or(|t| t > now);
-                        if alive && unexpired && last + every <= now {
+                        if alive && unexpired && last_verified_at(&c) + every <= now {
                             self.scheduled_token_check(&who, &c, &provider).await?;
                         }
                     }
@@ -103,9 +106,7 @@ impl Patchbay {
                     self.renew_client_credentials_if_due(&who, c.clone(), &provider).await?;
                 }
                 AuthMode::ApiKey | AuthMode::Basic => {
-                    let every = reverify_every_of(&provider);
-                    let last = c.last_verify.as_ref().map_or(c.created_at, |v| v.checked_at);
-                    if last + every <= now {
+                    if last_verified_at(&c) + reverify_every_of(&provider) <= now {
                         self.scheduled_verify(&who, &c, &provider).await?;
                     }
                 }
@@ -194,33 +195,22 @@ impl Patchbay {
                 current = self.store.get_connection(&c.team_id, &c.id).await?.unwrap_or(current);
             }
         }
-        let now = self.clock.now();
-        let failed = |message: String| VerifyResult {
-            ok: false,
-            account: None,
-            account_id: None,
-            checked_at: now,
-            error: Some(message),
+        let (account, account_id, error) = match &outcome {
+            VerifyOutcome::Ok { account, account_id } => (account.clone(), account_id.clone(), None),
+            VerifyOutcome::Rejected { message, .. } | VerifyOutcome::Failed { message } => {
+                (None, None, Some(message.clone()))
+            }
         };
-        let (status, reason, result) = match outcome {
-            VerifyOutcome::Ok { account, account_id } => (
-                current.status,
-                current.status_reason.clone(),
-                VerifyResult { ok: true, account, account_id, checked_at: now, error: None },
-            ),
-            VerifyOutcome::Rejected { message, .. } => match current.status {
-                // The refresh failed and said why: the user must act, or it is retried.
-                ConnectionStatus::NeedsReauth | ConnectionStatus::Degraded => {
-                    (current.status, current.status_reason.clone(), failed(message))
-                }
-                _ => (
-                    ConnectionStatus::NeedsReauth,
-                    Some(format!("{message}; reauthorize the connection")),
-                    failed(message),
-                ),
-            },
-            // The provider could not be asked: the token may well be fine.
-            VerifyOutcome::Failed { message } => (current.status, current.status_reason.clone(), failed(message)),
+        let result = VerifyResult { ok: error.is_none(), account, account_id, checked_at: self.clock.now(), error };
+        let (status, reason) = match outcome {
+            VerifyOutcome::Rejected { message, .. }
+                if !matches!(current.status, ConnectionStatus::NeedsReauth | ConnectionStatus::Degraded) =>
+            {
+                (ConnectionStatus::NeedsReauth, Some(format!("{message}; reauthorize the connection")))
+            }
+            // Passed; or refused after a refresh that failed and said why (the user must act, or
+            // it is retried); or the provider could not be asked, and the token may well be fine.
+            _ => (current.status, current.status_reason.clone()),
         };
         self.store.record_verify(&c.team_id, &c.id, status, reason.as_deref(), &result).await?;
         // A passing hourly check is routine: events only for a failure or a change.

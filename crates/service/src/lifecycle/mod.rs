@@ -19,4 +19,6 @@ mod schedule;
 pub(crate) use grant::{Grant, granted_or_requested};
 pub use issue::{IssuedToken, TokenRequest};
 pub use refresh::{RefreshState, RuntimeState};
-pub(crate) use schedule::{keep_alive_of, next_action, oauth_reverify_every_of, refresh_due_at, reverify_every_of};
+pub(crate) use schedule::{
+    keep_alive_of, last_verified_at, next_action, oauth_reverify_every_of, refresh_due_at, reverify_every_of,
+};

@@ -38,6 +38,12 @@ pub(crate) fn reverify_every_of(provider: &Provider) -> Duration {
     provider.reverify_every.map_or(DEFAULT_REVERIFY, |l| Duration::seconds(l.seconds))
 }
 
+/// When a connection's credential was last checked by its verify call (its creation if never):
+/// where `reverify_every` counts from.
+pub(crate) fn last_verified_at(c: &Connection) -> OffsetDateTime {
+    c.last_verify.as_ref().map_or(c.created_at, |v| v.checked_at)
+}
+
 /// How often an OAuth connection's token is checked with the verify call, when its provider asks
 /// for that (`reverify_every`; Twitch: hourly). OAuth providers have no default: refresh and
 /// keep-alive already prove the grant.
@@ -75,14 +81,13 @@ pub(crate) fn next_action(
                 candidates.extend(refresh_due_at(c, lc, provider));
                 candidates.push(lc.last_refreshed_at.unwrap_or(c.updated_at) + keep_alive_of(provider));
                 if let Some(every) = oauth_reverify_every_of(provider) {
-                    candidates.push(c.last_verify.as_ref().map_or(c.created_at, |v| v.checked_at) + every);
+                    candidates.push(last_verified_at(c) + every);
                 }
             }
             // Matches renew_client_credentials_if_due: a new token a minute before expiry.
             AuthMode::Oauth2ClientCredentials => candidates.extend(c.expires_at.map(|t| t - Duration::minutes(1))),
             AuthMode::ApiKey | AuthMode::Basic => {
-                let last = c.last_verify.as_ref().map_or(c.created_at, |v| v.checked_at);
-                candidates.push(last + reverify_every_of(provider));
+                candidates.push(last_verified_at(c) + reverify_every_of(provider));
             }
         }
     }
